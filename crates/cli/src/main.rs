@@ -1,0 +1,2 @@
+//! The `hlaudit` command line.
+fn main() {}

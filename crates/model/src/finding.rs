@@ -1,0 +1,270 @@
+//! Findings: the outcome of one policy on one data store (or on a part of a collection).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::record::Source;
+
+/// How a (policy, data store) pair ended. Exactly one per pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// The data store satisfies the policy.
+    Pass,
+    /// The data store violates the policy.
+    Fail,
+    /// The policy does not apply to the data store.
+    Skip,
+    /// The policy could not be evaluated (or a part of the collection could not be read).
+    Error,
+    /// A violation covered by an unexpired waiver.
+    Waived,
+}
+
+impl Status {
+    /// All statuses, in report order.
+    pub const ALL: [Status; 5] = [
+        Status::Fail,
+        Status::Error,
+        Status::Waived,
+        Status::Pass,
+        Status::Skip,
+    ];
+
+    /// The upper-case name, e.g. `FAIL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+            Status::Error => "ERROR",
+            Status::Waived => "WAIVED",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "PASS" => Ok(Status::Pass),
+            "FAIL" => Ok(Status::Fail),
+            "SKIP" => Ok(Status::Skip),
+            "ERROR" => Ok(Status::Error),
+            "WAIVED" => Ok(Status::Waived),
+            _ => Err(format!(
+                "unknown status `{s}`; expected one of PASS, FAIL, SKIP, ERROR, WAIVED"
+            )),
+        }
+    }
+}
+
+/// How much a violation matters. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// For information only.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The lower-case name, e.g. `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" | "informational" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" | "moderate" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(format!(
+                "unknown severity `{s}`; expected one of critical, high, medium, low, info"
+            )),
+        }
+    }
+}
+
+/// Why a clause failed (or, in `explain`, what it saw): the attribute, the value found and
+/// the value expected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// A JSON pointer (RFC 6901) into the record, e.g.
+    /// `/SseConfiguration/KmsEncryptionConfig/CmkType`. A path into a JSON document held in
+    /// a string continues after the string's pointer, e.g.
+    /// `/IdentityProviderConfiguration/Metadata/code_challenge_methods_supported`. Context
+    /// values start with `/@`, e.g. `/@tags/Owner`, `/@region`.
+    pub pointer: String,
+    /// The value found (shortened when long); `None` when the attribute is not present.
+    pub found: Option<serde_json::Value>,
+    /// What was expected, for people, e.g. `equal to "CUSTOMER_MANAGED_KMS_KEY"`.
+    pub expected: String,
+}
+
+/// What a waiver that turned a FAIL into WAIVED said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedWaiver {
+    /// Where the waiver is written (waiver file and line).
+    pub source: Source,
+    /// Why the violation is accepted.
+    pub reason: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// When it stops applying (a date, `YYYY-MM-DD`); `None` for a permanent waiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+/// A finding's state against a baseline (a report from an earlier run); the names are
+/// SARIF's `baselineState` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum BaselineState {
+    /// Not in the baseline.
+    New,
+    /// In the baseline, unchanged.
+    Unchanged,
+    /// In the baseline with a different severity or status.
+    Updated,
+    /// In the baseline but not any more (fixed).
+    Absent,
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Subject {
+    /// A data store: an index into the report's (or inventory's) records.
+    Record {
+        /// Index into `Report::resources` / `Inventory::records`.
+        index: usize,
+    },
+    /// A part of the collection or input that could not be read (an ERROR finding).
+    Scope {
+        /// The account, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
+        /// The region, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+        /// What could not be read: an operation, a file.
+        what: String,
+    },
+}
+
+/// The outcome of one policy on one subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// Index into the report's policies (the compiled policy set's order).
+    pub policy: usize,
+    /// What the finding is about.
+    pub subject: Subject,
+    /// The outcome.
+    pub status: Status,
+    /// The effective severity (the policy's, after any configured override).
+    pub severity: Severity,
+    /// For FAIL and ERROR: a message whose first sentence names the data store and what
+    /// is wrong. Empty for PASS and SKIP.
+    pub message: String,
+    /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Evidence>,
+    /// The waiver that applies, for WAIVED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<AppliedWaiver>,
+    /// The state against a baseline, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineState>,
+}
+
+/// A stable fingerprint of a (policy, resource) pair: the first 16 bytes of the SHA-256 of
+/// `policy_id` and `resource_key` (a data store ARN, or `account/region/what` for a scope),
+/// as lower-case hex. Stable across runs, versions and machines.
+///
+/// ```
+/// let a = hlaudit_model::finding::fingerprint("HL-ENC-01", "arn:aws:healthlake:us-east-1:1:datastore/fhir/x");
+/// assert_eq!(a.len(), 32);
+/// assert_eq!(a, hlaudit_model::finding::fingerprint("HL-ENC-01", "arn:aws:healthlake:us-east-1:1:datastore/fhir/x"));
+/// ```
+pub fn fingerprint(policy_id: &str, resource_key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(policy_id.as_bytes());
+    h.update([0u8]);
+    h.update(resource_key.as_bytes());
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severity_orders_and_parses() {
+        assert!(Severity::Critical > Severity::High);
+        assert!(Severity::Info < Severity::Low);
+        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
+        assert!("severe".parse::<Severity>().is_err());
+        assert_eq!(serde_json::to_string(&Severity::Medium).unwrap(), "\"medium\"");
+    }
+
+    #[test]
+    fn status_serialises_upper_case() {
+        assert_eq!(serde_json::to_string(&Status::Waived).unwrap(), "\"WAIVED\"");
+        assert_eq!("skip".parse::<Status>(), Ok(Status::Skip));
+    }
+
+    #[test]
+    fn fingerprints_differ_by_policy_and_resource() {
+        assert_ne!(fingerprint("A", "x"), fingerprint("B", "x"));
+        assert_ne!(fingerprint("A", "x"), fingerprint("A", "y"));
+        // The separator keeps ("AB","C") and ("A","BC") apart.
+        assert_ne!(fingerprint("AB", "C"), fingerprint("A", "BC"));
+    }
+}

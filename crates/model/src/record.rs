@@ -1,0 +1,511 @@
+//! One HealthLake data store: its `DatastoreProperties` JSON as read, plus context.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::arn::Arn;
+use crate::timestamp::Timestamp;
+
+/// The seven values of `DatastoreStatus` in the current API. Other values are kept as
+/// they are (AWS may add more); [`Record::status_is_known`] tells them apart.
+pub const DATASTORE_STATUSES: [&str; 7] = [
+    "CREATING",
+    "ACTIVE",
+    "DELETING",
+    "DELETED",
+    "CREATE_FAILED",
+    "UPDATING",
+    "UPDATE_FAILED",
+];
+
+/// The values of `IdentityProviderConfiguration.AuthorizationStrategy` in the current API.
+pub const AUTHORIZATION_STRATEGIES: [&str; 3] = ["SMART_ON_FHIR_V1", "SMART_ON_FHIR", "AWS_AUTH"];
+
+/// Where a record was read from: a file (or `-` for standard input, or a description of a
+/// live collection) and the 1-based line and column where its JSON object starts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Source {
+    /// The file as the user named it, `-` for standard input, or e.g.
+    /// `healthlake://123456789012/us-east-1` for a live collection.
+    pub file: Arc<str>,
+    /// 1-based line of the record's opening brace; 0 when unknown.
+    pub line: u32,
+    /// 1-based column of the record's opening brace; 0 when unknown.
+    pub column: u32,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str(&self.file)
+        } else {
+            write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+}
+
+/// Why a JSON document is not a usable `DatastoreProperties` record.
+///
+/// `line` and `column` are relative to the record's own JSON text (1-based); a snapshot
+/// reader adds the record's position in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct RecordError {
+    /// The field path, e.g. `IdentityProviderConfiguration.FineGrainedAuthorizationEnabled`,
+    /// or `.` for the record itself.
+    pub path: String,
+    /// What was wrong and what was expected.
+    pub message: String,
+    /// 1-based line within the record's JSON text; 0 when unknown.
+    pub line: usize,
+    /// 1-based column within the record's JSON text; 0 when unknown.
+    pub column: usize,
+}
+
+/// One data store.
+///
+/// The `DatastoreProperties` document is held as its exact JSON text, so every field,
+/// including ones this version of hlaudit does not know, is kept and written back
+/// untouched. The frequently used values are extracted once when the record is built.
+#[derive(Debug, Clone)]
+pub struct Record {
+    raw: Box<RawValue>,
+    id: String,
+    arn: String,
+    arn_parts: Arn,
+    name: Option<String>,
+    status: Option<String>,
+    created_at: Option<Timestamp>,
+    /// Tags of the data store, when known: `None` means tags were not collected (a
+    /// policy about tags then cannot pass), `Some(empty)` means there are none.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// What a collection found beside the record, keyed by a PascalCase name (for
+    /// example `KmsKey` with the KMS `DescribeKey` metadata). Policies reach it as
+    /// context; it is written to hlaudit snapshots.
+    pub enrichments: BTreeMap<String, serde_json::Value>,
+    /// Where the record was read from.
+    pub source: Option<Source>,
+}
+
+impl Record {
+    /// Builds a record from the JSON text of a `DatastoreProperties` object, checking that
+    /// `DatastoreId` and `DatastoreArn` are present and that every known field has the type
+    /// the API gives it. Unknown fields are accepted and kept.
+    ///
+    /// ```
+    /// use serde_json::value::RawValue;
+    /// let raw = RawValue::from_string(r#"{
+    ///   "DatastoreId": "a1b2", "DatastoreArn": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/a1b2",
+    ///   "DatastoreStatus": "ACTIVE", "CreatedAt": 1603761064.881, "SomeFutureField": {"x": 1}
+    /// }"#.to_owned()).unwrap();
+    /// let rec = hlaudit_model::Record::from_raw(raw).unwrap();
+    /// assert_eq!(rec.region(), "us-east-1");
+    /// assert!(rec.raw_json().contains("SomeFutureField"));
+    /// ```
+    pub fn from_raw(raw: Box<RawValue>) -> Result<Self, RecordError> {
+        let header = parse_header(raw.get())?;
+        let id = header.datastore_id.ok_or_else(|| missing("DatastoreId"))?;
+        let arn = header.datastore_arn.ok_or_else(|| missing("DatastoreArn"))?;
+        if id.is_empty() {
+            return Err(field_error("DatastoreId", "must not be empty"));
+        }
+        let arn_parts = Arn::parse(&arn).map_err(|e| {
+            field_error(
+                "DatastoreArn",
+                &format!("`{arn}` is not an ARN: it {e}"),
+            )
+        })?;
+        let created_at = match header.created_at {
+            None => None,
+            Some(TimeField::Number(n)) => Some(
+                Timestamp::from_epoch_seconds(n).map_err(|e| field_error("CreatedAt", &e.to_string()))?,
+            ),
+            Some(TimeField::Text(s)) => {
+                Some(Timestamp::parse(&s).map_err(|e| field_error("CreatedAt", &e.to_string()))?)
+            }
+        };
+        Ok(Record {
+            id: id.into_owned(),
+            arn: arn.into_owned(),
+            arn_parts,
+            name: header.datastore_name.map(Cow::into_owned),
+            status: header.datastore_status.map(Cow::into_owned),
+            created_at,
+            raw,
+            tags: None,
+            enrichments: BTreeMap::new(),
+            source: None,
+        })
+    }
+
+    /// Builds a record from a JSON value (serialising it first). Convenient in tests and
+    /// for the collector; readers use [`Record::from_raw`].
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, RecordError> {
+        let text = serde_json::to_string(value).map_err(|e| field_error(".", &e.to_string()))?;
+        let raw = RawValue::from_string(text).map_err(|e| field_error(".", &e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    /// The `DatastoreProperties` JSON exactly as read.
+    pub fn raw_json(&self) -> &str {
+        self.raw.get()
+    }
+
+    /// The `DatastoreProperties` JSON as a raw value (for serialising without re-encoding).
+    pub fn raw(&self) -> &RawValue {
+        &self.raw
+    }
+
+    /// The `DatastoreProperties` document parsed into a tree (allocates; the engine uses
+    /// its own cheaper representation).
+    pub fn properties(&self) -> serde_json::Value {
+        // The text was validated as a JSON object when the record was built.
+        serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// `DatastoreId`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// `DatastoreArn`.
+    pub fn arn(&self) -> &str {
+        &self.arn
+    }
+
+    /// The parts of `DatastoreArn`.
+    pub fn arn_parts(&self) -> &Arn {
+        &self.arn_parts
+    }
+
+    /// The account, from `DatastoreArn`.
+    pub fn account(&self) -> &str {
+        &self.arn_parts.account
+    }
+
+    /// The region, from `DatastoreArn`.
+    pub fn region(&self) -> &str {
+        &self.arn_parts.region
+    }
+
+    /// The partition, from `DatastoreArn`.
+    pub fn partition(&self) -> &str {
+        &self.arn_parts.partition
+    }
+
+    /// `DatastoreName`, when present.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// `DatastoreStatus`, when present.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// Whether `DatastoreStatus` is one of the seven values of the current API.
+    pub fn status_is_known(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_some_and(|s| DATASTORE_STATUSES.contains(&s))
+    }
+
+    /// `CreatedAt`, when present.
+    pub fn created_at(&self) -> Option<Timestamp> {
+        self.created_at
+    }
+
+    /// Sets where the record came from (builder style).
+    pub fn with_source(mut self, source: Source) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Sets the tags (builder style).
+    pub fn with_tags(mut self, tags: BTreeMap<String, String>) -> Self {
+        self.tags = Some(tags);
+        self
+    }
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.get() == other.raw.get()
+            && self.tags == other.tags
+            && self.enrichments == other.enrichments
+    }
+}
+
+fn missing(field: &str) -> RecordError {
+    RecordError {
+        path: field.to_owned(),
+        message: format!("required field `{field}` is missing"),
+        line: 0,
+        column: 0,
+    }
+}
+
+fn field_error(field: &str, message: &str) -> RecordError {
+    RecordError {
+        path: field.to_owned(),
+        message: message.to_owned(),
+        line: 0,
+        column: 0,
+    }
+}
+
+fn parse_header(text: &str) -> Result<Header<'_>, RecordError> {
+    // serde accepts a struct written as an array; a record must be an object.
+    let first = text.trim_start().chars().next();
+    if first != Some('{') {
+        let found = match first {
+            Some('[') => "an array",
+            Some('"') => "a string",
+            Some('n') => "null",
+            Some('t' | 'f') => "a boolean",
+            None => "nothing",
+            _ => "a number",
+        };
+        return Err(RecordError {
+            path: ".".to_owned(),
+            message: format!("expected a DatastoreProperties object, found {found}"),
+            line: 1,
+            column: 1 + text.len() - text.trim_start().len(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, Header<'_>>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = strip_position(&inner.to_string());
+        RecordError {
+            path: if path.is_empty() { ".".to_owned() } else { path },
+            message: message.replace("a borrowed string", "a string"),
+            line: inner.line(),
+            column: inner.column(),
+        }
+    })
+}
+
+/// serde_json appends " at line L column C"; the position is reported separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// The known fields of `DatastoreProperties`, typed as the API types them. Deserialising
+/// into this checks the types without building a tree; unknown fields are skipped here
+/// and kept in the raw text.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "a DatastoreProperties object")]
+#[allow(dead_code)] // most fields exist to be type-checked
+struct Header<'a> {
+    #[serde(borrow)]
+    datastore_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    datastore_arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    datastore_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    datastore_status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    created_at: Option<TimeField<'a>>,
+    #[serde(borrow)]
+    datastore_type_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    datastore_endpoint: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    sse_configuration: Option<SseConfiguration<'a>>,
+    #[serde(borrow)]
+    preload_data_config: Option<PreloadDataConfig<'a>>,
+    #[serde(borrow)]
+    identity_provider_configuration: Option<IdentityProviderConfiguration<'a>>,
+    #[serde(borrow)]
+    error_cause: Option<ErrorCause<'a>>,
+    #[serde(borrow)]
+    nlp_configuration: Option<StatusOnly<'a>>,
+    #[serde(borrow)]
+    analytics_configuration: Option<StatusOnly<'a>>,
+    #[serde(borrow)]
+    profile_configuration: Option<ProfileConfiguration<'a>>,
+    #[serde(borrow)]
+    backup_status_info: Option<BackupStatusInfo<'a>>,
+}
+
+/// A timestamp field: epoch seconds or an ISO 8601 string.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "epoch seconds (a number) or an ISO 8601 date-time string")]
+enum TimeField<'a> {
+    Number(f64),
+    #[serde(borrow)]
+    Text(Cow<'a, str>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "an SseConfiguration object")]
+#[allow(dead_code)] // fields exist to be type-checked
+struct SseConfiguration<'a> {
+    #[serde(borrow)]
+    kms_encryption_config: Option<KmsEncryptionConfig<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "a KmsEncryptionConfig object")]
+#[allow(dead_code)]
+struct KmsEncryptionConfig<'a> {
+    #[serde(borrow)]
+    cmk_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kms_key_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "a PreloadDataConfig object")]
+#[allow(dead_code)]
+struct PreloadDataConfig<'a> {
+    #[serde(borrow)]
+    preload_data_type: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    rename_all = "PascalCase",
+    expecting = "an IdentityProviderConfiguration object"
+)]
+#[allow(dead_code)]
+struct IdentityProviderConfiguration<'a> {
+    #[serde(borrow)]
+    authorization_strategy: Option<Cow<'a, str>>,
+    fine_grained_authorization_enabled: Option<bool>,
+    #[serde(borrow)]
+    metadata: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    idp_lambda_arn: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "an ErrorCause object")]
+#[allow(dead_code)]
+struct ErrorCause<'a> {
+    #[serde(borrow)]
+    error_message: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error_category: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "an object with a Status")]
+#[allow(dead_code)]
+struct StatusOnly<'a> {
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "a ProfileConfiguration object")]
+#[allow(dead_code)]
+struct ProfileConfiguration<'a> {
+    #[serde(borrow)]
+    default_profiles: Option<Vec<Cow<'a, str>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "a BackupStatusInfo object")]
+#[allow(dead_code)]
+struct BackupStatusInfo<'a> {
+    #[serde(borrow)]
+    configuration: Option<BackupConfiguration<'a>>,
+    #[serde(borrow)]
+    backup_enabled_at: Option<TimeField<'a>>,
+    #[serde(borrow)]
+    earliest_restore_point: Option<TimeField<'a>>,
+    #[serde(borrow)]
+    latest_restore_point: Option<TimeField<'a>>,
+    #[serde(borrow)]
+    scheduled_permanent_deletion_time: Option<TimeField<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "a backup Configuration object")]
+#[allow(dead_code)]
+struct BackupConfiguration<'a> {
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    backup_type: Option<Cow<'a, str>>,
+    retention_period_in_days: Option<i64>,
+    backup_tags_enabled: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(text: &str) -> Result<Record, RecordError> {
+        Record::from_raw(RawValue::from_string(text.to_owned()).unwrap())
+    }
+
+    const ARN: &str = "arn:aws:healthlake:us-west-2:111122223333:datastore/fhir/abc";
+
+    #[test]
+    fn keeps_unknown_fields_and_extracts_context() {
+        let r = rec(&format!(
+            r#"{{"DatastoreId":"abc","DatastoreArn":"{ARN}","DatastoreStatus":"UPDATING","New":[1,2]}}"#
+        ))
+        .unwrap();
+        assert_eq!(r.account(), "111122223333");
+        assert_eq!(r.partition(), "aws");
+        assert!(r.status_is_known());
+        assert_eq!(r.properties()["New"][1], 2);
+    }
+
+    #[test]
+    fn names_the_field_of_the_wrong_type() {
+        let e = rec(&format!(
+            r#"{{"DatastoreId":"abc","DatastoreArn":"{ARN}",
+  "IdentityProviderConfiguration": {{"FineGrainedAuthorizationEnabled": "yes"}}}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.path,
+            "IdentityProviderConfiguration.FineGrainedAuthorizationEnabled"
+        );
+        assert!(e.message.contains("expected a boolean"), "{}", e.message);
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn requires_id_and_arn() {
+        let e = rec(r#"{"DatastoreArn":"arn:aws:healthlake:r:1:x"}"#).unwrap_err();
+        assert_eq!(e.path, "DatastoreId");
+        let e = rec(r#"{"DatastoreId":"x","DatastoreArn":"nope"}"#).unwrap_err();
+        assert_eq!(e.path, "DatastoreArn");
+        let e = rec(r#"[1]"#).unwrap_err();
+        assert!(e.message.contains("DatastoreProperties object"), "{}", e.message);
+    }
+
+    #[test]
+    fn accepts_both_timestamp_forms() {
+        let a = rec(&format!(
+            r#"{{"DatastoreId":"a","DatastoreArn":"{ARN}","CreatedAt":1603761064.881}}"#
+        ))
+        .unwrap();
+        let b = rec(&format!(
+            r#"{{"DatastoreId":"a","DatastoreArn":"{ARN}","CreatedAt":"2020-10-27T01:11:04.881000+00:00"}}"#
+        ))
+        .unwrap();
+        assert_eq!(a.created_at(), b.created_at());
+        let e = rec(&format!(
+            r#"{{"DatastoreId":"a","DatastoreArn":"{ARN}","CreatedAt":true}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(e.path, "CreatedAt");
+    }
+}

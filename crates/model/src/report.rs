@@ -1,0 +1,259 @@
+//! The domain [`Report`] every reporter renders: policies, resources, findings and what the
+//! audit could not see. Reporters only read it; nothing in it is evaluated again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{fingerprint, Finding, Severity, Status, Subject};
+use crate::inventory::{CollectionError, Coverage, Inventory, Warning};
+use crate::record::{Record, Source};
+use crate::timestamp::Timestamp;
+
+/// The name and version of the tool, for report headers and SARIF `tool.driver`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolInfo {
+    /// `hlaudit`.
+    pub name: String,
+    /// The version.
+    pub version: String,
+    /// The project's home page.
+    pub information_uri: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo {
+            name: "hlaudit".to_owned(),
+            version: crate::TOOL_VERSION.to_owned(),
+            information_uri: "https://github.com/hlaudit/hlaudit".to_owned(),
+        }
+    }
+}
+
+/// What a reporter needs to know about a policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyMeta {
+    /// Stable id, e.g. `HL-ENC-01`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// The effective default severity (after overrides).
+    pub severity: Severity,
+    /// What the policy checks.
+    pub description: String,
+    /// Why it matters.
+    #[serde(default)]
+    pub rationale: String,
+    /// How to fix a violation.
+    #[serde(default)]
+    pub remediation: String,
+    /// Reference URLs.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Framework name -> control ids, e.g. `HIPAA` -> `["164.312(a)(2)(iv)"]`.
+    #[serde(default)]
+    pub compliance: BTreeMap<String, Vec<String>>,
+    /// Free-form tags, e.g. `encryption`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Where the policy is defined (a file in `rules/` for the built-in pack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+impl PolicyMeta {
+    /// The pseudo-policy under which collection and input errors are reported.
+    pub fn collection_error() -> Self {
+        PolicyMeta {
+            id: COLLECTION_ERROR_ID.to_owned(),
+            title: "Part of the inventory could not be collected or read".to_owned(),
+            severity: Severity::High,
+            description: "A region, page, tag list or input that the audit needed could not be \
+                          read, so data stores may be missing from the audit."
+                .to_owned(),
+            rationale: "An audit that silently skips what it could not see gives false \
+                        assurance; hlaudit fails closed instead."
+                .to_owned(),
+            remediation: "Fix the access or input problem named in the message (permissions, \
+                          throttling, network, file) and run the audit again."
+                .to_owned(),
+            references: Vec::new(),
+            compliance: BTreeMap::new(),
+            tags: vec!["collection".to_owned()],
+            source: None,
+        }
+    }
+}
+
+/// The policy id of collection and input errors.
+pub const COLLECTION_ERROR_ID: &str = "HLAUDIT-COLLECTION";
+
+/// What a reporter needs to know about a data store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// `DatastoreArn`.
+    pub arn: String,
+    /// `DatastoreId`.
+    pub id: String,
+    /// `DatastoreName`, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Account from the ARN.
+    pub account: String,
+    /// Region from the ARN.
+    pub region: String,
+    /// Partition from the ARN.
+    pub partition: String,
+    /// `DatastoreStatus`, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Where the record was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+}
+
+impl From<&Record> for Resource {
+    fn from(r: &Record) -> Self {
+        Resource {
+            arn: r.arn().to_owned(),
+            id: r.id().to_owned(),
+            name: r.name().map(str::to_owned),
+            account: r.account().to_owned(),
+            region: r.region().to_owned(),
+            partition: r.partition().to_owned(),
+            status: r.status().map(str::to_owned),
+            source: r.source.clone(),
+        }
+    }
+}
+
+/// Everything one audit found, ready to render.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The tool.
+    pub tool: ToolInfo,
+    /// When the report was made (pinned in tests).
+    pub generated_at: Timestamp,
+    /// The evaluation time policies were evaluated at (`--as-of`, else the run's start).
+    pub evaluated_at: Timestamp,
+    /// The policies evaluated, in the order findings refer to them.
+    pub policies: Vec<PolicyMeta>,
+    /// The data stores evaluated, in the order findings refer to them.
+    pub resources: Vec<Resource>,
+    /// Findings sorted by (policy id, resource ARN or scope).
+    pub findings: Vec<Finding>,
+    /// What the audit covered.
+    pub coverage: Coverage,
+    /// What could not be collected or read (each also an ERROR finding).
+    pub errors: Vec<CollectionError>,
+    /// Warnings that did not stop the audit.
+    pub warnings: Vec<Warning>,
+}
+
+/// Counts by status and, for FAIL, by severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Findings per status.
+    pub by_status: BTreeMap<Status, usize>,
+    /// FAIL findings per severity.
+    pub failures_by_severity: BTreeMap<Severity, usize>,
+    /// Number of data stores evaluated.
+    pub resources: usize,
+    /// Number of policies evaluated.
+    pub policies: usize,
+}
+
+impl Report {
+    /// Starts a report for an inventory: resources from its records, coverage, errors and
+    /// warnings copied; no policies or findings yet.
+    pub fn for_inventory(inventory: &Inventory, evaluated_at: Timestamp) -> Self {
+        Report {
+            tool: ToolInfo::default(),
+            generated_at: Timestamp::now(),
+            evaluated_at,
+            policies: Vec::new(),
+            resources: inventory.records.iter().map(Resource::from).collect(),
+            findings: Vec::new(),
+            coverage: inventory.coverage.clone(),
+            errors: inventory.errors.clone(),
+            warnings: inventory.warnings.clone(),
+        }
+    }
+
+    /// The policy a finding belongs to.
+    pub fn policy_of(&self, f: &Finding) -> &PolicyMeta {
+        &self.policies[f.policy]
+    }
+
+    /// The resource a finding is about, for data store findings.
+    pub fn resource_of(&self, f: &Finding) -> Option<&Resource> {
+        match &f.subject {
+            Subject::Record { index } => self.resources.get(*index),
+            Subject::Scope { .. } => None,
+        }
+    }
+
+    /// The key a finding is matched on across runs: the data store ARN, or
+    /// `account/region/what` for a scope.
+    pub fn resource_key(&self, f: &Finding) -> String {
+        match &f.subject {
+            Subject::Record { index } => self
+                .resources
+                .get(*index)
+                .map(|r| r.arn.clone())
+                .unwrap_or_default(),
+            Subject::Scope {
+                account,
+                region,
+                what,
+            } => format!(
+                "{}/{}/{}",
+                account.as_deref().unwrap_or("*"),
+                region.as_deref().unwrap_or("*"),
+                what
+            ),
+        }
+    }
+
+    /// The stable fingerprint of a finding (see [`fingerprint`]).
+    pub fn fingerprint_of(&self, f: &Finding) -> String {
+        fingerprint(&self.policy_of(f).id, &self.resource_key(f))
+    }
+
+    /// Counts by status and severity.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            resources: self.resources.len(),
+            policies: self.policies.len(),
+            ..Summary::default()
+        };
+        for f in &self.findings {
+            *s.by_status.entry(f.status).or_default() += 1;
+            if f.status == Status::Fail {
+                *s.failures_by_severity.entry(f.severity).or_default() += 1;
+            }
+        }
+        s
+    }
+
+    /// Whether anything could not be evaluated, collected or read.
+    pub fn is_incomplete(&self) -> bool {
+        !self.errors.is_empty() || self.findings.iter().any(|f| f.status == Status::Error)
+    }
+
+    /// Sorts findings by (policy id, resource key), the order every report uses.
+    pub fn sort_findings(&mut self) {
+        let mut keyed: Vec<(String, String, Finding)> = std::mem::take(&mut self.findings)
+            .into_iter()
+            .map(|f| (self.policies[f.policy].id.clone(), self.resource_key(&f), f))
+            .collect();
+        keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        self.findings = keyed.into_iter().map(|(_, _, f)| f).collect();
+    }
+}

@@ -1,0 +1,1 @@
+//! Snapshot reading and writing.

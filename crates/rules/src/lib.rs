@@ -1,0 +1,1 @@
+//! The hlaudit policy language and rules engine: loading, validation, compilation, parallel evaluation.

@@ -1,0 +1,1 @@
+//! End-to-end test support for hlaudit (the tests live in `tests/`).
