@@ -247,13 +247,102 @@ impl Report {
         !self.errors.is_empty() || self.findings.iter().any(|f| f.status == Status::Error)
     }
 
+    /// Turns every collection or input error of the report into an ERROR finding under the
+    /// pseudo-policy [`PolicyMeta::collection_error`] (added once), so nothing that could
+    /// not be seen passes silently. Call after the policies are in place; calling it again
+    /// adds nothing.
+    pub fn add_collection_errors(&mut self) {
+        if self.errors.is_empty() {
+            return;
+        }
+        if self.policies.iter().any(|p| p.id == COLLECTION_ERROR_ID) {
+            return; // already added
+        }
+        self.policies.push(PolicyMeta::collection_error());
+        let policy = self.policies.len() - 1;
+        let severity = self.policies[policy].severity;
+        for e in &self.errors {
+            let place = match (&e.account, &e.region) {
+                (Some(a), Some(r)) => format!("account {a}, region {r}"),
+                (Some(a), None) => format!("account {a}"),
+                (None, Some(r)) => format!("region {r}"),
+                (None, None) => "the inventory".to_owned(),
+            };
+            let what = match &e.resource {
+                Some(res) => format!("{} {}", e.operation, res),
+                None => e.operation.clone(),
+            };
+            self.findings.push(Finding {
+                policy,
+                subject: Subject::Scope {
+                    account: e.account.clone(),
+                    region: e.region.clone(),
+                    what: what.clone(),
+                },
+                status: Status::Error,
+                severity,
+                message: format!(
+                    "{what} failed for {place}: {} ({}). Data stores there may be missing from this audit.",
+                    e.message, e.code
+                ),
+                evidence: Vec::new(),
+                waiver: None,
+                baseline: None,
+            });
+        }
+    }
+
     /// Sorts findings by (policy id, resource key), the order every report uses.
     pub fn sort_findings(&mut self) {
         let mut keyed: Vec<(String, String, Finding)> = std::mem::take(&mut self.findings)
             .into_iter()
             .map(|f| (self.policies[f.policy].id.clone(), self.resource_key(&f), f))
             .collect();
+        // Stable: findings with the same key keep their order.
         keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         self.findings = keyed.into_iter().map(|(_, _, f)| f).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collection_errors_become_error_findings_once_per_error() {
+        let inv = Inventory {
+            errors: vec![
+                CollectionError {
+                    account: Some("111122223333".into()),
+                    region: Some("eu-west-2".into()),
+                    operation: "ListFHIRDatastores".into(),
+                    resource: None,
+                    code: "AccessDeniedException".into(),
+                    message: "not authorized".into(),
+                },
+                CollectionError {
+                    account: None,
+                    region: Some("us-east-1".into()),
+                    operation: "ListFHIRDatastores".into(),
+                    resource: None,
+                    code: "pagination-loop".into(),
+                    message: "NextToken repeated".into(),
+                },
+            ],
+            ..Inventory::default()
+        };
+        let mut report = Report::for_inventory(&inv, Timestamp::now());
+        report.add_collection_errors();
+        report.add_collection_errors();
+        assert_eq!(report.policies.len(), 1);
+        assert_eq!(report.findings.len(), 2);
+        assert!(report.findings.iter().all(|f| f.status == Status::Error));
+        assert!(report.is_incomplete());
+        report.sort_findings();
+        assert!(
+            report.findings[0].message.contains("us-east-1")
+                || report.findings[0].message.contains("eu-west-2")
+        );
+        assert_eq!(report.summary().by_status[&Status::Error], 2);
     }
 }
