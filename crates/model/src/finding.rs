@@ -251,12 +251,18 @@ mod tests {
         assert!(Severity::Info < Severity::Low);
         assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
         assert!("severe".parse::<Severity>().is_err());
-        assert_eq!(serde_json::to_string(&Severity::Medium).unwrap(), "\"medium\"");
+        assert_eq!(
+            serde_json::to_string(&Severity::Medium).unwrap(),
+            "\"medium\""
+        );
     }
 
     #[test]
     fn status_serialises_upper_case() {
-        assert_eq!(serde_json::to_string(&Status::Waived).unwrap(), "\"WAIVED\"");
+        assert_eq!(
+            serde_json::to_string(&Status::Waived).unwrap(),
+            "\"WAIVED\""
+        );
         assert_eq!("skip".parse::<Status>(), Ok(Status::Skip));
     }
 

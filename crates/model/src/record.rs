@@ -110,20 +110,19 @@ impl Record {
     pub fn from_raw(raw: Box<RawValue>) -> Result<Self, RecordError> {
         let header = parse_header(raw.get())?;
         let id = header.datastore_id.ok_or_else(|| missing("DatastoreId"))?;
-        let arn = header.datastore_arn.ok_or_else(|| missing("DatastoreArn"))?;
+        let arn = header
+            .datastore_arn
+            .ok_or_else(|| missing("DatastoreArn"))?;
         if id.is_empty() {
             return Err(field_error("DatastoreId", "must not be empty"));
         }
-        let arn_parts = Arn::parse(&arn).map_err(|e| {
-            field_error(
-                "DatastoreArn",
-                &format!("`{arn}` is not an ARN: it {e}"),
-            )
-        })?;
+        let arn_parts = Arn::parse(&arn)
+            .map_err(|e| field_error("DatastoreArn", &format!("`{arn}` is not an ARN: it {e}")))?;
         let created_at = match header.created_at {
             None => None,
             Some(TimeField::Number(n)) => Some(
-                Timestamp::from_epoch_seconds(n).map_err(|e| field_error("CreatedAt", &e.to_string()))?,
+                Timestamp::from_epoch_seconds(n)
+                    .map_err(|e| field_error("CreatedAt", &e.to_string()))?,
             ),
             Some(TimeField::Text(s)) => {
                 Some(Timestamp::parse(&s).map_err(|e| field_error("CreatedAt", &e.to_string()))?)
@@ -284,7 +283,11 @@ fn parse_header(text: &str) -> Result<Header<'_>, RecordError> {
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
         RecordError {
-            path: if path.is_empty() { ".".to_owned() } else { path },
+            path: if path.is_empty() {
+                ".".to_owned()
+            } else {
+                path
+            },
             message: message.replace("a borrowed string", "a string"),
             line: inner.line(),
             column: inner.column(),
@@ -341,7 +344,10 @@ struct Header<'a> {
 
 /// A timestamp field: epoch seconds or an ISO 8601 string.
 #[derive(Deserialize)]
-#[serde(untagged, expecting = "epoch seconds (a number) or an ISO 8601 date-time string")]
+#[serde(
+    untagged,
+    expecting = "epoch seconds (a number) or an ISO 8601 date-time string"
+)]
 enum TimeField<'a> {
     Number(f64),
     #[serde(borrow)]
@@ -488,7 +494,11 @@ mod tests {
         let e = rec(r#"{"DatastoreId":"x","DatastoreArn":"nope"}"#).unwrap_err();
         assert_eq!(e.path, "DatastoreArn");
         let e = rec(r#"[1]"#).unwrap_err();
-        assert!(e.message.contains("DatastoreProperties object"), "{}", e.message);
+        assert!(
+            e.message.contains("DatastoreProperties object"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
