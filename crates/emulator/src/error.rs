@@ -1,0 +1,79 @@
+//! The one error type of the emulator library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Why the emulator could not load its data or start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// A snapshot file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A snapshot file is not valid JSON or has an unknown shape.
+    #[error("{path}:{line}:{column}: {message}")]
+    Snapshot {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line; 0 when unknown.
+        line: usize,
+        /// 1-based column; 0 when unknown.
+        column: usize,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// A record's properties cannot be served (a timestamp that is neither epoch
+    /// seconds nor ISO 8601).
+    #[error("data store `{arn}`: field `{field}`: {message}")]
+    Record {
+        /// `DatastoreArn` of the record.
+        arn: String,
+        /// The field path, e.g. `BackupStatusInfo.LatestRestorePoint`.
+        field: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A fault setting is out of range.
+    #[error("fault setting `{name}` = {value}: {expected}")]
+    InvalidFault {
+        /// The setting, e.g. `throttle_rate`.
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// The default page size is outside 1-500.
+    #[error("default page size {0} is outside 1-500")]
+    InvalidPageSize(usize),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server stopped with an I/O error.
+    #[error("the emulator's server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    /// The thread that runs a blocking emulator could not be started, or stopped
+    /// before it reported its address.
+    #[error("the emulator thread failed: {0}")]
+    Thread(String),
+    /// The request log file could not be created or written.
+    #[error("request log {path}: {source}")]
+    RequestLog {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,124 @@
+//! `hlaudit-emulator`: serve snapshot files as a HealthLake endpoint on 127.0.0.1.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use hlaudit_emulator::{load_snapshot, Emulator, Faults, RegionSet};
+
+/// A HealthLake-compatible endpoint on 127.0.0.1 for tests, benchmarks and demos.
+///
+/// Speaks awsJson 1.0 like the real service, so the AWS CLI and SDKs work against it
+/// with any fake credentials; the region is the one each request is signed for.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hlaudit-emulator",
+    version,
+    after_help = "Examples:
+  hlaudit-emulator --snapshot fixtures/demo/snapshot.json --port 0
+  AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=fake \\
+    aws healthlake list-fhir-datastores --endpoint-url http://127.0.0.1:PORT --region us-east-1
+  hlaudit-emulator --snapshot s.json --throttle-rate 0.2 --server-error-rate 0.05 --seed 7 \\
+    --deny-region eu-west-1 --loop-next-token us-west-2 --request-log requests.jsonl"
+)]
+struct Args {
+    /// A snapshot file to serve (AWS CLI list or describe output, JSON array, JSON
+    /// Lines). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    snapshot: Vec<PathBuf>,
+    /// The port on 127.0.0.1; 0 picks a free one. The address is printed on stdout.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Seed of the fault dice: the same seed gives the same faults.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Share of requests answered ThrottlingException (0-1).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    throttle_rate: f64,
+    /// Share of requests answered with HTTP 500 or 503 (0-1).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    server_error_rate: f64,
+    /// Milliseconds added before every response.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    latency_ms: u64,
+    /// Share of successful responses with a body that is not valid JSON (0-1).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    malformed_rate: f64,
+    /// Share of successful responses cut off mid-body (0-1).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    truncated_rate: f64,
+    /// Region whose ListFHIRDatastores returns the NextToken it was given (a
+    /// pagination loop); `all` for every region. Repeatable.
+    #[arg(long, value_name = "REGION")]
+    loop_next_token: Vec<String>,
+    /// Region where every request gets AccessDeniedException; `all` for every
+    /// region. Repeatable.
+    #[arg(long, value_name = "REGION")]
+    deny_region: Vec<String>,
+    /// Maps an access key id to an account: `AKID=123456789012`. Repeatable.
+    #[arg(long, value_name = "KEY=ACCOUNT")]
+    access_key: Vec<String>,
+    /// Account of access keys not mapped (default: the only account in the data,
+    /// else 123456789012).
+    #[arg(long, value_name = "ACCOUNT")]
+    default_account: Option<String>,
+    /// ListFHIRDatastores page size when a request gives no MaxResults (1-500).
+    #[arg(long, default_value_t = hlaudit_emulator::DEFAULT_PAGE_SIZE)]
+    page_size: usize,
+    /// Also write every request as a JSON line to this file.
+    #[arg(long, value_name = "FILE")]
+    request_log: Option<PathBuf>,
+}
+
+fn regions(list: Vec<String>) -> RegionSet {
+    if list.iter().any(|r| r == "all") {
+        RegionSet::All
+    } else {
+        RegionSet::only(list)
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut builder = Emulator::builder()
+        .port(args.port)
+        .page_size(args.page_size)
+        .faults(Faults {
+            seed: args.seed,
+            throttle_rate: args.throttle_rate,
+            server_error_rate: args.server_error_rate,
+            latency: Duration::from_millis(args.latency_ms),
+            malformed_body_rate: args.malformed_rate,
+            truncated_body_rate: args.truncated_rate,
+            next_token_loop: regions(args.loop_next_token),
+            access_denied: regions(args.deny_region),
+        });
+    for path in &args.snapshot {
+        builder = builder.records(load_snapshot(path)?);
+    }
+    for pair in &args.access_key {
+        let Some((key, account)) = pair.split_once('=') else {
+            bail!("--access-key `{pair}`: expected KEY=ACCOUNT");
+        };
+        builder = builder.access_key(key, account);
+    }
+    if let Some(account) = args.default_account {
+        builder = builder.default_account(account);
+    }
+    if let Some(path) = args.request_log {
+        builder = builder.request_log(path);
+    }
+    let emulator = builder.start().await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on {}", emulator.endpoint_url()).context("writing to stdout")?;
+    stdout.flush().context("writing to stdout")?;
+    drop(stdout);
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    emulator.shutdown().await?;
+    Ok(())
+}

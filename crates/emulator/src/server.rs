@@ -1,0 +1,260 @@
+//! The HTTP side: one handler for `POST /` that authenticates, injects faults,
+//! dispatches on `X-Amz-Target` and logs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+
+use crate::auth;
+use crate::faults::{fnv1a, splitmix64, BodyFault, Dice, ErrorFault, FaultKind, Faults};
+use crate::log::{LogEntry, RequestLog};
+use crate::ops::{self, Ctx, Outcome};
+use crate::protocol::{ApiError, Operation, CONTENT_TYPE};
+use crate::state::Store;
+
+/// Which account an access key belongs to.
+#[derive(Debug, Clone)]
+pub(crate) struct Accounts {
+    pub by_key: BTreeMap<String, String>,
+    pub default: String,
+}
+
+impl Accounts {
+    fn of(&self, access_key: &str) -> &str {
+        self.by_key.get(access_key).unwrap_or(&self.default)
+    }
+}
+
+/// Everything the handler shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub store: RwLock<Store>,
+    pub faults: RwLock<Faults>,
+    /// How many times each request content was seen (for the dice).
+    pub attempts: Mutex<HashMap<u64, u64>>,
+    pub log: RequestLog,
+    pub accounts: Accounts,
+    pub page_size: usize,
+    /// Requests received, for request ids.
+    pub requests: AtomicU64,
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub fn faults(&self) -> Faults {
+        read(&self.faults).clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        *write(&self.faults) = faults;
+    }
+
+    pub fn with_store<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
+        f(&read(&self.store))
+    }
+
+    fn attempt(&self, key: u64) -> u64 {
+        let mut attempts = self.attempts.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = attempts.entry(key).or_insert(0);
+        let this = *n;
+        *n += 1;
+        this
+    }
+}
+
+/// The axum handler for every request.
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let faults = shared.faults();
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    let target = header_str(&headers, "x-amz-target").unwrap_or("");
+    let n = shared.requests.fetch_add(1, Ordering::Relaxed);
+    let mut entry = LogEntry {
+        seq: 0,
+        request_id: request_id(n),
+        operation: Operation::from_target(target)
+            .map_or_else(|| target.to_owned(), |op| op.name().to_owned()),
+        region: None,
+        account: None,
+        status: 0,
+        error_code: None,
+        fault: None,
+        returned: None,
+        request_token: None,
+        response_token: None,
+    };
+    let response = respond(&shared, &faults, &method, &uri, &headers, &body, &mut entry);
+    shared.log.push(entry);
+    response
+}
+
+fn respond(
+    shared: &Shared,
+    faults: &Faults,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    entry: &mut LogEntry,
+) -> Response {
+    if method != Method::POST || uri.path() != "/" {
+        return error(entry, &ApiError::unknown_operation());
+    }
+    let scope = match auth::parse(
+        header_str(headers, "authorization"),
+        header_str(headers, "x-amz-date"),
+    ) {
+        Ok(scope) => scope,
+        Err(e) => return error(entry, &e),
+    };
+    let account = shared.accounts.of(&scope.access_key).to_owned();
+    let region = scope.region;
+    entry.region = Some(region.clone());
+    entry.account = Some(account.clone());
+    let Some(op) = Operation::from_target(header_str(headers, "x-amz-target").unwrap_or("")) else {
+        return error(entry, &ApiError::unknown_operation());
+    };
+
+    if faults.access_denied.contains(&region) {
+        entry.fault = Some(FaultKind::AccessDenied);
+        return error(entry, &ApiError::access_denied(op.name(), &region));
+    }
+    let key = fnv1a(&[
+        op.name().as_bytes(),
+        account.as_bytes(),
+        region.as_bytes(),
+        body,
+    ]);
+    let dice = Dice::new(faults.seed, key, shared.attempt(key));
+    if let Some(fault) = dice.error_fault(faults) {
+        let (kind, err) = match fault {
+            ErrorFault::Throttling => (FaultKind::Throttling, ApiError::throttling()),
+            ErrorFault::InternalServer => (FaultKind::ServerError, ApiError::internal()),
+            ErrorFault::Unavailable => (FaultKind::ServerError, ApiError::unavailable()),
+        };
+        entry.fault = Some(kind);
+        return error(entry, &err);
+    }
+
+    let ctx = Ctx {
+        account: &account,
+        region: &region,
+        page_size: shared.page_size,
+        loop_tokens: faults.next_token_loop.contains(&region),
+        seed: faults.seed,
+    };
+    let result = match op {
+        Operation::ListFhirDatastores => {
+            entry.request_token = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("NextToken")?.as_str().map(str::to_owned));
+            ops::list(&read(&shared.store), ctx, body)
+        }
+        Operation::DescribeFhirDatastore => ops::describe(&read(&shared.store), ctx, body),
+        Operation::ListTagsForResource => ops::list_tags(&read(&shared.store), ctx, body),
+        Operation::CreateFhirDatastore => ops::create(&mut write(&shared.store), ctx, body),
+        Operation::TagResource => ops::tag(&mut write(&shared.store), ctx, body),
+    };
+    match result {
+        Ok(outcome) => success(entry, outcome, dice.body_fault(faults)),
+        Err(e) => error(entry, &e),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A request id shaped like AWS's, unique per emulator run and request.
+fn request_id(n: u64) -> String {
+    let h = splitmix64(n);
+    let l = splitmix64(h);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 12) & 0xfff,
+        l & 0xffff_ffff_ffff
+    )
+}
+
+fn base(status: u16, entry: &LogEntry) -> axum::http::response::Builder {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header(header::CONTENT_TYPE, CONTENT_TYPE)
+        .header(
+            "x-amzn-RequestId",
+            HeaderValue::from_str(&entry.request_id).unwrap_or(HeaderValue::from_static("0")),
+        )
+}
+
+fn error(entry: &mut LogEntry, e: &ApiError) -> Response {
+    entry.status = e.status;
+    entry.error_code = Some(e.code.to_owned());
+    build(base(e.status, entry), Body::from(e.body()))
+}
+
+fn success(entry: &mut LogEntry, outcome: Outcome, body_fault: Option<BodyFault>) -> Response {
+    entry.status = 200;
+    entry.returned = outcome.returned;
+    entry.response_token = outcome.next_token;
+    if outcome.looped {
+        entry.fault = Some(FaultKind::NextTokenLoop);
+    }
+    let full = outcome.body.into_bytes();
+    let half = full.len() / 2;
+    match body_fault {
+        None => build(base(200, entry), Body::from(full)),
+        Some(BodyFault::Malformed) => {
+            entry.fault = Some(FaultKind::MalformedBody);
+            build(base(200, entry), Body::from(full[..half].to_vec()))
+        }
+        Some(BodyFault::Truncated) => {
+            entry.fault = Some(FaultKind::TruncatedBody);
+            // Announce the whole body, send half, then fail the stream: the server
+            // closes the connection mid-body, as a dropped connection would.
+            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+                Ok(Bytes::from(full[..half].to_vec())),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "injected truncation",
+                )),
+            ];
+            let builder = base(200, entry).header(header::CONTENT_LENGTH, full.len());
+            build(
+                builder,
+                Body::from_stream(futures_util::stream::iter(chunks)),
+            )
+        }
+    }
+}
+
+fn build(builder: axum::http::response::Builder, body: Body) -> Response {
+    builder.body(body).unwrap_or_else(|_| {
+        // Only reachable with an invalid header value, which the builders above never
+        // produce; answer 500 rather than panic.
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}

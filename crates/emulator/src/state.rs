@@ -1,0 +1,219 @@
+//! The data stores the emulator serves, kept per (account, region) as their ARNs say.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use hlaudit_model::{Record, Timestamp};
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::error::EmulatorError;
+
+/// The account used when the data holds none or several and no mapping names one.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// `(account, region)`.
+pub(crate) type PartitionKey = (String, String);
+
+/// One data store as served.
+#[derive(Debug, Clone)]
+pub(crate) struct Datastore {
+    /// The record as loaded (id, ARN, name, status, creation time).
+    pub record: Record,
+    /// `DatastoreProperties` as sent on the wire: the record's JSON, with ISO 8601
+    /// timestamps turned into epoch seconds.
+    pub wire: Box<RawValue>,
+    /// The tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Every data store, by partition, in the order loaded or created.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    partitions: BTreeMap<PartitionKey, Vec<Datastore>>,
+    /// `(account, region, ClientToken)` of `CreateFHIRDatastore` -> data store id.
+    client_tokens: HashMap<(String, String, String), String>,
+    /// Data stores created through the API, for id generation.
+    pub created: u64,
+}
+
+impl Store {
+    /// Builds the store. A second record with the same ARN is dropped (the first
+    /// wins, as the snapshot readers do).
+    pub fn new(records: Vec<Record>) -> Result<Self, EmulatorError> {
+        let mut store = Store::default();
+        let mut seen = BTreeSet::new();
+        for record in records {
+            if !seen.insert(record.arn().to_owned()) {
+                continue;
+            }
+            store.insert(record)?;
+        }
+        Ok(store)
+    }
+
+    /// Adds a record (its tags from `record.tags`).
+    pub fn insert(&mut self, record: Record) -> Result<&Datastore, EmulatorError> {
+        let wire = wire_properties(&record)?;
+        let tags = record.tags.clone().unwrap_or_default();
+        let key = (record.account().to_owned(), record.region().to_owned());
+        let list = self.partitions.entry(key).or_default();
+        list.push(Datastore { record, wire, tags });
+        let last = list.len() - 1;
+        Ok(&list[last])
+    }
+
+    /// The accounts present in the data.
+    pub fn accounts(&self) -> BTreeSet<&str> {
+        self.partitions.keys().map(|(a, _)| a.as_str()).collect()
+    }
+
+    /// The data stores of one partition.
+    pub fn list(&self, account: &str, region: &str) -> &[Datastore] {
+        self.partitions
+            .get(&(account.to_owned(), region.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The data store with this id in one partition.
+    pub fn by_id(&self, account: &str, region: &str, id: &str) -> Option<&Datastore> {
+        self.list(account, region)
+            .iter()
+            .find(|d| d.record.id() == id)
+    }
+
+    /// The data store with this ARN in one partition, for changing its tags.
+    pub fn by_arn_mut(&mut self, account: &str, region: &str, arn: &str) -> Option<&mut Datastore> {
+        self.partitions
+            .get_mut(&(account.to_owned(), region.to_owned()))?
+            .iter_mut()
+            .find(|d| d.record.arn() == arn)
+    }
+
+    /// The data store a `ClientToken` created, if any.
+    pub fn by_client_token(&self, account: &str, region: &str, token: &str) -> Option<&Datastore> {
+        let id =
+            self.client_tokens
+                .get(&(account.to_owned(), region.to_owned(), token.to_owned()))?;
+        self.by_id(account, region, id)
+    }
+
+    /// Remembers which data store a `ClientToken` created.
+    pub fn remember_client_token(&mut self, account: &str, region: &str, token: &str, id: &str) {
+        self.client_tokens.insert(
+            (account.to_owned(), region.to_owned(), token.to_owned()),
+            id.to_owned(),
+        );
+    }
+
+    /// Every partition with its data stores.
+    pub fn partitions(&self) -> impl Iterator<Item = (&PartitionKey, &[Datastore])> {
+        self.partitions.iter().map(|(k, v)| (k, v.as_slice()))
+    }
+}
+
+/// The timestamp fields of `DatastoreProperties`, as paths.
+const TIMESTAMP_FIELDS: [&[&str]; 5] = [
+    &["CreatedAt"],
+    &["BackupStatusInfo", "BackupEnabledAt"],
+    &["BackupStatusInfo", "EarliestRestorePoint"],
+    &["BackupStatusInfo", "LatestRestorePoint"],
+    &["BackupStatusInfo", "ScheduledPermanentDeletionTime"],
+];
+
+/// The record's JSON as the API sends it. Unchanged when every timestamp already is a
+/// number; otherwise re-serialised with the ISO 8601 strings replaced by epoch seconds.
+pub(crate) fn wire_properties(record: &Record) -> Result<Box<RawValue>, EmulatorError> {
+    let mut value: Value = record.properties();
+    let mut changed = false;
+    for path in TIMESTAMP_FIELDS {
+        let Some(slot) = lookup_mut(&mut value, path) else {
+            continue;
+        };
+        let Value::String(text) = slot else {
+            continue;
+        };
+        let field_error = |message: String| EmulatorError::Record {
+            arn: record.arn().to_owned(),
+            field: path.join("."),
+            message,
+        };
+        let ts = Timestamp::parse(text).map_err(|e| field_error(e.to_string()))?;
+        let number = serde_json::Number::from_f64(ts.epoch_seconds())
+            .ok_or_else(|| field_error("not representable as epoch seconds".to_owned()))?;
+        *slot = Value::Number(number);
+        changed = true;
+    }
+    if !changed {
+        return Ok(record.raw().to_owned());
+    }
+    let text = serde_json::to_string(&value).map_err(|e| EmulatorError::Record {
+        arn: record.arn().to_owned(),
+        field: ".".to_owned(),
+        message: e.to_string(),
+    })?;
+    RawValue::from_string(text).map_err(|e| EmulatorError::Record {
+        arn: record.arn().to_owned(),
+        field: ".".to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn lookup_mut<'a>(value: &'a mut Value, path: &[&str]) -> Option<&'a mut Value> {
+    path.iter().try_fold(value, |v, key| v.get_mut(*key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(id: &str, region: &str, created: Value) -> Record {
+        Record::from_value(&json!({
+            "DatastoreId": id,
+            "DatastoreArn": format!("arn:aws:healthlake:{region}:111122223333:datastore/fhir/{id}"),
+            "DatastoreStatus": "ACTIVE",
+            "CreatedAt": created,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn iso_timestamps_go_out_as_epoch_seconds() {
+        let r = record("a", "us-east-1", json!("2020-10-27T01:11:04.881000+00:00"));
+        let wire: Value = serde_json::from_str(wire_properties(&r).unwrap().get()).unwrap();
+        assert_eq!(wire["CreatedAt"].as_f64(), Some(1603761064.881));
+        let r = record("b", "us-east-1", json!(1603761064.881));
+        assert_eq!(wire_properties(&r).unwrap().get(), r.raw_json());
+    }
+
+    #[test]
+    fn partitions_by_account_and_region_and_drops_duplicate_arns() {
+        let store = Store::new(vec![
+            record("a", "us-east-1", json!(1)),
+            record("b", "eu-west-1", json!(2)),
+            record("a", "us-east-1", json!(3)),
+        ])
+        .unwrap();
+        assert_eq!(store.list("111122223333", "us-east-1").len(), 1);
+        assert_eq!(store.list("111122223333", "eu-west-1").len(), 1);
+        assert!(store.list("999999999999", "us-east-1").is_empty());
+        assert!(store.by_id("111122223333", "eu-west-1", "b").is_some());
+        assert!(store.by_id("111122223333", "us-east-1", "b").is_none());
+        assert_eq!(
+            store.accounts().into_iter().collect::<Vec<_>>(),
+            ["111122223333"]
+        );
+    }
+
+    #[test]
+    fn unparsable_backup_timestamp_is_an_error_naming_the_field() {
+        let r = Record::from_value(&json!({
+            "DatastoreId": "x",
+            "DatastoreArn": "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x",
+            "BackupStatusInfo": {"LatestRestorePoint": "soon"},
+        }))
+        .unwrap();
+        let e = wire_properties(&r).unwrap_err().to_string();
+        assert!(e.contains("BackupStatusInfo.LatestRestorePoint"), "{e}");
+    }
+}
