@@ -108,38 +108,27 @@ impl Record {
     /// assert!(rec.raw_json().contains("SomeFutureField"));
     /// ```
     pub fn from_raw(raw: Box<RawValue>) -> Result<Self, RecordError> {
-        let header = parse_header(raw.get())?;
-        let id = header.datastore_id.ok_or_else(|| missing("DatastoreId"))?;
-        let arn = header
-            .datastore_arn
-            .ok_or_else(|| missing("DatastoreArn"))?;
-        if id.is_empty() {
-            return Err(field_error("DatastoreId", "must not be empty"));
+        Self::from_raw_keeping(raw).map_err(|(e, _)| e)
+    }
+
+    /// Like [`Record::from_raw`], but hands the JSON text back with the error, so a
+    /// snapshot reader can point into it (for example at the value of `DatastoreArn`).
+    pub fn from_raw_keeping(raw: Box<RawValue>) -> Result<Self, (RecordError, Box<RawValue>)> {
+        match Extracted::from_text(raw.get()) {
+            Ok(x) => Ok(Record {
+                id: x.id,
+                arn: x.arn,
+                arn_parts: x.arn_parts,
+                name: x.name,
+                status: x.status,
+                created_at: x.created_at,
+                raw,
+                tags: None,
+                enrichments: BTreeMap::new(),
+                source: None,
+            }),
+            Err(e) => Err((e, raw)),
         }
-        let arn_parts = Arn::parse(&arn)
-            .map_err(|e| field_error("DatastoreArn", &format!("`{arn}` is not an ARN: it {e}")))?;
-        let created_at = match header.created_at {
-            None => None,
-            Some(TimeField::Number(n)) => Some(
-                Timestamp::from_epoch_seconds(n)
-                    .map_err(|e| field_error("CreatedAt", &e.to_string()))?,
-            ),
-            Some(TimeField::Text(s)) => {
-                Some(Timestamp::parse(&s).map_err(|e| field_error("CreatedAt", &e.to_string()))?)
-            }
-        };
-        Ok(Record {
-            id: id.into_owned(),
-            arn: arn.into_owned(),
-            arn_parts,
-            name: header.datastore_name.map(Cow::into_owned),
-            status: header.datastore_status.map(Cow::into_owned),
-            created_at,
-            raw,
-            tags: None,
-            enrichments: BTreeMap::new(),
-            source: None,
-        })
     }
 
     /// Builds a record from a JSON value (serialising it first). Convenient in tests and
@@ -229,6 +218,49 @@ impl Record {
     pub fn with_tags(mut self, tags: BTreeMap<String, String>) -> Self {
         self.tags = Some(tags);
         self
+    }
+}
+
+/// The values a [`Record`] extracts from its JSON text.
+struct Extracted {
+    id: String,
+    arn: String,
+    arn_parts: Arn,
+    name: Option<String>,
+    status: Option<String>,
+    created_at: Option<Timestamp>,
+}
+
+impl Extracted {
+    fn from_text(text: &str) -> Result<Self, RecordError> {
+        let header = parse_header(text)?;
+        let id = header.datastore_id.ok_or_else(|| missing("DatastoreId"))?;
+        let arn = header
+            .datastore_arn
+            .ok_or_else(|| missing("DatastoreArn"))?;
+        if id.is_empty() {
+            return Err(field_error("DatastoreId", "must not be empty"));
+        }
+        let arn_parts = Arn::parse(&arn)
+            .map_err(|e| field_error("DatastoreArn", &format!("`{arn}` is not an ARN: it {e}")))?;
+        let created_at = match header.created_at {
+            None => None,
+            Some(TimeField::Number(n)) => Some(
+                Timestamp::from_epoch_seconds(n)
+                    .map_err(|e| field_error("CreatedAt", &e.to_string()))?,
+            ),
+            Some(TimeField::Text(s)) => {
+                Some(Timestamp::parse(&s).map_err(|e| field_error("CreatedAt", &e.to_string()))?)
+            }
+        };
+        Ok(Extracted {
+            id: id.into_owned(),
+            arn: arn.into_owned(),
+            arn_parts,
+            name: header.datastore_name.map(Cow::into_owned),
+            status: header.datastore_status.map(Cow::into_owned),
+            created_at,
+        })
     }
 }
 

@@ -1,0 +1,307 @@
+//! Snapshot input errors, rendered like compiler errors.
+//!
+//! ```text
+//! error: `IdentityProviderConfiguration.FineGrainedAuthorizationEnabled`: invalid type: string "yes", expected a boolean
+//!   --> snapshots/prod.json:14:44
+//!    |
+//! 14 |         "FineGrainedAuthorizationEnabled": "yes"
+//!    |                                            ^
+//!    = hint: ...
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+/// What is wrong with an input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input could not be opened or read.
+    #[error("cannot read the input: {0}")]
+    Io(String),
+    /// The input holds nothing but whitespace.
+    #[error("the input is empty: expected a snapshot (a JSON object or array, or JSON Lines)")]
+    Empty,
+    /// The text is not valid JSON.
+    #[error("malformed JSON: {0}")]
+    Syntax(String),
+    /// Valid JSON, but not one of the accepted shapes.
+    #[error("unknown top-level shape: {found}")]
+    UnknownShape {
+        /// What was found instead, e.g. "an object with keys `Items`, `Count`".
+        found: String,
+    },
+    /// A record lacks `DatastoreId` or `DatastoreArn`.
+    #[error("record has no `{field}`")]
+    MissingField {
+        /// The missing field.
+        field: String,
+    },
+    /// A record field has the wrong type or an unusable value.
+    #[error("`{path}`: {message}")]
+    InvalidField {
+        /// The field path, e.g. `SseConfiguration.KmsEncryptionConfig.CmkType`, `.` for
+        /// the record itself.
+        path: String,
+        /// What was found and what was expected.
+        message: String,
+    },
+    /// An hlaudit snapshot written by a newer, incompatible hlaudit.
+    #[error("hlaudit snapshot format version {found} is newer than this hlaudit reads (version {supported})")]
+    UnsupportedVersion {
+        /// The `hlauditSnapshot` value found.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u64,
+    },
+    /// A field of the envelope (an hlaudit snapshot's, or `DatastorePropertiesList`) is
+    /// missing or has the wrong type.
+    #[error("top-level field `{field}`: {message}")]
+    Envelope {
+        /// The envelope field, e.g. `collectedAt`, `records`.
+        field: String,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+    /// The snapshot could not be written.
+    #[error("cannot write the snapshot: {0}")]
+    Write(String),
+    /// So many errors that reading the input stopped.
+    #[error("too many errors ({0}); stopped reading this input")]
+    TooManyErrors(usize),
+}
+
+/// The text of the source line an error points at (possibly a window of a long line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// The line, or a window of it, without the line break.
+    pub text: String,
+    /// 1-based character position of the caret within `text`.
+    pub caret: usize,
+}
+
+/// Lines up to this many characters are shown whole.
+const WHOLE_LINE: usize = 110;
+/// Longest stretch of a longer line shown before and after the caret.
+const BEFORE: usize = 50;
+const AFTER: usize = 50;
+
+impl Snippet {
+    /// Builds a snippet from a line's bytes and a 1-based byte column. `cut_before` says
+    /// the bytes do not start at the beginning of the line.
+    pub(crate) fn new(line: &[u8], column: usize, cut_before: bool) -> Snippet {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let col = column.max(1) - 1;
+        let (head, tail) = line.split_at(col.min(line.len()));
+        let head = String::from_utf8_lossy(head);
+        let tail = String::from_utf8_lossy(tail);
+        let head_chars: Vec<char> = head.chars().collect();
+        let tail_chars: Vec<char> = tail.chars().collect();
+        let whole = head_chars.len() + tail_chars.len() <= WHOLE_LINE;
+        let (before, after) = if whole {
+            (usize::MAX, usize::MAX)
+        } else {
+            (BEFORE, AFTER)
+        };
+        let mut text = String::new();
+        let skip = head_chars.len().saturating_sub(before);
+        if skip > 0 || cut_before {
+            text.push('…');
+        }
+        text.extend(
+            head_chars[skip..]
+                .iter()
+                .map(|&c| if c == '\t' { ' ' } else { c }),
+        );
+        let caret = text.chars().count() + 1;
+        text.extend(
+            tail_chars
+                .iter()
+                .take(after)
+                .map(|&c| if c == '\t' { ' ' } else { c }),
+        );
+        if tail_chars.len() > after {
+            text.push('…');
+        }
+        Snippet { text, caret }
+    }
+}
+
+/// One problem in one input, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotError {
+    /// The input as the user named it (`-` for standard input).
+    pub file: Arc<str>,
+    /// 1-based line; 0 when the error is about the whole input.
+    pub line: usize,
+    /// 1-based column in bytes; 0 when unknown.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub kind: ErrorKind,
+    /// The source line, when it could be shown.
+    pub snippet: Option<Box<Snippet>>,
+    /// A suggestion for fixing it.
+    pub hint: Option<String>,
+}
+
+impl std::error::Error for SnapshotError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.kind)
+    }
+}
+
+impl SnapshotError {
+    /// An error about a place in an input.
+    pub fn new(file: &str, line: usize, column: usize, kind: ErrorKind) -> Self {
+        SnapshotError {
+            file: Arc::from(file),
+            line,
+            column,
+            kind,
+            snippet: None,
+            hint: None,
+        }
+    }
+
+    /// Adds a hint (builder style).
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `file:line:column`, or just `file` when the error is about the whole input.
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (0, _) => self.file.to_string(),
+            (l, 0) => format!("{}:{l}", self.file),
+            (l, c) => format!("{}:{l}:{c}", self.file),
+        }
+    }
+
+    /// The compiler-style rendering: `error: ...`, ` --> file:line:col`, the source line
+    /// with a caret under the column, and a hint. Plain text, deterministic.
+    pub fn render(&self) -> String {
+        let mut out = format!("error: {}\n", self.kind);
+        let gutter = if self.line == 0 {
+            1
+        } else {
+            self.line.to_string().len()
+        };
+        let pad = " ".repeat(gutter);
+        out.push_str(&format!("{pad}--> {}\n", self.location()));
+        if let Some(s) = &self.snippet {
+            out.push_str(&format!("{pad} |\n"));
+            out.push_str(format!("{} | {}", self.line, s.text).trim_end());
+            out.push('\n');
+            out.push_str(&format!("{pad} | {}^\n", " ".repeat(s.caret - 1)));
+        }
+        if let Some(h) = &self.hint {
+            out.push_str(&format!("{pad} = hint: {h}\n"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.kind)
+    }
+}
+
+/// Every problem found in a set of inputs, in input order, then position.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SnapshotErrors(pub Vec<SnapshotError>);
+
+impl std::error::Error for SnapshotErrors {}
+
+impl SnapshotErrors {
+    /// The errors.
+    pub fn errors(&self) -> &[SnapshotError] {
+        &self.0
+    }
+
+    /// How many errors there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// All errors rendered like compiler errors, separated by blank lines, with a closing
+    /// count. Plain text, no colour, deterministic.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for e in &self.0 {
+            out.push_str(&e.render());
+            out.push('\n');
+        }
+        let files: std::collections::BTreeSet<&str> = self.0.iter().map(|e| &*e.file).collect();
+        let n = self.0.len();
+        out.push_str(&format!(
+            "error: could not read the snapshot input: {n} error{} in {} input{}\n",
+            if n == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+        ));
+        out
+    }
+}
+
+impl fmt::Display for SnapshotErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl From<SnapshotError> for SnapshotErrors {
+    fn from(e: SnapshotError) -> Self {
+        SnapshotErrors(vec![e])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_a_compiler() {
+        let mut e = SnapshotError::new(
+            "a.json",
+            12,
+            7,
+            ErrorKind::MissingField {
+                field: "DatastoreArn".into(),
+            },
+        )
+        .with_hint("add it");
+        e.snippet = Some(Box::new(Snippet::new(
+            b"  x:  {\"DatastoreId\": 1}",
+            7,
+            false,
+        )));
+        let text = e.render();
+        assert_eq!(
+            text,
+            "error: record has no `DatastoreArn`\n  --> a.json:12:7\n   |\n12 |   x:  {\"DatastoreId\": 1}\n   |       ^\n   = hint: add it\n"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_windowed_around_the_caret() {
+        let line = format!("{}X{}", "a".repeat(100), "b".repeat(100));
+        let s = Snippet::new(line.as_bytes(), 101, false);
+        assert!(s.text.starts_with('…') && s.text.ends_with('…'));
+        assert_eq!(s.text.chars().nth(s.caret - 1), Some('X'));
+    }
+
+    #[test]
+    fn whole_input_errors_have_no_position() {
+        let e = SnapshotError::new("-", 0, 0, ErrorKind::Empty);
+        assert_eq!(e.location(), "-");
+        assert!(e.render().starts_with("error: the input is empty"));
+        assert_eq!(SnapshotErrors::from(e).len(), 1);
+    }
+}

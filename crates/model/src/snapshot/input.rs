@@ -1,0 +1,336 @@
+//! A byte buffer over one input that knows the line and column of every byte it hands out.
+//!
+//! Two modes share the code: a whole file read into memory (parsed with serde_json's fast
+//! slice reader) and a stream (a file too big to hold, or standard input) read in 64 KiB
+//! chunks. In stream mode serde_json pulls bytes one at a time through [`Input::read_into`],
+//! so the byte offset and line of everything it has consumed are always known; this is
+//! how a record's opening brace is located without holding the file.
+
+use std::cell::Cell;
+use std::io::{self, Read};
+
+use super::error::Snippet;
+
+/// A 1-based line and column (in bytes), plus the byte offset from the start of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in bytes.
+    pub column: usize,
+    /// Byte offset of the position from the start of the input.
+    pub offset: u64,
+}
+
+const CHUNK: usize = 64 * 1024;
+/// How much of the current line stream mode keeps when it refills, for error snippets.
+const KEEP_LINE: usize = 4096;
+
+pub(crate) struct Input<'r> {
+    src: Option<Box<dyn Read + 'r>>,
+    buf: Vec<u8>,
+    /// Next unread byte in `buf`.
+    pos: usize,
+    /// Input offset of `buf[0]`.
+    base: u64,
+    /// 1-based line of `buf[pos]`.
+    line: usize,
+    /// Input offset of the first byte of the current line.
+    line_start: u64,
+    eof: bool,
+    /// A read error met while serde_json was pulling bytes (it only sees "EOF").
+    pub(crate) io_error: Option<io::Error>,
+}
+
+impl<'r> Input<'r> {
+    /// The whole input, already in memory.
+    pub(crate) fn whole(bytes: Vec<u8>) -> Self {
+        Input {
+            src: None,
+            buf: bytes,
+            pos: 0,
+            base: 0,
+            line: 1,
+            line_start: 0,
+            eof: true,
+            io_error: None,
+        }
+    }
+
+    /// A stream read in chunks.
+    pub(crate) fn stream(reader: impl Read + 'r) -> Self {
+        Input {
+            src: Some(Box::new(reader)),
+            buf: Vec::with_capacity(CHUNK),
+            pos: 0,
+            base: 0,
+            line: 1,
+            line_start: 0,
+            eof: false,
+            io_error: None,
+        }
+    }
+
+    /// Whether the whole input is in memory (`rest()` is then everything still unread).
+    pub(crate) fn is_whole(&self) -> bool {
+        self.src.is_none()
+    }
+
+    /// The position of the next unread byte.
+    pub(crate) fn position(&self) -> Pos {
+        let offset = self.base + self.pos as u64;
+        Pos {
+            line: self.line,
+            column: (offset - self.line_start) as usize + 1,
+            offset,
+        }
+    }
+
+    /// Ensures at least `need` unread bytes are buffered, unless the input ends first.
+    fn fill(&mut self, need: usize) -> io::Result<()> {
+        while self.buf.len() - self.pos < need && !self.eof {
+            let Some(src) = self.src.as_mut() else {
+                self.eof = true;
+                break;
+            };
+            if self.buf.len() + CHUNK > self.buf.capacity() && self.pos > 0 {
+                // Drop what was consumed, keeping the start of the current line (for
+                // error snippets) when it is short.
+                let line_in_buf = self.line_start.saturating_sub(self.base) as usize;
+                let keep_from =
+                    if self.line_start >= self.base && self.pos - line_in_buf <= KEEP_LINE {
+                        line_in_buf
+                    } else {
+                        self.pos.saturating_sub(256)
+                    };
+                self.buf.drain(..keep_from);
+                self.base += keep_from as u64;
+                self.pos -= keep_from;
+            }
+            let len = self.buf.len();
+            self.buf.resize(len + CHUNK, 0);
+            let n = loop {
+                match src.read(&mut self.buf[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        self.buf.truncate(len);
+                        return Err(e);
+                    }
+                }
+            };
+            self.buf.truncate(len + n);
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The next byte without consuming it.
+    pub(crate) fn peek(&mut self) -> io::Result<Option<u8>> {
+        self.fill(1)?;
+        Ok(self.buf.get(self.pos).copied())
+    }
+
+    /// Up to `n` upcoming bytes without consuming them (fewer at the end of the input).
+    pub(crate) fn peek_n(&mut self, n: usize) -> io::Result<&[u8]> {
+        self.fill(n)?;
+        let end = (self.pos + n).min(self.buf.len());
+        Ok(&self.buf[self.pos..end])
+    }
+
+    /// Consumes `n` buffered bytes, keeping the line count.
+    pub(crate) fn advance(&mut self, n: usize) {
+        let end = (self.pos + n).min(self.buf.len());
+        for (i, &b) in self.buf[self.pos..end].iter().enumerate() {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.base + (self.pos + i) as u64 + 1;
+            }
+        }
+        self.pos = end;
+    }
+
+    /// Skips a UTF-8 byte order mark, if there is one.
+    pub(crate) fn skip_bom(&mut self) -> io::Result<()> {
+        if self.peek_n(3)? == b"\xEF\xBB\xBF" {
+            self.pos += 3;
+            // Columns count from after the mark, as editors show them.
+            self.line_start += 3;
+        }
+        Ok(())
+    }
+
+    /// Skips JSON whitespace and returns the next byte, not consumed.
+    pub(crate) fn skip_ws(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            match self.peek()? {
+                Some(b' ' | b'\t' | b'\r' | b'\n') => self.advance(1),
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Takes the next line (without its `\n`), returning where it starts and its bytes.
+    /// In stream mode the buffer grows to hold the line, so memory follows the longest line.
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<(Pos, std::ops::Range<usize>)>> {
+        let mut searched = 0;
+        loop {
+            let rest = &self.buf[self.pos..];
+            if let Some(i) = rest[searched..].iter().position(|&b| b == b'\n') {
+                let start = self.position();
+                let range = self.pos..self.pos + searched + i;
+                self.pos = range.end + 1;
+                self.line += 1;
+                self.line_start = self.base + self.pos as u64;
+                return Ok(Some((start, range)));
+            }
+            searched = rest.len();
+            if self.eof {
+                if rest.is_empty() {
+                    return Ok(None);
+                }
+                let start = self.position();
+                let range = self.pos..self.buf.len();
+                self.pos = self.buf.len();
+                return Ok(Some((start, range)));
+            }
+            // A refill may drop consumed bytes, but `searched` counts from `pos`, which
+            // moves with them.
+            self.fill(searched + 1)?;
+        }
+    }
+
+    /// The bytes of a range returned by [`Input::next_line`].
+    pub(crate) fn slice(&self, range: std::ops::Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+
+    /// Stream mode: serde_json's byte source. Copies buffered bytes and keeps the line count.
+    pub(crate) fn read_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.buf.len() {
+            if let Err(e) = self.fill(1) {
+                let kind = e.kind();
+                self.io_error = Some(e);
+                return Err(io::Error::from(kind));
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.advance(n);
+        Ok(n)
+    }
+
+    /// Puts back a line taken by [`Input::next_line`] (nothing may have been read since).
+    pub(crate) fn unread_line(&mut self, start: Pos, range: std::ops::Range<usize>) {
+        self.pos = range.start;
+        self.line = start.line;
+        self.line_start = start.offset + 1 - start.column as u64;
+    }
+
+    /// Whole-file mode: the whole buffer and the index of the next unread byte.
+    pub(crate) fn whole_buf(&self) -> (&[u8], usize) {
+        (&self.buf, self.pos)
+    }
+
+    /// Stream mode: the text of the current line around a column, for an error message,
+    /// when the line is still buffered.
+    pub(crate) fn snippet(&mut self, line: usize, column: usize) -> Option<Snippet> {
+        if line != self.line || self.line_start < self.base || self.is_whole() {
+            return None;
+        }
+        // Show a little of what follows the error on the same line.
+        let _ = self.fill(160);
+        let start = (self.line_start - self.base) as usize;
+        let tail_end = (self.pos + 160).min(self.buf.len());
+        let end = self.buf[self.pos..tail_end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(tail_end, |i| self.pos + i);
+        Some(Snippet::new(&self.buf[start..end], column, false))
+    }
+}
+
+/// Whole-file mode: finds the line and column of byte offsets, and the text of lines.
+/// Offsets asked for are mostly increasing, so a cursor makes this linear over the file.
+pub(crate) struct LineIndex<'a> {
+    text: &'a [u8],
+    /// (offset scanned to, its line, that line's start offset)
+    cursor: Cell<(usize, usize, usize)>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a [u8]) -> Self {
+        LineIndex {
+            text,
+            cursor: Cell::new((0, 1, 0)),
+        }
+    }
+
+    /// The position of a byte offset.
+    pub(crate) fn pos(&self, offset: usize) -> Pos {
+        let (mut at, mut line, mut line_start) = self.cursor.get();
+        if offset < at {
+            (at, line, line_start) = (0, 1, 0);
+        }
+        let end = offset.min(self.text.len());
+        for (i, &b) in self.text[at..end].iter().enumerate() {
+            if b == b'\n' {
+                line += 1;
+                line_start = at + i + 1;
+            }
+        }
+        self.cursor.set((end, line, line_start));
+        Pos {
+            line,
+            column: offset - line_start + 1,
+            offset: offset as u64,
+        }
+    }
+
+    /// The text of a 1-based line around a column, for an error message.
+    pub(crate) fn snippet(&self, line: usize, column: usize) -> Option<Snippet> {
+        let start = self.line_start(line)?;
+        let end = self.text[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(self.text.len(), |i| start + i);
+        Some(Snippet::new(&self.text[start..end], column, false))
+    }
+
+    fn line_start(&self, line: usize) -> Option<usize> {
+        let (at, cur_line, cur_start) = self.cursor.get();
+        let (at, mut l, mut ls) = if line < cur_line {
+            (0, 1, 0)
+        } else {
+            (at, cur_line, cur_start)
+        };
+        if line == 0 {
+            return None;
+        }
+        if line == l {
+            return Some(ls);
+        }
+        for (i, &b) in self.text[at..].iter().enumerate() {
+            if b == b'\n' {
+                l += 1;
+                ls = at + i + 1;
+                if l == line {
+                    return Some(ls);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// serde_json's view of a stream-mode [`Input`] shared with the visitor that asks for
+/// positions.
+pub(crate) struct SharedInput<'a, 'b, 'r>(pub &'a std::cell::RefCell<&'b mut Input<'r>>);
+
+impl Read for SharedInput<'_, '_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        self.0.borrow_mut().read_into(out)
+    }
+}

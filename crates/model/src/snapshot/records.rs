@@ -1,0 +1,117 @@
+//! JSON Lines: one `DatastoreProperties` object per line, blank lines allowed. A record
+//! pretty-printed over several lines (its first line just `{`) is accepted too.
+//!
+//! Each line is parsed on its own, so a malformed line is reported and reading goes on
+//! with the next one; memory follows the longest line.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::error::Snippet;
+use super::input::{Input, LineIndex, Pos, SharedInput};
+use super::read::relative_to;
+use super::FileReader;
+
+/// Reads records line by line until the input ends (or a multi-line record is malformed).
+pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Result<()> {
+    while let Some((start, range)) = input.next_line()? {
+        if st.stopped() {
+            break;
+        }
+        let line = input.slice(range.clone());
+        let Some(first) = line.iter().position(|b| !b" \t\r".contains(b)) else {
+            continue;
+        };
+        let mut body = &line[first..];
+        while let [rest @ .., b' ' | b'\t' | b'\r'] = body {
+            body = rest;
+        }
+        let at = Pos {
+            line: start.line,
+            column: start.column + first,
+            offset: start.offset + first as u64,
+        };
+        if body == b"{" {
+            input.unread_line(start, range);
+            if !multi_line_record(input, st)? {
+                break;
+            }
+            continue;
+        }
+        let snippet = |l: usize, c: usize| (l == at.line).then(|| Snippet::new(line, c, false));
+        match serde_json::from_slice::<&RawValue>(body) {
+            Ok(raw) => st.record(raw.to_owned(), at, None, BTreeMap::new(), &snippet),
+            Err(e) => {
+                let pos = relative_to(at, e.line(), e.column());
+                let mut err = st.syntax_error(&e, pos);
+                err.snippet = snippet(pos.line, pos.column).map(Box::new);
+                if e.is_eof() {
+                    err.hint = Some(
+                        "the line ends inside a JSON value; JSON Lines hold one complete \
+                         object per line"
+                            .to_owned(),
+                    );
+                } else if e.to_string().starts_with("trailing characters") {
+                    err.hint = Some(
+                        "JSON Lines hold exactly one JSON object per line, with nothing \
+                         (not even a comma) after it"
+                            .to_owned(),
+                    );
+                }
+                st.push_error(err);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one record that starts with a line holding just `{`. Returns false when it is
+/// malformed (the rest of the input cannot then be split into records reliably).
+fn multi_line_record(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Result<bool> {
+    input.skip_ws()?;
+    let at = input.position();
+    if input.is_whole() {
+        let (buf, start) = input.whole_buf();
+        let snippet = |l: usize, c: usize| LineIndex::new(buf).snippet(l, c);
+        let mut de = serde_json::Deserializer::from_slice(&buf[start..]);
+        match <&RawValue>::deserialize(&mut de) {
+            Ok(raw) => {
+                let len = raw.get().len();
+                st.record(raw.to_owned(), at, None, BTreeMap::new(), &snippet);
+                input.advance(len);
+                Ok(true)
+            }
+            Err(e) => {
+                let pos = relative_to(at, e.line(), e.column());
+                let mut err = st.syntax_error(&e, pos);
+                err.snippet = snippet(pos.line, pos.column).map(Box::new);
+                st.push_error(err);
+                Ok(false)
+            }
+        }
+    } else {
+        let cell = RefCell::new(&mut *input);
+        let snippet = |l: usize, c: usize| cell.borrow_mut().snippet(l, c);
+        let mut de = serde_json::Deserializer::from_reader(SharedInput(&cell));
+        match Box::<RawValue>::deserialize(&mut de) {
+            Ok(raw) => {
+                st.record(raw, at, None, BTreeMap::new(), &snippet);
+                Ok(true)
+            }
+            Err(e) => {
+                if let Some(io) = cell.borrow_mut().io_error.take() {
+                    return Err(io);
+                }
+                let pos = relative_to(at, e.line(), e.column());
+                let mut err = st.syntax_error(&e, pos);
+                err.snippet = snippet(pos.line, pos.column).map(Box::new);
+                st.push_error(err);
+                Ok(false)
+            }
+        }
+    }
+}
