@@ -56,7 +56,7 @@ pub enum ErrorKind {
     },
     /// A field of the envelope (an hlaudit snapshot's, or `DatastorePropertiesList`) is
     /// missing or has the wrong type.
-    #[error("top-level field `{field}`: {message}")]
+    #[error("snapshot field `{field}`: {message}")]
     Envelope {
         /// The envelope field, e.g. `collectedAt`, `records`.
         field: String,

@@ -234,21 +234,51 @@ impl<'r> Input<'r> {
         (&self.buf, self.pos)
     }
 
-    /// Stream mode: the text of the current line around a column, for an error message,
-    /// when the line is still buffered.
+    /// Stream mode: the text of the current line around a column, for an error message
+    /// (a syntax error is on the line being read), when the line is still buffered.
     pub(crate) fn snippet(&mut self, line: usize, column: usize) -> Option<Snippet> {
-        if line != self.line || self.line_start < self.base || self.is_whole() {
+        if line != self.line || self.is_whole() {
             return None;
         }
         // Show a little of what follows the error on the same line.
         let _ = self.fill(160);
-        let start = (self.line_start - self.base) as usize;
-        let tail_end = (self.pos + 160).min(self.buf.len());
-        let end = self.buf[self.pos..tail_end]
+        self.snippet_from(self.position(), line, column)
+    }
+
+    /// Stream mode: the text of a line at or after a known position (`anchor`, e.g. a
+    /// record's opening brace) around a column, when it is still buffered.
+    pub(crate) fn snippet_from(&self, anchor: Pos, line: usize, column: usize) -> Option<Snippet> {
+        if self.is_whole() || line < anchor.line || anchor.offset < self.base {
+            return None;
+        }
+        let buf = &self.buf;
+        let at = usize::try_from(anchor.offset - self.base)
+            .ok()?
+            .min(buf.len());
+        let anchor_line_start = anchor.offset + 1 - anchor.column.max(1) as u64;
+        let (mut start, cut) = if anchor_line_start >= self.base {
+            ((anchor_line_start - self.base) as usize, false)
+        } else {
+            (0, true)
+        };
+        let mut cut = cut;
+        let _ = at;
+        for _ in anchor.line..line {
+            let nl = buf[start..].iter().position(|&b| b == b'\n')?;
+            start += nl + 1;
+            cut = false;
+        }
+        let end = buf[start..]
             .iter()
             .position(|&b| b == b'\n')
-            .map_or(tail_end, |i| self.pos + i);
-        Some(Snippet::new(&self.buf[start..end], column, false))
+            .map_or(buf.len(), |i| start + i);
+        let column = if cut {
+            // The line's start was dropped: the column counts from the first byte kept.
+            column.checked_sub((self.base - anchor_line_start) as usize)?
+        } else {
+            column
+        };
+        Some(Snippet::new(&buf[start..end], column, cut))
     }
 }
 

@@ -161,7 +161,10 @@ fn read_structured(input: &mut Input<'_>, st: &mut FileReader<'_>) {
         }
     } else {
         let cell = RefCell::new(input);
-        let mode = StreamMode { input: &cell };
+        let mode = StreamMode {
+            input: &cell,
+            anchor: std::cell::Cell::new(Pos::default()),
+        };
         let base = cell.borrow().position();
         let mut de = serde_json::Deserializer::from_reader(SharedInput(&cell));
         let result = TopSeed {
@@ -249,6 +252,8 @@ impl<'de> Mode<'de> for SliceMode<'_, '_> {
 
 struct StreamMode<'a, 'b, 'r> {
     input: &'a RefCell<&'b mut Input<'r>>,
+    /// The start of the last value marked: error snippets in it are found from there.
+    anchor: std::cell::Cell<Pos>,
 }
 
 impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
@@ -256,18 +261,22 @@ impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
     fn mark_peeked(&self) -> Pos {
         // serde_json has taken the value's first byte (never a line break) to peek at it.
         let p = self.input.borrow().position();
-        Pos {
+        let start = Pos {
             line: p.line,
             column: p.column.saturating_sub(1).max(1),
             offset: p.offset.saturating_sub(1),
-        }
+        };
+        self.anchor.set(start);
+        start
     }
     fn mark_value(&self) -> Pos {
         // serde_json holds no peeked byte after a colon, so the whitespace before the value
         // can be skipped here to find where the value starts.
         let mut input = self.input.borrow_mut();
         let _ = input.skip_ws();
-        input.position()
+        let start = input.position();
+        self.anchor.set(start);
+        start
     }
     fn locate(&self, mark: Pos, _raw: &RawValue) -> Pos {
         mark
@@ -276,7 +285,14 @@ impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
         raw
     }
     fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet> {
-        self.input.borrow_mut().snippet(line, column)
+        let mut input = self.input.borrow_mut();
+        let anchor = self.anchor.get();
+        if line >= anchor.line && anchor.line > 0 {
+            if let Some(s) = input.snippet_from(anchor, line, column) {
+                return Some(s);
+            }
+        }
+        input.snippet(line, column)
     }
 }
 
@@ -336,6 +352,8 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
         let snip = |l: usize, c: usize| mode.snippet(l, c);
         let mut keys: Vec<String> = Vec::new();
         let mut first_pos = None;
+        let mut first_snippet = None;
+        let mut snapshot_snippet = None;
         let mut snapshot_keys_at: Option<(String, Pos)> = None;
         let mut version: Option<u64> = None;
         let mut has_records = false;
@@ -343,7 +361,12 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
             let key: Cow<'_, str> =
                 serde_json::from_str(raw_key.get()).unwrap_or(Cow::Borrowed("?"));
             let key = key.into_owned();
-            first_pos.get_or_insert(kpos);
+            if first_pos.is_none() {
+                first_pos = Some(kpos);
+                // Errors about the whole object point here once it has been read; the
+                // line may be gone from a stream's buffer by then.
+                first_snippet = mode.snippet(kpos.line, kpos.column);
+            }
             st.current_key = Some((key.clone(), kpos));
             match key.as_str() {
                 "DatastorePropertiesList" => {
@@ -356,7 +379,10 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                 }
                 "records" => {
                     has_records = true;
-                    snapshot_keys_at.get_or_insert((key.clone(), kpos));
+                    if snapshot_keys_at.is_none() {
+                        snapshot_keys_at = Some((key.clone(), kpos));
+                        snapshot_snippet = mode.snippet(kpos.line, kpos.column);
+                    }
                     map.next_value_seed(RecordArray {
                         st: &mut *st,
                         mode,
@@ -413,10 +439,9 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                                 supported: SNAPSHOT_VERSION,
                             },
                         )
-                        .with_hint(format!(
-                            "this snapshot was written by a newer hlaudit; upgrade hlaudit (this is {}) to read it",
-                            crate::TOOL_VERSION
-                        ));
+                        .with_hint(
+                            "this snapshot was written by a newer hlaudit; upgrade hlaudit to read it",
+                        );
                         e.snippet = mode.snippet(vpos.line, vpos.column).map(Box::new);
                         st.pending = Some(e);
                         return Err(de::Error::custom("unsupported version"));
@@ -426,7 +451,10 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                     st.meta().version = v;
                 }
                 "toolVersion" | "collectedAt" | "accounts" | "regions" | "errors" => {
-                    snapshot_keys_at.get_or_insert((key.clone(), kpos));
+                    if snapshot_keys_at.is_none() {
+                        snapshot_keys_at = Some((key.clone(), kpos));
+                        snapshot_snippet = mode.snippet(kpos.line, kpos.column);
+                    }
                     let (raw, _) = map.next_value_seed(Positioned {
                         mode,
                         peeked: false,
@@ -485,7 +513,12 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
             )
         };
         let err = if version.is_some() && !has_records {
-            Some(envelope("records", "missing: an hlaudit snapshot lists its records, `\"records\": []` when there are none"))
+            let mut e = envelope(
+                "records",
+                "missing: an hlaudit snapshot lists its records, `\"records\": []` when there are none",
+            );
+            e.snippet = first_snippet.map(Box::new);
+            Some(e)
         } else if let (None, Some((k, p))) = (version, &snapshot_keys_at) {
             let mut e = envelope(
                 "hlauditSnapshot",
@@ -493,6 +526,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
             )
             .with_hint("an hlaudit snapshot starts with `\"hlauditSnapshot\": 1`");
             (e.line, e.column) = (p.line, p.column);
+            e.snippet = snapshot_snippet.map(Box::new);
             Some(e)
         } else if !keys.iter().any(|k| ENVELOPE_KEYS.contains(&k.as_str())) {
             let found = if keys.is_empty() {
@@ -506,20 +540,19 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                     if keys.len() > 6 { ", ..." } else { "" }
                 )
             };
-            Some(
-                SnapshotError::new(
-                    &st.name,
-                    at.line,
-                    at.column,
-                    ErrorKind::UnknownShape { found },
-                )
-                .with_hint(ACCEPTED),
+            let mut e = SnapshotError::new(
+                &st.name,
+                at.line,
+                at.column,
+                ErrorKind::UnknownShape { found },
             )
+            .with_hint(ACCEPTED);
+            e.snippet = first_snippet.map(Box::new);
+            Some(e)
         } else {
             None
         };
-        if let Some(mut e) = err {
-            e.snippet = mode.snippet(e.line, e.column).map(Box::new);
+        if let Some(e) = err {
             st.push_error(e);
         }
         Ok(())

@@ -95,7 +95,10 @@ fn multi_line_record(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Resu
         }
     } else {
         let cell = RefCell::new(&mut *input);
-        let snippet = |l: usize, c: usize| cell.borrow_mut().snippet(l, c);
+        let snippet = |l: usize, c: usize| {
+            let mut input = cell.borrow_mut();
+            input.snippet_from(at, l, c).or_else(|| input.snippet(l, c))
+        };
         let mut de = serde_json::Deserializer::from_reader(SharedInput(&cell));
         match Box::<RawValue>::deserialize(&mut de) {
             Ok(raw) => {
