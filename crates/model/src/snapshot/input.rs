@@ -364,3 +364,85 @@ impl Read for SharedInput<'_, '_, '_> {
         self.0.borrow_mut().read_into(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out at most `n` bytes per call, to exercise refills.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn lines(mut input: Input<'_>) -> Vec<(usize, usize, String)> {
+        let mut out = Vec::new();
+        while let Some((pos, range)) = input.next_line().unwrap() {
+            let text = String::from_utf8(input.slice(range).to_vec()).unwrap();
+            out.push((pos.line, pos.column, text));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_the_same_whole_or_streamed_in_any_chunking() {
+        let long = "x".repeat(3 * CHUNK + 17);
+        let text = format!("a\n\n{long}\r\nlast");
+        let whole = lines(Input::whole(text.clone().into_bytes()));
+        assert_eq!(whole.len(), 4);
+        assert_eq!(whole[2].0, 3);
+        assert_eq!(whole[2].2.len(), long.len() + 1); // the \r stays
+        for n in [1, 7, CHUNK - 1, CHUNK + 3] {
+            let streamed = lines(Input::stream(Trickle(text.as_bytes(), n)));
+            assert_eq!(streamed, whole, "chunk {n}");
+        }
+    }
+
+    #[test]
+    fn positions_follow_bytes_read_by_serde_json() {
+        let text = "\u{feff}  \n  [1,\n 22]";
+        let mut input = Input::stream(Trickle(text.as_bytes(), 2));
+        input.skip_bom().unwrap();
+        assert_eq!(input.skip_ws().unwrap(), Some(b'['));
+        assert_eq!((input.position().line, input.position().column), (2, 3));
+        let mut byte = [0u8; 1];
+        for _ in 0..5 {
+            input.read_into(&mut byte).unwrap();
+        }
+        // Consumed "[1,\n " : now at "22".
+        let p = input.position();
+        assert_eq!((p.line, p.column), (3, 2));
+        let s = input.snippet(3, 2).unwrap();
+        assert_eq!((s.text.as_str(), s.caret), (" 22]", 2));
+    }
+
+    #[test]
+    fn a_line_can_be_put_back() {
+        let mut input = Input::whole(b"ab\ncd\n".to_vec());
+        let (p, r) = input.next_line().unwrap().unwrap();
+        let (p2, r2) = input.next_line().unwrap().unwrap();
+        assert_eq!(input.slice(r2.clone()), b"cd");
+        input.unread_line(p2, r2);
+        assert_eq!(input.position(), p2);
+        assert_eq!((p.line, p2.line), (1, 2));
+        assert_eq!(input.next_line().unwrap().map(|(p, _)| p.line), Some(2));
+        let _ = r;
+    }
+
+    #[test]
+    fn the_line_index_finds_lines_in_any_order() {
+        let text = b"one\ntwo\nthree";
+        let index = LineIndex::new(text);
+        assert_eq!(index.pos(9).line, 3);
+        assert_eq!((index.pos(4).line, index.pos(4).column), (2, 1));
+        assert_eq!(index.snippet(3, 2).unwrap().text, "three");
+        assert_eq!(index.snippet(1, 1).unwrap().text, "one");
+        assert!(index.snippet(4, 1).is_none());
+    }
+}

@@ -643,3 +643,93 @@ impl FileReader<'_> {
             .get_or_insert_with(SnapshotMeta::default)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_key_decides_between_envelope_and_json_lines() {
+        assert_eq!(
+            first_key(b"{ \n \"DatastoreId\": 1").as_deref(),
+            Some("DatastoreId")
+        );
+        assert_eq!(first_key(b"{\"a\\\"b\": 1"), None);
+        assert_eq!(first_key(b"{}"), None);
+        assert!(is_record_key("DatastoreArn") && is_record_key("DatastoreFutureThing"));
+        assert!(is_record_key("CreatedAt"));
+        assert!(!is_record_key("Items"));
+        assert!(ENVELOPE_KEYS
+            .iter()
+            .all(|k| k.starts_with("Datastore") || *k == "NextToken" || *k == "hlauditSnapshot"));
+    }
+
+    #[test]
+    fn relative_positions_become_absolute() {
+        let base = Pos {
+            line: 10,
+            column: 9,
+            offset: 0,
+        };
+        let p = relative_to(base, 1, 5);
+        assert_eq!((p.line, p.column), (10, 13));
+        let p = relative_to(base, 3, 5);
+        assert_eq!((p.line, p.column), (12, 5));
+    }
+
+    #[test]
+    fn scalars_at_the_top_level_are_an_unknown_shape() {
+        for (text, found) in [
+            ("42", "a number"),
+            ("\"x\"", "a string"),
+            ("true", "a boolean"),
+            ("<", "text"),
+        ] {
+            let errs = crate::snapshot::read_reader("t", text.as_bytes()).unwrap_err();
+            let msg = errs.errors()[0].kind.to_string();
+            assert!(msg.contains(found), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn an_envelope_needs_its_version_and_records() {
+        let errs = crate::snapshot::read_reader("t", &b"{\"records\": []}"[..]).unwrap_err();
+        assert!(
+            errs.render().contains("`hlauditSnapshot`: missing"),
+            "{}",
+            errs.render()
+        );
+        let errs = crate::snapshot::read_reader("t", &b"{\"hlauditSnapshot\": 1}"[..]).unwrap_err();
+        assert!(
+            errs.render().contains("`records`: missing"),
+            "{}",
+            errs.render()
+        );
+        let errs = crate::snapshot::read_reader("t", &b"{\"DatastorePropertiesList\": {}}"[..])
+            .unwrap_err();
+        assert!(
+            errs.render()
+                .contains("expected an array of DatastoreProperties objects"),
+            "{}",
+            errs.render()
+        );
+        let errs = crate::snapshot::read_reader(
+            "t",
+            &b"{\"hlauditSnapshot\": \"1\", \"records\": []}"[..],
+        )
+        .unwrap_err();
+        assert!(
+            errs.render()
+                .contains("snapshot field `hlauditSnapshot`: invalid type"),
+            "{}",
+            errs.render()
+        );
+    }
+
+    #[test]
+    fn unknown_envelope_keys_are_ignored() {
+        let text = b"{\"hlauditSnapshot\": 1, \"addedLater\": {\"x\": [1]}, \"records\": []}";
+        let inv = crate::snapshot::read_reader("t", &text[..]).unwrap();
+        assert!(inv.records.is_empty());
+    }
+}

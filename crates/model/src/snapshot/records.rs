@@ -118,3 +118,53 @@ fn multi_line_record(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Resu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::snapshot::{read_files, read_reader};
+
+    const ARN: &str = "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/";
+
+    #[test]
+    fn pretty_printed_records_crlf_and_blank_lines_are_accepted() {
+        let text = format!(
+            "{{\"DatastoreId\": \"a\", \"DatastoreArn\": \"{ARN}a\"}}\r\n\r\n   \n{{\n  \"DatastoreId\": \"b\",\n  \"DatastoreArn\": \"{ARN}b\"\n}}\n  {{\"DatastoreId\": \"c\", \"DatastoreArn\": \"{ARN}c\"}}  \n"
+        );
+        let inv = read_reader("x.jsonl", text.as_bytes()).unwrap();
+        let got: Vec<String> = inv
+            .records
+            .iter()
+            .map(|r| r.source.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(got, vec!["x.jsonl:1:1", "x.jsonl:4:1", "x.jsonl:8:3"]);
+        assert!(inv.records[1].raw_json().contains("\n  \"DatastoreArn\""));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jsonl");
+        std::fs::write(&path, &text).unwrap();
+        let whole = read_files(&[path.to_str().unwrap()]).unwrap();
+        assert_eq!(whole.records, inv.records);
+    }
+
+    #[test]
+    fn a_malformed_multi_line_record_stops_the_file() {
+        let text = format!(
+            "{{\n  \"DatastoreId\": \"b\"\n  \"DatastoreArn\": \"{ARN}b\"\n}}\n{{\"DatastoreId\": \"c\"}}\n"
+        );
+        let errs = read_reader("x.jsonl", text.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), 1, "{}", errs.render());
+        assert_eq!((errs.errors()[0].line, errs.errors()[0].column), (3, 3));
+    }
+
+    #[test]
+    fn a_trailing_comma_gets_a_json_lines_hint() {
+        let text = format!("{{\"DatastoreId\": \"a\", \"DatastoreArn\": \"{ARN}a\"}},\n");
+        let errs = read_reader("x.jsonl", text.as_bytes()).unwrap_err();
+        let e = &errs.errors()[0];
+        assert_eq!(e.column, text.len() - 1);
+        assert!(e
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("one JSON object per line"));
+    }
+}

@@ -81,3 +81,46 @@ fn write_all(inv: &Inventory, w: &mut impl Write) -> std::io::Result<()> {
     }
     w.write_all(b"]\n}\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+
+    #[test]
+    fn writes_one_record_per_line_with_its_json_untouched() {
+        let raw = serde_json::value::RawValue::from_string(
+            "{ \"DatastoreId\":\"a\",\n \"DatastoreArn\":\"arn:aws:healthlake:us-east-1:1:datastore/fhir/a\", \"X\": 1.50 }"
+                .to_owned(),
+        )
+        .unwrap();
+        let mut r = Record::from_raw(raw).unwrap();
+        r.tags = Some([("k".to_owned(), "v".to_owned())].into());
+        let mut inv = Inventory::default();
+        inv.records.push(r);
+        inv.coverage.tool_version = Some("9.9.9".to_owned());
+        inv.refresh_coverage();
+        let mut out = Vec::new();
+        write_snapshot(&inv, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"hlauditSnapshot\": 1,\n  \"toolVersion\": \"9.9.9\",\n  \"accounts\": [\"1\"],\n  \"regions\": [\"us-east-1\"],\n  \"errors\": [],\n  \"records\": [\n    {\"properties\": { \"DatastoreId\":\"a\",\n \"DatastoreArn\":\"arn:aws:healthlake:us-east-1:1:datastore/fhir/a\", \"X\": 1.50 }, \"tags\": {\"k\":\"v\"}}\n  ]\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_failing_writer_is_an_error() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let e = write_snapshot(&Inventory::default(), &mut Full).unwrap_err();
+        assert!(e.to_string().contains("disk full"), "{e}");
+    }
+}
