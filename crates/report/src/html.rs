@@ -1,0 +1,422 @@
+//! One self-contained HTML page: summary cards, bar charts (by severity, by policy, by
+//! account and region), and a filterable, sortable findings table with the evidence,
+//! remediation and references of each finding.
+//!
+//! Everything is rendered on this side: every value from the data goes through
+//! [`escape`] into text or quoted attributes, and the page's small script only hides,
+//! shows and reorders rows (it reads `data-*` attributes and writes `textContent`, never
+//! HTML). A Content-Security-Policy allows no network access and no script but the
+//! page's own (by its SHA-256), so even a value that escaped escaping could not run. The
+//! filters can be set from the URL (`report.html#q=HL-ENC-01&severity=high&status=FAIL`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+
+use hlaudit_model::finding::{Finding, Severity, Status};
+use hlaudit_model::report::Report;
+use sha2::{Digest, Sha256};
+
+use crate::{text, ReportError};
+
+const CSS: &str = include_str!("html/report.css");
+const JS: &str = include_str!("html/report.js");
+
+/// Escapes text for HTML text and double- or single-quoted attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes the report as one HTML page.
+pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
+    crate::check_policies(report)?;
+    out.write_all(render(report).as_bytes())
+        .map_err(ReportError::io("HTML"))
+}
+
+fn render(report: &Report) -> String {
+    let e = escape;
+    let s = report.summary();
+    let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
+    let script_hash = base64(&Sha256::digest(JS.as_bytes()));
+    let mut h = String::with_capacity(64 * 1024 + report.findings.len() * 1024);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; img-src data:; \
+         base-uri 'none'; form-action 'none'\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        e(&report.tool.name),
+        e(&text::summary_line(report))
+    );
+    let accounts = report.coverage.accounts.join(", ");
+    let regions = report.coverage.regions.join(", ");
+    let _ = write!(
+        h,
+        "<header><h1>HealthLake audit report</h1><div class=\"meta\">{} {} &middot; evaluated at \
+         {} &middot; generated at {}{}{}</div></header>\n<main>\n",
+        e(&report.tool.name),
+        e(&report.tool.version),
+        e(&report.evaluated_at.to_rfc3339()),
+        e(&report.generated_at.to_rfc3339()),
+        if accounts.is_empty() {
+            String::new()
+        } else {
+            format!(" &middot; accounts {}", e(&accounts))
+        },
+        if regions.is_empty() {
+            String::new()
+        } else {
+            format!(" &middot; regions {}", e(&regions))
+        },
+    );
+    if report.is_incomplete() {
+        let _ = writeln!(
+            h,
+            "<div class=\"banner\" role=\"alert\"><strong>Incomplete audit.</strong> {} {} \
+             could not be collected, read or evaluated; data stores may be missing from this \
+             report.</div>",
+            count(Status::Error).max(report.errors.len()),
+            text::plural(
+                count(Status::Error).max(report.errors.len()),
+                "part",
+                "parts"
+            )
+        );
+    }
+    let _ = write!(
+        h,
+        "<p class=\"summary\" id=\"summary\">{}</p>\n<div class=\"cards\">",
+        e(&text::summary_line(report))
+    );
+    for (st, label) in [
+        (Status::Fail, "Failed"),
+        (Status::Error, "Errors"),
+        (Status::Waived, "Waived"),
+        (Status::Pass, "Passed"),
+        (Status::Skip, "Skipped"),
+    ] {
+        let _ = write!(
+            h,
+            "<div class=\"card {}\"><div class=\"n\">{}</div><div class=\"l\">{label}</div></div>",
+            st.as_str(),
+            count(st)
+        );
+    }
+    h.push_str("</div>\n<section class=\"charts\">\n");
+    charts(&mut h, report);
+    h.push_str("</section>\n");
+    table(&mut h, report);
+    if !report.warnings.is_empty() {
+        h.push_str("<h2>Warnings</h2><ul>");
+        for w in &report.warnings {
+            let place = w
+                .source
+                .as_ref()
+                .map(|s| format!(" ({})", e(&s.to_string())))
+                .unwrap_or_default();
+            let _ = write!(h, "<li>{}: {}{place}</li>", e(&w.code), e(&w.message));
+        }
+        h.push_str("</ul>\n");
+    }
+    if !report.coverage.inputs.is_empty() {
+        let _ = writeln!(
+            h,
+            "<footer>Inputs: {}</footer>",
+            e(&report.coverage.inputs.join(", "))
+        );
+    }
+    let _ = write!(h, "</main>\n<script>{JS}</script>\n</body>\n</html>\n");
+    h
+}
+
+fn charts(h: &mut String, report: &Report) {
+    let fails: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail)
+        .collect();
+    let by_sev: Vec<(String, usize, &str)> = Severity::ALL
+        .iter()
+        .map(|sev| {
+            (
+                sev.as_str().to_owned(),
+                fails.iter().filter(|f| f.severity == *sev).count(),
+                sev.as_str(),
+            )
+        })
+        .collect();
+    chart(h, "Failures by severity", &by_sev);
+
+    let mut by_policy: BTreeMap<String, (usize, Severity)> = BTreeMap::new();
+    for f in &fails {
+        let p = report.policy_of(f);
+        let entry = by_policy.entry(p.id.clone()).or_insert((0, f.severity));
+        entry.0 += 1;
+        entry.1 = entry.1.max(f.severity);
+    }
+    let mut rows: Vec<(String, usize, &str)> = by_policy
+        .into_iter()
+        .map(|(id, (n, sev))| (id, n, sev.as_str()))
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    rows.truncate(12);
+    chart(h, "Failures by policy", &rows);
+
+    let mut by_place: BTreeMap<String, usize> = BTreeMap::new();
+    for f in &fails {
+        let (a, r) = text::place(report, f);
+        let key = format!(
+            "{} / {}",
+            a.unwrap_or_else(|| "unknown".into()),
+            r.unwrap_or_else(|| "unknown".into())
+        );
+        *by_place.entry(key).or_default() += 1;
+    }
+    let mut rows: Vec<(String, usize, &str)> =
+        by_place.into_iter().map(|(k, n)| (k, n, "")).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    rows.truncate(12);
+    chart(h, "Failures by account and region", &rows);
+}
+
+fn chart(h: &mut String, title: &str, rows: &[(String, usize, &str)]) {
+    let _ = write!(h, "<div class=\"chart\"><h2>{}</h2>", escape(title));
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0);
+    if max == 0 {
+        h.push_str("<div class=\"empty\">No failures.</div>");
+    }
+    if max > 0 {
+        for (label, n, class) in rows {
+            let pct = (*n as f64 / max as f64 * 100.0).round();
+            let _ = write!(
+                h,
+                "<div class=\"bar\"><span class=\"k\" title=\"{l}\">{l}</span><span class=\"t\">\
+                 <span class=\"f {}\" style=\"width:{pct}%\"></span></span><span class=\"v\">{n}</span></div>",
+                escape(class),
+                l = escape(label)
+            );
+        }
+    }
+    h.push_str("</div>\n");
+}
+
+fn table(h: &mut String, report: &Report) {
+    h.push_str(
+        "<section><div class=\"controls\">\
+         <input id=\"q\" type=\"search\" placeholder=\"Filter: policy, data store, ARN, message\" aria-label=\"Filter findings\">\
+         <select id=\"severity\" aria-label=\"Severity\"><option value=\"\">All severities</option>",
+    );
+    for sev in Severity::ALL {
+        let _ = write!(h, "<option value=\"{0}\">{0}</option>", sev.as_str());
+    }
+    h.push_str(
+        "</select><select id=\"status\" aria-label=\"Status\">\
+         <option value=\"problems\" selected>FAIL, ERROR, WAIVED</option><option value=\"\">All statuses</option>",
+    );
+    for st in Status::ALL {
+        let _ = write!(h, "<option value=\"{0}\">{0}</option>", st.as_str());
+    }
+    h.push_str(
+        "</select><span class=\"count\" id=\"count\"></span></div>\n\
+         <div class=\"tablewrap\"><table id=\"findings\"><thead><tr>\
+         <th data-key=\"srank\" data-numeric=\"1\">Status</th>\
+         <th data-key=\"sevrank\" data-numeric=\"1\">Severity</th>\
+         <th data-key=\"policy\">Policy</th><th data-key=\"resource\">Data store</th>\
+         <th data-key=\"account\">Account</th><th data-key=\"region\">Region</th>\
+         <th data-key=\"order\" data-numeric=\"1\">Finding</th></tr></thead>\n",
+    );
+    let mut ordered: Vec<&Finding> = text::notable(report);
+    ordered.extend(
+        report
+            .findings
+            .iter()
+            .filter(|f| matches!(f.status, Status::Pass | Status::Skip)),
+    );
+    for (order, f) in ordered.into_iter().enumerate() {
+        finding_rows(h, report, f, order);
+    }
+    h.push_str("</table></div></section>\n");
+}
+
+fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
+    let e = escape;
+    let policy = report.policy_of(f);
+    let (account, region) = text::place(report, f);
+    let account = account.unwrap_or_default();
+    let region = region.unwrap_or_default();
+    let resource = report.resource_of(f);
+    let (name, arn) = match resource {
+        Some(r) => (
+            r.name.clone().unwrap_or_else(|| r.id.clone()),
+            r.arn.clone(),
+        ),
+        None => (text::subject_label(report, f), String::new()),
+    };
+    let sevrank = 4 - Severity::ALL
+        .iter()
+        .position(|s| *s == f.severity)
+        .unwrap_or(4);
+    let _ = write!(
+        h,
+        "<tbody class=\"finding\" data-status=\"{st}\" data-severity=\"{sev}\" data-srank=\"{}\" \
+         data-sevrank=\"{sevrank}\" data-policy=\"{}\" data-resource=\"{}\" data-account=\"{}\" \
+         data-region=\"{}\" data-order=\"{order}\" data-fingerprint=\"{}\">",
+        text::status_rank(f.status),
+        e(&policy.id),
+        e(&name),
+        e(&account),
+        e(&region),
+        e(&report.fingerprint_of(f)),
+        st = f.status.as_str(),
+        sev = f.severity.as_str(),
+    );
+    let baseline = match text::baseline_label(f) {
+        Some(b) => format!(" <span class=\"badge new\">{}</span>", e(b)),
+        None => String::new(),
+    };
+    let _ = write!(
+        h,
+        "<tr class=\"row\" aria-expanded=\"false\"><td><span class=\"badge {st}\">{st}</span>{baseline}</td>\
+         <td><span class=\"sev {sev}\">{sev}</span></td><td class=\"policy\"><strong>{}</strong><div class=\"title\">{}</div></td>\
+         <td>{}<div class=\"arn\">{}</div></td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"msg\">{}</td></tr>",
+        e(&policy.id),
+        e(&policy.title),
+        e(&name),
+        e(&arn),
+        e(&account),
+        e(&region),
+        e(&text::message(report, f)),
+        st = f.status.as_str(),
+        sev = f.severity.as_str(),
+    );
+    h.push_str("<tr class=\"detail\" hidden><td colspan=\"7\">");
+    if !f.evidence.is_empty() {
+        h.push_str("<h3>Evidence</h3><table class=\"evidence\">");
+        for ev in &f.evidence {
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>found <code>{}</code></td><td>expected {}</td></tr>",
+                e(&ev.pointer),
+                e(&text::found(ev.found.as_ref())),
+                e(&ev.expected)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if let Some(w) = &f.waiver {
+        let _ = write!(
+            h,
+            "<h3>Waiver</h3><p>{} &middot; approved by {}{} &middot; {}</p>",
+            e(&w.reason),
+            e(&w.approved_by),
+            w.expires
+                .as_ref()
+                .map(|d| format!(" &middot; expires {}", e(d)))
+                .unwrap_or_default(),
+            e(&w.source.to_string())
+        );
+    }
+    if !policy.description.trim().is_empty() {
+        let _ = write!(h, "<h3>Policy</h3><p>{}</p>", e(&policy.description));
+    }
+    if !policy.rationale.trim().is_empty() {
+        let _ = write!(h, "<h3>Why it matters</h3><p>{}</p>", e(&policy.rationale));
+    }
+    if !policy.remediation.trim().is_empty() {
+        let _ = write!(
+            h,
+            "<h3>Remediation</h3><pre>{}</pre>",
+            e(&policy.remediation)
+        );
+    }
+    if !policy.compliance.is_empty() {
+        h.push_str("<h3>Compliance</h3><ul>");
+        for (fw, controls) in &policy.compliance {
+            let _ = write!(h, "<li>{}: {}</li>", e(fw), e(&controls.join(", ")));
+        }
+        h.push_str("</ul>");
+    }
+    if !policy.references.is_empty() {
+        h.push_str("<h3>References</h3><ul>");
+        for r in &policy.references {
+            // Only web links become links; anything else is shown as text.
+            if r.starts_with("https://") || r.starts_with("http://") {
+                let _ = write!(
+                    h,
+                    "<li><a href=\"{0}\" rel=\"noopener noreferrer\">{0}</a></li>",
+                    e(r)
+                );
+            } else {
+                let _ = write!(h, "<li>{}</li>", e(r));
+            }
+        }
+        h.push_str("</ul>");
+    }
+    if let Some(src) = resource.and_then(|r| r.source.as_ref()) {
+        let _ = write!(
+            h,
+            "<h3>Source</h3><p class=\"arn\">{}</p>",
+            e(&src.to_string())
+        );
+    }
+    h.push_str("</td></tr></tbody>\n");
+}
+
+/// Standard base64 (RFC 4648, with padding), for the script hash of the CSP.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_quotes() {
+        assert_eq!(
+            escape("<script>x</script> \"a\" 'b' & c"),
+            "&lt;script&gt;x&lt;/script&gt; &quot;a&quot; &#39;b&#39; &amp; c"
+        );
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

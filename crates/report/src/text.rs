@@ -1,0 +1,153 @@
+//! Wording shared by the human-readable formats (terminal, Markdown, HTML, JUnit).
+
+use hlaudit_model::finding::{Finding, Severity, Status, Subject};
+use hlaudit_model::report::Report;
+
+/// How people see a finding's subject: `name (ARN)` for a data store, the scope otherwise.
+pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
+    match &f.subject {
+        Subject::Record { .. } => match report.resource_of(f) {
+            Some(r) => match &r.name {
+                Some(name) if !name.is_empty() => format!("{name} ({})", r.arn),
+                _ => r.arn.clone(),
+            },
+            None => "an unknown data store".to_owned(),
+        },
+        Subject::Scope {
+            account,
+            region,
+            what,
+        } => scope_label(account.as_deref(), region.as_deref(), what),
+    }
+}
+
+/// `what (account A, region R)`.
+pub(crate) fn scope_label(account: Option<&str>, region: Option<&str>, what: &str) -> String {
+    match (account, region) {
+        (Some(a), Some(r)) => format!("{what} (account {a}, region {r})"),
+        (Some(a), None) => format!("{what} (account {a})"),
+        (None, Some(r)) => format!("{what} (region {r})"),
+        (None, None) => what.to_owned(),
+    }
+}
+
+/// The (account, region) a finding belongs to; `None` where unknown.
+pub(crate) fn place(report: &Report, f: &Finding) -> (Option<String>, Option<String>) {
+    match &f.subject {
+        Subject::Record { .. } => match report.resource_of(f) {
+            Some(r) => (Some(r.account.clone()), Some(r.region.clone())),
+            None => (None, None),
+        },
+        Subject::Scope {
+            account, region, ..
+        } => (account.clone(), region.clone()),
+    }
+}
+
+/// The finding's message, or a sentence made from the policy title when the engine left
+/// it empty (PASS and SKIP findings have no message).
+pub(crate) fn message(report: &Report, f: &Finding) -> String {
+    if !f.message.trim().is_empty() {
+        return f.message.clone();
+    }
+    let policy = report.policy_of(f);
+    let subject = subject_label(report, f);
+    match f.status {
+        Status::Pass => format!("{subject} satisfies {}: {}.", policy.id, policy.title),
+        Status::Skip => format!("{} does not apply to {subject}.", policy.id),
+        Status::Fail | Status::Waived => {
+            format!("{subject} violates {}: {}.", policy.id, policy.title)
+        }
+        Status::Error => format!("{} could not be evaluated on {subject}.", policy.id),
+    }
+}
+
+/// A value found, as compact JSON text, or `(absent)`.
+pub(crate) fn found(v: Option<&serde_json::Value>) -> String {
+    match v {
+        None => "(absent)".to_owned(),
+        Some(v) => serde_json::to_string(v).unwrap_or_else(|_| "(unprintable)".to_owned()),
+    }
+}
+
+/// The one-line summary: `42 data stores, 31 policies: 12 failed (3 high, 9 low),
+/// 1 error, 5 waived, 900 passed, 200 skipped`.
+pub(crate) fn summary_line(report: &Report) -> String {
+    let s = report.summary();
+    let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
+    let mut failed = format!("{} failed", count(Status::Fail));
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sev| {
+            s.failures_by_severity
+                .get(sev)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {sev}"))
+        })
+        .collect();
+    if !by_sev.is_empty() {
+        failed.push_str(&format!(" ({})", by_sev.join(", ")));
+    }
+    let errors = count(Status::Error);
+    format!(
+        "{} {}, {} {}: {failed}, {errors} {}, {} waived, {} passed, {} skipped",
+        s.resources,
+        plural(s.resources, "data store", "data stores"),
+        s.policies,
+        plural(s.policies, "policy", "policies"),
+        plural(errors, "error", "errors"),
+        count(Status::Waived),
+        count(Status::Pass),
+        count(Status::Skip),
+    )
+}
+
+/// `one` or `many` by count.
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// Findings worth showing people (FAIL, ERROR, WAIVED), most severe first, then in
+/// report order; new findings (against a baseline) before the others of the same rank.
+pub(crate) fn notable(report: &Report) -> Vec<&Finding> {
+    let mut v: Vec<(usize, &Finding)> = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f.status, Status::Fail | Status::Error | Status::Waived))
+        .collect();
+    v.sort_by_key(|(i, f)| {
+        (
+            status_rank(f.status),
+            std::cmp::Reverse(f.severity),
+            f.baseline != Some(hlaudit_model::finding::BaselineState::New),
+            *i,
+        )
+    });
+    v.into_iter().map(|(_, f)| f).collect()
+}
+
+/// FAIL and ERROR first, WAIVED after, then the rest.
+pub(crate) fn status_rank(s: Status) -> u8 {
+    match s {
+        Status::Fail | Status::Error => 0,
+        Status::Waived => 1,
+        Status::Pass => 2,
+        Status::Skip => 3,
+    }
+}
+
+/// The baseline label shown beside a finding, e.g. `new`.
+pub(crate) fn baseline_label(f: &Finding) -> Option<&'static str> {
+    use hlaudit_model::finding::BaselineState as B;
+    f.baseline.map(|b| match b {
+        B::New => "new",
+        B::Unchanged => "unchanged",
+        B::Updated => "updated",
+        B::Absent => "fixed",
+    })
+}

@@ -1,0 +1,177 @@
+//! Snapshots of every format on every fixture, and the properties each format promises.
+
+use hlaudit_model::finding::Status;
+use hlaudit_report::terminal::TerminalOptions;
+use hlaudit_report::{html, json, junit, markdown, sarif, terminal};
+
+use crate::{fixture, pinned_sarif_options, render, FIXTURES};
+
+#[test]
+fn snapshots_of_every_format() {
+    for name in FIXTURES {
+        let report = fixture(name);
+        let plain = TerminalOptions::default();
+        insta::assert_snapshot!(
+            format!("{name}.terminal"),
+            render(|o| terminal::write(&report, &plain, o))
+        );
+        insta::assert_snapshot!(format!("{name}.json"), render(|o| json::write(&report, o)));
+        insta::assert_snapshot!(
+            format!("{name}.sarif"),
+            render(|o| sarif::write(&report, &pinned_sarif_options(), o))
+        );
+        insta::assert_snapshot!(
+            format!("{name}.junit.xml"),
+            render(|o| junit::write(&report, o))
+        );
+        insta::assert_snapshot!(
+            format!("{name}.md"),
+            render(|o| markdown::write(&report, o))
+        );
+        insta::assert_snapshot!(format!("{name}.html"), render(|o| html::write(&report, o)));
+    }
+}
+
+#[test]
+fn coloured_terminal_output_snapshot() {
+    let report = fixture("mixed");
+    let color = TerminalOptions {
+        color: true,
+        verbose: true,
+    };
+    let text = render(|o| terminal::write(&report, &color, o));
+    assert!(text.contains("\u{1b}["));
+    insta::assert_snapshot!("mixed.terminal-color", text);
+}
+
+#[test]
+fn output_is_deterministic() {
+    let report = fixture("mixed");
+    let a = render(|o| html::write(&report, o));
+    let b = render(|o| html::write(&report, o));
+    assert_eq!(a, b);
+    let a = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
+    let b = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn terminal_ends_with_the_one_line_summary() {
+    let text = render(|o| terminal::write(&fixture("mixed"), &TerminalOptions::default(), o));
+    let last = text.lines().last().unwrap();
+    assert_eq!(
+        last,
+        "4 data stores, 5 policies: 5 failed (1 critical, 1 high, 1 medium, 2 low), 2 errors, \
+         1 waived, 6 passed, 3 skipped"
+    );
+    assert!(!text.contains('\u{1b}'), "plain output has no escape codes");
+}
+
+#[test]
+fn json_round_trips_through_read() {
+    for name in FIXTURES {
+        let report = fixture(name);
+        let text = render(|o| json::write(&report, o));
+        let back = json::read(&mut text.as_bytes()).unwrap();
+        assert_eq!(back, json::JsonReport::from_report(&report).unwrap());
+        assert_eq!(back.hlaudit_report, json::VERSION);
+        assert_eq!(back.findings.len(), report.findings.len());
+        for (f, jf) in report.findings.iter().zip(&back.findings) {
+            assert_eq!(jf.fingerprint, report.fingerprint_of(f));
+            assert_eq!(jf.status, f.status);
+        }
+    }
+}
+
+#[test]
+fn json_summary_counts_every_status_and_severity() {
+    let doc = json::JsonReport::from_report(&fixture("mixed")).unwrap();
+    assert_eq!(doc.summary.by_status.len(), 5);
+    assert_eq!(doc.summary.failures_by_severity.len(), 5);
+    assert_eq!(doc.summary.by_status[&Status::Fail], 5);
+    assert!(doc.summary.incomplete);
+}
+
+#[test]
+fn json_read_errors_name_the_field_and_line() {
+    let text = render(|o| json::write(&fixture("mixed"), o));
+    let broken = text.replacen("\"status\": \"PASS\"", "\"status\": \"MAYBE\"", 1);
+    let err = json::read(&mut broken.as_bytes()).unwrap_err().to_string();
+    assert!(err.contains("findings[0].status"), "{err}");
+    assert!(err.contains("line "), "{err}");
+}
+
+#[test]
+fn the_json_schema_names_every_top_level_field() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo_root().join("docs/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let doc =
+        serde_json::to_value(json::JsonReport::from_report(&fixture("mixed")).unwrap()).unwrap();
+    let props = schema["properties"].as_object().unwrap();
+    for key in doc.as_object().unwrap().keys() {
+        assert!(props.contains_key(key), "schema lacks `{key}`");
+    }
+    for key in schema["required"].as_array().unwrap() {
+        assert!(
+            doc.get(key.as_str().unwrap()).is_some(),
+            "report lacks `{key}`"
+        );
+    }
+    let finding_props = schema["$defs"]["finding"]["properties"]
+        .as_object()
+        .unwrap();
+    for f in doc["findings"].as_array().unwrap() {
+        for key in f.as_object().unwrap().keys() {
+            assert!(
+                finding_props.contains_key(key),
+                "finding schema lacks `{key}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn junit_maps_statuses() {
+    let xml = render(|o| junit::write(&fixture("mixed"), o));
+    assert_eq!(xml.matches("<testsuite ").count(), 5);
+    assert_eq!(xml.matches("<failure").count(), 5);
+    assert_eq!(xml.matches("<error").count(), 2);
+    // 3 SKIP + 1 WAIVED.
+    assert_eq!(xml.matches("<skipped").count(), 4);
+    assert!(xml.contains("waived: Synthetic data only; migration planned in Q1"));
+}
+
+#[test]
+fn markup_in_data_is_escaped_everywhere() {
+    let report = fixture("hostile");
+    let html = render(|o| html::write(&report, o));
+    assert!(!html.contains("<script>window"));
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
+    let md = render(|o| markdown::write(&report, o));
+    assert!(!md.contains("<script>") && !md.contains("<img"));
+    assert!(!md.contains("@everyone") && !md.contains("[link]"));
+    let text = render(|o| terminal::write(&report, &TerminalOptions::default(), o));
+    assert!(
+        !text.contains('\u{1b}'),
+        "control characters are shown escaped"
+    );
+}
+
+#[test]
+fn a_finding_with_a_dangling_policy_is_an_error_not_a_panic() {
+    let mut report = fixture("clean");
+    report.findings[0].policy = 99;
+    let mut out = Vec::new();
+    let err = html::write(&report, &mut out).unwrap_err();
+    assert!(err.to_string().contains("policy index 99"));
+    assert!(json::write(&report, &mut out).is_err());
+    assert!(sarif::write(&report, &pinned_sarif_options(), &mut out).is_err());
+}
