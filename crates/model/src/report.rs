@@ -114,6 +114,10 @@ pub struct Resource {
     /// Where the record was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The data store's tags; `None` when they were not collected (waivers scoped by tag
+    /// match on them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 impl From<&Record> for Resource {
@@ -127,6 +131,7 @@ impl From<&Record> for Resource {
             partition: r.partition().to_owned(),
             status: r.status().map(str::to_owned),
             source: r.source.clone(),
+            tags: r.tags.clone(),
         }
     }
 }
