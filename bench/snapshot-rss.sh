@@ -38,15 +38,16 @@ gen list 180 list-180mb.json
 gen list "$SIZE_MB" list-big.json
 gen jsonl "$SIZE_MB" lines-big.jsonl
 
-# run MODE FILE: prints "<peak RSS kB> <the reader's own report>"
+# run MODE FILE: one line with the file size, peak RSS, CPU seconds (user + system; the
+# wall clock is noisy on a shared machine) and throughput over CPU time.
 run() {
-    local out
-    out=$(/usr/bin/time -f "rss_kb=%M" "$READ" --mode "$1" "$2" 2>&1)
-    local rss line
-    rss=$(printf '%s\n' "$out" | sed -n 's/^rss_kb=//p')
-    line=$(printf '%s\n' "$out" | grep '^mode=')
-    printf '%-10s %-18s %10s MB %8s MB peak RSS   %s\n' "$1" "$(basename "$2")" \
-        "$(( $(stat -c %s "$2") / 1000000 ))" "$(( rss / 1024 ))" "$line"
+    local out rss cpu bytes
+    out=$(/usr/bin/time -f "rss_kb=%M cpu=%U %S" "$READ" --mode "$1" "$2" 2>&1)
+    rss=$(printf '%s\n' "$out" | sed -n 's/^rss_kb=\([0-9]*\).*/\1/p')
+    cpu=$(printf '%s\n' "$out" | sed -n 's/.*cpu=\([0-9.]*\) \([0-9.]*\)/\1 \2/p' | awk '{print $1 + $2}')
+    bytes=$(stat -c %s "$2")
+    awk -v m="$1" -v f="$(basename "$2")" -v b="$bytes" -v r="$rss" -v c="$cpu" -v w="$(printf '%s\n' "$out" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')" \
+        'BEGIN { printf "%-8s %-16s %6.0f MB  peak RSS %7.1f MB  cpu %6.2f s (%6.0f MB/s)  wall %6.2f s\n", m, f, b / 1e6, r / 1024, c, b / 1e6 / (c > 0 ? c : 0.001), w }'
 }
 
 echo "== peak RSS, streaming every record (for_each_record)"

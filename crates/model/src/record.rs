@@ -309,6 +309,10 @@ fn parse_header(text: &str) -> Result<Header<'_>, RecordError> {
             column: 1 + text.len() - text.trim_start().len(),
         });
     }
+    // The plain parse is the fast path; only a failure is parsed again to learn the path.
+    if let Ok(header) = serde_json::from_str::<Header<'_>>(text) {
+        return Ok(header);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize::<_, Header<'_>>(&mut de).map_err(|e| {
         let path = e.path().to_string();

@@ -209,6 +209,16 @@ impl<'r> Input<'r> {
 
     /// Stream mode: serde_json's byte source. Copies buffered bytes and keeps the line count.
     pub(crate) fn read_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // serde_json asks for one byte at a time.
+        if let ([slot], Some(&b)) = (&mut *out, self.buf.get(self.pos)) {
+            *slot = b;
+            self.pos += 1;
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.base + self.pos as u64;
+            }
+            return Ok(1);
+        }
         if self.pos >= self.buf.len() {
             if let Err(e) = self.fill(1) {
                 let kind = e.kind();
@@ -305,11 +315,12 @@ impl<'a> LineIndex<'a> {
             (at, line, line_start) = (0, 1, 0);
         }
         let end = offset.min(self.text.len());
-        for (i, &b) in self.text[at..end].iter().enumerate() {
-            if b == b'\n' {
-                line += 1;
-                line_start = at + i + 1;
-            }
+        let span = &self.text[at..end];
+        // Counting is vectorised; only the last line break's place needs a search.
+        let breaks = span.iter().filter(|&&b| b == b'\n').count();
+        if breaks > 0 {
+            line += breaks;
+            line_start = at + span.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         }
         self.cursor.set((end, line, line_start));
         Pos {

@@ -39,6 +39,7 @@ mod read;
 mod records;
 mod write;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::sync::Arc;
@@ -604,13 +605,34 @@ fn element_offset(text: &str, n: usize) -> Option<usize> {
 #[derive(Default)]
 struct Assembler {
     inv: Inventory,
-    /// ARN -> index in `inv.records`.
-    seen: HashMap<String, usize>,
+    /// Hash of an ARN -> index in `inv.records` of the first record with that hash (a
+    /// hash rather than the ARN saves a copy of every ARN; records are compared by ARN).
+    seen: HashMap<u64, usize>,
+    /// Further records whose ARN hash collides with a different ARN's (rare).
+    collided: HashMap<u64, Vec<usize>>,
+}
+
+/// FNV-1a: quick, and good enough to spread ARNs (collisions are checked).
+fn arn_hash(arn: &str) -> u64 {
+    arn.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Assembler {
     fn push(&mut self, r: Record) {
-        if let Some(&i) = self.seen.get(r.arn()) {
+        let h = arn_hash(r.arn());
+        let records = &self.inv.records;
+        let same = |i: &usize| records[*i].arn() == r.arn();
+        let dup = match self.seen.get(&h) {
+            None => None,
+            Some(i) if same(i) => Some(*i),
+            Some(_) => self
+                .collided
+                .get(&h)
+                .and_then(|v| v.iter().copied().find(same)),
+        };
+        if let Some(i) = dup {
             let place = |s: &Option<Source>| s.as_ref().map_or("?".to_owned(), Source::to_string);
             self.inv.warnings.push(Warning {
                 code: "duplicate-arn".to_owned(),
@@ -624,7 +646,13 @@ impl Assembler {
             });
             return;
         }
-        self.seen.insert(r.arn().to_owned(), self.inv.records.len());
+        let index = self.inv.records.len();
+        match self.seen.entry(h) {
+            Entry::Vacant(e) => {
+                e.insert(index);
+            }
+            Entry::Occupied(_) => self.collided.entry(h).or_default().push(index),
+        }
         self.inv.records.push(r);
     }
 
