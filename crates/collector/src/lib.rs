@@ -1,1 +1,46 @@
-//! hlaudit collector: lists every HealthLake FHIR data store across regions and accounts through the AWS SDK.
+//! hlaudit collector: lists every HealthLake FHIR data store across regions and
+//! accounts through the AWS SDK, and returns an [`hlaudit_model::Inventory`].
+//!
+//! The main design decision: a record is the service's own JSON. The SDK's typed
+//! structs drop fields their model does not know, so the collector keeps the body of
+//! each `ListFHIRDatastores` response (an interceptor copies it once the SDK has read
+//! it) and builds each record from its exact `DatastoreProperties` text; the typed
+//! output only supplies the `NextToken`. A field AWS adds tomorrow reaches the
+//! snapshot untouched. The KMS key state is kept the same way (`DescribeKey`'s
+//! `KeyMetadata` as sent).
+//!
+//! The second decision: errors are data. Once requests go out, nothing fails the
+//! collection as a whole; every region, page or call that still fails after the SDK's
+//! retries becomes a [`hlaudit_model::CollectionError`] (account, region, operation,
+//! code, message) in the inventory, which the check turns into an ERROR finding.
+//!
+//! Credentials, regions and endpoints come from `aws-config` (environment, profiles,
+//! SSO, web identity, container and instance metadata, `AWS_ENDPOINT_URL_HEALTHLAKE`).
+//! Requests in flight are bounded ([`CollectConfig::concurrency`]), retries use the
+//! SDK's standard or adaptive strategy, and a repeating `NextToken` stops its region
+//! with a `pagination-loop` error. This crate is the only async one; it knows nothing
+//! of the command line, of rules or of terminals ([`Progress`] lets the caller draw).
+
+#![forbid(unsafe_code)]
+
+mod capture;
+mod collect;
+mod config;
+mod enrich;
+mod error;
+mod listing;
+mod progress;
+mod regions;
+mod sdk;
+
+pub use collect::collect;
+pub use config::{
+    CollectConfig, Filters, RegionSelection, RetryMode, RetrySettings, DEFAULT_CONCURRENCY,
+    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_ATTEMPTS, MAX_PAGE_SIZE,
+};
+pub use enrich::KMS_KEY_ENRICHMENT;
+pub use error::CollectorError;
+pub use progress::{NoProgress, Progress};
+pub use regions::{
+    healthlake_regions, parse_region_list, validate_region, HEALTHLAKE_REGIONS, REGIONS_ENV,
+};

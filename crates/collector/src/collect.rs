@@ -1,0 +1,333 @@
+//! The collection: credential sets x regions, listed and enriched concurrently.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use hlaudit_model::{CollectionError, Coverage, Inventory, Record, Timestamp, Warning};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::{CollectConfig, RegionSelection};
+use crate::enrich::{self, EnrichTarget, Enrichment, KmsDescriber, KMS_KEY_ENRICHMENT};
+use crate::error::CollectorError;
+use crate::listing::{self, ListSettings, RegionTarget};
+use crate::progress::Progress;
+use crate::regions;
+use crate::sdk;
+
+/// One credential set and what it covers.
+struct Plan {
+    profile: Option<String>,
+    sdk: SdkConfig,
+    regions: Vec<String>,
+    account: Option<String>,
+}
+
+/// What one region gave.
+struct RegionResult {
+    records: Vec<Record>,
+    errors: Vec<CollectionError>,
+}
+
+/// Lists every data store the configuration covers and returns them as an
+/// [`Inventory`].
+///
+/// Only an unusable configuration (no region, a setting out of range) is an `Err`.
+/// Once requests go out, everything that fails after the SDK's retries (a region that
+/// refuses access, a page that never comes, a repeating `NextToken`, tags or a KMS key
+/// that cannot be read) is recorded in `Inventory::errors` with its account, region,
+/// operation and code, and the rest is collected anyway.
+///
+/// Records come in a stable order: credential sets in the order given, regions in the
+/// order given, data stores in the service's listing order. A data store seen twice
+/// (two profiles for one account) is kept once, with a `duplicate-arn` warning.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), hlaudit_collector::CollectorError> {
+/// use std::sync::Arc;
+/// use hlaudit_collector::{collect, CollectConfig, NoProgress, RegionSelection};
+/// let config = CollectConfig {
+///     regions: RegionSelection::List(vec!["us-east-1".into(), "eu-west-2".into()]),
+///     page_size: Some(100),
+///     ..CollectConfig::default()
+/// };
+/// let inventory = collect(config, Arc::new(NoProgress)).await?;
+/// for error in &inventory.errors {
+///     eprintln!("{}: {} {}", error.region.as_deref().unwrap_or("-"), error.code, error.message);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn collect(
+    config: CollectConfig,
+    progress: Arc<dyn Progress>,
+) -> Result<Inventory, CollectorError> {
+    config.validate()?;
+    let mut warnings = Vec::new();
+    let mut plans = plan(&config).await?;
+    progress.regions_planned(plans.iter().map(|p| p.regions.len()).sum());
+    if config.caller_identity {
+        identify(&mut plans, &mut warnings).await;
+    }
+
+    let list_requests = Arc::new(Semaphore::new(config.concurrency));
+    let call_requests = Arc::new(Semaphore::new(config.concurrency));
+    let settings = Arc::new(ListSettings {
+        filter: listing::datastore_filter(&config.filters),
+        page_size: config.page_size,
+        requests: list_requests,
+    });
+    let config = Arc::new(config);
+    let mut tasks = JoinSet::new();
+    let mut order = 0usize;
+    for plan in &plans {
+        let kms = config
+            .kms
+            .then(|| Arc::new(KmsDescriber::new(plan.sdk.clone())));
+        for region in &plan.regions {
+            let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());
+            let target = RegionTarget {
+                account: plan.account.clone(),
+                region: region.clone(),
+            };
+            tasks.spawn(region_task(
+                order,
+                client,
+                target,
+                settings.clone(),
+                config.clone(),
+                kms.clone(),
+                call_requests.clone(),
+                progress.clone(),
+            ));
+            order += 1;
+        }
+    }
+    let mut results: Vec<Option<RegionResult>> = (0..order).map(|_| None).collect();
+    let mut errors = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, result)) => {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(result);
+                }
+            }
+            Err(e) => errors.push(CollectionError {
+                account: None,
+                region: None,
+                operation: listing::LIST_OPERATION.to_owned(),
+                resource: None,
+                code: "internal".to_owned(),
+                message: format!("a region's collection task failed: {e}"),
+            }),
+        }
+    }
+
+    let mut records = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for result in results.into_iter().flatten() {
+        errors.extend(result.errors);
+        for record in result.records {
+            if seen.insert(record.arn().to_owned()) {
+                records.push(record);
+            } else {
+                warnings.push(Warning {
+                    code: "duplicate-arn".to_owned(),
+                    message: format!(
+                        "data store {} was listed by more than one credential set; kept once",
+                        record.arn()
+                    ),
+                    source: record.source.clone(),
+                });
+            }
+        }
+    }
+
+    let mut inventory = Inventory {
+        records,
+        coverage: Coverage {
+            accounts: plans.iter().filter_map(|p| p.account.clone()).collect(),
+            regions: plans.iter().flat_map(|p| p.regions.clone()).collect(),
+            collected_at: Some(Timestamp::now()),
+            tool_version: Some(hlaudit_model::TOOL_VERSION.to_owned()),
+            inputs: Vec::new(),
+        },
+        errors,
+        warnings,
+    };
+    inventory.refresh_coverage();
+    tracing::info!(
+        records = inventory.records.len(),
+        errors = inventory.errors.len(),
+        "collection finished"
+    );
+    Ok(inventory)
+}
+
+/// Loads each credential set's configuration and settles its regions.
+async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
+    let profiles: Vec<Option<String>> = if config.profiles.is_empty() {
+        vec![None]
+    } else {
+        config.profiles.iter().cloned().map(Some).collect()
+    };
+    let all = match config.regions {
+        RegionSelection::All => Some(regions::healthlake_regions()?),
+        _ => None,
+    };
+    let mut plans = Vec::with_capacity(profiles.len());
+    for profile in profiles {
+        let sdk = sdk::load(profile.as_deref(), &config.retry).await;
+        let regions = match (&config.regions, &all) {
+            (RegionSelection::List(list), _) => list.clone(),
+            (RegionSelection::All, Some(all)) => all.clone(),
+            _ => {
+                let region = sdk.region().map(ToString::to_string).ok_or_else(|| {
+                    CollectorError::NoRegion {
+                        profile: profile.clone(),
+                        hint: "no region is configured",
+                    }
+                })?;
+                regions::validate_region(&region, "the AWS configuration")?;
+                vec![region]
+            }
+        };
+        tracing::debug!(
+            profile = profile.as_deref().unwrap_or("(default)"),
+            ?regions,
+            "planned"
+        );
+        plans.push(Plan {
+            profile,
+            sdk,
+            regions,
+            account: None,
+        });
+    }
+    Ok(plans)
+}
+
+/// Asks STS for the account of each credential set. A failure is a warning: the
+/// accounts are then known from the data store ARNs only, and HealthLake's own answer
+/// tells whether the credentials work.
+async fn identify(plans: &mut [Plan], warnings: &mut Vec<Warning>) {
+    let mut tasks = JoinSet::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let Some(region) = plan.regions.first() else {
+            continue;
+        };
+        let client = sdk::sts(&plan.sdk, region);
+        tasks.spawn(async move { (i, client.get_caller_identity().send().await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((i, result)) = joined else { continue };
+        let Some(plan) = plans.get_mut(i) else {
+            continue;
+        };
+        let who = plan.profile.as_deref().unwrap_or("the default credentials");
+        match result {
+            Ok(identity) => {
+                tracing::info!(
+                    profile = who,
+                    account = identity.account().unwrap_or("?"),
+                    "caller identity"
+                );
+                plan.account = identity.account().map(str::to_owned);
+            }
+            Err(err) => {
+                let (code, message) = sdk::describe(&err);
+                tracing::warn!(profile = who, %code, "GetCallerIdentity failed: {message}");
+                warnings.push(Warning {
+                    code: "caller-identity".to_owned(),
+                    message: format!(
+                        "STS GetCallerIdentity failed for {who} ({code}: {message}); \
+                         accounts are taken from data store ARNs"
+                    ),
+                    source: None,
+                });
+            }
+        }
+    }
+}
+
+/// Lists one region and enriches its records as their pages arrive.
+#[allow(clippy::too_many_arguments)]
+async fn region_task(
+    order: usize,
+    client: aws_sdk_healthlake::Client,
+    target: RegionTarget,
+    settings: Arc<ListSettings>,
+    config: Arc<CollectConfig>,
+    kms: Option<Arc<KmsDescriber>>,
+    call_requests: Arc<Semaphore>,
+    progress: Arc<dyn Progress>,
+) -> (usize, RegionResult) {
+    let mut records: Vec<Record> = Vec::new();
+    let mut enrichments: JoinSet<Enrichment> = JoinSet::new();
+    let needs_enrichment = config.tags || kms.is_some();
+    let mut errors = {
+        let mut on_page = |page: Vec<Record>| {
+            progress.page_listed(&target.region, page.len());
+            for record in page {
+                let index = records.len();
+                if needs_enrichment {
+                    let t = EnrichTarget::of(index, &record, target.account.as_deref());
+                    let tags_client = config.tags.then(|| client.clone());
+                    let kms = if t.kms_key.is_some() {
+                        kms.clone()
+                    } else {
+                        None
+                    };
+                    if tags_client.is_some() || kms.is_some() {
+                        enrichments.spawn(enrich::enrich(
+                            t,
+                            tags_client,
+                            kms,
+                            call_requests.clone(),
+                        ));
+                    } else {
+                        progress.record_done();
+                    }
+                } else {
+                    progress.record_done();
+                }
+                records.push(record);
+            }
+        };
+        listing::list_region(&client, &target, &settings, &mut on_page).await
+    };
+    progress.region_done(&target.region);
+    tracing::info!(region = %target.region, records = records.len(), "region listed");
+
+    let mut enrich_errors = Vec::new();
+    while let Some(joined) = enrichments.join_next().await {
+        progress.record_done();
+        match joined {
+            Ok(e) => {
+                if let Some(record) = records.get_mut(e.index) {
+                    if config.tags {
+                        record.tags = e.tags;
+                    }
+                    if let Some(key) = e.kms_key {
+                        record
+                            .enrichments
+                            .insert(KMS_KEY_ENRICHMENT.to_owned(), key);
+                    }
+                }
+                enrich_errors.push((e.index, e.errors));
+            }
+            Err(e) => errors.push(CollectionError {
+                account: target.account.clone(),
+                region: Some(target.region.clone()),
+                operation: "ListTagsForResource".to_owned(),
+                resource: None,
+                code: "internal".to_owned(),
+                message: format!("an enrichment task failed: {e}"),
+            }),
+        }
+    }
+    // Completion order varies with timing; the errors are reported in record order.
+    enrich_errors.sort_by_key(|(i, _)| *i);
+    errors.extend(enrich_errors.into_iter().flat_map(|(_, e)| e));
+    (order, RegionResult { records, errors })
+}

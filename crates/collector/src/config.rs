@@ -1,0 +1,243 @@
+//! What to collect and how: [`CollectConfig`].
+
+use std::time::Duration;
+
+use hlaudit_model::Timestamp;
+
+use crate::error::CollectorError;
+use crate::regions;
+
+/// The default number of requests of each kind in flight at once (regions listed at
+/// once, and tag and KMS calls at once).
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// The default number of attempts per request (the first one and the retries).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// The default wait before the first retry; later waits grow exponentially (with
+/// jitter) up to 20 seconds, as the SDK's standard retry strategy does.
+pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The largest `MaxResults` `ListFHIRDatastores` accepts.
+pub const MAX_PAGE_SIZE: i32 = 500;
+
+/// Everything a collection needs. Build one with [`CollectConfig::default`] and set
+/// the fields; [`crate::collect`] validates it.
+#[derive(Debug, Clone)]
+pub struct CollectConfig {
+    /// The AWS profiles to collect with, one credential set (and usually one account)
+    /// each. Empty: the default credential chain (environment, `AWS_PROFILE`, SSO, web
+    /// identity, container and instance metadata), once.
+    pub profiles: Vec<String>,
+    /// Which regions to list.
+    pub regions: RegionSelection,
+    /// Server-side filters of `ListFHIRDatastores`.
+    pub filters: Filters,
+    /// `MaxResults` of each `ListFHIRDatastores` page (1-500); `None` leaves the
+    /// service's default.
+    pub page_size: Option<i32>,
+    /// Whether to call `ListTagsForResource` for every data store. Without it every
+    /// record's `tags` is `None` (not collected).
+    pub tags: bool,
+    /// Whether to describe the customer managed KMS key of every data store that has
+    /// one (`DescribeKey`, `GetKeyRotationStatus`) into the `KmsKey` enrichment.
+    pub kms: bool,
+    /// Whether to ask STS `GetCallerIdentity` for the account of each credential set,
+    /// so coverage names accounts that hold no data store and errors name their
+    /// account. Without it accounts come from data store ARNs only.
+    pub caller_identity: bool,
+    /// At most this many regions are listed at once, and at most this many tag and
+    /// KMS calls are in flight at once (at least 1).
+    pub concurrency: usize,
+    /// A HealthLake endpoint replacing the one AWS resolves (e.g. an emulator or a
+    /// VPC endpoint). `AWS_ENDPOINT_URL_HEALTHLAKE` and `AWS_ENDPOINT_URL` are honoured
+    /// without it, as are `AWS_ENDPOINT_URL_KMS` and `AWS_ENDPOINT_URL_STS` for the
+    /// other services.
+    pub endpoint_url: Option<String>,
+    /// How failed requests are retried.
+    pub retry: RetrySettings,
+}
+
+impl Default for CollectConfig {
+    fn default() -> Self {
+        CollectConfig {
+            profiles: Vec::new(),
+            regions: RegionSelection::Configured,
+            filters: Filters::default(),
+            page_size: None,
+            tags: true,
+            kms: true,
+            caller_identity: true,
+            concurrency: DEFAULT_CONCURRENCY,
+            endpoint_url: None,
+            retry: RetrySettings::default(),
+        }
+    }
+}
+
+impl CollectConfig {
+    /// Checks every setting, reporting the first one out of range.
+    pub fn validate(&self) -> Result<(), CollectorError> {
+        if self.concurrency == 0 {
+            return Err(CollectorError::InvalidSetting {
+                setting: "concurrency",
+                value: "0".to_owned(),
+                expected: "at least 1",
+            });
+        }
+        if let Some(size) = self.page_size {
+            if !(1..=MAX_PAGE_SIZE).contains(&size) {
+                return Err(CollectorError::InvalidSetting {
+                    setting: "page_size",
+                    value: size.to_string(),
+                    expected: "1 to 500 (the MaxResults range of ListFHIRDatastores)",
+                });
+            }
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(CollectorError::InvalidSetting {
+                setting: "max_attempts",
+                value: "0".to_owned(),
+                expected: "at least 1 (1 means no retry)",
+            });
+        }
+        if let RegionSelection::List(list) = &self.regions {
+            if list.is_empty() {
+                return Err(CollectorError::NoRegion {
+                    profile: None,
+                    hint: "the region list is empty",
+                });
+            }
+            for r in list {
+                regions::validate_region(r, "--regions")?;
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for p in &self.profiles {
+            if !seen.insert(p) {
+                return Err(CollectorError::DuplicateProfile(p.clone()));
+            }
+        }
+        if let Some(url) = &self.endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(CollectorError::InvalidSetting {
+                    setting: "endpoint_url",
+                    value: url.clone(),
+                    expected: "an http:// or https:// URL",
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which regions a collection lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionSelection {
+    /// The region of each profile's configuration (`AWS_REGION`, the profile's
+    /// `region`, instance metadata).
+    Configured,
+    /// These regions, for every profile.
+    List(Vec<String>),
+    /// Every region where HealthLake is offered ([`crate::healthlake_regions`]).
+    All,
+}
+
+/// The server-side `Filter` of `ListFHIRDatastores`. Every field set narrows the list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// `DatastoreName`: the exact data store name.
+    pub name: Option<String>,
+    /// `DatastoreStatus`, e.g. `ACTIVE`.
+    pub status: Option<String>,
+    /// `CreatedBefore`: data stores created before this instant.
+    pub created_before: Option<Timestamp>,
+    /// `CreatedAfter`: data stores created after this instant.
+    pub created_after: Option<Timestamp>,
+}
+
+impl Filters {
+    /// Whether no filter is set.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.status.is_none()
+            && self.created_before.is_none()
+            && self.created_after.is_none()
+    }
+}
+
+/// The SDK's retry strategy for every request: throttling, 5xx answers, timeouts and
+/// broken connections are retried with exponential backoff and jitter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrySettings {
+    /// Standard (backoff only) or adaptive (backoff plus client-side rate limiting
+    /// that slows down once the service throttles).
+    pub mode: RetryMode,
+    /// Attempts per request, the first one included (at least 1).
+    pub max_attempts: u32,
+    /// Wait before the first retry.
+    pub initial_backoff: Duration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            mode: RetryMode::Standard,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            initial_backoff: DEFAULT_INITIAL_BACKOFF,
+        }
+    }
+}
+
+/// The SDK retry modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter.
+    #[default]
+    Standard,
+    /// Standard plus a client-side rate limiter fed by throttling answers.
+    Adaptive,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        CollectConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn refuses_settings_out_of_range() {
+        let bad = [
+            CollectConfig {
+                concurrency: 0,
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                page_size: Some(501),
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                page_size: Some(0),
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                endpoint_url: Some("127.0.0.1:4566".to_owned()),
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                regions: RegionSelection::List(vec!["Mars".to_owned()]),
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                profiles: vec!["a".to_owned(), "a".to_owned()],
+                ..CollectConfig::default()
+            },
+        ];
+        for config in bad {
+            assert!(config.validate().is_err(), "{config:?}");
+        }
+    }
+}

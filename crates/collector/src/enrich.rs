@@ -1,0 +1,319 @@
+//! What is fetched beside each record: its tags and the state of its KMS key.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use hlaudit_model::{CollectionError, Record};
+use serde_json::{Map, Value};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::capture::CaptureBody;
+use crate::sdk;
+
+/// The enrichment key of the KMS key state.
+pub const KMS_KEY_ENRICHMENT: &str = "KmsKey";
+
+/// What one data store needs fetched, taken from its record.
+#[derive(Debug, Clone)]
+pub(crate) struct EnrichTarget {
+    pub index: usize,
+    pub arn: String,
+    pub account: Option<String>,
+    pub region: String,
+    /// `(region of the key, KmsKeyId)` when the data store uses a customer managed key.
+    pub kms_key: Option<(String, String)>,
+}
+
+impl EnrichTarget {
+    pub(crate) fn of(index: usize, record: &Record, account: Option<&str>) -> Self {
+        let region = record.region().to_owned();
+        let kms_key = customer_managed_key(record).map(|id| {
+            let key_region = key_region(&id).unwrap_or_else(|| region.clone());
+            (key_region, id)
+        });
+        EnrichTarget {
+            index,
+            arn: record.arn().to_owned(),
+            account: account
+                .map(str::to_owned)
+                .or_else(|| Some(record.account().to_owned()).filter(|a| !a.is_empty())),
+            region,
+            kms_key,
+        }
+    }
+}
+
+/// What was fetched for one data store.
+#[derive(Debug, Default)]
+pub(crate) struct Enrichment {
+    pub index: usize,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub kms_key: Option<Value>,
+    pub errors: Vec<CollectionError>,
+}
+
+/// The `KmsKeyId` of a data store encrypted with a customer managed key.
+fn customer_managed_key(record: &Record) -> Option<String> {
+    let props = record.properties();
+    let config = props.get("SseConfiguration")?.get("KmsEncryptionConfig")?;
+    if config.get("CmkType")?.as_str()? != "CUSTOMER_MANAGED_KMS_KEY" {
+        return None;
+    }
+    config
+        .get("KmsKeyId")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The region of a key given as an ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
+fn key_region(key_id: &str) -> Option<String> {
+    let mut parts = key_id.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let _partition = parts.next()?;
+    if parts.next()? != "kms" {
+        return None;
+    }
+    parts.next().filter(|r| !r.is_empty()).map(str::to_owned)
+}
+
+type KeyResult = Result<Value, (String, String, &'static str)>;
+
+/// Each key's description, fetched once.
+type KeyCells = HashMap<(String, String), Arc<OnceCell<KeyResult>>>;
+
+/// The KMS side of a collection: one client per region, and each key described once
+/// however many data stores share it.
+#[derive(Debug)]
+pub(crate) struct KmsDescriber {
+    sdk: aws_config::SdkConfig,
+    clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    keys: Mutex<KeyCells>,
+}
+
+impl KmsDescriber {
+    pub(crate) fn new(sdk: aws_config::SdkConfig) -> Self {
+        KmsDescriber {
+            sdk,
+            clients: Mutex::new(HashMap::new()),
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn client(&self, region: &str) -> aws_sdk_kms::Client {
+        let mut clients = match self.clients.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| sdk::kms(&self.sdk, region))
+            .clone()
+    }
+
+    async fn describe(&self, region: &str, key_id: &str, requests: &Semaphore) -> KeyResult {
+        let cell = {
+            let mut keys = match self.keys.lock() {
+                Ok(k) => k,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            keys.entry((region.to_owned(), key_id.to_owned()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| self.describe_uncached(region, key_id, requests))
+            .await
+            .clone()
+    }
+
+    /// `DescribeKey`'s `KeyMetadata` exactly as sent, plus the fields of
+    /// `GetKeyRotationStatus` (`KeyRotationEnabled`, `RotationPeriodInDays`, ...).
+    async fn describe_uncached(
+        &self,
+        region: &str,
+        key_id: &str,
+        requests: &Semaphore,
+    ) -> KeyResult {
+        let client = self.client(region);
+        let capture = CaptureBody::default();
+        let described = {
+            let _permit = requests.acquire().await;
+            client
+                .describe_key()
+                .key_id(key_id)
+                .customize()
+                .interceptor(capture.clone())
+                .send()
+                .await
+        };
+        if let Err(err) = described {
+            let (code, message) = sdk::describe(&err);
+            return Err((code, message, "DescribeKey"));
+        }
+        let mut metadata = body_field(capture.take(), "KeyMetadata")
+            .ok_or_else(|| invalid("DescribeKey", "the response holds no KeyMetadata object"))?;
+        let capture = CaptureBody::default();
+        let rotation = {
+            let _permit = requests.acquire().await;
+            client
+                .get_key_rotation_status()
+                .key_id(key_id)
+                .customize()
+                .interceptor(capture.clone())
+                .send()
+                .await
+        };
+        match rotation {
+            Ok(_) => {
+                let body = capture
+                    .take()
+                    .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok())
+                    .ok_or_else(|| {
+                        invalid("GetKeyRotationStatus", "the response is not a JSON object")
+                    })?;
+                for (k, v) in body {
+                    if k != "KeyId" {
+                        metadata.insert(k, v);
+                    }
+                }
+            }
+            Err(err) => {
+                let (code, message) = sdk::describe(&err);
+                // Keys that cannot rotate (asymmetric, HMAC, imported, custom key
+                // stores) answer this; their rotation state is then simply absent.
+                if code != "UnsupportedOperationException" {
+                    return Err((code, message, "GetKeyRotationStatus"));
+                }
+            }
+        }
+        Ok(Value::Object(metadata))
+    }
+}
+
+fn invalid(operation: &'static str, message: &str) -> (String, String, &'static str) {
+    ("invalid-response".to_owned(), message.to_owned(), operation)
+}
+
+fn body_field(body: Option<Vec<u8>>, field: &str) -> Option<Map<String, Value>> {
+    let mut top = serde_json::from_slice::<Map<String, Value>>(&body?).ok()?;
+    match top.remove(field)? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// Fetches the tags and the KMS key state of one data store, each call holding a
+/// permit of `requests`. A failed call is a collection error for that data store.
+pub(crate) async fn enrich(
+    target: EnrichTarget,
+    healthlake: Option<aws_sdk_healthlake::Client>,
+    kms: Option<Arc<KmsDescriber>>,
+    requests: Arc<Semaphore>,
+) -> Enrichment {
+    let mut out = Enrichment {
+        index: target.index,
+        ..Enrichment::default()
+    };
+    if let Some(client) = healthlake {
+        let result = {
+            let _permit = requests.acquire().await;
+            client
+                .list_tags_for_resource()
+                .resource_arn(&target.arn)
+                .send()
+                .await
+        };
+        match result {
+            Ok(output) => {
+                out.tags = Some(
+                    output
+                        .tags()
+                        .iter()
+                        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                        .collect(),
+                );
+            }
+            Err(err) => {
+                let (code, message) = sdk::describe(&err);
+                tracing::warn!(arn = %target.arn, %code, "tags could not be listed: {message}");
+                out.errors
+                    .push(error(&target, "ListTagsForResource", code, message));
+            }
+        }
+    }
+    if let (Some(kms), Some((key_region, key_id))) = (kms, &target.kms_key) {
+        match kms.describe(key_region, key_id, &requests).await {
+            Ok(value) => out.kms_key = Some(value),
+            Err((code, message, operation)) => {
+                tracing::warn!(arn = %target.arn, %code, "KMS key {key_id} could not be described: {message}");
+                let message = format!("KMS key {key_id} in {key_region}: {message}");
+                out.errors.push(error(&target, operation, code, message));
+            }
+        }
+    }
+    out
+}
+
+fn error(target: &EnrichTarget, operation: &str, code: String, message: String) -> CollectionError {
+    CollectionError {
+        account: target.account.clone(),
+        region: Some(target.region.clone()),
+        operation: operation.to_owned(),
+        resource: Some(target.arn.clone()),
+        code,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(sse: &str) -> Record {
+        Record::from_value(
+            &serde_json::from_str(&format!(
+                r#"{{"DatastoreId":"a","DatastoreArn":"arn:aws:healthlake:eu-west-2:111122223333:datastore/fhir/a",
+                    "SseConfiguration":{sse}}}"#
+            ))
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn finds_customer_managed_keys_and_their_region() {
+        let r = record(
+            r#"{"KmsEncryptionConfig":{"CmkType":"CUSTOMER_MANAGED_KMS_KEY","KmsKeyId":"arn:aws:kms:us-east-1:111122223333:key/k1"}}"#,
+        );
+        let t = EnrichTarget::of(3, &r, None);
+        assert_eq!(
+            t.kms_key,
+            Some((
+                "us-east-1".to_owned(),
+                "arn:aws:kms:us-east-1:111122223333:key/k1".to_owned()
+            ))
+        );
+        assert_eq!(t.account.as_deref(), Some("111122223333"));
+        let r = record(
+            r#"{"KmsEncryptionConfig":{"CmkType":"CUSTOMER_MANAGED_KMS_KEY","KmsKeyId":"k2"}}"#,
+        );
+        assert_eq!(
+            EnrichTarget::of(0, &r, None).kms_key,
+            Some(("eu-west-2".to_owned(), "k2".to_owned()))
+        );
+        let r = record(r#"{"KmsEncryptionConfig":{"CmkType":"AWS_OWNED_KMS_KEY"}}"#);
+        assert_eq!(EnrichTarget::of(0, &r, None).kms_key, None);
+    }
+
+    #[test]
+    fn reads_key_regions_from_arns_only() {
+        assert_eq!(
+            key_region("arn:aws-cn:kms:cn-north-1:1:key/x").as_deref(),
+            Some("cn-north-1")
+        );
+        assert_eq!(key_region("alias/mine"), None);
+        assert_eq!(key_region("arn:aws:s3:::bucket"), None);
+    }
+}

@@ -1,0 +1,303 @@
+//! Listing the data stores of one region: every page, the raw records, the loop guard.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use aws_sdk_healthlake::types::{DatastoreFilter, DatastoreStatus};
+use aws_smithy_types::DateTime;
+use hlaudit_model::{CollectionError, Record, Source, Timestamp};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::sync::Semaphore;
+
+use crate::capture::CaptureBody;
+use crate::config::Filters;
+use crate::sdk;
+
+/// The operation name recorded in collection errors.
+pub(crate) const LIST_OPERATION: &str = "ListFHIRDatastores";
+
+/// One region of one credential set to list.
+#[derive(Debug, Clone)]
+pub(crate) struct RegionTarget {
+    /// The account of the credentials, when known (STS).
+    pub account: Option<String>,
+    /// The region.
+    pub region: String,
+}
+
+/// How to list: the filter, the page size and the limit on requests in flight.
+#[derive(Debug)]
+pub(crate) struct ListSettings {
+    pub filter: Option<DatastoreFilter>,
+    pub page_size: Option<i32>,
+    /// Held during each page request: bounds the requests in flight across regions.
+    pub requests: Arc<Semaphore>,
+}
+
+/// The `Filter` of `ListFHIRDatastores` for `filters`, or `None` when nothing is set.
+pub(crate) fn datastore_filter(filters: &Filters) -> Option<DatastoreFilter> {
+    if filters.is_empty() {
+        return None;
+    }
+    Some(
+        DatastoreFilter::builder()
+            .set_datastore_name(filters.name.clone())
+            .set_datastore_status(filters.status.as_deref().map(DatastoreStatus::from))
+            .set_created_before(filters.created_before.map(date_time))
+            .set_created_after(filters.created_after.map(date_time))
+            .build(),
+    )
+}
+
+fn date_time(t: Timestamp) -> DateTime {
+    DateTime::from_secs_and_nanos(t.0.timestamp(), t.0.timestamp_subsec_nanos())
+}
+
+/// The part of a `ListFHIRDatastores` response body the records are taken from; the
+/// elements stay the exact JSON text the service sent.
+#[derive(Deserialize)]
+struct RawPage<'a> {
+    #[serde(rename = "DatastorePropertiesList", borrow, default)]
+    list: Vec<&'a RawValue>,
+}
+
+/// Lists every page of one region, calling `on_page` with the records of each page
+/// as it arrives. Returns the collection errors: a page that failed after the SDK's
+/// retries, a `NextToken` seen before (`pagination-loop`), a record that is not a
+/// valid `DatastoreProperties` object. Listing stops at the first page that fails,
+/// since the next page cannot be asked for.
+pub(crate) async fn list_region(
+    client: &aws_sdk_healthlake::Client,
+    target: &RegionTarget,
+    settings: &ListSettings,
+    on_page: &mut (dyn FnMut(Vec<Record>) + Send),
+) -> Vec<CollectionError> {
+    let mut errors = Vec::new();
+    let mut seen_tokens: HashSet<String> = HashSet::new();
+    let mut next_token: Option<String> = None;
+    let mut page_number = 0usize;
+    loop {
+        page_number += 1;
+        let capture = CaptureBody::default();
+        let result = {
+            let Ok(_permit) = settings.requests.acquire().await else {
+                errors.push(error(target, "internal", "the request limiter was closed"));
+                break;
+            };
+            client
+                .list_fhir_datastores()
+                .set_filter(settings.filter.clone())
+                .set_max_results(settings.page_size)
+                .set_next_token(next_token.clone())
+                .customize()
+                .interceptor(capture.clone())
+                .send()
+                .await
+        };
+        let output = match result {
+            Ok(output) => output,
+            Err(err) => {
+                let (code, message) = sdk::describe(&err);
+                tracing::warn!(region = %target.region, page = page_number, %code, "listing failed: {message}");
+                errors.push(error(
+                    target,
+                    &code,
+                    &format!("page {page_number} could not be listed: {message}"),
+                ));
+                break;
+            }
+        };
+        let typed_count = output.datastore_properties_list().len();
+        match capture.take() {
+            Some(body) => {
+                let records = records_of(&body, target, typed_count, &mut errors);
+                tracing::debug!(region = %target.region, page = page_number, records = records.len(), "page listed");
+                on_page(records);
+            }
+            None => {
+                errors.push(error(
+                    target,
+                    "raw-body-missing",
+                    &format!("page {page_number}: the response body was not available to keep the records as sent"),
+                ));
+                break;
+            }
+        }
+        match output.next_token() {
+            None | Some("") => break,
+            Some(token) => {
+                if !seen_tokens.insert(token.to_owned()) {
+                    tracing::warn!(region = %target.region, page = page_number, "NextToken repeats");
+                    errors.push(error(
+                        target,
+                        "pagination-loop",
+                        &format!(
+                            "page {page_number} returned a NextToken already seen in this listing; \
+                             listing stopped to avoid an endless loop, later pages were not read"
+                        ),
+                    ));
+                    break;
+                }
+                next_token = Some(token.to_owned());
+            }
+        }
+    }
+    errors
+}
+
+/// The records of one response body. A body the SDK accepted but that does not hold
+/// the same number of elements, or an element that is not a usable record, is an
+/// error, never a silently shorter list.
+fn records_of(
+    body: &[u8],
+    target: &RegionTarget,
+    typed_count: usize,
+    errors: &mut Vec<CollectionError>,
+) -> Vec<Record> {
+    let page: RawPage<'_> = match serde_json::from_slice(body) {
+        Ok(page) => page,
+        Err(e) => {
+            errors.push(error(
+                target,
+                "invalid-response",
+                &format!("the ListFHIRDatastores response body is not the expected JSON: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    if page.list.len() != typed_count {
+        errors.push(error(
+            target,
+            "invalid-response",
+            &format!(
+                "the response body holds {} data stores but the SDK read {typed_count}",
+                page.list.len()
+            ),
+        ));
+    }
+    let mut records = Vec::with_capacity(page.list.len());
+    for raw in page.list {
+        let owned = match RawValue::from_string(raw.get().to_owned()) {
+            Ok(owned) => owned,
+            Err(e) => {
+                errors.push(error(target, "invalid-record", &e.to_string()));
+                continue;
+            }
+        };
+        match Record::from_raw(owned) {
+            Ok(record) => {
+                let file = format!("healthlake://{}/{}", record.account(), target.region);
+                records.push(record.with_source(Source {
+                    file: Arc::from(file),
+                    line: 0,
+                    column: 0,
+                }));
+            }
+            Err(e) => {
+                let mut err = error(
+                    target,
+                    "invalid-record",
+                    &format!("a data store in the response is not a valid DatastoreProperties object: {e}"),
+                );
+                err.resource = arn_of(raw);
+                errors.push(err);
+            }
+        }
+    }
+    records
+}
+
+fn arn_of(raw: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ArnOnly {
+        #[serde(rename = "DatastoreArn")]
+        arn: Option<String>,
+    }
+    serde_json::from_str::<ArnOnly>(raw.get())
+        .ok()
+        .and_then(|a| a.arn)
+}
+
+fn error(target: &RegionTarget, code: &str, message: &str) -> CollectionError {
+    CollectionError {
+        account: target.account.clone(),
+        region: Some(target.region.clone()),
+        operation: LIST_OPERATION.to_owned(),
+        resource: None,
+        code: code.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> RegionTarget {
+        RegionTarget {
+            account: Some("111122223333".to_owned()),
+            region: "us-east-1".to_owned(),
+        }
+    }
+
+    const ARN: &str = "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/a";
+
+    #[test]
+    fn keeps_each_record_as_sent() {
+        let body = format!(
+            r#"{{"DatastorePropertiesList":[{{"DatastoreId":"a","DatastoreArn":"{ARN}","Future":{{"x": [1, 2]}}}}],"NextToken":"t"}}"#
+        );
+        let mut errors = Vec::new();
+        let records = records_of(body.as_bytes(), &target(), 1, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            records[0].raw_json(),
+            format!(r#"{{"DatastoreId":"a","DatastoreArn":"{ARN}","Future":{{"x": [1, 2]}}}}"#)
+        );
+        assert_eq!(
+            records[0]
+                .source
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("healthlake://111122223333/us-east-1")
+        );
+    }
+
+    #[test]
+    fn an_invalid_record_or_a_count_mismatch_is_an_error() {
+        let body = format!(
+            r#"{{"DatastorePropertiesList":[{{"DatastoreId":"a","DatastoreArn":"{ARN}","CreatedAt":true}},{{"DatastoreId":"b","DatastoreArn":"{ARN}"}}]}}"#
+        );
+        let mut errors = Vec::new();
+        let records = records_of(body.as_bytes(), &target(), 3, &mut errors);
+        assert_eq!(records.len(), 1);
+        let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, ["invalid-response", "invalid-record"]);
+        assert_eq!(errors[1].resource.as_deref(), Some(ARN));
+        assert!(
+            errors[1].message.contains("CreatedAt"),
+            "{}",
+            errors[1].message
+        );
+    }
+
+    #[test]
+    fn filters_map_to_the_api_filter() {
+        assert!(datastore_filter(&Filters::default()).is_none());
+        let f = datastore_filter(&Filters {
+            name: Some("prod".to_owned()),
+            status: Some("ACTIVE".to_owned()),
+            created_before: Some(Timestamp::parse("2024-01-02T03:04:05.5Z").unwrap()),
+            created_after: None,
+        })
+        .unwrap();
+        assert_eq!(f.datastore_name(), Some("prod"));
+        assert_eq!(f.datastore_status(), Some(&DatastoreStatus::Active));
+        let before = f.created_before().unwrap();
+        assert_eq!(before.secs(), 1_704_164_645);
+        assert_eq!(before.subsec_nanos(), 500_000_000);
+        assert!(f.created_after().is_none());
+    }
+}
