@@ -302,19 +302,35 @@ pub(crate) struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a [u8]) -> Self {
+        // Columns on the first line count from after a byte order mark, as editors show
+        // them (and as stream mode counts).
+        let bom = if text.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
         LineIndex {
             text,
-            cursor: Cell::new((0, 1, 0)),
+            cursor: Cell::new((bom, 1, bom)),
         }
+    }
+
+    fn start(&self) -> (usize, usize, usize) {
+        let bom = if self.text.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        (bom, 1, bom)
     }
 
     /// The position of a byte offset.
     pub(crate) fn pos(&self, offset: usize) -> Pos {
         let (mut at, mut line, mut line_start) = self.cursor.get();
         if offset < at {
-            (at, line, line_start) = (0, 1, 0);
+            (at, line, line_start) = self.start();
         }
-        let end = offset.min(self.text.len());
+        let end = offset.min(self.text.len()).max(at);
         let span = &self.text[at..end];
         // Counting is vectorised; only the last line break's place needs a search.
         let breaks = span.iter().filter(|&&b| b == b'\n').count();
@@ -343,7 +359,7 @@ impl<'a> LineIndex<'a> {
     fn line_start(&self, line: usize) -> Option<usize> {
         let (at, cur_line, cur_start) = self.cursor.get();
         let (at, mut l, mut ls) = if line < cur_line {
-            (0, 1, 0)
+            self.start()
         } else {
             (at, cur_line, cur_start)
         };

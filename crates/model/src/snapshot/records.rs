@@ -156,6 +156,30 @@ mod tests {
     }
 
     #[test]
+    fn reading_stops_after_too_many_errors() {
+        let text = "{\"DatastoreId\": \"x\"}\n".repeat(150);
+        let errs = read_reader("x.jsonl", text.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), crate::snapshot::MAX_ERRORS_PER_INPUT + 1);
+        let last = errs.errors().last().unwrap();
+        assert!(matches!(
+            last.kind,
+            crate::snapshot::ErrorKind::TooManyErrors(100)
+        ));
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_columns() {
+        let text = format!("\u{feff}[{{\"DatastoreId\": \"a\", \"DatastoreArn\": \"{ARN}a\"}}]");
+        let streamed = read_reader("b.json", text.as_bytes()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        std::fs::write(&path, &text).unwrap();
+        let whole = read_files(&[path.to_str().unwrap()]).unwrap();
+        let col = |inv: &crate::Inventory| inv.records[0].source.as_ref().unwrap().column;
+        assert_eq!((col(&streamed), col(&whole)), (2, 2));
+    }
+
+    #[test]
     fn a_trailing_comma_gets_a_json_lines_hint() {
         let text = format!("{{\"DatastoreId\": \"a\", \"DatastoreArn\": \"{ARN}a\"}},\n");
         let errs = read_reader("x.jsonl", text.as_bytes()).unwrap_err();
