@@ -262,17 +262,12 @@ impl<'r> Input<'r> {
             return None;
         }
         let buf = &self.buf;
-        let at = usize::try_from(anchor.offset - self.base)
-            .ok()?
-            .min(buf.len());
         let anchor_line_start = anchor.offset + 1 - anchor.column.max(1) as u64;
-        let (mut start, cut) = if anchor_line_start >= self.base {
+        let (mut start, mut cut) = if anchor_line_start >= self.base {
             ((anchor_line_start - self.base) as usize, false)
         } else {
             (0, true)
         };
-        let mut cut = cut;
-        let _ = at;
         for _ in anchor.line..line {
             let nl = buf[start..].iter().position(|&b| b == b'\n')?;
             start += nl + 1;
