@@ -285,6 +285,10 @@ impl FileReader<'_> {
             _ if e.to_string().starts_with("expected `,`") => {
                 Some("is a comma missing after the value before this one?")
             }
+            _ if e.to_string().starts_with("trailing characters") => Some(
+                "a snapshot file holds one JSON document (or JSON Lines of records); \
+                 give several outputs as separate files",
+            ),
             _ if e.to_string().starts_with("key must be a string") => {
                 Some("JSON keys are written in double quotes")
             }

@@ -540,13 +540,27 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                     if keys.len() > 6 { ", ..." } else { "" }
                 )
             };
+            let looks_like_a_record = keys
+                .iter()
+                .any(|k| k == "DatastoreId" || k == "DatastoreArn");
+            let hint = if looks_like_a_record {
+                format!(
+                    "this looks like a single DatastoreProperties record, but its first key \
+                     `{}` is not a DatastoreProperties field hlaudit knows, so it was read as an \
+                     envelope; wrap it as {{\"DatastoreProperties\": {{...}}}} or put \
+                     `DatastoreId` first",
+                    keys[0]
+                )
+            } else {
+                ACCEPTED.to_owned()
+            };
             let mut e = SnapshotError::new(
                 &st.name,
                 at.line,
                 at.column,
                 ErrorKind::UnknownShape { found },
             )
-            .with_hint(ACCEPTED);
+            .with_hint(hint);
             e.snippet = first_snippet.map(Box::new);
             Some(e)
         } else {
@@ -724,6 +738,28 @@ mod tests {
             "{}",
             errs.render()
         );
+    }
+
+    #[test]
+    fn a_record_with_an_unknown_first_key_gets_a_hint() {
+        let text =
+            b"{\"Zz\": 1, \"DatastoreId\": \"a\", \"DatastoreArn\": \"arn:aws:healthlake:r:1:x\"}";
+        let errs = crate::snapshot::read_reader("t", &text[..]).unwrap_err();
+        let hint = errs.errors()[0].hint.clone().unwrap_or_default();
+        assert!(hint.contains("first key `Zz`"), "{hint}");
+    }
+
+    #[test]
+    fn concatenated_documents_are_refused_with_a_hint() {
+        let text = b"{\"DatastorePropertiesList\": []}\n{\"DatastorePropertiesList\": []}";
+        let errs = crate::snapshot::read_reader("t", &text[..]).unwrap_err();
+        let e = &errs.errors()[0];
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(e
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("separate files"));
     }
 
     #[test]
