@@ -9,6 +9,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
+use futures_util::StreamExt;
 
 use crate::auth;
 use crate::faults::{fnv1a, splitmix64, BodyFault, Dice, ErrorFault, FaultKind, Faults};
@@ -232,19 +233,20 @@ fn success(entry: &mut LogEntry, outcome: Outcome, body_fault: Option<BodyFault>
         Some(BodyFault::Truncated) => {
             entry.fault = Some(FaultKind::TruncatedBody);
             // Announce the whole body, send half, then fail the stream: the server
-            // closes the connection mid-body, as a dropped connection would.
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(Bytes::from(full[..half].to_vec())),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionAborted,
-                    "injected truncation",
-                )),
-            ];
+            // closes the connection mid-body, as a dropped connection would. The pause
+            // lets the head and the first half reach the client first.
+            let first = Bytes::from(full[..half].to_vec());
+            let chunks = futures_util::stream::once(async move { Ok(first) }).chain(
+                futures_util::stream::once(async {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionAborted,
+                        "injected truncation",
+                    ))
+                }),
+            );
             let builder = base(200, entry).header(header::CONTENT_LENGTH, full.len());
-            build(
-                builder,
-                Body::from_stream(futures_util::stream::iter(chunks)),
-            )
+            build(builder, Body::from_stream(chunks))
         }
     }
 }
