@@ -1,0 +1,519 @@
+//! Where reports go and what the run's exit code is: `--format`, `-o FORMAT=PATH`,
+//! `--fail-on`, `--color` and `--sarif-base`, flattened into `check` and `scan`.
+//!
+//! Every output is rendered in memory first, then each file is written atomically (a
+//! temporary file in the same directory, renamed over the target), so a failed run never
+//! leaves a half-written report for a CI step to upload.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use hlaudit_model::finding::{Severity, Status};
+use hlaudit_model::report::Report;
+use hlaudit_report::sarif::{self, SarifOptions};
+use hlaudit_report::terminal::TerminalOptions;
+use hlaudit_report::Format;
+
+/// Output flags shared by the commands that report findings.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// The format written to standard output (`none`: nothing, for runs that only write
+    /// files with `-o`).
+    #[arg(long, value_enum, default_value_t = FormatArg::Terminal, value_name = "FORMAT")]
+    pub format: FormatArg,
+
+    /// Also write a report to a file, e.g. `-o sarif=hlaudit.sarif -o html=report.html`
+    /// (repeatable; FORMAT is one of terminal, json, sarif, junit, markdown, html). Files
+    /// are replaced atomically. A SARIF report beyond GitHub's limits (25,000 results per
+    /// run, 20 runs per file) is split into PATH, then PATH with `.2`, `.3`, ... before the
+    /// extension.
+    #[arg(short = 'o', long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
+    pub outputs: Vec<OutputSpec>,
+
+    /// Exit 1 when a FAIL finding at or above this severity remains (`none`: never on
+    /// findings). ERROR findings and collection errors exit 2 whatever this says.
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    /// Colour in terminal output: `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+
+    /// The directory SARIF file paths are made relative to (the repository root for code
+    /// scanning). Default: the working directory.
+    #[arg(long, value_name = "DIR")]
+    pub sarif_base: Option<PathBuf>,
+}
+
+/// A report format, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Text grouped by severity, with a one-line summary.
+    Terminal,
+    /// The versioned JSON report (docs/report.schema.json).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
+    /// JUnit XML for CI test tabs.
+    Junit,
+    /// Markdown for $GITHUB_STEP_SUMMARY or a pull-request comment.
+    Markdown,
+    /// One self-contained HTML page.
+    Html,
+    /// Nothing.
+    None,
+}
+
+impl FormatArg {
+    /// The report format, `None` for `--format none`.
+    pub fn format(self) -> Option<Format> {
+        match self {
+            FormatArg::Terminal => Some(Format::Terminal),
+            FormatArg::Json => Some(Format::Json),
+            FormatArg::Sarif => Some(Format::Sarif),
+            FormatArg::Junit => Some(Format::Junit),
+            FormatArg::Markdown => Some(Format::Markdown),
+            FormatArg::Html => Some(Format::Html),
+            FormatArg::None => None,
+        }
+    }
+}
+
+/// The `--fail-on` threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail the run.
+    Critical,
+    /// High and critical.
+    High,
+    /// Medium and above.
+    Medium,
+    /// Low and above.
+    Low,
+    /// Every FAIL finding.
+    Info,
+    /// Findings never fail the run (errors still exit 2).
+    None,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the run, `None` for `--fail-on none`.
+    pub fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::High => Some(Severity::High),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::None => None,
+        }
+    }
+}
+
+/// The `--color` choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// Colour when standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// One `-o FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputSpec {
+    /// The format.
+    pub format: Format,
+    /// The file; `-` is standard output.
+    pub path: PathBuf,
+}
+
+/// Parses `FORMAT=PATH`.
+pub fn parse_output(s: &str) -> std::result::Result<OutputSpec, String> {
+    let Some((format, path)) = s.split_once('=') else {
+        return Err(format!(
+            "expected FORMAT=PATH, e.g. sarif=hlaudit.sarif, got `{s}`"
+        ));
+    };
+    let format: Format = format.trim().parse().map_err(|e| format!("{e}"))?;
+    if path.is_empty() {
+        return Err(format!("no file given after `{format}=`"));
+    }
+    Ok(OutputSpec {
+        format,
+        path: PathBuf::from(path),
+    })
+}
+
+/// The exit code of a run: 2 when anything could not be read, collected or evaluated
+/// (an ERROR finding or a collection error), whatever `fail_on` says; else 1 when a FAIL
+/// finding at or above `fail_on` remains (WAIVED findings never count); else 0.
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    if report.is_incomplete() {
+        return 2;
+    }
+    let Some(threshold) = fail_on.threshold() else {
+        return 0;
+    };
+    if report
+        .findings
+        .iter()
+        .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    {
+        1
+    } else {
+        0
+    }
+}
+
+/// Writes the `--format` report to standard output and every `-o` report to its file.
+/// Everything is rendered before any file is replaced; each file is replaced atomically.
+pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    let sarif_options = SarifOptions {
+        working_dir: Some(cwd.clone()),
+        base_dir: args.sarif_base.as_ref().map(|b| cwd.join(b)),
+        ..SarifOptions::default()
+    };
+    let stdout_color = resolve_color(args.color);
+
+    // Render everything first: a rendering error leaves every file as it was.
+    let mut seen = BTreeSet::new();
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut to_stdout: Vec<Vec<u8>> = Vec::new();
+    if let Some(format) = args.format.format() {
+        to_stdout.push(
+            render(report, format, stdout_color, &sarif_options)
+                .with_context(|| format!("cannot render the {format} report"))?,
+        );
+    }
+    for spec in &args.outputs {
+        if spec.path == Path::new("-") {
+            to_stdout.push(
+                render(report, spec.format, stdout_color, &sarif_options)
+                    .with_context(|| format!("cannot render the {} report", spec.format))?,
+            );
+            continue;
+        }
+        if !seen.insert(spec.path.clone()) {
+            bail!(
+                "`{}` is named by more than one -o; give each report its own file",
+                spec.path.display()
+            );
+        }
+        if spec.format == Format::Sarif {
+            let parts = sarif::write_all(report, &sarif_options).with_context(|| {
+                format!("cannot render the SARIF report {}", spec.path.display())
+            })?;
+            for part in parts {
+                files.push((sarif::part_path(&spec.path, &part.suffix), part.bytes));
+            }
+        } else {
+            let bytes = render(report, spec.format, false, &sarif_options).with_context(|| {
+                format!(
+                    "cannot render the {} report {}",
+                    spec.format,
+                    spec.path.display()
+                )
+            })?;
+            files.push((spec.path.clone(), bytes));
+        }
+    }
+
+    for (path, bytes) in &files {
+        write_atomically(path, bytes)?;
+    }
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    for bytes in to_stdout {
+        match lock.write_all(&bytes).and_then(|()| lock.flush()) {
+            Ok(()) => {}
+            // A closed pipe (`hlaudit check ... | head`) is not an error of the audit.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(e).context("cannot write to standard output"),
+        }
+    }
+    Ok(())
+}
+
+/// Renders one format into memory.
+fn render(
+    report: &Report,
+    format: Format,
+    color: bool,
+    sarif_options: &SarifOptions,
+) -> Result<Vec<u8>, hlaudit_report::ReportError> {
+    let mut out = Vec::new();
+    match format {
+        Format::Terminal => hlaudit_report::terminal::write(
+            report,
+            &TerminalOptions {
+                color,
+                verbose: false,
+            },
+            &mut out,
+        )?,
+        Format::Json => hlaudit_report::json::write(report, &mut out)?,
+        Format::Sarif => sarif::write(report, sarif_options, &mut out)?,
+        Format::Junit => hlaudit_report::junit::write(report, &mut out)?,
+        Format::Markdown => hlaudit_report::markdown::write(report, &mut out)?,
+        Format::Html => hlaudit_report::html::write(report, &mut out)?,
+    }
+    Ok(out)
+}
+
+/// Whether to colour standard output: `auto` follows anstream (NO_COLOR, CLICOLOR,
+/// CLICOLOR_FORCE, TERM=dumb and whether stdout is a terminal).
+pub fn resolve_color(choice: ColorArg) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => !matches!(
+            anstream::AutoStream::choice(&std::io::stdout()),
+            anstream::ColorChoice::Never
+        ),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, renamed over
+/// the target only once complete. An existing file's permissions are kept.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hlaudit-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.flush())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => default_permissions(),
+    };
+    if let Some(p) = permissions {
+        tmp.as_file()
+            .set_permissions(p)
+            .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// New reports are readable like other files (temporary files start as 0600).
+#[cfg(unix)]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> Option<std::fs::Permissions> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hlaudit_model::finding::{Finding, Subject};
+    use hlaudit_model::report::{PolicyMeta, Resource};
+    use hlaudit_model::{CollectionError, Inventory, Timestamp};
+
+    fn report(findings: &[(Status, Severity)]) -> Report {
+        let mut r = Report::for_inventory(&Inventory::default(), Timestamp::now());
+        let mut p = PolicyMeta::collection_error();
+        p.id = "HL-TEST-01".into();
+        r.policies.push(p);
+        r.resources.push(Resource {
+            arn: "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x".into(),
+            id: "x".into(),
+            name: None,
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            status: None,
+            source: None,
+            tags: None,
+        });
+        for (status, severity) in findings {
+            r.findings.push(Finding {
+                policy: 0,
+                subject: Subject::Record { index: 0 },
+                status: *status,
+                severity: *severity,
+                message: "Data store x is wrong.".into(),
+                evidence: Vec::new(),
+                waiver: None,
+                baseline: None,
+            });
+        }
+        r
+    }
+
+    #[test]
+    fn exit_codes_follow_fail_on() {
+        use Severity::*;
+        use Status::*;
+        // (findings, --fail-on, expected exit code)
+        type Case = (&'static [(Status, Severity)], FailOn, u8);
+        let cases: &[Case] = &[
+            (&[], FailOn::High, 0),
+            (&[(Pass, Critical), (Skip, High)], FailOn::Info, 0),
+            (&[(Fail, High)], FailOn::High, 1),
+            (&[(Fail, High)], FailOn::Critical, 0),
+            (&[(Fail, Medium)], FailOn::High, 0),
+            (&[(Fail, Medium)], FailOn::Medium, 1),
+            (&[(Fail, Info)], FailOn::Info, 1),
+            (&[(Fail, Critical)], FailOn::None, 0),
+            // WAIVED never counts.
+            (&[(Waived, Critical)], FailOn::Info, 0),
+            // ERROR wins whatever --fail-on says.
+            (&[(Error, Low)], FailOn::None, 2),
+            (&[(Fail, Critical), (Error, Info)], FailOn::High, 2),
+        ];
+        for (findings, fail_on, want) in cases {
+            assert_eq!(
+                exit_code(&report(findings), *fail_on),
+                *want,
+                "{findings:?} with --fail-on {fail_on:?}"
+            );
+        }
+        let mut r = report(&[]);
+        r.errors.push(CollectionError {
+            account: None,
+            region: Some("us-east-1".into()),
+            operation: "ListFHIRDatastores".into(),
+            resource: None,
+            code: "ThrottlingException".into(),
+            message: "rate exceeded".into(),
+        });
+        assert_eq!(
+            exit_code(&r, FailOn::None),
+            2,
+            "a collection error alone exits 2"
+        );
+    }
+
+    #[test]
+    fn output_specs_parse() {
+        assert_eq!(
+            parse_output("sarif=out/hl.sarif"),
+            Ok(OutputSpec {
+                format: Format::Sarif,
+                path: PathBuf::from("out/hl.sarif")
+            })
+        );
+        assert_eq!(
+            parse_output("HTML=a=b.html").map(|s| s.path),
+            Ok(PathBuf::from("a=b.html"))
+        );
+        assert!(parse_output("sarif").unwrap_err().contains("FORMAT=PATH"));
+        assert!(parse_output("pdf=x.pdf")
+            .unwrap_err()
+            .contains("unknown report format"));
+        assert!(parse_output("json=").is_err());
+    }
+
+    #[test]
+    fn writes_replace_files_atomically_and_keep_them_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        write_atomically(&path, b"first").unwrap();
+        write_atomically(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        // No temporary file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1);
+        // A directory that does not exist is an error naming it, not a panic.
+        let err = write_atomically(&dir.path().join("missing/x.json"), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("missing"));
+    }
+
+    #[test]
+    fn a_rendering_error_writes_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.html");
+        std::fs::write(&good, "old").unwrap();
+        let mut r = report(&[(Status::Fail, Severity::High)]);
+        r.findings[0].policy = 7; // dangling: every reporter refuses it
+        let args = OutputArgs {
+            format: FormatArg::None,
+            outputs: vec![
+                OutputSpec {
+                    format: Format::Html,
+                    path: good.clone(),
+                },
+                OutputSpec {
+                    format: Format::Json,
+                    path: dir.path().join("new.json"),
+                },
+            ],
+            fail_on: FailOn::High,
+            color: ColorArg::Never,
+            sarif_base: None,
+        };
+        assert!(write_outputs(&r, &args).is_err());
+        assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
+        assert!(!dir.path().join("new.json").exists());
+    }
+
+    #[test]
+    fn several_formats_in_one_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = report(&[(Status::Fail, Severity::High)]);
+        let outputs = [
+            "sarif=a.sarif",
+            "junit=a.xml",
+            "html=a.html",
+            "json=a.json",
+            "markdown=a.md",
+        ]
+        .iter()
+        .map(|s| {
+            let mut spec = parse_output(s).unwrap();
+            spec.path = dir.path().join(&spec.path);
+            spec
+        })
+        .collect();
+        let args = OutputArgs {
+            format: FormatArg::None,
+            outputs,
+            fail_on: FailOn::High,
+            color: ColorArg::Never,
+            sarif_base: None,
+        };
+        write_outputs(&r, &args).unwrap();
+        for name in ["a.sarif", "a.xml", "a.html", "a.json", "a.md"] {
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert!(!text.is_empty(), "{name}");
+        }
+        let dup = OutputArgs {
+            outputs: vec![
+                parse_output("json=x.json").unwrap(),
+                parse_output("html=x.json").unwrap(),
+            ],
+            ..args
+        };
+        assert!(format!("{:#}", write_outputs(&r, &dup).unwrap_err()).contains("more than one -o"));
+    }
+
+    #[test]
+    fn color_choices() {
+        assert!(resolve_color(ColorArg::Always));
+        assert!(!resolve_color(ColorArg::Never));
+    }
+}
