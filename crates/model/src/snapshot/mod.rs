@@ -33,27 +33,28 @@
 //! assert_eq!(inv.records[0].source.as_ref().unwrap().to_string(), "list.json:1:30");
 //! ```
 
+mod envelope;
 mod error;
+mod file_reader;
 mod input;
+mod locate;
 mod read;
 mod records;
 mod write;
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
-
-use serde_json::value::RawValue;
 
 pub use error::{ErrorKind, SnapshotError, SnapshotErrors, Snippet};
 pub use write::write_snapshot;
 
-use input::{Input, Pos};
-use read::relative_to;
+use file_reader::FileReader;
+use input::Input;
 
 use crate::inventory::{CollectionError, Inventory, Warning};
-use crate::record::{Record, RecordError, Source, DATASTORE_STATUSES};
+use crate::record::{Record, Source};
 use crate::timestamp::Timestamp;
 
 /// The hlaudit snapshot format version this build writes and the newest it reads.
@@ -227,384 +228,6 @@ fn read_input(
     }
 }
 
-/// The state of reading one input: where records go, and what went wrong.
-pub(crate) struct FileReader<'f> {
-    name: Arc<str>,
-    sink: &'f mut dyn FnMut(Record),
-    errors: Vec<SnapshotError>,
-    summary: FileSummary,
-    /// An error raised inside a serde visitor, reported instead of serde's own.
-    pending: Option<SnapshotError>,
-    /// The envelope key being read, for type errors in its value.
-    current_key: Option<(String, Pos)>,
-    stopped: bool,
-}
-
-type SnippetFn<'a> = dyn Fn(usize, usize) -> Option<Snippet> + 'a;
-
-impl FileReader<'_> {
-    fn stopped(&self) -> bool {
-        self.stopped
-    }
-
-    fn push_error(&mut self, e: SnapshotError) {
-        if self.stopped {
-            return;
-        }
-        if self.errors.len() >= MAX_ERRORS_PER_INPUT {
-            self.errors.push(SnapshotError::new(
-                &self.name,
-                e.line,
-                e.column,
-                ErrorKind::TooManyErrors(self.errors.len()),
-            ));
-            self.stopped = true;
-            return;
-        }
-        self.errors.push(e);
-    }
-
-    /// A serde_json error at `at` as a malformed-JSON (or wrong-shape) error.
-    fn syntax_error(&self, e: &serde_json::Error, at: Pos) -> SnapshotError {
-        let message = strip_position(&e.to_string());
-        let kind = match (e.classify(), &self.current_key) {
-            (serde_json::error::Category::Data, Some((key, _))) => ErrorKind::Envelope {
-                field: key.clone(),
-                message,
-            },
-            (serde_json::error::Category::Data, None) => ErrorKind::UnknownShape { found: message },
-            _ => ErrorKind::Syntax(message),
-        };
-        let hint = match e.classify() {
-            serde_json::error::Category::Eof => {
-                Some("the input ends inside a JSON value: was it cut short?")
-            }
-            _ if e.to_string().starts_with("trailing comma") => {
-                Some("JSON allows no comma after the last element of an array or object")
-            }
-            _ if e.to_string().starts_with("expected `,`") => {
-                Some("is a comma missing after the value before this one?")
-            }
-            _ if e.to_string().starts_with("trailing characters") => Some(
-                "a snapshot file holds one JSON document (or JSON Lines of records); \
-                 give several outputs as separate files",
-            ),
-            _ if e.to_string().starts_with("key must be a string") => {
-                Some("JSON keys are written in double quotes")
-            }
-            _ => None,
-        };
-        let mut err = SnapshotError::new(&self.name, at.line, at.column, kind);
-        err.hint = hint.map(str::to_owned);
-        err
-    }
-
-    /// Reports the error that ended a serde_json parse.
-    fn fail(
-        &mut self,
-        e: serde_json::Error,
-        at: Pos,
-        snippet: impl Fn(usize, usize) -> Option<Snippet>,
-    ) {
-        if let Some(p) = self.pending.take() {
-            self.push_error(p);
-            return;
-        }
-        if self.stopped {
-            return;
-        }
-        let mut err = self.syntax_error(&e, at);
-        err.snippet = snippet(at.line, at.column).map(Box::new);
-        self.push_error(err);
-    }
-
-    /// Checks one `DatastoreProperties` object found at `pos` and hands it on.
-    fn record(
-        &mut self,
-        raw: Box<RawValue>,
-        pos: Pos,
-        tags: Option<BTreeMap<String, String>>,
-        enrichments: BTreeMap<String, serde_json::Value>,
-        snippet: &SnippetFn<'_>,
-    ) {
-        match Record::from_raw_keeping(raw) {
-            Ok(mut r) => {
-                r.tags = tags;
-                r.enrichments = enrichments;
-                let source = Source {
-                    file: self.name.clone(),
-                    line: u32::try_from(pos.line).unwrap_or(u32::MAX),
-                    column: u32::try_from(pos.column).unwrap_or(u32::MAX),
-                };
-                if let Some(status) = r.status().filter(|_| !r.status_is_known()) {
-                    self.summary.warnings.push(Warning {
-                        code: "unknown-status".to_owned(),
-                        message: format!(
-                            "data store `{}` has DatastoreStatus `{status}`, which is not one of {}",
-                            r.id(),
-                            DATASTORE_STATUSES.join(", ")
-                        ),
-                        source: Some(source.clone()),
-                    });
-                }
-                r.source = Some(source);
-                self.summary.records += 1;
-                (self.sink)(r);
-            }
-            Err((e, raw)) => self.record_error(e, raw.get(), pos, snippet),
-        }
-    }
-
-    fn record_error(&mut self, e: RecordError, text: &str, pos: Pos, snippet: &SnippetFn<'_>) {
-        // Point at the value of the field when it can be found (serde_json points just
-        // past a value of the wrong type), else where serde_json stopped, else the brace.
-        let (rel_line, rel_col) = match path_offset(text, &e.path) {
-            Some(off) if e.path != "." => line_col(text, off),
-            _ if e.line > 0 => (e.line, e.column),
-            _ => (1, 1),
-        };
-        let at = relative_to(pos, rel_line, rel_col);
-        let (kind, hint) = if e.message.starts_with("required field") {
-            (
-                ErrorKind::MissingField { field: e.path },
-                Some(
-                    "every data store needs `DatastoreId` and `DatastoreArn`, as \
-                     `aws healthlake list-fhir-datastores` prints them"
-                        .to_owned(),
-                ),
-            )
-        } else {
-            let hint = match e.path.as_str() {
-                "CreatedAt" => Some(
-                    "timestamps are epoch seconds (1603761064.881) or ISO 8601 with an offset \
-                     (2020-10-27T01:11:04.881000+00:00)",
-                ),
-                "DatastoreArn" => Some(
-                    "a data store ARN looks like \
-                     arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/ID",
-                ),
-                "." => Some("each record is a DatastoreProperties JSON object"),
-                _ => None,
-            };
-            (
-                ErrorKind::InvalidField {
-                    path: e.path,
-                    message: e.message,
-                },
-                hint.map(str::to_owned),
-            )
-        };
-        let mut err = SnapshotError::new(&self.name, at.line, at.column, kind);
-        err.hint = hint;
-        err.snippet = snippet(at.line, at.column)
-            .or_else(|| {
-                let line = text.lines().nth(rel_line - 1)?;
-                Some(Snippet::new(
-                    line.as_bytes(),
-                    rel_col,
-                    rel_line == 1 && pos.column > 1,
-                ))
-            })
-            .map(Box::new);
-        self.push_error(err);
-    }
-
-    /// One element of an hlaudit snapshot's `records`.
-    fn wrapped_record(&mut self, text: &str, pos: Pos, snippet: &SnippetFn<'_>) {
-        #[derive(serde::Deserialize)]
-        #[serde(expecting = "a snapshot record object {\"properties\": {...}, \"tags\": {...}}")]
-        struct Wrapped<'a> {
-            #[serde(borrow)]
-            properties: Option<&'a RawValue>,
-            #[serde(default)]
-            tags: Option<BTreeMap<String, String>>,
-            #[serde(default)]
-            enrichments: Option<BTreeMap<String, serde_json::Value>>,
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        let parsed: Result<Wrapped<'_>, _> = serde_path_to_error::deserialize(&mut de);
-        let envelope_error = |field: String, message: String, at: Pos| {
-            let mut err = SnapshotError::new(
-                &self.name,
-                at.line,
-                at.column,
-                ErrorKind::Envelope { field, message },
-            );
-            err.snippet = snippet(at.line, at.column).map(Box::new);
-            err
-        };
-        match parsed {
-            Ok(Wrapped {
-                properties: Some(props),
-                tags,
-                enrichments,
-            }) => {
-                let off = (props.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                let (l, c) = line_col(text, off);
-                let at = relative_to(pos, l, c);
-                self.record(
-                    props.to_owned(),
-                    at,
-                    tags,
-                    enrichments.unwrap_or_default(),
-                    snippet,
-                );
-            }
-            Ok(Wrapped {
-                properties: None, ..
-            }) => {
-                let err = envelope_error(
-                    "records[].properties".to_owned(),
-                    "missing: each snapshot record holds its DatastoreProperties in `properties`"
-                        .to_owned(),
-                    pos,
-                );
-                self.push_error(err);
-            }
-            Err(e) => {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let at = relative_to(pos, inner.line(), inner.column());
-                let field = if path == "." || path.is_empty() {
-                    "records[]".to_owned()
-                } else {
-                    format!("records[].{path}")
-                };
-                let err = envelope_error(field, strip_position(&inner.to_string()), at);
-                self.push_error(err);
-            }
-        }
-    }
-}
-
-/// serde_json appends " at line L column C"; positions are reported separately.
-pub(crate) fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
-    }
-}
-
-/// The 1-based line and column of a byte offset in a text.
-fn line_col(text: &str, off: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..off.min(text.len())];
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    (line, off - line_start + 1)
-}
-
-/// The byte offset of the value at a field path (`A.B`, `A.B[2]`) in a JSON object's text.
-fn path_offset(text: &str, path: &str) -> Option<usize> {
-    if path == "." || path.is_empty() {
-        return None;
-    }
-    let mut off = 0;
-    for seg in path.split('.') {
-        let (key, indexes) = seg.split_at(seg.find('[').unwrap_or(seg.len()));
-        if !key.is_empty() {
-            off += value_offset(text.get(off..)?, key)?;
-        }
-        for idx in indexes.split('[').filter(|s| !s.is_empty()) {
-            let n: usize = idx.trim_end_matches(']').parse().ok()?;
-            off += element_offset(text.get(off..)?, n)?;
-        }
-    }
-    Some(off)
-}
-
-/// Skips JSON whitespace from `j`.
-fn skip_ws(b: &[u8], mut j: usize) -> usize {
-    while j < b.len() && b" \t\r\n".contains(&b[j]) {
-        j += 1;
-    }
-    j
-}
-
-/// Skips a JSON string starting at its opening quote `b[i]`; returns the index of its
-/// closing quote.
-fn skip_string(b: &[u8], mut i: usize) -> usize {
-    i += 1;
-    while i < b.len() && b[i] != b'"' {
-        if b[i] == b'\\' {
-            i += 1;
-        }
-        i += 1;
-    }
-    i
-}
-
-/// The byte offset of the value of a key of the JSON object `text` starts with.
-fn value_offset(text: &str, key: &str) -> Option<usize> {
-    let b = text.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return None;
-                }
-            }
-            b'"' => {
-                let start = i + 1;
-                i = skip_string(b, i);
-                let name = b.get(start..i.min(b.len()))?;
-                if depth == 1 && name == key.as_bytes() {
-                    let j = skip_ws(b, i + 1);
-                    if b.get(j) == Some(&b':') {
-                        return Some(skip_ws(b, j + 1));
-                    }
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// The byte offset of element `n` of the JSON array `text` starts with.
-fn element_offset(text: &str, n: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    if b.first() != Some(&b'[') {
-        return None;
-    }
-    let mut depth = 0usize;
-    let mut seen = 0;
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'{' | b'[' => {
-                depth += 1;
-                if depth == 1 && n == 0 {
-                    return Some(skip_ws(b, i + 1));
-                }
-            }
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return None;
-                }
-            }
-            b'"' => i = skip_string(b, i),
-            b',' if depth == 1 => {
-                seen += 1;
-                if seen == n {
-                    return Some(skip_ws(b, i + 1));
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
 /// Builds one inventory from the records and summaries of several inputs.
 #[derive(Default)]
 struct Assembler {
@@ -688,21 +311,55 @@ impl Assembler {
 mod tests {
     use super::*;
 
+    fn rec(id: &str) -> Record {
+        let arn = format!("arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/{id}");
+        Record::from_value(&serde_json::json!({"DatastoreId": id, "DatastoreArn": arn})).unwrap()
+    }
+
     #[test]
-    fn finds_values_by_field_path() {
-        let text = r#"{"A": {"DatastoreArn": 1, "s": "}\"{"}, "DatastoreArn" :
-  "x", "P": {"L": [1, {"k": 2}, [3]]}}"#;
-        let off = path_offset(text, "DatastoreArn").unwrap();
-        assert_eq!(&text[off..off + 3], "\"x\"");
-        assert_eq!(line_col(text, off), (2, 3));
-        let off = path_offset(text, "A.DatastoreArn").unwrap();
-        assert_eq!(&text[off..off + 1], "1");
-        let off = path_offset(text, "P.L[1].k").unwrap();
-        assert_eq!(&text[off..off + 1], "2");
-        let off = path_offset(text, "P.L[2]").unwrap();
-        assert_eq!(&text[off..off + 3], "[3]");
-        assert_eq!(path_offset(text, "Nope"), None);
-        assert_eq!(path_offset(text, "A.s.x"), None);
-        assert_eq!(path_offset(text, "."), None);
+    fn arns_with_colliding_hashes_are_told_apart() {
+        let mut asm = Assembler::default();
+        asm.push(rec("a"));
+        // Pretend `b` hashes like `a`.
+        let hb = arn_hash(rec("b").arn());
+        asm.seen.insert(hb, 0);
+        asm.push(rec("b"));
+        assert_eq!(asm.inv.records.len(), 2);
+        assert!(asm.inv.warnings.is_empty());
+        asm.push(rec("b"));
+        asm.push(rec("a"));
+        assert_eq!(asm.inv.records.len(), 2);
+        let codes: Vec<&str> = asm.inv.warnings.iter().map(|w| w.code.as_str()).collect();
+        assert_eq!(codes, vec!["duplicate-arn", "duplicate-arn"]);
+    }
+
+    #[test]
+    fn coverage_keeps_the_earliest_collection_time_and_every_input() {
+        let mut asm = Assembler::default();
+        let t = |s: &str| Some(Timestamp::parse(s).unwrap());
+        for (name, at) in [
+            ("b.json", "2026-02-01T00:00:00Z"),
+            ("a.json", "2026-01-01T00:00:00Z"),
+        ] {
+            asm.add(FileSummary {
+                name: name.to_owned(),
+                snapshot: Some(SnapshotMeta {
+                    version: 1,
+                    tool_version: Some(name.to_owned()),
+                    collected_at: t(at),
+                    accounts: vec!["1".to_owned()],
+                    regions: vec!["r".to_owned()],
+                }),
+                ..FileSummary::default()
+            });
+        }
+        let inv = asm.finish();
+        assert_eq!(inv.coverage.collected_at, t("2026-01-01T00:00:00Z"));
+        assert_eq!(inv.coverage.tool_version.as_deref(), Some("b.json"));
+        assert_eq!(inv.coverage.inputs, vec!["b.json", "a.json"]);
+        assert_eq!(
+            (inv.coverage.accounts.len(), inv.coverage.regions.len()),
+            (1, 1)
+        );
     }
 }

@@ -5,24 +5,21 @@
 //! taken as raw text, checked by [`Record::from_raw`] and handed on, never collected), so
 //! memory follows the largest record. JSON Lines are read line by line.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 
-use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::envelope::TopSeed;
 use super::error::{ErrorKind, SnapshotError};
+use super::file_reader::FileReader;
 use super::input::{Input, LineIndex, Pos, SharedInput};
 use super::records::read_lines;
-use super::{FileReader, Shape, SnapshotMeta, SNAPSHOT_VERSION};
-use crate::inventory::CollectionError;
-use crate::timestamp::Timestamp;
+use super::Shape;
 
 /// The top-level keys that mark an AWS CLI output or an hlaudit snapshot.
 pub(crate) const ENVELOPE_KEYS: [&str; 4] = [
@@ -297,10 +294,10 @@ impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
 }
 
 /// Deserializes one value as raw text together with where it starts.
-struct Positioned<'m, M> {
-    mode: &'m M,
+pub(crate) struct Positioned<'m, M> {
+    pub(crate) mode: &'m M,
     /// Whether serde_json has peeked the value's first byte (array elements, keys).
-    peeked: bool,
+    pub(crate) peeked: bool,
 }
 
 impl<'de, M: Mode<'de>> DeserializeSeed<'de> for Positioned<'_, M> {
@@ -317,300 +314,12 @@ impl<'de, M: Mode<'de>> DeserializeSeed<'de> for Positioned<'_, M> {
     }
 }
 
-/// The top-level value: an array of records or an envelope object.
-struct TopSeed<'a, 'f, 'm, M> {
-    st: &'a mut FileReader<'f>,
-    mode: &'m M,
-}
-
-impl<'de, M: Mode<'de>> DeserializeSeed<'de> for TopSeed<'_, '_, '_, M> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object or array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        RecordArray {
-            st: self.st,
-            mode: self.mode,
-            wrapped: false,
-        }
-        .visit_seq(seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.st;
-        let mode = self.mode;
-        let snip = |l: usize, c: usize| mode.snippet(l, c);
-        let mut keys: Vec<String> = Vec::new();
-        let mut first_pos = None;
-        let mut first_snippet = None;
-        let mut snapshot_snippet = None;
-        let mut snapshot_keys_at: Option<(String, Pos)> = None;
-        let mut version: Option<u64> = None;
-        let mut has_records = false;
-        while let Some((raw_key, kpos)) = map.next_key_seed(Positioned { mode, peeked: true })? {
-            let key: Cow<'_, str> =
-                serde_json::from_str(raw_key.get()).unwrap_or(Cow::Borrowed("?"));
-            let key = key.into_owned();
-            if first_pos.is_none() {
-                first_pos = Some(kpos);
-                // Errors about the whole object point here once it has been read; the
-                // line may be gone from a stream's buffer by then.
-                first_snippet = mode.snippet(kpos.line, kpos.column);
-            }
-            st.current_key = Some((key.clone(), kpos));
-            match key.as_str() {
-                "DatastorePropertiesList" => {
-                    st.summary.shape = Some(Shape::List);
-                    map.next_value_seed(RecordArray {
-                        st: &mut *st,
-                        mode,
-                        wrapped: false,
-                    })?;
-                }
-                "records" => {
-                    has_records = true;
-                    if snapshot_keys_at.is_none() {
-                        snapshot_keys_at = Some((key.clone(), kpos));
-                        snapshot_snippet = mode.snippet(kpos.line, kpos.column);
-                    }
-                    map.next_value_seed(RecordArray {
-                        st: &mut *st,
-                        mode,
-                        wrapped: true,
-                    })?;
-                }
-                "DatastoreProperties" => {
-                    st.summary.shape = Some(Shape::Describe);
-                    let (raw, pos) = map.next_value_seed(Positioned {
-                        mode,
-                        peeked: false,
-                    })?;
-                    st.record(M::into_box(raw), pos, None, BTreeMap::new(), &|l, c| {
-                        mode.snippet(l, c)
-                    });
-                }
-                "NextToken" => {
-                    let (raw, _) = map.next_value_seed(Positioned {
-                        mode,
-                        peeked: false,
-                    })?;
-                    let token: Option<String> = envelope_field(st, &key, kpos, raw.get(), &snip)
-                        .map_err(de::Error::custom)?;
-                    if token.is_some_and(|t| !t.is_empty()) {
-                        st.summary.errors.push(CollectionError {
-                            account: None,
-                            region: None,
-                            operation: "ListFHIRDatastores".to_owned(),
-                            resource: None,
-                            code: "incomplete-listing".to_owned(),
-                            message: format!(
-                                "{}:{}:{}: the listing has a NextToken, so more data stores \
-                                 exist than this file holds; save the output of \
-                                 `aws healthlake list-fhir-datastores` without --max-items",
-                                st.name, kpos.line, kpos.column
-                            ),
-                        });
-                    }
-                }
-                "hlauditSnapshot" => {
-                    let (raw, vpos) = map.next_value_seed(Positioned {
-                        mode,
-                        peeked: false,
-                    })?;
-                    let v: u64 = envelope_field(st, &key, kpos, raw.get(), &snip)
-                        .map_err(de::Error::custom)?;
-                    if v == 0 || v > SNAPSHOT_VERSION {
-                        let mut e = SnapshotError::new(
-                            &st.name,
-                            vpos.line,
-                            vpos.column,
-                            ErrorKind::UnsupportedVersion {
-                                found: v,
-                                supported: SNAPSHOT_VERSION,
-                            },
-                        )
-                        .with_hint(
-                            "this snapshot was written by a newer hlaudit; upgrade hlaudit to read it",
-                        );
-                        e.snippet = mode.snippet(vpos.line, vpos.column).map(Box::new);
-                        st.pending = Some(e);
-                        return Err(de::Error::custom("unsupported version"));
-                    }
-                    version = Some(v);
-                    st.summary.shape = Some(Shape::Hlaudit);
-                    st.meta().version = v;
-                }
-                "toolVersion" | "collectedAt" | "accounts" | "regions" | "errors" => {
-                    if snapshot_keys_at.is_none() {
-                        snapshot_keys_at = Some((key.clone(), kpos));
-                        snapshot_snippet = mode.snippet(kpos.line, kpos.column);
-                    }
-                    let (raw, _) = map.next_value_seed(Positioned {
-                        mode,
-                        peeked: false,
-                    })?;
-                    let text = raw.get();
-                    match key.as_str() {
-                        "toolVersion" => {
-                            let v: String = envelope_field(st, &key, kpos, text, &snip)
-                                .map_err(de::Error::custom)?;
-                            st.meta().tool_version = Some(v);
-                        }
-                        "collectedAt" => {
-                            let v: Timestamp = envelope_field(st, &key, kpos, text, &snip)
-                                .map_err(de::Error::custom)?;
-                            st.meta().collected_at = Some(v);
-                        }
-                        "accounts" => {
-                            let v: Vec<String> = envelope_field(st, &key, kpos, text, &snip)
-                                .map_err(de::Error::custom)?;
-                            st.meta().accounts = v;
-                        }
-                        "regions" => {
-                            let v: Vec<String> = envelope_field(st, &key, kpos, text, &snip)
-                                .map_err(de::Error::custom)?;
-                            st.meta().regions = v;
-                        }
-                        _ => {
-                            let v: Vec<CollectionError> =
-                                envelope_field(st, &key, kpos, text, &snip)
-                                    .map_err(de::Error::custom)?;
-                            st.summary.errors.extend(v);
-                        }
-                    }
-                }
-                _ => {
-                    // Unknown keys are ignored: later snapshot versions may add some.
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            st.current_key = None;
-            keys.push(key);
-            if st.stopped() {
-                return Err(de::Error::custom("stopped"));
-            }
-        }
-        let at = first_pos.unwrap_or_default();
-        let envelope = |field: &str, message: &str| {
-            SnapshotError::new(
-                &st.name,
-                at.line,
-                at.column,
-                ErrorKind::Envelope {
-                    field: field.to_owned(),
-                    message: message.to_owned(),
-                },
-            )
-        };
-        let err = if version.is_some() && !has_records {
-            let mut e = envelope(
-                "records",
-                "missing: an hlaudit snapshot lists its records, `\"records\": []` when there are none",
-            );
-            e.snippet = first_snippet.map(Box::new);
-            Some(e)
-        } else if let (None, Some((k, p))) = (version, &snapshot_keys_at) {
-            let mut e = envelope(
-                "hlauditSnapshot",
-                &format!("missing: the object has the hlaudit snapshot field `{k}` but no format version"),
-            )
-            .with_hint("an hlaudit snapshot starts with `\"hlauditSnapshot\": 1`");
-            (e.line, e.column) = (p.line, p.column);
-            e.snippet = snapshot_snippet.map(Box::new);
-            Some(e)
-        } else if !keys.iter().any(|k| ENVELOPE_KEYS.contains(&k.as_str())) {
-            let found = if keys.is_empty() {
-                "an empty object".to_owned()
-            } else {
-                let shown: Vec<String> = keys.iter().take(6).map(|k| format!("`{k}`")).collect();
-                format!(
-                    "an object with the key{} {}{}",
-                    if keys.len() == 1 { "" } else { "s" },
-                    shown.join(", "),
-                    if keys.len() > 6 { ", ..." } else { "" }
-                )
-            };
-            let looks_like_a_record = keys
-                .iter()
-                .any(|k| k == "DatastoreId" || k == "DatastoreArn");
-            let hint = if looks_like_a_record {
-                format!(
-                    "this looks like a single DatastoreProperties record, but its first key \
-                     `{}` is not a DatastoreProperties field hlaudit knows, so it was read as an \
-                     envelope; wrap it as {{\"DatastoreProperties\": {{...}}}} or put \
-                     `DatastoreId` first",
-                    keys[0]
-                )
-            } else {
-                ACCEPTED.to_owned()
-            };
-            let mut e = SnapshotError::new(
-                &st.name,
-                at.line,
-                at.column,
-                ErrorKind::UnknownShape { found },
-            )
-            .with_hint(hint);
-            e.snippet = first_snippet.map(Box::new);
-            Some(e)
-        } else {
-            None
-        };
-        if let Some(e) = err {
-            st.push_error(e);
-        }
-        Ok(())
-    }
-}
-
-/// Parses a small envelope value; on failure records an error at its key.
-fn envelope_field<T: DeserializeOwned>(
-    st: &mut FileReader<'_>,
-    key: &str,
-    kpos: Pos,
-    text: &str,
-    snippet: &super::SnippetFn<'_>,
-) -> Result<T, &'static str> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path.is_empty() || path == "." {
-            key.to_owned()
-        } else {
-            format!("{key}.{path}")
-        };
-        let inner = e.into_inner();
-        let mut err = SnapshotError::new(
-            &st.name,
-            kpos.line,
-            kpos.column,
-            ErrorKind::Envelope {
-                field,
-                message: super::strip_position(&inner.to_string()),
-            },
-        );
-        err.snippet = snippet(kpos.line, kpos.column).map(Box::new);
-        st.pending = Some(err);
-        "envelope field"
-    })
-}
-
 /// An array of records: `DatastoreProperties` objects, or (`wrapped`) hlaudit snapshot
 /// records `{"properties": {...}, "tags": {...}, "enrichments": {...}}`.
-struct RecordArray<'a, 'f, 'm, M> {
-    st: &'a mut FileReader<'f>,
-    mode: &'m M,
-    wrapped: bool,
+pub(crate) struct RecordArray<'a, 'f, 'm, M> {
+    pub(crate) st: &'a mut FileReader<'f>,
+    pub(crate) mode: &'m M,
+    pub(crate) wrapped: bool,
 }
 
 impl<'de, M: Mode<'de>> DeserializeSeed<'de> for RecordArray<'_, '_, '_, M> {
@@ -646,15 +355,6 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
             }
         }
         Ok(())
-    }
-}
-
-/// The metadata of an hlaudit snapshot, created on first use.
-impl FileReader<'_> {
-    fn meta(&mut self) -> &mut SnapshotMeta {
-        self.summary
-            .snapshot
-            .get_or_insert_with(SnapshotMeta::default)
     }
 }
 

@@ -1,0 +1,273 @@
+//! The state of reading one input: checking each record, turning positions inside a
+//! record into positions in the file, and collecting every error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use super::error::{ErrorKind, SnapshotError, Snippet};
+use super::input::Pos;
+use super::locate::{line_col, path_offset};
+use super::read::relative_to;
+use super::{FileSummary, MAX_ERRORS_PER_INPUT};
+use crate::inventory::Warning;
+use crate::record::{Record, RecordError, Source, DATASTORE_STATUSES};
+
+/// The state of reading one input: where records go, and what went wrong.
+pub(crate) struct FileReader<'f> {
+    pub(super) name: Arc<str>,
+    pub(super) sink: &'f mut dyn FnMut(Record),
+    pub(super) errors: Vec<SnapshotError>,
+    pub(super) summary: FileSummary,
+    /// An error raised inside a serde visitor, reported instead of serde's own.
+    pub(super) pending: Option<SnapshotError>,
+    /// The envelope key being read, for type errors in its value.
+    pub(super) current_key: Option<(String, Pos)>,
+    pub(super) stopped: bool,
+}
+
+pub(crate) type SnippetFn<'a> = dyn Fn(usize, usize) -> Option<Snippet> + 'a;
+
+impl FileReader<'_> {
+    pub(super) fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    pub(super) fn push_error(&mut self, e: SnapshotError) {
+        if self.stopped {
+            return;
+        }
+        if self.errors.len() >= MAX_ERRORS_PER_INPUT {
+            self.errors.push(SnapshotError::new(
+                &self.name,
+                e.line,
+                e.column,
+                ErrorKind::TooManyErrors(self.errors.len()),
+            ));
+            self.stopped = true;
+            return;
+        }
+        self.errors.push(e);
+    }
+
+    /// A serde_json error at `at` as a malformed-JSON (or wrong-shape) error.
+    pub(super) fn syntax_error(&self, e: &serde_json::Error, at: Pos) -> SnapshotError {
+        let message = strip_position(&e.to_string());
+        let kind = match (e.classify(), &self.current_key) {
+            (serde_json::error::Category::Data, Some((key, _))) => ErrorKind::Envelope {
+                field: key.clone(),
+                message,
+            },
+            (serde_json::error::Category::Data, None) => ErrorKind::UnknownShape { found: message },
+            _ => ErrorKind::Syntax(message),
+        };
+        let hint = match e.classify() {
+            serde_json::error::Category::Eof => {
+                Some("the input ends inside a JSON value: was it cut short?")
+            }
+            _ if e.to_string().starts_with("trailing comma") => {
+                Some("JSON allows no comma after the last element of an array or object")
+            }
+            _ if e.to_string().starts_with("expected `,`") => {
+                Some("is a comma missing after the value before this one?")
+            }
+            _ if e.to_string().starts_with("trailing characters") => Some(
+                "a snapshot file holds one JSON document (or JSON Lines of records); \
+                 give several outputs as separate files",
+            ),
+            _ if e.to_string().starts_with("key must be a string") => {
+                Some("JSON keys are written in double quotes")
+            }
+            _ => None,
+        };
+        let mut err = SnapshotError::new(&self.name, at.line, at.column, kind);
+        err.hint = hint.map(str::to_owned);
+        err
+    }
+
+    /// Reports the error that ended a serde_json parse.
+    pub(super) fn fail(
+        &mut self,
+        e: serde_json::Error,
+        at: Pos,
+        snippet: impl Fn(usize, usize) -> Option<Snippet>,
+    ) {
+        if let Some(p) = self.pending.take() {
+            self.push_error(p);
+            return;
+        }
+        if self.stopped {
+            return;
+        }
+        let mut err = self.syntax_error(&e, at);
+        err.snippet = snippet(at.line, at.column).map(Box::new);
+        self.push_error(err);
+    }
+
+    /// Checks one `DatastoreProperties` object found at `pos` and hands it on.
+    pub(super) fn record(
+        &mut self,
+        raw: Box<RawValue>,
+        pos: Pos,
+        tags: Option<BTreeMap<String, String>>,
+        enrichments: BTreeMap<String, serde_json::Value>,
+        snippet: &SnippetFn<'_>,
+    ) {
+        match Record::from_raw_keeping(raw) {
+            Ok(mut r) => {
+                r.tags = tags;
+                r.enrichments = enrichments;
+                let source = Source {
+                    file: self.name.clone(),
+                    line: u32::try_from(pos.line).unwrap_or(u32::MAX),
+                    column: u32::try_from(pos.column).unwrap_or(u32::MAX),
+                };
+                if let Some(status) = r.status().filter(|_| !r.status_is_known()) {
+                    self.summary.warnings.push(Warning {
+                        code: "unknown-status".to_owned(),
+                        message: format!(
+                            "data store `{}` has DatastoreStatus `{status}`, which is not one of {}",
+                            r.id(),
+                            DATASTORE_STATUSES.join(", ")
+                        ),
+                        source: Some(source.clone()),
+                    });
+                }
+                r.source = Some(source);
+                self.summary.records += 1;
+                (self.sink)(r);
+            }
+            Err((e, raw)) => self.record_error(e, raw.get(), pos, snippet),
+        }
+    }
+
+    fn record_error(&mut self, e: RecordError, text: &str, pos: Pos, snippet: &SnippetFn<'_>) {
+        // Point at the value of the field when it can be found (serde_json points just
+        // past a value of the wrong type), else where serde_json stopped, else the brace.
+        let (rel_line, rel_col) = match path_offset(text, &e.path) {
+            Some(off) if e.path != "." => line_col(text, off),
+            _ if e.line > 0 => (e.line, e.column),
+            _ => (1, 1),
+        };
+        let at = relative_to(pos, rel_line, rel_col);
+        let (kind, hint) = if e.message.starts_with("required field") {
+            (
+                ErrorKind::MissingField { field: e.path },
+                Some(
+                    "every data store needs `DatastoreId` and `DatastoreArn`, as \
+                     `aws healthlake list-fhir-datastores` prints them"
+                        .to_owned(),
+                ),
+            )
+        } else {
+            let hint = match e.path.as_str() {
+                "CreatedAt" => Some(
+                    "timestamps are epoch seconds (1603761064.881) or ISO 8601 with an offset \
+                     (2020-10-27T01:11:04.881000+00:00)",
+                ),
+                "DatastoreArn" => Some(
+                    "a data store ARN looks like \
+                     arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/ID",
+                ),
+                "." => Some("each record is a DatastoreProperties JSON object"),
+                _ => None,
+            };
+            (
+                ErrorKind::InvalidField {
+                    path: e.path,
+                    message: e.message,
+                },
+                hint.map(str::to_owned),
+            )
+        };
+        let mut err = SnapshotError::new(&self.name, at.line, at.column, kind);
+        err.hint = hint;
+        err.snippet = snippet(at.line, at.column)
+            .or_else(|| {
+                let line = text.lines().nth(rel_line - 1)?;
+                Some(Snippet::new(
+                    line.as_bytes(),
+                    rel_col,
+                    rel_line == 1 && pos.column > 1,
+                ))
+            })
+            .map(Box::new);
+        self.push_error(err);
+    }
+
+    /// One element of an hlaudit snapshot's `records`.
+    pub(super) fn wrapped_record(&mut self, text: &str, pos: Pos, snippet: &SnippetFn<'_>) {
+        #[derive(serde::Deserialize)]
+        #[serde(expecting = "a snapshot record object {\"properties\": {...}, \"tags\": {...}}")]
+        struct Wrapped<'a> {
+            #[serde(borrow)]
+            properties: Option<&'a RawValue>,
+            #[serde(default)]
+            tags: Option<BTreeMap<String, String>>,
+            #[serde(default)]
+            enrichments: Option<BTreeMap<String, serde_json::Value>>,
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed: Result<Wrapped<'_>, _> = serde_path_to_error::deserialize(&mut de);
+        let envelope_error = |field: String, message: String, at: Pos| {
+            let mut err = SnapshotError::new(
+                &self.name,
+                at.line,
+                at.column,
+                ErrorKind::Envelope { field, message },
+            );
+            err.snippet = snippet(at.line, at.column).map(Box::new);
+            err
+        };
+        match parsed {
+            Ok(Wrapped {
+                properties: Some(props),
+                tags,
+                enrichments,
+            }) => {
+                let off = (props.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                let (l, c) = line_col(text, off);
+                let at = relative_to(pos, l, c);
+                self.record(
+                    props.to_owned(),
+                    at,
+                    tags,
+                    enrichments.unwrap_or_default(),
+                    snippet,
+                );
+            }
+            Ok(Wrapped {
+                properties: None, ..
+            }) => {
+                let err = envelope_error(
+                    "records[].properties".to_owned(),
+                    "missing: each snapshot record holds its DatastoreProperties in `properties`"
+                        .to_owned(),
+                    pos,
+                );
+                self.push_error(err);
+            }
+            Err(e) => {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let at = relative_to(pos, inner.line(), inner.column());
+                let field = if path == "." || path.is_empty() {
+                    "records[]".to_owned()
+                } else {
+                    format!("records[].{path}")
+                };
+                let err = envelope_error(field, strip_position(&inner.to_string()), at);
+                self.push_error(err);
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line L column C"; positions are reported separately.
+pub(crate) fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
