@@ -9,7 +9,6 @@
 //!    = hint: ...
 //! ```
 
-use std::fmt;
 use std::sync::Arc;
 
 /// What is wrong with an input.
@@ -128,7 +127,8 @@ impl Snippet {
 }
 
 /// One problem in one input, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {kind}", location = self.location())]
 pub struct SnapshotError {
     /// The input as the user named it (`-` for standard input).
     pub file: Arc<str>,
@@ -142,12 +142,6 @@ pub struct SnapshotError {
     pub snippet: Option<Box<Snippet>>,
     /// A suggestion for fixing it.
     pub hint: Option<String>,
-}
-
-impl std::error::Error for SnapshotError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.kind)
-    }
 }
 
 impl SnapshotError {
@@ -202,17 +196,11 @@ impl SnapshotError {
     }
 }
 
-impl fmt::Display for SnapshotError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location(), self.kind)
-    }
-}
-
-/// Every problem found in a set of inputs, in input order, then position.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// Every problem found in a set of inputs, in input order, then position. Its `Display`
+/// is [`SnapshotErrors::render`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, thiserror::Error)]
+#[error("{}", self.render())]
 pub struct SnapshotErrors(pub Vec<SnapshotError>);
-
-impl std::error::Error for SnapshotErrors {}
 
 impl SnapshotErrors {
     /// The errors.
@@ -247,12 +235,6 @@ impl SnapshotErrors {
             if files.len() == 1 { "" } else { "s" },
         ));
         out
-    }
-}
-
-impl fmt::Display for SnapshotErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render())
     }
 }
 
