@@ -15,18 +15,10 @@ pub enum EmulatorError {
         #[source]
         source: std::io::Error,
     },
-    /// A snapshot file is not valid JSON or has an unknown shape.
-    #[error("{path}:{line}:{column}: {message}")]
-    Snapshot {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line; 0 when unknown.
-        line: usize,
-        /// 1-based column; 0 when unknown.
-        column: usize,
-        /// What was wrong and what was expected.
-        message: String,
-    },
+    /// Snapshot files could not be read: every problem, rendered like a compiler
+    /// error (file, line, column, the source line, a hint).
+    #[error("{}", .0.render().trim_end())]
+    Snapshot(hlaudit_model::snapshot::SnapshotErrors),
     /// A record's properties cannot be served (a timestamp that is neither epoch
     /// seconds nor ISO 8601).
     #[error("data store `{arn}`: field `{field}`: {message}")]
@@ -76,4 +68,12 @@ pub enum EmulatorError {
         #[source]
         source: std::io::Error,
     },
+}
+
+// Not `#[from]`: the rendering already holds every error, and a `source` would make
+// error reporters print it twice.
+impl From<hlaudit_model::snapshot::SnapshotErrors> for EmulatorError {
+    fn from(errors: hlaudit_model::snapshot::SnapshotErrors) -> Self {
+        EmulatorError::Snapshot(errors)
+    }
 }

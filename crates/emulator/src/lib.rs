@@ -60,7 +60,7 @@ pub use faults::{FaultKind, Faults, RegionSet};
 pub use log::LogEntry;
 pub use ops::MAX_RESULTS;
 pub use protocol::Operation;
-pub use snapshot::load_snapshot;
+pub use snapshot::{load_snapshot, load_snapshots};
 pub use state::DEFAULT_ACCOUNT;
 
 use server::{Accounts, Shared};
@@ -331,10 +331,9 @@ impl RunningEmulator {
 
     /// The tags of a data store, by ARN (`None` when no such data store).
     pub fn tags(&self, arn: &str) -> Option<BTreeMap<String, String>> {
+        let parts = hlaudit_model::Arn::parse(arn).ok()?;
         self.shared.with_store(|s| {
-            s.partitions()
-                .flat_map(|(_, list)| list.iter())
-                .find(|d| d.record.arn() == arn)
+            s.by_arn(&parts.account, &parts.region, arn)
                 .map(|d| d.tags.clone())
         })
     }

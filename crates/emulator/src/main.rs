@@ -2,11 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use hlaudit_emulator::{load_snapshot, Emulator, Faults, RegionSet};
+use hlaudit_emulator::{load_snapshots, Emulator, Faults, RegionSet};
 
 /// A HealthLake-compatible endpoint on 127.0.0.1 for tests, benchmarks and demos.
 ///
@@ -25,7 +26,7 @@ use hlaudit_emulator::{load_snapshot, Emulator, Faults, RegionSet};
 )]
 struct Args {
     /// A snapshot file to serve (AWS CLI list or describe output, JSON array, JSON
-    /// Lines). Repeatable.
+    /// Lines, hlaudit snapshot with tags). Repeatable.
     #[arg(long, value_name = "FILE")]
     snapshot: Vec<PathBuf>,
     /// The port on 127.0.0.1; 0 picks a free one. The address is printed on stdout.
@@ -80,9 +81,26 @@ fn regions(list: Vec<String>) -> RegionSet {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let args = Args::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&anyhow::Error::from(e).context("starting the runtime")),
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints the error and its causes on one line each, without a backtrace, and exits 2.
+#[allow(clippy::print_stderr)] // the binary's own error report
+fn fail(e: &anyhow::Error) -> ExitCode {
+    eprintln!("hlaudit-emulator: {e:#}");
+    ExitCode::from(2)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     let mut builder = Emulator::builder()
         .port(args.port)
         .page_size(args.page_size)
@@ -96,8 +114,8 @@ async fn main() -> anyhow::Result<()> {
             next_token_loop: regions(args.loop_next_token),
             access_denied: regions(args.deny_region),
         });
-    for path in &args.snapshot {
-        builder = builder.records(load_snapshot(path)?);
+    if !args.snapshot.is_empty() {
+        builder = builder.records(load_snapshots(&args.snapshot)?);
     }
     for pair in &args.access_key {
         let Some((key, account)) = pair.split_once('=') else {

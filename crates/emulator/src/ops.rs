@@ -238,9 +238,7 @@ pub(crate) fn list_tags(store: &Store, ctx: Ctx<'_>, body: &[u8]) -> Result<Outc
     let input: ListTagsInput = parse_input(body)?;
     let arn = required_arn(input.resource_arn)?;
     let d = store
-        .list(ctx.account, ctx.region)
-        .iter()
-        .find(|d| d.record.arn() == arn)
+        .by_arn(ctx.account, ctx.region, &arn)
         .ok_or_else(|| not_found_arn(&arn))?;
     let tags: Vec<TagOut<'_>> = d
         .tags

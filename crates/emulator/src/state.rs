@@ -26,10 +26,19 @@ pub(crate) struct Datastore {
     pub tags: BTreeMap<String, String>,
 }
 
-/// Every data store, by partition, in the order loaded or created.
+/// The data stores of one (account, region), in the order loaded or created, with
+/// indexes by id and ARN (a collection's tag calls look up every ARN).
+#[derive(Debug, Default)]
+struct Partition {
+    list: Vec<Datastore>,
+    by_id: HashMap<String, usize>,
+    by_arn: HashMap<String, usize>,
+}
+
+/// Every data store, by partition.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    partitions: BTreeMap<PartitionKey, Vec<Datastore>>,
+    partitions: BTreeMap<PartitionKey, Partition>,
     /// `(account, region, ClientToken)` of `CreateFHIRDatastore` -> data store id.
     client_tokens: HashMap<(String, String, String), String>,
     /// Data stores created through the API, for id generation.
@@ -56,10 +65,12 @@ impl Store {
         let wire = wire_properties(&record)?;
         let tags = record.tags.clone().unwrap_or_default();
         let key = (record.account().to_owned(), record.region().to_owned());
-        let list = self.partitions.entry(key).or_default();
-        list.push(Datastore { record, wire, tags });
-        let last = list.len() - 1;
-        Ok(&list[last])
+        let p = self.partitions.entry(key).or_default();
+        let index = p.list.len();
+        p.by_id.entry(record.id().to_owned()).or_insert(index);
+        p.by_arn.insert(record.arn().to_owned(), index);
+        p.list.push(Datastore { record, wire, tags });
+        Ok(&p.list[index])
     }
 
     /// The accounts present in the data.
@@ -69,24 +80,34 @@ impl Store {
 
     /// The data stores of one partition.
     pub fn list(&self, account: &str, region: &str) -> &[Datastore] {
+        self.partition(account, region)
+            .map_or(&[], |p| p.list.as_slice())
+    }
+
+    fn partition(&self, account: &str, region: &str) -> Option<&Partition> {
         self.partitions
             .get(&(account.to_owned(), region.to_owned()))
-            .map_or(&[], Vec::as_slice)
     }
 
     /// The data store with this id in one partition.
     pub fn by_id(&self, account: &str, region: &str, id: &str) -> Option<&Datastore> {
-        self.list(account, region)
-            .iter()
-            .find(|d| d.record.id() == id)
+        let p = self.partition(account, region)?;
+        p.by_id.get(id).map(|&i| &p.list[i])
+    }
+
+    /// The data store with this ARN in one partition.
+    pub fn by_arn(&self, account: &str, region: &str, arn: &str) -> Option<&Datastore> {
+        let p = self.partition(account, region)?;
+        p.by_arn.get(arn).map(|&i| &p.list[i])
     }
 
     /// The data store with this ARN in one partition, for changing its tags.
     pub fn by_arn_mut(&mut self, account: &str, region: &str, arn: &str) -> Option<&mut Datastore> {
-        self.partitions
-            .get_mut(&(account.to_owned(), region.to_owned()))?
-            .iter_mut()
-            .find(|d| d.record.arn() == arn)
+        let p = self
+            .partitions
+            .get_mut(&(account.to_owned(), region.to_owned()))?;
+        let i = *p.by_arn.get(arn)?;
+        p.list.get_mut(i)
     }
 
     /// The data store a `ClientToken` created, if any.
@@ -107,7 +128,7 @@ impl Store {
 
     /// Every partition with its data stores.
     pub fn partitions(&self) -> impl Iterator<Item = (&PartitionKey, &[Datastore])> {
-        self.partitions.iter().map(|(k, v)| (k, v.as_slice()))
+        self.partitions.iter().map(|(k, p)| (k, p.list.as_slice()))
     }
 }
 
