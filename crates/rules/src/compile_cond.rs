@@ -1,0 +1,795 @@
+//! Compiling conditions, clauses, operands and paths from YAML, reporting every problem.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use regex::Regex;
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::cond::{Clause, Cmp, Cond, JType, NumOp, Op, Operand, Quant, Test};
+use crate::diagnostics::did_you_mean;
+use crate::params::Parameter;
+use crate::path::{self, Context, Path, Root, RootSyntax, Step, StepSyntax, Transform};
+use crate::spans::Seg;
+use crate::value::{Trie, Val};
+use crate::walk::{child, index, kind, yaml_to_val, FileWalk};
+
+/// What every compiled policy of a set shares: the `|json` points and the field trie.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Shared {
+    pub json_points: Vec<Path>,
+    json_ids: HashMap<String, usize>,
+    pub trie: Trie,
+    pub uses_tags: bool,
+    pub uses_enrichments: bool,
+}
+
+/// A named condition of a file.
+pub(crate) struct Named<'v> {
+    pub value: &'v Value,
+    pub at: Vec<Seg>,
+}
+
+/// The operators, in the order the reference lists them.
+pub(crate) const OPERATORS: [&str; 27] = [
+    "exists",
+    "absent",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains",
+    "not_contains",
+    "subset_of",
+    "superset_of",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "not_matches",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "between",
+    "length",
+    "empty",
+    "type",
+    "is",
+    "before",
+    "after",
+    "older_than",
+    "newer_than",
+];
+
+const QUANTIFIERS: [&str; 4] = ["all", "any", "none", "count"];
+const MODIFIERS: [&str; 3] = ["path", "if_present", "where"];
+const COMBINATORS: [&str; 5] = ["all", "any", "not", "condition", "path"];
+const COMPARISONS: [&str; 7] = ["equals", "not_equals", "lt", "le", "gt", "ge", "between"];
+
+/// Compiles the conditions of one policy (or one test variant of it).
+pub(crate) struct CondCompiler<'a, 'v> {
+    pub w: &'a mut FileWalk,
+    pub shared: &'a mut Shared,
+    pub params: &'a BTreeMap<String, Parameter>,
+    pub named: &'a BTreeMap<String, Named<'v>>,
+    pub stack: Vec<String>,
+}
+
+impl CondCompiler<'_, '_> {
+    /// A condition.
+    pub fn cond(&mut self, v: &Value, at: &[Seg], in_quant: bool) -> Option<Cond> {
+        match v {
+            Value::Bool(b) => Some(Cond::Const(*b)),
+            Value::Mapping(m) if m.contains_key("path") => self.clause(m, at, in_quant),
+            Value::Mapping(m) if m.len() == 1 => {
+                let (k, inner) = m.iter().next()?;
+                let name = k.as_str().unwrap_or("");
+                let at_k = child(at, name);
+                match name {
+                    "all" | "any" => {
+                        let list = self.cond_list(inner, &at_k, in_quant, name)?;
+                        Some(if name == "all" {
+                            Cond::All(list)
+                        } else {
+                            Cond::Any(list)
+                        })
+                    }
+                    "not" => Some(Cond::Not(Box::new(self.cond(inner, &at_k, in_quant)?))),
+                    "condition" => self.named_cond(inner, &at_k, in_quant),
+                    _ => {
+                        let hint = did_you_mean(name, &COMBINATORS)
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .or_else(|| {
+                                OPERATORS.contains(&name).then(|| {
+                                    "an operator needs a `path` beside it in the same mapping"
+                                        .to_owned()
+                                })
+                            })
+                            .unwrap_or_else(|| {
+                                "a condition is `all`, `any`, `not`, `condition` or a clause with `path`"
+                                    .to_owned()
+                            });
+                        self.w.key_error(
+                            &at_k,
+                            "unknown-key",
+                            format!("unknown key `{name}` in a condition"),
+                            Some(hint),
+                        );
+                        None
+                    }
+                }
+            }
+            Value::Mapping(_) => {
+                self.w.hint_error(
+                    at,
+                    "wrong-type",
+                    "a condition mapping has one key (`all`, `any`, `not`, `condition`) or is a clause with `path`",
+                    "wrap several conditions in `all: [...]`",
+                );
+                None
+            }
+            other => {
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    format!(
+                        "expected a condition (a mapping, or true/false), found {}",
+                        kind(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn cond_list(&mut self, v: &Value, at: &[Seg], in_quant: bool, what: &str) -> Option<Vec<Cond>> {
+        let Value::Sequence(items) = v else {
+            self.w.error(
+                at,
+                "wrong-type",
+                format!("`{what}` takes a list of conditions, found {}", kind(v)),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.w.hint_error(
+                at,
+                "empty-combinator",
+                format!("`{what}: []` has no conditions"),
+                "write `true` or `false` if that is what you mean",
+            );
+            return None;
+        }
+        let out: Vec<Option<Cond>> = items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.cond(c, &index(at, i), in_quant))
+            .collect();
+        out.into_iter().collect()
+    }
+
+    fn named_cond(&mut self, v: &Value, at: &[Seg], in_quant: bool) -> Option<Cond> {
+        let name = self.w.string(v, at, "a condition name")?;
+        let Some(named) = self.named.get(&name) else {
+            let names: Vec<&str> = self.named.keys().map(String::as_str).collect();
+            let hint = did_you_mean(&name, &names).map_or_else(
+                || {
+                    if names.is_empty() {
+                        "this file defines no `conditions`".to_owned()
+                    } else {
+                        format!("this file defines: {}", names.join(", "))
+                    }
+                },
+                |s| format!("did you mean `{s}`?"),
+            );
+            self.w.hint_error(
+                at,
+                "unknown-condition",
+                format!("no condition named `{name}` in this file"),
+                hint,
+            );
+            return None;
+        };
+        if self.stack.contains(&name) {
+            self.w.error(
+                at,
+                "unknown-condition",
+                format!(
+                    "the named condition `{name}` refers to itself ({} -> {name})",
+                    self.stack.join(" -> ")
+                ),
+            );
+            return None;
+        }
+        self.stack.push(name);
+        let (value, nat) = (named.value, named.at.clone());
+        let r = self.cond(value, &nat, in_quant);
+        self.stack.pop();
+        r
+    }
+
+    fn clause(&mut self, m: &Mapping, at: &[Seg], in_quant: bool) -> Option<Cond> {
+        let mut path_v = None;
+        let mut if_present = false;
+        let mut where_v = None;
+        let mut ops: Vec<(&str, &Value)> = Vec::new();
+        let mut ok = true;
+        for (k, v) in m {
+            let Some(name) = k.as_str() else {
+                self.w.error(at, "wrong-type", "a clause key must be a string");
+                ok = false;
+                continue;
+            };
+            match name {
+                "path" => path_v = Some(v),
+                "if_present" => {
+                    if_present = self
+                        .w
+                        .boolean(v, &child(at, name), "`if_present`")
+                        .unwrap_or(false)
+                }
+                "where" => where_v = Some(v),
+                n if OPERATORS.contains(&n) || QUANTIFIERS.contains(&n) => ops.push((n, v)),
+                other => {
+                    let all: Vec<&str> = OPERATORS
+                        .iter()
+                        .chain(&QUANTIFIERS)
+                        .chain(&MODIFIERS)
+                        .copied()
+                        .collect();
+                    let hint = did_you_mean(other, &all).map_or_else(
+                        || "see the operator table in docs/policy-language.md".to_owned(),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.w.key_error(
+                        &child(at, other),
+                        "unknown-operator",
+                        format!("unknown operator `{other}` in a clause"),
+                        Some(hint),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let path_at = child(at, "path");
+        let path = match path_v {
+            Some(Value::String(s)) => self.path(s, &path_at, in_quant),
+            Some(other) => {
+                self.w.error(
+                    &path_at,
+                    "wrong-type",
+                    format!("`path` must be a string, found {}", kind(other)),
+                );
+                None
+            }
+            None => None,
+        };
+        if ops.is_empty() {
+            if ok {
+                self.w.hint_error(
+                    at,
+                    "operator-count",
+                    "this clause has no operator",
+                    "add one operator, e.g. `equals: VALUE` or `exists: true`",
+                );
+            }
+            return None;
+        }
+        if ops.len() > 1 {
+            let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
+            self.w.key_error(
+                &child(at, ops[1].0),
+                "operator-count",
+                format!("a clause has exactly one operator, this one has {}", names.join(", ")),
+                Some("combine several clauses with `all: [...]`".to_owned()),
+            );
+            return None;
+        }
+        let (name, opv) = ops[0];
+        let op_at = child(at, name);
+        if where_v.is_some() && name != "count" {
+            self.w.key_error(
+                &child(at, "where"),
+                "unknown-key",
+                "`where` only goes with `count`",
+                Some("use `all`, `any` or `none` with a condition instead".to_owned()),
+            );
+            return None;
+        }
+        let test = match name {
+            "all" | "any" | "none" => {
+                let inner = match opv {
+                    Value::Sequence(_) => Cond::All(self.cond_list(opv, &op_at, true, name)?),
+                    _ => self.cond(opv, &op_at, true)?,
+                };
+                let q = match name {
+                    "all" => Quant::All,
+                    "any" => Quant::Any,
+                    _ => Quant::None,
+                };
+                Test::Quant(q, Box::new(inner))
+            }
+            "count" => {
+                let filter = match where_v {
+                    Some(wv) => Some(Box::new(self.cond(wv, &child(at, "where"), true)?)),
+                    None => None,
+                };
+                Test::Count(filter, self.comparison(opv, &op_at, "count")?)
+            }
+            _ => Test::Op(self.op(name, opv, &op_at, in_quant)?),
+        };
+        Some(Cond::Clause(Box::new(Clause {
+            path: path?,
+            test,
+            if_present,
+        })))
+    }
+
+    fn op(&mut self, name: &str, v: &Value, at: &[Seg], in_quant: bool) -> Option<Op> {
+        Some(match name {
+            "exists" => Op::Exists(self.w.boolean(v, at, "`exists`")?),
+            "absent" => Op::Exists(!self.w.boolean(v, at, "`absent`")?),
+            "empty" => Op::Empty(self.w.boolean(v, at, "`empty`")?),
+            "is" => Op::Is(self.w.boolean(v, at, "`is`")?),
+            "equals" => Op::Equals(self.operand(v, at, in_quant)?),
+            "not_equals" => Op::NotEquals(self.operand(v, at, in_quant)?),
+            "contains" => Op::Contains(self.operand(v, at, in_quant)?),
+            "not_contains" => Op::NotContains(self.operand(v, at, in_quant)?),
+            "in" => Op::In(self.list_operand(v, at, in_quant, name)?),
+            "not_in" => Op::NotIn(self.list_operand(v, at, in_quant, name)?),
+            "subset_of" => Op::SubsetOf(self.list_operand(v, at, in_quant, name)?),
+            "superset_of" => Op::SupersetOf(self.list_operand(v, at, in_quant, name)?),
+            "starts_with" => Op::StartsWith(self.typed_operand(v, at, in_quant, name, "a string")?),
+            "ends_with" => Op::EndsWith(self.typed_operand(v, at, in_quant, name, "a string")?),
+            "matches" => Op::Matches(self.regex(v, at)?),
+            "not_matches" => Op::NotMatches(self.regex(v, at)?),
+            "lt" | "le" | "gt" | "ge" => {
+                let op = match name {
+                    "lt" => NumOp::Lt,
+                    "le" => NumOp::Le,
+                    "gt" => NumOp::Gt,
+                    _ => NumOp::Ge,
+                };
+                Op::Num(op, self.typed_operand(v, at, in_quant, name, "a number")?)
+            }
+            "between" => {
+                let Value::Sequence(items) = v else {
+                    self.w.error(at, "wrong-type", format!("`between` takes [low, high], found {}", kind(v)));
+                    return None;
+                };
+                if items.len() != 2 {
+                    self.w.error(at, "bad-value", format!("`between` takes [low, high], found {} values", items.len()));
+                    return None;
+                }
+                let lo = self.typed_operand(&items[0], &index(at, 0), in_quant, name, "a number");
+                let hi = self.typed_operand(&items[1], &index(at, 1), in_quant, name, "a number");
+                if let (Some(Operand::Lit(Val::Num(a))), Some(Operand::Lit(Val::Num(b)))) = (&lo, &hi) {
+                    if a > b {
+                        self.w.error(at, "bad-value", format!("`between`: low {a} is greater than high {b}"));
+                        return None;
+                    }
+                }
+                Op::Between(lo?, hi?)
+            }
+            "length" => Op::Length(self.comparison(v, at, "length")?),
+            "type" => {
+                let s = self.w.string(v, at, "`type`")?;
+                match JType::from_name(&s) {
+                    Some(t) => Op::Type(t),
+                    None => {
+                        let hint = did_you_mean(&s, &JType::NAMES).map_or_else(
+                            || format!("expected one of: {}", JType::NAMES.join(", ")),
+                            |x| format!("did you mean `{x}`?"),
+                        );
+                        self.w.hint_error(at, "bad-value", format!("unknown type `{s}`"), hint);
+                        return None;
+                    }
+                }
+            }
+            "before" => Op::Before(self.time_operand(v, at, in_quant)?),
+            "after" => Op::After(self.time_operand(v, at, in_quant)?),
+            "older_than" => Op::OlderThan(self.duration(v, at)?),
+            "newer_than" => Op::NewerThan(self.duration(v, at)?),
+            _ => {
+                self.w.error(at, "unknown-operator", format!("unknown operator `{name}`"));
+                return None;
+            }
+        })
+    }
+
+    /// A parameter's value, reporting an unknown name.
+    fn param(&mut self, name: &str, at: &[Seg]) -> Option<&Parameter> {
+        if self.params.contains_key(name) {
+            return self.params.get(name);
+        }
+        let names: Vec<&str> = self.params.keys().map(String::as_str).collect();
+        let hint = did_you_mean(name, &names).map_or_else(
+            || {
+                if names.is_empty() {
+                    "this policy declares no `parameters`".to_owned()
+                } else {
+                    format!("this policy declares: {}", names.join(", "))
+                }
+            },
+            |s| format!("did you mean `{s}`?"),
+        );
+        self.w.hint_error(
+            at,
+            "unknown-parameter",
+            format!("unknown parameter `{name}`"),
+            hint,
+        );
+        None
+    }
+
+    /// `{param: NAME}` or `{path: PATH}`, when `v` is one.
+    fn reference(&mut self, v: &Value, at: &[Seg], in_quant: bool) -> Option<Option<Operand>> {
+        let Value::Mapping(m) = v else { return Some(None) };
+        if m.len() != 1 {
+            return Some(None);
+        }
+        let (k, inner) = m.iter().next()?;
+        match k.as_str() {
+            Some("param") => {
+                let at_k = child(at, "param");
+                let name = self.w.string(inner, &at_k, "a parameter name")?;
+                let p = self.param(&name, &at_k)?;
+                Some(Some(Operand::Lit(p.val.clone())))
+            }
+            Some("path") => {
+                let at_k = child(at, "path");
+                let text = self.w.string(inner, &at_k, "a path")?;
+                Some(Some(Operand::Path(self.path(&text, &at_k, in_quant)?)))
+            }
+            _ => Some(None),
+        }
+    }
+
+    fn literal(&mut self, v: &Value, at: &[Seg]) -> Option<Val<'static>> {
+        match v {
+            Value::Sequence(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (i, x) in items.iter().enumerate() {
+                    let at_i = index(at, i);
+                    match self.reference(x, &at_i, false) {
+                        Some(Some(Operand::Lit(l))) => out.push(l),
+                        Some(Some(Operand::Path(_))) => {
+                            self.w.error(&at_i, "wrong-type", "a list element cannot be a `path`; use `{path: ...}` for the whole operand");
+                            ok = false;
+                        }
+                        Some(None) => match self.literal(x, &at_i) {
+                            Some(l) => out.push(l),
+                            None => ok = false,
+                        },
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Val::Arr(out))
+            }
+            other => match yaml_to_val(other) {
+                Some(x) => Some(x),
+                None => {
+                    self.w.error(at, "wrong-type", "tagged values and non-string keys are not supported");
+                    None
+                }
+            },
+        }
+    }
+
+    fn operand(&mut self, v: &Value, at: &[Seg], in_quant: bool) -> Option<Operand> {
+        match self.reference(v, at, in_quant)? {
+            Some(o) => Some(o),
+            None => self.literal(v, at).map(Operand::Lit),
+        }
+    }
+
+    fn list_operand(&mut self, v: &Value, at: &[Seg], in_quant: bool, op: &str) -> Option<Operand> {
+        let o = self.operand(v, at, in_quant)?;
+        if let Operand::Lit(l) = &o {
+            if !matches!(l, Val::Arr(_)) {
+                self.w.error(at, "wrong-type", format!("`{op}` takes a list, found {}", l.a_type()));
+                return None;
+            }
+        }
+        Some(o)
+    }
+
+    fn typed_operand(
+        &mut self,
+        v: &Value,
+        at: &[Seg],
+        in_quant: bool,
+        op: &str,
+        want: &str,
+    ) -> Option<Operand> {
+        let o = self.operand(v, at, in_quant)?;
+        if let Operand::Lit(l) = &o {
+            let ok = match want {
+                "a string" => matches!(l, Val::Str(_)),
+                _ => matches!(l, Val::Num(_)),
+            };
+            if !ok {
+                self.w.error(at, "wrong-type", format!("`{op}` takes {want}, found {}", l.a_type()));
+                return None;
+            }
+        }
+        Some(o)
+    }
+
+    fn time_operand(&mut self, v: &Value, at: &[Seg], in_quant: bool) -> Option<Operand> {
+        let o = self.operand(v, at, in_quant)?;
+        if let Operand::Lit(l) = &o {
+            if crate::ops::timestamp(l).is_none() {
+                self.w.hint_error(
+                    at,
+                    "bad-value",
+                    format!("{} is not a timestamp", l.to_json_short()),
+                    "write epoch seconds or an ISO 8601 date-time with an offset, e.g. 2026-01-31T00:00:00Z",
+                );
+                return None;
+            }
+        }
+        Some(o)
+    }
+
+    fn regex(&mut self, v: &Value, at: &[Seg]) -> Option<Regex> {
+        let text = match self.reference(v, at, false)? {
+            Some(Operand::Lit(Val::Str(s))) => s.into_owned(),
+            Some(_) => {
+                self.w.error(at, "wrong-type", "a regex must be a string or a string parameter");
+                return None;
+            }
+            None => self.w.string(v, at, "a regex")?,
+        };
+        match Regex::new(&text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let msg = e.to_string();
+                let last = msg.lines().last().unwrap_or("").trim().to_owned();
+                self.w.hint_error(
+                    at,
+                    "bad-regex",
+                    format!("`{text}` is not a valid regex: {last}"),
+                    "the syntax is the Rust `regex` crate's (no look-around, no back-references)",
+                );
+                None
+            }
+        }
+    }
+
+    /// A number, or a numeric parameter.
+    fn number(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<f64> {
+        match self.reference(v, at, false)? {
+            Some(Operand::Lit(Val::Num(n))) => Some(n),
+            Some(_) => {
+                self.w.error(at, "wrong-type", format!("{what} must be a number or a numeric parameter"));
+                None
+            }
+            None => match v {
+                Value::Number(n) => n.as_f64(),
+                other => {
+                    self.w.error(at, "wrong-type", format!("{what} must be a number, found {}", kind(other)));
+                    None
+                }
+            },
+        }
+    }
+
+    fn comparison(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<Cmp> {
+        let Value::Mapping(m) = v else {
+            self.w.hint_error(
+                at,
+                "wrong-type",
+                format!("`{what}` takes a comparison, found {}", kind(v)),
+                "e.g. `{ge: 1}` or `{between: [1, 5]}`",
+            );
+            return None;
+        };
+        let entries = self.w.keys(m, at, &COMPARISONS, &format!("a `{what}` comparison"));
+        if entries.len() != 1 {
+            if m.len() == entries.len() {
+                self.w.error(at, "operator-count", format!("`{what}` takes exactly one comparison"));
+            }
+            return None;
+        }
+        let (op, x) = entries[0];
+        let at_op = child(at, op);
+        if op == "between" {
+            let Value::Sequence(items) = x else {
+                self.w.error(&at_op, "wrong-type", "`between` takes [low, high]");
+                return None;
+            };
+            if items.len() != 2 {
+                self.w.error(&at_op, "bad-value", "`between` takes [low, high]");
+                return None;
+            }
+            let lo = self.number(&items[0], &index(&at_op, 0), "low");
+            let hi = self.number(&items[1], &index(&at_op, 1), "high");
+            return Some(Cmp::Between(lo?, hi?));
+        }
+        let n = self.number(x, &at_op, &format!("`{op}`"))?;
+        let op = match op {
+            "equals" => NumOp::Eq,
+            "not_equals" => NumOp::Ne,
+            "lt" => NumOp::Lt,
+            "le" => NumOp::Le,
+            "gt" => NumOp::Gt,
+            _ => NumOp::Ge,
+        };
+        Some(Cmp::Num(op, n))
+    }
+
+    fn duration(&mut self, v: &Value, at: &[Seg]) -> Option<f64> {
+        const HINT: &str = "write e.g. `90d`, `24h`, `30m`, `10s` or `{days: 90}`";
+        match v {
+            Value::String(s) => {
+                let t = s.trim();
+                let (num, unit) = t.split_at(t.len().saturating_sub(1));
+                let mult = match unit {
+                    "d" => 86400.0,
+                    "h" => 3600.0,
+                    "m" => 60.0,
+                    "s" => 1.0,
+                    _ => 0.0,
+                };
+                match num.parse::<f64>() {
+                    Ok(n) if mult > 0.0 && n >= 0.0 => Some(n * mult),
+                    _ => {
+                        self.w.hint_error(at, "bad-value", format!("`{s}` is not a duration"), HINT);
+                        None
+                    }
+                }
+            }
+            Value::Mapping(m) => {
+                let entries = self.w.keys(m, at, &["days", "hours", "minutes", "seconds"], "a duration");
+                if entries.len() != 1 {
+                    if entries.len() == m.len() {
+                        self.w.hint_error(at, "bad-value", "a duration mapping has exactly one unit", HINT);
+                    }
+                    return None;
+                }
+                let (unit, x) = entries[0];
+                let n = self.number(x, &child(at, unit), &format!("`{unit}`"))?;
+                let mult = match unit {
+                    "days" => 86400.0,
+                    "hours" => 3600.0,
+                    "minutes" => 60.0,
+                    _ => 1.0,
+                };
+                Some(n * mult)
+            }
+            other => {
+                self.w.hint_error(at, "wrong-type", format!("expected a duration, found {}", kind(other)), HINT);
+                None
+            }
+        }
+    }
+
+    /// Compiles a path written at `at`.
+    pub fn path(&mut self, text: &str, at: &[Seg], in_quant: bool) -> Option<Path> {
+        let syn = match path::parse(text) {
+            Ok(s) => s,
+            Err(e) => {
+                self.w.error(
+                    at,
+                    "bad-path",
+                    format!("`{text}` is not a path: {} (at character {})", e.message, e.offset + 1),
+                );
+                return None;
+            }
+        };
+        let mut steps = Vec::new();
+        let root = match syn.root {
+            RootSyntax::Field(f) => {
+                steps.push(Step::Key(f.into_boxed_str()));
+                Root::Record
+            }
+            RootSyntax::Context(c) => match Context::from_name(&c) {
+                Some(ctx) => {
+                    self.shared.uses_tags |= ctx == Context::Tags;
+                    self.shared.uses_enrichments |= ctx == Context::Enrichments;
+                    Root::Context(ctx)
+                }
+                None => {
+                    let hint = did_you_mean(&c, &Context::NAMES).map_or_else(
+                        || format!("context values: {}", Context::NAMES.map(|n| format!("@{n}")).join(", ")),
+                        |s| format!("did you mean `@{s}`?"),
+                    );
+                    self.w.hint_error(at, "bad-path", format!("`@{c}` is not a context value"), hint);
+                    return None;
+                }
+            },
+            RootSyntax::Param(p) => {
+                let val = self.param(&p, at)?.val.clone();
+                Root::Param(Arc::from(p.as_str()), Arc::new(val))
+            }
+            RootSyntax::Current => {
+                if !in_quant {
+                    self.w.hint_error(
+                        at,
+                        "bad-path",
+                        format!("`{text}` is relative (starts with `.`) but is not inside a quantifier"),
+                        "relative paths name the current element of `all`, `any`, `none` or `count`",
+                    );
+                    return None;
+                }
+                Root::Current
+            }
+        };
+        for s in syn.steps {
+            match s {
+                StepSyntax::Key(k) => steps.push(Step::Key(k.into_boxed_str())),
+                StepSyntax::Index(i) => steps.push(Step::Index(i)),
+                StepSyntax::CurrentKey => {
+                    if !in_quant {
+                        self.w.error(at, "bad-path", format!("`{text}` uses `[.]` outside a quantifier"));
+                        return None;
+                    }
+                    steps.push(Step::CurrentKey);
+                }
+                StepSyntax::ParamKey(p) => {
+                    let val = self.param(&p, at)?.val.clone();
+                    match val {
+                        Val::Str(s) => steps.push(Step::Key(s.into_owned().into_boxed_str())),
+                        Val::Num(n) if n >= 0.0 && n.fract() == 0.0 => steps.push(Step::Index(n as usize)),
+                        other => {
+                            self.w.error(
+                                at,
+                                "wrong-type",
+                                format!("`[${p}]` needs a string or whole-number parameter, `{p}` is {}", other.a_type()),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                StepSyntax::Transform(Transform::Json) => {
+                    let fixed = matches!(root, Root::Record)
+                        && steps.iter().all(|s| matches!(s, Step::Key(_) | Step::Index(_)));
+                    if !fixed {
+                        self.w.error(
+                            at,
+                            "bad-path",
+                            format!("`{text}`: the part before `|json` must be a fixed path of record fields"),
+                        );
+                        return None;
+                    }
+                    let prefix = Path {
+                        text: Arc::from(text.split("|json").next().unwrap_or(text)),
+                        root: Root::Record,
+                        steps: steps.clone(),
+                    };
+                    let id = self.json_id(prefix);
+                    steps.push(Step::Json(id));
+                }
+                StepSyntax::Transform(t) => steps.push(Step::Transform(t)),
+            }
+        }
+        if matches!(root, Root::Record) {
+            let keys: Vec<&str> = steps
+                .iter()
+                .map_while(|s| match s {
+                    Step::Key(k) => Some(&**k),
+                    _ => None,
+                })
+                .collect();
+            self.shared.trie.insert(&keys, true);
+        }
+        Some(Path {
+            text: Arc::from(text),
+            root,
+            steps,
+        })
+    }
+
+    fn json_id(&mut self, prefix: Path) -> usize {
+        let key = prefix.text.to_string();
+        if let Some(id) = self.shared.json_ids.get(&key) {
+            return *id;
+        }
+        let id = self.shared.json_points.len();
+        self.shared.json_points.push(prefix);
+        self.shared.json_ids.insert(key, id);
+        id
+    }
+}

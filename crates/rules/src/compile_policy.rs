@@ -1,0 +1,693 @@
+//! Compiling one policy mapping: metadata, parameters (with overrides), conditions, the
+//! message template and inline tests.
+
+use std::collections::BTreeMap;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use hlaudit_model::report::PolicyMeta;
+use hlaudit_model::{Record, Severity, Source, Status};
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::compile_cond::{CondCompiler, Named, Shared};
+use crate::cond::Cond;
+use crate::diagnostics::did_you_mean;
+use crate::load::{Overrides, DEFAULT_TEST_AS_OF};
+use crate::params::{ParamType, Parameter};
+use crate::set::{CompiledPolicy, Piece, TestCase, TestInput};
+use crate::spans::Seg;
+use crate::walk::{child, index, kind, yaml_to_json, yaml_to_val, FileWalk};
+
+const POLICY_KEYS: [&str; 14] = [
+    "id",
+    "title",
+    "severity",
+    "description",
+    "rationale",
+    "remediation",
+    "references",
+    "compliance",
+    "tags",
+    "parameters",
+    "applies_when",
+    "assert",
+    "message",
+    "tests",
+];
+const REQUIRED: [&str; 5] = ["id", "title", "severity", "description", "assert"];
+const PARAM_KEYS: [&str; 3] = ["type", "default", "description"];
+const TEST_KEYS: [&str; 9] = [
+    "name",
+    "record",
+    "fixture",
+    "datastore",
+    "tags",
+    "enrichments",
+    "as_of",
+    "params",
+    "expect",
+];
+
+/// The default `DatastoreId` and `DatastoreArn` of a test record.
+pub(crate) const TEST_ID: &str = "test";
+pub(crate) const TEST_ARN: &str = "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/test";
+
+/// Everything needed to compile the policies of one file.
+pub(crate) struct PolicyCx<'a, 'v> {
+    pub w: &'a mut FileWalk,
+    pub shared: &'a mut Shared,
+    pub named: &'a BTreeMap<String, Named<'v>>,
+    pub overrides: &'a Overrides,
+    pub base_dir: Option<&'a FsPath>,
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut cs = id.chars();
+    cs.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && cs.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+impl PolicyCx<'_, '_> {
+    /// Compiles the policy at `at`; `None` when it has problems (all reported).
+    pub fn policy(&mut self, m: &Mapping, at: &[Seg]) -> Option<CompiledPolicy> {
+        let entries = self.w.keys(m, at, &POLICY_KEYS, "a policy");
+        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let mut ok = entries.len() == m.len();
+        for r in REQUIRED {
+            if get(r).is_none() {
+                self.w.error(
+                    at,
+                    "missing-key",
+                    format!("this policy has no `{r}` (required)"),
+                );
+                ok = false;
+            }
+        }
+        let s = |cx: &mut Self, k: &str| -> Option<String> {
+            get(k).and_then(|v| cx.w.string(v, &child(at, k), &format!("`{k}`")))
+        };
+        let id = s(self, "id");
+        if let Some(id) = &id {
+            if !valid_id(id) {
+                self.w.hint_error(
+                    &child(at, "id"),
+                    "bad-value",
+                    format!("`{id}` is not a valid policy id"),
+                    "an id starts with a letter and holds letters, digits, `_`, `.` and `-`",
+                );
+                ok = false;
+            }
+        }
+        let title = s(self, "title");
+        let description = s(self, "description");
+        let rationale = s(self, "rationale").unwrap_or_default();
+        let remediation = s(self, "remediation").unwrap_or_default();
+        let severity = get("severity").and_then(|v| self.severity(v, &child(at, "severity")));
+        let references = get("references")
+            .map(|v| self.w.strings(v, &child(at, "references"), "`references`"))
+            .unwrap_or_default();
+        let tags = get("tags")
+            .map(|v| self.w.strings(v, &child(at, "tags"), "`tags`"))
+            .unwrap_or_default();
+        let compliance = get("compliance")
+            .map(|v| self.compliance(v, &child(at, "compliance")))
+            .unwrap_or_default();
+        let id_s = id.clone().unwrap_or_default();
+        let params = self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
+        let params = match params {
+            Some(p) => p,
+            None => {
+                ok = false;
+                BTreeMap::new()
+            }
+        };
+        let (applies, assert) = self.conditions(get("applies_when"), get("assert"), at, &params);
+        let message = match get("message") {
+            Some(v) => self.template(v, &child(at, "message"), &params),
+            None => Some(Vec::new()),
+        };
+        let tests = match get("tests") {
+            Some(v) => self.tests(v, &child(at, "tests"), &params),
+            None => Some(Vec::new()),
+        };
+        let severity = match (&id, severity) {
+            (Some(id), Some(sev)) => self.severity_override(id).unwrap_or(Some(sev)),
+            (_, sev) => sev,
+        };
+        let (line, column) = {
+            let (_, l, c) = self.w.position(at, false);
+            (l, c)
+        };
+        if !ok {
+            return None;
+        }
+        let meta = PolicyMeta {
+            id: id?,
+            title: title?,
+            severity: severity?,
+            description: description?,
+            rationale,
+            remediation,
+            references,
+            compliance,
+            tags,
+            source: Some(Source {
+                file: Arc::from(self.w.file.as_str()),
+                line: line as u32,
+                column: column as u32,
+            }),
+        };
+        let mut parameters: Vec<Parameter> = params.into_values().collect();
+        parameters.sort_by_key(|p| p.name.clone());
+        Some(CompiledPolicy {
+            meta,
+            parameters,
+            tests: tests?,
+            applies: applies?,
+            assert: assert?,
+            message: message?,
+        })
+    }
+
+    fn severity(&mut self, v: &Value, at: &[Seg]) -> Option<Severity> {
+        let s = self.w.string(v, at, "`severity`")?;
+        match s.parse::<Severity>() {
+            Ok(sev) if s == sev.as_str() => Some(sev),
+            _ => {
+                let names = ["critical", "high", "medium", "low", "info"];
+                let hint = did_you_mean(&s, &names).map_or_else(
+                    || "expected one of: critical, high, medium, low, info".to_owned(),
+                    |x| format!("did you mean `{x}`?"),
+                );
+                self.w.hint_error(at, "bad-value", format!("unknown severity `{s}`"), hint);
+                None
+            }
+        }
+    }
+
+    /// `Some(Some(sev))` when overridden, `Some(None)` for a bad override (reported).
+    fn severity_override(&mut self, id: &str) -> Option<Option<Severity>> {
+        let o = self.overrides.severities.get(id)?;
+        Some(match o.value.as_str().and_then(|s| s.parse::<Severity>().ok()) {
+            Some(s) => Some(s),
+            None => {
+                self.overrides.report(
+                    o,
+                    format!("the severity override for `{id}` is not a severity: {}", o.value),
+                );
+                None
+            }
+        })
+    }
+
+    fn compliance(&mut self, v: &Value, at: &[Seg]) -> BTreeMap<String, Vec<String>> {
+        let Value::Mapping(m) = v else {
+            self.w.hint_error(
+                at,
+                "wrong-type",
+                format!("`compliance` must be a mapping, found {}", kind(v)),
+                "e.g. `HIPAA: [\"164.312(a)(2)(iv)\"]`",
+            );
+            return BTreeMap::new();
+        };
+        let mut out = BTreeMap::new();
+        for (k, ids) in m {
+            let Some(fw) = k.as_str() else {
+                self.w.error(at, "wrong-type", "a framework name must be a string");
+                continue;
+            };
+            let list = self.w.strings(ids, &child(at, fw), "control ids");
+            out.insert(fw.to_owned(), list);
+        }
+        out
+    }
+
+    fn parameters(
+        &mut self,
+        v: Option<&Value>,
+        at: &[Seg],
+        id: &str,
+    ) -> Option<BTreeMap<String, Parameter>> {
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        let empty = BTreeMap::new();
+        let overrides = self.overrides.params.get(id).unwrap_or(&empty);
+        match v {
+            None => {}
+            Some(Value::Mapping(m)) => {
+                for (k, pv) in m {
+                    let Some(name) = k.as_str() else {
+                        self.w.error(at, "wrong-type", "a parameter name must be a string");
+                        ok = false;
+                        continue;
+                    };
+                    match self.parameter(name, pv, &child(at, name)) {
+                        Some(p) => {
+                            out.insert(name.to_owned(), p);
+                        }
+                        None => ok = false,
+                    }
+                }
+            }
+            Some(other) => {
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    format!("`parameters` must be a mapping, found {}", kind(other)),
+                );
+                ok = false;
+            }
+        }
+        for (name, o) in overrides {
+            match out.get_mut(name) {
+                Some(p) => {
+                    let val = Val::from_json(&o.value).into_owned();
+                    match p.ty.check(&val) {
+                        Ok(()) => {
+                            p.value = o.value.clone();
+                            p.val = val;
+                        }
+                        Err(e) => {
+                            self.overrides.report(
+                                o,
+                                format!("parameter `{name}` of `{id}` ({}): {e}", p.ty),
+                            );
+                            ok = false;
+                        }
+                    }
+                }
+                None if ok => {
+                    let names: Vec<&str> = out.keys().map(String::as_str).collect();
+                    let hint = did_you_mean(name, &names)
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    self.overrides.report(
+                        o,
+                        format!("`{id}` has no parameter `{name}`{hint}"),
+                    );
+                }
+                None => {}
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn parameter(&mut self, name: &str, v: &Value, at: &[Seg]) -> Option<Parameter> {
+        let Value::Mapping(m) = v else {
+            self.w.hint_error(
+                at,
+                "wrong-type",
+                format!("parameter `{name}` must be a mapping, found {}", kind(v)),
+                "e.g. `{type: integer, default: 7, description: ...}`",
+            );
+            return None;
+        };
+        let entries = self.w.keys(m, at, &PARAM_KEYS, "a parameter");
+        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let mut missing = false;
+        for r in PARAM_KEYS {
+            if get(r).is_none() {
+                self.w.error(at, "missing-key", format!("parameter `{name}` has no `{r}`"));
+                missing = true;
+            }
+        }
+        let ty_s = get("type").and_then(|t| self.w.string(t, &child(at, "type"), "`type`"));
+        let ty = match ty_s {
+            Some(t) => match ParamType::from_name(&t) {
+                Some(ty) => Some(ty),
+                None => {
+                    let hint = did_you_mean(&t, &ParamType::NAMES).map_or_else(
+                        || format!("expected one of: {}", ParamType::NAMES.join(", ")),
+                        |x| format!("did you mean `{x}`?"),
+                    );
+                    self.w.hint_error(&child(at, "type"), "bad-value", format!("unknown parameter type `{t}`"), hint);
+                    None
+                }
+            },
+            None => None,
+        };
+        let description = get("description")
+            .and_then(|d| self.w.string(d, &child(at, "description"), "`description`"));
+        let default = get("default")?;
+        let val = yaml_to_val(default)?;
+        let ty = ty?;
+        if let Err(e) = ty.check(&val) {
+            self.w.error(&child(at, "default"), "wrong-type", format!("the default of `{name}` ({ty}): {e}"));
+            return None;
+        }
+        if ty == ParamType::Regex {
+            if let Val::Str(s) = &val {
+                if let Err(e) = regex::Regex::new(s) {
+                    let last = e.to_string().lines().last().unwrap_or("").trim().to_owned();
+                    self.w.error(&child(at, "default"), "bad-regex", format!("`{s}` is not a valid regex: {last}"));
+                    return None;
+                }
+            }
+        }
+        if missing {
+            return None;
+        }
+        let value = yaml_to_json(default)?;
+        Some(Parameter {
+            name: name.to_owned(),
+            ty,
+            default: value.clone(),
+            description: description?,
+            value,
+            val,
+        })
+    }
+
+    fn cond_compiler<'b>(
+        &'b mut self,
+        params: &'b BTreeMap<String, Parameter>,
+    ) -> CondCompiler<'b, 'b>
+    where
+        Self: 'b,
+    {
+        CondCompiler {
+            w: self.w,
+            shared: self.shared,
+            params,
+            named: self.named,
+            stack: Vec::new(),
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn conditions(
+        &mut self,
+        applies: Option<&Value>,
+        assert: Option<&Value>,
+        at: &[Seg],
+        params: &BTreeMap<String, Parameter>,
+    ) -> (Option<Option<Cond>>, Option<Cond>) {
+        let mut cc = self.cond_compiler(params);
+        let applies = match applies {
+            None => Some(None),
+            Some(v) => cc.cond(v, &child(at, "applies_when"), false).map(Some),
+        };
+        let assert = assert.and_then(|v| cc.cond(v, &child(at, "assert"), false));
+        (applies, assert)
+    }
+
+    fn template(
+        &mut self,
+        v: &Value,
+        at: &[Seg],
+        params: &BTreeMap<String, Parameter>,
+    ) -> Option<Vec<Piece>> {
+        let text = self.w.string(v, at, "`message`")?;
+        let mut pieces = Vec::new();
+        let mut rest = text.as_str();
+        let mut cc = self.cond_compiler(params);
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                pieces.push(Piece::Text(rest[..start].to_owned()));
+            }
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else {
+                cc.w.hint_error(at, "bad-value", "`{{` without a closing `}}` in the message", "write `{{PATH}}` or `{{$PARAM}}`");
+                return None;
+            };
+            let inner = after[..end].trim();
+            if let Some(p) = inner.strip_prefix('$').filter(|p| !p.contains(['.', '[', '|'])) {
+                match params.get(p) {
+                    Some(param) => pieces.push(Piece::Text(param.val.to_string())),
+                    None => {
+                        let names: Vec<&str> = params.keys().map(String::as_str).collect();
+                        let hint = did_you_mean(p, &names)
+                            .map_or_else(|| "declare it under `parameters`".to_owned(), |s| format!("did you mean `{s}`?"));
+                        cc.w.hint_error(at, "unknown-parameter", format!("unknown parameter `{p}` in the message"), hint);
+                        return None;
+                    }
+                }
+            } else {
+                pieces.push(Piece::Path(cc.path(inner, at, false)?));
+            }
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_owned()));
+        }
+        Some(pieces)
+    }
+
+    fn tests(
+        &mut self,
+        v: &Value,
+        at: &[Seg],
+        params: &BTreeMap<String, Parameter>,
+    ) -> Option<Vec<TestCase>> {
+        let Value::Sequence(items) = v else {
+            self.w.error(at, "wrong-type", format!("`tests` must be a list, found {}", kind(v)));
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        let mut names = std::collections::BTreeSet::new();
+        for (i, t) in items.iter().enumerate() {
+            let at_i = index(at, i);
+            match self.test(t, &at_i, params) {
+                Some(tc) => {
+                    if !names.insert(tc.name.clone()) {
+                        self.w.error(&child(&at_i, "name"), "bad-value", format!("a second test named `{}`", tc.name));
+                        ok = false;
+                    }
+                    out.push(tc);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn test(
+        &mut self,
+        v: &Value,
+        at: &[Seg],
+        params: &BTreeMap<String, Parameter>,
+    ) -> Option<TestCase> {
+        let Value::Mapping(m) = v else {
+            self.w.error(at, "wrong-type", format!("a test must be a mapping, found {}", kind(v)));
+            return None;
+        };
+        let entries = self.w.keys(m, at, &TEST_KEYS, "a test");
+        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let mut ok = entries.len() == m.len();
+        let name = match get("name") {
+            Some(n) => self.w.string(n, &child(at, "name"), "`name`"),
+            None => {
+                self.w.error(at, "missing-key", "this test has no `name` (required)");
+                None
+            }
+        };
+        let expect = match get("expect") {
+            Some(e) => {
+                let s = self.w.string(e, &child(at, "expect"), "`expect`");
+                match s.as_deref().map(|x| (x, x.parse::<Status>())) {
+                    Some((_, Ok(st))) if st != Status::Waived => Some(st),
+                    Some((x, _)) => {
+                        self.w.hint_error(&child(at, "expect"), "bad-value", format!("`{x}` is not a status a test can expect"), "expected one of: PASS, FAIL, SKIP, ERROR");
+                        None
+                    }
+                    None => None,
+                }
+            }
+            None => {
+                self.w.error(at, "missing-key", "this test has no `expect` (required)");
+                None
+            }
+        };
+        let as_of = match get("as_of") {
+            None => DEFAULT_TEST_AS_OF(),
+            Some(x) => match yaml_to_val(x).as_ref().and_then(crate::ops::timestamp) {
+                Some(t) => Some(t),
+                None => {
+                    self.w.hint_error(&child(at, "as_of"), "bad-value", "`as_of` is not a timestamp", "e.g. 2026-01-31T00:00:00Z");
+                    None
+                }
+            },
+        };
+        let input = match (get("record"), get("fixture")) {
+            (Some(r), None) => {
+                for k in ["datastore"] {
+                    if get(k).is_some() {
+                        self.w.key_error(&child(at, k), "unknown-key", format!("`{k}` goes with `fixture`, not `record`"), None);
+                        ok = false;
+                    }
+                }
+                self.test_record(r, get("tags"), get("enrichments"), at)
+            }
+            (None, Some(f)) => {
+                for k in ["tags", "enrichments"] {
+                    if get(k).is_some() {
+                        self.w.key_error(&child(at, k), "unknown-key", format!("`{k}` goes with `record`; a fixture carries its own"), None);
+                        ok = false;
+                    }
+                }
+                let file = self.w.string(f, &child(at, "fixture"), "`fixture`");
+                let datastore = get("datastore").and_then(|d| self.w.string(d, &child(at, "datastore"), "`datastore`"));
+                file.map(|f| TestInput::Fixture {
+                    path: match self.base_dir {
+                        Some(b) => b.join(&f),
+                        None => f.into(),
+                    },
+                    datastore,
+                })
+            }
+            (Some(_), Some(_)) => {
+                self.w.error(at, "bad-value", "a test has `record` or `fixture`, not both");
+                None
+            }
+            (None, None) => {
+                self.w.error(at, "missing-key", "this test has neither `record` nor `fixture`");
+                None
+            }
+        };
+        let variant = match get("params") {
+            None => Some(None),
+            Some(pv) => self.test_variant(pv, &child(at, "params"), params, at),
+        };
+        let (_, line, column) = self.w.position(at, false);
+        if !ok {
+            return None;
+        }
+        Some(TestCase {
+            name: name?,
+            input: input?,
+            as_of: as_of?,
+            expect: expect?,
+            source: Source {
+                file: Arc::from(self.w.file.as_str()),
+                line: line as u32,
+                column: column as u32,
+            },
+            variant: variant?,
+        })
+    }
+
+    fn test_record(
+        &mut self,
+        r: &Value,
+        tags: Option<&Value>,
+        enrichments: Option<&Value>,
+        at: &[Seg],
+    ) -> Option<TestInput> {
+        let at_r = child(at, "record");
+        let Some(serde_json::Value::Object(mut obj)) = yaml_to_json(r) else {
+            self.w.error(&at_r, "wrong-type", format!("`record` must be a DatastoreProperties mapping, found {}", kind(r)));
+            return None;
+        };
+        obj.entry("DatastoreId").or_insert_with(|| TEST_ID.into());
+        obj.entry("DatastoreArn").or_insert_with(|| TEST_ARN.into());
+        let mut rec = match Record::from_value(&serde_json::Value::Object(obj)) {
+            Ok(rec) => rec,
+            Err(e) => {
+                self.w.error(&at_r, "bad-value", format!("`record` is not a valid data store: {e}"));
+                return None;
+            }
+        };
+        if let Some(t) = tags {
+            let at_t = child(at, "tags");
+            let Value::Mapping(m) = t else {
+                self.w.error(&at_t, "wrong-type", format!("`tags` must be a mapping of strings, found {}", kind(t)));
+                return None;
+            };
+            let mut map = BTreeMap::new();
+            for (k, v) in m {
+                match (k.as_str(), v.as_str()) {
+                    (Some(k), Some(v)) => {
+                        map.insert(k.to_owned(), v.to_owned());
+                    }
+                    _ => {
+                        self.w.error(&at_t, "wrong-type", "tag keys and values must be strings");
+                        return None;
+                    }
+                }
+            }
+            rec.tags = Some(map);
+        }
+        if let Some(e) = enrichments {
+            match yaml_to_json(e) {
+                Some(serde_json::Value::Object(m)) => rec.enrichments = m.into_iter().collect(),
+                _ => {
+                    self.w.error(&child(at, "enrichments"), "wrong-type", "`enrichments` must be a mapping");
+                    return None;
+                }
+            }
+        }
+        Some(TestInput::Record(Box::new(rec)))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn test_variant(
+        &mut self,
+        pv: &Value,
+        at: &[Seg],
+        params: &BTreeMap<String, Parameter>,
+        test_at: &[Seg],
+    ) -> Option<Option<Arc<(Option<Cond>, Cond)>>> {
+        let Value::Mapping(m) = pv else {
+            self.w.error(at, "wrong-type", "`params` must be a mapping of parameter values");
+            return None;
+        };
+        let mut merged = params.clone();
+        for (k, v) in m {
+            let name = k.as_str().unwrap_or("");
+            let at_k = child(at, name);
+            let Some(p) = merged.get_mut(name) else {
+                let names: Vec<&str> = params.keys().map(String::as_str).collect();
+                let hint = did_you_mean(name, &names).map(|s| format!("did you mean `{s}`?"));
+                self.w.key_error(&at_k, "unknown-parameter", format!("unknown parameter `{name}`"), hint);
+                return None;
+            };
+            let val = yaml_to_val(v)?;
+            if let Err(e) = p.ty.check(&val) {
+                self.w.error(&at_k, "wrong-type", format!("`{name}` ({}): {e}", p.ty));
+                return None;
+            }
+            p.value = yaml_to_json(v)?;
+            p.val = val;
+        }
+        // The policy's conditions, compiled again with the test's values; problems in
+        // them are already reported by the policy itself, so they are not repeated.
+        let policy_at = &test_at[..test_at.len().saturating_sub(2)];
+        let saved = self.w.pending.len();
+        let root = self.policy_value(policy_at)?;
+        let (applies, assert) = self.conditions(root.0.as_ref(), root.1.as_ref(), policy_at, &merged);
+        self.w.pending.truncate(saved);
+        let applies = applies?;
+        let assert = assert?;
+        Some(Some(Arc::new((applies, assert))))
+    }
+
+    /// The policy's `applies_when` and `assert` values (re-read for test variants).
+    fn policy_value(&mut self, policy_at: &[Seg]) -> Option<(Option<Value>, Option<Value>)> {
+        let doc: Value = serde_yaml_ng::from_str(&self.w.text).ok()?;
+        let mut v = &doc;
+        for s in policy_at {
+            v = match s {
+                Seg::Key(k) => v.get(k.as_str())?,
+                Seg::Index(i) => v.get(*i)?,
+            };
+        }
+        Some((v.get("applies_when").cloned(), v.get("assert").cloned()))
+    }
+}
+
+use crate::value::Val;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_the_documented_syntax() {
+        assert!(valid_id("HL-ENC-01"));
+        assert!(valid_id("acme.enc_1"));
+        assert!(!valid_id("1-A"));
+        assert!(!valid_id("A B"));
+        assert!(!valid_id(""));
+    }
+}

@@ -1,0 +1,243 @@
+//! Diagnostics: what is wrong with a set of policy files, each problem with its file, line,
+//! column, a stable code, a message and an optional hint, rendered like a compiler error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+
+/// One problem found while loading or compiling policies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    /// The file as the user named it (`builtin:encryption.yaml` for the built-in pack), or
+    /// empty when the problem is not in a file (a parameter override from code).
+    pub file: String,
+    /// 1-based line; 0 when unknown.
+    pub line: usize,
+    /// 1-based column; 0 when unknown.
+    pub column: usize,
+    /// Byte offset in the file (for the caret).
+    pub offset: usize,
+    /// Length of the marked text, in bytes.
+    pub len: usize,
+    /// A stable kebab-case code, e.g. `unknown-key` (listed in `docs/policy-language.md`).
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, e.g. "did you mean `severity`?".
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.file.is_empty() {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        }
+        write!(f, "error[{}]: {}", self.code, self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every problem found in a set of policy files, with the files' text for rendering.
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+    sources: BTreeMap<String, Arc<str>>,
+}
+
+impl Diagnostics {
+    /// No problems yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Remembers a file's text so problems in it can be rendered with a caret.
+    pub fn add_source(&mut self, file: &str, text: Arc<str>) {
+        self.sources.insert(file.to_owned(), text);
+    }
+
+    /// Adds a problem.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.items.push(d);
+    }
+
+    /// Moves every problem of `other` into this set.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.items.extend(other.items);
+        self.sources.extend(other.sources);
+    }
+
+    /// The problems, sorted by file, line and column.
+    pub fn items(&self) -> &[Diagnostic] {
+        &self.items
+    }
+
+    /// Whether there is no problem.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The number of problems.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn sort(&mut self) {
+        self.items.sort();
+        self.items.dedup();
+    }
+
+    /// Renders every problem like a compiler error (file, line, column, the source line
+    /// and a caret, the hint), followed by a count. `color` adds ANSI colours; without it
+    /// the text is plain and stable (for tests and files).
+    pub fn render(&self, color: bool) -> String {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(100)
+            .with_links(false);
+        let mut out = String::new();
+        for d in &self.items {
+            let report = Rendered {
+                d,
+                source: self.sources.get(&d.file).map(|text| {
+                    NamedSource::new(d.file.clone(), text.to_string())
+                }),
+            };
+            if handler.render_report(&mut out, &report).is_err() {
+                out.push_str(&d.to_string());
+                out.push('\n');
+            }
+        }
+        let n = self.items.len();
+        out.push_str(&format!(
+            "{n} problem{} found in the policy files\n",
+            if n == 1 { "" } else { "s" }
+        ));
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.items {
+            writeln!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+struct Rendered<'a> {
+    d: &'a Diagnostic,
+    source: Option<NamedSource<String>>,
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.d, f)
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.source.is_none() && !self.d.file.is_empty() {
+            write!(f, "{}:{}:{}: ", self.d.file, self.d.line, self.d.column)?;
+        }
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl miette::Diagnostic for Rendered<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.d.code))
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.d
+            .hint
+            .as_ref()
+            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let span = SourceSpan::new(self.d.offset.into(), self.d.len.max(1));
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(None, span))))
+    }
+}
+
+/// The closest candidate to `word` by edit distance, when close enough to be a likely typo.
+pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase());
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let limit = (word.chars().count() / 3).max(1) + usize::from(word.len() > 6);
+    (d <= limit).then_some(c)
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_words_only() {
+        let keys = ["severity", "title", "tags", "assert"];
+        assert_eq!(did_you_mean("severty", &keys), Some("severity"));
+        assert_eq!(did_you_mean("tag", &keys), Some("tags"));
+        assert_eq!(did_you_mean("frobnicate", &keys), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn renders_plain_text_with_a_caret() {
+        let mut ds = Diagnostics::new();
+        ds.add_source("p.yaml", Arc::from("policies:\n  - severty: high\n"));
+        ds.push(Diagnostic {
+            file: "p.yaml".into(),
+            line: 2,
+            column: 5,
+            offset: 14,
+            len: 7,
+            code: "unknown-key",
+            message: "unknown key `severty` in a policy".into(),
+            hint: Some("did you mean `severity`?".into()),
+        });
+        let out = ds.render(false);
+        assert!(out.contains("p.yaml:2:5"), "{out}");
+        assert!(out.contains("───────"), "{out}");
+        assert!(out.contains("did you mean `severity`?"), "{out}");
+        assert!(!out.contains('\u{1b}'), "{out}");
+    }
+}

@@ -1,0 +1,254 @@
+//! Parallel evaluation of a compiled policy set over an inventory.
+//!
+//! Work is split by record (rayon `par_iter` over records): each worker parses a record
+//! once, keeping only the fields the set reads, and evaluates every policy on it. Findings
+//! are then placed in (policy id, data store ARN) order, so the output is the same whatever
+//! the number of threads.
+
+use std::cell::OnceCell;
+
+use hlaudit_model::finding::Subject;
+use hlaudit_model::{Evidence, Finding, Inventory, Record, Severity, Status, Timestamp};
+use rayon::prelude::*;
+
+use crate::cond::Cond;
+use crate::eval::{eval, Reason};
+use crate::resolve::{resolve, Env, JsonDoc, Resolved};
+use crate::set::{CompiledPolicy, CompiledPolicySet, Piece};
+use crate::value::{parse_pruned, Val};
+
+/// Options of one evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalOptions {
+    /// The evaluation time (`--as-of`, else the start of the run): ages and dates are
+    /// relative to it.
+    pub as_of: Timestamp,
+}
+
+impl EvalOptions {
+    /// Options with this evaluation time.
+    pub fn at(as_of: Timestamp) -> Self {
+        EvalOptions { as_of }
+    }
+}
+
+/// The outcome of one policy on one record, before it becomes a [`Finding`].
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// Evaluates every policy of `set` on every record of `inventory`, in parallel.
+///
+/// Returns one finding per (policy, record) pair, sorted by (policy id, data store ARN),
+/// with `policy` the index in `set` and `Subject::Record { index }` the index in
+/// `inventory.records`. Collection errors of the inventory are not turned into findings
+/// here.
+///
+/// ```
+/// use hlaudit_model::{Inventory, Record, Timestamp};
+/// use hlaudit_rules::{compile, evaluate, EvalOptions, Overrides, PolicySource};
+/// let set = compile(&[PolicySource::from_text("p.yaml", r#"
+/// policies:
+///   - id: X-1
+///     title: Active
+///     severity: low
+///     description: The data store is active.
+///     assert: {path: DatastoreStatus, equals: ACTIVE}
+/// "#)], &Overrides::none()).unwrap();
+/// let rec = Record::from_value(&serde_json::json!({
+///     "DatastoreId": "a", "DatastoreStatus": "CREATING",
+///     "DatastoreArn": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/a"})).unwrap();
+/// let inv = Inventory { records: vec![rec], ..Inventory::default() };
+/// let findings = evaluate(&set, &inv, EvalOptions::at(Timestamp::now()));
+/// assert_eq!(findings[0].status, hlaudit_model::Status::Fail);
+/// assert_eq!(findings[0].evidence[0].pointer, "/DatastoreStatus");
+/// ```
+pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOptions) -> Vec<Finding> {
+    let records = &inventory.records;
+    let per_record: Vec<Vec<Finding>> = records
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            evaluate_record(set, r, opts)
+                .into_iter()
+                .enumerate()
+                .map(|(p, o)| Finding {
+                    policy: p,
+                    subject: Subject::Record { index: i },
+                    status: o.status,
+                    severity: set.policies[p].meta.severity,
+                    message: o.message,
+                    evidence: o.evidence,
+                    waiver: None,
+                    baseline: None,
+                })
+                .collect()
+        })
+        .collect();
+    order(set, records, per_record)
+}
+
+/// Places findings in (policy id, ARN, record index) order.
+fn order(set: &CompiledPolicySet, records: &[Record], mut per_record: Vec<Vec<Finding>>) -> Vec<Finding> {
+    let mut by_id: Vec<usize> = (0..set.policies.len()).collect();
+    by_id.sort_by(|a, b| set.policies[*a].meta.id.cmp(&set.policies[*b].meta.id));
+    let mut by_arn: Vec<usize> = (0..records.len()).collect();
+    by_arn.sort_by(|a, b| records[*a].arn().cmp(records[*b].arn()).then(a.cmp(b)));
+    let mut out = Vec::with_capacity(set.policies.len() * records.len());
+    for &p in &by_id {
+        for &r in &by_arn {
+            if let Some(f) = per_record[r].get_mut(p) {
+                out.push(std::mem::replace(f, placeholder()));
+            }
+        }
+    }
+    out
+}
+
+fn placeholder() -> Finding {
+    Finding {
+        policy: 0,
+        subject: Subject::Record { index: 0 },
+        status: Status::Skip,
+        severity: Severity::Info,
+        message: String::new(),
+        evidence: Vec::new(),
+        waiver: None,
+        baseline: None,
+    }
+}
+
+/// Evaluates every policy of the set on one record (in set order).
+pub(crate) fn evaluate_record(set: &CompiledPolicySet, rec: &Record, opts: EvalOptions) -> Vec<Outcome> {
+    with_env(set, rec, opts, |env| match env {
+        Ok(env) => set
+            .policies
+            .iter()
+            .map(|p| evaluate_policy(p, &p.applies, &p.assert, rec, env))
+            .collect(),
+        Err(e) => set.policies.iter().map(|_| unreadable(rec, &e)).collect(),
+    })
+}
+
+fn unreadable(rec: &Record, e: &str) -> Outcome {
+    Outcome {
+        status: Status::Error,
+        message: format!(
+            "{}: the record could not be read for evaluation: {e}",
+            store_label(rec)
+        ),
+        evidence: vec![Evidence {
+            pointer: String::new(),
+            found: None,
+            expected: "a readable DatastoreProperties JSON object".to_owned(),
+        }],
+    }
+}
+
+/// Builds the evaluation environment of one record and runs `f` with it.
+pub(crate) fn with_env<T>(
+    set: &CompiledPolicySet,
+    rec: &Record,
+    opts: EvalOptions,
+    f: impl FnOnce(Result<&Env<'_>, String>) -> T,
+) -> T {
+    let shared = &set.shared;
+    let root = match parse_pruned(rec.raw_json(), &shared.trie) {
+        Ok(v) => v,
+        Err(e) => return f(Err(e.to_string())),
+    };
+    let tags = if shared.uses_tags {
+        rec.tags.as_ref().map(Val::from_tags)
+    } else {
+        None
+    };
+    let enrichments = if shared.uses_enrichments {
+        Val::Obj(
+            rec.enrichments
+                .iter()
+                .map(|(k, v)| (std::borrow::Cow::Borrowed(k.as_str()), Val::from_json(v)))
+                .collect(),
+        )
+    } else {
+        Val::Obj(Vec::new())
+    };
+    let json: Vec<OnceCell<JsonDoc<'_>>> = (0..shared.json_points.len()).map(|_| OnceCell::new()).collect();
+    let env = Env {
+        rec,
+        root: &root,
+        tags: tags.as_ref(),
+        enrichments: &enrichments,
+        json: &json,
+        json_points: &shared.json_points,
+        as_of: opts.as_of,
+    };
+    f(Ok(&env))
+}
+
+/// Evaluates one policy (or a test variant's conditions) in an environment.
+pub(crate) fn evaluate_policy(
+    p: &CompiledPolicy,
+    applies: &Option<Cond>,
+    assert: &Cond,
+    rec: &Record,
+    env: &Env<'_>,
+) -> Outcome {
+    if let Some(a) = applies {
+        if !eval(a, env, None, None) {
+            return Outcome {
+                status: Status::Skip,
+                message: String::new(),
+                evidence: Vec::new(),
+            };
+        }
+    }
+    if eval(assert, env, None, None) {
+        return Outcome {
+            status: Status::Pass,
+            message: String::new(),
+            evidence: Vec::new(),
+        };
+    }
+    let mut reasons: Vec<Reason> = Vec::new();
+    eval(assert, env, None, Some(&mut reasons));
+    let mut evidence: Vec<Evidence> = Vec::with_capacity(reasons.len());
+    for r in reasons {
+        let e = r.into_evidence();
+        if !evidence.contains(&e) {
+            evidence.push(e);
+        }
+    }
+    Outcome {
+        status: Status::Fail,
+        message: format!("{}: {}", store_label(rec), render_message(p, env)),
+        evidence,
+    }
+}
+
+/// `Data store NAME (ID)` or `Data store ID`.
+pub(crate) fn store_label(rec: &Record) -> String {
+    match rec.name() {
+        Some(n) if !n.is_empty() => format!("Data store {n} ({})", rec.id()),
+        _ => format!("Data store {}", rec.id()),
+    }
+}
+
+fn render_message(p: &CompiledPolicy, env: &Env<'_>) -> String {
+    if p.message.is_empty() {
+        return p.meta.title.clone();
+    }
+    let mut s = String::new();
+    for piece in &p.message {
+        match piece {
+            Piece::Text(t) => s.push_str(t),
+            Piece::Path(path) => match resolve(path, env, None, None) {
+                Resolved::Present(v) => s.push_str(&v.get().to_string()),
+                Resolved::Absent => s.push_str("<not present>"),
+                Resolved::Bad { found, .. } => s.push_str(&found.to_string()),
+            },
+        }
+    }
+    s
+}

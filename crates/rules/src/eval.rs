@@ -1,0 +1,292 @@
+//! Evaluating conditions on one record, with or without collecting evidence.
+//!
+//! The fast path only computes the outcome (short-circuiting `all`/`any`); evidence is
+//! collected by evaluating a failing policy a second time in evidence mode, so PASS and SKIP
+//! cost nothing beyond the outcome.
+
+use hlaudit_model::Evidence;
+
+use crate::cond::{Clause, Cond, Quant, Test};
+use crate::ops::{apply, operand_note};
+use crate::path::{push_token, Step, Transform};
+use crate::resolve::{resolve, Cur, Env, Resolved};
+use crate::value::Val;
+
+/// Why a condition came out the way it did: one entry per deciding clause.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Reason {
+    pub pointer: String,
+    pub found: Option<serde_json::Value>,
+    pub expected: String,
+}
+
+impl Reason {
+    fn negate(mut self) -> Reason {
+        self.expected = match self.expected.strip_prefix("not (") {
+            Some(rest) if rest.ends_with(')') => rest[..rest.len() - 1].to_owned(),
+            _ => format!("not ({})", self.expected),
+        };
+        self
+    }
+
+    pub fn into_evidence(self) -> Evidence {
+        Evidence {
+            pointer: self.pointer,
+            found: self.found,
+            expected: self.expected,
+        }
+    }
+}
+
+/// Evaluates `c`. When `out` is given, pushes the reasons for the outcome.
+pub(crate) fn eval<'x: 't, 't>(
+    c: &'t Cond,
+    env: &'t Env<'x>,
+    cur: Option<Cur<'t>>,
+    out: Option<&mut Vec<Reason>>,
+) -> bool {
+    match c {
+        Cond::Const(b) => *b,
+        Cond::Not(inner) => match out {
+            None => !eval(inner, env, cur, None),
+            Some(out) => {
+                let mut tmp = Vec::new();
+                let r = eval(inner, env, cur, Some(&mut tmp));
+                out.extend(tmp.into_iter().map(Reason::negate));
+                !r
+            }
+        },
+        Cond::All(cs) => match out {
+            None => cs.iter().all(|c| eval(c, env, cur, None)),
+            Some(out) => combine(cs, env, cur, out, true),
+        },
+        Cond::Any(cs) => match out {
+            None => cs.iter().any(|c| eval(c, env, cur, None)),
+            Some(out) => combine(cs, env, cur, out, false),
+        },
+        Cond::Clause(cl) => clause(cl, env, cur, out),
+    }
+}
+
+/// `all` (`is_all`) or `any` in evidence mode: every child is evaluated; the reasons kept
+/// are those of the children that decided the outcome.
+fn combine<'x: 't, 't>(
+    cs: &'t [Cond],
+    env: &'t Env<'x>,
+    cur: Option<Cur<'t>>,
+    out: &mut Vec<Reason>,
+    is_all: bool,
+) -> bool {
+    let mut results = Vec::with_capacity(cs.len());
+    for c in cs {
+        let mut tmp = Vec::new();
+        let r = eval(c, env, cur, Some(&mut tmp));
+        results.push((r, tmp));
+    }
+    let outcome = if is_all {
+        results.iter().all(|(r, _)| *r)
+    } else {
+        results.iter().any(|(r, _)| *r)
+    };
+    // The deciding children: for all->false and any->true, those with the outcome;
+    // otherwise every child.
+    let decisive_only = is_all != outcome;
+    for (r, tmp) in results {
+        if !decisive_only || r == outcome {
+            out.extend(tmp);
+        }
+    }
+    outcome
+}
+
+fn clause<'x: 't, 't>(
+    cl: &'t Clause,
+    env: &'t Env<'x>,
+    cur: Option<Cur<'t>>,
+    out: Option<&mut Vec<Reason>>,
+) -> bool {
+    let Some(out) = out else {
+        return match resolve(&cl.path, env, cur, None) {
+            Resolved::Present(v) => test(cl, v.get(), env, cur, None, ""),
+            Resolved::Absent => cl.if_present || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false))),
+            Resolved::Bad { .. } => false,
+        };
+    };
+    let mut ptr = String::new();
+    let resolved = resolve(&cl.path, env, cur, Some(&mut ptr));
+    match resolved {
+        Resolved::Present(v) => test(cl, v.get(), env, cur, Some(out), &ptr),
+        Resolved::Absent => {
+            let r = cl.if_present
+                || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false)));
+            out.push(Reason {
+                pointer: ptr,
+                found: None,
+                expected: cl.test.describe(),
+            });
+            r
+        }
+        Resolved::Bad { found, expected } => {
+            out.push(Reason {
+                pointer: ptr,
+                found: Some(found),
+                expected,
+            });
+            false
+        }
+    }
+}
+
+fn test<'x: 't, 't>(
+    cl: &'t Clause,
+    v: &Val<'_>,
+    env: &'t Env<'x>,
+    cur: Option<Cur<'t>>,
+    out: Option<&mut Vec<Reason>>,
+    ptr: &str,
+) -> bool {
+    match &cl.test {
+        Test::Op(op) => {
+            let r = apply(op, v, env, cur);
+            if let Some(out) = out {
+                let mut expected = op.describe();
+                if let Some(note) = operand_note(op, env, cur) {
+                    expected.push_str(&note);
+                }
+                out.push(Reason {
+                    pointer: ptr.to_owned(),
+                    found: Some(v.to_json_short()),
+                    expected,
+                });
+            }
+            r
+        }
+        Test::Quant(q, inner) => quantify(cl, *q, inner, v, env, out, ptr),
+        Test::Count(filter, cmp) => {
+            let Some(items) = elements(cl, v) else {
+                if let Some(out) = out {
+                    out.push(list_expected(v, ptr));
+                }
+                return false;
+            };
+            let n = match filter {
+                None => items.len(),
+                Some(f) => items
+                    .iter()
+                    .filter(|(_, e)| eval(f, env, Some(element(e, "")), None))
+                    .count(),
+            };
+            let r = cmp.test(n as f64);
+            if let Some(out) = out {
+                out.push(Reason {
+                    pointer: ptr.to_owned(),
+                    found: Some(v.to_json_short()),
+                    expected: format!("{} (the count is {n})", cl.test.describe()),
+                });
+            }
+            r
+        }
+    }
+}
+
+fn element<'t>(v: &'t Val<'t>, ptr: &'t str) -> Cur<'t> {
+    Cur { val: v, ptr }
+}
+
+fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
+    Reason {
+        pointer: ptr.to_owned(),
+        found: Some(v.to_json_short()),
+        expected: format!("a list (found {})", v.a_type()),
+    }
+}
+
+/// The elements to quantify over, each with its pointer token (an index, or the key when
+/// the path ends in `|values` or `|keys` of an object).
+fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(String, &'v Val<'a>)>> {
+    let by_key = matches!(
+        cl.path.steps.last(),
+        Some(Step::Transform(Transform::Values))
+    );
+    match v {
+        Val::Arr(a) => Some(if by_key {
+            // The values were collected from an object in order; keys are not kept, so the
+            // index is the best pointer available.
+            a.iter().enumerate().map(|(i, e)| (i.to_string(), e)).collect()
+        } else {
+            a.iter().enumerate().map(|(i, e)| (i.to_string(), e)).collect()
+        }),
+        _ => None,
+    }
+}
+
+fn quantify<'x: 't, 't>(
+    cl: &'t Clause,
+    q: Quant,
+    inner: &'t Cond,
+    v: &Val<'_>,
+    env: &'t Env<'x>,
+    out: Option<&mut Vec<Reason>>,
+    ptr: &str,
+) -> bool {
+    let Some(items) = elements(cl, v) else {
+        if let Some(out) = out {
+            out.push(list_expected(v, ptr));
+        }
+        return false;
+    };
+    let Some(out) = out else {
+        let mut it = items.iter().map(|(_, e)| eval(inner, env, Some(element(e, "")), None));
+        return match q {
+            Quant::All => it.all(|b| b),
+            Quant::Any => it.any(|b| b),
+            Quant::None => !it.any(|b| b),
+        };
+    };
+    let mut hits = Vec::new();
+    let mut misses = Vec::new();
+    for (tok, e) in &items {
+        let mut p = ptr.to_owned();
+        push_token(&mut p, tok);
+        let mut tmp = Vec::new();
+        let r = eval(inner, env, Some(element(e, &p)), Some(&mut tmp));
+        if r {
+            hits.push(tmp);
+        } else {
+            misses.push(tmp);
+        }
+    }
+    let outcome = match q {
+        Quant::All => misses.is_empty(),
+        Quant::Any => !hits.is_empty(),
+        Quant::None => hits.is_empty(),
+    };
+    let whole = || Reason {
+        pointer: ptr.to_owned(),
+        found: Some(v.to_json_short()),
+        expected: cl.test.describe(),
+    };
+    match (q, outcome) {
+        (Quant::All, false) => out.extend(misses.into_iter().flatten()),
+        (Quant::None, false) => out.extend(hits.into_iter().flatten().map(Reason::negate)),
+        (Quant::Any, true) => out.extend(hits.into_iter().flatten()),
+        _ => out.push(whole()),
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negation_round_trips() {
+        let r = Reason {
+            pointer: "/a".into(),
+            found: None,
+            expected: "equal to 1".into(),
+        };
+        assert_eq!(r.clone().negate().expected, "not (equal to 1)");
+        assert_eq!(r.clone().negate().negate(), r);
+    }
+}

@@ -1,0 +1,141 @@
+//! Explaining one policy on one record: every clause, the value it saw and its outcome.
+
+use std::fmt;
+
+use hlaudit_model::{Evidence, Record, Status};
+use serde::Serialize;
+
+use crate::cond::Cond;
+use crate::engine::{evaluate_policy, store_label, with_env, EvalOptions};
+use crate::eval::eval;
+use crate::resolve::Env;
+use crate::set::CompiledPolicySet;
+
+/// One node of an explanation: a condition, its outcome, what its clauses saw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExplainNode {
+    /// The condition in words.
+    pub text: String,
+    /// Whether it held.
+    pub outcome: bool,
+    /// For a clause: the attribute, the value found and what was expected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<Evidence>,
+    /// For `all`, `any`, `not`: the children.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ExplainNode>,
+}
+
+/// How one policy came out on one record, clause by clause.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The policy id.
+    pub policy: String,
+    /// The data store (`DatastoreArn`).
+    pub datastore: String,
+    /// The status the pair ends with.
+    pub status: Status,
+    /// The FAIL or ERROR message.
+    pub message: String,
+    /// `applies_when`, when the policy has one.
+    pub applies_when: Option<ExplainNode>,
+    /// `assert` (explained even when the policy does not apply).
+    pub assert: Option<ExplainNode>,
+    /// The evidence a FAIL finding carries.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Explains the policy at `policy` (an index into `set`) on `record`.
+pub fn explain(
+    set: &CompiledPolicySet,
+    policy: usize,
+    record: &Record,
+    opts: EvalOptions,
+) -> Option<Explanation> {
+    let p = set.policies.get(policy)?;
+    Some(with_env(set, record, opts, |env| match env {
+        Err(e) => Explanation {
+            policy: p.meta.id.clone(),
+            datastore: record.arn().to_owned(),
+            status: Status::Error,
+            message: format!("{}: the record could not be read: {e}", store_label(record)),
+            applies_when: None,
+            assert: None,
+            evidence: Vec::new(),
+        },
+        Ok(env) => {
+            let o = evaluate_policy(p, &p.applies, &p.assert, record, env);
+            Explanation {
+                policy: p.meta.id.clone(),
+                datastore: record.arn().to_owned(),
+                status: o.status,
+                message: o.message,
+                applies_when: p.applies.as_ref().map(|a| node(a, env)),
+                assert: Some(node(&p.assert, env)),
+                evidence: o.evidence,
+            }
+        }
+    }))
+}
+
+fn node(c: &Cond, env: &Env<'_>) -> ExplainNode {
+    let (text, children) = match c {
+        Cond::All(cs) => ("all of".to_owned(), cs.iter().map(|c| node(c, env)).collect()),
+        Cond::Any(cs) => ("any of".to_owned(), cs.iter().map(|c| node(c, env)).collect()),
+        Cond::Not(inner) => ("not".to_owned(), vec![node(inner, env)]),
+        Cond::Const(b) => (b.to_string(), Vec::new()),
+        Cond::Clause(cl) => (cl.describe(), Vec::new()),
+    };
+    let mut reasons = Vec::new();
+    let outcome = eval(c, env, None, Some(&mut reasons));
+    let observations = if matches!(c, Cond::Clause(_)) {
+        reasons.into_iter().map(|r| r.into_evidence()).collect()
+    } else {
+        Vec::new()
+    };
+    ExplainNode {
+        text,
+        outcome,
+        observations,
+        children,
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} on {}: {}", self.policy, self.datastore, self.status)?;
+        if !self.message.is_empty() {
+            writeln!(f, "  {}", self.message)?;
+        }
+        match &self.applies_when {
+            Some(n) => {
+                writeln!(f, "applies_when:")?;
+                write_node(f, n, 1)?;
+            }
+            None => writeln!(f, "applies_when: (none: applies to every data store)")?,
+        }
+        if let Some(n) = &self.assert {
+            writeln!(f, "assert:")?;
+            write_node(f, n, 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_node(f: &mut fmt::Formatter<'_>, n: &ExplainNode, depth: usize) -> fmt::Result {
+    let pad = "  ".repeat(depth);
+    let mark = if n.outcome { "true " } else { "false" };
+    writeln!(f, "{pad}[{mark}] {}", n.text)?;
+    for o in &n.observations {
+        let found = match &o.found {
+            Some(v) => v.to_string(),
+            None => "not present".to_owned(),
+        };
+        let at = if o.pointer.is_empty() { "/" } else { &o.pointer };
+        writeln!(f, "{pad}        at {at}: found {found}; expected {}", o.expected)?;
+    }
+    for c in &n.children {
+        write_node(f, c, depth + 1)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,382 @@
+//! Loading policy files: reading files and folders, parsing YAML, compiling every policy
+//! with the configured overrides, and reporting every problem of the whole set at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use hlaudit_model::Timestamp;
+use serde_yaml_ng::Value;
+
+use crate::compile_cond::{Named, Shared};
+use crate::compile_policy::PolicyCx;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::error::RulesError;
+use crate::set::CompiledPolicySet;
+use crate::spans::{line_col, token_len, Seg};
+use crate::walk::{child, index, kind, FileWalk};
+
+/// The evaluation time of inline tests that do not set `as_of`.
+#[allow(non_snake_case)]
+pub(crate) fn DEFAULT_TEST_AS_OF() -> Option<Timestamp> {
+    Timestamp::parse("2026-01-01T00:00:00Z").ok()
+}
+
+/// The text of one policy file.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    /// The name shown in diagnostics and `PolicyMeta::source` (the path as the user gave
+    /// it, or `builtin:NAME.yaml`).
+    pub name: String,
+    /// The YAML text.
+    pub text: String,
+    /// The folder that `fixture` paths of inline tests are relative to (`None` for the
+    /// built-in pack).
+    pub base_dir: Option<PathBuf>,
+}
+
+impl PolicySource {
+    /// A source from text (tests, the built-in pack).
+    pub fn from_text(name: impl Into<String>, text: impl Into<String>) -> Self {
+        PolicySource {
+            name: name.into(),
+            text: text.into(),
+            base_dir: None,
+        }
+    }
+}
+
+/// Where a configured override was written, so a bad one is reported there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The configuration file.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column (0 when unknown).
+    pub column: usize,
+}
+
+/// One configured value (a parameter value or a severity name) and where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    /// The value.
+    pub value: serde_json::Value,
+    /// Where it was written, when it came from a file.
+    pub origin: Option<Origin>,
+}
+
+impl Override {
+    /// A value without a known origin.
+    pub fn new(value: serde_json::Value) -> Self {
+        Override {
+            value,
+            origin: None,
+        }
+    }
+}
+
+/// Parameter and severity overrides, applied when the set is compiled (issue: configuration
+/// file). Keys are policy ids.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// Policy id -> parameter name -> value.
+    pub params: BTreeMap<String, BTreeMap<String, Override>>,
+    /// Policy id -> severity (a string such as `"critical"`).
+    pub severities: BTreeMap<String, Override>,
+    problems: Mutex<Vec<Diagnostic>>,
+}
+
+impl Clone for Overrides {
+    fn clone(&self) -> Self {
+        Overrides {
+            params: self.params.clone(),
+            severities: self.severities.clone(),
+            problems: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Overrides {
+    /// No overrides.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn report(&self, o: &Override, message: String) {
+        let (file, line, column) = match &o.origin {
+            Some(x) => (x.file.clone(), x.line, x.column),
+            None => (String::new(), 0, 0),
+        };
+        if let Ok(mut p) = self.problems.lock() {
+            p.push(Diagnostic {
+                file,
+                line,
+                column,
+                offset: 0,
+                len: 0,
+                code: "bad-override",
+                message,
+                hint: None,
+            });
+        }
+    }
+
+    fn take_problems(&self) -> Vec<Diagnostic> {
+        self.problems
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+}
+
+/// Reads policy files and folders (every `*.yaml` / `*.yml` below a folder, sorted).
+pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<PolicySource>, RulesError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| RulesError::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+        let mut files = Vec::new();
+        if meta.is_dir() {
+            collect_yaml(p, &mut files)?;
+            files.sort();
+        } else {
+            files.push(p.clone());
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| RulesError::Io {
+                path: f.clone(),
+                source: e,
+            })?;
+            out.push(PolicySource {
+                name: f.display().to_string(),
+                text,
+                base_dir: f.parent().map(Path::to_path_buf),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RulesError> {
+    let rd = std::fs::read_dir(dir).map_err(|e| RulesError::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    for entry in rd {
+        let entry = entry.map_err(|e| RulesError::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let path = entry.path();
+        if path.is_dir() {
+            collect_yaml(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Compiles every policy of `sources` with `overrides`. On any problem, returns every
+/// problem of every file (sorted by file, line, column).
+///
+/// ```
+/// use hlaudit_rules::{compile, Overrides, PolicySource};
+/// let src = PolicySource::from_text("p.yaml", r#"
+/// policies:
+///   - id: X-1
+///     title: Encrypted with a CMK
+///     severity: high
+///     description: The data store uses a customer managed key.
+///     assert: {path: SseConfiguration.KmsEncryptionConfig.CmkType, equals: CUSTOMER_MANAGED_KMS_KEY}
+/// "#);
+/// let set = compile(&[src], &Overrides::none()).unwrap();
+/// assert_eq!(set.len(), 1);
+/// ```
+pub fn compile(
+    sources: &[PolicySource],
+    overrides: &Overrides,
+) -> Result<CompiledPolicySet, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut shared = Shared::default();
+    let mut policies = Vec::new();
+    // id -> (file, line) of the first definition
+    let mut seen: HashMap<String, (String, u32)> = HashMap::new();
+    for src in sources {
+        let text: Arc<str> = Arc::from(src.text.as_str());
+        let mut w = FileWalk::new(&src.name, text.clone());
+        let doc: Value = match serde_yaml_ng::from_str(&src.text) {
+            Ok(v) => v,
+            Err(e) => {
+                let (offset, line, column) = match e.location() {
+                    Some(l) => {
+                        let (line, col) = line_col(&text, l.index());
+                        (l.index(), line, col)
+                    }
+                    None => (0, 1, 1),
+                };
+                diags.add_source(&src.name, text.clone());
+                let msg = e.to_string();
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+                diags.push(Diagnostic {
+                    file: src.name.clone(),
+                    line,
+                    column,
+                    offset,
+                    len: token_len(&text, offset),
+                    code: "yaml-syntax",
+                    message: format!("not valid YAML: {msg}"),
+                    hint: None,
+                });
+                continue;
+            }
+        };
+        let file_policies = compile_file(&doc, src, overrides, &mut w, &mut shared);
+        for p in file_policies {
+            let line = p.meta.source.as_ref().map_or(0, |s| s.line);
+            if let Some((f, l)) = seen.get(&p.meta.id) {
+                let at = policy_at_line(&doc, &p.meta.id);
+                w.hint_error(
+                    &at,
+                    "duplicate-id",
+                    format!("the policy id `{}` is used twice", p.meta.id),
+                    format!("first defined at {f}:{l}"),
+                );
+                continue;
+            }
+            seen.insert(p.meta.id.clone(), (src.name.clone(), line));
+            policies.push(Arc::new(p));
+        }
+        w.finish(&mut diags);
+    }
+    for (id, ps) in &overrides.params {
+        if !seen.contains_key(id) {
+            if let Some(o) = ps.values().next() {
+                overrides.report(o, format!("parameter overrides for `{id}`, which is not loaded"));
+            }
+        }
+    }
+    for (id, o) in &overrides.severities {
+        if !seen.contains_key(id) {
+            overrides.report(o, format!("a severity override for `{id}`, which is not loaded"));
+        }
+    }
+    for d in overrides.take_problems() {
+        diags.push(d);
+    }
+    if !diags.is_empty() {
+        diags.sort();
+        return Err(diags);
+    }
+    policies.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+    Ok(CompiledPolicySet {
+        policies,
+        shared: Arc::new(shared),
+    })
+}
+
+/// The YAML path of the `id` of the (last) policy with this id in a document.
+fn policy_at_line(doc: &Value, id: &str) -> Vec<Seg> {
+    let mut at = vec![Seg::Key("policies".to_owned())];
+    if let Some(Value::Sequence(items)) = doc.get("policies") {
+        if let Some(i) = items
+            .iter()
+            .rposition(|p| p.get("id").and_then(Value::as_str) == Some(id))
+        {
+            at.push(Seg::Index(i));
+            at.push(Seg::Key("id".to_owned()));
+        }
+    }
+    at
+}
+
+fn compile_file(
+    doc: &Value,
+    src: &PolicySource,
+    overrides: &Overrides,
+    w: &mut FileWalk,
+    shared: &mut Shared,
+) -> Vec<crate::set::CompiledPolicy> {
+    let mut out = Vec::new();
+    let Value::Mapping(top) = doc else {
+        w.hint_error(
+            &[],
+            "wrong-type",
+            format!("a policy file is a mapping with `policies`, found {}", kind(doc)),
+            "start the file with `policies:` followed by a list of policies",
+        );
+        return out;
+    };
+    let entries = w.keys(top, &[], &["policies", "conditions"], "a policy file");
+    let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    let mut named = BTreeMap::new();
+    if let Some(c) = get("conditions") {
+        match c {
+            Value::Mapping(m) => {
+                for (k, v) in m {
+                    match k.as_str() {
+                        Some(name) => {
+                            named.insert(
+                                name.to_owned(),
+                                Named {
+                                    value: v,
+                                    at: child(&[], "conditions")
+                                        .into_iter()
+                                        .chain([Seg::Key(name.to_owned())])
+                                        .collect(),
+                                },
+                            );
+                        }
+                        None => w.error(&child(&[], "conditions"), "wrong-type", "a condition name must be a string"),
+                    }
+                }
+            }
+            other => w.error(
+                &child(&[], "conditions"),
+                "wrong-type",
+                format!("`conditions` must be a mapping of named conditions, found {}", kind(other)),
+            ),
+        }
+    }
+    let at_p = child(&[], "policies");
+    let items = match get("policies") {
+        Some(Value::Sequence(items)) if !items.is_empty() => items,
+        Some(Value::Sequence(_)) => {
+            w.error(&at_p, "bad-value", "`policies` is empty");
+            return out;
+        }
+        Some(other) => {
+            w.error(&at_p, "wrong-type", format!("`policies` must be a list, found {}", kind(other)));
+            return out;
+        }
+        None => {
+            w.error(&[], "missing-key", "this file has no `policies` (required)");
+            return out;
+        }
+    };
+    let mut cx = PolicyCx {
+        w,
+        shared,
+        named: &named,
+        overrides,
+        base_dir: src.base_dir.as_deref(),
+    };
+    for (i, p) in items.iter().enumerate() {
+        let at = index(&at_p, i);
+        match p {
+            Value::Mapping(m) => {
+                if let Some(cp) = cx.policy(m, &at) {
+                    out.push(cp);
+                }
+            }
+            other => cx.w.error(&at, "wrong-type", format!("a policy must be a mapping, found {}", kind(other))),
+        }
+    }
+    out
+}

@@ -1,0 +1,356 @@
+//! Resolving a compiled [`Path`] against one record: the record tree, its context, the
+//! current quantifier element and the per-record cache of `|json` documents.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use hlaudit_model::{Arn, Record, Timestamp};
+
+use crate::path::{push_token, Context, Path, Root, Step, Transform};
+use crate::value::{parse_full, Val};
+
+/// A `|json` document of one record: the parsed value, or why the string is not JSON.
+pub(crate) type JsonDoc<'x> = Result<Val<'x>, String>;
+
+/// Everything a path may reach for one record.
+pub(crate) struct Env<'x> {
+    pub rec: &'x Record,
+    pub root: &'x Val<'x>,
+    pub tags: Option<&'x Val<'x>>,
+    pub enrichments: &'x Val<'x>,
+    /// One cell per `|json` point of the policy set, filled on first use.
+    pub json: &'x [OnceCell<JsonDoc<'x>>],
+    /// The prefix path of each `|json` point.
+    pub json_points: &'x [Path],
+    pub as_of: Timestamp,
+}
+
+/// The current element of a quantifier and its pointer (empty unless collecting evidence).
+#[derive(Clone, Copy)]
+pub(crate) struct Cur<'t> {
+    pub val: &'t Val<'t>,
+    pub ptr: &'t str,
+}
+
+/// A value reached by a path: borrowed from the record, or made by a transform.
+#[derive(Debug)]
+pub(crate) enum ValRef<'t> {
+    Ref(&'t Val<'t>),
+    Own(Val<'t>),
+}
+
+impl<'t> ValRef<'t> {
+    pub fn get(&self) -> &Val<'t> {
+        match self {
+            ValRef::Ref(v) => v,
+            ValRef::Own(v) => v,
+        }
+    }
+}
+
+/// The outcome of resolving a path.
+#[derive(Debug)]
+pub(crate) enum Resolved<'t> {
+    Present(ValRef<'t>),
+    Absent,
+    /// A value in the way has the wrong type, or a string is not JSON / not an ARN.
+    Bad {
+        found: serde_json::Value,
+        expected: String,
+    },
+}
+
+fn ctx_str(s: &str) -> ValRef<'_> {
+    ValRef::Own(Val::Str(Cow::Borrowed(s)))
+}
+
+/// Resolves `path`. When `ptr` is given, the JSON pointer of the value (or of where it
+/// would be) is appended to it.
+pub(crate) fn resolve<'x: 't, 't>(
+    path: &'t Path,
+    env: &'t Env<'x>,
+    cur: Option<Cur<'t>>,
+    mut ptr: Option<&mut String>,
+) -> Resolved<'t> {
+    let mut v: ValRef<'t> = match &path.root {
+        Root::Record => ValRef::Ref(env.root),
+        Root::Current => match cur {
+            Some(c) => {
+                if let Some(p) = ptr.as_deref_mut() {
+                    p.push_str(c.ptr);
+                }
+                ValRef::Ref(c.val)
+            }
+            None => return Resolved::Absent,
+        },
+        Root::Param(name, val) => {
+            if let Some(p) = ptr.as_deref_mut() {
+                p.push_str("/$");
+                p.push_str(name);
+            }
+            ValRef::Ref(val)
+        }
+        Root::Context(c) => {
+            if let Some(p) = ptr.as_deref_mut() {
+                p.push_str("/@");
+                p.push_str(c.name());
+            }
+            let r = env.rec;
+            match c {
+                Context::Id => ctx_str(r.id()),
+                Context::Arn => ctx_str(r.arn()),
+                Context::Account => ctx_str(r.account()),
+                Context::Region => ctx_str(r.region()),
+                Context::Partition => ctx_str(r.partition()),
+                Context::Name => match r.name() {
+                    Some(n) => ctx_str(n),
+                    None => return Resolved::Absent,
+                },
+                Context::Status => match r.status() {
+                    Some(n) => ctx_str(n),
+                    None => return Resolved::Absent,
+                },
+                Context::Tags => match env.tags {
+                    Some(t) => ValRef::Ref(t),
+                    None => return Resolved::Absent,
+                },
+                Context::Enrichments => ValRef::Ref(env.enrichments),
+            }
+        }
+    };
+    for (i, step) in path.steps.iter().enumerate() {
+        let next = match step {
+            Step::Key(k) => {
+                if let Some(p) = ptr.as_deref_mut() {
+                    push_token(p, k);
+                }
+                key(v, k)
+            }
+            Step::CurrentKey => match cur.and_then(|c| c.val.as_str()) {
+                Some(k) => {
+                    if let Some(p) = ptr.as_deref_mut() {
+                        push_token(p, k);
+                    }
+                    key(v, k)
+                }
+                None => Err(Resolved::Absent),
+            },
+            Step::Index(n) => {
+                if let Some(p) = ptr.as_deref_mut() {
+                    p.push('/');
+                    p.push_str(&n.to_string());
+                }
+                index(v, *n)
+            }
+            Step::Json(id) => json(v, *id, env),
+            Step::Transform(t) => {
+                if *t == Transform::Arn {
+                    if let Some(p) = ptr.as_deref_mut() {
+                        p.push_str("/@arn");
+                    }
+                }
+                transform(v, *t)
+            }
+        };
+        match next {
+            Ok(n) => v = n,
+            Err(e) => {
+                if let Some(p) = ptr {
+                    finish_pointer(p, &path.steps[i + 1..]);
+                }
+                return e;
+            }
+        }
+    }
+    Resolved::Present(v)
+}
+
+/// Appends the pointer tokens of steps not reached (so "not present" names the full path).
+fn finish_pointer(p: &mut String, steps: &[Step]) {
+    for s in steps {
+        match s {
+            Step::Key(k) => push_token(p, k),
+            Step::Index(n) => {
+                p.push('/');
+                p.push_str(&n.to_string());
+            }
+            Step::Transform(Transform::Arn) => p.push_str("/@arn"),
+            Step::CurrentKey => p.push_str("/."),
+            _ => {}
+        }
+    }
+}
+
+fn wrong(v: &Val<'_>, expected: &str) -> Resolved<'static> {
+    Resolved::Bad {
+        found: v.to_json_short(),
+        expected: expected.to_owned(),
+    }
+}
+
+type StepResult<'t> = Result<ValRef<'t>, Resolved<'t>>;
+
+fn key<'t>(v: ValRef<'t>, k: &str) -> StepResult<'t> {
+    match v {
+        ValRef::Ref(Val::Obj(fields)) => fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, x)| ValRef::Ref(x))
+            .ok_or(Resolved::Absent),
+        ValRef::Own(Val::Obj(fields)) => fields
+            .into_iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, x)| ValRef::Own(x))
+            .ok_or(Resolved::Absent),
+        ValRef::Ref(Val::Null) | ValRef::Own(Val::Null) => Err(Resolved::Absent),
+        other => Err(wrong(other.get(), &format!("an object with the field `{k}`"))),
+    }
+}
+
+fn index<'t>(v: ValRef<'t>, n: usize) -> StepResult<'t> {
+    match v {
+        ValRef::Ref(Val::Arr(a)) => a.get(n).map(ValRef::Ref).ok_or(Resolved::Absent),
+        ValRef::Own(Val::Arr(a)) => a
+            .into_iter()
+            .nth(n)
+            .map(ValRef::Own)
+            .ok_or(Resolved::Absent),
+        ValRef::Ref(Val::Null) | ValRef::Own(Val::Null) => Err(Resolved::Absent),
+        other => Err(wrong(other.get(), &format!("an array with an element {n}"))),
+    }
+}
+
+fn json<'x: 't, 't>(v: ValRef<'t>, id: usize, env: &'t Env<'x>) -> StepResult<'t> {
+    if !matches!(v.get(), Val::Str(_)) {
+        return Err(wrong(v.get(), "a string holding a JSON document"));
+    }
+    let (Some(cell), Some(prefix)) = (env.json.get(id), env.json_points.get(id)) else {
+        return Err(Resolved::Bad {
+            found: v.get().to_json_short(),
+            expected: "a compiled JSON point (internal error)".to_owned(),
+        });
+    };
+    let doc: &'x JsonDoc<'x> = cell.get_or_init(|| json_doc(prefix, env));
+    match doc {
+        Ok(d) => Ok(ValRef::Ref(d)),
+        Err(e) => Err(Resolved::Bad {
+            found: v.get().to_json_short(),
+            expected: format!("a string holding a JSON document ({e})"),
+        }),
+    }
+}
+
+/// Parses the string at a fixed `|json` prefix path of the record.
+fn json_doc<'x>(prefix: &Path, env: &Env<'x>) -> JsonDoc<'x> {
+    // The prefix is fixed (no current element), so it resolves within the record's
+    // lifetime; a borrowed string lets the document borrow from the record's text.
+    let s: &'x str = match &prefix.root {
+        Root::Record => {
+            let mut v: &'x Val<'x> = env.root;
+            for step in &prefix.steps {
+                v = match step {
+                    Step::Key(k) => match v.get(k) {
+                        Some(x) => x,
+                        None => return Err("not present".to_owned()),
+                    },
+                    Step::Index(n) => match v {
+                        Val::Arr(a) => match a.get(*n) {
+                            Some(x) => x,
+                            None => return Err("not present".to_owned()),
+                        },
+                        _ => return Err("not an array".to_owned()),
+                    },
+                    _ => return Err("unsupported step before |json".to_owned()),
+                };
+            }
+            match v {
+                Val::Str(s) => s.as_ref(),
+                _ => return Err("not a string".to_owned()),
+            }
+        }
+        _ => return Err("unsupported root before |json".to_owned()),
+    };
+    parse_full(s).map_err(|e| e.to_string())
+}
+
+fn transform<'t>(v: ValRef<'t>, t: Transform) -> StepResult<'t> {
+    match t {
+        Transform::Json => Err(wrong(v.get(), "a string holding a JSON document")),
+        Transform::Lower => match v.get() {
+            Val::Str(s) => Ok(ValRef::Own(Val::Str(Cow::Owned(s.to_lowercase())))),
+            other => Err(wrong(other, "a string")),
+        },
+        Transform::Keys => match v.get() {
+            Val::Obj(o) => Ok(ValRef::Own(Val::Arr(
+                o.iter().map(|(k, _)| Val::Str(k.clone())).collect(),
+            ))),
+            other => Err(wrong(other, "an object")),
+        },
+        Transform::Values => match v {
+            ValRef::Ref(Val::Obj(o)) => Ok(ValRef::Own(Val::Arr(
+                o.iter().map(|(_, x)| x.clone()).collect(),
+            ))),
+            ValRef::Own(Val::Obj(o)) => {
+                Ok(ValRef::Own(Val::Arr(o.into_iter().map(|(_, x)| x).collect())))
+            }
+            other => Err(wrong(other.get(), "an object")),
+        },
+        Transform::Arn => arn(v),
+    }
+}
+
+fn arn(v: ValRef<'_>) -> StepResult<'_> {
+    let parts = |s: &str| -> Result<[(usize, usize); 5], String> {
+        let a = Arn::parse(s).map_err(|e| e.to_string())?;
+        // Recompute byte ranges so the parts can borrow from the string.
+        let mut out = [(0, 0); 5];
+        let mut start = 4; // after "arn:"
+        for (i, part) in [&a.partition, &a.service, &a.region, &a.account]
+            .iter()
+            .enumerate()
+        {
+            out[i] = (start, start + part.len());
+            start += part.len() + 1;
+        }
+        out[4] = (start, s.len());
+        Ok(out)
+    };
+    let build = |s: &str, r: [(usize, usize); 5]| -> Vec<(&'static str, String)> {
+        ["partition", "service", "region", "account", "resource"]
+            .iter()
+            .zip(r)
+            .map(|(n, (a, b))| (*n, s[a..b].to_owned()))
+            .collect()
+    };
+    match v {
+        ValRef::Ref(Val::Str(s)) => match parts(s) {
+            Ok(r) => {
+                let s: &str = s;
+                Ok(ValRef::Own(Val::Obj(
+                    ["partition", "service", "region", "account", "resource"]
+                        .iter()
+                        .zip(r)
+                        .map(|(n, (a, b))| (Cow::Borrowed(*n), Val::Str(Cow::Borrowed(&s[a..b]))))
+                        .collect(),
+                )))
+            }
+            Err(e) => Err(Resolved::Bad {
+                found: serde_json::Value::String(s.to_string()),
+                expected: format!("an ARN (this string {e})"),
+            }),
+        },
+        ValRef::Own(Val::Str(s)) => match parts(&s) {
+            Ok(r) => Ok(ValRef::Own(Val::Obj(
+                build(&s, r)
+                    .into_iter()
+                    .map(|(n, x)| (Cow::Borrowed(n), Val::Str(Cow::Owned(x))))
+                    .collect(),
+            ))),
+            Err(e) => Err(Resolved::Bad {
+                found: serde_json::Value::String(s.to_string()),
+                expected: format!("an ARN (this string {e})"),
+            }),
+        },
+        other => Err(wrong(other.get(), "a string holding an ARN")),
+    }
+}

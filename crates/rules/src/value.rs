@@ -1,0 +1,367 @@
+//! The engine's record representation: a borrowed JSON tree ([`Val`]) that keeps only the
+//! parts of a record the compiled policies read.
+//!
+//! A record is parsed once per evaluation with a [`Trie`] of the field names the policy set
+//! uses; every other field is skipped with [`serde::de::IgnoredAny`], so the cost of reading
+//! a record is close to validating it. Strings without escapes borrow from the record's text.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A JSON value that borrows its strings where it can.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number (as a double, like JavaScript).
+    Num(f64),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// An array.
+    Arr(Vec<Val<'a>>),
+    /// An object, fields in document order.
+    Obj(Vec<(Cow<'a, str>, Val<'a>)>),
+}
+
+impl<'a> Val<'a> {
+    /// The field `key` of an object (the first one, if repeated).
+    pub fn get(&self, key: &str) -> Option<&Val<'a>> {
+        match self {
+            Val::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The JSON type name, as the language's `type` operator spells it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "boolean",
+            Val::Num(_) => "number",
+            Val::Str(_) => "string",
+            Val::Arr(_) => "array",
+            Val::Obj(_) => "object",
+        }
+    }
+
+    /// The type with an article, for evidence: `a string`, `an array`.
+    pub fn a_type(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "a boolean",
+            Val::Num(_) => "a number",
+            Val::Str(_) => "a string",
+            Val::Arr(_) => "an array",
+            Val::Obj(_) => "an object",
+        }
+    }
+
+    /// The string, when this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A copy that owns all its strings.
+    pub fn into_owned(self) -> Val<'static> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Bool(b) => Val::Bool(b),
+            Val::Num(n) => Val::Num(n),
+            Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+            Val::Arr(a) => Val::Arr(a.into_iter().map(Val::into_owned).collect()),
+            Val::Obj(o) => Val::Obj(
+                o.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Borrows a `serde_json` value (used for enrichments and literals).
+    pub fn from_json(v: &'a serde_json::Value) -> Val<'a> {
+        match v {
+            serde_json::Value::Null => Val::Null,
+            serde_json::Value::Bool(b) => Val::Bool(*b),
+            serde_json::Value::Number(n) => Val::Num(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::String(s) => Val::Str(Cow::Borrowed(s)),
+            serde_json::Value::Array(a) => Val::Arr(a.iter().map(Val::from_json).collect()),
+            serde_json::Value::Object(o) => Val::Obj(
+                o.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), Val::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Borrows a tag map as an object.
+    pub fn from_tags(tags: &'a BTreeMap<String, String>) -> Val<'a> {
+        Val::Obj(
+            tags.iter()
+                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Val::Str(Cow::Borrowed(v.as_str()))))
+                .collect(),
+        )
+    }
+
+    /// Converts to a `serde_json` value, shortening long strings (to 200 characters) and
+    /// long arrays and objects (to 20 entries), for evidence.
+    pub fn to_json_short(&self) -> serde_json::Value {
+        const MAX_STR: usize = 200;
+        const MAX_ITEMS: usize = 20;
+        match self {
+            Val::Null => serde_json::Value::Null,
+            Val::Bool(b) => serde_json::Value::Bool(*b),
+            Val::Num(n) => num_to_json(*n),
+            Val::Str(s) => serde_json::Value::String(shorten(s, MAX_STR)),
+            Val::Arr(a) => {
+                let mut out: Vec<serde_json::Value> =
+                    a.iter().take(MAX_ITEMS).map(Val::to_json_short).collect();
+                if a.len() > MAX_ITEMS {
+                    out.push(serde_json::Value::String(format!(
+                        "... {} more",
+                        a.len() - MAX_ITEMS
+                    )));
+                }
+                serde_json::Value::Array(out)
+            }
+            Val::Obj(o) => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in o.iter().take(MAX_ITEMS) {
+                    out.insert(k.to_string(), v.to_json_short());
+                }
+                if o.len() > MAX_ITEMS {
+                    out.insert(
+                        "...".to_owned(),
+                        serde_json::Value::String(format!("{} more", o.len() - MAX_ITEMS)),
+                    );
+                }
+                serde_json::Value::Object(out)
+            }
+        }
+    }
+
+    /// Converts to a `serde_json` value without shortening.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Val::Null => serde_json::Value::Null,
+            Val::Bool(b) => serde_json::Value::Bool(*b),
+            Val::Num(n) => num_to_json(*n),
+            Val::Str(s) => serde_json::Value::String(s.to_string()),
+            Val::Arr(a) => serde_json::Value::Array(a.iter().map(Val::to_json).collect()),
+            Val::Obj(o) => serde_json::Value::Object(
+                o.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect(),
+            ),
+        }
+    }
+}
+
+/// Renders a value for messages: strings as they are, other values as JSON, shortened.
+impl fmt::Display for Val<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Val::Str(s) => f.write_str(&shorten(s, 200)),
+            other => write!(f, "{}", other.to_json_short()),
+        }
+    }
+}
+
+fn num_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Shortens a string to `max` characters, marking the cut with `...`.
+pub fn shorten(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}...", &s[..i]),
+    }
+}
+
+/// JSON equality with numbers compared numerically.
+pub fn val_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
+    match (a, b) {
+        (Val::Null, Val::Null) => true,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::Num(x), Val::Num(y)) => x == y,
+        (Val::Str(x), Val::Str(y)) => x == y,
+        (Val::Arr(x), Val::Arr(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| val_eq(p, q))
+        }
+        (Val::Obj(x), Val::Obj(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| b.get(k).is_some_and(|w| val_eq(v, w)))
+        }
+        _ => false,
+    }
+}
+
+/// The record fields the compiled policies read, as a tree of field names. A node marked
+/// `all` keeps its whole subtree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trie {
+    /// Keep everything below this node.
+    pub all: bool,
+    /// Children by field name.
+    pub children: BTreeMap<String, Trie>,
+}
+
+impl Trie {
+    /// A trie that keeps everything.
+    pub fn everything() -> Self {
+        Trie {
+            all: true,
+            children: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a path of field names; `whole` keeps the subtree at its end.
+    pub fn insert(&mut self, keys: &[&str], whole: bool) {
+        let mut node = self;
+        for k in keys {
+            if node.all {
+                return;
+            }
+            node = node.children.entry((*k).to_owned()).or_default();
+        }
+        if whole {
+            node.all = true;
+            node.children.clear();
+        }
+    }
+}
+
+/// Parses JSON text keeping only what `trie` names (everything when `trie.all`).
+pub fn parse_pruned<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Pruned(trie).deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// Parses a whole JSON document.
+pub fn parse_full(text: &str) -> Result<Val<'_>, serde_json::Error> {
+    parse_pruned(text, &EVERYTHING)
+}
+
+static EVERYTHING: Trie = Trie {
+    all: true,
+    children: BTreeMap::new(),
+};
+
+struct Pruned<'t>(&'t Trie);
+
+impl<'de> DeserializeSeed<'de> for Pruned<'_> {
+    type Value = Val<'de>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Pruned<'_> {
+    type Value = Val<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Val<'de>, E> {
+        Ok(Val::Null)
+    }
+    fn visit_none<E>(self) -> Result<Val<'de>, E> {
+        Ok(Val::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Val<'de>, E> {
+        Ok(Val::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Val<'de>, E> {
+        Ok(Val::Num(n as f64))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Val<'de>, E> {
+        Ok(Val::Num(n as f64))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Val<'de>, E> {
+        Ok(Val::Num(n))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Val<'de>, E> {
+        Ok(Val::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Val<'de>, E> {
+        Ok(Val::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Val<'de>, E> {
+        Ok(Val::Str(Cow::Owned(s)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
+        let mut out = Vec::new();
+        if self.0.all || !self.0.children.is_empty() {
+            while let Some(v) = seq.next_element_seed(Pruned(&EVERYTHING))? {
+                out.push(v);
+            }
+        } else {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+        }
+        Ok(Val::Arr(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if self.0.all {
+                let v = map.next_value_seed(Pruned(&EVERYTHING))?;
+                out.push((key, v));
+            } else if let Some(child) = self.0.children.get(key.as_ref()) {
+                let v = map.next_value_seed(Pruned(child))?;
+                out.push((key, v));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Val::Obj(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_what_the_trie_names() {
+        let mut t = Trie::default();
+        t.insert(&["A", "B"], true);
+        let v = parse_pruned(r#"{"A":{"B":[1,2],"C":3},"D":"x"}"#, &t).unwrap();
+        assert_eq!(v.get("D"), None);
+        assert_eq!(v.get("A").unwrap().get("C"), None);
+        assert_eq!(
+            v.get("A").unwrap().get("B"),
+            Some(&Val::Arr(vec![Val::Num(1.0), Val::Num(2.0)]))
+        );
+    }
+
+    #[test]
+    fn borrows_plain_strings_and_owns_escaped_ones() {
+        let v = parse_full(r#"{"a":"plain","b":"esc\"aped"}"#).unwrap();
+        assert!(matches!(v.get("a"), Some(Val::Str(Cow::Borrowed("plain")))));
+        assert!(matches!(v.get("b"), Some(Val::Str(Cow::Owned(_)))));
+    }
+
+    #[test]
+    fn numbers_compare_numerically_and_long_values_shorten() {
+        assert!(val_eq(&Val::Num(1.0), &parse_full("1.0").unwrap()));
+        let long = "x".repeat(300);
+        let s = Val::Str(Cow::Borrowed(&long)).to_json_short();
+        assert_eq!(s.as_str().unwrap().len(), 203);
+        assert_eq!(num_to_json(7.0), serde_json::json!(7));
+    }
+}

@@ -1,0 +1,200 @@
+//! Property tests of the engine's laws: double negation, De Morgan, independence from the
+//! thread count and the record order, exactly one status per pair.
+
+use hlaudit_model::finding::Subject;
+use hlaudit_model::{Finding, Inventory, Record, Timestamp};
+use hlaudit_rules::{compile, evaluate, CompiledPolicySet, EvalOptions, Overrides, PolicySource};
+use proptest::prelude::*;
+
+const ATOMS: &[&str] = &[
+    "{path: DatastoreStatus, equals: ACTIVE}",
+    "{path: DatastoreName, starts_with: prod}",
+    "{path: IdentityProviderConfiguration.FineGrainedAuthorizationEnabled, is: true}",
+    "{path: IdentityProviderConfiguration.Metadata|json.capabilities, any: {path: ., starts_with: launch-}}",
+    "{path: IdentityProviderConfiguration.Metadata|json.grant_types_supported, all: {path: ., in: [authorization_code]}}",
+    "{path: '@tags.Env', in: [prod, dev]}",
+    "{path: BackupStatusInfo.Configuration.RetentionPeriodInDays, ge: 7}",
+    "{path: Missing.Field, absent: true}",
+    "{path: ErrorCause.ErrorMessage, empty: false}",
+    "{path: DatastoreName, not_equals: {path: DatastoreId}}",
+    "{path: CreatedAt, older_than: 30d}",
+    "{path: IdentityProviderConfiguration.Metadata|json.capabilities, count: {ge: 2}, where: {path: ., matches: '^launch'}}",
+];
+
+#[derive(Debug, Clone)]
+enum C {
+    Atom(usize),
+    All(Vec<C>),
+    Any(Vec<C>),
+    Not(Box<C>),
+}
+
+impl C {
+    fn yaml(&self) -> String {
+        match self {
+            C::Atom(i) => ATOMS[*i].to_owned(),
+            C::All(cs) => format!("{{all: [{}]}}", cs.iter().map(C::yaml).collect::<Vec<_>>().join(", ")),
+            C::Any(cs) => format!("{{any: [{}]}}", cs.iter().map(C::yaml).collect::<Vec<_>>().join(", ")),
+            C::Not(c) => format!("{{not: {}}}", c.yaml()),
+        }
+    }
+}
+
+fn cond() -> impl Strategy<Value = C> {
+    let leaf = (0..ATOMS.len()).prop_map(C::Atom);
+    leaf.prop_recursive(3, 16, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 1..3).prop_map(C::All),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(C::Any),
+            inner.prop_map(|c| C::Not(Box::new(c))),
+        ]
+    })
+}
+
+fn record() -> impl Strategy<Value = Record> {
+    (
+        0..3usize,
+        prop::option::of("(prod|dev)-[a-z]{1,3}"),
+        prop::option::of(any::<bool>()),
+        0..4usize,
+        prop::option::of(prop::sample::select(vec!["prod", "dev", "test"])),
+        prop::option::of(0..20i64),
+        any::<u16>(),
+    )
+        .prop_map(|(status, name, fga, md, env, retention, id)| {
+            let mut v = serde_json::json!({
+                "DatastoreId": format!("id{id}"),
+                "DatastoreArn": format!("arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/id{id}"),
+                "CreatedAt": 1_700_000_000 + i64::from(id) * 1000,
+            });
+            let o = v.as_object_mut().unwrap();
+            if status > 0 {
+                o.insert("DatastoreStatus".into(), if status == 1 { "ACTIVE" } else { "CREATING" }.into());
+            }
+            if let Some(n) = name {
+                o.insert("DatastoreName".into(), n.into());
+            }
+            let mut idp = serde_json::Map::new();
+            if let Some(f) = fga {
+                idp.insert("FineGrainedAuthorizationEnabled".into(), f.into());
+            }
+            match md {
+                1 => {
+                    idp.insert("Metadata".into(), r#"{"capabilities":["launch-ehr","launch-standalone"],"grant_types_supported":["authorization_code"]}"#.into());
+                }
+                2 => {
+                    idp.insert("Metadata".into(), "not json".into());
+                }
+                3 => {
+                    idp.insert("Metadata".into(), r#"{"capabilities":[],"grant_types_supported":["client_credentials"]}"#.into());
+                }
+                _ => {}
+            }
+            o.insert("IdentityProviderConfiguration".into(), idp.into());
+            if let Some(r) = retention {
+                o.insert("BackupStatusInfo".into(), serde_json::json!({"Configuration": {"RetentionPeriodInDays": r}}));
+            }
+            let mut rec = Record::from_value(&v).unwrap();
+            if let Some(e) = env {
+                rec.tags = Some([("Env".to_owned(), e.to_owned())].into_iter().collect());
+            }
+            rec
+        })
+}
+
+fn unique(mut recs: Vec<Record>) -> Vec<Record> {
+    let mut seen = std::collections::HashSet::new();
+    recs.retain(|r| seen.insert(r.arn().to_owned()));
+    recs
+}
+
+fn set(asserts: &[String]) -> CompiledPolicySet {
+    let mut text = String::from("policies:\n");
+    for (i, a) in asserts.iter().enumerate() {
+        text.push_str(&format!(
+            "  - id: P-{i:02}\n    title: t\n    severity: low\n    description: d\n    assert: {a}\n"
+        ));
+    }
+    compile(&[PolicySource::from_text("laws.yaml", text)], &Overrides::none())
+        .unwrap_or_else(|d| panic!("{}", d.render(false)))
+}
+
+fn statuses(set: &CompiledPolicySet, inv: &Inventory) -> Vec<(usize, usize, hlaudit_model::Status)> {
+    evaluate(set, inv, EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()))
+        .into_iter()
+        .map(|f| match f.subject {
+            Subject::Record { index } => (f.policy, index, f.status),
+            Subject::Scope { .. } => unreachable!(),
+        })
+        .collect()
+}
+
+fn by_policy(set: &CompiledPolicySet, inv: &Inventory, p: usize) -> Vec<hlaudit_model::Status> {
+    let mut v: Vec<_> = statuses(set, inv).into_iter().filter(|x| x.0 == p).collect();
+    v.sort_by_key(|x| x.1);
+    v.into_iter().map(|x| x.2).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn double_negation_is_identity(c in cond(), recs in prop::collection::vec(record(), 1..6).prop_map(unique)) {
+        let s = set(&[c.yaml(), format!("{{not: {{not: {}}}}}", c.yaml())]);
+        let inv = Inventory { records: recs, ..Inventory::default() };
+        prop_assert_eq!(by_policy(&s, &inv, 0), by_policy(&s, &inv, 1));
+    }
+
+    #[test]
+    fn de_morgan_holds(a in cond(), b in cond(), recs in prop::collection::vec(record(), 1..6).prop_map(unique)) {
+        let (a, b) = (a.yaml(), b.yaml());
+        let s = set(&[
+            format!("{{not: {{all: [{a}, {b}]}}}}"),
+            format!("{{any: [{{not: {a}}}, {{not: {b}}}]}}"),
+            format!("{{not: {{any: [{a}, {b}]}}}}"),
+            format!("{{all: [{{not: {a}}}, {{not: {b}}}]}}"),
+        ]);
+        let inv = Inventory { records: recs, ..Inventory::default() };
+        prop_assert_eq!(by_policy(&s, &inv, 0), by_policy(&s, &inv, 1));
+        prop_assert_eq!(by_policy(&s, &inv, 2), by_policy(&s, &inv, 3));
+    }
+
+    #[test]
+    fn every_pair_gets_one_status_whatever_the_threads_and_order(
+        cs in prop::collection::vec(cond(), 1..5),
+        recs in prop::collection::vec(record(), 0..12).prop_map(unique),
+        seed in any::<u64>(),
+    ) {
+        let s = set(&cs.iter().map(C::yaml).collect::<Vec<_>>());
+        let inv = Inventory { records: recs.clone(), ..Inventory::default() };
+        let at = |n: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap();
+            pool.install(|| evaluate(&s, &inv, EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap())))
+        };
+        let one: Vec<Finding> = at(1);
+        let four: Vec<Finding> = at(4);
+        prop_assert_eq!(&one, &four);
+        // exactly one finding per (policy, record) pair
+        let mut pairs: Vec<(usize, Subject)> = one.iter().map(|f| (f.policy, f.subject.clone())).collect();
+        pairs.sort();
+        pairs.dedup();
+        prop_assert_eq!(pairs.len(), s.len() * recs.len());
+        prop_assert_eq!(one.len(), s.len() * recs.len());
+        // the record order does not change any outcome (keyed by ARN)
+        let mut shuffled = recs.clone();
+        let k = shuffled.len().max(1);
+        shuffled.rotate_left((seed as usize) % k);
+        shuffled.reverse();
+        let inv2 = Inventory { records: shuffled.clone(), ..Inventory::default() };
+        let key = |inv: &Inventory, fs: Vec<Finding>| {
+            let mut v: Vec<_> = fs.into_iter().map(|f| match f.subject {
+                Subject::Record { index } => (f.policy, inv.records[index].arn().to_owned(), f.status, f.evidence),
+                Subject::Scope { .. } => unreachable!(),
+            }).collect();
+            v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            v
+        };
+        let again = evaluate(&s, &inv2, EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()));
+        prop_assert_eq!(key(&inv, one), key(&inv2, again));
+    }
+}
