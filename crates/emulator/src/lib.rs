@@ -44,6 +44,7 @@ pub mod protocol;
 mod server;
 pub mod snapshot;
 mod state;
+pub mod synthetic;
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};

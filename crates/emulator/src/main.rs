@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use hlaudit_emulator::{load_snapshots, Emulator, Faults, RegionSet};
+use hlaudit_emulator::{load_snapshots, synthetic, Emulator, Faults, RegionSet, DEFAULT_ACCOUNT};
 
 /// A HealthLake-compatible endpoint on 127.0.0.1 for tests, benchmarks and demos.
 ///
@@ -21,6 +21,7 @@ use hlaudit_emulator::{load_snapshots, Emulator, Faults, RegionSet};
   hlaudit-emulator --snapshot fixtures/demo/snapshot.json --port 0
   AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=fake \\
     aws healthlake list-fhir-datastores --endpoint-url http://127.0.0.1:PORT --region us-east-1
+  hlaudit-emulator --synthetic us-east-1=2000 --synthetic eu-west-1=2000 --latency-ms 50
   hlaudit-emulator --snapshot s.json --throttle-rate 0.2 --server-error-rate 0.05 --seed 7 \\
     --deny-region eu-west-1 --loop-next-token us-west-2 --request-log requests.jsonl"
 )]
@@ -68,6 +69,10 @@ struct Args {
     /// ListFHIRDatastores page size when a request gives no MaxResults (1-500).
     #[arg(long, default_value_t = hlaudit_emulator::DEFAULT_PAGE_SIZE)]
     page_size: usize,
+    /// Also serve COUNT generated data stores in REGION (for the account of
+    /// --default-account, else 123456789012), deterministic in --seed. Repeatable.
+    #[arg(long, value_name = "REGION=COUNT")]
+    synthetic: Vec<String>,
     /// Also write every request as a JSON line to this file.
     #[arg(long, value_name = "FILE")]
     request_log: Option<PathBuf>,
@@ -116,6 +121,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         });
     if !args.snapshot.is_empty() {
         builder = builder.records(load_snapshots(&args.snapshot)?);
+    }
+    for spec in &args.synthetic {
+        let Some((region, count)) = spec.split_once('=') else {
+            bail!("--synthetic `{spec}`: expected REGION=COUNT");
+        };
+        let count: usize = count
+            .parse()
+            .with_context(|| format!("--synthetic `{spec}`: COUNT must be a number"))?;
+        let account = args.default_account.as_deref().unwrap_or(DEFAULT_ACCOUNT);
+        builder = builder.records(synthetic::datastores(account, region, count, args.seed)?);
     }
     for pair in &args.access_key {
         let Some((key, account)) = pair.split_once('=') else {

@@ -332,3 +332,48 @@ fn the_request_log_is_written_as_json_lines() {
     assert!(!text.contains(KEY), "the log must not carry access keys");
     emu.shutdown_blocking().unwrap();
 }
+
+#[test]
+fn faults_do_not_depend_on_how_concurrent_requests_interleave() {
+    use std::collections::BTreeMap;
+    let run = || {
+        let emu = emulator(faults(5));
+        let ids: Vec<String> = ids(&emu.datastores(ACCOUNT, "us-east-1"));
+        let addr = emu.addr();
+        let outcomes: BTreeMap<String, Vec<u16>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(5)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|id| {
+                                let statuses = (0..4)
+                                    .map(|_| {
+                                        op(
+                                            addr,
+                                            "DescribeFHIRDatastore",
+                                            "us-east-1",
+                                            json!({"DatastoreId": id}),
+                                        )
+                                        .status
+                                    })
+                                    .collect::<Vec<u16>>();
+                                (id.clone(), statuses)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        outcomes
+    };
+    let a = run();
+    assert_eq!(a.len(), 40);
+    assert!(a.values().flatten().any(|&s| s != 200));
+    assert_eq!(a, run());
+}

@@ -1,0 +1,149 @@
+//! Generated data stores for tests, benchmarks and demos that need many of them.
+//!
+//! The mix resembles a real estate of HealthLake data stores: most ACTIVE, a few in
+//! every other state; customer-managed and AWS-owned keys; AWS_AUTH and SMART on FHIR;
+//! tags on most, none on some. The same arguments always give the same records.
+
+use std::collections::BTreeMap;
+
+use hlaudit_model::Record;
+use serde_json::{json, Value};
+
+use crate::error::EmulatorError;
+use crate::faults::{fnv1a, splitmix64};
+
+const NAMES: [&str; 6] = [
+    "patient-records",
+    "claims",
+    "research-cohort",
+    "imaging-index",
+    "sandbox",
+    "analytics",
+];
+const TEAMS: [&str; 4] = ["clinical-platform", "data-science", "finance", "security"];
+const ENVIRONMENTS: [&str; 3] = ["production", "staging", "development"];
+
+/// `count` data stores of one account and region, deterministic in `seed`. Ids are
+/// unique per (account, region, index), so generated sets can be merged.
+///
+/// ```
+/// let stores = hlaudit_emulator::synthetic::datastores("123456789012", "us-east-1", 3, 7).unwrap();
+/// assert_eq!(stores.len(), 3);
+/// assert_eq!(stores[0].region(), "us-east-1");
+/// ```
+pub fn datastores(
+    account: &str,
+    region: &str,
+    count: usize,
+    seed: u64,
+) -> Result<Vec<Record>, EmulatorError> {
+    let base = fnv1a(&[account.as_bytes(), region.as_bytes(), &seed.to_le_bytes()]);
+    (0..count)
+        .map(|i| datastore(account, region, i, base))
+        .collect()
+}
+
+fn datastore(account: &str, region: &str, i: usize, base: u64) -> Result<Record, EmulatorError> {
+    let h = splitmix64(base ^ splitmix64(i as u64));
+    let roll = |salt: u64, n: u64| splitmix64(h ^ salt) % n;
+    let id = format!("{:016x}{:016x}", h, splitmix64(h));
+    let arn = format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}");
+    let status = match roll(1, 100) {
+        0..=84 => "ACTIVE",
+        85..=89 => "CREATING",
+        90..=93 => "DELETED",
+        94..=96 => "CREATE_FAILED",
+        _ => "UPDATING",
+    };
+    // 2021-01-01T00:00:00Z plus up to ~5 years, millisecond precision.
+    let created_ms = 1_609_459_200_000u64 + roll(2, 5 * 365 * 86_400_000);
+    let sse = if roll(3, 10) < 6 {
+        json!({"KmsEncryptionConfig": {
+            "CmkType": "CUSTOMER_MANAGED_KMS_KEY",
+            "KmsKeyId": format!("arn:aws:kms:{region}:{account}:key/{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+                h >> 32, (h >> 16) & 0xffff, h & 0xfff, (h >> 20) & 0xfff, splitmix64(h ^ 9) & 0xffff_ffff_ffff),
+        }})
+    } else {
+        json!({"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}})
+    };
+    let idp = if roll(4, 10) < 7 {
+        json!({"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false})
+    } else {
+        json!({
+            "AuthorizationStrategy": "SMART_ON_FHIR_V1",
+            "FineGrainedAuthorizationEnabled": roll(5, 2) == 0,
+            "Metadata": json!({"issuer": "https://idp.example.org/oauth2",
+                               "authorization_endpoint": "https://idp.example.org/oauth2/authorize",
+                               "token_endpoint": "https://idp.example.org/oauth2/token"}).to_string(),
+            "IdpLambdaArn": format!("arn:aws:lambda:{region}:{account}:function:smart-idp"),
+        })
+    };
+    let mut props = json!({
+        "DatastoreId": id,
+        "DatastoreArn": arn,
+        "DatastoreName": format!("{}-{i}", NAMES[roll(6, NAMES.len() as u64) as usize]),
+        "DatastoreStatus": status,
+        "CreatedAt": created_ms as f64 / 1000.0,
+        "DatastoreTypeVersion": "R4",
+        "DatastoreEndpoint": format!("https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/"),
+        "SseConfiguration": sse,
+        "IdentityProviderConfiguration": idp,
+    });
+    if let Value::Object(map) = &mut props {
+        if roll(7, 10) == 0 {
+            map.insert(
+                "PreloadDataConfig".to_owned(),
+                json!({"PreloadDataType": "SYNTHEA"}),
+            );
+        }
+        if status == "CREATE_FAILED" {
+            map.insert(
+                "ErrorCause".to_owned(),
+                json!({"ErrorMessage": "The KMS key is not accessible", "ErrorCategory": "NON_RETRYABLE_ERROR"}),
+            );
+        }
+    }
+    let mut tags = BTreeMap::new();
+    if roll(8, 10) < 8 {
+        tags.insert(
+            "Environment".to_owned(),
+            ENVIRONMENTS[roll(10, 3) as usize].to_owned(),
+        );
+        tags.insert("Owner".to_owned(), TEAMS[roll(11, 4) as usize].to_owned());
+        if roll(12, 10) < 7 {
+            tags.insert("DataClassification".to_owned(), "PHI".to_owned());
+        }
+    }
+    Record::from_value(&props)
+        .map(|r| r.with_tags(tags))
+        .map_err(|e| EmulatorError::Record {
+            arn: format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"),
+            field: e.path,
+            message: e.message,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn deterministic_unique_and_varied() {
+        let a = datastores("111122223333", "us-east-1", 500, 1).unwrap();
+        let b = datastores("111122223333", "us-east-1", 500, 1).unwrap();
+        assert_eq!(a, b);
+        let ids: BTreeSet<&str> = a.iter().map(Record::id).collect();
+        assert_eq!(ids.len(), 500);
+        let statuses: BTreeSet<&str> = a.iter().filter_map(Record::status).collect();
+        assert!(statuses.len() >= 4, "{statuses:?}");
+        assert!(a.iter().all(Record::status_is_known));
+        let active = a.iter().filter(|r| r.status() == Some("ACTIVE")).count();
+        assert!((380..=470).contains(&active), "{active}");
+        let other_region = datastores("111122223333", "eu-west-1", 500, 1).unwrap();
+        assert!(other_region.iter().all(|r| !ids.contains(r.id())));
+        assert!(a
+            .iter()
+            .any(|r| r.tags.as_ref().is_some_and(BTreeMap::is_empty)));
+    }
+}
