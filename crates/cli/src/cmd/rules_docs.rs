@@ -14,8 +14,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use hlaudit_model::report::PolicyMeta;
 use hlaudit_rules::{
-    builtin_sources, compile, read_sources, CompiledPolicy, CompiledPolicySet, Overrides,
-    Parameter,
+    builtin_sources, compile, read_sources, CompiledPolicy, CompiledPolicySet, Overrides, Parameter,
 };
 
 use crate::exit::{Outcome, Rendered};
@@ -63,11 +62,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
     }
     std::fs::write(&args.output, &page)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    eprintln!(
-        "wrote {} ({} policies)",
-        args.output.display(),
-        set.len()
-    );
+    eprintln!("wrote {} ({} policies)", args.output.display(), set.len());
     Ok(Outcome::Clean)
 }
 
@@ -75,7 +70,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
 /// page names what it documents.
 fn load(paths: &[PathBuf]) -> Result<(CompiledPolicySet, String)> {
     let (sources, origin) = if paths.is_empty() {
-        (builtin_sources(), "the built-in pack (`rules/*.yaml`)".to_owned())
+        (
+            builtin_sources(),
+            "the built-in pack (`rules/*.yaml`)".to_owned(),
+        )
     } else {
         let names: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
         (read_sources(paths)?, names.join(", "))
@@ -164,7 +162,11 @@ pub fn render(set: &CompiledPolicySet, origin: &str) -> String {
          per policy in the configuration file. The language the policies are written in is \
          described in [policy-language.md](policy-language.md).\n",
         policies.len(),
-        if policies.len() == 1 { "policy" } else { "policies" }
+        if policies.len() == 1 {
+            "policy"
+        } else {
+            "policies"
+        }
     );
     out.push_str("| Id | Severity | Title | HIPAA | NIST SP 800-53 |\n");
     out.push_str("|---|---|---|---|---|\n");
@@ -297,7 +299,13 @@ fn source_file(file: &str) -> String {
 
 fn anchor(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -354,7 +362,10 @@ policies:
 "#;
 
     fn set_of(text: &str) -> CompiledPolicySet {
-        match compile(&[PolicySource::from_text("t.yaml", text)], &Overrides::none()) {
+        match compile(
+            &[PolicySource::from_text("t.yaml", text)],
+            &Overrides::none(),
+        ) {
             Ok(s) => s,
             Err(d) => panic!("{}", d.render(false)),
         }
@@ -374,10 +385,22 @@ policies:
         };
         let page = render(&set, "the built-in pack");
         for p in set.policies() {
-            assert!(page.contains(&format!("## {}: ", p.meta.id)), "{} has no section", p.meta.id);
-            assert!(page.contains(&format!("| [{}](#", p.meta.id)), "{} is not in the table", p.meta.id);
+            assert!(
+                page.contains(&format!("## {}: ", p.meta.id)),
+                "{} has no section",
+                p.meta.id
+            );
+            assert!(
+                page.contains(&format!("| [{}](#", p.meta.id)),
+                "{} is not in the table",
+                p.meta.id
+            );
             for param in &p.parameters {
-                assert!(page.contains(&format!("| `{}` |", param.name)), "{} not documented", param.name);
+                assert!(
+                    page.contains(&format!("| `{}` |", param.name)),
+                    "{} not documented",
+                    param.name
+                );
             }
         }
     }
@@ -398,9 +421,17 @@ policies:
         };
         let file = dir.path().join("rules.md");
         let page = render(&set_of(POLICY), "`t.yaml`");
-        assert_eq!(check(&file, &page).ok(), Some(Outcome::Findings), "missing file");
+        assert_eq!(
+            check(&file, &page).ok(),
+            Some(Outcome::Findings),
+            "missing file"
+        );
         std::fs::write(&file, page.replace("Second", "2nd")).ok();
-        assert_eq!(check(&file, &page).ok(), Some(Outcome::Findings), "stale file");
+        assert_eq!(
+            check(&file, &page).ok(),
+            Some(Outcome::Findings),
+            "stale file"
+        );
         std::fs::write(&file, &page).ok();
         assert_eq!(check(&file, &page).ok(), Some(Outcome::Clean), "fresh file");
     }
