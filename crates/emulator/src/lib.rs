@@ -16,7 +16,9 @@
 //!
 //! Faults ([`Faults`]) are decided by dice that depend only on the seed and the
 //! request, so a run is reproducible whatever the concurrency. Every request is
-//! recorded in a [`LogEntry`].
+//! recorded in a [`LogEntry`]. `docs/emulator.md` describes the behaviour in full,
+//! including the choices where the API reference is silent (an exact `DatastoreName`
+//! match, a default page size of 100).
 //!
 //! ```no_run
 //! # async fn demo(records: Vec<hlaudit_model::Record>) -> Result<(), hlaudit_emulator::EmulatorError> {
@@ -182,7 +184,10 @@ impl EmulatorBuilder {
         Ok((shared, SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))))
     }
 
-    /// Binds and starts serving on the current tokio runtime.
+    /// Binds and starts serving on the current tokio runtime. The server shares that
+    /// runtime: on a single-threaded one (the default of `#[tokio::test]`), the
+    /// clients must be async too; use [`EmulatorBuilder::start_blocking`] for blocking
+    /// clients.
     pub async fn start(self) -> Result<RunningEmulator, EmulatorError> {
         let (shared, addr) = self.prepare()?;
         let listener = TcpListener::bind(addr)
