@@ -172,6 +172,26 @@ impl<'r> Input<'r> {
         }
     }
 
+    /// Where the next non-whitespace byte is, without consuming anything (serde_json
+    /// counts lines and columns of what it reads itself, so it must read the whitespace).
+    pub(crate) fn peek_past_ws(&mut self) -> io::Result<Pos> {
+        let mut p = self.position();
+        let mut k = 0;
+        loop {
+            self.fill(k + 1)?;
+            match self.buf.get(self.pos + k) {
+                Some(b'\n') => {
+                    p.line += 1;
+                    p.column = 1;
+                }
+                Some(b' ' | b'\t' | b'\r') => p.column += 1,
+                _ => return Ok(p),
+            }
+            p.offset += 1;
+            k += 1;
+        }
+    }
+
     /// Takes the next line (without its `\n`), returning where it starts and its bytes.
     /// In stream mode the buffer grows to hold the line, so memory follows the longest line.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<(Pos, std::ops::Range<usize>)>> {

@@ -151,9 +151,15 @@ fn read_structured(input: &mut Input<'_>, st: &mut FileReader<'_>) {
         .deserialize(&mut de)
         .and_then(|()| de.end());
         if let Err(e) = result {
-            // serde_json's positions in a slice are absolute once the start is added.
+            // serde_json's positions in a slice are absolute once the start is added. For
+            // a value of the wrong type the slice reader gives the column before the value
+            // (the stream reader, the value's own); point at the value in both.
             let base = index.pos(start);
-            let at = relative_to(base, e.line(), e.column());
+            let column = match e.classify() {
+                serde_json::error::Category::Data => e.column() + 1,
+                _ => e.column(),
+            };
+            let at = relative_to(base, e.line(), column);
             st.fail(e, at, |l, c| index.snippet(l, c));
         }
     } else {
@@ -267,11 +273,13 @@ impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
         start
     }
     fn mark_value(&self) -> Pos {
-        // serde_json holds no peeked byte after a colon, so the whitespace before the value
-        // can be skipped here to find where the value starts.
-        let mut input = self.input.borrow_mut();
-        let _ = input.skip_ws();
-        let start = input.position();
+        // serde_json holds no peeked byte after a colon: the value starts after the
+        // whitespace that follows.
+        let start = self
+            .input
+            .borrow_mut()
+            .peek_past_ws()
+            .unwrap_or_else(|_| self.input.borrow().position());
         self.anchor.set(start);
         start
     }
