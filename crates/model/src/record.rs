@@ -378,16 +378,39 @@ struct Header<'a> {
     backup_status_info: Option<BackupStatusInfo<'a>>,
 }
 
-/// A timestamp field: epoch seconds or an ISO 8601 string.
-#[derive(Deserialize)]
-#[serde(
-    untagged,
-    expecting = "epoch seconds (a number) or an ISO 8601 date-time string"
-)]
+/// A timestamp field: epoch seconds or an ISO 8601 string. Deserialised by hand rather
+/// than as an untagged enum, which buffers every value before trying each variant.
 enum TimeField<'a> {
     Number(f64),
-    #[serde(borrow)]
     Text(Cow<'a, str>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for TimeField<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl<'de> serde::de::Visitor<'de> for TimeVisitor {
+            type Value = TimeField<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("epoch seconds (a number) or an ISO 8601 date-time string")
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(TimeField::Number(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(TimeField::Number(v as f64))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(TimeField::Number(v as f64))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TimeField::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TimeField::Text(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_any(TimeVisitor)
+    }
 }
 
 #[derive(Deserialize)]
