@@ -57,6 +57,19 @@ impl<'r> Input<'r> {
         }
     }
 
+    /// Reads up to `limit` bytes: when the input ends within them it is held whole (and
+    /// parsed the fast way), else it goes on as a stream after what was read.
+    pub(crate) fn whole_up_to(mut reader: impl Read + 'r, limit: u64) -> io::Result<Self> {
+        let mut prefix = Vec::new();
+        (&mut reader).take(limit).read_to_end(&mut prefix)?;
+        if (prefix.len() as u64) < limit {
+            return Ok(Input::whole(prefix));
+        }
+        let mut input = Input::stream(reader);
+        input.buf = prefix;
+        Ok(input)
+    }
+
     /// A stream read in chunks.
     pub(crate) fn stream(reader: impl Read + 'r) -> Self {
         Input {
@@ -462,6 +475,17 @@ mod tests {
         assert_eq!((p.line, p.column), (3, 2));
         let s = input.snippet(3, 2).unwrap();
         assert_eq!((s.text.as_str(), s.caret), (" 22]", 2));
+    }
+
+    #[test]
+    fn small_inputs_are_held_whole_and_big_ones_streamed_after_their_start() {
+        let text = b"line one\nline two\n";
+        let small = Input::whole_up_to(Trickle(text, 3), 100).unwrap();
+        assert!(small.is_whole());
+        let big = Input::whole_up_to(Trickle(text, 3), 5).unwrap();
+        assert!(!big.is_whole());
+        let got: Vec<String> = lines(big).into_iter().map(|(_, _, t)| t).collect();
+        assert_eq!(got, vec!["line one", "line two"]);
     }
 
     #[test]

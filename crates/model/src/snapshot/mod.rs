@@ -60,8 +60,8 @@ use crate::timestamp::Timestamp;
 /// The hlaudit snapshot format version this build writes and the newest it reads.
 pub const SNAPSHOT_VERSION: u64 = 1;
 
-/// Regular files up to this size are read into memory and parsed in one go (faster);
-/// bigger ones, and standard input, are streamed.
+/// Inputs up to this size (regular files, and standard input for [`read_files`]) are read
+/// into memory and parsed in one go (faster); bigger ones are streamed.
 pub const WHOLE_FILE_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// After this many errors in one input, reading it stops.
@@ -128,9 +128,10 @@ pub fn read_files(paths: &[impl AsRef<str>]) -> Result<Inventory, SnapshotErrors
     for path in paths {
         let name = path.as_ref();
         let result = if name == "-" {
-            let stdin = std::io::stdin();
-            let lock = stdin.lock();
-            read_input(name, Input::stream(lock), &mut |r| asm.push(r))
+            match Input::whole_up_to(std::io::stdin().lock(), WHOLE_FILE_LIMIT) {
+                Ok(input) => read_input(name, input, &mut |r| asm.push(r)),
+                Err(e) => Err(SnapshotError::new(name, 0, 0, ErrorKind::Io(e.to_string())).into()),
+            }
         } else {
             match open(name) {
                 Ok(input) => read_input(name, input, &mut |r| asm.push(r)),
