@@ -15,9 +15,11 @@
 //! walks the record array element by element, each element is taken as raw JSON text
 //! (the record keeps it untouched), checked by [`Record::from_raw`] and handed to a
 //! callback ([`for_each_record`]); [`read_files`] is one such callback that builds an
-//! [`Inventory`]. Files up to [`WHOLE_FILE_LIMIT`] are read into memory and parsed with
-//! serde_json's fast slice reader; bigger files and standard input are read as a stream,
-//! so memory follows the largest record, not the file.
+//! [`Inventory`]. Inputs up to [`WHOLE_FILE_LIMIT`] given to [`read_files`] (files, and
+//! standard input) are read into memory and parsed with serde_json's fast slice reader;
+//! bigger ones, and everything given to [`read_reader`] and [`for_each_record`], are read
+//! as a stream, so memory follows the largest record, not the input. JSON Lines are read
+//! line by line either way, so one malformed line does not hide the next.
 //!
 //! Every record gets its [`Source`] (file, line and column of its opening brace). Bad input
 //! never passes silently: every problem becomes a [`SnapshotError`] naming the file, line
