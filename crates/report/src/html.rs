@@ -367,6 +367,21 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         }
         h.push_str("</ul>");
     }
+    if let Some(tags) = resource
+        .and_then(|r| r.tags.as_ref())
+        .filter(|t| !t.is_empty())
+    {
+        h.push_str("<h3>Tags</h3><table class=\"evidence\">");
+        for (k, v) in tags {
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}</td></tr>",
+                e(k),
+                e(v)
+            );
+        }
+        h.push_str("</table>");
+    }
     if let Some(src) = resource.and_then(|r| r.source.as_ref()) {
         let _ = write!(
             h,

@@ -129,6 +129,9 @@ pub struct JsonResource {
     /// Where the record was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+    /// The data store's tags; absent when they were not collected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// A part of the collection that could not be read.
@@ -173,6 +176,7 @@ impl JsonReport {
                             region: r.region.clone(),
                             status: r.status.clone(),
                             source: r.source.clone(),
+                            tags: r.tags.clone(),
                         }),
                         None,
                     ),

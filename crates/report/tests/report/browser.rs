@@ -120,6 +120,8 @@ fn the_page_renders_filters_from_the_url_and_runs_no_injected_markup() {
     assert_eq!(finding_tags(&dom).len(), hostile.findings.len());
     assert!(dom.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
     assert!(dom.contains("&lt;img src=x onerror=\"window.__pwned=1\"&gt;"));
+    // The tag key and value (in the collapsed details) are text too.
+    assert!(dom.contains("<td>&lt;img src=x onerror=\"window.__pwned=1\"&gt;</td>"));
     assert!(!dom.contains("<img"), "no image element was injected");
     assert_eq!(
         dom.matches("<script").count(),
