@@ -1,1 +1,99 @@
-//! End-to-end test support for hlaudit (the tests live in `tests/`).
+//! Support for hlaudit's end-to-end tests (the tests themselves live in `tests/tests/`).
+//!
+//! The tests drive the real `hlaudit` binary (and the `hlaudit-emulator` binary) as a user
+//! or a CI job would. Binaries of other packages are not visible to a package's tests, so
+//! [`binary`] builds the wanted binary once per test process with the same cargo, target
+//! directory and profile as the running test, then returns its path: `cargo test -p
+//! hlaudit-e2e` works on its own, and inside `cargo test --workspace` the build is a no-op.
+
+#![forbid(unsafe_code)]
+// Test support: a test cannot go on without its binary, so failing loudly is right.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+/// The repository root (where the workspace `Cargo.toml` is).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// `target/<profile>` of the running test executable (`.../target/debug/deps/name-hash`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let deps = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    deps.parent().map(Path::to_path_buf).unwrap_or(deps)
+}
+
+/// The path of binary `bin` of workspace package `package`, built on first use.
+///
+/// # Panics
+/// When the build fails: a test cannot go on without the binary.
+pub fn binary(package: &str, bin: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let map = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = map.get(bin) {
+        return p.clone();
+    }
+    let profile_dir = profile_dir();
+    let target_dir = profile_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| profile_dir.clone());
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(repo_root())
+        .args(["build", "--quiet", "-p", package, "--bin", bin, "--target-dir"])
+        .arg(&target_dir);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd.status().expect("cargo could not be started");
+    assert!(status.success(), "building {bin} failed");
+    let path = profile_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} was not built", path.display());
+    map.insert(bin.to_owned(), path.clone());
+    path
+}
+
+/// A command running the `hlaudit` binary in the repository root, with a clean
+/// environment for colour and logging so output is deterministic.
+pub fn hlaudit() -> Command {
+    let mut cmd = Command::new(binary("hlaudit", "hlaudit"));
+    cmd.current_dir(repo_root())
+        .env("NO_COLOR", "1")
+        .env_remove("HLAUDIT_LOG")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// The output of a finished command, for assertions.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output, lossily decoded.
+    pub stdout: String,
+    /// Standard error, lossily decoded.
+    pub stderr: String,
+}
+
+/// Runs a command to completion and captures its output.
+///
+/// # Panics
+/// When the command cannot be started.
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("command could not be started");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

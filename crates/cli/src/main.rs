@@ -1,2 +1,92 @@
-//! The `hlaudit` command line.
-fn main() {}
+//! The `hlaudit` command line: policy and compliance auditing for AWS HealthLake FHIR data
+//! stores.
+//!
+//! This crate only wires the libraries together: it parses arguments (clap, in two steps:
+//! raw arguments, then each command validates its own), owns paths, the tokio runtime,
+//! stdout and the process exit code. Collection, evaluation and rendering live in the
+//! library crates, which know nothing of the command line.
+
+#![forbid(unsafe_code)]
+// The binary is the one place that talks to the terminal.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod aws_args;
+mod cmd;
+mod exit;
+mod input;
+mod logging;
+mod policy_args;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Outcome;
+
+/// Text shown after every `--help`: the exit codes CI jobs rely on.
+pub(crate) const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  nothing at or above the --fail-on threshold
+  1  findings at or above the --fail-on threshold
+  2  usage, configuration, input or collection error, or a finding that could not be
+     evaluated (never 0 when something could not be read)";
+
+/// Policy and compliance auditing for AWS HealthLake FHIR data stores.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hlaudit",
+    version,
+    about = "Policy and compliance auditing for AWS HealthLake FHIR data stores",
+    long_about = "Policy and compliance auditing for AWS HealthLake FHIR data stores.\n\n\
+        hlaudit evaluates declarative YAML policies over every data store of an inventory, \
+        read from snapshot files (the plain output of `aws healthlake list-fhir-datastores` \
+        or `describe-fhir-datastore`, JSON arrays, JSON Lines or hlaudit's own snapshots) or \
+        collected live through the AWS SDK, and reports findings for people and CI systems.",
+    after_help = EXIT_CODES_HELP,
+    propagate_version = true
+)]
+struct Cli {
+    #[command(flatten)]
+    global: logging::GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the data stores of snapshot files as a table or JSON.
+    Inventory(cmd::inventory::Args),
+    /// Evaluate policies over snapshot files and report findings.
+    Check(cmd::check::Args),
+    /// List every data store live through the AWS SDK and write an hlaudit snapshot.
+    Collect(cmd::collect::Args),
+    /// Collect live and evaluate policies in one run.
+    Scan(cmd::scan::Args),
+    /// Work with policy files: list, validate, test, document.
+    Rules(cmd::rules::Args),
+    /// Explain one policy on data stores, clause by clause.
+    Explain(cmd::explain::Args),
+    /// Print a shell completion script.
+    Completions(cmd::completions::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(&cli.global);
+    let result = match cli.command {
+        Command::Inventory(args) => cmd::inventory::run(&args),
+        Command::Check(args) => cmd::check::run(&args),
+        Command::Collect(args) => cmd::collect::run(&args),
+        Command::Scan(args) => cmd::scan::run(&args),
+        Command::Rules(args) => cmd::rules::run(&args),
+        Command::Explain(args) => cmd::explain::run(&args),
+        Command::Completions(args) => cmd::completions::run::<Cli>(&args),
+    };
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(err) => {
+            exit::report_error(&err);
+            Outcome::Error.into()
+        }
+    }
+}

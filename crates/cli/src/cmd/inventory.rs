@@ -1,0 +1,134 @@
+//! `hlaudit inventory SNAPSHOT...`: the data stores of snapshot files, as a table or JSON.
+
+use std::io::Write;
+
+use anyhow::Result;
+use clap::{Args as ClapArgs, ValueEnum};
+use comfy_table::{presets, ContentArrangement, Table};
+use hlaudit_model::Record;
+use serde::Serialize;
+
+use crate::exit::Outcome;
+use crate::input::load_inventory;
+
+/// List the data stores of snapshot files.
+#[derive(Debug, ClapArgs)]
+#[command(after_help = "Examples:\n  \
+    hlaudit inventory fixtures/demo/snapshot.json\n  \
+    aws healthlake list-fhir-datastores | hlaudit inventory -\n  \
+    hlaudit inventory --format json us-east-1.json eu-west-2.jsonl")]
+pub struct Args {
+    /// Snapshot files: AWS CLI output, a JSON array, JSON Lines or an hlaudit snapshot;
+    /// `-` reads standard input.
+    #[arg(required = true, value_name = "SNAPSHOT")]
+    pub snapshots: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Output formats of `inventory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// A JSON array, one object per data store.
+    Json,
+}
+
+/// One row: what a person scanning an inventory wants to see first.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    id: String,
+    name: Option<String>,
+    arn: String,
+    account: String,
+    region: String,
+    status: Option<String>,
+    encryption: Option<String>,
+    authorization_strategy: Option<String>,
+    created_at: Option<String>,
+    source: Option<String>,
+}
+
+impl From<&Record> for Row {
+    fn from(r: &Record) -> Self {
+        let props = r.properties();
+        let text = |ptr: &str| props.pointer(ptr).and_then(|v| v.as_str()).map(str::to_owned);
+        Row {
+            id: r.id().to_owned(),
+            name: r.name().map(str::to_owned),
+            arn: r.arn().to_owned(),
+            account: r.account().to_owned(),
+            region: r.region().to_owned(),
+            status: r.status().map(str::to_owned),
+            encryption: text("/SseConfiguration/KmsEncryptionConfig/CmkType"),
+            authorization_strategy: text("/IdentityProviderConfiguration/AuthorizationStrategy"),
+            created_at: r.created_at().map(|t| t.to_rfc3339()),
+            source: r.source.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// Prints the inventory.
+pub fn run(args: &Args) -> Result<Outcome> {
+    let inventory = load_inventory(&args.snapshots)?;
+    let rows: Vec<Row> = inventory.records.iter().map(Row::from).collect();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let mut table = Table::new();
+            table
+                .load_preset(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header([
+                    "ID", "Name", "Account", "Region", "Status", "Encryption", "Authorization",
+                ]);
+            let dash = || "-".to_owned();
+            for r in rows {
+                table.add_row([
+                    r.id,
+                    r.name.unwrap_or_else(dash),
+                    r.account,
+                    r.region,
+                    r.status.unwrap_or_else(dash),
+                    r.encryption.unwrap_or_else(dash),
+                    r.authorization_strategy.unwrap_or_else(dash),
+                ]);
+            }
+            writeln!(out, "{table}")?;
+            writeln!(
+                out,
+                "{} data stores in {} accounts and {} regions",
+                inventory.records.len(),
+                inventory.coverage.accounts.len(),
+                inventory.coverage.regions.len()
+            )?;
+        }
+    }
+    // Errors recorded in an hlaudit snapshot mean the inventory is incomplete.
+    if inventory.errors.is_empty() {
+        Ok(Outcome::Clean)
+    } else {
+        for e in &inventory.errors {
+            eprintln!(
+                "error[{}]: {} {}/{}: {}",
+                e.code,
+                e.operation,
+                e.account.as_deref().unwrap_or("*"),
+                e.region.as_deref().unwrap_or("*"),
+                e.message
+            );
+        }
+        eprintln!(
+            "error: the inventory is incomplete: {} part(s) could not be collected",
+            inventory.errors.len()
+        );
+        Ok(Outcome::Error)
+    }
+}
