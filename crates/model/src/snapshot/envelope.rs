@@ -131,18 +131,25 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                     let v: u64 = envelope_field(st, &key, kpos, raw.get(), &snip)
                         .map_err(de::Error::custom)?;
                     if v == 0 || v > SNAPSHOT_VERSION {
-                        let mut e = SnapshotError::new(
-                            &st.name,
-                            vpos.line,
-                            vpos.column,
-                            ErrorKind::UnsupportedVersion {
-                                found: v,
-                                supported: SNAPSHOT_VERSION,
-                            },
-                        )
-                        .with_hint(
-                            "this snapshot was written by a newer hlaudit; upgrade hlaudit to read it",
-                        );
+                        let (kind, hint) = if v == 0 {
+                            (
+                                ErrorKind::Envelope {
+                                    field: key.clone(),
+                                    message: "format versions start at 1".to_owned(),
+                                },
+                                "hlaudit writes `\"hlauditSnapshot\": 1`",
+                            )
+                        } else {
+                            (
+                                ErrorKind::UnsupportedVersion {
+                                    found: v,
+                                    supported: SNAPSHOT_VERSION,
+                                },
+                                "this snapshot was written by a newer hlaudit; upgrade hlaudit to read it",
+                            )
+                        };
+                        let mut e = SnapshotError::new(&st.name, vpos.line, vpos.column, kind)
+                            .with_hint(hint);
                         e.snippet = mode.snippet(vpos.line, vpos.column).map(Box::new);
                         st.pending = Some(e);
                         return Err(de::Error::custom("unsupported version"));

@@ -471,6 +471,18 @@ mod tests {
     }
 
     #[test]
+    fn version_zero_is_not_a_newer_version() {
+        let errs =
+            crate::snapshot::read_reader("t", &b"{\"hlauditSnapshot\": 0, \"records\": []}"[..])
+                .unwrap_err();
+        assert!(
+            errs.render().contains("format versions start at 1"),
+            "{}",
+            errs.render()
+        );
+    }
+
+    #[test]
     fn unknown_envelope_keys_are_ignored() {
         let text = b"{\"hlauditSnapshot\": 1, \"addedLater\": {\"x\": [1]}, \"records\": []}";
         let inv = crate::snapshot::read_reader("t", &text[..]).unwrap();
