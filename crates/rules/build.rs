@@ -46,4 +46,22 @@ fn main() {
         );
     }
     let _ = std::fs::write(out_dir.join("cases.rs"), t);
+
+    // The waiver cases (`tests/waivers/*.yaml`), one test each, the same way.
+    let waivers = manifest.join("tests/waivers");
+    println!("cargo:rerun-if-changed={}", waivers.display());
+    let mut t = String::new();
+    for f in yaml_files(&waivers) {
+        let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
+        let ident: String = stem
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .collect();
+        let _ = writeln!(
+            t,
+            "#[test]\nfn waiver_{ident}() {{\n    run_case({:?});\n}}\n",
+            f.display().to_string()
+        );
+    }
+    let _ = std::fs::write(out_dir.join("waiver_cases.rs"), t);
 }

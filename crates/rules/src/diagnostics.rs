@@ -95,6 +95,12 @@ impl Diagnostics {
     /// and a caret, the hint), followed by a count. `color` adds ANSI colours; without it
     /// the text is plain and stable (for tests and files).
     pub fn render(&self, color: bool) -> String {
+        self.render_for(color, "the policy files")
+    }
+
+    /// As [`Diagnostics::render`], with the count naming what was loaded, e.g.
+    /// `the waiver files` or `the configuration file`.
+    pub fn render_for(&self, color: bool, what: &str) -> String {
         let theme = if color {
             GraphicalTheme::unicode()
         } else {
@@ -118,7 +124,7 @@ impl Diagnostics {
         }
         let n = self.items.len();
         out.push_str(&format!(
-            "{n} problem{} found in the policy files\n",
+            "{n} problem{} found in {what}\n",
             if n == 1 { "" } else { "s" }
         ));
         out

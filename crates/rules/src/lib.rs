@@ -52,6 +52,7 @@ pub mod spans;
 mod testing;
 pub mod value;
 mod walk;
+pub mod waiver;
 
 pub use builtin::builtin_sources;
 pub use diagnostics::{Diagnostic, Diagnostics};
