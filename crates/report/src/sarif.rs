@@ -14,13 +14,16 @@
 //! categories are split into `.../part-N/` runs) and a file at most [`MAX_RUNS_PER_FILE`]
 //! runs (GitHub's ingestion limits); [`write_all`] returns every file needed.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+mod location;
+mod result;
+mod rule;
 
-use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
-use hlaudit_model::report::{PolicyMeta, Report};
-use hlaudit_model::Source;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hlaudit_model::finding::{Finding, Severity, Status};
+use hlaudit_model::report::Report;
 use serde_json::{json, Value};
 use serde_sarif::sarif as s;
 
@@ -142,7 +145,7 @@ pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, Re
     crate::check_policies(report)?;
     let per_run = options.max_results_per_run.max(1);
     let per_file = options.max_runs_per_file.max(1);
-    let rules: Vec<s::ReportingDescriptor> = report.policies.iter().map(rule).collect();
+    let rules: Vec<s::ReportingDescriptor> = report.policies.iter().map(rule::rule).collect();
     let invocation = invocation(report);
 
     // Categories: every (account, region) with a data store or a finding, in order.
@@ -184,7 +187,7 @@ pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, Re
             };
             let results = chunk
                 .iter()
-                .map(|f| result(report, options, f))
+                .map(|f| result::result(report, options, f))
                 .collect::<Vec<_>>();
             runs.push(run(report, &rules, &invocation, id, results));
         }
@@ -249,203 +252,6 @@ pub fn level(severity: Severity) -> s::ResultLevel {
     }
 }
 
-fn level_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
-    }
-}
-
-fn rule(p: &PolicyMeta) -> s::ReportingDescriptor {
-    let mut tags: Vec<String> = vec!["security".to_owned()];
-    tags.extend(p.compliance.keys().cloned());
-    tags.extend(p.tags.iter().cloned());
-    let mut seen = BTreeSet::new();
-    tags.retain(|t| seen.insert(t.clone()));
-    let mut extra = BTreeMap::new();
-    extra.insert("precision".to_owned(), json!("very-high"));
-    extra.insert(
-        "security-severity".to_owned(),
-        json!(security_severity(p.severity)),
-    );
-    if !p.compliance.is_empty() {
-        extra.insert("compliance".to_owned(), json!(p.compliance));
-    }
-    let properties = s::PropertyBag::builder()
-        .tags(tags)
-        .additional_properties(extra)
-        .build();
-    let mut builder_help_text = String::new();
-    let mut help_md = String::new();
-    let description = if p.description.trim().is_empty() {
-        p.title.clone()
-    } else {
-        p.description.clone()
-    };
-    builder_help_text.push_str(&description);
-    help_md.push_str(&md_escape(&description));
-    for (label, body) in [("Rationale", &p.rationale), ("Remediation", &p.remediation)] {
-        if !body.trim().is_empty() {
-            builder_help_text.push_str(&format!("\n\n{label}: {body}"));
-            help_md.push_str(&format!("\n\n**{label}**\n\n{}", md_escape(body)));
-        }
-    }
-    if !p.compliance.is_empty() {
-        let list: Vec<String> = p
-            .compliance
-            .iter()
-            .map(|(fw, controls)| format!("{fw} {}", controls.join(", ")))
-            .collect();
-        builder_help_text.push_str(&format!("\n\nCompliance: {}", list.join("; ")));
-        help_md.push_str("\n\n**Compliance**\n");
-        for item in list {
-            help_md.push_str(&format!("\n- {}", md_escape(&item)));
-        }
-    }
-    if !p.references.is_empty() {
-        builder_help_text.push_str(&format!("\n\nReferences: {}", p.references.join(" ")));
-        help_md.push_str("\n\n**References**\n");
-        for r in &p.references {
-            help_md.push_str(&format!("\n- <{r}>"));
-        }
-    }
-    let mut b = s::ReportingDescriptor::builder()
-        .id(p.id.clone())
-        .name(pascal_case(&p.title))
-        .short_description(
-            s::MultiformatMessageString::builder()
-                .text(ensure_sentence(&p.title))
-                .build(),
-        )
-        .full_description(
-            s::MultiformatMessageString::builder()
-                .text(ensure_sentence(&description))
-                .build(),
-        )
-        .help(
-            s::MultiformatMessageString::builder()
-                .text(builder_help_text)
-                .markdown(help_md)
-                .build(),
-        )
-        .default_configuration(
-            s::ReportingConfiguration::builder()
-                .level(json!(level_name(p.severity)))
-                .build(),
-        )
-        .properties(properties)
-        .build();
-    if let Some(uri) = p.references.first() {
-        b.help_uri = Some(uri.clone());
-    }
-    b
-}
-
-fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s::Result {
-    let policy = report.policy_of(f);
-    let mut message = text::message(report, f);
-    for e in &f.evidence {
-        message.push_str(&format!(
-            " {}: found {}, expected {}.",
-            e.pointer,
-            text::found(e.found.as_ref()),
-            e.expected
-        ));
-    }
-    let resource = report.resource_of(f);
-    let source: Option<&Source> = resource
-        .and_then(|r| r.source.as_ref())
-        .filter(|s| is_file(&s.file))
-        .or(policy.source.as_ref().filter(|s| is_file(&s.file)));
-    let physical = match source {
-        Some(src) => physical_location(options, &src.file, src.line),
-        None => match report.coverage.inputs.iter().find(|i| is_file(i)) {
-            Some(input) => physical_location(options, input, 0),
-            None => physical_location(options, &options.fallback_uri, 0),
-        },
-    };
-    let mut location = s::Location::builder().physical_location(physical).build();
-    if let Some(r) = resource {
-        location.logical_locations = Some(vec![s::LogicalLocation::builder()
-            .fully_qualified_name(r.arn.clone())
-            .name(r.name.clone().unwrap_or_else(|| r.id.clone()))
-            .kind("resource")
-            .build()]);
-    }
-    let mut fingerprints = BTreeMap::new();
-    fingerprints.insert(FINGERPRINT_KEY.to_owned(), report.fingerprint_of(f));
-    let (account, region) = text::place(report, f);
-    let mut props = BTreeMap::new();
-    props.insert("status".to_owned(), json!(f.status.as_str()));
-    props.insert("severity".to_owned(), json!(f.severity.as_str()));
-    props.insert(
-        "security-severity".to_owned(),
-        json!(security_severity(f.severity)),
-    );
-    if let Some(a) = account {
-        props.insert("accountId".to_owned(), json!(a));
-    }
-    if let Some(r) = region {
-        props.insert("region".to_owned(), json!(r));
-    }
-    if !f.evidence.is_empty() {
-        props.insert("evidence".to_owned(), json!(f.evidence));
-    }
-    let level = if f.status == Status::Error {
-        s::ResultLevel::Error
-    } else {
-        level(f.severity)
-    };
-    let mut result = s::Result::builder()
-        .rule_id(policy.id.clone())
-        .rule_index(f.policy as i64)
-        .level(level)
-        .message(s::Message::builder().text(message).build())
-        .locations(vec![location])
-        .partial_fingerprints(fingerprints)
-        .properties(
-            s::PropertyBag::builder()
-                .additional_properties(props)
-                .build(),
-        )
-        .build();
-    if let Some(w) = &f.waiver {
-        let mut justification = format!("{} (approved by {}", w.reason, w.approved_by);
-        match &w.expires {
-            Some(date) => justification.push_str(&format!(", expires {date})")),
-            None => justification.push(')'),
-        }
-        let mut sup = s::Suppression::builder()
-            .kind(json!("external"))
-            .status(json!("accepted"))
-            .justification(justification)
-            .build();
-        if is_file(&w.source.file) {
-            sup.location = Some(
-                s::Location::builder()
-                    .physical_location(physical_location(options, &w.source.file, w.source.line))
-                    .build(),
-            );
-        }
-        result.suppressions = Some(vec![sup]);
-    } else if f.status == Status::Waived {
-        result.suppressions = Some(vec![s::Suppression::builder()
-            .kind(json!("external"))
-            .status(json!("accepted"))
-            .build()]);
-    }
-    if let Some(b) = f.baseline {
-        result.baseline_state = Some(json!(match b {
-            BaselineState::New => "new",
-            BaselineState::Unchanged => "unchanged",
-            BaselineState::Updated => "updated",
-            BaselineState::Absent => "absent",
-        }));
-    }
-    result
-}
-
 fn invocation(report: &Report) -> s::Invocation {
     let mut notes = Vec::new();
     for e in &report.errors {
@@ -493,109 +299,6 @@ fn invocation(report: &Report) -> s::Invocation {
     inv
 }
 
-fn physical_location(options: &SarifOptions, file: &str, line: u32) -> s::PhysicalLocation {
-    let mut p = s::PhysicalLocation::builder()
-        .artifact_location(
-            s::ArtifactLocation::builder()
-                .uri(uri_for(options, file))
-                .build(),
-        )
-        .build();
-    // Line 0 means unknown: point at the file's first line, as a whole-file finding.
-    p.region = Some(
-        s::Region::builder()
-            .start_line(i64::from(line.max(1)))
-            .build(),
-    );
-    p
-}
-
-/// Whether a source names a file (not standard input or a live collection).
-fn is_file(file: &str) -> bool {
-    !file.is_empty() && file != "-" && !file.contains("://")
-}
-
-/// The URI of a file: relative to the base directory when under it, else `file://`.
-fn uri_for(options: &SarifOptions, file: &str) -> String {
-    let path = Path::new(file);
-    let absolute = match (&options.working_dir, path.is_absolute()) {
-        (_, true) => Some(normalize(path)),
-        (Some(wd), false) => Some(normalize(&wd.join(path))),
-        (None, false) => None,
-    };
-    let base = options
-        .base_dir
-        .as_ref()
-        .or(options.working_dir.as_ref())
-        .map(|b| normalize(b));
-    match (absolute, base) {
-        (Some(abs), Some(base)) => match abs.strip_prefix(&base) {
-            Ok(rel) => encode_path(rel),
-            Err(_) => format!("file://{}", encode_path(&abs)),
-        },
-        (Some(abs), None) => format!("file://{}", encode_path(&abs)),
-        (None, _) => encode_path(&normalize(path)),
-    }
-}
-
-/// Removes `.` and resolves `..` lexically (no file system access).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a path for a URI (RFC 3986 unreserved characters and `/` stay).
-fn encode_path(path: &Path) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn pascal_case(title: &str) -> String {
-    title
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            let mut cs = w.chars();
-            match cs.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + cs.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect()
-}
-
-fn ensure_sentence(text: &str) -> String {
-    let t = text.trim();
-    if t.ends_with('.') || t.ends_with('!') || t.ends_with('?') {
-        t.to_owned()
-    } else {
-        format!("{t}.")
-    }
-}
-
-fn md_escape(text: &str) -> String {
-    crate::markdown::escape(text)
-}
-
 /// Reads the results of a SARIF log back as JSON values (for tests and tooling).
 pub fn results_of(log: &Value) -> Vec<&Value> {
     log["runs"]
@@ -611,20 +314,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_become_relative_uris() {
-        let o = SarifOptions {
-            working_dir: Some(PathBuf::from("/repo/sub")),
-            base_dir: Some(PathBuf::from("/repo")),
-            ..SarifOptions::default()
-        };
-        assert_eq!(uri_for(&o, "snap shot.json"), "sub/snap%20shot.json");
-        assert_eq!(uri_for(&o, "../fixtures/a.json"), "fixtures/a.json");
-        assert_eq!(uri_for(&o, "/elsewhere/a.json"), "file:///elsewhere/a.json");
-        let plain = SarifOptions::default();
-        assert_eq!(uri_for(&plain, "./fixtures/a.json"), "fixtures/a.json");
-    }
-
-    #[test]
     fn part_paths_insert_the_suffix() {
         assert_eq!(
             part_path(Path::new("out/hl.sarif"), ".2"),
@@ -634,14 +323,6 @@ mod tests {
         assert_eq!(
             part_path(Path::new("hl.sarif"), ""),
             PathBuf::from("hl.sarif")
-        );
-    }
-
-    #[test]
-    fn names_are_pascal_case() {
-        assert_eq!(
-            pascal_case("Data store encrypted with a customer-managed key"),
-            "DataStoreEncryptedWithACustomerManagedKey"
         );
     }
 }
