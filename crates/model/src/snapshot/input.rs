@@ -241,6 +241,7 @@ impl<'r> Input<'r> {
     }
 
     /// Stream mode: serde_json's byte source. Copies buffered bytes and keeps the line count.
+    #[inline]
     pub(crate) fn read_into(&mut self, out: &mut [u8]) -> io::Result<usize> {
         // serde_json asks for one byte at a time.
         if let ([slot], Some(&b)) = (&mut *out, self.buf.get(self.pos)) {
@@ -415,6 +416,7 @@ impl<'a> LineIndex<'a> {
 pub(crate) struct SharedInput<'a, 'b, 'r>(pub &'a std::cell::RefCell<&'b mut Input<'r>>);
 
 impl Read for SharedInput<'_, '_, '_> {
+    #[inline]
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         self.0.borrow_mut().read_into(out)
     }
