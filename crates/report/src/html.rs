@@ -331,6 +331,39 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
             e(&w.source.to_string())
         );
     }
+    // PASS and SKIP rows leave the policy text to the rows that need it: a large audit
+    // has many of them, and repeating it would multiply the page's size.
+    let problem = matches!(f.status, Status::Fail | Status::Error | Status::Waived);
+    if problem {
+        policy_details(h, policy);
+    }
+    if let Some(tags) = resource
+        .and_then(|r| r.tags.as_ref())
+        .filter(|t| !t.is_empty())
+    {
+        h.push_str("<h3>Tags</h3><table class=\"evidence\">");
+        for (k, v) in tags {
+            let _ = write!(
+                h,
+                "<tr><td><code>{}</code></td><td>{}</td></tr>",
+                e(k),
+                e(v)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if let Some(src) = resource.and_then(|r| r.source.as_ref()) {
+        let _ = write!(
+            h,
+            "<h3>Source</h3><p class=\"arn\">{}</p>",
+            e(&src.to_string())
+        );
+    }
+    h.push_str("</td></tr></tbody>\n");
+}
+
+fn policy_details(h: &mut String, policy: &hlaudit_model::report::PolicyMeta) {
+    let e = escape;
     if !policy.description.trim().is_empty() {
         let _ = write!(h, "<h3>Policy</h3><p>{}</p>", e(&policy.description));
     }
@@ -367,29 +400,6 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         }
         h.push_str("</ul>");
     }
-    if let Some(tags) = resource
-        .and_then(|r| r.tags.as_ref())
-        .filter(|t| !t.is_empty())
-    {
-        h.push_str("<h3>Tags</h3><table class=\"evidence\">");
-        for (k, v) in tags {
-            let _ = write!(
-                h,
-                "<tr><td><code>{}</code></td><td>{}</td></tr>",
-                e(k),
-                e(v)
-            );
-        }
-        h.push_str("</table>");
-    }
-    if let Some(src) = resource.and_then(|r| r.source.as_ref()) {
-        let _ = write!(
-            h,
-            "<h3>Source</h3><p class=\"arn\">{}</p>",
-            e(&src.to_string())
-        );
-    }
-    h.push_str("</td></tr></tbody>\n");
 }
 
 /// Standard base64 (RFC 4648, with padding), for the script hash of the CSP.
