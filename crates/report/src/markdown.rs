@@ -37,15 +37,65 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Writes the Markdown summary.
+/// Size limits of the Markdown output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkdownOptions {
+    /// Stop adding details once the output reaches this many bytes (a closing note still
+    /// follows).
+    pub max_bytes: usize,
+    /// Findings listed per policy; the rest are counted.
+    pub max_findings_per_policy: usize,
+}
+
+impl MarkdownOptions {
+    /// For `$GITHUB_STEP_SUMMARY` (GitHub's limit: 1 MiB per step).
+    pub const STEP_SUMMARY: MarkdownOptions = MarkdownOptions {
+        max_bytes: 900 * 1024,
+        max_findings_per_policy: 50,
+    };
+    /// For a pull-request comment (GitHub's limit: 65,536 characters).
+    pub const PR_COMMENT: MarkdownOptions = MarkdownOptions {
+        max_bytes: 60_000,
+        max_findings_per_policy: 10,
+    };
+}
+
+impl Default for MarkdownOptions {
+    fn default() -> Self {
+        MarkdownOptions::STEP_SUMMARY
+    }
+}
+
+/// Writes the Markdown summary, sized for a job summary ([`MarkdownOptions::STEP_SUMMARY`]).
 pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
+    write_with(report, &MarkdownOptions::default(), out)
+}
+
+/// Writes the Markdown summary within the given size limits.
+pub fn write_with(
+    report: &Report,
+    options: &MarkdownOptions,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    let md = render(report);
+    let md = render(report, options);
     out.write_all(md.as_bytes())
         .map_err(ReportError::io("Markdown"))
 }
 
-fn render(report: &Report) -> String {
+/// The size budget, and how many findings it left out.
+struct Budget {
+    max_bytes: usize,
+    per_policy: usize,
+    omitted: usize,
+}
+
+fn render(report: &Report, options: &MarkdownOptions) -> String {
+    let mut budget = Budget {
+        max_bytes: options.max_bytes,
+        per_policy: options.max_findings_per_policy.max(1),
+        omitted: 0,
+    };
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
     let mut md = String::new();
@@ -72,14 +122,29 @@ fn render(report: &Report) -> String {
         md.push('\n');
     }
 
-    section(report, &mut md, Status::Fail, "Failing policies");
     section(
         report,
         &mut md,
+        &mut budget,
+        Status::Fail,
+        "Failing policies",
+    );
+    section(
+        report,
+        &mut md,
+        &mut budget,
         Status::Error,
         "Could not be evaluated or collected",
     );
-    section(report, &mut md, Status::Waived, "Waived");
+    section(report, &mut md, &mut budget, Status::Waived, "Waived");
+    if budget.omitted > 0 {
+        md.push_str(&format!(
+            "_{} {} not listed to keep this summary within its size limit; the JSON, SARIF \
+             and HTML reports have every finding._\n\n",
+            budget.omitted,
+            text::plural(budget.omitted, "finding is", "findings are")
+        ));
+    }
 
     if !report.warnings.is_empty() {
         md.push_str(&format!("### Warnings ({})\n\n", report.warnings.len()));
@@ -108,7 +173,7 @@ fn render(report: &Report) -> String {
 }
 
 /// A table of the policies with findings of `status`, then a collapsed block per policy.
-fn section(report: &Report, md: &mut String, status: Status, heading: &str) {
+fn section(report: &Report, md: &mut String, budget: &mut Budget, status: Status, heading: &str) {
     let mut by_policy: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
     for f in report.findings.iter().filter(|f| f.status == status) {
         by_policy.entry(f.policy).or_default().push(f);
@@ -142,7 +207,13 @@ fn section(report: &Report, md: &mut String, status: Status, heading: &str) {
     md.push('\n');
     for (p, mut fs) in policies {
         let policy = &report.policies[p];
+        if md.len() >= budget.max_bytes {
+            budget.omitted += fs.len();
+            continue;
+        }
         fs.sort_by_key(|f| f.baseline != Some(hlaudit_model::finding::BaselineState::New));
+        let shown = fs.len().min(budget.per_policy);
+        let hidden = fs.len() - shown;
         md.push_str(&format!(
             "<details><summary>{}: {} ({} {})</summary>\n\n",
             escape(&policy.id),
@@ -150,7 +221,7 @@ fn section(report: &Report, md: &mut String, status: Status, heading: &str) {
             fs.len(),
             text::plural(fs.len(), "finding", "findings")
         ));
-        for f in fs {
+        for f in fs.iter().take(shown) {
             let new = match text::baseline_label(f) {
                 Some(b) => format!(" **{b}**"),
                 None => String::new(),
@@ -182,6 +253,10 @@ fn section(report: &Report, md: &mut String, status: Status, heading: &str) {
                     escape(&w.source.to_string())
                 ));
             }
+        }
+        if hidden > 0 {
+            budget.omitted += hidden;
+            md.push_str(&format!("- and {hidden} more\n"));
         }
         if !policy.remediation.trim().is_empty() {
             // A <pre> block keeps the remediation's lines and commands as written; inside
@@ -224,6 +299,44 @@ fn html_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_stays_within_its_budget() {
+        use hlaudit_model::finding::{Finding, Severity, Subject};
+        use hlaudit_model::report::PolicyMeta;
+        let mut report = Report::for_inventory(
+            &hlaudit_model::Inventory::default(),
+            hlaudit_model::Timestamp::now(),
+        );
+        for p in 0..30 {
+            let mut meta = PolicyMeta::collection_error();
+            meta.id = format!("HL-T-{p:02}");
+            report.policies.push(meta);
+            for i in 0..200 {
+                report.findings.push(Finding {
+                    policy: p,
+                    subject: Subject::Scope {
+                        account: None,
+                        region: None,
+                        what: format!("thing {i}"),
+                    },
+                    status: Status::Fail,
+                    severity: Severity::High,
+                    message: "x".repeat(200),
+                    evidence: Vec::new(),
+                    waiver: None,
+                    baseline: None,
+                });
+            }
+        }
+        let md = render(&report, &MarkdownOptions::PR_COMMENT);
+        // The budget is checked per policy block, so allow one block beyond it.
+        assert!(md.len() < 60_000 + 10 * 300 + 2_000, "{} bytes", md.len());
+        assert!(md.contains("- and 190 more"));
+        assert!(md.contains("not listed to keep this summary within its size limit"));
+        // The failing-policies table still names every policy.
+        assert!(md.contains("| high | HL-T-29 "));
+    }
 
     #[test]
     fn escape_neutralises_markup() {
