@@ -318,10 +318,17 @@ impl CondCompiler<'_, '_> {
             }
             _ => Test::Op(self.op(name, opv, &op_at, in_quant)?),
         };
+        let mut path = path?;
+        let over_values = !matches!(test, Test::Op(_))
+            && matches!(path.steps.last(), Some(Step::Transform(Transform::Values)));
+        if over_values {
+            path.steps.pop();
+        }
         Some(Cond::Clause(Box::new(Clause {
-            path: path?,
+            path,
             test,
             if_present,
+            over_values,
         })))
     }
 

@@ -113,14 +113,8 @@ impl PolicyCx<'_, '_> {
             .map(|v| self.compliance(v, &child(at, "compliance")))
             .unwrap_or_default();
         let id_s = id.clone().unwrap_or_default();
-        let params = self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
-        let params = match params {
-            Some(p) => p,
-            None => {
-                ok = false;
-                BTreeMap::new()
-            }
-        };
+        let (params, params_ok) = self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
+        ok &= params_ok;
         let (applies, assert) = self.conditions(get("applies_when"), get("assert"), at, &params);
         let message = match get("message") {
             Some(v) => self.template(v, &child(at, "message"), &params),
@@ -227,7 +221,7 @@ impl PolicyCx<'_, '_> {
         v: Option<&Value>,
         at: &[Seg],
         id: &str,
-    ) -> Option<BTreeMap<String, Parameter>> {
+    ) -> (BTreeMap<String, Parameter>, bool) {
         let mut out = BTreeMap::new();
         let mut ok = true;
         let empty = BTreeMap::new();
@@ -289,7 +283,7 @@ impl PolicyCx<'_, '_> {
                 None => {}
             }
         }
-        ok.then_some(out)
+        (out, ok)
     }
 
     fn parameter(&mut self, name: &str, v: &Value, at: &[Seg]) -> Option<Parameter> {

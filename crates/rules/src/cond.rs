@@ -32,6 +32,9 @@ pub struct Clause {
     pub test: Test,
     /// True when the path is absent (`if_present: true`).
     pub if_present: bool,
+    /// A quantifier over `PATH|values`: the path is compiled without `|values` and the
+    /// quantifier walks the object's values, pointing at each by its key.
+    pub over_values: bool,
 }
 
 /// What a clause checks.

@@ -8,7 +8,7 @@ use hlaudit_model::Evidence;
 
 use crate::cond::{Clause, Cond, Quant, Test};
 use crate::ops::{apply, operand_note};
-use crate::path::{push_token, Step, Transform};
+use crate::path::push_token;
 use crate::resolve::{resolve, Cur, Env, Resolved};
 use crate::value::Val;
 
@@ -165,7 +165,7 @@ fn test<'x: 't, 't>(
         Test::Count(filter, cmp) => {
             let Some(items) = elements(cl, v) else {
                 if let Some(out) = out {
-                    out.push(list_expected(v, ptr));
+                    out.push(list_expected_for(cl, v, ptr));
                 }
                 return false;
             };
@@ -201,22 +201,27 @@ fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
     }
 }
 
-/// The elements to quantify over, each with its pointer token (an index, or the key when
-/// the path ends in `|values` or `|keys` of an object).
+/// The elements to quantify over, each with its pointer token: the index, or the key for
+/// the values of an object (`PATH|values`).
 fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(String, &'v Val<'a>)>> {
-    let by_key = matches!(
-        cl.path.steps.last(),
-        Some(Step::Transform(Transform::Values))
-    );
     match v {
-        Val::Arr(a) => Some(if by_key {
-            // The values were collected from an object in order; keys are not kept, so the
-            // index is the best pointer available.
-            a.iter().enumerate().map(|(i, e)| (i.to_string(), e)).collect()
-        } else {
-            a.iter().enumerate().map(|(i, e)| (i.to_string(), e)).collect()
-        }),
+        Val::Arr(a) if !cl.over_values => {
+            Some(a.iter().enumerate().map(|(i, e)| (i.to_string(), e)).collect())
+        }
+        Val::Obj(o) if cl.over_values => Some(o.iter().map(|(k, e)| (k.to_string(), e)).collect()),
         _ => None,
+    }
+}
+
+fn list_expected_for(cl: &Clause, v: &Val<'_>, ptr: &str) -> Reason {
+    if cl.over_values {
+        Reason {
+            pointer: ptr.to_owned(),
+            found: Some(v.to_json_short()),
+            expected: format!("an object (found {})", v.a_type()),
+        }
+    } else {
+        list_expected(v, ptr)
     }
 }
 
@@ -231,7 +236,7 @@ fn quantify<'x: 't, 't>(
 ) -> bool {
     let Some(items) = elements(cl, v) else {
         if let Some(out) = out {
-            out.push(list_expected(v, ptr));
+            out.push(list_expected_for(cl, v, ptr));
         }
         return false;
     };

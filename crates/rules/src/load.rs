@@ -208,6 +208,9 @@ pub fn compile(
     let mut policies = Vec::new();
     // id -> (file, line) of the first definition
     let mut seen: HashMap<String, (String, u32)> = HashMap::new();
+    // every id written in a file, compiled or not (overrides of a broken policy are not
+    // "for a policy that is not loaded")
+    let mut declared: std::collections::HashSet<String> = std::collections::HashSet::new();
     for src in sources {
         let text: Arc<str> = Arc::from(src.text.as_str());
         let mut w = FileWalk::new(&src.name, text.clone());
@@ -237,33 +240,45 @@ pub fn compile(
                 continue;
             }
         };
-        let file_policies = compile_file(&doc, src, overrides, &mut w, &mut shared);
-        for p in file_policies {
-            let line = p.meta.source.as_ref().map_or(0, |s| s.line);
-            if let Some((f, l)) = seen.get(&p.meta.id) {
-                let at = policy_at_line(&doc, &p.meta.id);
-                w.hint_error(
-                    &at,
-                    "duplicate-id",
-                    format!("the policy id `{}` is used twice", p.meta.id),
-                    format!("first defined at {f}:{l}"),
-                );
-                continue;
+        let mut duplicates = std::collections::HashSet::new();
+        if let Some(Value::Sequence(items)) = doc.get("policies") {
+            for (i, p) in items.iter().enumerate() {
+                let Some(id) = p.get("id").and_then(Value::as_str) else { continue };
+                let at = [Seg::Key("policies".to_owned()), Seg::Index(i)];
+                if let Some((f, l)) = seen.get(id) {
+                    let mut at_id = at.to_vec();
+                    at_id.push(Seg::Key("id".to_owned()));
+                    w.hint_error(
+                        &at_id,
+                        "duplicate-id",
+                        format!("the policy id `{id}` is used twice"),
+                        format!("first defined at {f}:{l}"),
+                    );
+                    duplicates.insert(i);
+                } else {
+                    let (_, line, _) = w.position(&at, false);
+                    seen.insert(id.to_owned(), (src.name.clone(), line as u32));
+                }
+                declared.insert(id.to_owned());
             }
-            seen.insert(p.meta.id.clone(), (src.name.clone(), line));
-            policies.push(Arc::new(p));
+        }
+        let file_policies = compile_file(&doc, src, overrides, &mut w, &mut shared);
+        for (i, p) in file_policies {
+            if !duplicates.contains(&i) {
+                policies.push(Arc::new(p));
+            }
         }
         w.finish(&mut diags);
     }
     for (id, ps) in &overrides.params {
-        if !seen.contains_key(id) {
+        if !declared.contains(id) {
             if let Some(o) = ps.values().next() {
                 overrides.report(o, format!("parameter overrides for `{id}`, which is not loaded"));
             }
         }
     }
     for (id, o) in &overrides.severities {
-        if !seen.contains_key(id) {
+        if !declared.contains(id) {
             overrides.report(o, format!("a severity override for `{id}`, which is not loaded"));
         }
     }
@@ -281,28 +296,13 @@ pub fn compile(
     })
 }
 
-/// The YAML path of the `id` of the (last) policy with this id in a document.
-fn policy_at_line(doc: &Value, id: &str) -> Vec<Seg> {
-    let mut at = vec![Seg::Key("policies".to_owned())];
-    if let Some(Value::Sequence(items)) = doc.get("policies") {
-        if let Some(i) = items
-            .iter()
-            .rposition(|p| p.get("id").and_then(Value::as_str) == Some(id))
-        {
-            at.push(Seg::Index(i));
-            at.push(Seg::Key("id".to_owned()));
-        }
-    }
-    at
-}
-
 fn compile_file(
     doc: &Value,
     src: &PolicySource,
     overrides: &Overrides,
     w: &mut FileWalk,
     shared: &mut Shared,
-) -> Vec<crate::set::CompiledPolicy> {
+) -> Vec<(usize, crate::set::CompiledPolicy)> {
     let mut out = Vec::new();
     let Value::Mapping(top) = doc else {
         w.hint_error(
@@ -372,7 +372,7 @@ fn compile_file(
         match p {
             Value::Mapping(m) => {
                 if let Some(cp) = cx.policy(m, &at) {
-                    out.push(cp);
+                    out.push((i, cp));
                 }
             }
             other => cx.w.error(&at, "wrong-type", format!("a policy must be a mapping, found {}", kind(other))),

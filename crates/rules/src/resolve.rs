@@ -72,23 +72,22 @@ pub(crate) fn resolve<'x: 't, 't>(
     cur: Option<Cur<'t>>,
     mut ptr: Option<&mut String>,
 ) -> Resolved<'t> {
-    let mut v: ValRef<'t> = match &path.root {
-        Root::Record => ValRef::Ref(env.root),
+    let root: Option<ValRef<'t>> = match &path.root {
         Root::Current => match cur {
             Some(c) => {
                 if let Some(p) = ptr.as_deref_mut() {
                     p.push_str(c.ptr);
                 }
-                ValRef::Ref(c.val)
+                Some(ValRef::Ref(c.val))
             }
-            None => return Resolved::Absent,
+            None => None,
         },
         Root::Param(name, val) => {
             if let Some(p) = ptr.as_deref_mut() {
                 p.push_str("/$");
                 p.push_str(name);
             }
-            ValRef::Ref(val)
+            Some(ValRef::Ref(val))
         }
         Root::Context(c) => {
             if let Some(p) = ptr.as_deref_mut() {
@@ -97,26 +96,24 @@ pub(crate) fn resolve<'x: 't, 't>(
             }
             let r = env.rec;
             match c {
-                Context::Id => ctx_str(r.id()),
-                Context::Arn => ctx_str(r.arn()),
-                Context::Account => ctx_str(r.account()),
-                Context::Region => ctx_str(r.region()),
-                Context::Partition => ctx_str(r.partition()),
-                Context::Name => match r.name() {
-                    Some(n) => ctx_str(n),
-                    None => return Resolved::Absent,
-                },
-                Context::Status => match r.status() {
-                    Some(n) => ctx_str(n),
-                    None => return Resolved::Absent,
-                },
-                Context::Tags => match env.tags {
-                    Some(t) => ValRef::Ref(t),
-                    None => return Resolved::Absent,
-                },
-                Context::Enrichments => ValRef::Ref(env.enrichments),
+                Context::Id => Some(ctx_str(r.id())),
+                Context::Arn => Some(ctx_str(r.arn())),
+                Context::Account => Some(ctx_str(r.account())),
+                Context::Region => Some(ctx_str(r.region())),
+                Context::Partition => Some(ctx_str(r.partition())),
+                Context::Name => r.name().map(ctx_str),
+                Context::Status => r.status().map(ctx_str),
+                Context::Tags => env.tags.map(ValRef::Ref),
+                Context::Enrichments => Some(ValRef::Ref(env.enrichments)),
             }
         }
+        Root::Record => Some(ValRef::Ref(env.root)),
+    };
+    let Some(mut v) = root else {
+        if let Some(p) = ptr {
+            finish_pointer(p, &path.steps, cur);
+        }
+        return Resolved::Absent;
     };
     for (i, step) in path.steps.iter().enumerate() {
         let next = match step {
@@ -156,7 +153,7 @@ pub(crate) fn resolve<'x: 't, 't>(
             Ok(n) => v = n,
             Err(e) => {
                 if let Some(p) = ptr {
-                    finish_pointer(p, &path.steps[i + 1..]);
+                    finish_pointer(p, &path.steps[i + 1..], cur);
                 }
                 return e;
             }
@@ -166,7 +163,7 @@ pub(crate) fn resolve<'x: 't, 't>(
 }
 
 /// Appends the pointer tokens of steps not reached (so "not present" names the full path).
-fn finish_pointer(p: &mut String, steps: &[Step]) {
+fn finish_pointer(p: &mut String, steps: &[Step], cur: Option<Cur<'_>>) {
     for s in steps {
         match s {
             Step::Key(k) => push_token(p, k),
@@ -175,7 +172,10 @@ fn finish_pointer(p: &mut String, steps: &[Step]) {
                 p.push_str(&n.to_string());
             }
             Step::Transform(Transform::Arn) => p.push_str("/@arn"),
-            Step::CurrentKey => p.push_str("/."),
+            Step::CurrentKey => match cur.and_then(|c| c.val.as_str()) {
+                Some(k) => push_token(p, k),
+                None => p.push_str("/."),
+            },
             _ => {}
         }
     }

@@ -2,7 +2,7 @@
 //! generated test per file; run one with `cargo test -p hlaudit-rules --test engine
 //! case_NAME`), property tests of the engine's laws, and snapshots of rendered load errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod cases {
     include!(concat!(env!("OUT_DIR"), "/cases.rs"));
