@@ -6,7 +6,7 @@
 //! shape is described by `docs/report.schema.json`, and `hlauditReport` is the version
 //! ([`VERSION`]): fields may be added within a version, never removed or changed.
 //!
-//! [`read`] parses a report written by [`write`], for baselines and `hlaudit diff`.
+//! [`read`] parses a report written by [`write()`], for baselines and `hlaudit diff`.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -245,7 +245,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
     out.write_all(b"\n").map_err(ReportError::io("JSON"))
 }
 
-/// Reads a JSON report written by [`write`]. Errors name the field path, line and column;
+/// Reads a JSON report written by [`write()`]. Errors name the field path, line and column;
 /// a report of another version is refused with [`ReportError::UnsupportedVersion`].
 pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
     let mut text = String::new();

@@ -6,6 +6,7 @@
 mod browser;
 mod formats;
 mod multitool;
+mod props;
 mod sarif;
 
 use std::path::{Path, PathBuf};
