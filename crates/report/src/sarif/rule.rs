@@ -44,11 +44,14 @@ pub(super) fn rule(p: &PolicyMeta) -> s::ReportingDescriptor {
         p.description.clone()
     };
     builder_help_text.push_str(&description);
-    help_md.push_str(&md_escape(&description));
+    // Policy text comes from policy authors (the built-in pack writes it as Markdown:
+    // backticks, numbered steps, indented commands), never from audited data, so it goes
+    // into the help as Markdown rather than escaped.
+    help_md.push_str(&description);
     for (label, body) in [("Rationale", &p.rationale), ("Remediation", &p.remediation)] {
         if !body.trim().is_empty() {
             builder_help_text.push_str(&format!("\n\n{label}: {body}"));
-            help_md.push_str(&format!("\n\n**{label}**\n\n{}", md_escape(body)));
+            help_md.push_str(&format!("\n\n**{label}**\n\n{}", body.trim_end()));
         }
     }
     if !p.compliance.is_empty() {
