@@ -72,8 +72,9 @@ pub struct Faults {
     /// Share of successful responses whose connection closes before the body
     /// announced by `Content-Length` is complete.
     pub truncated_body_rate: f64,
-    /// Regions where `ListFHIRDatastores` answers a request carrying a `NextToken`
-    /// with that same token again (a pagination loop).
+    /// Regions where `ListFHIRDatastores` paginates forever: the first page always
+    /// carries a `NextToken` (even when everything fits on it) and a request carrying
+    /// a token gets that same token back (a pagination loop).
     pub next_token_loop: RegionSet,
     /// Regions where every operation is answered `AccessDeniedException`.
     pub access_denied: RegionSet,

@@ -51,8 +51,9 @@ struct Args {
     /// Share of successful responses cut off mid-body (0-1).
     #[arg(long, default_value_t = 0.0, value_name = "RATE")]
     truncated_rate: f64,
-    /// Region whose ListFHIRDatastores returns the NextToken it was given (a
-    /// pagination loop); `all` for every region. Repeatable.
+    /// Region whose ListFHIRDatastores paginates forever (the first page always has a
+    /// NextToken; a request carrying one gets it back); `all` for every region.
+    /// Repeatable.
     #[arg(long, value_name = "REGION")]
     loop_next_token: Vec<String>,
     /// Region where every request gets AccessDeniedException; `all` for every

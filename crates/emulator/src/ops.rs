@@ -104,10 +104,15 @@ pub(crate) fn list(store: &Store, ctx: Ctx<'_>, body: &[u8]) -> Result<Outcome, 
     let mut next_token = (end < selected.len()).then(|| encode_token(fingerprint, end));
     let mut looped = false;
     if ctx.loop_tokens {
-        if let Some(token) = &input.next_token {
-            next_token = Some(token.clone());
-            looped = true;
-        }
+        // A request carrying a token gets it back; a first page always gets one (even
+        // when everything fits on it), so the loop happens whatever the data size.
+        let token = input
+            .next_token
+            .clone()
+            .or_else(|| next_token.clone())
+            .unwrap_or_else(|| encode_token(fingerprint, end));
+        looped = input.next_token.is_some() || next_token.is_none();
+        next_token = Some(token);
     }
     let page: Vec<&RawValue> = selected[offset..end].iter().map(|d| &*d.wire).collect();
     let returned = page.len();

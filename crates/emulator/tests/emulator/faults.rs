@@ -188,6 +188,39 @@ fn a_looping_region_returns_the_next_token_it_was_given() {
         .all(|e| e.fault == Some(FaultKind::NextTokenLoop)
             && e.request_token.as_deref() == Some(token.as_str())
             && e.response_token.as_deref() == Some(token.as_str())));
+    // A region whose data fits on one page loops too.
+    let small = Emulator::builder()
+        .records(records(ACCOUNT, "ca-central-1", 2))
+        .faults(Faults {
+            next_token_loop: RegionSet::All,
+            ..Faults::default()
+        })
+        .start_blocking()
+        .unwrap();
+    let first = op(
+        small.addr(),
+        "ListFHIRDatastores",
+        "ca-central-1",
+        json!({}),
+    )
+    .json();
+    assert_eq!(
+        first["DatastorePropertiesList"].as_array().unwrap().len(),
+        2
+    );
+    let token = first["NextToken"].as_str().unwrap().to_owned();
+    let again = op(
+        small.addr(),
+        "ListFHIRDatastores",
+        "ca-central-1",
+        json!({"NextToken": token}),
+    )
+    .json();
+    assert_eq!(again["NextToken"], token.as_str());
+    assert!(small
+        .log()
+        .iter()
+        .all(|e| e.fault == Some(FaultKind::NextTokenLoop)));
     // Other regions paginate normally.
     let (all, pages) = list_all(emu.addr(), signed("eu-west-1"), None, Some(10));
     assert_eq!((all.len(), pages), (40, 4));
