@@ -55,7 +55,12 @@ struct Row {
 impl From<&Record> for Row {
     fn from(r: &Record) -> Self {
         let props = r.properties();
-        let text = |ptr: &str| props.pointer(ptr).and_then(|v| v.as_str()).map(str::to_owned);
+        let text = |ptr: &str| {
+            props
+                .pointer(ptr)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
         Row {
             id: r.id().to_owned(),
             name: r.name().map(str::to_owned),
@@ -87,7 +92,13 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 .load_preset(presets::UTF8_FULL_CONDENSED)
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_header([
-                    "ID", "Name", "Account", "Region", "Status", "Encryption", "Authorization",
+                    "ID",
+                    "Name",
+                    "Account",
+                    "Region",
+                    "Status",
+                    "Encryption",
+                    "Authorization",
                 ]);
             let dash = || "-".to_owned();
             for r in rows {
