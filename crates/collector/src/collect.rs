@@ -177,7 +177,12 @@ async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
     };
     let mut plans = Vec::with_capacity(profiles.len());
     for profile in profiles {
-        let sdk = sdk::load(profile.as_deref(), &config.retry).await;
+        let given = match (&config.regions, &all) {
+            (RegionSelection::List(list), _) => list.first(),
+            (RegionSelection::All, Some(all)) => all.first(),
+            _ => None,
+        };
+        let sdk = sdk::load(profile.as_deref(), given.map(String::as_str), &config.retry).await;
         let regions = match (&config.regions, &all) {
             (RegionSelection::List(list), _) => list.clone(),
             (RegionSelection::All, Some(all)) => all.clone(),

@@ -20,7 +20,14 @@ const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 /// Loads the shared configuration of one credential set: the named profile, or the
 /// default chain. Credentials are resolved lazily (on the first request) and cached.
-pub(crate) async fn load(profile: Option<&str>, retry: &RetrySettings) -> SdkConfig {
+///
+/// `region`, when the regions are given, spares the region lookup of the chain (which
+/// may wait on instance metadata); each client gets its own region anyway.
+pub(crate) async fn load(
+    profile: Option<&str>,
+    region: Option<&str>,
+    retry: &RetrySettings,
+) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config(retry))
         .timeout_config(
@@ -30,6 +37,9 @@ pub(crate) async fn load(profile: Option<&str>, retry: &RetrySettings) -> SdkCon
         );
     if let Some(name) = profile {
         loader = loader.profile_name(name);
+    }
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_owned()));
     }
     loader.load().await
 }

@@ -30,12 +30,19 @@ pub struct Args {
 /// Runs `scan`.
 pub fn run(args: &Args) -> Result<Outcome> {
     // Policies first: a broken policy file is reported before anything is collected.
-    let set = args.audit.policy.load()?;
+    let (audit_args, settings) = args.audit.resolve()?;
+    let set = audit_args.policy.load_with(&settings.overrides)?;
     let inventory = collect::collect_inventory(&args.aws)?;
     if let Some(path) = &args.save_snapshot {
         collect::write_output(&inventory, path)?;
     }
     // With --allow-partial, what could not be collected stays an ERROR finding in every
     // report, and the exit code follows the data stores that were collected.
-    check::audit(&inventory, &set, &args.audit, args.aws.allow_partial)
+    check::audit(
+        &inventory,
+        &set,
+        &audit_args,
+        &settings,
+        args.aws.allow_partial,
+    )
 }

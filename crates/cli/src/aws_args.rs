@@ -1,0 +1,251 @@
+//! The AWS flags shared by `collect` and `scan`: credentials, regions, endpoint,
+//! filters, concurrency and retries. Parsed by clap, then validated into the
+//! collector's [`CollectConfig`].
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use hlaudit_collector::{
+    parse_region_list, validate_region, CollectConfig, Filters, RegionSelection, RetryMode,
+    RetrySettings, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+};
+use hlaudit_model::record::DATASTORE_STATUSES;
+use hlaudit_model::Timestamp;
+
+/// How to reach AWS and what to list.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "AWS")]
+pub struct AwsArgs {
+    /// AWS profile to collect with; repeat for several accounts (one credential set
+    /// each). Default: the standard chain (environment, AWS_PROFILE, SSO, web identity,
+    /// container or instance metadata).
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// The one region to list (default: the region of the AWS configuration).
+    #[arg(long, value_name = "REGION", conflicts_with = "regions")]
+    pub region: Option<String>,
+
+    /// Regions to list: a comma-separated list, or `all` for every region where
+    /// HealthLake is offered (HLAUDIT_HEALTHLAKE_REGIONS overrides that list).
+    #[arg(long, value_name = "LIST|all")]
+    pub regions: Option<String>,
+
+    /// HealthLake endpoint to use instead of AWS's (an emulator, a VPC endpoint).
+    /// AWS_ENDPOINT_URL_HEALTHLAKE is honoured without it; AWS_ENDPOINT_URL_KMS and
+    /// AWS_ENDPOINT_URL_STS set the other services' endpoints.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Data stores per ListFHIRDatastores page (MaxResults, 1-500; default: the
+    /// service's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=500))]
+    pub page_size: Option<i32>,
+
+    /// Only the data store with this exact name (server-side filter).
+    #[arg(long, value_name = "NAME", help_heading = "Filters")]
+    pub name: Option<String>,
+
+    /// Only data stores in this status (server-side filter).
+    #[arg(long, value_name = "STATUS", value_parser = clap::builder::PossibleValuesParser::new(DATASTORE_STATUSES), help_heading = "Filters")]
+    pub status: Option<String>,
+
+    /// Only data stores created before this instant (ISO 8601, e.g. 2024-01-31T00:00:00Z,
+    /// or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, help_heading = "Filters")]
+    pub created_before: Option<Timestamp>,
+
+    /// Only data stores created after this instant (ISO 8601 or epoch seconds).
+    #[arg(long, value_name = "TIME", value_parser = parse_time, help_heading = "Filters")]
+    pub created_after: Option<Timestamp>,
+
+    /// Do not list tags (ListTagsForResource); policies about tags then cannot pass.
+    #[arg(long)]
+    pub no_tags: bool,
+
+    /// Do not describe customer managed KMS keys (DescribeKey, GetKeyRotationStatus).
+    #[arg(long)]
+    pub no_kms: bool,
+
+    /// Do not ask STS GetCallerIdentity for the account; accounts then come from the
+    /// data store ARNs only.
+    #[arg(long)]
+    pub no_caller_identity: bool,
+
+    /// Regions listed at once, and tag and KMS calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
+    pub concurrency: usize,
+
+    /// Attempts per request, the first included; throttling, 5xx answers and broken
+    /// connections are retried with exponential backoff.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
+    /// Retry strategy: standard (backoff with jitter) or adaptive (also slows down
+    /// client-side once the service throttles).
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = RetryModeArg::Standard)]
+    pub retry_mode: RetryModeArg,
+
+    /// Wait before the first retry, in milliseconds; later waits grow exponentially up
+    /// to 20 s.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub initial_backoff_ms: u64,
+
+    /// Go on when part of the collection failed: the failures stay ERROR findings in
+    /// every report, but the exit code follows the other findings instead of being 2.
+    #[arg(long)]
+    pub allow_partial: bool,
+}
+
+/// `--retry-mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RetryModeArg {
+    /// Exponential backoff with jitter.
+    Standard,
+    /// Standard plus client-side rate limiting once throttled.
+    Adaptive,
+}
+
+fn parse_time(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(s)
+        .map_err(|e| format!("{e}; expected ISO 8601 like 2024-01-31T00:00:00Z or epoch seconds"))
+}
+
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err("expected a number from 1 to 256".to_owned()),
+    }
+}
+
+impl AwsArgs {
+    /// Validates the flags together and builds the collector's configuration.
+    pub fn to_config(&self) -> Result<CollectConfig> {
+        let regions = match (&self.region, &self.regions) {
+            (Some(r), _) => {
+                validate_region(r, "--region")?;
+                RegionSelection::List(vec![r.clone()])
+            }
+            (None, Some(list)) if list.trim().eq_ignore_ascii_case("all") => RegionSelection::All,
+            (None, Some(list)) => RegionSelection::List(parse_region_list(list)?),
+            (None, None) => RegionSelection::Configured,
+        };
+        if let (Some(before), Some(after)) = (self.created_before, self.created_after) {
+            if before <= after {
+                bail!(
+                    "--created-before ({before}) is not after --created-after ({after}): no data store can match"
+                );
+            }
+        }
+        let config = CollectConfig {
+            profiles: self.profiles.clone(),
+            regions,
+            filters: Filters {
+                name: self.name.clone(),
+                status: self.status.clone(),
+                created_before: self.created_before,
+                created_after: self.created_after,
+            },
+            page_size: self.page_size,
+            tags: !self.no_tags,
+            kms: !self.no_kms,
+            caller_identity: !self.no_caller_identity,
+            concurrency: self.concurrency,
+            endpoint_url: self.endpoint_url.clone(),
+            retry: RetrySettings {
+                mode: match self.retry_mode {
+                    RetryModeArg::Standard => RetryMode::Standard,
+                    RetryModeArg::Adaptive => RetryMode::Adaptive,
+                },
+                max_attempts: self.max_attempts,
+                initial_backoff: Duration::from_millis(self.initial_backoff_ms),
+            },
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        aws: AwsArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<CollectConfig> {
+        let cli = Cli::try_parse_from(std::iter::once("t").chain(args.iter().copied()))?;
+        cli.aws.to_config()
+    }
+
+    #[test]
+    fn builds_the_collector_configuration() {
+        let c = parse(&[
+            "--profile",
+            "a",
+            "--profile",
+            "b",
+            "--regions",
+            "eu-west-2,us-east-1",
+            "--page-size",
+            "100",
+            "--status",
+            "ACTIVE",
+            "--created-after",
+            "1700000000",
+            "--no-tags",
+            "--concurrency",
+            "3",
+            "--max-attempts",
+            "2",
+            "--retry-mode",
+            "adaptive",
+            "--initial-backoff-ms",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(c.profiles, ["a", "b"]);
+        assert_eq!(
+            c.regions,
+            RegionSelection::List(vec!["eu-west-2".into(), "us-east-1".into()])
+        );
+        assert_eq!(c.page_size, Some(100));
+        assert_eq!(c.filters.status.as_deref(), Some("ACTIVE"));
+        assert!(c.filters.created_after.is_some());
+        assert!(!c.tags && c.kms && c.caller_identity);
+        assert_eq!(c.concurrency, 3);
+        assert_eq!(c.retry.mode, RetryMode::Adaptive);
+        assert_eq!(c.retry.initial_backoff, Duration::from_millis(5));
+        assert_eq!(
+            parse(&["--regions", "ALL"]).unwrap().regions,
+            RegionSelection::All
+        );
+        assert_eq!(parse(&[]).unwrap().regions, RegionSelection::Configured);
+    }
+
+    #[test]
+    fn refuses_bad_values_with_the_flag_named() {
+        for args in [
+            &["--page-size", "501"][..],
+            &["--status", "active"],
+            &["--created-before", "yesterday"],
+            &["--concurrency", "0"],
+            &["--region", "us-east-1", "--regions", "all"],
+            &["--regions", "us-east-1,Mars"],
+            &[
+                "--created-before",
+                "2020-01-01T00:00:00Z",
+                "--created-after",
+                "2021-01-01T00:00:00Z",
+            ],
+            &["--endpoint-url", "localhost:4566"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! `hlaudit collect -o FILE`: list every data store live and write an hlaudit snapshot.
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args as ClapArgs;
+use hlaudit_collector::{collect, NoProgress, Progress};
+use hlaudit_model::snapshot::write_snapshot;
+use hlaudit_model::Inventory;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::aws_args::AwsArgs;
+use crate::exit::Outcome;
+
+/// List every HealthLake data store through the AWS SDK and write an hlaudit snapshot.
+#[derive(Debug, ClapArgs)]
+#[command(after_help = "Examples:\n  \
+    hlaudit collect -o snapshot.json\n  \
+    hlaudit collect --profile prod --profile staging --regions all -o snapshot.json\n  \
+    hlaudit collect --regions us-east-1,eu-west-2 --status ACTIVE --no-tags -o active.json\n  \
+    hlaudit collect --endpoint-url http://127.0.0.1:4566 --region us-east-1 -o local.json\n\n\
+    The snapshot is written atomically (a temporary file beside it, flushed to disk, then \
+    renamed): a failed or interrupted run never leaves a partial file. Parts that could \
+    not be collected are recorded in it and become ERROR findings when it is checked; \
+    the run then exits 2 unless --allow-partial.")]
+pub struct Args {
+    /// The snapshot file to write (`-` writes to standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: String,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Runs `collect`.
+pub fn run(args: &Args) -> Result<Outcome> {
+    let inventory = collect_inventory(&args.aws)?;
+    write_output(&inventory, &args.output)?;
+    Ok(if inventory.errors.is_empty() || args.aws.allow_partial {
+        Outcome::Clean
+    } else {
+        Outcome::Error
+    })
+}
+
+/// Collects live with the AWS flags, showing progress on stderr when it is a terminal,
+/// and prints a summary and every collection error to stderr. Shared with `scan`.
+pub fn collect_inventory(aws: &AwsArgs) -> Result<Inventory> {
+    let config = aws.to_config()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let bar = std::io::stderr().is_terminal().then(Bar::new);
+    let progress: Arc<dyn Progress> = match &bar {
+        Some(bar) => Arc::new(bar.clone()),
+        None => Arc::new(NoProgress),
+    };
+    let inventory = runtime.block_on(async {
+        tokio::select! {
+            result = collect(config, progress) => result.map_err(anyhow::Error::from),
+            _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted: nothing was written")),
+        }
+    });
+    if let Some(bar) = &bar {
+        bar.0.finish_and_clear();
+    }
+    // Requests still in flight after an interrupt are abandoned, not awaited.
+    runtime.shutdown_background();
+    let inventory = inventory?;
+    summarize(&inventory);
+    Ok(inventory)
+}
+
+fn summarize(inv: &Inventory) {
+    for w in &inv.warnings {
+        eprintln!("warning[{}]: {}", w.code, w.message);
+    }
+    for e in &inv.errors {
+        let account = e.account.as_deref().unwrap_or("-");
+        let region = e.region.as_deref().unwrap_or("-");
+        let resource = e
+            .resource
+            .as_deref()
+            .map(|r| format!(" {r}"))
+            .unwrap_or_default();
+        eprintln!(
+            "error[{}]: {account} {region} {}{resource}: {}",
+            e.code, e.operation, e.message
+        );
+    }
+    eprintln!(
+        "collected {} data store{} in {} region{} of {} account{}{}",
+        inv.records.len(),
+        plural(inv.records.len()),
+        inv.coverage.regions.len(),
+        plural(inv.coverage.regions.len()),
+        inv.coverage.accounts.len(),
+        plural(inv.coverage.accounts.len()),
+        match inv.errors.len() {
+            0 => String::new(),
+            n => format!(", {n} collection error{} (incomplete)", plural(n)),
+        }
+    );
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Writes the snapshot to `path` atomically, or to standard output for `-`.
+pub fn write_output(inventory: &Inventory, path: &str) -> Result<()> {
+    if path == "-" {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        write_snapshot(inventory, &mut lock).map_err(|e| anyhow!("{e}"))?;
+        return lock.flush().context("cannot write to standard output");
+    }
+    write_atomically(inventory, Path::new(path))
+}
+
+/// A temporary file in the target's directory (so the rename stays on one file
+/// system), written, flushed to disk, then renamed over the target; the directory is
+/// synced so the rename itself survives a crash. On any failure the temporary file is
+/// removed and the target is left as it was.
+fn write_atomically(inventory: &Inventory, path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "snapshot".to_owned());
+    if path.is_dir() {
+        bail!(
+            "cannot write the snapshot to {}: it is a directory",
+            path.display()
+        );
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    write_snapshot(inventory, tmp.as_file_mut())
+        .map_err(|e| anyhow!("cannot write the snapshot to {}: {e}", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot flush the snapshot to disk in {}", dir.display()))?;
+    tmp.persist(path).map_err(|e| {
+        anyhow!(
+            "cannot rename the snapshot into {}: {}",
+            path.display(),
+            e.error
+        )
+    })?;
+    // Best effort: not every platform or file system can open and sync a directory.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The progress bar on stderr: its length grows as pages bring data stores, its
+/// position counts data stores complete with their tags and KMS key.
+#[derive(Clone)]
+struct Bar(ProgressBar, Arc<RegionCount>);
+
+#[derive(Default)]
+struct RegionCount {
+    planned: AtomicUsize,
+    done: AtomicUsize,
+}
+
+impl Bar {
+    fn new() -> Self {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} data stores ({elapsed})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Bar(bar, Arc::default())
+    }
+
+    fn show_regions(&self) {
+        let done = self.1.done.load(Ordering::Relaxed);
+        let planned = self.1.planned.load(Ordering::Relaxed);
+        self.0
+            .set_message(format!("{done}/{planned} regions listed"));
+    }
+}
+
+impl Progress for Bar {
+    fn regions_planned(&self, count: usize) {
+        self.1.planned.store(count, Ordering::Relaxed);
+        self.show_regions();
+    }
+
+    fn page_listed(&self, _region: &str, records: usize) {
+        self.0.inc_length(records as u64);
+    }
+
+    fn region_done(&self, _region: &str) {
+        self.1.done.fetch_add(1, Ordering::Relaxed);
+        self.show_regions();
+    }
+
+    fn record_done(&self) {
+        self.0.inc(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snap.json");
+        std::fs::write(&path, "old").unwrap();
+        write_atomically(&Inventory::default(), &path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"hlauditSnapshot\""), "{text}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["snap.json"]);
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no/such/dir/snap.json");
+        assert!(write_atomically(&Inventory::default(), &missing).is_err());
+        assert!(write_atomically(&Inventory::default(), dir.path()).is_err());
+    }
+}

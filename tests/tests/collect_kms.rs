@@ -1,0 +1,249 @@
+//! KMS key state as an enrichment, against moto's server (KMS and STS) from PyPI,
+//! installed by `.ci/setup-python.sh` and started here on a free port: customer managed
+//! keys are described (`KmsKey`: DescribeKey's metadata plus the rotation status), a
+//! key that cannot be described is a collection error for its data store, and the
+//! account of the credentials (STS GetCallerIdentity) is recorded in coverage.
+
+mod collect_support;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use collect_support::*;
+use hlaudit_e2e::{hlaudit, repo_root, run};
+use hlaudit_emulator::Faults;
+use hlaudit_model::Record;
+use serde_json::{json, Value};
+
+/// moto's default account: the one its STS answers and its keys live in.
+const MOTO_ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+
+/// moto's server, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    repo_root().join(".venv").join("bin").join(name)
+}
+
+fn start_moto() -> Moto {
+    let server = venv_bin("moto_server");
+    assert!(
+        server.exists(),
+        "moto's server is not installed at {}: run `bash .ci/setup-python.sh` (CI does it \
+         through .ci/test.sh) to install moto[server] and the AWS CLI in .venv",
+        server.display()
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let child = Command::new(&server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not listen on port {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    moto
+}
+
+/// Runs the AWS CLI from .venv against moto and returns its JSON output.
+fn aws(moto: &Moto, dir: &std::path::Path, args: &[&str]) -> Value {
+    let cli = venv_bin("aws");
+    assert!(
+        cli.exists(),
+        "the AWS CLI is not installed at {}: run `bash .ci/setup-python.sh`",
+        cli.display()
+    );
+    let mut cmd = Command::new(cli);
+    clean_aws_env(&mut cmd, dir);
+    let out = cmd
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .args([
+            "--endpoint-url",
+            &moto.endpoint,
+            "--region",
+            REGION,
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "aws {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn datastore_with_key(i: usize, sse: Value) -> Record {
+    let id = format!("{i:032x}");
+    Record::from_value(&json!({
+        "DatastoreId": id,
+        "DatastoreArn": format!("arn:aws:healthlake:{REGION}:{MOTO_ACCOUNT}:datastore/fhir/{id}"),
+        "DatastoreName": format!("kms-{i}"),
+        "DatastoreStatus": "ACTIVE",
+        "CreatedAt": 1_700_000_000,
+        "DatastoreTypeVersion": "R4",
+        "SseConfiguration": {"KmsEncryptionConfig": sse}
+    }))
+    .unwrap()
+}
+
+fn kms_command(moto: &Moto, endpoint: &str, dir: &std::path::Path) -> Command {
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir);
+    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .args(["collect", "--region", REGION, "--endpoint-url", endpoint])
+        .args(["--initial-backoff-ms", "1"]);
+    cmd
+}
+
+#[test]
+fn customer_managed_keys_are_described_and_failures_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = start_moto();
+    let rotating = aws(
+        &moto,
+        dir.path(),
+        &["kms", "create-key", "--description", "rotating"],
+    );
+    let rotating_arn = rotating["KeyMetadata"]["Arn"].as_str().unwrap().to_owned();
+    let rotating_id = rotating["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws(
+        &moto,
+        dir.path(),
+        &["kms", "enable-key-rotation", "--key-id", &rotating_id],
+    );
+    let disabled = aws(
+        &moto,
+        dir.path(),
+        &["kms", "create-key", "--description", "disabled"],
+    );
+    let disabled_id = disabled["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    aws(
+        &moto,
+        dir.path(),
+        &["kms", "disable-key", "--key-id", &disabled_id],
+    );
+    let missing_arn =
+        format!("arn:aws:kms:{REGION}:{MOTO_ACCOUNT}:key/00000000-0000-4000-8000-000000000000");
+
+    let cmk = |key: &str| json!({"CmkType": "CUSTOMER_MANAGED_KMS_KEY", "KmsKeyId": key});
+    let records = vec![
+        datastore_with_key(0, cmk(&rotating_arn)),
+        datastore_with_key(1, cmk(&disabled_id)),
+        datastore_with_key(2, cmk(&rotating_arn)),
+        datastore_with_key(3, json!({"CmkType": "AWS_OWNED_KMS_KEY"})),
+        datastore_with_key(4, cmk(&missing_arn)),
+    ];
+    let arns: Vec<String> = records.iter().map(|r| r.arn().to_owned()).collect();
+    let emu = emulator_for(records);
+
+    let path = dir.path().join("kms.json");
+    let out = run(kms_command(&moto, &emu.endpoint_url(), dir.path())
+        .arg("-o")
+        .arg(&path));
+    assert_eq!(
+        out.code,
+        Some(2),
+        "the missing key is a collection error\n{}",
+        out.stderr
+    );
+    let inv = read_snapshot(&path);
+    assert_eq!(
+        inv.coverage.accounts,
+        [MOTO_ACCOUNT],
+        "the STS account is recorded"
+    );
+    let key_of = |i: usize| {
+        inv.records
+            .iter()
+            .find(|r| r.arn() == arns[i])
+            .unwrap()
+            .enrichments
+            .get("KmsKey")
+            .cloned()
+    };
+
+    let k0 = key_of(0).expect("the rotating key is described");
+    assert_eq!(k0["Arn"], rotating_arn.as_str());
+    assert_eq!(k0["KeyState"], "Enabled");
+    assert_eq!(k0["Enabled"], true);
+    assert_eq!(k0["KeyManager"], "CUSTOMER");
+    assert_eq!(k0["KeyRotationEnabled"], true);
+    assert_eq!(key_of(2), Some(k0), "a shared key gives the same state");
+
+    let k1 = key_of(1).expect("the disabled key is described");
+    assert_eq!(k1["KeyState"], "Disabled");
+    assert_eq!(k1["Enabled"], false);
+    assert_eq!(k1["KeyRotationEnabled"], false);
+
+    assert_eq!(key_of(3), None, "an AWS owned key has nothing to describe");
+    assert_eq!(key_of(4), None);
+    assert_eq!(inv.errors.len(), 1, "{:?}", inv.errors);
+    let e = &inv.errors[0];
+    assert_eq!(e.operation, "DescribeKey");
+    assert_eq!(e.code, "NotFoundException");
+    assert_eq!(e.resource.as_deref(), Some(arns[4].as_str()));
+    assert_eq!(e.account.as_deref(), Some(MOTO_ACCOUNT));
+    assert!(e.message.contains(&missing_arn), "{}", e.message);
+
+    // --no-kms: nothing described, nothing failed.
+    let path = dir.path().join("no-kms.json");
+    let out = run(kms_command(&moto, &emu.endpoint_url(), dir.path())
+        .args(["--no-kms", "-o"])
+        .arg(&path));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let inv = read_snapshot(&path);
+    assert!(inv.records.iter().all(|r| r.enrichments.is_empty()));
+}
+
+fn emulator_for(records: Vec<Record>) -> hlaudit_emulator::RunningEmulator {
+    hlaudit_emulator::Emulator::builder()
+        .records(records)
+        .default_account(MOTO_ACCOUNT)
+        .faults(Faults::default())
+        .start_blocking()
+        .unwrap()
+}
