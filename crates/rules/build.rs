@@ -24,8 +24,16 @@ fn main() {
     println!("cargo:rerun-if-changed={}", pack.display());
     let mut src = String::from("/// The built-in pack: (file name, YAML text), sorted by name.\npub static FILES: &[(&str, &str)] = &[\n");
     for f in yaml_files(&pack) {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let _ = writeln!(src, "    ({name:?}, include_str!({:?})),", f.display().to_string());
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let _ = writeln!(
+            src,
+            "    ({name:?}, include_str!({:?})),",
+            f.display().to_string()
+        );
     }
     src.push_str("];\n");
     let _ = std::fs::write(out_dir.join("builtin_pack.rs"), src);
@@ -37,7 +45,13 @@ fn main() {
         let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
         let ident: String = stem
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let _ = writeln!(
             t,
@@ -55,7 +69,13 @@ fn main() {
         let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
         let ident: String = stem
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let _ = writeln!(
             t,

@@ -142,7 +142,13 @@ impl CondCompiler<'_, '_> {
         }
     }
 
-    fn cond_list(&mut self, v: &Value, at: &[Seg], in_quant: bool, what: &str) -> Option<Vec<Cond>> {
+    fn cond_list(
+        &mut self,
+        v: &Value,
+        at: &[Seg],
+        in_quant: bool,
+        what: &str,
+    ) -> Option<Vec<Cond>> {
         let Value::Sequence(items) = v else {
             self.w.error(
                 at,
@@ -216,7 +222,8 @@ impl CondCompiler<'_, '_> {
         let mut ok = true;
         for (k, v) in m {
             let Some(name) = k.as_str() else {
-                self.w.error(at, "wrong-type", "a clause key must be a string");
+                self.w
+                    .error(at, "wrong-type", "a clause key must be a string");
                 ok = false;
                 continue;
             };
@@ -280,7 +287,10 @@ impl CondCompiler<'_, '_> {
             self.w.key_error(
                 &child(at, ops[1].0),
                 "operator-count",
-                format!("a clause has exactly one operator, this one has {}", names.join(", ")),
+                format!(
+                    "a clause has exactly one operator, this one has {}",
+                    names.join(", ")
+                ),
                 Some("combine several clauses with `all: [...]`".to_owned()),
             );
             return None;
@@ -361,18 +371,32 @@ impl CondCompiler<'_, '_> {
             }
             "between" => {
                 let Value::Sequence(items) = v else {
-                    self.w.error(at, "wrong-type", format!("`between` takes [low, high], found {}", kind(v)));
+                    self.w.error(
+                        at,
+                        "wrong-type",
+                        format!("`between` takes [low, high], found {}", kind(v)),
+                    );
                     return None;
                 };
                 if items.len() != 2 {
-                    self.w.error(at, "bad-value", format!("`between` takes [low, high], found {} values", items.len()));
+                    self.w.error(
+                        at,
+                        "bad-value",
+                        format!("`between` takes [low, high], found {} values", items.len()),
+                    );
                     return None;
                 }
                 let lo = self.typed_operand(&items[0], &index(at, 0), in_quant, name, "a number");
                 let hi = self.typed_operand(&items[1], &index(at, 1), in_quant, name, "a number");
-                if let (Some(Operand::Lit(Val::Num(a))), Some(Operand::Lit(Val::Num(b)))) = (&lo, &hi) {
+                if let (Some(Operand::Lit(Val::Num(a))), Some(Operand::Lit(Val::Num(b)))) =
+                    (&lo, &hi)
+                {
                     if a > b {
-                        self.w.error(at, "bad-value", format!("`between`: low {a} is greater than high {b}"));
+                        self.w.error(
+                            at,
+                            "bad-value",
+                            format!("`between`: low {a} is greater than high {b}"),
+                        );
                         return None;
                     }
                 }
@@ -388,7 +412,8 @@ impl CondCompiler<'_, '_> {
                             || format!("expected one of: {}", JType::NAMES.join(", ")),
                             |x| format!("did you mean `{x}`?"),
                         );
-                        self.w.hint_error(at, "bad-value", format!("unknown type `{s}`"), hint);
+                        self.w
+                            .hint_error(at, "bad-value", format!("unknown type `{s}`"), hint);
                         return None;
                     }
                 }
@@ -398,7 +423,8 @@ impl CondCompiler<'_, '_> {
             "older_than" => Op::OlderThan(self.duration(v, at)?),
             "newer_than" => Op::NewerThan(self.duration(v, at)?),
             _ => {
-                self.w.error(at, "unknown-operator", format!("unknown operator `{name}`"));
+                self.w
+                    .error(at, "unknown-operator", format!("unknown operator `{name}`"));
                 return None;
             }
         })
@@ -431,7 +457,9 @@ impl CondCompiler<'_, '_> {
 
     /// `{param: NAME}` or `{path: PATH}`, when `v` is one.
     fn reference(&mut self, v: &Value, at: &[Seg], in_quant: bool) -> Option<Option<Operand>> {
-        let Value::Mapping(m) = v else { return Some(None) };
+        let Value::Mapping(m) = v else {
+            return Some(None);
+        };
         if m.len() != 1 {
             return Some(None);
         }
@@ -477,7 +505,11 @@ impl CondCompiler<'_, '_> {
             other => match yaml_to_val(other) {
                 Some(x) => Some(x),
                 None => {
-                    self.w.error(at, "wrong-type", "tagged values and non-string keys are not supported");
+                    self.w.error(
+                        at,
+                        "wrong-type",
+                        "tagged values and non-string keys are not supported",
+                    );
                     None
                 }
             },
@@ -495,7 +527,11 @@ impl CondCompiler<'_, '_> {
         let o = self.operand(v, at, in_quant)?;
         if let Operand::Lit(l) = &o {
             if !matches!(l, Val::Arr(_)) {
-                self.w.error(at, "wrong-type", format!("`{op}` takes a list, found {}", l.a_type()));
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    format!("`{op}` takes a list, found {}", l.a_type()),
+                );
                 return None;
             }
         }
@@ -517,7 +553,11 @@ impl CondCompiler<'_, '_> {
                 _ => matches!(l, Val::Num(_)),
             };
             if !ok {
-                self.w.error(at, "wrong-type", format!("`{op}` takes {want}, found {}", l.a_type()));
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    format!("`{op}` takes {want}, found {}", l.a_type()),
+                );
                 return None;
             }
         }
@@ -544,7 +584,11 @@ impl CondCompiler<'_, '_> {
         let text = match self.reference(v, at, false)? {
             Some(Operand::Lit(Val::Str(s))) => s.into_owned(),
             Some(_) => {
-                self.w.error(at, "wrong-type", "a regex must be a string or a string parameter");
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    "a regex must be a string or a string parameter",
+                );
                 return None;
             }
             None => self.w.string(v, at, "a regex")?,
@@ -570,13 +614,21 @@ impl CondCompiler<'_, '_> {
         match self.reference(v, at, false)? {
             Some(Operand::Lit(Val::Num(n))) => Some(n),
             Some(_) => {
-                self.w.error(at, "wrong-type", format!("{what} must be a number or a numeric parameter"));
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    format!("{what} must be a number or a numeric parameter"),
+                );
                 None
             }
             None => match v {
                 Value::Number(n) => n.as_f64(),
                 other => {
-                    self.w.error(at, "wrong-type", format!("{what} must be a number, found {}", kind(other)));
+                    self.w.error(
+                        at,
+                        "wrong-type",
+                        format!("{what} must be a number, found {}", kind(other)),
+                    );
                     None
                 }
             },
@@ -593,10 +645,16 @@ impl CondCompiler<'_, '_> {
             );
             return None;
         };
-        let entries = self.w.keys(m, at, &COMPARISONS, &format!("a `{what}` comparison"));
+        let entries = self
+            .w
+            .keys(m, at, &COMPARISONS, &format!("a `{what}` comparison"));
         if entries.len() != 1 {
             if m.len() == entries.len() {
-                self.w.error(at, "operator-count", format!("`{what}` takes exactly one comparison"));
+                self.w.error(
+                    at,
+                    "operator-count",
+                    format!("`{what}` takes exactly one comparison"),
+                );
             }
             return None;
         }
@@ -604,11 +662,13 @@ impl CondCompiler<'_, '_> {
         let at_op = child(at, op);
         if op == "between" {
             let Value::Sequence(items) = x else {
-                self.w.error(&at_op, "wrong-type", "`between` takes [low, high]");
+                self.w
+                    .error(&at_op, "wrong-type", "`between` takes [low, high]");
                 return None;
             };
             if items.len() != 2 {
-                self.w.error(&at_op, "bad-value", "`between` takes [low, high]");
+                self.w
+                    .error(&at_op, "bad-value", "`between` takes [low, high]");
                 return None;
             }
             let lo = self.number(&items[0], &index(&at_op, 0), "low");
@@ -643,16 +703,31 @@ impl CondCompiler<'_, '_> {
                 match num.parse::<f64>() {
                     Ok(n) if mult > 0.0 && n >= 0.0 => Some(n * mult),
                     _ => {
-                        self.w.hint_error(at, "bad-value", format!("`{s}` is not a duration"), HINT);
+                        self.w.hint_error(
+                            at,
+                            "bad-value",
+                            format!("`{s}` is not a duration"),
+                            HINT,
+                        );
                         None
                     }
                 }
             }
             Value::Mapping(m) => {
-                let entries = self.w.keys(m, at, &["days", "hours", "minutes", "seconds"], "a duration");
+                let entries = self.w.keys(
+                    m,
+                    at,
+                    &["days", "hours", "minutes", "seconds"],
+                    "a duration",
+                );
                 if entries.len() != 1 {
                     if entries.len() == m.len() {
-                        self.w.hint_error(at, "bad-value", "a duration mapping has exactly one unit", HINT);
+                        self.w.hint_error(
+                            at,
+                            "bad-value",
+                            "a duration mapping has exactly one unit",
+                            HINT,
+                        );
                     }
                     return None;
                 }
@@ -667,7 +742,12 @@ impl CondCompiler<'_, '_> {
                 Some(n * mult)
             }
             other => {
-                self.w.hint_error(at, "wrong-type", format!("expected a duration, found {}", kind(other)), HINT);
+                self.w.hint_error(
+                    at,
+                    "wrong-type",
+                    format!("expected a duration, found {}", kind(other)),
+                    HINT,
+                );
                 None
             }
         }
@@ -681,7 +761,11 @@ impl CondCompiler<'_, '_> {
                 self.w.error(
                     at,
                     "bad-path",
-                    format!("`{text}` is not a path: {} (at character {})", e.message, e.offset + 1),
+                    format!(
+                        "`{text}` is not a path: {} (at character {})",
+                        e.message,
+                        e.offset + 1
+                    ),
                 );
                 return None;
             }
@@ -700,10 +784,20 @@ impl CondCompiler<'_, '_> {
                 }
                 None => {
                     let hint = did_you_mean(&c, &Context::NAMES).map_or_else(
-                        || format!("context values: {}", Context::NAMES.map(|n| format!("@{n}")).join(", ")),
+                        || {
+                            format!(
+                                "context values: {}",
+                                Context::NAMES.map(|n| format!("@{n}")).join(", ")
+                            )
+                        },
                         |s| format!("did you mean `@{s}`?"),
                     );
-                    self.w.hint_error(at, "bad-path", format!("`@{c}` is not a context value"), hint);
+                    self.w.hint_error(
+                        at,
+                        "bad-path",
+                        format!("`@{c}` is not a context value"),
+                        hint,
+                    );
                     return None;
                 }
             },
@@ -730,7 +824,11 @@ impl CondCompiler<'_, '_> {
                 StepSyntax::Index(i) => steps.push(Step::Index(i)),
                 StepSyntax::CurrentKey => {
                     if !in_quant {
-                        self.w.error(at, "bad-path", format!("`{text}` uses `[.]` outside a quantifier"));
+                        self.w.error(
+                            at,
+                            "bad-path",
+                            format!("`{text}` uses `[.]` outside a quantifier"),
+                        );
                         return None;
                     }
                     steps.push(Step::CurrentKey);
@@ -739,7 +837,9 @@ impl CondCompiler<'_, '_> {
                     let val = self.param(&p, at)?.val.clone();
                     match val {
                         Val::Str(s) => steps.push(Step::Key(s.into_owned().into_boxed_str())),
-                        Val::Num(n) if n >= 0.0 && n.fract() == 0.0 => steps.push(Step::Index(n as usize)),
+                        Val::Num(n) if n >= 0.0 && n.fract() == 0.0 => {
+                            steps.push(Step::Index(n as usize))
+                        }
                         other => {
                             self.w.error(
                                 at,
@@ -752,7 +852,9 @@ impl CondCompiler<'_, '_> {
                 }
                 StepSyntax::Transform(Transform::Json) => {
                     let fixed = matches!(root, Root::Record)
-                        && steps.iter().all(|s| matches!(s, Step::Key(_) | Step::Index(_)));
+                        && steps
+                            .iter()
+                            .all(|s| matches!(s, Step::Key(_) | Step::Index(_)));
                     if !fixed {
                         self.w.error(
                             at,

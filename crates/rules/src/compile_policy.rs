@@ -113,7 +113,8 @@ impl PolicyCx<'_, '_> {
             .map(|v| self.compliance(v, &child(at, "compliance")))
             .unwrap_or_default();
         let id_s = id.clone().unwrap_or_default();
-        let (params, params_ok) = self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
+        let (params, params_ok) =
+            self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
         ok &= params_ok;
         let (applies, assert) = self.conditions(get("applies_when"), get("assert"), at, &params);
         let message = match get("message") {
@@ -173,7 +174,8 @@ impl PolicyCx<'_, '_> {
                     || "expected one of: critical, high, medium, low, info".to_owned(),
                     |x| format!("did you mean `{x}`?"),
                 );
-                self.w.hint_error(at, "bad-value", format!("unknown severity `{s}`"), hint);
+                self.w
+                    .hint_error(at, "bad-value", format!("unknown severity `{s}`"), hint);
                 None
             }
         }
@@ -182,16 +184,21 @@ impl PolicyCx<'_, '_> {
     /// `Some(Some(sev))` when overridden, `Some(None)` for a bad override (reported).
     fn severity_override(&mut self, id: &str) -> Option<Option<Severity>> {
         let o = self.overrides.severities.get(id)?;
-        Some(match o.value.as_str().and_then(|s| s.parse::<Severity>().ok()) {
-            Some(s) => Some(s),
-            None => {
-                self.overrides.report(
-                    o,
-                    format!("the severity override for `{id}` is not a severity: {}", o.value),
-                );
-                None
-            }
-        })
+        Some(
+            match o.value.as_str().and_then(|s| s.parse::<Severity>().ok()) {
+                Some(s) => Some(s),
+                None => {
+                    self.overrides.report(
+                        o,
+                        format!(
+                            "the severity override for `{id}` is not a severity: {}",
+                            o.value
+                        ),
+                    );
+                    None
+                }
+            },
+        )
     }
 
     fn compliance(&mut self, v: &Value, at: &[Seg]) -> BTreeMap<String, Vec<String>> {
@@ -207,7 +214,8 @@ impl PolicyCx<'_, '_> {
         let mut out = BTreeMap::new();
         for (k, ids) in m {
             let Some(fw) = k.as_str() else {
-                self.w.error(at, "wrong-type", "a framework name must be a string");
+                self.w
+                    .error(at, "wrong-type", "a framework name must be a string");
                 continue;
             };
             let list = self.w.strings(ids, &child(at, fw), "control ids");
@@ -231,7 +239,8 @@ impl PolicyCx<'_, '_> {
             Some(Value::Mapping(m)) => {
                 for (k, pv) in m {
                     let Some(name) = k.as_str() else {
-                        self.w.error(at, "wrong-type", "a parameter name must be a string");
+                        self.w
+                            .error(at, "wrong-type", "a parameter name must be a string");
                         ok = false;
                         continue;
                     };
@@ -262,10 +271,8 @@ impl PolicyCx<'_, '_> {
                             p.val = val;
                         }
                         Err(e) => {
-                            self.overrides.report(
-                                o,
-                                format!("parameter `{name}` of `{id}` ({}): {e}", p.ty),
-                            );
+                            self.overrides
+                                .report(o, format!("parameter `{name}` of `{id}` ({}): {e}", p.ty));
                             ok = false;
                         }
                     }
@@ -275,10 +282,8 @@ impl PolicyCx<'_, '_> {
                     let hint = did_you_mean(name, &names)
                         .map(|s| format!(" (did you mean `{s}`?)"))
                         .unwrap_or_default();
-                    self.overrides.report(
-                        o,
-                        format!("`{id}` has no parameter `{name}`{hint}"),
-                    );
+                    self.overrides
+                        .report(o, format!("`{id}` has no parameter `{name}`{hint}"));
                 }
                 None => {}
             }
@@ -301,7 +306,11 @@ impl PolicyCx<'_, '_> {
         let mut missing = false;
         for r in PARAM_KEYS {
             if get(r).is_none() {
-                self.w.error(at, "missing-key", format!("parameter `{name}` has no `{r}`"));
+                self.w.error(
+                    at,
+                    "missing-key",
+                    format!("parameter `{name}` has no `{r}`"),
+                );
                 missing = true;
             }
         }
@@ -314,7 +323,12 @@ impl PolicyCx<'_, '_> {
                         || format!("expected one of: {}", ParamType::NAMES.join(", ")),
                         |x| format!("did you mean `{x}`?"),
                     );
-                    self.w.hint_error(&child(at, "type"), "bad-value", format!("unknown parameter type `{t}`"), hint);
+                    self.w.hint_error(
+                        &child(at, "type"),
+                        "bad-value",
+                        format!("unknown parameter type `{t}`"),
+                        hint,
+                    );
                     None
                 }
             },
@@ -326,14 +340,22 @@ impl PolicyCx<'_, '_> {
         let val = yaml_to_val(default)?;
         let ty = ty?;
         if let Err(e) = ty.check(&val) {
-            self.w.error(&child(at, "default"), "wrong-type", format!("the default of `{name}` ({ty}): {e}"));
+            self.w.error(
+                &child(at, "default"),
+                "wrong-type",
+                format!("the default of `{name}` ({ty}): {e}"),
+            );
             return None;
         }
         if ty == ParamType::Regex {
             if let Val::Str(s) = &val {
                 if let Err(e) = regex::Regex::new(s) {
                     let last = e.to_string().lines().last().unwrap_or("").trim().to_owned();
-                    self.w.error(&child(at, "default"), "bad-regex", format!("`{s}` is not a valid regex: {last}"));
+                    self.w.error(
+                        &child(at, "default"),
+                        "bad-regex",
+                        format!("`{s}` is not a valid regex: {last}"),
+                    );
                     return None;
                 }
             }
@@ -401,18 +423,33 @@ impl PolicyCx<'_, '_> {
             }
             let after = &rest[start + 2..];
             let Some(end) = after.find("}}") else {
-                cc.w.hint_error(at, "bad-value", "`{{` without a closing `}}` in the message", "write `{{PATH}}` or `{{$PARAM}}`");
+                cc.w.hint_error(
+                    at,
+                    "bad-value",
+                    "`{{` without a closing `}}` in the message",
+                    "write `{{PATH}}` or `{{$PARAM}}`",
+                );
                 return None;
             };
             let inner = after[..end].trim();
-            if let Some(p) = inner.strip_prefix('$').filter(|p| !p.contains(['.', '[', '|'])) {
+            if let Some(p) = inner
+                .strip_prefix('$')
+                .filter(|p| !p.contains(['.', '[', '|']))
+            {
                 match params.get(p) {
                     Some(param) => pieces.push(Piece::Text(param.val.to_string())),
                     None => {
                         let names: Vec<&str> = params.keys().map(String::as_str).collect();
-                        let hint = did_you_mean(p, &names)
-                            .map_or_else(|| "declare it under `parameters`".to_owned(), |s| format!("did you mean `{s}`?"));
-                        cc.w.hint_error(at, "unknown-parameter", format!("unknown parameter `{p}` in the message"), hint);
+                        let hint = did_you_mean(p, &names).map_or_else(
+                            || "declare it under `parameters`".to_owned(),
+                            |s| format!("did you mean `{s}`?"),
+                        );
+                        cc.w.hint_error(
+                            at,
+                            "unknown-parameter",
+                            format!("unknown parameter `{p}` in the message"),
+                            hint,
+                        );
                         return None;
                     }
                 }
@@ -434,7 +471,11 @@ impl PolicyCx<'_, '_> {
         params: &BTreeMap<String, Parameter>,
     ) -> Option<Vec<TestCase>> {
         let Value::Sequence(items) = v else {
-            self.w.error(at, "wrong-type", format!("`tests` must be a list, found {}", kind(v)));
+            self.w.error(
+                at,
+                "wrong-type",
+                format!("`tests` must be a list, found {}", kind(v)),
+            );
             return None;
         };
         let mut out = Vec::new();
@@ -445,7 +486,11 @@ impl PolicyCx<'_, '_> {
             match self.test(t, &at_i, params) {
                 Some(tc) => {
                     if !names.insert(tc.name.clone()) {
-                        self.w.error(&child(&at_i, "name"), "bad-value", format!("a second test named `{}`", tc.name));
+                        self.w.error(
+                            &child(&at_i, "name"),
+                            "bad-value",
+                            format!("a second test named `{}`", tc.name),
+                        );
                         ok = false;
                     }
                     out.push(tc);
@@ -463,7 +508,11 @@ impl PolicyCx<'_, '_> {
         params: &BTreeMap<String, Parameter>,
     ) -> Option<TestCase> {
         let Value::Mapping(m) = v else {
-            self.w.error(at, "wrong-type", format!("a test must be a mapping, found {}", kind(v)));
+            self.w.error(
+                at,
+                "wrong-type",
+                format!("a test must be a mapping, found {}", kind(v)),
+            );
             return None;
         };
         let entries = self.w.keys(m, at, &TEST_KEYS, "a test");
@@ -472,7 +521,8 @@ impl PolicyCx<'_, '_> {
         let name = match get("name") {
             Some(n) => self.w.string(n, &child(at, "name"), "`name`"),
             None => {
-                self.w.error(at, "missing-key", "this test has no `name` (required)");
+                self.w
+                    .error(at, "missing-key", "this test has no `name` (required)");
                 None
             }
         };
@@ -482,14 +532,20 @@ impl PolicyCx<'_, '_> {
                 match s.as_deref().map(|x| (x, x.parse::<Status>())) {
                     Some((_, Ok(st))) if st != Status::Waived => Some(st),
                     Some((x, _)) => {
-                        self.w.hint_error(&child(at, "expect"), "bad-value", format!("`{x}` is not a status a test can expect"), "expected one of: PASS, FAIL, SKIP, ERROR");
+                        self.w.hint_error(
+                            &child(at, "expect"),
+                            "bad-value",
+                            format!("`{x}` is not a status a test can expect"),
+                            "expected one of: PASS, FAIL, SKIP, ERROR",
+                        );
                         None
                     }
                     None => None,
                 }
             }
             None => {
-                self.w.error(at, "missing-key", "this test has no `expect` (required)");
+                self.w
+                    .error(at, "missing-key", "this test has no `expect` (required)");
                 None
             }
         };
@@ -498,7 +554,12 @@ impl PolicyCx<'_, '_> {
             Some(x) => match yaml_to_val(x).as_ref().and_then(crate::ops::timestamp) {
                 Some(t) => Some(t),
                 None => {
-                    self.w.hint_error(&child(at, "as_of"), "bad-value", "`as_of` is not a timestamp", "e.g. 2026-01-31T00:00:00Z");
+                    self.w.hint_error(
+                        &child(at, "as_of"),
+                        "bad-value",
+                        "`as_of` is not a timestamp",
+                        "e.g. 2026-01-31T00:00:00Z",
+                    );
                     None
                 }
             },
@@ -507,7 +568,12 @@ impl PolicyCx<'_, '_> {
             (Some(r), None) => {
                 for k in ["datastore"] {
                     if get(k).is_some() {
-                        self.w.key_error(&child(at, k), "unknown-key", format!("`{k}` goes with `fixture`, not `record`"), None);
+                        self.w.key_error(
+                            &child(at, k),
+                            "unknown-key",
+                            format!("`{k}` goes with `fixture`, not `record`"),
+                            None,
+                        );
                         ok = false;
                     }
                 }
@@ -516,12 +582,18 @@ impl PolicyCx<'_, '_> {
             (None, Some(f)) => {
                 for k in ["tags", "enrichments"] {
                     if get(k).is_some() {
-                        self.w.key_error(&child(at, k), "unknown-key", format!("`{k}` goes with `record`; a fixture carries its own"), None);
+                        self.w.key_error(
+                            &child(at, k),
+                            "unknown-key",
+                            format!("`{k}` goes with `record`; a fixture carries its own"),
+                            None,
+                        );
                         ok = false;
                     }
                 }
                 let file = self.w.string(f, &child(at, "fixture"), "`fixture`");
-                let datastore = get("datastore").and_then(|d| self.w.string(d, &child(at, "datastore"), "`datastore`"));
+                let datastore = get("datastore")
+                    .and_then(|d| self.w.string(d, &child(at, "datastore"), "`datastore`"));
                 file.map(|f| TestInput::Fixture {
                     path: match self.base_dir {
                         Some(b) => b.join(&f),
@@ -531,11 +603,19 @@ impl PolicyCx<'_, '_> {
                 })
             }
             (Some(_), Some(_)) => {
-                self.w.error(at, "bad-value", "a test has `record` or `fixture`, not both");
+                self.w.error(
+                    at,
+                    "bad-value",
+                    "a test has `record` or `fixture`, not both",
+                );
                 None
             }
             (None, None) => {
-                self.w.error(at, "missing-key", "this test has neither `record` nor `fixture`");
+                self.w.error(
+                    at,
+                    "missing-key",
+                    "this test has neither `record` nor `fixture`",
+                );
                 None
             }
         };
@@ -570,7 +650,14 @@ impl PolicyCx<'_, '_> {
     ) -> Option<TestInput> {
         let at_r = child(at, "record");
         let Some(serde_json::Value::Object(mut obj)) = yaml_to_json(r) else {
-            self.w.error(&at_r, "wrong-type", format!("`record` must be a DatastoreProperties mapping, found {}", kind(r)));
+            self.w.error(
+                &at_r,
+                "wrong-type",
+                format!(
+                    "`record` must be a DatastoreProperties mapping, found {}",
+                    kind(r)
+                ),
+            );
             return None;
         };
         obj.entry("DatastoreId").or_insert_with(|| TEST_ID.into());
@@ -578,14 +665,22 @@ impl PolicyCx<'_, '_> {
         let mut rec = match Record::from_value(&serde_json::Value::Object(obj)) {
             Ok(rec) => rec,
             Err(e) => {
-                self.w.error(&at_r, "bad-value", format!("`record` is not a valid data store: {e}"));
+                self.w.error(
+                    &at_r,
+                    "bad-value",
+                    format!("`record` is not a valid data store: {e}"),
+                );
                 return None;
             }
         };
         if let Some(t) = tags {
             let at_t = child(at, "tags");
             let Value::Mapping(m) = t else {
-                self.w.error(&at_t, "wrong-type", format!("`tags` must be a mapping of strings, found {}", kind(t)));
+                self.w.error(
+                    &at_t,
+                    "wrong-type",
+                    format!("`tags` must be a mapping of strings, found {}", kind(t)),
+                );
                 return None;
             };
             let mut map = BTreeMap::new();
@@ -595,7 +690,8 @@ impl PolicyCx<'_, '_> {
                         map.insert(k.to_owned(), v.to_owned());
                     }
                     _ => {
-                        self.w.error(&at_t, "wrong-type", "tag keys and values must be strings");
+                        self.w
+                            .error(&at_t, "wrong-type", "tag keys and values must be strings");
                         return None;
                     }
                 }
@@ -606,7 +702,11 @@ impl PolicyCx<'_, '_> {
             match yaml_to_json(e) {
                 Some(serde_json::Value::Object(m)) => rec.enrichments = m.into_iter().collect(),
                 _ => {
-                    self.w.error(&child(at, "enrichments"), "wrong-type", "`enrichments` must be a mapping");
+                    self.w.error(
+                        &child(at, "enrichments"),
+                        "wrong-type",
+                        "`enrichments` must be a mapping",
+                    );
                     return None;
                 }
             }
@@ -623,7 +723,11 @@ impl PolicyCx<'_, '_> {
         test_at: &[Seg],
     ) -> Option<Option<Arc<(Option<Cond>, Cond)>>> {
         let Value::Mapping(m) = pv else {
-            self.w.error(at, "wrong-type", "`params` must be a mapping of parameter values");
+            self.w.error(
+                at,
+                "wrong-type",
+                "`params` must be a mapping of parameter values",
+            );
             return None;
         };
         let mut merged = params.clone();
@@ -633,12 +737,18 @@ impl PolicyCx<'_, '_> {
             let Some(p) = merged.get_mut(name) else {
                 let names: Vec<&str> = params.keys().map(String::as_str).collect();
                 let hint = did_you_mean(name, &names).map(|s| format!("did you mean `{s}`?"));
-                self.w.key_error(&at_k, "unknown-parameter", format!("unknown parameter `{name}`"), hint);
+                self.w.key_error(
+                    &at_k,
+                    "unknown-parameter",
+                    format!("unknown parameter `{name}`"),
+                    hint,
+                );
                 return None;
             };
             let val = yaml_to_val(v)?;
             if let Err(e) = p.ty.check(&val) {
-                self.w.error(&at_k, "wrong-type", format!("`{name}` ({}): {e}", p.ty));
+                self.w
+                    .error(&at_k, "wrong-type", format!("`{name}` ({}): {e}", p.ty));
                 return None;
             }
             p.value = yaml_to_json(v)?;
@@ -649,7 +759,8 @@ impl PolicyCx<'_, '_> {
         let policy_at = &test_at[..test_at.len().saturating_sub(2)];
         let saved = self.w.pending.len();
         let root = self.policy_value(policy_at)?;
-        let (applies, assert) = self.conditions(root.0.as_ref(), root.1.as_ref(), policy_at, &merged);
+        let (applies, assert) =
+            self.conditions(root.0.as_ref(), root.1.as_ref(), policy_at, &merged);
         self.w.pending.truncate(saved);
         let applies = applies?;
         let assert = assert?;

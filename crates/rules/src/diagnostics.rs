@@ -113,9 +113,10 @@ impl Diagnostics {
         for d in &self.items {
             let report = Rendered {
                 d,
-                source: self.sources.get(&d.file).map(|text| {
-                    NamedSource::new(d.file.clone(), text.to_string())
-                }),
+                source: self
+                    .sources
+                    .get(&d.file)
+                    .map(|text| NamedSource::new(d.file.clone(), text.to_string())),
             };
             if handler.render_report(&mut out, &report).is_err() {
                 out.push_str(&d.to_string());
@@ -180,7 +181,9 @@ impl miette::Diagnostic for Rendered<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
         let span = SourceSpan::new(self.d.offset.into(), self.d.len.max(1));
-        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(None, span))))
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            None, span,
+        ))))
     }
 }
 

@@ -8,7 +8,7 @@
 use std::cell::OnceCell;
 
 use hlaudit_model::finding::Subject;
-use hlaudit_model::{Evidence, Finding, Inventory, Record, Severity, Status, Timestamp};
+use hlaudit_model::{Evidence, Finding, Inventory, Record, Status, Timestamp};
 use rayon::prelude::*;
 
 use crate::cond::Cond;
@@ -39,6 +39,16 @@ pub(crate) struct Outcome {
     pub evidence: Vec<Evidence>,
 }
 
+impl Default for Outcome {
+    fn default() -> Self {
+        Outcome {
+            status: Status::Skip,
+            message: String::new(),
+            evidence: Vec::new(),
+        }
+    }
+}
+
 /// Evaluates every policy of `set` on every record of `inventory`, in parallel.
 ///
 /// Returns one finding per (policy, record) pair, sorted by (policy id, data store ARN),
@@ -67,61 +77,53 @@ pub(crate) struct Outcome {
 /// ```
 pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOptions) -> Vec<Finding> {
     let records = &inventory.records;
-    let per_record: Vec<Vec<Finding>> = records
+    // The parallel phase keeps only the small outcomes; findings are built once, directly
+    // in report order, so no finding is moved twice.
+    let per_record: Vec<Vec<Outcome>> = records
         .par_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            evaluate_record(set, r, opts)
-                .into_iter()
-                .enumerate()
-                .map(|(p, o)| Finding {
-                    policy: p,
-                    subject: Subject::Record { index: i },
-                    status: o.status,
-                    severity: set.policies[p].meta.severity,
-                    message: o.message,
-                    evidence: o.evidence,
-                    waiver: None,
-                    baseline: None,
-                })
-                .collect()
-        })
+        .map(|r| evaluate_record(set, r, opts))
         .collect();
     order(set, records, per_record)
 }
 
-/// Places findings in (policy id, ARN, record index) order.
-fn order(set: &CompiledPolicySet, records: &[Record], mut per_record: Vec<Vec<Finding>>) -> Vec<Finding> {
+/// Builds the findings in (policy id, ARN, record index) order.
+fn order(
+    set: &CompiledPolicySet,
+    records: &[Record],
+    mut per_record: Vec<Vec<Outcome>>,
+) -> Vec<Finding> {
     let mut by_id: Vec<usize> = (0..set.policies.len()).collect();
     by_id.sort_by(|a, b| set.policies[*a].meta.id.cmp(&set.policies[*b].meta.id));
     let mut by_arn: Vec<usize> = (0..records.len()).collect();
     by_arn.sort_by(|a, b| records[*a].arn().cmp(records[*b].arn()).then(a.cmp(b)));
     let mut out = Vec::with_capacity(set.policies.len() * records.len());
     for &p in &by_id {
+        let severity = set.policies[p].meta.severity;
         for &r in &by_arn {
-            if let Some(f) = per_record[r].get_mut(p) {
-                out.push(std::mem::replace(f, placeholder()));
+            if let Some(o) = per_record[r].get_mut(p) {
+                let o = std::mem::take(o);
+                out.push(Finding {
+                    policy: p,
+                    subject: Subject::Record { index: r },
+                    status: o.status,
+                    severity,
+                    message: o.message,
+                    evidence: o.evidence,
+                    waiver: None,
+                    baseline: None,
+                });
             }
         }
     }
     out
 }
 
-fn placeholder() -> Finding {
-    Finding {
-        policy: 0,
-        subject: Subject::Record { index: 0 },
-        status: Status::Skip,
-        severity: Severity::Info,
-        message: String::new(),
-        evidence: Vec::new(),
-        waiver: None,
-        baseline: None,
-    }
-}
-
 /// Evaluates every policy of the set on one record (in set order).
-pub(crate) fn evaluate_record(set: &CompiledPolicySet, rec: &Record, opts: EvalOptions) -> Vec<Outcome> {
+pub(crate) fn evaluate_record(
+    set: &CompiledPolicySet,
+    rec: &Record,
+    opts: EvalOptions,
+) -> Vec<Outcome> {
     with_env(set, rec, opts, |env| match env {
         Ok(env) => set
             .policies
@@ -174,7 +176,9 @@ pub(crate) fn with_env<T>(
     } else {
         Val::Obj(Vec::new())
     };
-    let json: Vec<OnceCell<JsonDoc<'_>>> = (0..shared.json_points.len()).map(|_| OnceCell::new()).collect();
+    let json: Vec<OnceCell<JsonDoc<'_>>> = (0..shared.json_points.len())
+        .map(|_| OnceCell::new())
+        .collect();
     let env = Env {
         rec,
         root: &root,

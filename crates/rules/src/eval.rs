@@ -108,7 +108,9 @@ fn clause<'x: 't, 't>(
     let Some(out) = out else {
         return match resolve(&cl.path, env, cur, None) {
             Resolved::Present(v) => test(cl, v.get(), env, cur, None, ""),
-            Resolved::Absent => cl.if_present || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false))),
+            Resolved::Absent => {
+                cl.if_present || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false)))
+            }
             Resolved::Bad { .. } => false,
         };
     };
@@ -117,8 +119,7 @@ fn clause<'x: 't, 't>(
     match resolved {
         Resolved::Present(v) => test(cl, v.get(), env, cur, Some(out), &ptr),
         Resolved::Absent => {
-            let r = cl.if_present
-                || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false)));
+            let r = cl.if_present || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false)));
             out.push(Reason {
                 pointer: ptr,
                 found: None,
@@ -205,9 +206,12 @@ fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
 /// the values of an object (`PATH|values`).
 fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(String, &'v Val<'a>)>> {
     match v {
-        Val::Arr(a) if !cl.over_values => {
-            Some(a.iter().enumerate().map(|(i, e)| (i.to_string(), e)).collect())
-        }
+        Val::Arr(a) if !cl.over_values => Some(
+            a.iter()
+                .enumerate()
+                .map(|(i, e)| (i.to_string(), e))
+                .collect(),
+        ),
         Val::Obj(o) if cl.over_values => Some(o.iter().map(|(k, e)| (k.to_string(), e)).collect()),
         _ => None,
     }
@@ -241,7 +245,9 @@ fn quantify<'x: 't, 't>(
         return false;
     };
     let Some(out) = out else {
-        let mut it = items.iter().map(|(_, e)| eval(inner, env, Some(element(e, "")), None));
+        let mut it = items
+            .iter()
+            .map(|(_, e)| eval(inner, env, Some(element(e, "")), None));
         return match q {
             Quant::All => it.all(|b| b),
             Quant::Any => it.any(|b| b),

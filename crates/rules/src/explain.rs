@@ -80,8 +80,14 @@ pub fn explain(
 
 fn node(c: &Cond, env: &Env<'_>) -> ExplainNode {
     let (text, children) = match c {
-        Cond::All(cs) => ("all of".to_owned(), cs.iter().map(|c| node(c, env)).collect()),
-        Cond::Any(cs) => ("any of".to_owned(), cs.iter().map(|c| node(c, env)).collect()),
+        Cond::All(cs) => (
+            "all of".to_owned(),
+            cs.iter().map(|c| node(c, env)).collect(),
+        ),
+        Cond::Any(cs) => (
+            "any of".to_owned(),
+            cs.iter().map(|c| node(c, env)).collect(),
+        ),
         Cond::Not(inner) => ("not".to_owned(), vec![node(inner, env)]),
         Cond::Const(b) => (b.to_string(), Vec::new()),
         Cond::Clause(cl) => (cl.describe(), Vec::new()),
@@ -131,8 +137,16 @@ fn write_node(f: &mut fmt::Formatter<'_>, n: &ExplainNode, depth: usize) -> fmt:
             Some(v) => v.to_string(),
             None => "not present".to_owned(),
         };
-        let at = if o.pointer.is_empty() { "/" } else { &o.pointer };
-        writeln!(f, "{pad}        at {at}: found {found}; expected {}", o.expected)?;
+        let at = if o.pointer.is_empty() {
+            "/"
+        } else {
+            &o.pointer
+        };
+        writeln!(
+            f,
+            "{pad}        at {at}: found {found}; expected {}",
+            o.expected
+        )?;
     }
     for c in &n.children {
         write_node(f, c, depth + 1)?;

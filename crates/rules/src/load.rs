@@ -243,7 +243,9 @@ pub fn compile(
         let mut duplicates = std::collections::HashSet::new();
         if let Some(Value::Sequence(items)) = doc.get("policies") {
             for (i, p) in items.iter().enumerate() {
-                let Some(id) = p.get("id").and_then(Value::as_str) else { continue };
+                let Some(id) = p.get("id").and_then(Value::as_str) else {
+                    continue;
+                };
                 let at = [Seg::Key("policies".to_owned()), Seg::Index(i)];
                 if let Some((f, l)) = seen.get(id) {
                     let mut at_id = at.to_vec();
@@ -273,13 +275,19 @@ pub fn compile(
     for (id, ps) in &overrides.params {
         if !declared.contains(id) {
             if let Some(o) = ps.values().next() {
-                overrides.report(o, format!("parameter overrides for `{id}`, which is not loaded"));
+                overrides.report(
+                    o,
+                    format!("parameter overrides for `{id}`, which is not loaded"),
+                );
             }
         }
     }
     for (id, o) in &overrides.severities {
         if !declared.contains(id) {
-            overrides.report(o, format!("a severity override for `{id}`, which is not loaded"));
+            overrides.report(
+                o,
+                format!("a severity override for `{id}`, which is not loaded"),
+            );
         }
     }
     for d in overrides.take_problems() {
@@ -308,7 +316,10 @@ fn compile_file(
         w.hint_error(
             &[],
             "wrong-type",
-            format!("a policy file is a mapping with `policies`, found {}", kind(doc)),
+            format!(
+                "a policy file is a mapping with `policies`, found {}",
+                kind(doc)
+            ),
             "start the file with `policies:` followed by a list of policies",
         );
         return out;
@@ -333,14 +344,21 @@ fn compile_file(
                                 },
                             );
                         }
-                        None => w.error(&child(&[], "conditions"), "wrong-type", "a condition name must be a string"),
+                        None => w.error(
+                            &child(&[], "conditions"),
+                            "wrong-type",
+                            "a condition name must be a string",
+                        ),
                     }
                 }
             }
             other => w.error(
                 &child(&[], "conditions"),
                 "wrong-type",
-                format!("`conditions` must be a mapping of named conditions, found {}", kind(other)),
+                format!(
+                    "`conditions` must be a mapping of named conditions, found {}",
+                    kind(other)
+                ),
             ),
         }
     }
@@ -352,7 +370,11 @@ fn compile_file(
             return out;
         }
         Some(other) => {
-            w.error(&at_p, "wrong-type", format!("`policies` must be a list, found {}", kind(other)));
+            w.error(
+                &at_p,
+                "wrong-type",
+                format!("`policies` must be a list, found {}", kind(other)),
+            );
             return out;
         }
         None => {
@@ -375,7 +397,11 @@ fn compile_file(
                     out.push((i, cp));
                 }
             }
-            other => cx.w.error(&at, "wrong-type", format!("a policy must be a mapping, found {}", kind(other))),
+            other => cx.w.error(
+                &at,
+                "wrong-type",
+                format!("a policy must be a mapping, found {}", kind(other)),
+            ),
         }
     }
     out

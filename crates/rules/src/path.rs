@@ -299,7 +299,8 @@ pub fn parse(text: &str) -> Result<PathSyntax, PathError> {
                     steps.push(StepSyntax::ParamKey(p.to_owned()));
                 } else if inner.starts_with('"') {
                     // A JSON string; it may contain `]`, so read it with serde_json.
-                    let mut de = serde_json::Deserializer::from_str(&text[i + 1..]).into_iter::<String>();
+                    let mut de =
+                        serde_json::Deserializer::from_str(&text[i + 1..]).into_iter::<String>();
                     match de.next() {
                         Some(Ok(s)) => {
                             let after = i + 1 + de.byte_offset();
@@ -354,7 +355,10 @@ mod tests {
     #[test]
     fn parses_every_form() {
         let p = parse(r#"IdentityProviderConfiguration.Metadata|json.capabilities[0]"#).unwrap();
-        assert_eq!(p.root, RootSyntax::Field("IdentityProviderConfiguration".into()));
+        assert_eq!(
+            p.root,
+            RootSyntax::Field("IdentityProviderConfiguration".into())
+        );
         assert_eq!(
             p.steps,
             vec![
@@ -375,8 +379,14 @@ mod tests {
             ]
         );
         assert_eq!(parse(".").unwrap().root, RootSyntax::Current);
-        assert_eq!(parse(".name").unwrap().steps, vec![StepSyntax::Key("name".into())]);
-        assert_eq!(parse("$keys").unwrap().root, RootSyntax::Param("keys".into()));
+        assert_eq!(
+            parse(".name").unwrap().steps,
+            vec![StepSyntax::Key("name".into())]
+        );
+        assert_eq!(
+            parse("$keys").unwrap().root,
+            RootSyntax::Param("keys".into())
+        );
     }
 
     #[test]

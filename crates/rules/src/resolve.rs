@@ -203,7 +203,10 @@ fn key<'t>(v: ValRef<'t>, k: &str) -> StepResult<'t> {
             .map(|(_, x)| ValRef::Own(x))
             .ok_or(Resolved::Absent),
         ValRef::Ref(Val::Null) | ValRef::Own(Val::Null) => Err(Resolved::Absent),
-        other => Err(wrong(other.get(), &format!("an object with the field `{k}`"))),
+        other => Err(wrong(
+            other.get(),
+            &format!("an object with the field `{k}`"),
+        )),
     }
 }
 
@@ -290,9 +293,9 @@ fn transform<'t>(v: ValRef<'t>, t: Transform) -> StepResult<'t> {
             ValRef::Ref(Val::Obj(o)) => Ok(ValRef::Own(Val::Arr(
                 o.iter().map(|(_, x)| x.clone()).collect(),
             ))),
-            ValRef::Own(Val::Obj(o)) => {
-                Ok(ValRef::Own(Val::Arr(o.into_iter().map(|(_, x)| x).collect())))
-            }
+            ValRef::Own(Val::Obj(o)) => Ok(ValRef::Own(Val::Arr(
+                o.into_iter().map(|(_, x)| x).collect(),
+            ))),
             other => Err(wrong(other.get(), "an object")),
         },
         Transform::Arn => arn(v),

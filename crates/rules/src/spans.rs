@@ -79,9 +79,7 @@ pub fn token_len(text: &str, offset: usize) -> usize {
         }
         Some((_, '{' | '[' | '|' | '>')) => 1,
         Some(_) => {
-            let end = rest
-                .find(['\n', ',', '}', ']'])
-                .unwrap_or(rest.len());
+            let end = rest.find(['\n', ',', '}', ']']).unwrap_or(rest.len());
             let mut s = &rest[..end];
             if let Some(i) = s.find(" #") {
                 s = &s[..i];
@@ -268,10 +266,28 @@ mod tests {
 
     #[test]
     fn finds_block_and_flow_nodes() {
-        assert_eq!(at(&[k("policies"), Seg::Index(0), k("severty")], true), (3, 5));
-        assert_eq!(at(&[k("policies"), Seg::Index(0), k("severty")], false), (3, 14));
-        assert_eq!(at(&[k("policies"), Seg::Index(0), k("tags"), Seg::Index(1)], false), (4, 15));
-        assert_eq!(at(&[k("policies"), Seg::Index(0), k("assert"), k("equals")], true), (5, 23));
+        assert_eq!(
+            at(&[k("policies"), Seg::Index(0), k("severty")], true),
+            (3, 5)
+        );
+        assert_eq!(
+            at(&[k("policies"), Seg::Index(0), k("severty")], false),
+            (3, 14)
+        );
+        assert_eq!(
+            at(
+                &[k("policies"), Seg::Index(0), k("tags"), Seg::Index(1)],
+                false
+            ),
+            (4, 15)
+        );
+        assert_eq!(
+            at(
+                &[k("policies"), Seg::Index(0), k("assert"), k("equals")],
+                true
+            ),
+            (5, 23)
+        );
         assert_eq!(at(&[k("policies"), Seg::Index(0)], false), (2, 5));
         assert_eq!(locate(DOC, &[k("nope")], true), None);
     }

@@ -101,7 +101,9 @@ pub fn run_tests(
                 }),
             };
             let records = match records {
-                Ok(rs) if rs.is_empty() => Err("the fixture holds no matching data store".to_owned()),
+                Ok(rs) if rs.is_empty() => {
+                    Err("the fixture holds no matching data store".to_owned())
+                }
                 other => other,
             };
             match records {
@@ -126,7 +128,11 @@ pub fn run_tests(
                         });
                         report.results.push(result(
                             &p.meta.id,
-                            if several { format!("{} [{}]", t.name, r.id()) } else { t.name.clone() },
+                            if several {
+                                format!("{} [{}]", t.name, r.id())
+                            } else {
+                                t.name.clone()
+                            },
                             location.clone(),
                             t.expect,
                             o,
@@ -136,7 +142,14 @@ pub fn run_tests(
             }
         }
         if let Some(dir) = cases {
-            run_case_dir(set, pi, &dir.join(&p.meta.id), read, cases_as_of, &mut report);
+            run_case_dir(
+                set,
+                pi,
+                &dir.join(&p.meta.id),
+                read,
+                cases_as_of,
+                &mut report,
+            );
         }
     }
     report
@@ -151,7 +164,13 @@ fn mark(cov: &mut Coverage, s: Status) {
     }
 }
 
-fn result(policy: &str, name: String, location: String, expected: Status, o: crate::engine::Outcome) -> TestResult {
+fn result(
+    policy: &str,
+    name: String,
+    location: String,
+    expected: Status,
+    o: crate::engine::Outcome,
+) -> TestResult {
     let detail = if o.status == expected {
         String::new()
     } else {
@@ -161,8 +180,14 @@ fn result(policy: &str, name: String, location: String, expected: Status, o: cra
             d.push_str(&o.message);
         }
         for e in &o.evidence {
-            let found = e.found.as_ref().map_or("not present".to_owned(), |v| v.to_string());
-            d.push_str(&format!("\n    at {}: found {found}; expected {}", e.pointer, e.expected));
+            let found = e
+                .found
+                .as_ref()
+                .map_or("not present".to_owned(), |v| v.to_string());
+            d.push_str(&format!(
+                "\n    at {}: found {found}; expected {}",
+                e.pointer, e.expected
+            ));
         }
         d
     };
@@ -184,17 +209,23 @@ fn run_case_dir(
     as_of: Timestamp,
     report: &mut TestReport,
 ) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
     let p = &set.policies[pi];
     for f in files {
-        let Some(stem) = f.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(stem) = f.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
         if !(stem.ends_with(".json") || stem.ends_with(".jsonl")) {
             continue;
         }
         let word = stem.split(['-', '.']).next().unwrap_or("");
-        let Ok(expect) = word.parse::<Status>() else { continue };
+        let Ok(expect) = word.parse::<Status>() else {
+            continue;
+        };
         if expect == Status::Waived {
             continue;
         }

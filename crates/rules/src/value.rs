@@ -105,7 +105,12 @@ impl<'a> Val<'a> {
     pub fn from_tags(tags: &'a BTreeMap<String, String>) -> Val<'a> {
         Val::Obj(
             tags.iter()
-                .map(|(k, v)| (Cow::Borrowed(k.as_str()), Val::Str(Cow::Borrowed(v.as_str()))))
+                .map(|(k, v)| {
+                    (
+                        Cow::Borrowed(k.as_str()),
+                        Val::Str(Cow::Borrowed(v.as_str())),
+                    )
+                })
                 .collect(),
         )
     }
@@ -156,7 +161,9 @@ impl<'a> Val<'a> {
             Val::Str(s) => serde_json::Value::String(s.to_string()),
             Val::Arr(a) => serde_json::Value::Array(a.iter().map(Val::to_json).collect()),
             Val::Obj(o) => serde_json::Value::Object(
-                o.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect(),
+                o.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
             ),
         }
     }

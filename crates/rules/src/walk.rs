@@ -131,7 +131,11 @@ impl FileWalk {
         let mut out = Vec::new();
         for (k, v) in map {
             let Some(name) = k.as_str() else {
-                self.error(at, "wrong-type", format!("a key of {what} must be a string"));
+                self.error(
+                    at,
+                    "wrong-type",
+                    format!("a key of {what} must be a string"),
+                );
                 continue;
             };
             if !allowed.contains(&name) {

@@ -82,10 +82,18 @@ pub fn run_case(path: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     let case: Case = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
     assert!(!case.note.trim().is_empty(), "{path}: a case needs a note");
-    let stem = std::path::Path::new(path).file_stem().unwrap().to_str().unwrap().to_owned();
+    let stem = std::path::Path::new(path)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let mut overrides = Overrides::none();
     for (id, ps) in case.params {
-        overrides.params.insert(id, ps.into_iter().map(|(k, v)| (k, Override::new(v))).collect());
+        overrides.params.insert(
+            id,
+            ps.into_iter().map(|(k, v)| (k, Override::new(v))).collect(),
+        );
     }
     for (id, s) in case.severities {
         overrides.severities.insert(id, Override::new(s.into()));
@@ -97,12 +105,29 @@ pub fn run_case(path: &str) {
             Ok(_) => panic!("{path}: expected load errors, the policies compiled"),
             Err(d) => d,
         };
-        let got: Vec<_> = diags.items().iter().map(|d| (d.code, d.line, d.column)).collect();
-        let want: Vec<_> = case.want_errors.iter().map(|w| (w.code.as_str(), w.line, w.column)).collect();
-        assert_eq!(got, want, "{path}: load errors (code, line, column)\n{}", diags.render(false));
+        let got: Vec<_> = diags
+            .items()
+            .iter()
+            .map(|d| (d.code, d.line, d.column))
+            .collect();
+        let want: Vec<_> = case
+            .want_errors
+            .iter()
+            .map(|w| (w.code.as_str(), w.line, w.column))
+            .collect();
+        assert_eq!(
+            got,
+            want,
+            "{path}: load errors (code, line, column)\n{}",
+            diags.render(false)
+        );
         for (d, w) in diags.items().iter().zip(&case.want_errors) {
             if let Some(m) = &w.message {
-                assert!(d.message.contains(m.as_str()), "{path}: message {:?} lacks {m:?}", d.message);
+                assert!(
+                    d.message.contains(m.as_str()),
+                    "{path}: message {:?} lacks {m:?}",
+                    d.message
+                );
             }
             if let Some(h) = &w.hint {
                 let got = d.hint.clone().unwrap_or_default();
@@ -122,7 +147,8 @@ pub fn run_case(path: &str) {
         .enumerate()
         .map(|(i, r)| {
             let mut obj = r.record;
-            obj.entry("DatastoreId").or_insert_with(|| format!("ds-{i}").into());
+            obj.entry("DatastoreId")
+                .or_insert_with(|| format!("ds-{i}").into());
             obj.entry("DatastoreArn").or_insert_with(|| {
                 format!("arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/ds-{i}").into()
             });
@@ -133,14 +159,26 @@ pub fn run_case(path: &str) {
         })
         .collect();
     let n = records.len();
-    let inv = Inventory { records, ..Inventory::default() };
+    let inv = Inventory {
+        records,
+        ..Inventory::default()
+    };
     let as_of = Timestamp::parse(case.as_of.as_deref().unwrap_or("2026-01-01T00:00:00Z")).unwrap();
     let findings = evaluate(&set, &inv, EvalOptions::at(as_of));
-    assert_eq!(findings.len(), n * set.len(), "{path}: one finding per pair");
-    assert!(!case.want.is_empty(), "{path}: a case needs `want` or `want_errors`");
+    assert_eq!(
+        findings.len(),
+        n * set.len(),
+        "{path}: one finding per pair"
+    );
+    assert!(
+        !case.want.is_empty(),
+        "{path}: a case needs `want` or `want_errors`"
+    );
     for w in &case.want {
         let pid = match &w.policy {
-            Some(id) => set.index_of(id).unwrap_or_else(|| panic!("{path}: no policy {id}")),
+            Some(id) => set
+                .index_of(id)
+                .unwrap_or_else(|| panic!("{path}: no policy {id}")),
             None => 0,
         };
         let f = findings
@@ -160,19 +198,30 @@ pub fn run_case(path: &str) {
             assert_eq!(&f.message, m, "{path}: message");
         }
         if matches!(f.status, Status::Pass | Status::Skip) {
-            assert!(f.message.is_empty() && f.evidence.is_empty(), "{path}: PASS/SKIP carry nothing");
+            assert!(
+                f.message.is_empty() && f.evidence.is_empty(),
+                "{path}: PASS/SKIP carry nothing"
+            );
         }
         if let Some(ev) = &w.evidence {
             let got: Vec<_> = f.evidence.iter().map(|e| (&e.pointer, &e.found)).collect();
             let want: Vec<_> = ev
                 .iter()
                 .map(|e| {
-                    let found = if e.absent { None } else { Some(e.found.clone().unwrap_or(serde_json::Value::Null)) };
+                    let found = if e.absent {
+                        None
+                    } else {
+                        Some(e.found.clone().unwrap_or(serde_json::Value::Null))
+                    };
                     (&e.pointer, found)
                 })
                 .collect();
             let want_refs: Vec<_> = want.iter().map(|(p, f)| (*p, f)).collect();
-            assert_eq!(got, want_refs, "{path}: evidence (pointer, found)\n{:#?}", f.evidence);
+            assert_eq!(
+                got, want_refs,
+                "{path}: evidence (pointer, found)\n{:#?}",
+                f.evidence
+            );
             for (g, e) in f.evidence.iter().zip(ev) {
                 if let Some(x) = &e.expected {
                     assert_eq!(&g.expected, x, "{path}: expected text");

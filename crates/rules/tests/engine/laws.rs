@@ -33,8 +33,14 @@ impl C {
     fn yaml(&self) -> String {
         match self {
             C::Atom(i) => ATOMS[*i].to_owned(),
-            C::All(cs) => format!("{{all: [{}]}}", cs.iter().map(C::yaml).collect::<Vec<_>>().join(", ")),
-            C::Any(cs) => format!("{{any: [{}]}}", cs.iter().map(C::yaml).collect::<Vec<_>>().join(", ")),
+            C::All(cs) => format!(
+                "{{all: [{}]}}",
+                cs.iter().map(C::yaml).collect::<Vec<_>>().join(", ")
+            ),
+            C::Any(cs) => format!(
+                "{{any: [{}]}}",
+                cs.iter().map(C::yaml).collect::<Vec<_>>().join(", ")
+            ),
             C::Not(c) => format!("{{not: {}}}", c.yaml()),
         }
     }
@@ -115,22 +121,35 @@ fn set(asserts: &[String]) -> CompiledPolicySet {
             "  - id: P-{i:02}\n    title: t\n    severity: low\n    description: d\n    assert: {a}\n"
         ));
     }
-    compile(&[PolicySource::from_text("laws.yaml", text)], &Overrides::none())
-        .unwrap_or_else(|d| panic!("{}", d.render(false)))
+    compile(
+        &[PolicySource::from_text("laws.yaml", text)],
+        &Overrides::none(),
+    )
+    .unwrap_or_else(|d| panic!("{}", d.render(false)))
 }
 
-fn statuses(set: &CompiledPolicySet, inv: &Inventory) -> Vec<(usize, usize, hlaudit_model::Status)> {
-    evaluate(set, inv, EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()))
-        .into_iter()
-        .map(|f| match f.subject {
-            Subject::Record { index } => (f.policy, index, f.status),
-            Subject::Scope { .. } => unreachable!(),
-        })
-        .collect()
+fn statuses(
+    set: &CompiledPolicySet,
+    inv: &Inventory,
+) -> Vec<(usize, usize, hlaudit_model::Status)> {
+    evaluate(
+        set,
+        inv,
+        EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
+    )
+    .into_iter()
+    .map(|f| match f.subject {
+        Subject::Record { index } => (f.policy, index, f.status),
+        Subject::Scope { .. } => unreachable!(),
+    })
+    .collect()
 }
 
 fn by_policy(set: &CompiledPolicySet, inv: &Inventory, p: usize) -> Vec<hlaudit_model::Status> {
-    let mut v: Vec<_> = statuses(set, inv).into_iter().filter(|x| x.0 == p).collect();
+    let mut v: Vec<_> = statuses(set, inv)
+        .into_iter()
+        .filter(|x| x.0 == p)
+        .collect();
     v.sort_by_key(|x| x.1);
     v.into_iter().map(|x| x.2).collect()
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Evaluation speed: `hlaudit check` over 100,000 generated data stores (about 180 MB in the
+# list-fhir-datastores shape) with the built-in pack, against the floor: a serde_json
+# validation-only parse (IgnoredAny) of the same file, timed in the same run.
+#
+# 1. Generates the records (crates/rules/examples/gen_datastores.rs: realistic, with SMART
+#    metadata documents in strings, deterministic).
+# 2. Runs the library path (snapshot::read_files + hlaudit_rules::evaluate) and the floor in
+#    one process (crates/rules/benches/evaluate.rs): times, ratio, records/s, peak RSS.
+# 3. Runs the `hlaudit` binary end to end (`check --format none`: evaluation and report assembly, no rendering) under GNU
+#    time for wall time and peak RSS, and the ratio to the floor measured in step 2.
+#
+# Usage: bench/check-100k.sh            (N=100000 WORK=/tmp/hlaudit-bench KEEP=0 RUNS=3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${N:-100000}"
+RUNS="${RUNS:-3}"
+WORK="${WORK:-${TMPDIR:-/tmp}/hlaudit-bench}"
+KEEP="${KEEP:-0}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+FILE="$WORK/datastores-$N.json"
+
+mkdir -p "$WORK"
+cleanup() { if [ "$KEEP" != 1 ]; then rm -f "$FILE"; fi; }
+trap cleanup EXIT
+
+cargo build --release --quiet -p hlaudit-rules --example gen_datastores
+[ -s "$FILE" ] || "$TARGET/release/examples/gen_datastores" "$N" "$FILE"
+
+echo "== library: read_files + evaluate vs IgnoredAny (best of $RUNS)"
+out=$(cargo bench --quiet -p hlaudit-rules --bench evaluate -- "$FILE" "$RUNS")
+printf '%s\n' "$out"
+floor=$(printf '%s\n' "$out" | sed -n 's/^floor (IgnoredAny) *\([0-9.]*\) s.*/\1/p')
+
+echo "== end to end: hlaudit check (best of $RUNS)"
+cargo build --release --quiet -p hlaudit
+best=""
+for _ in $(seq "$RUNS"); do
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "$TARGET/release/hlaudit" check "$FILE" --as-of 2026-01-01T00:00:00Z --format none >/dev/null 2>&1 || true
+        t=$(tail -1 "$WORK/time.txt")
+    else
+        s=$(date +%s.%N)
+        "$TARGET/release/hlaudit" check "$FILE" --as-of 2026-01-01T00:00:00Z --format none >/dev/null 2>&1 || true
+        t="$(echo "$(date +%s.%N) - $s" | bc) 0"
+    fi
+    wall=${t% *}
+    if [ -z "$best" ] || awk -v a="$wall" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then best="$t"; fi
+done
+awk -v w="${best% *}" -v kb="${best#* }" -v f="$floor" -v n="$N" \
+    'BEGIN { printf "hlaudit check      %8.3f s  ratio %.2fx floor  %.0f data stores/s  peak RSS %.1f MB\n", w, w / f, n / w, kb / 1024 }'
