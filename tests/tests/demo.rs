@@ -1,0 +1,140 @@
+//! The README demo: `hlaudit check fixtures/demo/snapshot.json` over the built-in pack must
+//! show every built-in policy both failing and passing somewhere, so the demo exercises the
+//! whole pack (and a policy that never fires, or always fires, on a realistic inventory is
+//! noticed). Runs the real binary, as the README tells users to.
+
+use std::collections::BTreeMap;
+
+use hlaudit_e2e::{hlaudit, run};
+use serde_json::Value;
+
+const DEMO: &str = "fixtures/demo/snapshot.json";
+const AS_OF: &str = "2026-11-28T09:30:00Z";
+
+/// Runs the demo and returns the JSON report.
+fn demo_report() -> Value {
+    let out = run(hlaudit().args(["check", DEMO, "--as-of", AS_OF, "--format", "json"]));
+    assert_eq!(
+        out.code,
+        Some(1),
+        "the demo holds failing data stores on purpose, so check exits 1\nstderr:\n{}",
+        out.stderr
+    );
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check --format json printed no JSON report: {e}\n{}",
+            out.stdout
+        )
+    })
+}
+
+/// Policy id -> (PASS count, FAIL count, other statuses).
+fn counts(report: &Value) -> BTreeMap<String, (usize, usize, Vec<String>)> {
+    let mut by_policy: BTreeMap<String, (usize, usize, Vec<String>)> = BTreeMap::new();
+    let policies = report["policies"]
+        .as_array()
+        .expect("the report lists its policies");
+    for p in policies {
+        let id = p["id"].as_str().expect("every policy has an id");
+        by_policy.entry(id.to_owned()).or_default();
+    }
+    for f in report["findings"]
+        .as_array()
+        .expect("the report lists its findings")
+    {
+        let id = f["policy"]["id"]
+            .as_str()
+            .expect("every finding names its policy");
+        let status = f["status"].as_str().expect("every finding has a status");
+        let e = by_policy.entry(id.to_owned()).or_default();
+        match status {
+            "PASS" => e.0 += 1,
+            "FAIL" => e.1 += 1,
+            "SKIP" => {}
+            other => e.2.push(format!("{other} on {}", f["resource"]["name"])),
+        }
+    }
+    by_policy
+}
+
+#[test]
+fn every_built_in_policy_fails_and_passes_somewhere_in_the_demo() {
+    let report = demo_report();
+    let by_policy = counts(&report);
+    assert!(
+        by_policy.len() >= 30,
+        "the built-in pack has 30 policies, the report lists {}",
+        by_policy.len()
+    );
+    let missing: Vec<String> = by_policy
+        .iter()
+        .filter(|(_, (pass, fail, _))| *pass == 0 || *fail == 0)
+        .map(|(id, (pass, fail, _))| format!("{id} (PASS {pass}, FAIL {fail})"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "policies without both a FAIL and a PASS in the demo: {missing:?}"
+    );
+    let errors: Vec<String> = by_policy
+        .iter()
+        .flat_map(|(id, (_, _, other))| other.iter().map(move |o| format!("{id}: {o}")))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "unexpected statuses in the demo: {errors:?}"
+    );
+}
+
+#[test]
+fn every_demo_data_store_gets_one_finding_per_policy_and_failures_carry_evidence() {
+    let report = demo_report();
+    let policies = report["policies"].as_array().map_or(0, Vec::len);
+    let findings = report["findings"]
+        .as_array()
+        .expect("the report lists its findings");
+    let mut per_store: BTreeMap<String, usize> = BTreeMap::new();
+    for f in findings {
+        if let Some(arn) = f["resource"]["arn"].as_str() {
+            *per_store.entry(arn.to_owned()).or_default() += 1;
+        }
+        if f["status"] == "FAIL" {
+            assert!(
+                f["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "a FAIL without a message: {f}"
+            );
+            assert!(
+                f["evidence"].as_array().is_some_and(|e| !e.is_empty()),
+                "a FAIL without evidence: {f}"
+            );
+        }
+    }
+    assert_eq!(per_store.len(), 40, "the demo holds 40 data stores");
+    for (arn, n) in &per_store {
+        assert_eq!(
+            *n, policies,
+            "{arn} has {n} findings for {policies} policies"
+        );
+    }
+}
+
+#[test]
+fn demo_failures_are_the_intended_ones() {
+    // A few data stores of the demo break one policy on purpose; they must fail exactly
+    // there (the generator, fixtures/demo/generate.py, says why each exists).
+    let report = demo_report();
+    let failing = |policy: &str| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["policy"]["id"] == policy && f["status"] == "FAIL")
+            .filter_map(|f| f["resource"]["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(failing("HL-ENC-01"), ["legacy-ehr-migration"]);
+    assert_eq!(failing("HL-ENC-03"), ["dr-replica"]);
+    assert_eq!(failing("HL-BAK-03"), ["stale-backups"]);
+    assert_eq!(failing("HL-DATA-01"), ["synthea-demo-prod"]);
+    assert_eq!(failing("HL-MD-10"), ["family-access"]);
+    assert_eq!(failing("HL-MD-11"), ["batch-loader"]);
+}
