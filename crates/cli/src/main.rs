@@ -12,9 +12,11 @@
 
 mod aws_args;
 mod cmd;
+mod config;
 mod exit;
 mod input;
 mod logging;
+mod output;
 mod policy_args;
 
 use std::process::ExitCode;
@@ -66,6 +68,8 @@ enum Command {
     Rules(cmd::rules::Args),
     /// Explain one policy on data stores, clause by clause.
     Explain(cmd::explain::Args),
+    /// Compare two JSON reports: fixed, new and changed findings.
+    Diff(cmd::diff::Args),
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(&args),
         Command::Rules(args) => cmd::rules::run(&args),
         Command::Explain(args) => cmd::explain::run(&args),
+        Command::Diff(args) => cmd::diff::run(&args),
         Command::Completions(args) => cmd::completions::run::<Cli>(&args),
     };
     match result {

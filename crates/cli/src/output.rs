@@ -21,9 +21,9 @@ use hlaudit_report::Format;
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// The format written to standard output (`none`: nothing, for runs that only write
-    /// files with `-o`).
-    #[arg(long, value_enum, default_value_t = FormatArg::Terminal, value_name = "FORMAT")]
-    pub format: FormatArg,
+    /// files with `-o`). Default: the configuration's `format`, else terminal.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
 
     /// Also write a report to a file, e.g. `-o sarif=hlaudit.sarif -o html=report.html`
     /// (repeatable; FORMAT is one of terminal, json, sarif, junit, markdown, html). Files
@@ -35,8 +35,9 @@ pub struct OutputArgs {
 
     /// Exit 1 when a FAIL finding at or above this severity remains (`none`: never on
     /// findings). ERROR findings and collection errors exit 2 whatever this says.
-    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
-    pub fail_on: FailOn,
+    /// Default: the configuration's `fail_on`, else high.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
 
     /// Colour in terminal output: `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
@@ -46,6 +47,14 @@ pub struct OutputArgs {
     /// scanning). Default: the working directory.
     #[arg(long, value_name = "DIR")]
     pub sarif_base: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    /// The `--fail-on` threshold in effect: the flag, else (once merged with the
+    /// configuration file) its `fail_on`, else high.
+    pub fn fail_on(&self) -> FailOn {
+        self.fail_on.unwrap_or(FailOn::High)
+    }
 }
 
 /// A report format, as named on the command line.
@@ -186,7 +195,7 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     let mut seen = BTreeSet::new();
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut to_stdout: Vec<Vec<u8>> = Vec::new();
-    if let Some(format) = args.format.format() {
+    if let Some(format) = args.format.unwrap_or(FormatArg::Terminal).format() {
         to_stdout.push(
             render(report, format, stdout_color, &sarif_options)
                 .with_context(|| format!("cannot render the {format} report"))?,
@@ -451,7 +460,7 @@ mod tests {
         let mut r = report(&[(Status::Fail, Severity::High)]);
         r.findings[0].policy = 7; // dangling: every reporter refuses it
         let args = OutputArgs {
-            format: FormatArg::None,
+            format: Some(FormatArg::None),
             outputs: vec![
                 OutputSpec {
                     format: Format::Html,
@@ -462,7 +471,7 @@ mod tests {
                     path: dir.path().join("new.json"),
                 },
             ],
-            fail_on: FailOn::High,
+            fail_on: Some(FailOn::High),
             color: ColorArg::Never,
             sarif_base: None,
         };
@@ -490,9 +499,9 @@ mod tests {
         })
         .collect();
         let args = OutputArgs {
-            format: FormatArg::None,
+            format: Some(FormatArg::None),
             outputs,
-            fail_on: FailOn::High,
+            fail_on: Some(FailOn::High),
             color: ColorArg::Never,
             sarif_base: None,
         };

@@ -28,6 +28,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod format;
 pub mod html;
 pub mod json;

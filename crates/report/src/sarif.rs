@@ -163,7 +163,11 @@ pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, Re
                 region.unwrap_or_else(|| "unknown".to_owned()),
             ))
             .or_default();
-        if matches!(f.status, Status::Fail | Status::Error | Status::Waived) {
+        // A fixed finding of a baseline run (`absent`) is reported too, as a pass, so the
+        // log says what was fixed.
+        if matches!(f.status, Status::Fail | Status::Error | Status::Waived)
+            || f.baseline == Some(hlaudit_model::finding::BaselineState::Absent)
+        {
             entry.push(f);
         }
     }

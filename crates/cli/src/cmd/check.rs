@@ -11,9 +11,10 @@ use hlaudit_model::report::{Report, COLLECTION_ERROR_ID};
 use hlaudit_model::Inventory;
 use hlaudit_rules::CompiledPolicySet;
 
+use crate::config::{baseline_note, ConfigArgs, ExceptionArgs, Settings};
 use crate::exit::Outcome;
 use crate::input::load_inventory;
-use crate::output::{exit_code, write_outputs, OutputArgs};
+use crate::output::{exit_code, write_outputs, FormatArg, OutputArgs};
 use crate::policy_args::PolicyArgs;
 
 /// Evaluate policies over snapshot files and report findings.
@@ -41,14 +42,37 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub exceptions: ExceptionArgs,
+}
+
+impl AuditArgs {
+    /// Merges these flags with the configuration file (flags win) and loads the waiver
+    /// files and the baseline: the arguments in effect, and the settings `audit` applies.
+    pub fn resolve(&self) -> Result<(AuditArgs, Settings)> {
+        let mut merged = self.clone();
+        let settings = Settings::resolve(
+            &self.policy,
+            &self.config,
+            &self.exceptions,
+            &mut merged.output,
+        )?;
+        merged.policy = settings.policy.clone();
+        Ok((merged, settings))
+    }
 }
 
 /// Runs `check`.
 pub fn run(args: &Args) -> Result<Outcome> {
-    // Policies first: a broken policy file is reported before any input is read.
-    let set = args.audit.policy.load()?;
+    // Configuration and policies first: a broken file is reported before any input is read.
+    let (audit_args, settings) = args.audit.resolve()?;
+    let set = audit_args.policy.load_with(&settings.overrides)?;
     let inventory = load_inventory(&args.snapshots)?;
-    audit(&inventory, &set, &args.audit, false)
+    audit(&inventory, &set, &audit_args, &settings, false)
 }
 
 /// Evaluates an inventory (from snapshots or a live collection), writes the reports and
@@ -59,6 +83,7 @@ pub fn audit(
     inventory: &Inventory,
     set: &CompiledPolicySet,
     args: &AuditArgs,
+    settings: &Settings,
     allow_partial: bool,
 ) -> Result<Outcome> {
     let opts = args.policy.eval_options();
@@ -71,11 +96,37 @@ pub fn audit(
         report.add_collection_errors();
         report.sort_findings();
     }
+    apply_exceptions(&mut report, args, settings);
     write_outputs(&report, &args.output)?;
-    Ok(outcome(&report, args, allow_partial))
+    Ok(outcome(&report, args, settings, allow_partial))
 }
 
-fn outcome(report: &Report, args: &AuditArgs, allow_partial: bool) -> Outcome {
+/// Applies waivers and the baseline, and says on stderr what the reports on stdout do not.
+fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) {
+    if let Some(path) = &settings.config_file {
+        tracing::info!("configuration read from {}", path.display());
+    }
+    let applied = settings.apply(report);
+    if let Some(w) = &applied.waivers {
+        tracing::info!("{} finding(s) waived", w.applied);
+        // The terminal report lists waiver warnings; the other formats on stdout do not
+        // show them to a person, so they also go to stderr, where a CI log shows them.
+        if args.output.format.unwrap_or(FormatArg::Terminal) != FormatArg::Terminal {
+            for warning in w.warnings() {
+                let at = warning
+                    .source
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default();
+                eprintln!("warning[{}]: {}{at}", warning.code, warning.message);
+            }
+        }
+    }
+    if let (Some((path, _)), Some(o)) = (&settings.baseline, &applied.baseline) {
+        eprintln!("{}", baseline_note(path, o));
+    }
+}
+
+fn outcome(report: &Report, args: &AuditArgs, settings: &Settings, allow_partial: bool) -> Outcome {
     let fail_on = args.output.fail_on();
     let code = if allow_partial && !report.errors.is_empty() {
         let mut judged = report.clone();
@@ -83,13 +134,23 @@ fn outcome(report: &Report, args: &AuditArgs, allow_partial: bool) -> Outcome {
         judged
             .findings
             .retain(|f| judged.policies[f.policy].id != COLLECTION_ERROR_ID);
-        exit_code(&judged, fail_on)
+        gate(&judged, fail_on, settings)
     } else {
-        exit_code(report, fail_on)
+        gate(report, fail_on, settings)
     };
     match code {
         0 => Outcome::Clean,
         1 => Outcome::Findings,
         _ => Outcome::Error,
+    }
+}
+
+/// The exit code: [`exit_code`], or with `--fail-on-new` only failures the baseline did
+/// not hold as FAIL count for code 1.
+fn gate(report: &Report, fail_on: crate::output::FailOn, settings: &Settings) -> u8 {
+    if settings.fail_on_new {
+        settings.outcome(report, fail_on).code()
+    } else {
+        exit_code(report, fail_on)
     }
 }

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod collect;
 pub mod completions;
+pub mod diff;
 pub mod explain;
 pub mod inventory;
 pub mod rules;

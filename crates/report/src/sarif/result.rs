@@ -62,10 +62,11 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
     if !f.evidence.is_empty() {
         props.insert("evidence".to_owned(), json!(f.evidence));
     }
-    let level = if f.status == Status::Error {
-        s::ResultLevel::Error
-    } else {
-        level(f.severity)
+    let level = match f.status {
+        Status::Error => s::ResultLevel::Error,
+        // Only a fixed (baseline `absent`) finding gets here with PASS or SKIP.
+        Status::Pass | Status::Skip => s::ResultLevel::None,
+        Status::Fail | Status::Waived => level(f.severity),
     };
     let mut result = s::Result::builder()
         .rule_id(policy.id.clone())
@@ -104,6 +105,9 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
             .kind(json!("external"))
             .status(json!("accepted"))
             .build()]);
+    }
+    if matches!(f.status, Status::Pass | Status::Skip) {
+        result.kind = Some(s::ResultKind::Pass);
     }
     if let Some(b) = f.baseline {
         result.baseline_state = Some(json!(match b {

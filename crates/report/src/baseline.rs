@@ -1,0 +1,404 @@
+//! Baselines: comparing findings with a JSON report of an earlier run, and comparing two
+//! reports (`hlaudit diff`).
+//!
+//! Findings are matched on their stable fingerprint (policy id + data store ARN, or the
+//! scope of a collection error; see [`hlaudit_model::finding::fingerprint`]). Only
+//! *results* take part: findings whose status is FAIL, ERROR or WAIVED, the ones SARIF
+//! reports. This lives in the report crate because a baseline *is* a JSON report
+//! ([`crate::json::read`]); the model knows nothing of the wire format, and the command
+//! line only decides what to do with the outcome (dependencies point cli -> report -> model).
+//!
+//! States given to the current report's findings ([`apply_baseline`]):
+//!
+//! | now | in the baseline as a result | state |
+//! |---|---|---|
+//! | FAIL / ERROR / WAIVED | no | `new` |
+//! | FAIL / ERROR / WAIVED | yes, same status and severity | `unchanged` |
+//! | FAIL / ERROR / WAIVED | yes, another status or severity | `updated` |
+//! | PASS / SKIP | yes | `absent` (fixed) |
+//! | PASS / SKIP | no | none |
+//!
+//! A baseline result with no finding at all in the current report (its data store was
+//! deleted, or its policy was not evaluated this time) is *gone*: it is listed in
+//! [`BaselineOutcome::gone`] rather than added to the report, so the report's counts stay
+//! those of what was audited.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
+use hlaudit_model::report::Report;
+use serde::Serialize;
+
+use crate::json::{JsonFinding, JsonReport};
+
+/// Whether a status is a result (reported by SARIF, compared by baselines).
+pub fn is_result(status: Status) -> bool {
+    matches!(status, Status::Fail | Status::Error | Status::Waived)
+}
+
+/// One result of a report, as a baseline or `diff` knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// The stable fingerprint.
+    pub fingerprint: String,
+    /// The policy id.
+    pub policy: String,
+    /// The policy title.
+    pub title: String,
+    /// The data store ARN, or the scope of a collection error.
+    pub resource: String,
+    /// The status.
+    pub status: Status,
+    /// The severity.
+    pub severity: Severity,
+    /// The message.
+    pub message: String,
+}
+
+impl Entry {
+    fn from_json(f: &JsonFinding) -> Self {
+        let resource = match (&f.resource, &f.scope) {
+            (Some(r), _) => r.arn.clone(),
+            (None, Some(s)) => format!(
+                "{}/{}/{}",
+                s.account.as_deref().unwrap_or("*"),
+                s.region.as_deref().unwrap_or("*"),
+                s.what
+            ),
+            (None, None) => String::new(),
+        };
+        Entry {
+            fingerprint: f.fingerprint.clone(),
+            policy: f.policy.id.clone(),
+            title: f.policy.title.clone(),
+            resource,
+            status: f.status,
+            severity: f.severity,
+            message: f.message.clone(),
+        }
+    }
+}
+
+/// The results of an earlier report, by fingerprint.
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    results: BTreeMap<String, Entry>,
+}
+
+impl Baseline {
+    /// The results of a JSON report.
+    pub fn from_report(report: &JsonReport) -> Self {
+        Baseline {
+            results: report
+                .findings
+                .iter()
+                .filter(|f| is_result(f.status))
+                .map(|f| (f.fingerprint.clone(), Entry::from_json(f)))
+                .collect(),
+        }
+    }
+
+    /// The baseline's result with this fingerprint.
+    pub fn get(&self, fingerprint: &str) -> Option<&Entry> {
+        self.results.get(fingerprint)
+    }
+
+    /// The number of results.
+    pub fn len(&self) -> usize {
+        self.results.len()
+    }
+
+    /// Whether the baseline holds no result.
+    pub fn is_empty(&self) -> bool {
+        self.results.is_empty()
+    }
+}
+
+/// What comparing a report with a baseline found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaselineOutcome {
+    /// Results not in the baseline.
+    pub new: usize,
+    /// Results in the baseline with the same status and severity.
+    pub unchanged: usize,
+    /// Results in the baseline with another status or severity.
+    pub updated: usize,
+    /// Baseline results whose finding is now PASS or SKIP.
+    pub fixed: usize,
+    /// Baseline results with no finding in the report (data store or policy gone), in
+    /// (policy, resource) order.
+    pub gone: Vec<Entry>,
+}
+
+/// Sets `Finding::baseline` on every finding of `report` (see the module table) and says
+/// what changed.
+pub fn apply_baseline(report: &mut Report, baseline: &Baseline) -> BaselineOutcome {
+    let mut outcome = BaselineOutcome::default();
+    let mut seen = BTreeSet::new();
+    let fingerprints: Vec<String> = report
+        .findings
+        .iter()
+        .map(|f| report.fingerprint_of(f))
+        .collect();
+    for (f, fp) in report.findings.iter_mut().zip(&fingerprints) {
+        let before = baseline.get(fp);
+        if before.is_some() {
+            seen.insert(fp.as_str());
+        }
+        f.baseline = match (is_result(f.status), before) {
+            (true, None) => {
+                outcome.new += 1;
+                Some(BaselineState::New)
+            }
+            (true, Some(b)) if b.status == f.status && b.severity == f.severity => {
+                outcome.unchanged += 1;
+                Some(BaselineState::Unchanged)
+            }
+            (true, Some(_)) => {
+                outcome.updated += 1;
+                Some(BaselineState::Updated)
+            }
+            (false, Some(_)) => {
+                outcome.fixed += 1;
+                Some(BaselineState::Absent)
+            }
+            (false, None) => None,
+        };
+    }
+    let mut gone: Vec<Entry> = baseline
+        .results
+        .iter()
+        .filter(|(fp, _)| !seen.contains(fp.as_str()))
+        .map(|(_, e)| e.clone())
+        .collect();
+    gone.sort_by(|a, b| (&a.policy, &a.resource).cmp(&(&b.policy, &b.resource)));
+    outcome.gone = gone;
+    outcome
+}
+
+/// Whether a finding is a FAIL that the baseline did not already hold as a FAIL: new, or
+/// FAIL again after being WAIVED or ERROR (an expired waiver). This is what
+/// `--fail-on-new` gates on; a known FAIL whose severity changed does not count.
+pub fn is_new_failure(report: &Report, f: &Finding, baseline: &Baseline) -> bool {
+    f.status == Status::Fail
+        && baseline
+            .get(&report.fingerprint_of(f))
+            .is_none_or(|b| b.status != Status::Fail)
+}
+
+/// A result whose status or severity differs between two reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// The result in the new report.
+    #[serde(flatten)]
+    pub now: Entry,
+    /// Its status in the old report.
+    pub old_status: Status,
+    /// Its severity in the old report.
+    pub old_severity: Severity,
+}
+
+/// What changed between two reports (`hlaudit diff OLD NEW`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diff {
+    /// Results of the new report that the old one did not have.
+    pub new: Vec<Entry>,
+    /// Results of the old report that the new one does not have (fixed, or gone).
+    pub fixed: Vec<Entry>,
+    /// Results in both, with another status or severity.
+    pub changed: Vec<Change>,
+    /// How many results are in both, unchanged.
+    pub unchanged: usize,
+}
+
+/// Compares two reports' results by fingerprint. Every list is in (policy, resource) order.
+pub fn diff(old: &JsonReport, new: &JsonReport) -> Diff {
+    let old = Baseline::from_report(old);
+    let now = Baseline::from_report(new);
+    let mut d = Diff::default();
+    for (fp, e) in &now.results {
+        match old.get(fp) {
+            None => d.new.push(e.clone()),
+            Some(o) if o.status == e.status && o.severity == e.severity => d.unchanged += 1,
+            Some(o) => d.changed.push(Change {
+                now: e.clone(),
+                old_status: o.status,
+                old_severity: o.severity,
+            }),
+        }
+    }
+    d.fixed = old
+        .results
+        .iter()
+        .filter(|(fp, _)| now.get(fp).is_none())
+        .map(|(_, e)| e.clone())
+        .collect();
+    let key = |e: &Entry| (e.policy.clone(), e.resource.clone());
+    d.new.sort_by_key(key);
+    d.fixed.sort_by_key(key);
+    d.changed.sort_by_key(|c| key(&c.now));
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use hlaudit_model::finding::Subject;
+    use hlaudit_model::report::{PolicyMeta, Resource};
+    use hlaudit_model::{Inventory, Timestamp};
+
+    fn report(findings: &[(&str, usize, Status, Severity)]) -> Report {
+        let mut r = Report::for_inventory(&Inventory::default(), Timestamp::now());
+        for i in 0..3 {
+            r.resources.push(Resource {
+                arn: format!("arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/s{i}"),
+                id: format!("s{i}"),
+                name: None,
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                partition: "aws".into(),
+                status: None,
+                source: None,
+                tags: None,
+            });
+        }
+        for (id, res, status, severity) in findings {
+            let p = match r.policies.iter().position(|p| p.id == *id) {
+                Some(p) => p,
+                None => {
+                    let mut meta = PolicyMeta::collection_error();
+                    meta.id = (*id).to_owned();
+                    r.policies.push(meta);
+                    r.policies.len() - 1
+                }
+            };
+            r.findings.push(Finding {
+                policy: p,
+                subject: Subject::Record { index: *res },
+                status: *status,
+                severity: *severity,
+                message: "m".into(),
+                evidence: Vec::new(),
+                waiver: None,
+                baseline: None,
+            });
+        }
+        r
+    }
+
+    fn json(r: &Report) -> JsonReport {
+        JsonReport::from_report(r).unwrap()
+    }
+
+    use Severity::{High, Low};
+    use Status::{Error, Fail, Pass, Skip, Waived};
+
+    #[test]
+    fn states_follow_the_table() {
+        let old = report(&[
+            ("A", 0, Fail, High),  // unchanged
+            ("A", 1, Fail, High),  // now PASS: absent
+            ("B", 0, Fail, Low),   // severity raised: updated
+            ("B", 1, Waived, Low), // waiver expired: updated
+            ("C", 2, Fail, High),  // policy gone
+            ("D", 0, Pass, High),  // a pass stays out of the baseline
+        ]);
+        let mut now = report(&[
+            ("A", 0, Fail, High),
+            ("A", 1, Pass, High),
+            ("A", 2, Fail, High), // new
+            ("B", 0, Fail, High),
+            ("B", 1, Fail, Low),
+            ("D", 0, Fail, High),  // new (was PASS)
+            ("D", 1, Skip, High),  // nothing to say
+            ("E", 0, Error, High), // new
+        ]);
+        let base = Baseline::from_report(&json(&old));
+        assert_eq!(base.len(), 5);
+        let out = apply_baseline(&mut now, &base);
+        let states: Vec<_> = now.findings.iter().map(|f| f.baseline).collect();
+        use BaselineState::*;
+        assert_eq!(
+            states,
+            vec![
+                Some(Unchanged),
+                Some(Absent),
+                Some(New),
+                Some(Updated),
+                Some(Updated),
+                Some(New),
+                None,
+                Some(New)
+            ]
+        );
+        assert_eq!(
+            (out.new, out.unchanged, out.updated, out.fixed),
+            (3, 1, 2, 1)
+        );
+        assert_eq!(out.gone.len(), 1);
+        assert_eq!(out.gone[0].policy, "C");
+        assert!(out.gone[0].resource.ends_with("/s2"));
+        // --fail-on-new: new FAILs and FAILs that were waived before, not known FAILs.
+        let gating: Vec<bool> = now
+            .findings
+            .iter()
+            .map(|f| is_new_failure(&now, f, &base))
+            .collect();
+        assert_eq!(
+            gating,
+            vec![false, false, true, false, true, true, false, false]
+        );
+    }
+
+    #[test]
+    fn a_report_against_itself_is_all_unchanged() {
+        let r = report(&[
+            ("A", 0, Fail, High),
+            ("B", 1, Waived, Low),
+            ("C", 2, Pass, Low),
+        ]);
+        let base = Baseline::from_report(&json(&r));
+        let mut now = r.clone();
+        let out = apply_baseline(&mut now, &base);
+        assert_eq!(
+            (out.new, out.unchanged, out.updated, out.fixed),
+            (0, 2, 0, 0)
+        );
+        assert!(out.gone.is_empty());
+        let d = diff(&json(&r), &json(&r));
+        assert!(d.new.is_empty() && d.fixed.is_empty() && d.changed.is_empty());
+        assert_eq!(d.unchanged, 2);
+    }
+
+    #[test]
+    fn diff_lists_new_fixed_and_changed_in_order() {
+        let old = report(&[
+            ("B", 0, Fail, High),
+            ("A", 1, Fail, High),
+            ("A", 0, Fail, Low),
+        ]);
+        let new = report(&[
+            ("A", 0, Fail, High),
+            ("C", 2, Error, High),
+            ("A", 2, Fail, Low),
+        ]);
+        let d = diff(&json(&old), &json(&new));
+        let ids = |v: &[Entry]| {
+            v.iter()
+                .map(|e| format!("{}@{}", e.policy, &e.resource[e.resource.len() - 2..]))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&d.new), vec!["A@s2", "C@s2"]);
+        assert_eq!(ids(&d.fixed), vec!["A@s1", "B@s0"]);
+        assert_eq!(d.changed.len(), 1);
+        assert_eq!(
+            (d.changed[0].old_severity, d.changed[0].now.severity),
+            (Low, High)
+        );
+        assert_eq!(d.unchanged, 0);
+    }
+}
