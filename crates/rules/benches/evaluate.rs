@@ -55,6 +55,7 @@ fn main() -> ExitCode {
     let (mut floor, mut read, mut eval) = (f64::MAX, f64::MAX, f64::MAX);
     let mut n = 0;
     let mut findings = 0;
+    let mut counts = std::collections::BTreeMap::new();
     for _ in 0..runs {
         let t = Instant::now();
         let parsed: Result<serde::de::IgnoredAny, _> = serde_json::from_slice(&bytes);
@@ -80,6 +81,10 @@ fn main() -> ExitCode {
         eval = eval.min(e);
         n = inv.records.len();
         findings = f.len();
+        counts.clear();
+        for x in &f {
+            *counts.entry(x.status.as_str()).or_insert(0usize) += 1;
+        }
     }
     let total = read + eval;
     println!(
@@ -102,6 +107,7 @@ fn main() -> ExitCode {
         total / floor,
         n as f64 / total
     );
+    println!("statuses           {counts:?}");
     println!("peak RSS           {:8.1} MB", peak_rss_mb());
     ExitCode::SUCCESS
 }

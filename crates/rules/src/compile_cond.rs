@@ -334,11 +334,13 @@ impl CondCompiler<'_, '_> {
         if over_values {
             path.steps.pop();
         }
+        let expected = test.describe();
         Some(Cond::Clause(Box::new(Clause {
             path,
             test,
             if_present,
             over_values,
+            expected,
         })))
     }
 

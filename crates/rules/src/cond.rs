@@ -35,6 +35,8 @@ pub struct Clause {
     /// A quantifier over `PATH|values`: the path is compiled without `|values` and the
     /// quantifier walks the object's values, pointing at each by its key.
     pub over_values: bool,
+    /// What the test expects, in words (computed once, at compile time).
+    pub expected: String,
 }
 
 /// What a clause checks.

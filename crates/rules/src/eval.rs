@@ -123,7 +123,7 @@ fn clause<'x: 't, 't>(
             out.push(Reason {
                 pointer: ptr,
                 found: None,
-                expected: cl.test.describe(),
+                expected: cl.expected.clone(),
             });
             r
         }
@@ -150,7 +150,7 @@ fn test<'x: 't, 't>(
         Test::Op(op) => {
             let r = apply(op, v, env, cur);
             if let Some(out) = out {
-                let mut expected = op.describe();
+                let mut expected = cl.expected.clone();
                 if let Some(note) = operand_note(op, env, cur) {
                     expected.push_str(&note);
                 }
@@ -182,7 +182,7 @@ fn test<'x: 't, 't>(
                 out.push(Reason {
                     pointer: ptr.to_owned(),
                     found: Some(v.to_json_short()),
-                    expected: format!("{} (the count is {n})", cl.test.describe()),
+                    expected: format!("{} (the count is {n})", cl.expected),
                 });
             }
             r
@@ -275,7 +275,7 @@ fn quantify<'x: 't, 't>(
     let whole = || Reason {
         pointer: ptr.to_owned(),
         found: Some(v.to_json_short()),
-        expected: cl.test.describe(),
+        expected: cl.expected.clone(),
     };
     match (q, outcome) {
         (Quant::All, false) => out.extend(misses.into_iter().flatten()),
