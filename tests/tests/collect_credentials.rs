@@ -119,7 +119,10 @@ fn several_profiles_collect_several_accounts() {
         .access_key("AKIDPROFILEB", b)
         .start_blocking()
         .unwrap();
-    let credentials = dir.path().join("credentials");
+    // The credentials file holds the sentinel on purpose: keep it out of the checked
+    // directory.
+    let secrets = tempfile::tempdir().unwrap();
+    let credentials = secrets.path().join("credentials");
     std::fs::write(
         &credentials,
         format!(
