@@ -44,7 +44,7 @@ pub struct Args {
 /// Runs `rules docs`.
 pub fn run(args: &Args) -> Result<Outcome> {
     let (set, origin) = load(&args.paths)?;
-    let page = render(&set, &origin);
+    let page = render(&set, &origin, args.paths.is_empty());
     let to_stdout = args.output.as_os_str() == "-";
     if args.check {
         if to_stdout {
@@ -143,8 +143,9 @@ fn shorten(line: &str) -> String {
     }
 }
 
-/// Renders the reference page: a summary table, then a section per policy.
-pub fn render(set: &CompiledPolicySet, origin: &str) -> String {
+/// Renders the reference page: a summary table, then a section per policy. `builtin`
+/// says the set is the built-in pack (whose shared conventions the page then states).
+pub fn render(set: &CompiledPolicySet, origin: &str, builtin: bool) -> String {
     let mut policies: Vec<&CompiledPolicy> = set.policies().collect();
     policies.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
     let mut out = String::new();
@@ -157,15 +158,19 @@ pub fn render(set: &CompiledPolicySet, origin: &str) -> String {
     let _ = writeln!(
         out,
         "{} {} from {origin}. Each policy is evaluated on every data store; where its \
-         applicability condition does not hold the result is SKIP (data stores whose status is \
-         DELETED or DELETING are SKIP for every built-in policy). Parameters can be overridden \
-         per policy in the configuration file. The language the policies are written in is \
+         applicability condition does not hold the result is SKIP{}. Parameters can be \
+         overridden per policy in the configuration file. The language the policies are written in is \
          described in [policy-language.md](policy-language.md).\n",
         policies.len(),
         if policies.len() == 1 {
             "policy"
         } else {
             "policies"
+        },
+        if builtin {
+            " (data stores whose status is DELETED or DELETING are SKIP for every built-in policy)"
+        } else {
+            ""
         }
     );
     out.push_str("| Id | Severity | Title | HIPAA | NIST SP 800-53 |\n");
@@ -183,8 +188,8 @@ pub fn render(set: &CompiledPolicySet, origin: &str) -> String {
             cell(&controls(m, "nist")),
         );
     }
+    out.push('\n');
     for p in &policies {
-        out.push('\n');
         section(&mut out, p);
     }
     out
@@ -354,7 +359,7 @@ policies:
       NIST-800-53: [CP-9]
     tags: [backup]
     parameters:
-      min_retention_days: {type: integer, default: 7, description: Shortest retention, in days.}
+      min_retention_days: {type: integer, default: 7, description: "Shortest retention, in days."}
       keys: {type: string_list, default: [A, B], description: Some keys.}
     assert:
       path: BackupStatusInfo.Configuration.RetentionPeriodInDays
@@ -373,7 +378,7 @@ policies:
 
     #[test]
     fn renders_table_and_sections_in_id_order() {
-        let page = render(&set_of(POLICY), "`t.yaml`");
+        let page = render(&set_of(POLICY), "`t.yaml`", false);
         insta::assert_snapshot!(page);
     }
 
@@ -383,7 +388,7 @@ policies:
             Ok(v) => v,
             Err(e) => panic!("{e:#}"),
         };
-        let page = render(&set, "the built-in pack");
+        let page = render(&set, "the built-in pack", true);
         for p in set.policies() {
             assert!(
                 page.contains(&format!("## {}: ", p.meta.id)),
@@ -420,7 +425,7 @@ policies:
             Err(e) => panic!("{e}"),
         };
         let file = dir.path().join("rules.md");
-        let page = render(&set_of(POLICY), "`t.yaml`");
+        let page = render(&set_of(POLICY), "`t.yaml`", false);
         assert_eq!(
             check(&file, &page).ok(),
             Some(Outcome::Findings),
