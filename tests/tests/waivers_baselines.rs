@@ -5,6 +5,9 @@
 //! evaluation time, `b` fails WV-ENC-01 (high), `c` fails WV-ENC-01 (high) and WV-AUTH-01
 //! (medium); `fixtures/baselines/before.json` is the same inventory when only `b` failed.
 
+// Test helpers: a test cannot go on without the report it reads, so failing loudly is right.
+#![allow(clippy::expect_used)]
+
 use std::path::Path;
 
 use hlaudit_e2e::{hlaudit, run, Run};

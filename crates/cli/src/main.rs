@@ -54,6 +54,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant (check's many flags) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the data stores of snapshot files as a table or JSON.
