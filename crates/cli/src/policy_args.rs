@@ -78,7 +78,9 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
-    /// Loads, compiles and selects the policies (no overrides).
+    /// Loads, compiles and selects the policies (no overrides; the evaluating commands use
+    /// [`PolicyArgs::load_with`] with the configuration's overrides).
+    #[cfg(test)]
     pub fn load(&self) -> Result<CompiledPolicySet> {
         self.load_with(&Overrides::none())
     }
