@@ -3,6 +3,9 @@
 //! whole pack (and a policy that never fires, or always fires, on a realistic inventory is
 //! noticed). Runs the real binary, as the README tells users to.
 
+// Test helpers: a report that lacks what the test reads is a failure, so failing loudly is right.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 
 use hlaudit_e2e::{hlaudit, run};
