@@ -1,0 +1,168 @@
+//! End to end: `hlaudit check` exit codes (0 clean, 1 findings at or above `--fail-on`,
+//! 2 anything unread or unevaluated, whatever `--fail-on` says) and the reports one run
+//! writes with `-o FORMAT=PATH`, through the real binary.
+
+use hlaudit_e2e::{hlaudit, run};
+use serde_json::Value;
+
+const DEMO: &str = "fixtures/demo/snapshot.json";
+/// An hlaudit snapshot whose collection failed in one region.
+const WITH_COLLECTION_ERROR: &str = "fixtures/snapshots/hlaudit-snapshot.json";
+
+fn json_report(args: &[&str]) -> (Option<i32>, Value) {
+    let out = run(hlaudit().args(["check", "--format", "json"]).args(args));
+    let report = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("check --format json printed no JSON ({e}): {}", out.stderr));
+    (out.code, report)
+}
+
+/// FAIL findings of a JSON report at or above a severity.
+fn fails_at_or_above(report: &Value, threshold: &str) -> usize {
+    const ORDER: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+    let rank = |s: &str| ORDER.iter().position(|x| *x == s).unwrap_or(0);
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["status"] == "FAIL" && rank(f["severity"].as_str().unwrap()) >= rank(threshold)
+        })
+        .count()
+}
+
+#[test]
+fn the_fail_on_threshold_decides_between_0_and_1() {
+    let (code, report) = json_report(&[DEMO]);
+    assert_eq!(
+        report["summary"]["incomplete"], false,
+        "the demo reads completely"
+    );
+    assert!(
+        fails_at_or_above(&report, "high") > 0,
+        "the demo breaks high policies"
+    );
+    assert_eq!(code, Some(1), "default --fail-on high");
+    for threshold in ["critical", "high", "medium", "low", "info"] {
+        let want = if fails_at_or_above(&report, threshold) > 0 {
+            1
+        } else {
+            0
+        };
+        let out = run(hlaudit().args(["check", "--format", "none", "--fail-on", threshold, DEMO]));
+        assert_eq!(
+            out.code,
+            Some(want),
+            "--fail-on {threshold}: {}",
+            out.stderr
+        );
+    }
+    let out = run(hlaudit().args(["check", "--fail-on", "none", DEMO]));
+    assert_eq!(out.code, Some(0), "--fail-on none: {}", out.stderr);
+    // The terminal report ends with the one-line summary.
+    let last = out.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("data stores") && last.contains("failed"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_collection_error_exits_2_whatever_fail_on_says() {
+    for fail_on in ["none", "critical", "high"] {
+        let out = run(hlaudit().args(["check", "--fail-on", fail_on, WITH_COLLECTION_ERROR]));
+        assert_eq!(out.code, Some(2), "--fail-on {fail_on}: {}", out.stderr);
+        assert!(out.stdout.contains("ListFHIRDatastores"), "{}", out.stdout);
+    }
+    let (code, report) = json_report(&["--fail-on", "none", WITH_COLLECTION_ERROR]);
+    assert_eq!(code, Some(2));
+    assert_eq!(report["summary"]["incomplete"], true);
+    assert!(report["summary"]["byStatus"]["ERROR"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn an_unreadable_input_exits_2_and_names_it() {
+    let out = run(hlaudit().args([
+        "check",
+        "--fail-on",
+        "none",
+        "fixtures/no-such-snapshot.json",
+    ]));
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("no-such-snapshot.json"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_bad_output_spec_is_a_usage_error() {
+    let out = run(hlaudit().args(["check", "-o", "pdf=report.pdf", DEMO]));
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("unknown report format"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn one_run_writes_every_report_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let spec = |format: &str, name: &str| format!("{format}={}", path(name).display());
+    let out = run(hlaudit().args([
+        "check",
+        "--format",
+        "none",
+        "-o",
+        &spec("sarif", "hl.sarif"),
+        "-o",
+        &spec("junit", "hl.xml"),
+        "-o",
+        &spec("html", "hl.html"),
+        "-o",
+        &spec("json", "hl.json"),
+        "-o",
+        &spec("markdown", "hl.md"),
+        DEMO,
+    ]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stdout.is_empty(), "--format none prints nothing");
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(path("hl.json")).unwrap()).unwrap();
+    assert_eq!(report["hlauditReport"], 1);
+    let results = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| matches!(f["status"].as_str(), Some("FAIL" | "ERROR" | "WAIVED")))
+        .count();
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(path("hl.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let sarif_results: usize = sarif["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["results"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(sarif_results, results);
+    // Snapshot paths are relative to the working directory (the repository root).
+    let uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!uri.starts_with('/') && !uri.starts_with("file:"), "{uri}");
+
+    let junit = std::fs::read_to_string(path("hl.xml")).unwrap();
+    assert!(junit.starts_with("<?xml") && junit.contains("<failure"));
+    let html = std::fs::read_to_string(path("hl.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("id=\"findings\""));
+    let md = std::fs::read_to_string(path("hl.md")).unwrap();
+    assert!(md.contains("### Failing policies"));
+    // Nothing but the reports is left in the directory (no temporary files).
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 5);
+}
