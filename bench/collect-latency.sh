@@ -13,7 +13,8 @@
 #     ideal = max(listing ideal, latency + ceil(stores / concurrency) * latency)
 #
 # Usage: bench/collect-latency.sh   (STORES=10000 REGIONS=5 LATENCY_MS=50 PAGE=100
-#                                     CONCURRENCIES="8 32 64" WORK=/tmp/hlaudit-collect-bench)
+#                                     CONCURRENCIES="8 32 64" WORK=/tmp/hlaudit-collect-bench
+#                                     PROFILE=release; PROFILE=debug reuses a test build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,15 +25,20 @@ PAGE="${PAGE:-100}"
 CONCURRENCIES="${CONCURRENCIES:-8 32 64}"
 WORK="${WORK:-${TMPDIR:-/tmp}/hlaudit-collect-bench}"
 TARGET="${CARGO_TARGET_DIR:-target}"
+PROFILE="${PROFILE:-release}"
 ALL_REGIONS=(us-east-1 us-east-2 us-west-2 eu-west-1 eu-west-2 ap-south-1 ap-southeast-2 ca-central-1)
 
 if [ "$NREGIONS" -gt "${#ALL_REGIONS[@]}" ]; then
     echo "REGIONS must be at most ${#ALL_REGIONS[@]}" >&2
     exit 2
 fi
-cargo build --release --quiet -p hlaudit --bin hlaudit -p hlaudit-emulator --bin hlaudit-emulator
-HLAUDIT="$TARGET/release/hlaudit"
-EMULATOR="$TARGET/release/hlaudit-emulator"
+if [ "$PROFILE" = release ]; then
+    cargo build --release --quiet -p hlaudit --bin hlaudit -p hlaudit-emulator --bin hlaudit-emulator
+else
+    cargo build --quiet -p hlaudit --bin hlaudit -p hlaudit-emulator --bin hlaudit-emulator
+fi
+HLAUDIT="$TARGET/$PROFILE/hlaudit"
+EMULATOR="$TARGET/$PROFILE/hlaudit-emulator"
 
 mkdir -p "$WORK"
 PER_REGION=$(( STORES / NREGIONS ))

@@ -113,13 +113,33 @@ fn allow_partial_writes_the_rest_and_exits_0() {
     );
 }
 
+/// The HLAUDIT-COLLECTION ERROR findings and the other findings of a JSON report.
+fn split_findings(stdout: &str) -> (usize, usize) {
+    let report: serde_json::Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("scan --format json printed no JSON report: {e}\n{stdout}"));
+    let findings = report["findings"]
+        .as_array()
+        .expect("the report lists findings");
+    let errors = findings
+        .iter()
+        .filter(|f| f["policy"]["id"] == "HLAUDIT-COLLECTION" && f["status"] == "ERROR")
+        .count();
+    (errors, findings.len() - errors)
+}
+
 #[test]
 fn scan_reports_collection_errors_and_exits_2_unless_allow_partial() {
     let dir = tempfile::tempdir().unwrap();
     let emu = faulty_emulator();
     let saved = dir.path().join("scan.json");
     let out = run(aws_command("scan", &emu.endpoint_url(), dir.path())
-        .args(["--regions", &regions(), "--save-snapshot"])
+        .args([
+            "--regions",
+            &regions(),
+            "--format",
+            "json",
+            "--save-snapshot",
+        ])
         .arg(&saved));
     assert_eq!(
         out.code,
@@ -129,16 +149,26 @@ fn scan_reports_collection_errors_and_exits_2_unless_allow_partial() {
         out.stderr
     );
     assert_eq!(read_snapshot(&saved).errors.len(), 2);
+    let (errors, others) = split_findings(&out.stdout);
+    assert_eq!(errors, 2, "one ERROR finding per failed region");
+    assert!(others > 0, "the collected data stores are audited");
 
     let out = run(aws_command("scan", &emu.endpoint_url(), dir.path()).args([
         "--regions",
         &regions(),
+        "--format",
+        "json",
         "--allow-partial",
     ]));
     assert!(
         matches!(out.code, Some(0 | 1)),
-        "with --allow-partial the exit code follows the findings\nstdout:\n{}\nstderr:\n{}",
-        out.stdout,
+        "with --allow-partial the exit code follows the findings\nstderr:\n{}",
         out.stderr
     );
+    let (errors, others) = split_findings(&out.stdout);
+    assert_eq!(
+        errors, 2,
+        "the ERROR findings stay in the report with --allow-partial"
+    );
+    assert!(others > 0);
 }
