@@ -56,7 +56,7 @@ pub fn tags_of(region: &str, i: usize) -> BTreeMap<String, String> {
     BTreeMap::from([
         (
             "Environment".to_owned(),
-            if i % 2 == 0 { "prod" } else { "dev" }.to_owned(),
+            if i.is_multiple_of(2) { "prod" } else { "dev" }.to_owned(),
         ),
         ("Index".to_owned(), i.to_string()),
         ("Region".to_owned(), region.to_owned()),
