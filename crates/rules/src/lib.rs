@@ -51,8 +51,8 @@ mod set;
 pub mod spans;
 mod testing;
 pub mod value;
-mod walk;
 pub mod waiver;
+mod walk;
 
 pub use builtin::builtin_sources;
 pub use diagnostics::{Diagnostic, Diagnostics};
