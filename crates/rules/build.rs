@@ -38,34 +38,23 @@ fn main() {
     src.push_str("];\n");
     let _ = std::fs::write(out_dir.join("builtin_pack.rs"), src);
 
-    let cases = manifest.join("tests/cases");
-    println!("cargo:rerun-if-changed={}", cases.display());
-    let mut t = String::new();
-    for f in yaml_files(&cases) {
-        let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
-        let ident: String = stem
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let _ = writeln!(
-            t,
-            "#[test]\nfn case_{ident}() {{\n    run_case({:?});\n}}\n",
-            f.display().to_string()
-        );
-    }
-    let _ = std::fs::write(out_dir.join("cases.rs"), t);
+    // The engine's cases (`tests/cases/*.yaml`) and the waiver cases
+    // (`tests/waivers/*.yaml`): one generated test per file.
+    let _ = std::fs::write(
+        out_dir.join("cases.rs"),
+        case_tests(&manifest.join("tests/cases"), "case"),
+    );
+    let _ = std::fs::write(
+        out_dir.join("waiver_cases.rs"),
+        case_tests(&manifest.join("tests/waivers"), "waiver"),
+    );
+}
 
-    // The waiver cases (`tests/waivers/*.yaml`), one test each, the same way.
-    let waivers = manifest.join("tests/waivers");
-    println!("cargo:rerun-if-changed={}", waivers.display());
+/// One `#[test] fn PREFIX_<file stem>()` calling `run_case(path)` per YAML file in `dir`.
+fn case_tests(dir: &Path, prefix: &str) -> String {
+    println!("cargo:rerun-if-changed={}", dir.display());
     let mut t = String::new();
-    for f in yaml_files(&waivers) {
+    for f in yaml_files(dir) {
         let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
         let ident: String = stem
             .chars()
@@ -79,9 +68,9 @@ fn main() {
             .collect();
         let _ = writeln!(
             t,
-            "#[test]\nfn waiver_{ident}() {{\n    run_case({:?});\n}}\n",
+            "#[test]\nfn {prefix}_{ident}() {{\n    run_case({:?});\n}}\n",
             f.display().to_string()
         );
     }
-    let _ = std::fs::write(out_dir.join("waiver_cases.rs"), t);
+    t
 }
