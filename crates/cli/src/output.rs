@@ -356,16 +356,9 @@ mod tests {
             tags: None,
         });
         for (status, severity) in findings {
-            r.findings.push(Finding {
-                policy: 0,
-                subject: Subject::Record { index: 0 },
-                status: *status,
-                severity: *severity,
-                message: "Data store x is wrong.".into(),
-                evidence: Vec::new(),
-                waiver: None,
-                baseline: None,
-            });
+            let mut f = Finding::new(0, Subject::Record { index: 0 }, *status, *severity);
+            f.set_message("Data store x is wrong.".into());
+            r.findings.push(f);
         }
         r
     }

@@ -176,6 +176,8 @@ pub enum BaselineState {
 }
 
 /// What a finding is about.
+///
+/// Kept small (16 bytes): an audit of a large organisation holds millions of findings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Subject {
@@ -185,21 +187,42 @@ pub enum Subject {
         index: usize,
     },
     /// A part of the collection or input that could not be read (an ERROR finding).
-    Scope {
-        /// The account, when known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        account: Option<String>,
-        /// The region, when known.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        region: Option<String>,
-        /// What could not be read: an operation, a file.
-        what: String,
-    },
+    Scope(Box<Scope>),
+}
+
+impl Subject {
+    /// A scope subject.
+    pub fn scope(account: Option<String>, region: Option<String>, what: String) -> Self {
+        Subject::Scope(Box::new(Scope {
+            account,
+            region,
+            what,
+        }))
+    }
+}
+
+/// A part of the collection or input that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scope {
+    /// The account, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// What could not be read: an operation, a file.
+    pub what: String,
 }
 
 /// The outcome of one policy on one subject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// PASS and SKIP findings, the great majority, are 40 bytes with no heap allocation: the
+/// message, evidence and waiver of the others sit behind one box. The JSON form is flat
+/// (`policy`, `subject`, `status`, `severity`, `message`, `evidence`, `waiver`,
+/// `baseline`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "FindingRepr")]
 pub struct Finding {
     /// Index into the report's policies (the compiled policy set's order).
     pub policy: usize,
@@ -209,18 +232,143 @@ pub struct Finding {
     pub status: Status,
     /// The effective severity (the policy's, after any configured override).
     pub severity: Severity,
-    /// For FAIL and ERROR: a message whose first sentence names the data store and what
-    /// is wrong. Empty for PASS and SKIP.
-    pub message: String,
-    /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub evidence: Vec<Evidence>,
-    /// The waiver that applies, for WAIVED.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiver: Option<AppliedWaiver>,
     /// The state against a baseline, when one was given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineState>,
+    detail: Option<Box<Detail>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Detail {
+    message: String,
+    evidence: Vec<Evidence>,
+    waiver: Option<AppliedWaiver>,
+}
+
+impl Finding {
+    /// A finding with no message, evidence, waiver or baseline state.
+    pub fn new(policy: usize, subject: Subject, status: Status, severity: Severity) -> Self {
+        Finding {
+            policy,
+            subject,
+            status,
+            severity,
+            baseline: None,
+            detail: None,
+        }
+    }
+
+    /// This finding with a message and evidence.
+    pub fn with_detail(mut self, message: String, evidence: Vec<Evidence>) -> Self {
+        self.set_message(message);
+        self.set_evidence(evidence);
+        self
+    }
+
+    /// For FAIL and ERROR: a message whose first sentence names the data store and what is
+    /// wrong. Empty for PASS and SKIP.
+    pub fn message(&self) -> &str {
+        self.detail.as_ref().map_or("", |d| &d.message)
+    }
+
+    /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
+    pub fn evidence(&self) -> &[Evidence] {
+        self.detail.as_ref().map_or(&[], |d| &d.evidence)
+    }
+
+    /// The waiver that applies, for WAIVED.
+    pub fn waiver(&self) -> Option<&AppliedWaiver> {
+        self.detail.as_ref().and_then(|d| d.waiver.as_ref())
+    }
+
+    /// Replaces the message.
+    pub fn set_message(&mut self, message: String) {
+        if message.is_empty() && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().message = message;
+    }
+
+    /// Replaces the evidence.
+    pub fn set_evidence(&mut self, evidence: Vec<Evidence>) {
+        if evidence.is_empty() && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().evidence = evidence;
+    }
+
+    /// Sets or clears the waiver.
+    pub fn set_waiver(&mut self, waiver: Option<AppliedWaiver>) {
+        if waiver.is_none() && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().waiver = waiver;
+    }
+
+    fn detail_mut(&mut self) -> &mut Detail {
+        self.detail.get_or_insert_with(Box::default)
+    }
+}
+
+/// The serialised form of a [`Finding`] (flat).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FindingRepr {
+    policy: usize,
+    subject: Subject,
+    status: Status,
+    severity: Severity,
+    #[serde(default)]
+    message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<Evidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    waiver: Option<AppliedWaiver>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
+}
+
+impl From<FindingRepr> for Finding {
+    fn from(r: FindingRepr) -> Self {
+        let mut f = Finding::new(r.policy, r.subject, r.status, r.severity);
+        f.baseline = r.baseline;
+        f.set_message(r.message);
+        f.set_evidence(r.evidence);
+        f.set_waiver(r.waiver);
+        f
+    }
+}
+
+/// The same fields as [`FindingRepr`], borrowed, for serialising without copies.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FindingRef<'a> {
+    policy: usize,
+    subject: &'a Subject,
+    status: Status,
+    severity: Severity,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[Evidence]>::is_empty")]
+    evidence: &'a [Evidence],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a AppliedWaiver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        FindingRef {
+            policy: self.policy,
+            subject: &self.subject,
+            status: self.status,
+            severity: self.severity,
+            message: self.message(),
+            evidence: self.evidence(),
+            waiver: self.waiver(),
+            baseline: self.baseline,
+        }
+        .serialize(s)
+    }
 }
 
 /// A stable fingerprint of a (policy, resource) pair: the first 16 bytes of the SHA-256 of
@@ -264,6 +412,49 @@ mod tests {
             "\"WAIVED\""
         );
         assert_eq!("skip".parse::<Status>(), Ok(Status::Skip));
+    }
+
+    #[test]
+    fn a_passing_finding_is_small_and_round_trips_flat() {
+        assert!(std::mem::size_of::<Finding>() <= 40);
+        let mut f = Finding::new(3, Subject::Record { index: 7 }, Status::Pass, Severity::Low);
+        assert_eq!(f.message(), "");
+        f.set_message(String::new());
+        f.set_evidence(Vec::new());
+        f.set_waiver(None);
+        assert!(f.detail.is_none(), "empty parts allocate nothing");
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"policy": 3, "subject": {"kind": "record", "index": 7},
+                "status": "PASS", "severity": "low", "message": ""})
+        );
+        assert_eq!(serde_json::from_value::<Finding>(json).unwrap(), f);
+    }
+
+    #[test]
+    fn a_failing_finding_round_trips_with_its_detail() {
+        let f = Finding::new(
+            0,
+            Subject::scope(Some("1".into()), None, "ListFHIRDatastores".into()),
+            Status::Error,
+            Severity::High,
+        )
+        .with_detail(
+            "cannot list".into(),
+            vec![Evidence {
+                pointer: "/x".into(),
+                found: None,
+                expected: "y".into(),
+            }],
+        );
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json["subject"],
+            serde_json::json!({"kind": "scope", "account": "1", "what": "ListFHIRDatastores"})
+        );
+        assert_eq!(json["evidence"][0]["pointer"], "/x");
+        assert_eq!(serde_json::from_value::<Finding>(json).unwrap(), f);
     }
 
     #[test]

@@ -200,7 +200,7 @@ impl Report {
     pub fn resource_of(&self, f: &Finding) -> Option<&Resource> {
         match &f.subject {
             Subject::Record { index } => self.resources.get(*index),
-            Subject::Scope { .. } => None,
+            Subject::Scope(_) => None,
         }
     }
 
@@ -213,15 +213,11 @@ impl Report {
                 .get(*index)
                 .map(|r| r.arn.clone())
                 .unwrap_or_default(),
-            Subject::Scope {
-                account,
-                region,
-                what,
-            } => format!(
+            Subject::Scope(s) => format!(
                 "{}/{}/{}",
-                account.as_deref().unwrap_or("*"),
-                region.as_deref().unwrap_or("*"),
-                what
+                s.account.as_deref().unwrap_or("*"),
+                s.region.as_deref().unwrap_or("*"),
+                s.what
             ),
         }
     }
@@ -277,23 +273,14 @@ impl Report {
                 Some(res) => format!("{} {}", e.operation, res),
                 None => e.operation.clone(),
             };
-            self.findings.push(Finding {
-                policy,
-                subject: Subject::Scope {
-                    account: e.account.clone(),
-                    region: e.region.clone(),
-                    what: what.clone(),
-                },
-                status: Status::Error,
-                severity,
-                message: format!(
-                    "{what} failed for {place}: {} ({}). Data stores there may be missing from this audit.",
-                    e.message, e.code
-                ),
-                evidence: Vec::new(),
-                waiver: None,
-                baseline: None,
-            });
+            let message = format!(
+                "{what} failed for {place}: {} ({}). Data stores there may be missing from this audit.",
+                e.message, e.code
+            );
+            let subject = Subject::scope(e.account.clone(), e.region.clone(), what);
+            let mut f = Finding::new(policy, subject, Status::Error, severity);
+            f.set_message(message);
+            self.findings.push(f);
         }
     }
 
@@ -345,8 +332,8 @@ mod tests {
         assert!(report.is_incomplete());
         report.sort_findings();
         assert!(
-            report.findings[0].message.contains("us-east-1")
-                || report.findings[0].message.contains("eu-west-2")
+            report.findings[0].message().contains("us-east-1")
+                || report.findings[0].message().contains("eu-west-2")
         );
         assert_eq!(report.summary().by_status[&Status::Error], 2);
     }

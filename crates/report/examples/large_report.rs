@@ -82,27 +82,23 @@ fn build(findings: usize, all_fail: bool) -> Report {
         let index = n / policies;
         let status = status_of(n, all_fail);
         let failing = matches!(status, Status::Fail | Status::Error | Status::Waived);
-        report.findings.push(Finding {
+        let f = Finding::new(
             policy,
-            subject: Subject::Record { index },
+            Subject::Record { index },
             status,
-            severity: report.policies[policy].severity,
-            message: if failing {
-                format!("Data store store-{index} violates policy {policy}.")
-            } else {
-                String::new()
-            },
-            evidence: if failing {
+            report.policies[policy].severity,
+        );
+        report.findings.push(if failing {
+            f.with_detail(
+                format!("Data store store-{index} violates policy {policy}."),
                 vec![Evidence {
                     pointer: "/SseConfiguration/KmsEncryptionConfig/CmkType".into(),
                     found: Some(serde_json::json!("AWS_OWNED_KMS_KEY")),
                     expected: "equal to \"CUSTOMER_MANAGED_KMS_KEY\"".into(),
-                }]
-            } else {
-                Vec::new()
-            },
-            waiver: None,
-            baseline: None,
+                }],
+            )
+        } else {
+            f
         });
     }
     report

@@ -276,16 +276,9 @@ mod tests {
                     r.policies.len() - 1
                 }
             };
-            r.findings.push(Finding {
-                policy: p,
-                subject: Subject::Record { index: *res },
-                status: *status,
-                severity: *severity,
-                message: "m".into(),
-                evidence: Vec::new(),
-                waiver: None,
-                baseline: None,
-            });
+            let mut f = Finding::new(p, Subject::Record { index: *res }, *status, *severity);
+            f.set_message("m".into());
+            r.findings.push(f);
         }
         r
     }

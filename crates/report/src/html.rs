@@ -305,9 +305,9 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         sev = f.severity.as_str(),
     );
     h.push_str("<tr class=\"detail\" hidden><td colspan=\"7\">");
-    if !f.evidence.is_empty() {
+    if !f.evidence().is_empty() {
         h.push_str("<h3>Evidence</h3><table class=\"evidence\">");
-        for ev in &f.evidence {
+        for ev in f.evidence() {
             let _ = write!(
                 h,
                 "<tr><td><code>{}</code></td><td>found <code>{}</code></td><td>expected {}</td></tr>",
@@ -318,7 +318,7 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         }
         h.push_str("</table>");
     }
-    if let Some(w) = &f.waiver {
+    if let Some(w) = &f.waiver() {
         let _ = write!(
             h,
             "<h3>Waiver</h3><p>{} &middot; approved by {}{} &middot; {}</p>",

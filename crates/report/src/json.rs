@@ -180,16 +180,12 @@ impl JsonReport {
                         }),
                         None,
                     ),
-                    Subject::Scope {
-                        account,
-                        region,
-                        what,
-                    } => (
+                    Subject::Scope(s) => (
                         None,
                         Some(JsonScope {
-                            account: account.clone(),
-                            region: region.clone(),
-                            what: what.clone(),
+                            account: s.account.clone(),
+                            region: s.region.clone(),
+                            what: s.what.clone(),
                         }),
                     ),
                 };
@@ -201,15 +197,15 @@ impl JsonReport {
                     },
                     status: f.status,
                     severity: f.severity,
-                    message: if f.message.is_empty() && f.status == Status::Waived {
+                    message: if f.message().is_empty() && f.status == Status::Waived {
                         text::message(report, f)
                     } else {
-                        f.message.clone()
+                        f.message().to_owned()
                     },
                     resource,
                     scope,
-                    evidence: f.evidence.clone(),
-                    waiver: f.waiver.clone(),
+                    evidence: f.evidence().to_vec(),
+                    waiver: f.waiver().cloned(),
                     baseline: f.baseline,
                 }
             })

@@ -38,7 +38,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
         let policy = report.policy_of(f);
         let message = text::message(report, f);
         let evidence: Vec<String> = f
-            .evidence
+            .evidence()
             .iter()
             .map(|e| {
                 format!(
@@ -79,7 +79,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
             }
             Status::Waived => {
                 let mut st = TestCaseStatus::skipped();
-                let reason = match &f.waiver {
+                let reason = match &f.waiver() {
                     Some(w) => {
                         let mut r = format!("waived: {} (approved by {}", w.reason, w.approved_by);
                         match &w.expires {

@@ -232,7 +232,7 @@ fn section(report: &Report, md: &mut String, budget: &mut Budget, status: Status
                 f.severity,
                 escape(&text::message(report, f))
             ));
-            for e in &f.evidence {
+            for e in f.evidence() {
                 md.push_str(&format!(
                     "  - <code>{}</code>: found <code>{}</code>, expected {}\n",
                     escape(&e.pointer),
@@ -240,7 +240,7 @@ fn section(report: &Report, md: &mut String, budget: &mut Budget, status: Status
                     escape(&e.expected)
                 ));
             }
-            if let Some(w) = &f.waiver {
+            if let Some(w) = &f.waiver() {
                 let expires = w
                     .expires
                     .as_ref()
@@ -313,20 +313,14 @@ mod tests {
             meta.id = format!("HL-T-{p:02}");
             report.policies.push(meta);
             for i in 0..200 {
-                report.findings.push(Finding {
-                    policy: p,
-                    subject: Subject::Scope {
-                        account: None,
-                        region: None,
-                        what: format!("thing {i}"),
-                    },
-                    status: Status::Fail,
-                    severity: Severity::High,
-                    message: "x".repeat(200),
-                    evidence: Vec::new(),
-                    waiver: None,
-                    baseline: None,
-                });
+                let mut f = Finding::new(
+                    p,
+                    Subject::scope(None, None, format!("thing {i}")),
+                    Status::Fail,
+                    Severity::High,
+                );
+                f.set_message("x".repeat(200));
+                report.findings.push(f);
             }
         }
         let md = render(&report, &MarkdownOptions::PR_COMMENT);

@@ -185,7 +185,7 @@ fn finding(t: &mut String, p: &Painter, report: &Report, f: &Finding) {
         clean(&text::subject_label(report, f))
     ));
     t.push_str(&format!("         {}\n", clean(&text::message(report, f))));
-    for e in &f.evidence {
+    for e in f.evidence() {
         t.push_str(&format!(
             "         {} found {}, expected {}\n",
             p.paint(&clean(&e.pointer), Style::new().dimmed()),
@@ -193,7 +193,7 @@ fn finding(t: &mut String, p: &Painter, report: &Report, f: &Finding) {
             clean(&e.expected)
         ));
     }
-    if let Some(w) = &f.waiver {
+    if let Some(w) = &f.waiver() {
         let expires = w
             .expires
             .as_ref()

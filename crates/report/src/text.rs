@@ -13,11 +13,7 @@ pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
             },
             None => "an unknown data store".to_owned(),
         },
-        Subject::Scope {
-            account,
-            region,
-            what,
-        } => scope_label(account.as_deref(), region.as_deref(), what),
+        Subject::Scope(s) => scope_label(s.account.as_deref(), s.region.as_deref(), &s.what),
     }
 }
 
@@ -38,17 +34,15 @@ pub(crate) fn place(report: &Report, f: &Finding) -> (Option<String>, Option<Str
             Some(r) => (Some(r.account.clone()), Some(r.region.clone())),
             None => (None, None),
         },
-        Subject::Scope {
-            account, region, ..
-        } => (account.clone(), region.clone()),
+        Subject::Scope(s) => (s.account.clone(), s.region.clone()),
     }
 }
 
 /// The finding's message, or a sentence made from the policy title when the engine left
 /// it empty (PASS and SKIP findings have no message).
 pub(crate) fn message(report: &Report, f: &Finding) -> String {
-    if !f.message.trim().is_empty() {
-        return f.message.clone();
+    if !f.message().trim().is_empty() {
+        return f.message().to_owned();
     }
     let policy = report.policy_of(f);
     let subject = subject_label(report, f);

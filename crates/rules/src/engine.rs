@@ -8,7 +8,7 @@
 use std::cell::OnceCell;
 
 use hlaudit_model::finding::Subject;
-use hlaudit_model::{Evidence, Finding, Inventory, Record, Status, Timestamp};
+use hlaudit_model::{Evidence, Finding, Inventory, Record, Severity, Status, Timestamp};
 use rayon::prelude::*;
 
 use crate::cond::Cond;
@@ -32,7 +32,8 @@ impl EvalOptions {
     }
 }
 
-/// The outcome of one policy on one record, before it becomes a [`Finding`].
+/// The outcome of one policy on one record, before it becomes a [`Finding`] (PASS and
+/// SKIP allocate nothing).
 pub(crate) struct Outcome {
     pub status: Status,
     pub message: String,
@@ -73,65 +74,72 @@ impl Default for Outcome {
 /// let inv = Inventory { records: vec![rec], ..Inventory::default() };
 /// let findings = evaluate(&set, &inv, EvalOptions::at(Timestamp::now()));
 /// assert_eq!(findings[0].status, hlaudit_model::Status::Fail);
-/// assert_eq!(findings[0].evidence[0].pointer, "/DatastoreStatus");
+/// assert_eq!(findings[0].evidence()[0].pointer, "/DatastoreStatus");
 /// ```
 pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOptions) -> Vec<Finding> {
     let records = &inventory.records;
-    // The parallel phase keeps only the small outcomes; findings are built once, directly
-    // in report order, so no finding is moved twice.
-    let per_record: Vec<Vec<Outcome>> = records
-        .par_iter()
-        .map(|r| evaluate_record(set, r, opts))
-        .collect();
-    order(set, records, per_record)
-}
-
-/// Builds the findings in (policy id, ARN, record index) order.
-fn order(
-    set: &CompiledPolicySet,
-    records: &[Record],
-    mut per_record: Vec<Vec<Outcome>>,
-) -> Vec<Finding> {
-    let mut by_id: Vec<usize> = (0..set.policies.len()).collect();
+    let (n, np) = (records.len(), set.policies.len());
+    if n == 0 || np == 0 {
+        return Vec::new();
+    }
+    // Report order: policies by id, then records by ARN (then index). Every pair gets
+    // exactly one finding, so the finding of (policy p, record r) has a fixed slot:
+    // rank[p] * n + position of r in ARN order.
+    let mut by_id: Vec<usize> = (0..np).collect();
     by_id.sort_by(|a, b| set.policies[*a].meta.id.cmp(&set.policies[*b].meta.id));
-    let mut by_arn: Vec<usize> = (0..records.len()).collect();
-    by_arn.sort_by(|a, b| records[*a].arn().cmp(records[*b].arn()).then(a.cmp(b)));
-    let mut out = Vec::with_capacity(set.policies.len() * records.len());
-    for &p in &by_id {
-        let severity = set.policies[p].meta.severity;
-        for &r in &by_arn {
-            if let Some(o) = per_record[r].get_mut(p) {
-                let o = std::mem::take(o);
-                out.push(Finding {
-                    policy: p,
-                    subject: Subject::Record { index: r },
-                    status: o.status,
-                    severity,
-                    message: o.message,
-                    evidence: o.evidence,
-                    waiver: None,
-                    baseline: None,
-                });
-            }
+    let mut rank = vec![0; np];
+    for (i, &p) in by_id.iter().enumerate() {
+        rank[p] = i;
+    }
+    let mut by_arn: Vec<usize> = (0..n).collect();
+    by_arn.par_sort_unstable_by(|a, b| records[*a].arn().cmp(records[*b].arn()).then(a.cmp(b)));
+
+    // The output is cut into jobs of CHUNK consecutive records (in ARN order); a job owns
+    // its records' slots in every policy's block, so workers write findings straight into
+    // their final place and nothing is moved or sorted afterwards.
+    const CHUNK: usize = 256;
+    let placeholder = Finding::new(
+        0,
+        Subject::Record { index: 0 },
+        Status::Skip,
+        Severity::Info,
+    );
+    let mut out = vec![placeholder; np * n];
+    let mut jobs: Vec<(&[usize], Vec<&mut [Finding]>)> = by_arn
+        .chunks(CHUNK)
+        .map(|c| (c, Vec::with_capacity(np)))
+        .collect();
+    for block in out.chunks_mut(n) {
+        let mut rest = block;
+        for (recs, slots) in jobs.iter_mut() {
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(recs.len());
+            slots.push(head);
+            rest = tail;
         }
     }
+    jobs.into_par_iter().for_each(|(recs, mut slots)| {
+        for (k, &r) in recs.iter().enumerate() {
+            let rec = &records[r];
+            with_env(set, rec, opts, |env| {
+                for (p, policy) in set.policies.iter().enumerate() {
+                    let o = match &env {
+                        Ok(env) => {
+                            evaluate_policy(policy, &policy.applies, &policy.assert, rec, env)
+                        }
+                        Err(e) => unreadable(rec, e),
+                    };
+                    let f = Finding::new(
+                        p,
+                        Subject::Record { index: r },
+                        o.status,
+                        policy.meta.severity,
+                    );
+                    slots[rank[p]][k] = f.with_detail(o.message, o.evidence);
+                }
+            });
+        }
+    });
     out
-}
-
-/// Evaluates every policy of the set on one record (in set order).
-pub(crate) fn evaluate_record(
-    set: &CompiledPolicySet,
-    rec: &Record,
-    opts: EvalOptions,
-) -> Vec<Outcome> {
-    with_env(set, rec, opts, |env| match env {
-        Ok(env) => set
-            .policies
-            .iter()
-            .map(|p| evaluate_policy(p, &p.applies, &p.assert, rec, env))
-            .collect(),
-        Err(e) => set.policies.iter().map(|_| unreadable(rec, &e)).collect(),
-    })
 }
 
 fn unreadable(rec: &Record, e: &str) -> Outcome {

@@ -191,20 +191,16 @@ fn run_case(path: &str) {
             "{path}: no resource {}",
             f.resource
         );
-        report.findings.push(Finding {
-            policy: p,
-            subject: Subject::Record { index: f.resource },
-            status: f.status,
-            severity: Severity::High,
-            message: if f.status == Status::Fail {
-                "failed".into()
-            } else {
-                String::new()
-            },
-            evidence: Vec::new(),
-            waiver: None,
-            baseline: None,
-        });
+        let mut finding = Finding::new(
+            p,
+            Subject::Record { index: f.resource },
+            f.status,
+            Severity::High,
+        );
+        if f.status == Status::Fail {
+            finding.set_message("failed".into());
+        }
+        report.findings.push(finding);
     }
     let mut opts = WaiverOptions::at(as_of);
     if let Some(d) = case.warn_expiring_days {
@@ -218,12 +214,12 @@ fn run_case(path: &str) {
     );
     for (i, (f, w)) in report.findings.iter().zip(&case.want).enumerate() {
         assert_eq!(f.status, w.status, "{path}: finding {i}: status");
-        let line = f.waiver.as_ref().map(|a| a.source.line);
+        let line = f.waiver().as_ref().map(|a| a.source.line);
         assert_eq!(
             line, w.line,
             "{path}: finding {i}: the line of the waiver applied"
         );
-        if let Some(a) = &f.waiver {
+        if let Some(a) = &f.waiver() {
             assert!(
                 !a.reason.is_empty() && !a.approved_by.is_empty(),
                 "{path}: waiver carries reason and approver"

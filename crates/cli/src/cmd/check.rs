@@ -5,6 +5,8 @@
 //! collection or input error into an ERROR finding, writes the reports and decides the
 //! exit code.
 
+use std::time::Instant;
+
 use anyhow::Result;
 use clap::Args as ClapArgs;
 use hlaudit_model::report::{Report, COLLECTION_ERROR_ID};
@@ -69,10 +71,26 @@ impl AuditArgs {
 /// Runs `check`.
 pub fn run(args: &Args) -> Result<Outcome> {
     // Configuration and policies first: a broken file is reported before any input is read.
+    let t = Instant::now();
     let (audit_args, settings) = args.audit.resolve()?;
     let set = audit_args.policy.load_with(&settings.overrides)?;
+    tracing::debug!(
+        "{} policies loaded in {:.3} s",
+        set.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
     let inventory = load_inventory(&args.snapshots)?;
-    audit(&inventory, &set, &audit_args, &settings, false)
+    tracing::debug!(
+        "{} data stores read in {:.3} s",
+        inventory.records.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let outcome = audit(&inventory, &set, &audit_args, &settings, false);
+    // The process ends right after: freeing a large inventory piece by piece would only
+    // delay the exit code (a quarter of a second for 100,000 data stores).
+    std::mem::forget(inventory);
+    outcome
 }
 
 /// Evaluates an inventory (from snapshots or a live collection), writes the reports and
@@ -87,8 +105,15 @@ pub fn audit(
     allow_partial: bool,
 ) -> Result<Outcome> {
     let opts = args.policy.eval_options();
+    let t = Instant::now();
     let findings = hlaudit_rules::evaluate(set, inventory, opts);
+    tracing::debug!(
+        "{} findings evaluated in {:.3} s",
+        findings.len(),
+        t.elapsed().as_secs_f64()
+    );
 
+    let t = Instant::now();
     let mut report = Report::for_inventory(inventory, opts.as_of);
     report.policies = set.metas();
     report.findings = findings;
@@ -97,8 +122,15 @@ pub fn audit(
         report.sort_findings();
     }
     apply_exceptions(&mut report, args, settings);
+    tracing::debug!("report assembled in {:.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
     write_outputs(&report, &args.output)?;
-    Ok(outcome(&report, args, settings, allow_partial))
+    tracing::debug!("reports written in {:.3} s", t.elapsed().as_secs_f64());
+    let outcome = outcome(&report, args, settings, allow_partial);
+    // As for the inventory: the command ends here, and millions of findings need no
+    // freeing one by one.
+    std::mem::forget(report);
+    Ok(outcome)
 }
 
 /// Applies waivers and the baseline, and says on stderr what the reports on stdout do not.

@@ -15,7 +15,7 @@ use crate::text;
 pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s::Result {
     let policy = report.policy_of(f);
     let mut message = text::message(report, f);
-    for e in &f.evidence {
+    for e in f.evidence() {
         message.push_str(&format!(
             " {}: found {}, expected {}.",
             e.pointer,
@@ -59,8 +59,8 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
     if let Some(r) = region {
         props.insert("region".to_owned(), json!(r));
     }
-    if !f.evidence.is_empty() {
-        props.insert("evidence".to_owned(), json!(f.evidence));
+    if !f.evidence().is_empty() {
+        props.insert("evidence".to_owned(), json!(f.evidence()));
     }
     let level = match f.status {
         Status::Error => s::ResultLevel::Error,
@@ -81,7 +81,7 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
                 .build(),
         )
         .build();
-    if let Some(w) = &f.waiver {
+    if let Some(w) = &f.waiver() {
         let mut justification = format!("{} (approved by {}", w.reason, w.approved_by);
         match &w.expires {
             Some(date) => justification.push_str(&format!(", expires {date})")),

@@ -70,8 +70,8 @@ proptest! {
         report.resources[0].name = Some(name);
         report.resources[0].tags = Some([("Owner".to_owned(), tag)].into());
         report.findings.iter_mut().for_each(|f| {
-            if !f.message.is_empty() {
-                f.message = message.clone();
+            if !f.message().is_empty() {
+                f.set_message(message.clone());
             }
         });
         let page = render(|o| html::write(&report, o));

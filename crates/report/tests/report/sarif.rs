@@ -184,16 +184,16 @@ pub(crate) fn big_report(n: usize) -> hlaudit_model::report::Report {
             r.id
         );
         report.resources.push(r);
-        report.findings.push(Finding {
-            policy: 1,
-            subject: Subject::Record { index: i },
-            status: Status::Fail,
-            severity: report.policies[1].severity,
-            message: format!("Data store {i} is encrypted with an AWS owned key."),
-            evidence: Vec::new(),
-            waiver: None,
-            baseline: None,
-        });
+        let mut f = Finding::new(
+            1,
+            Subject::Record { index: i },
+            Status::Fail,
+            report.policies[1].severity,
+        );
+        f.set_message(format!(
+            "Data store {i} is encrypted with an AWS owned key."
+        ));
+        report.findings.push(f);
     }
     report
 }

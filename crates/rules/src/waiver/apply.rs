@@ -184,12 +184,12 @@ pub fn apply_waivers(report: &mut Report, set: &WaiverSet, opts: &WaiverOptions)
             let w = &set.waivers[wi];
             let f = &mut report.findings[i];
             f.status = Status::Waived;
-            f.waiver = Some(AppliedWaiver {
+            f.set_waiver(Some(AppliedWaiver {
                 source: w.source.clone(),
                 reason: w.reason.clone(),
                 approved_by: w.approved_by.clone(),
                 expires: w.expires.map(|d| d.format("%Y-%m-%d").to_string()),
-            });
+            }));
             applied += 1;
         }
     }

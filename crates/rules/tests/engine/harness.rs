@@ -187,24 +187,31 @@ pub fn run_case(path: &str) {
             .unwrap_or_else(|| panic!("{path}: no finding for record {}", w.record));
         let id = &set.get(pid).unwrap().meta.id;
         assert_eq!(
-            f.status, w.status,
+            f.status,
+            w.status,
             "{path}: {id} on record {}: status\nmessage: {}\nevidence: {:#?}",
-            w.record, f.message, f.evidence
+            w.record,
+            f.message(),
+            f.evidence()
         );
         if let Some(s) = &w.severity {
             assert_eq!(f.severity.as_str(), s, "{path}: severity");
         }
         if let Some(m) = &w.message {
-            assert_eq!(&f.message, m, "{path}: message");
+            assert_eq!(&f.message(), m, "{path}: message");
         }
         if matches!(f.status, Status::Pass | Status::Skip) {
             assert!(
-                f.message.is_empty() && f.evidence.is_empty(),
+                f.message().is_empty() && f.evidence().is_empty(),
                 "{path}: PASS/SKIP carry nothing"
             );
         }
         if let Some(ev) = &w.evidence {
-            let got: Vec<_> = f.evidence.iter().map(|e| (&e.pointer, &e.found)).collect();
+            let got: Vec<_> = f
+                .evidence()
+                .iter()
+                .map(|e| (&e.pointer, &e.found))
+                .collect();
             let want: Vec<_> = ev
                 .iter()
                 .map(|e| {
@@ -218,11 +225,12 @@ pub fn run_case(path: &str) {
                 .collect();
             let want_refs: Vec<_> = want.iter().map(|(p, f)| (*p, f)).collect();
             assert_eq!(
-                got, want_refs,
+                got,
+                want_refs,
                 "{path}: evidence (pointer, found)\n{:#?}",
-                f.evidence
+                f.evidence()
             );
-            for (g, e) in f.evidence.iter().zip(ev) {
+            for (g, e) in f.evidence().iter().zip(ev) {
                 if let Some(x) = &e.expected {
                     assert_eq!(&g.expected, x, "{path}: expected text");
                 }

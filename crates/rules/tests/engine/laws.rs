@@ -140,7 +140,7 @@ fn statuses(
     .into_iter()
     .map(|f| match f.subject {
         Subject::Record { index } => (f.policy, index, f.status),
-        Subject::Scope { .. } => unreachable!(),
+        Subject::Scope(_) => unreachable!(),
     })
     .collect()
 }
@@ -207,8 +207,8 @@ proptest! {
         let inv2 = Inventory { records: shuffled.clone(), ..Inventory::default() };
         let key = |inv: &Inventory, fs: Vec<Finding>| {
             let mut v: Vec<_> = fs.into_iter().map(|f| match f.subject {
-                Subject::Record { index } => (f.policy, inv.records[index].arn().to_owned(), f.status, f.evidence),
-                Subject::Scope { .. } => unreachable!(),
+                Subject::Record { index } => (f.policy, inv.records[index].arn().to_owned(), f.status, f.evidence().to_vec()),
+                Subject::Scope(_) => unreachable!(),
             }).collect();
             v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
             v
