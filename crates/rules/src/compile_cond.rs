@@ -19,9 +19,18 @@ use crate::walk::{child, index, kind, yaml_to_val, FileWalk};
 pub(crate) struct Shared {
     pub json_points: Vec<Path>,
     json_ids: HashMap<String, usize>,
+    /// Record-level clauses by their compiled form: equal clauses share one memo slot.
+    memo_ids: HashMap<String, usize>,
     pub trie: Trie,
     pub uses_tags: bool,
     pub uses_enrichments: bool,
+}
+
+impl Shared {
+    /// The number of memo slots a record needs.
+    pub fn memo_slots(&self) -> usize {
+        self.memo_ids.len()
+    }
 }
 
 /// A named condition of a file.
@@ -335,13 +344,22 @@ impl CondCompiler<'_, '_> {
             path.steps.pop();
         }
         let expected = test.describe();
-        Some(Cond::Clause(Box::new(Clause {
+        let clause = Box::new(Clause {
             path,
             test,
             if_present,
             over_values,
             expected,
-        })))
+        });
+        if in_quant {
+            return Some(Cond::Clause(clause));
+        }
+        // Outside a quantifier a clause depends on the record alone, so its outcome can
+        // be kept per record and shared by every equal clause of the set.
+        let key = format!("{clause:?}");
+        let next = self.shared.memo_ids.len();
+        let id = *self.shared.memo_ids.entry(key).or_insert(next);
+        Some(Cond::Memo(id, Box::new(Cond::Clause(clause))))
     }
 
     fn op(&mut self, name: &str, v: &Value, at: &[Seg], in_quant: bool) -> Option<Op> {

@@ -21,6 +21,11 @@ pub enum Cond {
     Not(Box<Cond>),
     /// A clause about one path.
     Clause(Box<Clause>),
+    /// A condition whose outcome depends on the record alone (not on a quantifier's
+    /// element), computed once per record: policies of a set share clauses (every
+    /// built-in policy skips deleted data stores), and the index names the clause across
+    /// the set.
+    Memo(usize, Box<Cond>),
 }
 
 /// A clause: a path and what must hold of its value.
@@ -349,6 +354,15 @@ impl Cond {
             Cond::Any(cs) => join("any of", cs),
             Cond::Not(c) => format!("not ({})", c.describe()),
             Cond::Clause(c) => c.describe(),
+            Cond::Memo(_, c) => c.describe(),
+        }
+    }
+
+    /// The condition without its memo wrapper.
+    pub(crate) fn unmemo(&self) -> &Cond {
+        match self {
+            Cond::Memo(_, c) => c.unmemo(),
+            other => other,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! are then placed in (policy id, data store ARN) order, so the output is the same whatever
 //! the number of threads.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use hlaudit_model::finding::Subject;
 use hlaudit_model::{Evidence, Finding, Inventory, Record, Severity, Status, Timestamp};
@@ -187,7 +187,9 @@ pub(crate) fn with_env<T>(
     let json: Vec<OnceCell<JsonDoc<'_>>> = (0..shared.json_points.len())
         .map(|_| OnceCell::new())
         .collect();
+    let memo = vec![Cell::new(0u8); shared.memo_slots()];
     let env = Env {
+        memo: &memo,
         rec,
         root: &root,
         tags: tags.as_ref(),

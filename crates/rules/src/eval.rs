@@ -65,6 +65,18 @@ pub(crate) fn eval<'x: 't, 't>(
             Some(out) => combine(cs, env, cur, out, false),
         },
         Cond::Clause(cl) => clause(cl, env, cur, out),
+        Cond::Memo(id, inner) => match (out, env.memo.get(*id)) {
+            (None, Some(slot)) => match slot.get() {
+                1 => false,
+                2 => true,
+                _ => {
+                    let r = eval(inner, env, cur, None);
+                    slot.set(1 + u8::from(r));
+                    r
+                }
+            },
+            (out, _) => eval(inner, env, cur, out),
+        },
     }
 }
 

@@ -79,6 +79,7 @@ pub fn explain(
 }
 
 fn node(c: &Cond, env: &Env<'_>) -> ExplainNode {
+    let c = c.unmemo();
     let (text, children) = match c {
         Cond::All(cs) => (
             "all of".to_owned(),
@@ -91,6 +92,7 @@ fn node(c: &Cond, env: &Env<'_>) -> ExplainNode {
         Cond::Not(inner) => ("not".to_owned(), vec![node(inner, env)]),
         Cond::Const(b) => (b.to_string(), Vec::new()),
         Cond::Clause(cl) => (cl.describe(), Vec::new()),
+        Cond::Memo(_, inner) => return node(inner, env),
     };
     let mut reasons = Vec::new();
     let outcome = eval(c, env, None, Some(&mut reasons));

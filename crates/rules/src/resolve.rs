@@ -2,7 +2,7 @@
 //! current quantifier element and the per-record cache of `|json` documents.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use hlaudit_model::{Arn, Record, Timestamp};
 
@@ -22,6 +22,8 @@ pub(crate) struct Env<'x> {
     pub json: &'x [OnceCell<JsonDoc<'x>>],
     /// The prefix path of each `|json` point.
     pub json_points: &'x [Path],
+    /// One slot per memoised clause of the set: 0 not yet evaluated, 1 false, 2 true.
+    pub memo: &'x [Cell<u8>],
     pub as_of: Timestamp,
 }
 
