@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use hlaudit_model::report::PolicyMeta;
 use hlaudit_model::{Record, Severity, Source, Status};
@@ -14,7 +14,7 @@ use crate::cond::Cond;
 use crate::diagnostics::did_you_mean;
 use crate::load::{Overrides, DEFAULT_TEST_AS_OF};
 use crate::params::{ParamType, Parameter};
-use crate::set::{CompiledPolicy, Piece, TestCase, TestInput};
+use crate::set::{CompiledPolicy, Piece, TestCase, TestInput, TestSite};
 use crate::spans::Seg;
 use crate::walk::{child, index, kind, yaml_to_json, yaml_to_val, FileWalk};
 
@@ -623,7 +623,6 @@ impl PolicyCx<'_, '_> {
             None => Some(None),
             Some(pv) => self.test_variant(pv, &child(at, "params"), params, at),
         };
-        let (_, line, column) = self.w.position(at, false);
         if !ok {
             return None;
         }
@@ -632,10 +631,11 @@ impl PolicyCx<'_, '_> {
             input: input?,
             as_of: as_of?,
             expect: expect?,
-            source: Source {
+            site: TestSite {
                 file: Arc::from(self.w.file.as_str()),
-                line: line as u32,
-                column: column as u32,
+                text: self.w.text.clone(),
+                at: at.to_vec(),
+                source: OnceLock::new(),
             },
             variant: variant?,
         })

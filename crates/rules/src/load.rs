@@ -206,8 +206,9 @@ pub fn compile(
     let mut diags = Diagnostics::new();
     let mut shared = Shared::default();
     let mut policies = Vec::new();
-    // id -> (file, line) of the first definition
-    let mut seen: HashMap<String, (String, u32)> = HashMap::new();
+    // id -> (file, its text, path) of the first definition; the line is only looked up
+    // (one YAML parse) when the id turns up again
+    let mut seen: HashMap<String, (String, Arc<str>, [Seg; 2])> = HashMap::new();
     // every id written in a file, compiled or not (overrides of a broken policy are not
     // "for a policy that is not loaded")
     let mut declared: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -247,7 +248,10 @@ pub fn compile(
                     continue;
                 };
                 let at = [Seg::Key("policies".to_owned()), Seg::Index(i)];
-                if let Some((f, l)) = seen.get(id) {
+                if let Some((f, first_text, first_at)) = seen.get(id) {
+                    let l = FileWalk::new(f, first_text.clone())
+                        .position(first_at, false)
+                        .1;
                     let mut at_id = at.to_vec();
                     at_id.push(Seg::Key("id".to_owned()));
                     w.hint_error(
@@ -258,8 +262,7 @@ pub fn compile(
                     );
                     duplicates.insert(i);
                 } else {
-                    let (_, line, _) = w.position(&at, false);
-                    seen.insert(id.to_owned(), (src.name.clone(), line as u32));
+                    seen.insert(id.to_owned(), (src.name.clone(), text.clone(), at));
                 }
                 declared.insert(id.to_owned());
             }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use globset::{Glob, GlobSetBuilder};
 use hlaudit_model::report::PolicyMeta;
@@ -12,6 +12,8 @@ use crate::compile_cond::Shared;
 use crate::cond::Cond;
 use crate::params::Parameter;
 use crate::path::Path;
+use crate::spans::Seg;
+use crate::walk::FileWalk;
 
 /// One piece of a message template.
 #[derive(Debug, Clone)]
@@ -59,10 +61,34 @@ pub struct TestCase {
     pub as_of: Timestamp,
     /// The status every data store must end with.
     pub expect: Status,
-    /// Where the test is written (file, line).
-    pub source: hlaudit_model::Source,
+    pub(crate) site: TestSite,
     /// The policy's conditions compiled with the test's `params`, when it has any.
     pub(crate) variant: Option<Arc<(Option<Cond>, Cond)>>,
+}
+
+impl TestCase {
+    /// Where the test is written (file, line, column). Looked up on first use: finding a
+    /// node's line costs a parse of its file, and `check` never needs it.
+    pub fn source(&self) -> &hlaudit_model::Source {
+        self.site.source.get_or_init(|| {
+            let (_, line, column) = FileWalk::new(&self.site.file, self.site.text.clone())
+                .position(&self.site.at, false);
+            hlaudit_model::Source {
+                file: self.site.file.clone(),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            }
+        })
+    }
+}
+
+/// Where a test is written: its file and path there, and the position once looked up.
+#[derive(Debug, Clone)]
+pub(crate) struct TestSite {
+    pub file: Arc<str>,
+    pub text: Arc<str>,
+    pub at: Vec<Seg>,
+    pub source: OnceLock<hlaudit_model::Source>,
 }
 
 /// A set of compiled policies, in a stable order (by id). Findings refer to policies by

@@ -91,7 +91,8 @@ pub fn run_tests(
                 Some(v) => (&v.0, &v.1),
                 None => (&p.applies, &p.assert),
             };
-            let location = format!("{}:{}", t.source.file, t.source.line);
+            let source = t.source();
+            let location = format!("{}:{}", source.file, source.line);
             let records: Result<Vec<Record>, String> = match &t.input {
                 TestInput::Record(r) => Ok(vec![(**r).clone()]),
                 TestInput::Fixture { path, datastore } => read(path).map(|rs| {

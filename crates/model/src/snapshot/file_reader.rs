@@ -114,7 +114,26 @@ impl FileReader<'_> {
         enrichments: BTreeMap<String, serde_json::Value>,
         snippet: &SnippetFn<'_>,
     ) {
-        match Record::from_raw_keeping(raw) {
+        self.accept(
+            Record::from_raw_keeping(raw),
+            pos,
+            tags,
+            enrichments,
+            snippet,
+        );
+    }
+
+    /// Hands on a record built by [`Record::from_raw_keeping`] (perhaps on another thread)
+    /// from the object found at `pos`, or reports why it could not be built.
+    pub(super) fn accept(
+        &mut self,
+        built: Result<Record, (RecordError, Box<RawValue>)>,
+        pos: Pos,
+        tags: Option<BTreeMap<String, String>>,
+        enrichments: BTreeMap<String, serde_json::Value>,
+        snippet: &SnippetFn<'_>,
+    ) {
+        match built {
             Ok(mut r) => {
                 r.tags = tags;
                 r.enrichments = enrichments;

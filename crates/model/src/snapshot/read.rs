@@ -10,16 +10,18 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 
+use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::envelope::TopSeed;
 use super::error::{ErrorKind, SnapshotError};
-use super::file_reader::FileReader;
+use super::file_reader::{FileReader, SnippetFn};
 use super::input::{Input, LineIndex, Pos, SharedInput};
 use super::records::read_lines;
 use super::Shape;
+use crate::record::Record;
 
 /// The top-level keys that mark an AWS CLI output or an hlaudit snapshot.
 pub(crate) const ENVELOPE_KEYS: [&str; 4] = [
@@ -214,7 +216,7 @@ pub(crate) fn relative_to(base: Pos, line: usize, column: usize) -> Pos {
 /// stream by asking the input how far serde_json has read.
 pub(crate) trait Mode<'de> {
     /// A raw JSON value as this mode deserializes it.
-    type Raw: Deserialize<'de> + Deref<Target = RawValue>;
+    type Raw: Deserialize<'de> + Deref<Target = RawValue> + Send;
     /// Called when serde_json has just peeked the first byte of the next value (array
     /// elements and object keys).
     fn mark_peeked(&self) -> Pos;
@@ -351,18 +353,62 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mode = self.mode;
         let snippet = |l: usize, c: usize| mode.snippet(l, c);
-        while let Some((raw, pos)) = seq.next_element_seed(Positioned { mode, peeked: true })? {
-            if self.wrapped {
+        if self.wrapped {
+            while let Some((raw, pos)) = seq.next_element_seed(Positioned { mode, peeked: true })? {
                 self.st.wrapped_record(raw.get(), pos, &snippet);
-            } else {
-                self.st
-                    .record(M::into_box(raw), pos, None, BTreeMap::new(), &snippet);
+                if self.st.stopped() {
+                    return Err(de::Error::custom("stopped"));
+                }
             }
-            if self.st.stopped() {
-                return Err(de::Error::custom("stopped"));
+            return Ok(());
+        }
+        // Plain records are split off the array here, one after another, and checked in
+        // batches on every core; they are handed on in input order.
+        let mut batch: Vec<(M::Raw, Pos)> = Vec::with_capacity(BATCH);
+        loop {
+            let done = match seq.next_element_seed(Positioned { mode, peeked: true }) {
+                Ok(Some(item)) => {
+                    batch.push(item);
+                    false
+                }
+                Ok(None) => true,
+                Err(e) => {
+                    // What was read before the error is still checked and reported.
+                    build_batch::<M>(self.st, &mut batch, &snippet);
+                    return Err(e);
+                }
+            };
+            if done || batch.len() == BATCH {
+                build_batch::<M>(self.st, &mut batch, &snippet);
+                if self.st.stopped() {
+                    return Err(de::Error::custom("stopped"));
+                }
+            }
+            if done {
+                return Ok(());
             }
         }
-        Ok(())
+    }
+}
+
+/// How many records are checked together.
+const BATCH: usize = 1024;
+
+/// Builds the records of a batch in parallel and hands them on in order.
+fn build_batch<'de, M: Mode<'de>>(
+    st: &mut FileReader<'_>,
+    batch: &mut Vec<(M::Raw, Pos)>,
+    snippet: &SnippetFn<'_>,
+) {
+    let built: Vec<_> = std::mem::take(batch)
+        .into_par_iter()
+        .map(|(raw, pos)| (Record::from_raw_keeping(M::into_box(raw)), pos))
+        .collect();
+    for (b, pos) in built {
+        if st.stopped() {
+            break;
+        }
+        st.accept(b, pos, None, BTreeMap::new(), snippet);
     }
 }
 
