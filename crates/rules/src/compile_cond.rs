@@ -18,6 +18,8 @@ use crate::walk::{child, index, kind, yaml_to_val, FileWalk};
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Shared {
     pub json_points: Vec<Path>,
+    /// For each `|json` point, the fields of the document the set reads.
+    pub json_tries: Vec<Trie>,
     json_ids: HashMap<String, usize>,
     /// Record-level clauses by their compiled form: equal clauses share one memo slot.
     memo_ids: HashMap<String, usize>,
@@ -904,6 +906,22 @@ impl CondCompiler<'_, '_> {
                 .collect();
             self.shared.trie.insert(&keys, true);
         }
+        // The document behind a `|json` point is pruned the same way: the fields after it,
+        // up to the first step that is not a field name, whose value is kept whole.
+        if let Some(j) = steps.iter().position(|s| matches!(s, Step::Json(_))) {
+            if let Step::Json(id) = steps[j] {
+                let keys: Vec<&str> = steps[j + 1..]
+                    .iter()
+                    .map_while(|s| match s {
+                        Step::Key(k) => Some(&**k),
+                        _ => None,
+                    })
+                    .collect();
+                if let Some(t) = self.shared.json_tries.get_mut(id) {
+                    t.insert(&keys, true);
+                }
+            }
+        }
         Some(Path {
             text: Arc::from(text),
             root,
@@ -918,6 +936,7 @@ impl CondCompiler<'_, '_> {
         }
         let id = self.shared.json_points.len();
         self.shared.json_points.push(prefix);
+        self.shared.json_tries.push(Trie::default());
         self.shared.json_ids.insert(key, id);
         id
     }

@@ -196,6 +196,7 @@ pub(crate) fn with_env<T>(
         enrichments: &enrichments,
         json: &json,
         json_points: &shared.json_points,
+        json_tries: &shared.json_tries,
         as_of: opts.as_of,
     };
     f(Ok(&env))

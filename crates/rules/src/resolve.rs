@@ -7,7 +7,7 @@ use std::cell::{Cell, OnceCell};
 use hlaudit_model::{Arn, Record, Timestamp};
 
 use crate::path::{push_token, Context, Path, Root, Step, Transform};
-use crate::value::{parse_full, Val};
+use crate::value::{parse_full, parse_pruned, Trie, Val};
 
 /// A `|json` document of one record: the parsed value, or why the string is not JSON.
 pub(crate) type JsonDoc<'x> = Result<Val<'x>, String>;
@@ -22,6 +22,8 @@ pub(crate) struct Env<'x> {
     pub json: &'x [OnceCell<JsonDoc<'x>>],
     /// The prefix path of each `|json` point.
     pub json_points: &'x [Path],
+    /// The fields of each `|json` point's document that the set reads.
+    pub json_tries: &'x [Trie],
     /// One slot per memoised clause of the set: 0 not yet evaluated, 1 false, 2 true.
     pub memo: &'x [Cell<u8>],
     pub as_of: Timestamp,
@@ -235,7 +237,7 @@ fn json<'x: 't, 't>(v: ValRef<'t>, id: usize, env: &'t Env<'x>) -> StepResult<'t
             expected: "a compiled JSON point (internal error)".to_owned(),
         });
     };
-    let doc: &'x JsonDoc<'x> = cell.get_or_init(|| json_doc(prefix, env));
+    let doc: &'x JsonDoc<'x> = cell.get_or_init(|| json_doc(prefix, env.json_tries.get(id), env));
     match doc {
         Ok(d) => Ok(ValRef::Ref(d)),
         Err(e) => Err(Resolved::Bad {
@@ -246,7 +248,7 @@ fn json<'x: 't, 't>(v: ValRef<'t>, id: usize, env: &'t Env<'x>) -> StepResult<'t
 }
 
 /// Parses the string at a fixed `|json` prefix path of the record.
-fn json_doc<'x>(prefix: &Path, env: &Env<'x>) -> JsonDoc<'x> {
+fn json_doc<'x>(prefix: &Path, trie: Option<&Trie>, env: &Env<'x>) -> JsonDoc<'x> {
     // The prefix is fixed (no current element), so it resolves within the record's
     // lifetime; a borrowed string lets the document borrow from the record's text.
     let s: &'x str = match &prefix.root {
@@ -275,7 +277,11 @@ fn json_doc<'x>(prefix: &Path, env: &Env<'x>) -> JsonDoc<'x> {
         }
         _ => return Err("unsupported root before |json".to_owned()),
     };
-    parse_full(s).map_err(|e| e.to_string())
+    match trie {
+        Some(t) => parse_pruned(s, t),
+        None => parse_full(s),
+    }
+    .map_err(|e| e.to_string())
 }
 
 fn transform<'t>(v: ValRef<'t>, t: Transform) -> StepResult<'t> {
