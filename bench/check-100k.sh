@@ -7,8 +7,9 @@
 #    metadata documents in strings, deterministic).
 # 2. Runs the library path (snapshot::read_files + hlaudit_rules::evaluate) and the floor in
 #    one process (crates/rules/benches/evaluate.rs): times, ratio, records/s, peak RSS.
-# 3. Runs the `hlaudit` binary end to end (`check --format none`: evaluation and report assembly, no rendering) under GNU
-#    time for wall time and peak RSS, and the ratio to the floor measured in step 2.
+# 3. Runs the `hlaudit` binary end to end (`check --format none`: evaluation and report
+#    assembly, no rendering) under GNU time for wall time and peak RSS, and the ratio to the
+#    floor measured in step 2; `-vv` gives the time of each phase of the best run.
 #
 # Usage: bench/check-100k.sh            (N=100000 WORK=/tmp/hlaudit-bench KEEP=0 RUNS=3)
 set -euo pipefail
@@ -36,17 +37,24 @@ floor=$(printf '%s\n' "$out" | sed -n 's/^floor (IgnoredAny) *\([0-9.]*\) s.*/\1
 echo "== end to end: hlaudit check (best of $RUNS)"
 cargo build --release --quiet -p hlaudit
 best=""
-for _ in $(seq "$RUNS"); do
+for i in $(seq "$RUNS"); do
+    # -vv logs the time of each phase (policies, reading, evaluation, report) to stderr.
+    cmd=("$TARGET/release/hlaudit" -vv check "$FILE" --as-of 2026-01-01T00:00:00Z --format none)
     if [ -x /usr/bin/time ]; then
-        /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "$TARGET/release/hlaudit" check "$FILE" --as-of 2026-01-01T00:00:00Z --format none >/dev/null 2>&1 || true
+        /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "${cmd[@]}" >/dev/null 2>"$WORK/phases.$i.txt" || true
         t=$(tail -1 "$WORK/time.txt")
     else
         s=$(date +%s.%N)
-        "$TARGET/release/hlaudit" check "$FILE" --as-of 2026-01-01T00:00:00Z --format none >/dev/null 2>&1 || true
+        "${cmd[@]}" >/dev/null 2>"$WORK/phases.$i.txt" || true
         t="$(echo "$(date +%s.%N) - $s" | bc) 0"
     fi
     wall=${t% *}
-    if [ -z "$best" ] || awk -v a="$wall" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then best="$t"; fi
+    if [ -z "$best" ] || awk -v a="$wall" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then
+        best="$t"
+        cp "$WORK/phases.$i.txt" "$WORK/phases.best.txt"
+    fi
 done
 awk -v w="${best% *}" -v kb="${best#* }" -v f="$floor" -v n="$N" \
     'BEGIN { printf "hlaudit check      %8.3f s  ratio %.2fx floor  %.0f data stores/s  peak RSS %.1f MB\n", w, w / f, n / w, kb / 1024 }'
+echo "phases of that run:"
+sed -e 's/\x1b\[[0-9;]*m//g' "$WORK/phases.best.txt" | sed -n 's/.*hlaudit::cmd::check: /  /p'

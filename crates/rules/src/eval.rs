@@ -81,7 +81,8 @@ pub(crate) fn eval<'x: 't, 't>(
 }
 
 /// `all` (`is_all`) or `any` in evidence mode: every child is evaluated; the reasons kept
-/// are those of the children that decided the outcome.
+/// are those of the children that decided the outcome. Outcomes come from the fast path
+/// (memoised), and only the deciding children are evaluated again for their reasons.
 fn combine<'x: 't, 't>(
     cs: &'t [Cond],
     env: &'t Env<'x>,
@@ -89,23 +90,18 @@ fn combine<'x: 't, 't>(
     out: &mut Vec<Reason>,
     is_all: bool,
 ) -> bool {
-    let mut results = Vec::with_capacity(cs.len());
-    for c in cs {
-        let mut tmp = Vec::new();
-        let r = eval(c, env, cur, Some(&mut tmp));
-        results.push((r, tmp));
-    }
+    let results: Vec<bool> = cs.iter().map(|c| eval(c, env, cur, None)).collect();
     let outcome = if is_all {
-        results.iter().all(|(r, _)| *r)
+        results.iter().all(|r| *r)
     } else {
-        results.iter().any(|(r, _)| *r)
+        results.iter().any(|r| *r)
     };
     // The deciding children: for all->false and any->true, those with the outcome;
     // otherwise every child.
     let decisive_only = is_all != outcome;
-    for (r, tmp) in results {
+    for (c, r) in cs.iter().zip(results) {
         if !decisive_only || r == outcome {
-            out.extend(tmp);
+            eval(c, env, cur, Some(out));
         }
     }
     outcome
@@ -214,17 +210,32 @@ fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
     }
 }
 
-/// The elements to quantify over, each with its pointer token: the index, or the key for
-/// the values of an object (`PATH|values`).
-fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(String, &'v Val<'a>)>> {
+/// How an element is named in a pointer: its index, or its key for the values of an
+/// object (`PATH|values`).
+#[derive(Clone, Copy)]
+enum Token<'v> {
+    Index(usize),
+    Key(&'v str),
+}
+
+impl Token<'_> {
+    fn push_to(self, p: &mut String) {
+        match self {
+            Token::Index(i) => push_token(p, &i.to_string()),
+            Token::Key(k) => push_token(p, k),
+        }
+    }
+}
+
+/// The elements to quantify over, each with its pointer token.
+fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(Token<'v>, &'v Val<'a>)>> {
     match v {
-        Val::Arr(a) if !cl.over_values => Some(
-            a.iter()
-                .enumerate()
-                .map(|(i, e)| (i.to_string(), e))
-                .collect(),
-        ),
-        Val::Obj(o) if cl.over_values => Some(o.iter().map(|(k, e)| (k.to_string(), e)).collect()),
+        Val::Arr(a) if !cl.over_values => {
+            Some(a.iter().enumerate().map(|(i, e)| (Token::Index(i), e)).collect())
+        }
+        Val::Obj(o) if cl.over_values => {
+            Some(o.iter().map(|(k, e)| (Token::Key(k.as_ref()), e)).collect())
+        }
         _ => None,
     }
 }
@@ -266,34 +277,43 @@ fn quantify<'x: 't, 't>(
             Quant::None => !it.any(|b| b),
         };
     };
-    let mut hits = Vec::new();
-    let mut misses = Vec::new();
-    for (tok, e) in &items {
-        let mut p = ptr.to_owned();
-        push_token(&mut p, tok);
-        let mut tmp = Vec::new();
-        let r = eval(inner, env, Some(element(e, &p)), Some(&mut tmp));
-        if r {
-            hits.push(tmp);
-        } else {
-            misses.push(tmp);
-        }
-    }
+    // Outcomes first (fast path); reasons only from the elements that decide.
+    let results: Vec<bool> = items
+        .iter()
+        .map(|(_, e)| eval(inner, env, Some(element(e, "")), None))
+        .collect();
+    let any_hit = results.iter().any(|r| *r);
     let outcome = match q {
-        Quant::All => misses.is_empty(),
-        Quant::Any => !hits.is_empty(),
-        Quant::None => hits.is_empty(),
+        Quant::All => results.iter().all(|r| *r),
+        Quant::Any => any_hit,
+        Quant::None => !any_hit,
     };
-    let whole = || Reason {
-        pointer: ptr.to_owned(),
-        found: Some(v.to_json_short()),
-        expected: cl.expected.clone(),
+    let deciding = match (q, outcome) {
+        (Quant::All, false) => Some(false),
+        (Quant::None, false) | (Quant::Any, true) => Some(true),
+        _ => None,
     };
-    match (q, outcome) {
-        (Quant::All, false) => out.extend(misses.into_iter().flatten()),
-        (Quant::None, false) => out.extend(hits.into_iter().flatten().map(Reason::negate)),
-        (Quant::Any, true) => out.extend(hits.into_iter().flatten()),
-        _ => out.push(whole()),
+    let Some(want) = deciding else {
+        out.push(Reason {
+            pointer: ptr.to_owned(),
+            found: Some(v.to_json_short()),
+            expected: cl.expected.clone(),
+        });
+        return outcome;
+    };
+    for ((tok, e), r) in items.iter().zip(results) {
+        if r != want {
+            continue;
+        }
+        let mut p = ptr.to_owned();
+        tok.push_to(&mut p);
+        let mut tmp = Vec::new();
+        eval(inner, env, Some(element(e, &p)), Some(&mut tmp));
+        if q == Quant::None {
+            out.extend(tmp.into_iter().map(Reason::negate));
+        } else {
+            out.extend(tmp);
+        }
     }
     outcome
 }
