@@ -7,7 +7,7 @@ use std::cell::{Cell, OnceCell};
 use hlaudit_model::{Arn, Record, Timestamp};
 
 use crate::path::{push_token, Context, Path, Root, Step, Transform};
-use crate::value::{parse_full, parse_pruned, Trie, Val};
+use crate::value::{key_eq, parse_full, parse_pruned, Trie, Val};
 
 /// A `|json` document of one record: the parsed value, or why the string is not JSON.
 pub(crate) type JsonDoc<'x> = Result<Val<'x>, String>;
@@ -198,12 +198,12 @@ fn key<'t>(v: ValRef<'t>, k: &str) -> StepResult<'t> {
     match v {
         ValRef::Ref(Val::Obj(fields)) => fields
             .iter()
-            .find(|(n, _)| n == k)
+            .find(|(n, _)| key_eq(n, k))
             .map(|(_, x)| ValRef::Ref(x))
             .ok_or(Resolved::Absent),
         ValRef::Own(Val::Obj(fields)) => fields
             .into_iter()
-            .find(|(n, _)| n == k)
+            .find(|(n, _)| key_eq(n, k))
             .map(|(_, x)| ValRef::Own(x))
             .ok_or(Resolved::Absent),
         ValRef::Ref(Val::Null) | ValRef::Own(Val::Null) => Err(Resolved::Absent),

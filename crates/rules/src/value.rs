@@ -32,7 +32,7 @@ impl<'a> Val<'a> {
     /// The field `key` of an object (the first one, if repeated).
     pub fn get(&self, key: &str) -> Option<&Val<'a>> {
         match self {
-            Val::Obj(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            Val::Obj(fields) => fields.iter().find(|(k, _)| key_eq(k, key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -197,6 +197,14 @@ pub fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// Field name equality, cheapest first: names of one object mostly differ in length or in
+/// their first or last byte, and this avoids a call to `memcmp` for those.
+#[inline]
+pub(crate) fn key_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && a == b
+}
+
 /// JSON equality with numbers compared numerically.
 pub fn val_eq(a: &Val<'_>, b: &Val<'_>) -> bool {
     match (a, b) {
@@ -233,6 +241,15 @@ impl Trie {
             all: true,
             children: BTreeMap::new(),
         }
+    }
+
+    /// The child for a field name (a linear scan: tries are small, and it spares the
+    /// string comparisons of a tree lookup).
+    pub fn child(&self, key: &str) -> Option<&Trie> {
+        self.children
+            .iter()
+            .find(|(k, _)| key_eq(k, key))
+            .map(|(_, t)| t)
     }
 
     /// Adds a path of field names; `whole` keeps the subtree at its end.
@@ -328,7 +345,7 @@ impl<'de> Visitor<'de> for Pruned<'_> {
             if self.0.all {
                 let v = map.next_value_seed(Pruned(&EVERYTHING))?;
                 out.push((key, v));
-            } else if let Some(child) = self.0.children.get(key.as_ref()) {
+            } else if let Some(child) = self.0.child(key.as_ref()) {
                 let v = map.next_value_seed(Pruned(child))?;
                 out.push((key, v));
             } else {
