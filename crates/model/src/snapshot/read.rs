@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 
-use rayon::prelude::*;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -21,7 +20,7 @@ use super::file_reader::{FileReader, SnippetFn};
 use super::input::{Input, LineIndex, Pos, SharedInput};
 use super::records::read_lines;
 use super::Shape;
-use crate::record::Record;
+use crate::record::{Record, RecordError};
 
 /// The top-level keys that mark an AWS CLI output or an hlaudit snapshot.
 pub(crate) const ENVELOPE_KEYS: [&str; 4] = [
@@ -362,53 +361,82 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
             }
             return Ok(());
         }
-        // Plain records are split off the array here, one after another, and checked in
-        // batches on every core; they are handed on in input order.
-        let mut batch: Vec<(M::Raw, Pos)> = Vec::with_capacity(BATCH);
-        loop {
-            let done = match seq.next_element_seed(Positioned { mode, peeked: true }) {
-                Ok(Some(item)) => {
-                    batch.push(item);
-                    false
+        // Plain records are split off the array here, one after another, while batches of
+        // them are checked on the other cores (field types, the ARN, the copy of the text);
+        // they are handed on in input order as their batches complete.
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Built)>();
+        let mut ready: BTreeMap<usize, Built> = BTreeMap::new();
+        let mut accepted = 0;
+        let st = &mut *self.st;
+        let result = rayon::in_place_scope(|s| {
+            let mut batch: Vec<(M::Raw, Pos)> = Vec::with_capacity(BATCH);
+            let mut sent = 0;
+            loop {
+                let (done, err) = match seq.next_element_seed(Positioned { mode, peeked: true }) {
+                    Ok(Some(item)) => {
+                        batch.push(item);
+                        (false, None)
+                    }
+                    Ok(None) => (true, None),
+                    Err(e) => (true, Some(e)),
+                };
+                if !batch.is_empty() && (done || batch.len() == BATCH) {
+                    let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let tx = tx.clone();
+                    let id = sent;
+                    sent += 1;
+                    s.spawn(move |_| {
+                        let built: Built = b
+                            .into_iter()
+                            .map(|(raw, pos)| (Record::from_raw_keeping(M::into_box(raw)), pos))
+                            .collect();
+                        // The receiver outlives the scope, so this cannot fail.
+                        let _ = tx.send((id, built));
+                    });
                 }
-                Ok(None) => true,
-                Err(e) => {
-                    // What was read before the error is still checked and reported.
-                    build_batch::<M>(self.st, &mut batch, &snippet);
-                    return Err(e);
-                }
-            };
-            if done || batch.len() == BATCH {
-                build_batch::<M>(self.st, &mut batch, &snippet);
-                if self.st.stopped() {
+                ready.extend(rx.try_iter());
+                hand_on(st, &mut ready, &mut accepted, &snippet);
+                if st.stopped() {
                     return Err(de::Error::custom("stopped"));
                 }
+                if let Some(e) = err {
+                    // What was read before the error is still checked and reported (below).
+                    return Err(e);
+                }
+                if done {
+                    return Ok(());
+                }
             }
-            if done {
-                return Ok(());
-            }
-        }
+        });
+        // Every batch has been checked once the scope ends.
+        drop(tx);
+        ready.extend(rx.try_iter());
+        hand_on(st, &mut ready, &mut accepted, &snippet);
+        result
     }
 }
 
 /// How many records are checked together.
 const BATCH: usize = 1024;
 
-/// Builds the records of a batch in parallel and hands them on in order.
-fn build_batch<'de, M: Mode<'de>>(
+/// The records of a batch as built, with where each starts.
+type Built = Vec<(Result<Record, (RecordError, Box<RawValue>)>, Pos)>;
+
+/// Hands on the batches that are ready, in order, from batch `next` on.
+fn hand_on(
     st: &mut FileReader<'_>,
-    batch: &mut Vec<(M::Raw, Pos)>,
+    ready: &mut BTreeMap<usize, Built>,
+    next: &mut usize,
     snippet: &SnippetFn<'_>,
 ) {
-    let built: Vec<_> = std::mem::take(batch)
-        .into_par_iter()
-        .map(|(raw, pos)| (Record::from_raw_keeping(M::into_box(raw)), pos))
-        .collect();
-    for (b, pos) in built {
-        if st.stopped() {
-            break;
+    while let Some(built) = ready.remove(next) {
+        *next += 1;
+        for (b, pos) in built {
+            if st.stopped() {
+                return;
+            }
+            st.accept(b, pos, None, BTreeMap::new(), snippet);
         }
-        st.accept(b, pos, None, BTreeMap::new(), snippet);
     }
 }
 
@@ -457,6 +485,73 @@ mod tests {
             let msg = errs.errors()[0].kind.to_string();
             assert!(msg.contains(found), "{text}: {msg}");
         }
+    }
+
+    /// A list of `n` records, one per line; `bad` ones lack `DatastoreId`.
+    fn list(n: usize, bad: &[usize], tail: &str) -> String {
+        let arn = "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/";
+        let recs: Vec<String> = (0..n)
+            .map(|i| {
+                if bad.contains(&i) {
+                    format!("{{\"DatastoreArn\": \"{arn}{i}\"}}")
+                } else {
+                    format!("{{\"DatastoreId\": \"{i}\", \"DatastoreArn\": \"{arn}{i}\"}}")
+                }
+            })
+            .collect();
+        format!(
+            "{{\"DatastorePropertiesList\": [\n{}{tail}\n]}}",
+            recs.join(",\n")
+        )
+    }
+
+    #[test]
+    fn records_across_batches_keep_their_order_and_errors_theirs() {
+        let n = 3 * BATCH + 7;
+        let text = list(n, &[5, 2 * BATCH + 1], "");
+        let errs = crate::snapshot::read_reader("l.json", text.as_bytes()).unwrap_err();
+        let lines: Vec<usize> = errs.errors().iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![5 + 2, 2 * BATCH + 1 + 2], "{}", errs.render());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        std::fs::write(&path, list(n, &[], "")).unwrap();
+        let inv = crate::snapshot::read_files(&[path.to_str().unwrap()]).unwrap();
+        let ids: Vec<String> = inv.records.iter().map(|r| r.id().to_owned()).collect();
+        let want: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        assert_eq!(ids, want);
+        assert_eq!(
+            inv.records[n - 1].source.as_ref().unwrap().line as usize,
+            n + 1
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_comes_after_the_record_errors_before_it() {
+        let text = list(BATCH + 3, &[1, BATCH + 1], ",\n{\"DatastoreId\": }");
+        for whole in [true, false] {
+            let errs = if whole {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("s.json");
+                std::fs::write(&path, &text).unwrap();
+                crate::snapshot::read_files(&[path.to_str().unwrap()]).unwrap_err()
+            } else {
+                crate::snapshot::read_reader("s.json", text.as_bytes()).unwrap_err()
+            };
+            let lines: Vec<usize> = errs.errors().iter().map(|e| e.line).collect();
+            assert_eq!(lines, vec![3, BATCH + 3, BATCH + 5], "{}", errs.render());
+        }
+    }
+
+    #[test]
+    fn a_list_stops_after_too_many_bad_records() {
+        let bad: Vec<usize> = (0..2 * BATCH).collect();
+        let text = list(2 * BATCH, &bad, "");
+        let errs = crate::snapshot::read_reader("b.json", text.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), crate::snapshot::MAX_ERRORS_PER_INPUT + 1);
+        assert!(matches!(
+            errs.errors().last().unwrap().kind,
+            crate::snapshot::ErrorKind::TooManyErrors(100)
+        ));
     }
 
     #[test]
