@@ -230,9 +230,12 @@ impl Token<'_> {
 /// The elements to quantify over, each with its pointer token.
 fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(Token<'v>, &'v Val<'a>)>> {
     match v {
-        Val::Arr(a) if !cl.over_values => {
-            Some(a.iter().enumerate().map(|(i, e)| (Token::Index(i), e)).collect())
-        }
+        Val::Arr(a) if !cl.over_values => Some(
+            a.iter()
+                .enumerate()
+                .map(|(i, e)| (Token::Index(i), e))
+                .collect(),
+        ),
         Val::Obj(o) if cl.over_values => {
             Some(o.iter().map(|(k, e)| (Token::Key(k.as_ref()), e)).collect())
         }
