@@ -241,7 +241,8 @@ pub struct Finding {
 struct Detail {
     message: String,
     evidence: Vec<Evidence>,
-    waiver: Option<AppliedWaiver>,
+    // Boxed: most failures are not waived.
+    waiver: Option<Box<AppliedWaiver>>,
 }
 
 impl Finding {
@@ -277,7 +278,7 @@ impl Finding {
 
     /// The waiver that applies, for WAIVED.
     pub fn waiver(&self) -> Option<&AppliedWaiver> {
-        self.detail.as_ref().and_then(|d| d.waiver.as_ref())
+        self.detail.as_ref().and_then(|d| d.waiver.as_deref())
     }
 
     /// Replaces the message.
@@ -301,7 +302,7 @@ impl Finding {
         if waiver.is_none() && self.detail.is_none() {
             return;
         }
-        self.detail_mut().waiver = waiver;
+        self.detail_mut().waiver = waiver.map(Box::new);
     }
 
     fn detail_mut(&mut self) -> &mut Detail {
