@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -141,8 +142,9 @@ pub struct Evidence {
     pub pointer: String,
     /// The value found (shortened when long); `None` when the attribute is not present.
     pub found: Option<serde_json::Value>,
-    /// What was expected, for people, e.g. `equal to "CUSTOMER_MANAGED_KMS_KEY"`.
-    pub expected: String,
+    /// What was expected, for people, e.g. `equal to "CUSTOMER_MANAGED_KMS_KEY"`. Shared:
+    /// every failure of one clause expects the same.
+    pub expected: Arc<str>,
 }
 
 /// What a waiver that turned a FAIL into WAIVED said.

@@ -351,7 +351,7 @@ impl CondCompiler<'_, '_> {
             test,
             if_present,
             over_values,
-            expected,
+            expected: expected.into(),
         });
         if in_quant {
             return Some(Cond::Clause(clause));

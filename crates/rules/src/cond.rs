@@ -2,6 +2,7 @@
 //! Parameters are resolved and regexes compiled; nothing here refers to the YAML any more.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -40,8 +41,9 @@ pub struct Clause {
     /// A quantifier over `PATH|values`: the path is compiled without `|values` and the
     /// quantifier walks the object's values, pointing at each by its key.
     pub over_values: bool,
-    /// What the test expects, in words (computed once, at compile time).
-    pub expected: String,
+    /// What the test expects, in words (computed once, at compile time, and shared by
+    /// the evidence of every failure).
+    pub expected: Arc<str>,
 }
 
 /// What a clause checks.

@@ -152,7 +152,9 @@ fn unreadable(rec: &Record, e: &str) -> Outcome {
         evidence: vec![Evidence {
             pointer: String::new(),
             found: None,
-            expected: "a readable DatastoreProperties JSON object".to_owned(),
+            expected: "a readable DatastoreProperties JSON object"
+                .to_owned()
+                .into(),
         }],
     }
 }

@@ -4,6 +4,8 @@
 //! collected by evaluating a failing policy a second time in evidence mode, so PASS and SKIP
 //! cost nothing beyond the outcome.
 
+use std::sync::Arc;
+
 use hlaudit_model::Evidence;
 
 use crate::cond::{Clause, Cond, Quant, Test};
@@ -17,14 +19,14 @@ use crate::value::Val;
 pub(crate) struct Reason {
     pub pointer: String,
     pub found: Option<serde_json::Value>,
-    pub expected: String,
+    pub expected: Arc<str>,
 }
 
 impl Reason {
     fn negate(mut self) -> Reason {
         self.expected = match self.expected.strip_prefix("not (") {
-            Some(rest) if rest.ends_with(')') => rest[..rest.len() - 1].to_owned(),
-            _ => format!("not ({})", self.expected),
+            Some(rest) if rest.ends_with(')') => rest[..rest.len() - 1].into(),
+            _ => format!("not ({})", self.expected).into(),
         };
         self
     }
@@ -139,7 +141,7 @@ fn clause<'x: 't, 't>(
             out.push(Reason {
                 pointer: ptr,
                 found: Some(found),
-                expected,
+                expected: expected.into(),
             });
             false
         }
@@ -158,10 +160,10 @@ fn test<'x: 't, 't>(
         Test::Op(op) => {
             let r = apply(op, v, env, cur);
             if let Some(out) = out {
-                let mut expected = cl.expected.clone();
-                if let Some(note) = operand_note(op, env, cur) {
-                    expected.push_str(&note);
-                }
+                let expected = match operand_note(op, env, cur) {
+                    Some(note) => format!("{}{note}", cl.expected).into(),
+                    None => cl.expected.clone(),
+                };
                 out.push(Reason {
                     pointer: ptr.to_owned(),
                     found: Some(v.to_json_short()),
@@ -190,7 +192,7 @@ fn test<'x: 't, 't>(
                 out.push(Reason {
                     pointer: ptr.to_owned(),
                     found: Some(v.to_json_short()),
-                    expected: format!("{} (the count is {n})", cl.expected),
+                    expected: format!("{} (the count is {n})", cl.expected).into(),
                 });
             }
             r
@@ -206,7 +208,7 @@ fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
     Reason {
         pointer: ptr.to_owned(),
         found: Some(v.to_json_short()),
-        expected: format!("a list (found {})", v.a_type()),
+        expected: format!("a list (found {})", v.a_type()).into(),
     }
 }
 
@@ -248,7 +250,7 @@ fn list_expected_for(cl: &Clause, v: &Val<'_>, ptr: &str) -> Reason {
         Reason {
             pointer: ptr.to_owned(),
             found: Some(v.to_json_short()),
-            expected: format!("an object (found {})", v.a_type()),
+            expected: format!("an object (found {})", v.a_type()).into(),
         }
     } else {
         list_expected(v, ptr)
@@ -332,7 +334,7 @@ mod tests {
             found: None,
             expected: "equal to 1".into(),
         };
-        assert_eq!(r.clone().negate().expected, "not (equal to 1)");
+        assert_eq!(&*r.clone().negate().expected, "not (equal to 1)");
         assert_eq!(r.clone().negate().negate(), r);
     }
 }

@@ -232,7 +232,7 @@ pub fn run_case(path: &str) {
             );
             for (g, e) in f.evidence().iter().zip(ev) {
                 if let Some(x) = &e.expected {
-                    assert_eq!(&g.expected, x, "{path}: expected text");
+                    assert_eq!(&*g.expected, x.as_str(), "{path}: expected text");
                 }
             }
         }
