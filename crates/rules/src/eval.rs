@@ -11,7 +11,7 @@ use hlaudit_model::Evidence;
 use crate::cond::{Clause, Cond, Quant, Test};
 use crate::ops::{apply, operand_note};
 use crate::path::push_token;
-use crate::resolve::{resolve, Cur, Env, Resolved};
+use crate::resolve::{resolve, resolve_fast, Cur, Env, Fast, Resolved};
 use crate::value::Val;
 
 /// Why a condition came out the way it did: one entry per deciding clause.
@@ -116,6 +116,13 @@ fn clause<'x: 't, 't>(
     out: Option<&mut Vec<Reason>>,
 ) -> bool {
     let Some(out) = out else {
+        match resolve_fast(&cl.path, env, cur) {
+            Fast::Present(v) => return test(cl, v, env, cur, None, ""),
+            Fast::Absent => {
+                return cl.if_present || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false)))
+            }
+            Fast::Slow => {}
+        }
         return match resolve(&cl.path, env, cur, None) {
             Resolved::Present(v) => test(cl, v.get(), env, cur, None, ""),
             Resolved::Absent => {

@@ -166,6 +166,65 @@ pub(crate) fn resolve<'x: 't, 't>(
     Resolved::Present(v)
 }
 
+/// What [`resolve_fast`] found.
+pub(crate) enum Fast<'t> {
+    /// The value, borrowed from the record, a document, a parameter or an element.
+    Present(&'t Val<'t>),
+    /// Not there.
+    Absent,
+    /// Needs the general [`resolve`]: a transform, a context value made on the fly, or a
+    /// value of the wrong type (whose evidence the general path builds).
+    Slow,
+}
+
+/// The common case of [`resolve`] without building anything: fields, indexes and `|json`
+/// documents from the record, a parameter, `@tags` or the current element. The outcome
+/// agrees with `resolve` whenever it is not [`Fast::Slow`].
+pub(crate) fn resolve_fast<'x: 't, 't>(
+    path: &'t Path,
+    env: &'t Env<'x>,
+    cur: Option<Cur<'t>>,
+) -> Fast<'t> {
+    let mut v: &'t Val<'t> = match &path.root {
+        Root::Record => env.root,
+        Root::Current => match cur {
+            Some(c) => c.val,
+            None => return Fast::Absent,
+        },
+        Root::Param(_, val) => val,
+        Root::Context(Context::Tags) => match env.tags {
+            Some(t) => t,
+            None => return Fast::Absent,
+        },
+        Root::Context(_) => return Fast::Slow,
+    };
+    for step in path.steps.iter() {
+        v = match (step, v) {
+            (Step::Key(k), Val::Obj(fields)) => match fields.iter().find(|(n, _)| key_eq(n, k)) {
+                Some((_, x)) => x,
+                None => return Fast::Absent,
+            },
+            (Step::Index(n), Val::Arr(a)) => match a.get(*n) {
+                Some(x) => x,
+                None => return Fast::Absent,
+            },
+            (Step::Key(_) | Step::Index(_), Val::Null) => return Fast::Absent,
+            (Step::Json(id), Val::Str(_)) => {
+                let (Some(cell), Some(prefix)) = (env.json.get(*id), env.json_points.get(*id))
+                else {
+                    return Fast::Slow;
+                };
+                match cell.get_or_init(|| json_doc(prefix, env.json_tries.get(*id), env)) {
+                    Ok(d) => d,
+                    Err(_) => return Fast::Slow,
+                }
+            }
+            _ => return Fast::Slow,
+        };
+    }
+    Fast::Present(v)
+}
+
 /// Appends the pointer tokens of steps not reached (so "not present" names the full path).
 fn finish_pointer(p: &mut String, steps: &[Step], cur: Option<Cur<'_>>) {
     for s in steps {
