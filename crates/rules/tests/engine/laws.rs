@@ -1,9 +1,12 @@
 //! Property tests of the engine's laws: double negation, De Morgan, independence from the
-//! thread count and the record order, exactly one status per pair.
+//! thread count and the record order, exactly one status per pair, and agreement of the
+//! fast path with the evidence path.
 
 use hlaudit_model::finding::Subject;
 use hlaudit_model::{Finding, Inventory, Record, Timestamp};
-use hlaudit_rules::{compile, evaluate, CompiledPolicySet, EvalOptions, Overrides, PolicySource};
+use hlaudit_rules::{
+    compile, evaluate, explain, CompiledPolicySet, EvalOptions, Overrides, PolicySource,
+};
 use proptest::prelude::*;
 
 const ATOMS: &[&str] = &[
@@ -97,6 +100,10 @@ fn record() -> impl Strategy<Value = Record> {
                 _ => {}
             }
             o.insert("IdentityProviderConfiguration".into(), idp.into());
+            // A null on the way of a path is absent, not a wrong type.
+            if id % 3 == 0 {
+                o.insert("ErrorCause".into(), serde_json::Value::Null);
+            }
             if let Some(r) = retention {
                 o.insert("BackupStatusInfo".into(), serde_json::json!({"Configuration": {"RetentionPeriodInDays": r}}));
             }
@@ -215,5 +222,24 @@ proptest! {
         };
         let again = evaluate(&s, &inv2, EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()));
         prop_assert_eq!(key(&inv, one), key(&inv2, again));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_evidence_path_agree(
+        c in cond(),
+        recs in prop::collection::vec(record(), 1..6).prop_map(unique),
+    ) {
+        // The engine decides with the fast path (memoised clauses, paths resolved by
+        // reference); `explain` walks the same conditions in evidence mode.
+        let s = set(&[c.yaml()]);
+        let opts = EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+        for r in &recs {
+            let inv = Inventory { records: vec![r.clone()], ..Inventory::default() };
+            let status = evaluate(&s, &inv, opts)[0].status;
+            let x = explain(&s, 0, r, opts).unwrap();
+            prop_assert_eq!(x.status, status);
+            let assert_holds = x.assert.as_ref().unwrap().outcome;
+            prop_assert_eq!(assert_holds, status == hlaudit_model::Status::Pass, "{}", x);
+        }
     }
 }
