@@ -237,35 +237,53 @@ pub(crate) fn evaluate_policy(
             evidence.push(e);
         }
     }
+    // One allocation for the whole message: `Data store NAME (ID): ...`.
+    let mut message = String::with_capacity(128);
+    push_store_label(rec, &mut message);
+    message.push_str(": ");
+    render_message(p, env, &mut message);
     Outcome {
         status: Status::Fail,
-        message: format!("{}: {}", store_label(rec), render_message(p, env)),
+        message,
         evidence,
     }
 }
 
 /// `Data store NAME (ID)` or `Data store ID`.
 pub(crate) fn store_label(rec: &Record) -> String {
+    let mut s = String::new();
+    push_store_label(rec, &mut s);
+    s
+}
+
+fn push_store_label(rec: &Record, s: &mut String) {
+    s.push_str("Data store ");
     match rec.name() {
-        Some(n) if !n.is_empty() => format!("Data store {n} ({})", rec.id()),
-        _ => format!("Data store {}", rec.id()),
+        Some(n) if !n.is_empty() => {
+            s.push_str(n);
+            s.push_str(" (");
+            s.push_str(rec.id());
+            s.push(')');
+        }
+        _ => s.push_str(rec.id()),
     }
 }
 
-fn render_message(p: &CompiledPolicy, env: &Env<'_>) -> String {
+fn render_message(p: &CompiledPolicy, env: &Env<'_>, s: &mut String) {
+    use std::fmt::Write as _;
     if p.message.is_empty() {
-        return p.meta.title.clone();
+        s.push_str(&p.meta.title);
+        return;
     }
-    let mut s = String::new();
     for piece in &p.message {
-        match piece {
-            Piece::Text(t) => s.push_str(t),
+        // Writing to a String cannot fail.
+        let _ = match piece {
+            Piece::Text(t) => s.write_str(t),
             Piece::Path(path) => match resolve(path, env, None, None) {
-                Resolved::Present(v) => s.push_str(&v.get().to_string()),
-                Resolved::Absent => s.push_str("<not present>"),
-                Resolved::Bad { found, .. } => s.push_str(&found.to_string()),
+                Resolved::Present(v) => write!(s, "{}", v.get()),
+                Resolved::Absent => s.write_str("<not present>"),
+                Resolved::Bad { found, .. } => write!(s, "{found}"),
             },
-        }
+        };
     }
-    s
 }

@@ -131,7 +131,7 @@ fn clause<'x: 't, 't>(
             Resolved::Bad { .. } => false,
         };
     };
-    let mut ptr = String::new();
+    let mut ptr = String::with_capacity(64);
     let resolved = resolve(&cl.path, env, cur, Some(&mut ptr));
     match resolved {
         Resolved::Present(v) => test(cl, v.get(), env, cur, Some(out), &ptr),
