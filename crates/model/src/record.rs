@@ -547,6 +547,40 @@ mod tests {
     }
 
     #[test]
+    fn metadata_must_be_a_string_and_is_named_when_not() {
+        let ok = rec(&format!(
+            r#"{{"DatastoreId":"abc","DatastoreArn":"{ARN}",
+  "IdentityProviderConfiguration": {{"Metadata": "{{\"issuer\":\"https://x\"}}"}}}}"#
+        ));
+        assert!(ok.is_ok());
+        for (value, found) in [
+            ("5", "integer `5`"),
+            ("-2", "integer `-2`"),
+            ("1.5", "floating point `1.5`"),
+            ("true", "boolean `true`"),
+            ("[1]", "sequence"),
+            ("{\"a\": 1}", "map"),
+        ] {
+            let e = rec(&format!(
+                r#"{{"DatastoreId":"abc","DatastoreArn":"{ARN}",
+  "IdentityProviderConfiguration": {{"Metadata": {value}}}}}"#
+            ))
+            .unwrap_err();
+            assert_eq!(e.path, "IdentityProviderConfiguration.Metadata", "{value}");
+            assert_eq!(
+                e.message,
+                format!("invalid type: {found}, expected a string"),
+                "{value}"
+            );
+            assert_eq!(e.line, 2, "{value}");
+        }
+        let null = rec(&format!(
+            r#"{{"DatastoreId":"abc","DatastoreArn":"{ARN}","IdentityProviderConfiguration": {{"Metadata": null}}}}"#
+        ));
+        assert!(null.is_ok(), "null is an absent value");
+    }
+
+    #[test]
     fn requires_id_and_arn() {
         let e = rec(r#"{"DatastoreArn":"arn:aws:healthlake:r:1:x"}"#).unwrap_err();
         assert_eq!(e.path, "DatastoreId");
