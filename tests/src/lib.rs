@@ -16,11 +16,18 @@ use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 /// The repository root (where the workspace `Cargo.toml` is).
+///
+/// Taken from `CARGO_MANIFEST_DIR` as `cargo test` sets it when the test runs, so a copy of
+/// the repository that shares a target directory with another (cargo reuses this support
+/// library across them) still runs its own files; the value compiled in is the fallback.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or(manifest_dir)
 }
 
 /// `target/<profile>` of the running test executable (`.../target/debug/deps/name-hash`).
