@@ -18,6 +18,10 @@ use hlaudit_model::{Inventory, Severity, Status, Timestamp};
 use hlaudit_rules::waiver::{apply_waivers, load_waivers, WaiverOptions, WaiverSource};
 use serde::Deserialize;
 
+#[path = "common/load_errors.rs"]
+mod load_errors;
+use load_errors::{assert_load_errors, WantError};
+
 mod cases {
     include!(concat!(env!("OUT_DIR"), "/waiver_cases.rs"));
 
@@ -75,18 +79,6 @@ struct Want {
     line: Option<u32>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WantError {
-    code: String,
-    line: usize,
-    column: usize,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    hint: Option<String>,
-}
-
 fn policy(id: &str) -> PolicyMeta {
     PolicyMeta {
         id: id.to_owned(),
@@ -137,35 +129,8 @@ fn run_case(path: &str) {
             Ok(_) => panic!("{path}: expected load errors, the waivers loaded"),
             Err(d) => d,
         };
-        let got: Vec<_> = diags
-            .items()
-            .iter()
-            .map(|d| (d.code, d.line, d.column))
-            .collect();
-        let want: Vec<_> = case
-            .want_errors
-            .iter()
-            .map(|w| (w.code.as_str(), w.line, w.column))
-            .collect();
-        assert_eq!(
-            got,
-            want,
-            "{path}: load errors (code, line, column)\n{}",
-            diags.render_for(false, "the waiver files")
-        );
-        for (d, w) in diags.items().iter().zip(&case.want_errors) {
-            if let Some(m) = &w.message {
-                assert!(
-                    d.message.contains(m.as_str()),
-                    "{path}: message {:?} lacks {m:?}",
-                    d.message
-                );
-            }
-            if let Some(h) = &w.hint {
-                let got = d.hint.clone().unwrap_or_default();
-                assert!(got.contains(h.as_str()), "{path}: hint {got:?} lacks {h:?}");
-            }
-        }
+        let rendered = diags.render_for(false, "the waiver files");
+        assert_load_errors(path, &diags, &case.want_errors, &rendered);
         insta::assert_snapshot!(
             format!("waiver_error_{stem}"),
             diags.render_for(false, "the waiver files")

@@ -9,6 +9,8 @@ use hlaudit_model::{Inventory, Record, Status, Timestamp};
 use hlaudit_rules::{compile, evaluate, EvalOptions, Override, Overrides, PolicySource};
 use serde::Deserialize;
 
+use crate::load_errors::{assert_load_errors, WantError};
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Case {
@@ -66,18 +68,6 @@ struct WantEvidence {
     expected: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WantError {
-    code: String,
-    line: usize,
-    column: usize,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    hint: Option<String>,
-}
-
 pub fn run_case(path: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     let case: Case = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -105,35 +95,7 @@ pub fn run_case(path: &str) {
             Ok(_) => panic!("{path}: expected load errors, the policies compiled"),
             Err(d) => d,
         };
-        let got: Vec<_> = diags
-            .items()
-            .iter()
-            .map(|d| (d.code, d.line, d.column))
-            .collect();
-        let want: Vec<_> = case
-            .want_errors
-            .iter()
-            .map(|w| (w.code.as_str(), w.line, w.column))
-            .collect();
-        assert_eq!(
-            got,
-            want,
-            "{path}: load errors (code, line, column)\n{}",
-            diags.render(false)
-        );
-        for (d, w) in diags.items().iter().zip(&case.want_errors) {
-            if let Some(m) = &w.message {
-                assert!(
-                    d.message.contains(m.as_str()),
-                    "{path}: message {:?} lacks {m:?}",
-                    d.message
-                );
-            }
-            if let Some(h) = &w.hint {
-                let got = d.hint.clone().unwrap_or_default();
-                assert!(got.contains(h.as_str()), "{path}: hint {got:?} lacks {h:?}");
-            }
-        }
+        assert_load_errors(path, &diags, &case.want_errors, &diags.render(false));
         insta::assert_snapshot!(format!("load_error_{stem}"), diags.render(false));
         return;
     }

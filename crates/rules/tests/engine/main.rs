@@ -14,3 +14,5 @@ mod cases {
 
 mod harness;
 mod laws;
+#[path = "../common/load_errors.rs"]
+mod load_errors;
