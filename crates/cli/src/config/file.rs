@@ -399,26 +399,37 @@ impl Walk {
         }
     }
 
-    fn severities(&mut self, v: &Value, at: &[Seg], cfg: &mut ConfigFile) {
+    /// The entries of a mapping keyed by policy id; a value that is not a mapping, and a
+    /// key that is not a string, are reported (`what` says what the mapping must be).
+    fn by_policy_id<'v>(
+        &mut self,
+        v: &'v Value,
+        at: &[Seg],
+        what: &str,
+    ) -> Vec<(&'v str, &'v Value)> {
         let Value::Mapping(m) = v else {
-            self.wrong(
-                at,
-                "`severity` must be a mapping of policy id to severity",
-                v,
-            );
-            return;
+            self.wrong(at, what, v);
+            return Vec::new();
         };
-        for (k, s) in m {
-            let Some(id) = k.as_str() else {
-                self.push(
+        let mut out = Vec::with_capacity(m.len());
+        for (k, x) in m {
+            match k.as_str() {
+                Some(id) => out.push((id, x)),
+                None => self.push(
                     at,
                     false,
                     "wrong-type",
                     "a policy id must be a string".into(),
                     None,
-                );
-                continue;
-            };
+                ),
+            }
+        }
+        out
+    }
+
+    fn severities(&mut self, v: &Value, at: &[Seg], cfg: &mut ConfigFile) {
+        let what = "`severity` must be a mapping of policy id to severity";
+        for (id, s) in self.by_policy_id(v, at, what) {
             let kat = key(at, id);
             if let Some(sev) = self.severity(s, &kat, &format!("`{id}`")) {
                 let origin = self.origin(&kat);
@@ -434,25 +445,8 @@ impl Walk {
     }
 
     fn parameters(&mut self, v: &Value, at: &[Seg], cfg: &mut ConfigFile) {
-        let Value::Mapping(m) = v else {
-            self.wrong(
-                at,
-                "`parameters` must be a mapping of policy id to parameter values",
-                v,
-            );
-            return;
-        };
-        for (k, ps) in m {
-            let Some(id) = k.as_str() else {
-                self.push(
-                    at,
-                    false,
-                    "wrong-type",
-                    "a policy id must be a string".into(),
-                    None,
-                );
-                continue;
-            };
+        let what = "`parameters` must be a mapping of policy id to parameter values";
+        for (id, ps) in self.by_policy_id(v, at, what) {
             let pat = key(at, id);
             let Value::Mapping(ps) = ps else {
                 self.wrong(
