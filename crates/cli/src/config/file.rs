@@ -597,4 +597,25 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!((d.items()[0].line, d.items()[0].code), (2, "bad-value"));
     }
+
+    #[test]
+    fn severity_and_parameters_are_keyed_by_policy_id() {
+        let d = errors("m.yaml", "severity: [high]\nparameters: 3\n");
+        let got: Vec<_> = d.items().iter().map(|x| (x.code, x.line)).collect();
+        assert_eq!(got, [("wrong-type", 1), ("wrong-type", 2)]);
+        assert!(d.items()[0]
+            .message
+            .contains("`severity` must be a mapping of policy id"));
+        assert!(d.items()[1]
+            .message
+            .contains("`parameters` must be a mapping of policy id"));
+        let d = errors(
+            "k.yaml",
+            "severity:\n  1: high\n  HL-A: low\nparameters:\n  [x]: {}\n",
+        );
+        let got: Vec<_> = d.items().iter().map(|x| x.message.as_str()).collect();
+        assert_eq!(got, ["a policy id must be a string"; 2]);
+        let cfg = parse(Path::new("ok.yaml"), "severity:\n  HL-A: low\n").unwrap();
+        assert_eq!(cfg.severity["HL-A"].value, serde_json::json!("low"));
+    }
 }
