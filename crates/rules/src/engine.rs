@@ -1,9 +1,10 @@
 //! Parallel evaluation of a compiled policy set over an inventory.
 //!
-//! Work is split by record (rayon `par_iter` over records): each worker parses a record
-//! once, keeping only the fields the set reads, and evaluates every policy on it. Findings
-//! are then placed in (policy id, data store ARN) order, so the output is the same whatever
-//! the number of threads.
+//! Work is split by record (rayon jobs of consecutive records in ARN order): each worker
+//! parses a record once, keeping only the fields the set reads (also inside `|json`
+//! documents), and evaluates every policy on it, each clause shared by policies once
+//! (memoised per record). Every finding is written straight into its slot in (policy id,
+//! data store ARN) order, so the output is the same whatever the number of threads.
 
 use std::cell::{Cell, OnceCell};
 
