@@ -145,6 +145,51 @@ fn a_missing_file_is_an_input_error() {
 }
 
 #[test]
+fn fixture_cases_are_evaluated_at_a_fixed_time_unless_as_of_says_otherwise() {
+    // A data store created 2025-12-15 is 17 days old at the default test time
+    // (2026-01-01T00:00:00Z): not older than 30 days, so the case named `fail` holds
+    // whatever the day the test runs; at a later --as-of it is older and the case fails.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("age.yaml"),
+        "policies:\n  - id: T-AGE-01\n    title: Old enough\n    severity: low\n    \
+         description: The data store is older than 30 days.\n    \
+         assert: {path: CreatedAt, older_than: 30d}\n",
+    )
+    .unwrap();
+    let cases = dir.path().join("cases").join("T-AGE-01");
+    std::fs::create_dir_all(&cases).unwrap();
+    std::fs::write(
+        cases.join("fail.json"),
+        r#"[{"DatastoreId": "a", "CreatedAt": "2025-12-15T00:00:00Z",
+            "DatastoreArn": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/a"}]"#,
+    )
+    .unwrap();
+    let policy = dir.path().join("age.yaml");
+    let cases_dir = dir.path().join("cases");
+    let args = |extra: &[&str]| {
+        let mut cmd = hlaudit();
+        cmd.arg("rules")
+            .arg("test")
+            .arg(&policy)
+            .arg("--cases")
+            .arg(&cases_dir)
+            .args(extra);
+        run(&mut cmd)
+    };
+    let default = args(&[]);
+    assert_eq!(
+        default.code,
+        Some(0),
+        "{}{}",
+        default.stdout,
+        default.stderr
+    );
+    let later = args(&["--as-of", "2026-03-01T00:00:00Z"]);
+    assert_eq!(later.code, Some(1), "{}{}", later.stdout, later.stderr);
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(run(hlaudit().args(["inventory"])).code, Some(2));
     assert_eq!(run(hlaudit().args(["no-such-command"])).code, Some(2));

@@ -59,7 +59,9 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 pub use engine::{evaluate, EvalOptions};
 pub use error::RulesError;
 pub use explain::{explain, ExplainNode, Explanation};
-pub use load::{compile, read_sources, Origin, Override, Overrides, PolicySource};
+pub use load::{
+    compile, default_test_time, read_sources, Origin, Override, Overrides, PolicySource,
+};
 pub use params::{ParamType, Parameter};
 pub use set::{CompiledPolicy, CompiledPolicySet, Selection, SelectionError, TestCase, TestInput};
 pub use testing::{run_tests, Coverage, FixtureReader, TestReport, TestResult};

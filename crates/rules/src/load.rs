@@ -22,6 +22,13 @@ pub(crate) fn DEFAULT_TEST_AS_OF() -> Option<Timestamp> {
     Timestamp::parse("2026-01-01T00:00:00Z").ok()
 }
 
+/// The evaluation time of tests that do not set one (inline tests without `as_of`, fixture
+/// cases without `--as-of`): fixed, so a test suite's result never depends on the day it
+/// runs. 2026-01-01T00:00:00Z.
+pub fn default_test_time() -> Timestamp {
+    DEFAULT_TEST_AS_OF().unwrap_or_else(Timestamp::now)
+}
+
 /// The text of one policy file.
 #[derive(Debug, Clone)]
 pub struct PolicySource {

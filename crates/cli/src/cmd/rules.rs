@@ -92,7 +92,8 @@ pub struct TestArgs {
     /// A folder of fixture cases, one subfolder per policy id.
     #[arg(long, value_name = "DIR")]
     pub cases: Option<PathBuf>,
-    /// Evaluation time of fixture cases (inline tests carry their own); default now.
+    /// Evaluation time of fixture cases (inline tests carry their own); default
+    /// 2026-01-01T00:00:00Z, as for inline tests, so results do not depend on the day.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<Timestamp>,
     /// Fail unless every policy has at least one passing and one failing case.
@@ -216,7 +217,7 @@ fn read_fixture(path: &Path) -> Result<Vec<Record>, String> {
 
 fn test(a: &TestArgs) -> Result<Outcome> {
     let set = compile_paths(&a.paths)?;
-    let as_of = a.as_of.unwrap_or_else(Timestamp::now);
+    let as_of = a.as_of.unwrap_or_else(hlaudit_rules::default_test_time);
     let report = run_tests(&set, &read_fixture, a.cases.as_deref(), as_of);
     print_results(&report);
     if let Some(path) = &a.junit {
