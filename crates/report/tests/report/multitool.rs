@@ -7,6 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use hlaudit_model::report::Report;
+use hlaudit_model::{Severity, Status};
+use hlaudit_report::baseline::{apply_baseline, Baseline};
+use hlaudit_report::json::JsonReport;
 use hlaudit_report::sarif::{self, SarifOptions};
 use serde_json::Value;
 
@@ -98,6 +102,25 @@ fn every_sarif_the_suite_writes_passes_the_multitool_with_github_rules() {
             files.push(path);
         }
     }
+    // A report compared with a baseline: new, unchanged, updated and absent (fixed)
+    // results, the last written as passes.
+    let compared = with_baseline_states(fixture("mixed"));
+    let mut states = std::collections::BTreeSet::new();
+    for part in sarif::write_all(&compared, &options).unwrap() {
+        let log: Value = serde_json::from_slice(&part.bytes).unwrap();
+        for run in log["runs"].as_array().unwrap() {
+            for r in run["results"].as_array().unwrap() {
+                states.insert(r["baselineState"].as_str().unwrap_or("-").to_owned());
+            }
+        }
+        let path = sarif::part_path(&dir.path().join("baseline.sarif"), &part.suffix);
+        std::fs::write(&path, &part.bytes).unwrap();
+        files.push(path);
+    }
+    assert_eq!(
+        states.into_iter().collect::<Vec<_>>(),
+        ["absent", "new", "unchanged", "updated"]
+    );
     // A split report: several runs and files.
     let split = SarifOptions {
         max_results_per_run: 4,
@@ -117,6 +140,35 @@ fn every_sarif_the_suite_writes_passes_the_multitool_with_github_rules() {
         "the SARIF multitool found errors:\n{}",
         problems.join("\n")
     );
+}
+
+/// `report` compared with an earlier run in which every PASS was a FAIL (so those are now
+/// fixed: `absent`), one FAIL had another severity (`updated`) and one FAIL was missing
+/// (`new`); the other failures are `unchanged`.
+fn with_baseline_states(mut report: Report) -> Report {
+    let mut earlier = report.clone();
+    let mut fails = earlier
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.status == Status::Fail)
+        .map(|(i, _)| i);
+    let (updated, new) = (fails.next().unwrap(), fails.next().unwrap());
+    earlier.findings[updated].severity = Severity::Info;
+    for f in &mut earlier.findings {
+        if f.status == Status::Pass {
+            f.status = Status::Fail;
+        }
+    }
+    earlier.findings.remove(new);
+    let baseline = Baseline::from_report(&JsonReport::from_report(&earlier).unwrap());
+    let outcome = apply_baseline(&mut report, &baseline);
+    assert!(outcome.new >= 1 && outcome.updated >= 1 && outcome.unchanged >= 1);
+    assert!(
+        outcome.fixed >= 1,
+        "the fixture has passing findings to turn absent"
+    );
+    report
 }
 
 #[test]
