@@ -110,3 +110,44 @@ fn a_status_that_does_not_exist_is_refused_before_any_request() {
     assert!(!path.exists());
     assert!(emu.log().is_empty(), "no request is sent for a bad flag");
 }
+
+/// The regions of a collected snapshot's coverage, and of its records.
+fn collected_regions(endpoint: &str, env: Option<&str>) -> (Vec<String>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all.json");
+    let mut cmd = aws_command("collect", endpoint, dir.path());
+    if let Some(list) = env {
+        cmd.env("HLAUDIT_HEALTHLAKE_REGIONS", list);
+    }
+    let out = run(cmd.args(["--regions", "all", "--no-tags", "-o"]).arg(&path));
+    assert_eq!(out.code, Some(0), "{env:?}\nstderr:\n{}", out.stderr);
+    let inv = read_snapshot(&path);
+    let mut covered: Vec<String> = inv.coverage.regions.iter().map(|r| r.to_string()).collect();
+    covered.sort();
+    let mut of_records: Vec<String> = inv.records.iter().map(|r| r.region().to_owned()).collect();
+    of_records.sort();
+    of_records.dedup();
+    (covered, of_records)
+}
+
+#[test]
+fn regions_all_lists_every_healthlake_region_or_the_configured_ones() {
+    // Data stores in two HealthLake regions and one region that is not in the table.
+    let mut records = datastores(ACCOUNT, &["us-east-1", "eu-west-2"], 3);
+    records.extend(datastores(ACCOUNT, &["sa-east-1"], 2));
+    let emu = emulator(records, Faults::default());
+    let ep = emu.endpoint_url();
+
+    let (covered, found) = collected_regions(&ep, None);
+    let table: Vec<String> = hlaudit_collector::HEALTHLAKE_REGIONS
+        .iter()
+        .map(|r| (*r).to_owned())
+        .collect();
+    assert_eq!(covered, table, "all = the HealthLake region table");
+    assert_eq!(found, ["eu-west-2", "us-east-1"]);
+
+    // HLAUDIT_HEALTHLAKE_REGIONS replaces the table (a region AWS added later).
+    let (covered, found) = collected_regions(&ep, Some("sa-east-1, us-east-1"));
+    assert_eq!(covered, ["sa-east-1", "us-east-1"]);
+    assert_eq!(found, ["sa-east-1", "us-east-1"]);
+}
