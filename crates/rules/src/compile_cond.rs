@@ -7,7 +7,7 @@ use regex::Regex;
 use serde_yaml_ng::{Mapping, Value};
 
 use crate::cond::{Clause, Cmp, Cond, JType, NumOp, Op, Operand, Quant, Test};
-use crate::diagnostics::did_you_mean;
+use crate::diagnostics::{choice_hint, did_you_mean};
 use crate::params::Parameter;
 use crate::path::{self, Context, Path, Root, RootSyntax, Step, StepSyntax, Transform};
 use crate::spans::Seg;
@@ -430,10 +430,7 @@ impl CondCompiler<'_, '_> {
                 match JType::from_name(&s) {
                     Some(t) => Op::Type(t),
                     None => {
-                        let hint = did_you_mean(&s, &JType::NAMES).map_or_else(
-                            || format!("expected one of: {}", JType::NAMES.join(", ")),
-                            |x| format!("did you mean `{x}`?"),
-                        );
+                        let hint = choice_hint(&s, &JType::NAMES);
                         self.w
                             .hint_error(at, "bad-value", format!("unknown type `{s}`"), hint);
                         return None;

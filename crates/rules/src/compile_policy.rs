@@ -11,7 +11,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use crate::compile_cond::{CondCompiler, Named, Shared};
 use crate::cond::Cond;
-use crate::diagnostics::did_you_mean;
+use crate::diagnostics::{choice_hint, did_you_mean};
 use crate::load::{Overrides, DEFAULT_TEST_AS_OF};
 use crate::params::{ParamType, Parameter};
 use crate::set::{CompiledPolicy, Piece, TestCase, TestInput, TestSite};
@@ -319,10 +319,7 @@ impl PolicyCx<'_, '_> {
             Some(t) => match ParamType::from_name(&t) {
                 Some(ty) => Some(ty),
                 None => {
-                    let hint = did_you_mean(&t, &ParamType::NAMES).map_or_else(
-                        || format!("expected one of: {}", ParamType::NAMES.join(", ")),
-                        |x| format!("did you mean `{x}`?"),
-                    );
+                    let hint = choice_hint(&t, &ParamType::NAMES);
                     self.w.hint_error(
                         &child(at, "type"),
                         "bad-value",

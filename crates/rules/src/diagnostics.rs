@@ -187,6 +187,50 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 }
 
+/// The hint for a word that is not one of `names`: `did you mean `x`?` for a close one,
+/// else the list of names.
+pub fn choice_hint(word: &str, names: &[&str]) -> String {
+    did_you_mean(word, names).map_or_else(
+        || format!("expected one of: {}", names.join(", ")),
+        |x| format!("did you mean `{x}`?"),
+    )
+}
+
+/// A YAML value's kind with an article, for messages: `a mapping`, `a list`, `null`.
+pub fn yaml_kind(v: &serde_yaml_ng::Value) -> &'static str {
+    use serde_yaml_ng::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+impl Diagnostic {
+    /// The `yaml-syntax` diagnostic of a file that is not YAML, at the place the parser
+    /// stopped (the start of the file when it does not say).
+    pub fn yaml_syntax(file: &str, text: &str, e: &serde_yaml_ng::Error) -> Diagnostic {
+        let offset = e.location().map_or(0, |l| l.index());
+        let (line, column) = crate::spans::line_col(text, offset);
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg);
+        Diagnostic {
+            file: file.to_owned(),
+            line,
+            column,
+            offset,
+            len: crate::spans::token_len(text, offset),
+            code: "yaml-syntax",
+            message: format!("not valid YAML: {msg}"),
+            hint: None,
+        }
+    }
+}
+
 /// The closest candidate to `word` by edit distance, when close enough to be a likely typo.
 pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let mut best: Option<(usize, &str)> = None;

@@ -13,7 +13,7 @@ use crate::compile_policy::PolicyCx;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::RulesError;
 use crate::set::CompiledPolicySet;
-use crate::spans::{line_col, token_len, Seg};
+use crate::spans::Seg;
 use crate::walk::{child, index, kind, FileWalk};
 
 /// The evaluation time of inline tests that do not set `as_of`.
@@ -225,26 +225,8 @@ pub fn compile(
         let doc: Value = match serde_yaml_ng::from_str(&src.text) {
             Ok(v) => v,
             Err(e) => {
-                let (offset, line, column) = match e.location() {
-                    Some(l) => {
-                        let (line, col) = line_col(&text, l.index());
-                        (l.index(), line, col)
-                    }
-                    None => (0, 1, 1),
-                };
                 diags.add_source(&src.name, text.clone());
-                let msg = e.to_string();
-                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-                diags.push(Diagnostic {
-                    file: src.name.clone(),
-                    line,
-                    column,
-                    offset,
-                    len: token_len(&text, offset),
-                    code: "yaml-syntax",
-                    message: format!("not valid YAML: {msg}"),
-                    hint: None,
-                });
+                diags.push(Diagnostic::yaml_syntax(&src.name, &text, &e));
                 continue;
             }
         };

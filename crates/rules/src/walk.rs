@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::diagnostics::{did_you_mean, Diagnostic, Diagnostics};
+use crate::diagnostics::{choice_hint, Diagnostic, Diagnostics};
 use crate::spans::{line_col, locate, token_len, Seg};
 use crate::value::Val;
 
@@ -139,10 +139,7 @@ impl FileWalk {
                 continue;
             };
             if !allowed.contains(&name) {
-                let hint = did_you_mean(name, allowed).map_or_else(
-                    || format!("expected one of: {}", allowed.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                );
+                let hint = choice_hint(name, allowed);
                 self.key_error(
                     &child(at, name),
                     "unknown-key",
@@ -220,18 +217,7 @@ pub(crate) fn index(at: &[Seg], i: usize) -> Vec<Seg> {
     v
 }
 
-/// A YAML value's kind with an article, for messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Sequence(_) => "a list",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
-    }
-}
+pub(crate) use crate::diagnostics::yaml_kind as kind;
 
 /// A YAML value as an owned [`Val`]; `None` for tagged values and non-string keys.
 pub(crate) fn yaml_to_val(v: &Value) -> Option<Val<'static>> {

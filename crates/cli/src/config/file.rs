@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hlaudit_model::Severity;
 use hlaudit_report::Format;
-use hlaudit_rules::diagnostics::did_you_mean;
+use hlaudit_rules::diagnostics::{choice_hint, yaml_kind as kind};
 use hlaudit_rules::spans::{line_col, locate, token_len, Seg};
 use hlaudit_rules::{Diagnostic, Diagnostics, Origin, Override};
 
@@ -99,22 +99,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Diagnostics> {
             format!("a configuration file is a mapping, found {}", kind(&other)),
             Some("start with a key such as `fail_on: high`".to_owned()),
         ),
-        Err(e) => {
-            let offset = e.location().map_or(0, |l| l.index());
-            let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            let (line, column) = line_col(text, offset);
-            w.problems.push(Diagnostic {
-                file: name.clone(),
-                line,
-                column,
-                offset,
-                len: token_len(text, offset),
-                code: "yaml-syntax",
-                message: format!("not valid YAML: {msg}"),
-                hint: None,
-            });
-        }
+        Err(e) => w.problems.push(Diagnostic::yaml_syntax(&name, text, &e)),
     }
     if w.problems.is_empty() {
         return Ok(cfg);
@@ -126,18 +111,6 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Diagnostics> {
         d.push(p);
     }
     Err(d)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Sequence(_) => "a list",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
-    }
 }
 
 fn key(at: &[Seg], k: &str) -> Vec<Seg> {
@@ -254,10 +227,7 @@ impl Walk {
                     ),
                 },
                 other => {
-                    let hint = did_you_mean(other, &KEYS).map_or_else(
-                        || format!("expected one of: {}", KEYS.join(", ")),
-                        |s| format!("did you mean `{s}`?"),
-                    );
+                    let hint = choice_hint(other, &KEYS);
                     self.push(&at, true, "unknown-key", format!("unknown key `{other}` in the configuration"), Some(hint));
                 }
             }
@@ -320,10 +290,7 @@ impl Walk {
                 if what == "`fail_on`" {
                     names.push("none");
                 }
-                let hint = did_you_mean(&s, &names).map_or_else(
-                    || format!("expected one of: {}", names.join(", ")),
-                    |x| format!("did you mean `{x}`?"),
-                );
+                let hint = choice_hint(&s, &names);
                 self.push(
                     at,
                     false,
@@ -342,10 +309,7 @@ impl Walk {
             Ok(f) => Some(f),
             Err(_) => {
                 let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                let hint = did_you_mean(&s, &names).map_or_else(
-                    || format!("expected one of: {}", names.join(", ")),
-                    |x| format!("did you mean `{x}`?"),
-                );
+                let hint = choice_hint(&s, &names);
                 self.push(
                     at,
                     false,
@@ -379,10 +343,7 @@ impl Walk {
                 Ok(f) => f,
                 Err(_) => {
                     let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                    let hint = did_you_mean(name, &names).map_or_else(
-                        || format!("expected one of: {}", names.join(", ")),
-                        |x| format!("did you mean `{x}`?"),
-                    );
+                    let hint = choice_hint(name, &names);
                     self.push(
                         &kat,
                         true,

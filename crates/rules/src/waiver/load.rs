@@ -12,7 +12,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::RulesError;
-use crate::spans::{line_col, token_len, Seg};
+use crate::spans::Seg;
 use crate::walk::{child, index, kind, FileWalk};
 
 const FILE_KEYS: [&str; 2] = ["waivers", "allow_permanent"];
@@ -160,7 +160,7 @@ pub fn load_waivers(sources: &[WaiverSource]) -> Result<WaiverSet, Diagnostics> 
             Ok(v) => v,
             Err(e) => {
                 diags.add_source(&src.name, text.clone());
-                diags.push(syntax_error(&src.name, &text, &e));
+                diags.push(Diagnostic::yaml_syntax(&src.name, &text, &e));
                 continue;
             }
         };
@@ -173,28 +173,6 @@ pub fn load_waivers(sources: &[WaiverSource]) -> Result<WaiverSet, Diagnostics> 
     } else {
         diags.sort();
         Err(diags)
-    }
-}
-
-fn syntax_error(name: &str, text: &str, e: &serde_yaml_ng::Error) -> Diagnostic {
-    let (offset, line, column) = match e.location() {
-        Some(l) => {
-            let (line, col) = line_col(text, l.index());
-            (l.index(), line, col)
-        }
-        None => (0, 1, 1),
-    };
-    let msg = e.to_string();
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-    Diagnostic {
-        file: name.to_owned(),
-        line,
-        column,
-        offset,
-        len: token_len(text, offset),
-        code: "yaml-syntax",
-        message: format!("not valid YAML: {msg}"),
-        hint: None,
     }
 }
 
