@@ -4,6 +4,7 @@
 //! collected by evaluating a failing policy a second time in evidence mode, so PASS and SKIP
 //! cost nothing beyond the outcome.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use hlaudit_model::Evidence;
@@ -188,9 +189,8 @@ fn test<'x: 't, 't>(
                 return false;
             };
             let n = match filter {
-                None => items.len(),
+                None => items.count(),
                 Some(f) => items
-                    .iter()
                     .filter(|(_, e)| eval(f, env, Some(element(e, "")), None))
                     .count(),
             };
@@ -236,20 +236,21 @@ impl Token<'_> {
     }
 }
 
-/// The elements to quantify over, each with its pointer token.
-fn elements<'v, 'a>(cl: &Clause, v: &'v Val<'a>) -> Option<Vec<(Token<'v>, &'v Val<'a>)>> {
-    match v {
-        Val::Arr(a) if !cl.over_values => Some(
-            a.iter()
-                .enumerate()
-                .map(|(i, e)| (Token::Index(i), e))
-                .collect(),
-        ),
-        Val::Obj(o) if cl.over_values => {
-            Some(o.iter().map(|(k, e)| (Token::Key(k.as_ref()), e)).collect())
-        }
-        _ => None,
-    }
+/// The elements to quantify over, each with its pointer token; `None` when the value is
+/// not a list (or, for `|values`, not an object). An iterator, so the fast path allocates
+/// nothing.
+fn elements<'v, 'a>(
+    cl: &Clause,
+    v: &'v Val<'a>,
+) -> Option<impl Iterator<Item = (Token<'v>, &'v Val<'a>)> + Clone> {
+    let (arr, obj): (&'v [Val<'a>], &'v [(Cow<'a, str>, Val<'a>)]) = match v {
+        Val::Arr(a) if !cl.over_values => (a, &[]),
+        Val::Obj(o) if cl.over_values => (&[], o),
+        _ => return None,
+    };
+    let from_arr = arr.iter().enumerate().map(|(i, e)| (Token::Index(i), e));
+    let from_obj = obj.iter().map(|(k, e)| (Token::Key(k.as_ref()), e));
+    Some(from_arr.chain(from_obj))
 }
 
 fn list_expected_for(cl: &Clause, v: &Val<'_>, ptr: &str) -> Reason {
@@ -280,9 +281,7 @@ fn quantify<'x: 't, 't>(
         return false;
     };
     let Some(out) = out else {
-        let mut it = items
-            .iter()
-            .map(|(_, e)| eval(inner, env, Some(element(e, "")), None));
+        let mut it = items.map(|(_, e)| eval(inner, env, Some(element(e, "")), None));
         return match q {
             Quant::All => it.all(|b| b),
             Quant::Any => it.any(|b| b),
@@ -291,7 +290,7 @@ fn quantify<'x: 't, 't>(
     };
     // Outcomes first (fast path); reasons only from the elements that decide.
     let results: Vec<bool> = items
-        .iter()
+        .clone()
         .map(|(_, e)| eval(inner, env, Some(element(e, "")), None))
         .collect();
     let any_hit = results.iter().any(|r| *r);
@@ -313,7 +312,7 @@ fn quantify<'x: 't, 't>(
         });
         return outcome;
     };
-    for ((tok, e), r) in items.iter().zip(results) {
+    for ((tok, e), r) in items.zip(results) {
         if r != want {
             continue;
         }
