@@ -164,14 +164,15 @@ pub(crate) fn wire_properties(record: &Record) -> Result<Box<RawValue>, Emulator
         *slot = Value::Number(number);
         changed = true;
     }
-    if !changed {
-        return Ok(record.raw().to_owned());
-    }
-    let text = serde_json::to_string(&value).map_err(|e| EmulatorError::Record {
-        arn: record.arn().to_owned(),
-        field: ".".to_owned(),
-        message: e.to_string(),
-    })?;
+    let text = if changed {
+        serde_json::to_string(&value).map_err(|e| EmulatorError::Record {
+            arn: record.arn().to_owned(),
+            field: ".".to_owned(),
+            message: e.to_string(),
+        })?
+    } else {
+        record.raw_json().to_owned()
+    };
     RawValue::from_string(text).map_err(|e| EmulatorError::Record {
         arn: record.arn().to_owned(),
         field: ".".to_owned(),

@@ -74,7 +74,7 @@ pub struct RecordError {
 /// untouched. The frequently used values are extracted once when the record is built.
 #[derive(Debug, Clone)]
 pub struct Record {
-    raw: Box<RawValue>,
+    raw: RawText,
     id: String,
     arn: String,
     arn_parts: Arn,
@@ -115,19 +115,31 @@ impl Record {
     /// snapshot reader can point into it (for example at the value of `DatastoreArn`).
     pub fn from_raw_keeping(raw: Box<RawValue>) -> Result<Self, (RecordError, Box<RawValue>)> {
         match Extracted::from_text(raw.get()) {
-            Ok(x) => Ok(Record {
-                id: x.id,
-                arn: x.arn,
-                arn_parts: x.arn_parts,
-                name: x.name,
-                status: x.status,
-                created_at: x.created_at,
-                raw,
-                tags: None,
-                enrichments: BTreeMap::new(),
-                source: None,
-            }),
+            Ok(x) => Ok(Record::build(x, RawText::Owned(raw))),
             Err(e) => Err((e, raw)),
+        }
+    }
+
+    /// Like [`Record::from_raw_keeping`], for text that may be shared with other records.
+    pub(crate) fn from_text_keeping(raw: RawText) -> Result<Self, (RecordError, RawText)> {
+        match Extracted::from_text(raw.get()) {
+            Ok(x) => Ok(Record::build(x, raw)),
+            Err(e) => Err((e, raw)),
+        }
+    }
+
+    fn build(x: Extracted, raw: RawText) -> Record {
+        Record {
+            id: x.id,
+            arn: x.arn,
+            arn_parts: x.arn_parts,
+            name: x.name,
+            status: x.status,
+            created_at: x.created_at,
+            raw,
+            tags: None,
+            enrichments: BTreeMap::new(),
+            source: None,
         }
     }
 
@@ -144,16 +156,17 @@ impl Record {
         self.raw.get()
     }
 
-    /// The `DatastoreProperties` JSON as a raw value (for serialising without re-encoding).
-    pub fn raw(&self) -> &RawValue {
-        &self.raw
-    }
-
     /// The `DatastoreProperties` document parsed into a tree (allocates; the engine uses
     /// its own cheaper representation).
     pub fn properties(&self) -> serde_json::Value {
         // The text was validated as a JSON object when the record was built.
         serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether the text is a piece of a whole input shared with other records.
+    #[cfg(test)]
+    pub(crate) fn text_is_shared(&self) -> bool {
+        matches!(self.raw, RawText::Shared { .. })
     }
 
     /// `DatastoreId`.
@@ -218,6 +231,52 @@ impl Record {
     pub fn with_tags(mut self, tags: BTreeMap<String, String>) -> Self {
         self.tags = Some(tags);
         self
+    }
+}
+
+/// A record's JSON text: its own copy, or a piece of a whole snapshot file read into memory
+/// and shared by the records in it (which saves copying every record, and the memory for
+/// the copies).
+#[derive(Clone)]
+pub(crate) enum RawText {
+    /// The record's own copy.
+    Owned(Box<RawValue>),
+    /// `text[start..end]`, a JSON value that was checked when it was cut out.
+    Shared {
+        text: Arc<String>,
+        start: u32,
+        end: u32,
+    },
+}
+
+impl RawText {
+    /// The piece `range` of `text`, which must hold one JSON value: the reader cuts it out
+    /// of a file serde_json has parsed. `None` when the range is not within `text` on
+    /// character boundaries (the reader then copies the value instead).
+    pub(crate) fn shared(text: &Arc<String>, range: std::ops::Range<usize>) -> Option<RawText> {
+        text.get(range.clone())?;
+        Some(RawText::Shared {
+            text: Arc::clone(text),
+            start: u32::try_from(range.start).ok()?,
+            end: u32::try_from(range.end).ok()?,
+        })
+    }
+
+    /// The JSON text.
+    pub(crate) fn get(&self) -> &str {
+        match self {
+            RawText::Owned(raw) => raw.get(),
+            // `shared` checked the range; the fallback cannot be reached.
+            RawText::Shared { text, start, end } => {
+                text.get(*start as usize..*end as usize).unwrap_or("")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for RawText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RawValue").field(&self.get()).finish()
     }
 }
 

@@ -12,7 +12,7 @@ use super::locate::{line_col, path_offset};
 use super::read::relative_to;
 use super::{FileSummary, MAX_ERRORS_PER_INPUT};
 use crate::inventory::Warning;
-use crate::record::{Record, RecordError, Source, DATASTORE_STATUSES};
+use crate::record::{RawText, Record, RecordError, Source, DATASTORE_STATUSES};
 
 /// The state of reading one input: where records go, and what went wrong.
 pub(crate) struct FileReader<'f> {
@@ -115,7 +115,7 @@ impl FileReader<'_> {
         snippet: &SnippetFn<'_>,
     ) {
         self.accept(
-            Record::from_raw_keeping(raw),
+            Record::from_text_keeping(RawText::Owned(raw)),
             pos,
             tags,
             enrichments,
@@ -127,7 +127,7 @@ impl FileReader<'_> {
     /// from the object found at `pos`, or reports why it could not be built.
     pub(super) fn accept(
         &mut self,
-        built: Result<Record, (RecordError, Box<RawValue>)>,
+        built: Result<Record, (RecordError, RawText)>,
         pos: Pos,
         tags: Option<BTreeMap<String, String>>,
         enrichments: BTreeMap<String, serde_json::Value>,

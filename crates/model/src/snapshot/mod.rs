@@ -337,6 +337,38 @@ mod tests {
     }
 
     #[test]
+    fn records_share_the_text_of_a_whole_utf8_file_and_copy_otherwise() {
+        let a = r#"{"DatastoreId":"a","DatastoreArn":"arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/a","DatastoreName":"café"}"#;
+        let b = r#"{"DatastoreId":"b","DatastoreArn":"arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/b"}"#;
+        let text = format!("{{\"DatastorePropertiesList\": [\n  {a},\n  {b}\n]}}\n");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.json");
+        std::fs::write(&path, &text).unwrap();
+        let name = path.to_str().unwrap();
+
+        let inv = read_files(&[name]).unwrap();
+        let texts: Vec<&str> = inv.records.iter().map(Record::raw_json).collect();
+        assert_eq!(texts, vec![a, b]);
+        assert!(inv.records.iter().all(Record::text_is_shared));
+        let source = inv.records[1].source.as_ref().unwrap();
+        assert_eq!((source.line, source.column), (3, 3));
+
+        // A stream copies each record's text.
+        let inv = read_reader("-", text.as_bytes()).unwrap();
+        let texts: Vec<&str> = inv.records.iter().map(Record::raw_json).collect();
+        assert_eq!(texts, vec![a, b]);
+        assert!(!inv.records.iter().any(Record::text_is_shared));
+
+        // A file that is not UTF-8 is still read, and the bad byte reported where it is.
+        let mut bytes = text.into_bytes();
+        let at = bytes.iter().rposition(|&c| c == b'b').unwrap();
+        bytes[at] = 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = read_files(&[name]).unwrap_err().render();
+        assert!(err.contains(&format!("{name}:3:")), "{err}");
+    }
+
+    #[test]
     fn coverage_keeps_the_earliest_collection_time_and_every_input() {
         let mut asm = Assembler::default();
         let t = |s: &str| Some(Timestamp::parse(s).unwrap());

@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use super::file_reader::{FileReader, SnippetFn};
 use super::input::{Input, LineIndex, Pos, SharedInput};
 use super::records::read_lines;
 use super::Shape;
-use crate::record::{Record, RecordError};
+use crate::record::{RawText, Record, RecordError};
 
 /// The top-level keys that mark an AWS CLI output or an hlaudit snapshot.
 pub(crate) const ENVELOPE_KEYS: [&str; 4] = [
@@ -143,6 +144,7 @@ fn read_structured(input: &mut Input<'_>, st: &mut FileReader<'_>) {
         let mode = SliceMode {
             index: &index,
             base: buf.as_ptr() as usize,
+            text: input.whole_text(),
         };
         let mut de = serde_json::Deserializer::from_slice(&buf[start..]);
         let result = TopSeed {
@@ -225,6 +227,10 @@ pub(crate) trait Mode<'de> {
     fn locate(&self, mark: Pos, raw: &RawValue) -> Pos;
     /// The raw value as an owned box.
     fn into_box(raw: Self::Raw) -> Box<RawValue>;
+    /// How records can share the input's text instead of copying theirs, when they can.
+    fn sharer(&self) -> Option<Sharer> {
+        None
+    }
     /// The text of a line, for an error message.
     fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet>;
 }
@@ -232,6 +238,32 @@ pub(crate) trait Mode<'de> {
 struct SliceMode<'i, 'a> {
     index: &'i LineIndex<'a>,
     base: usize,
+    /// The whole input as text, when it is UTF-8.
+    text: Option<&'i Arc<String>>,
+}
+
+/// Cuts records' text out of a whole input held as text (see [`RawText`]).
+pub(crate) struct Sharer {
+    text: Arc<String>,
+    /// Address of the text's first byte: a raw value's offset is its address minus this.
+    base: usize,
+}
+
+impl Sharer {
+    /// The raw value (borrowed from the shared text) as a piece of it, else a copy.
+    fn text_of<R: Deref<Target = RawValue>>(&self, raw: &R) -> Option<RawText> {
+        let json = raw.get();
+        let start = (json.as_ptr() as usize).checked_sub(self.base)?;
+        RawText::shared(&self.text, start..start + json.len())
+    }
+}
+
+/// A record's text: a piece of the input's shared text when there is one, else a copy.
+fn record_text<'de, M: Mode<'de>>(sharer: Option<&Sharer>, raw: M::Raw) -> RawText {
+    match sharer.and_then(|s| s.text_of(&raw)) {
+        Some(text) => text,
+        None => RawText::Owned(M::into_box(raw)),
+    }
 }
 
 impl<'de> Mode<'de> for SliceMode<'_, '_> {
@@ -248,6 +280,13 @@ impl<'de> Mode<'de> for SliceMode<'_, '_> {
     }
     fn into_box(raw: &'de RawValue) -> Box<RawValue> {
         raw.to_owned()
+    }
+    fn sharer(&self) -> Option<Sharer> {
+        let text = self.text?;
+        Some(Sharer {
+            text: Arc::clone(text),
+            base: text.as_ptr() as usize,
+        })
     }
     fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet> {
         self.index.snippet(line, column)
@@ -383,12 +422,16 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
                 if !batch.is_empty() && (done || batch.len() == BATCH) {
                     let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                     let tx = tx.clone();
+                    let sharer = mode.sharer();
                     let id = sent;
                     sent += 1;
                     s.spawn(move |_| {
                         let built: Built = b
                             .into_iter()
-                            .map(|(raw, pos)| (Record::from_raw_keeping(M::into_box(raw)), pos))
+                            .map(|(raw, pos)| {
+                                let text = record_text::<M>(sharer.as_ref(), raw);
+                                (Record::from_text_keeping(text), pos)
+                            })
                             .collect();
                         // The receiver outlives the scope, so this cannot fail.
                         let _ = tx.send((id, built));
@@ -420,7 +463,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
 const BATCH: usize = 1024;
 
 /// The records of a batch as built, with where each starts.
-type Built = Vec<(Result<Record, (RecordError, Box<RawValue>)>, Pos)>;
+type Built = Vec<(Result<Record, (RecordError, RawText)>, Pos)>;
 
 /// Hands on the batches that are ready, in order, from batch `next` on.
 fn hand_on(
