@@ -8,10 +8,13 @@
 //!
 //! [`read`] parses a report written by [`write()`], for baselines and `hlaudit diff`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
-use hlaudit_model::finding::{AppliedWaiver, BaselineState, Evidence, Severity, Status, Subject};
+use hlaudit_model::finding::{
+    AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status, Subject,
+};
 use hlaudit_model::inventory::{CollectionError, Coverage, Warning};
 use hlaudit_model::report::{PolicyMeta, Report, ToolInfo};
 use hlaudit_model::{Source, Timestamp};
@@ -152,93 +155,228 @@ impl JsonReport {
     /// The wire form of a report.
     pub fn from_report(report: &Report) -> Result<Self, ReportError> {
         crate::check_policies(report)?;
-        let s = report.summary();
-        let by_status = Status::ALL
-            .iter()
-            .map(|st| (*st, s.by_status.get(st).copied().unwrap_or(0)))
-            .collect();
-        let failures_by_severity = Severity::ALL
-            .iter()
-            .map(|sev| (*sev, s.failures_by_severity.get(sev).copied().unwrap_or(0)))
-            .collect();
-        let findings = report
-            .findings
-            .iter()
-            .map(|f| {
-                let policy = report.policy_of(f);
-                let (resource, scope) = match &f.subject {
-                    Subject::Record { .. } => (
-                        report.resource_of(f).map(|r| JsonResource {
-                            arn: r.arn.clone(),
-                            id: r.id.clone(),
-                            name: r.name.clone(),
-                            account: r.account.clone(),
-                            region: r.region.clone(),
-                            status: r.status.clone(),
-                            source: r.source.clone(),
-                            tags: r.tags.clone(),
-                        }),
-                        None,
-                    ),
-                    Subject::Scope(s) => (
-                        None,
-                        Some(JsonScope {
-                            account: s.account.clone(),
-                            region: s.region.clone(),
-                            what: s.what.clone(),
-                        }),
-                    ),
-                };
-                JsonFinding {
-                    fingerprint: report.fingerprint_of(f),
-                    policy: JsonPolicyRef {
-                        id: policy.id.clone(),
-                        title: policy.title.clone(),
-                    },
-                    status: f.status,
-                    severity: f.severity,
-                    message: if f.message().is_empty() && f.status == Status::Waived {
-                        text::message(report, f)
-                    } else {
-                        f.message().to_owned()
-                    },
-                    resource,
-                    scope,
-                    evidence: f.evidence().to_vec(),
-                    waiver: f.waiver().cloned(),
-                    baseline: f.baseline,
-                }
-            })
-            .collect();
         Ok(JsonReport {
             hlaudit_report: VERSION,
             tool: report.tool.clone(),
             generated_at: report.generated_at,
             evaluated_at: report.evaluated_at,
-            summary: JsonSummary {
-                data_stores: s.resources,
-                policies: s.policies,
-                by_status,
-                failures_by_severity,
-                incomplete: report.is_incomplete(),
-            },
+            summary: summary(report),
             coverage: report.coverage.clone(),
             policies: report.policies.clone(),
-            findings,
+            findings: report
+                .findings
+                .iter()
+                .map(|f| FindingOut::new(report, f).to_owned())
+                .collect(),
             errors: report.errors.clone(),
             warnings: report.warnings.clone(),
         })
     }
 }
 
+fn summary(report: &Report) -> JsonSummary {
+    let s = report.summary();
+    JsonSummary {
+        data_stores: s.resources,
+        policies: s.policies,
+        by_status: Status::ALL
+            .iter()
+            .map(|st| (*st, s.by_status.get(st).copied().unwrap_or(0)))
+            .collect(),
+        failures_by_severity: Severity::ALL
+            .iter()
+            .map(|sev| (*sev, s.failures_by_severity.get(sev).copied().unwrap_or(0)))
+            .collect(),
+        incomplete: report.is_incomplete(),
+    }
+}
+
 /// Writes the report as pretty-printed JSON (newline-terminated).
+///
+/// The document is the one [`JsonReport::from_report`] builds, serialised straight from
+/// the report one finding at a time, so memory does not grow with the number of findings
+/// (a report of millions of findings is gigabytes of JSON).
 pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
-    let doc = JsonReport::from_report(report)?;
+    crate::check_policies(report)?;
+    let doc = ReportOut {
+        hlaudit_report: VERSION,
+        tool: &report.tool,
+        generated_at: report.generated_at,
+        evaluated_at: report.evaluated_at,
+        summary: summary(report),
+        coverage: &report.coverage,
+        policies: &report.policies,
+        findings: FindingsOut(report),
+        errors: &report.errors,
+        warnings: &report.warnings,
+    };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(|source| ReportError::Json {
         format: "JSON",
         source,
     })?;
     out.write_all(b"\n").map_err(ReportError::io("JSON"))
+}
+
+// The written form of [`JsonReport`], borrowing from the report: field for field the same
+// names, order and omissions (a test checks that both give the same bytes).
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportOut<'a> {
+    hlaudit_report: u32,
+    tool: &'a ToolInfo,
+    generated_at: Timestamp,
+    evaluated_at: Timestamp,
+    summary: JsonSummary,
+    coverage: &'a Coverage,
+    policies: &'a [PolicyMeta],
+    findings: FindingsOut<'a>,
+    errors: &'a [CollectionError],
+    warnings: &'a [Warning],
+}
+
+/// The findings, each built when it is written.
+struct FindingsOut<'a>(&'a Report);
+
+impl Serialize for FindingsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.findings.len()))?;
+        for f in &self.0.findings {
+            seq.serialize_element(&FindingOut::new(self.0, f))?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FindingOut<'a> {
+    fingerprint: String,
+    policy: PolicyRefOut<'a>,
+    status: Status,
+    severity: Severity,
+    message: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<ResourceOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<ScopeOut<'a>>,
+    evidence: &'a [Evidence],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a AppliedWaiver>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
+}
+
+#[derive(Serialize)]
+struct PolicyRefOut<'a> {
+    id: &'a str,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct ResourceOut<'a> {
+    arn: &'a str,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    account: &'a str,
+    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a Source>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a BTreeMap<String, String>>,
+}
+
+#[derive(Serialize)]
+struct ScopeOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    what: &'a str,
+}
+
+impl<'a> FindingOut<'a> {
+    /// One finding of `report` as the JSON report shows it.
+    fn new(report: &'a Report, f: &'a Finding) -> Self {
+        let policy = report.policy_of(f);
+        let (resource, scope) = match &f.subject {
+            Subject::Record { .. } => (
+                report.resource_of(f).map(|r| ResourceOut {
+                    arn: &r.arn,
+                    id: &r.id,
+                    name: r.name.as_deref(),
+                    account: &r.account,
+                    region: &r.region,
+                    status: r.status.as_deref(),
+                    source: r.source.as_ref(),
+                    tags: r.tags.as_ref(),
+                }),
+                None,
+            ),
+            Subject::Scope(s) => (
+                None,
+                Some(ScopeOut {
+                    account: s.account.as_deref(),
+                    region: s.region.as_deref(),
+                    what: &s.what,
+                }),
+            ),
+        };
+        FindingOut {
+            fingerprint: report.fingerprint_of(f),
+            policy: PolicyRefOut {
+                id: &policy.id,
+                title: &policy.title,
+            },
+            status: f.status,
+            severity: f.severity,
+            message: if f.message().is_empty() && f.status == Status::Waived {
+                Cow::Owned(text::message(report, f))
+            } else {
+                Cow::Borrowed(f.message())
+            },
+            resource,
+            scope,
+            evidence: f.evidence(),
+            waiver: f.waiver(),
+            baseline: f.baseline,
+        }
+    }
+
+    fn to_owned(&self) -> JsonFinding {
+        JsonFinding {
+            fingerprint: self.fingerprint.clone(),
+            policy: JsonPolicyRef {
+                id: self.policy.id.to_owned(),
+                title: self.policy.title.to_owned(),
+            },
+            status: self.status,
+            severity: self.severity,
+            message: self.message.clone().into_owned(),
+            resource: self.resource.as_ref().map(|r| JsonResource {
+                arn: r.arn.to_owned(),
+                id: r.id.to_owned(),
+                name: r.name.map(str::to_owned),
+                account: r.account.to_owned(),
+                region: r.region.to_owned(),
+                status: r.status.map(str::to_owned),
+                source: r.source.cloned(),
+                tags: r.tags.cloned(),
+            }),
+            scope: self.scope.as_ref().map(|s| JsonScope {
+                account: s.account.map(str::to_owned),
+                region: s.region.map(str::to_owned),
+                what: s.what.to_owned(),
+            }),
+            evidence: self.evidence.to_vec(),
+            waiver: self.waiver.cloned(),
+            baseline: self.baseline,
+        }
+    }
 }
 
 /// Reads a JSON report written by [`write()`]. Errors name the field path, line and column;

@@ -84,6 +84,19 @@ fn json_round_trips_through_read() {
 }
 
 #[test]
+fn json_is_written_as_the_document_it_reads_back_byte_for_byte() {
+    // `write` streams from the report; `JsonReport` is the owned document `read` returns.
+    // Both must give the same bytes, field order and omissions included.
+    for name in FIXTURES {
+        let report = fixture(name);
+        let streamed = render(|o| json::write(&report, o));
+        let doc = json::JsonReport::from_report(&report).unwrap();
+        let built = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+        assert_eq!(streamed, built, "{name}");
+    }
+}
+
+#[test]
 fn json_summary_counts_every_status_and_severity() {
     let doc = json::JsonReport::from_report(&fixture("mixed")).unwrap();
     assert_eq!(doc.summary.by_status.len(), 5);
