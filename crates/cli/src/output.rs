@@ -1,9 +1,10 @@
 //! Where reports go and what the run's exit code is: `--format`, `-o FORMAT=PATH`,
 //! `--fail-on`, `--color` and `--sarif-base`, flattened into `check` and `scan`.
 //!
-//! Every output is rendered in memory first, then each file is written atomically (a
-//! temporary file in the same directory, renamed over the target), so a failed run never
-//! leaves a half-written report for a CI step to upload.
+//! Every report file is rendered into a temporary file beside it, and only once all of
+//! them are complete is each renamed over its target, so a failed run never leaves a
+//! half-written report for a CI step to upload, and a large report is never held in
+//! memory whole. Reports for standard output are rendered in memory first.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -191,22 +192,23 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     };
     let stdout_color = resolve_color(args.color);
 
-    // Render everything first: a rendering error leaves every file as it was.
+    // Render everything first: a rendering error leaves every file as it was. Files are
+    // rendered into temporary files beside their targets (dropped, so removed, on error).
     let mut seen = BTreeSet::new();
-    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(PathBuf, tempfile::NamedTempFile)> = Vec::new();
     let mut to_stdout: Vec<Vec<u8>> = Vec::new();
     if let Some(format) = args.format.unwrap_or(FormatArg::Terminal).format() {
-        to_stdout.push(
-            render(report, format, stdout_color, &sarif_options)
-                .with_context(|| format!("cannot render the {format} report"))?,
-        );
+        let mut out = Vec::new();
+        render(report, format, stdout_color, &sarif_options, &mut out)
+            .with_context(|| format!("cannot render the {format} report"))?;
+        to_stdout.push(out);
     }
     for spec in &args.outputs {
         if spec.path == Path::new("-") {
-            to_stdout.push(
-                render(report, spec.format, stdout_color, &sarif_options)
-                    .with_context(|| format!("cannot render the {} report", spec.format))?,
-            );
+            let mut out = Vec::new();
+            render(report, spec.format, stdout_color, &sarif_options, &mut out)
+                .with_context(|| format!("cannot render the {} report", spec.format))?;
+            to_stdout.push(out);
             continue;
         }
         if !seen.insert(spec.path.clone()) {
@@ -220,22 +222,31 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
                 format!("cannot render the SARIF report {}", spec.path.display())
             })?;
             for part in parts {
-                files.push((sarif::part_path(&spec.path, &part.suffix), part.bytes));
+                let path = sarif::part_path(&spec.path, &part.suffix);
+                let mut tmp = temp_beside(&path)?;
+                tmp.write_all(&part.bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                files.push((path, tmp));
             }
         } else {
-            let bytes = render(report, spec.format, false, &sarif_options).with_context(|| {
+            let mut tmp = temp_beside(&spec.path)?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+            render(report, spec.format, false, &sarif_options, &mut out).with_context(|| {
                 format!(
                     "cannot render the {} report {}",
                     spec.format,
                     spec.path.display()
                 )
             })?;
-            files.push((spec.path.clone(), bytes));
+            out.flush()
+                .with_context(|| format!("cannot write {}", spec.path.display()))?;
+            drop(out);
+            files.push((spec.path.clone(), tmp));
         }
     }
 
-    for (path, bytes) in &files {
-        write_atomically(path, bytes)?;
+    for (path, tmp) in files {
+        persist(tmp, &path)?;
     }
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
@@ -250,14 +261,14 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     Ok(())
 }
 
-/// Renders one format into memory.
+/// Renders one format into `out`.
 fn render(
     report: &Report,
     format: Format,
     color: bool,
     sarif_options: &SarifOptions,
-) -> Result<Vec<u8>, hlaudit_report::ReportError> {
-    let mut out = Vec::new();
+    out: &mut dyn Write,
+) -> Result<(), hlaudit_report::ReportError> {
     match format {
         Format::Terminal => hlaudit_report::terminal::write(
             report,
@@ -265,15 +276,14 @@ fn render(
                 color,
                 verbose: false,
             },
-            &mut out,
-        )?,
-        Format::Json => hlaudit_report::json::write(report, &mut out)?,
-        Format::Sarif => sarif::write(report, sarif_options, &mut out)?,
-        Format::Junit => hlaudit_report::junit::write(report, &mut out)?,
-        Format::Markdown => hlaudit_report::markdown::write(report, &mut out)?,
-        Format::Html => hlaudit_report::html::write(report, &mut out)?,
+            out,
+        ),
+        Format::Json => hlaudit_report::json::write(report, out),
+        Format::Sarif => sarif::write(report, sarif_options, out),
+        Format::Junit => hlaudit_report::junit::write(report, out),
+        Format::Markdown => hlaudit_report::markdown::write(report, out),
+        Format::Html => hlaudit_report::html::write(report, out),
     }
-    Ok(out)
 }
 
 /// Whether to colour standard output: `auto` follows anstream (NO_COLOR, CLICOLOR,
@@ -291,18 +301,32 @@ pub fn resolve_color(choice: ColorArg) -> bool {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, renamed over
 /// the target only once complete. An existing file's permissions are kept.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+#[cfg(test)]
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    persist(tmp, path)
+}
+
+/// A temporary file in the directory of `path`, to be renamed over it by [`persist`]
+/// (removed if dropped instead).
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".hlaudit-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.flush())
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+}
+
+/// Flushes `tmp` to disk and renames it over `path`, keeping an existing file's
+/// permissions.
+fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    tmp.flush()
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
     let permissions = match std::fs::metadata(path) {
@@ -471,6 +495,34 @@ mod tests {
         assert!(write_outputs(&r, &args).is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
         assert!(!dir.path().join("new.json").exists());
+    }
+
+    #[test]
+    fn a_later_failure_replaces_no_file_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.json");
+        std::fs::write(&good, "old").unwrap();
+        let r = report(&[(Status::Fail, Severity::High)]);
+        let spec = |format, path: PathBuf| OutputSpec { format, path };
+        let args = OutputArgs {
+            format: Some(FormatArg::None),
+            outputs: vec![
+                // Rendered into its temporary file, then the next one cannot be created.
+                spec(Format::Json, good.clone()),
+                spec(Format::Html, dir.path().join("missing/report.html")),
+            ],
+            fail_on: Some(FailOn::High),
+            color: ColorArg::Never,
+            sarif_base: None,
+        };
+        let err = write_outputs(&r, &args).unwrap_err();
+        assert!(format!("{err:#}").contains("missing"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec!["good.json"]);
     }
 
     #[test]
