@@ -218,16 +218,33 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
             );
         }
         if spec.format == Format::Sarif {
-            let parts = sarif::write_all(report, &sarif_options).with_context(|| {
+            // One part at a time: each is rendered, then written to its temporary file.
+            let mut failed = None;
+            let rendered = sarif::write_each(report, &sarif_options, |suffix, bytes| {
+                let path = sarif::part_path(&spec.path, suffix);
+                let written = temp_beside(&path).and_then(|mut tmp| {
+                    tmp.write_all(bytes)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    Ok(tmp)
+                });
+                match written {
+                    Ok(tmp) => {
+                        files.push((path, tmp));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let io = std::io::Error::other(format!("{e:#}"));
+                        failed = Some(e);
+                        Err(io)
+                    }
+                }
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            rendered.with_context(|| {
                 format!("cannot render the SARIF report {}", spec.path.display())
             })?;
-            for part in parts {
-                let path = sarif::part_path(&spec.path, &part.suffix);
-                let mut tmp = temp_beside(&path)?;
-                tmp.write_all(&part.bytes)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                files.push((path, tmp));
-            }
         } else {
             let mut tmp = temp_beside(&spec.path)?;
             let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());

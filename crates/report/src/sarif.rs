@@ -101,19 +101,36 @@ pub fn write(
 
 /// Renders the report as every SARIF file it needs (one, unless it exceeds the limits).
 pub fn write_all(report: &Report, options: &SarifOptions) -> Result<Vec<SarifPart>, ReportError> {
-    let logs = logs(report, options)?;
-    let mut parts = Vec::with_capacity(logs.len());
-    for (i, log) in logs.iter().enumerate() {
-        let mut bytes = Vec::new();
-        write_log(log, &mut bytes)?;
+    let mut parts = Vec::new();
+    write_each(report, options, |suffix, bytes| {
+        parts.push(SarifPart {
+            suffix: suffix.to_owned(),
+            bytes: bytes.to_vec(),
+        });
+        Ok(())
+    })?;
+    Ok(parts)
+}
+
+/// Renders the report as every SARIF file it needs, handing each to `sink` (with its
+/// suffix, see [`SarifPart`]) as soon as it is rendered: only one file is held in memory
+/// at a time.
+pub fn write_each(
+    report: &Report,
+    options: &SarifOptions,
+    mut sink: impl FnMut(&str, &[u8]) -> std::io::Result<()>,
+) -> Result<(), ReportError> {
+    let mut bytes = Vec::new();
+    each_log(report, options, |i, log| {
+        bytes.clear();
+        write_log(&log, &mut bytes)?;
         let suffix = if i == 0 {
             String::new()
         } else {
             format!(".{}", i + 1)
         };
-        parts.push(SarifPart { suffix, bytes });
-    }
-    Ok(parts)
+        sink(&suffix, &bytes).map_err(ReportError::io("SARIF"))
+    })
 }
 
 /// The path of a part: `out/hlaudit.sarif` with suffix `.2` is `out/hlaudit.2.sarif`.
@@ -142,6 +159,21 @@ fn write_log(log: &s::Sarif, out: &mut dyn Write) -> Result<(), ReportError> {
 
 /// Builds the SARIF logs (one per file) of a report.
 pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, ReportError> {
+    let mut logs = Vec::new();
+    each_log(report, options, |_, log| {
+        logs.push(log);
+        Ok(())
+    })?;
+    Ok(logs)
+}
+
+/// Builds the SARIF logs of a report one file at a time, handing each to `emit` with its
+/// index before building the next.
+fn each_log(
+    report: &Report,
+    options: &SarifOptions,
+    mut emit: impl FnMut(usize, s::Sarif) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
     crate::check_policies(report)?;
     let per_run = options.max_results_per_run.max(1);
     let per_file = options.max_runs_per_file.max(1);
@@ -175,7 +207,15 @@ pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, Re
         categories.insert(("unknown".to_owned(), "unknown".to_owned()), Vec::new());
     }
 
-    let mut runs = Vec::new();
+    let log = |runs: Vec<s::Run>| {
+        s::Sarif::builder()
+            .schema(SCHEMA_URI)
+            .version(json!("2.1.0"))
+            .runs(runs)
+            .build()
+    };
+    let mut runs = Vec::with_capacity(per_file);
+    let mut files = 0;
     for ((account, region), findings) in &categories {
         let chunks: Vec<&[&Finding]> = if findings.is_empty() {
             vec![&[]]
@@ -194,22 +234,16 @@ pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, Re
                 .map(|f| result::result(report, options, f))
                 .collect::<Vec<_>>();
             runs.push(run(report, &rules, &invocation, id, results));
+            if runs.len() == per_file {
+                emit(files, log(std::mem::take(&mut runs)))?;
+                files += 1;
+            }
         }
     }
-
-    let mut logs = Vec::new();
-    let mut runs = runs.into_iter().peekable();
-    while runs.peek().is_some() {
-        let batch: Vec<s::Run> = runs.by_ref().take(per_file).collect();
-        logs.push(
-            s::Sarif::builder()
-                .schema(SCHEMA_URI)
-                .version(json!("2.1.0"))
-                .runs(batch)
-                .build(),
-        );
+    if !runs.is_empty() {
+        emit(files, log(runs))?;
     }
-    Ok(logs)
+    Ok(())
 }
 
 fn run(
