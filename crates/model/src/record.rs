@@ -262,6 +262,13 @@ impl RawText {
         })
     }
 
+    /// `piece`, a JSON value borrowed from `text`, as a piece of it; `None` when `piece`
+    /// does not lie within `text`.
+    pub(crate) fn piece_of(text: &Arc<String>, piece: &str) -> Option<RawText> {
+        let start = (piece.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        RawText::shared(text, start..start.checked_add(piece.len())?)
+    }
+
     /// The JSON text.
     pub(crate) fn get(&self) -> &str {
         match self {

@@ -16,6 +16,7 @@ use super::input::Pos;
 use super::read::{Mode, Positioned, RecordArray, ACCEPTED, ENVELOPE_KEYS};
 use super::{Shape, SnapshotMeta, SNAPSHOT_VERSION};
 use crate::inventory::CollectionError;
+use crate::record::RawText;
 use crate::timestamp::Timestamp;
 
 /// The top-level value: an array of records or an envelope object.
@@ -96,9 +97,8 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                         mode,
                         peeked: false,
                     })?;
-                    st.record(M::into_box(raw), pos, None, BTreeMap::new(), &|l, c| {
-                        mode.snippet(l, c)
-                    });
+                    let raw = RawText::Owned(M::into_box(raw));
+                    st.record(raw, pos, None, BTreeMap::new(), &|l, c| mode.snippet(l, c));
                 }
                 "NextToken" => {
                     let (raw, _) = map.next_value_seed(Positioned {

@@ -108,14 +108,14 @@ impl FileReader<'_> {
     /// Checks one `DatastoreProperties` object found at `pos` and hands it on.
     pub(super) fn record(
         &mut self,
-        raw: Box<RawValue>,
+        raw: RawText,
         pos: Pos,
         tags: Option<BTreeMap<String, String>>,
         enrichments: BTreeMap<String, serde_json::Value>,
         snippet: &SnippetFn<'_>,
     ) {
         self.accept(
-            Record::from_text_keeping(RawText::Owned(raw)),
+            Record::from_text_keeping(raw),
             pos,
             tags,
             enrichments,
@@ -216,7 +216,16 @@ impl FileReader<'_> {
     }
 
     /// One element of an hlaudit snapshot's `records`.
-    pub(super) fn wrapped_record(&mut self, text: &str, pos: Pos, snippet: &SnippetFn<'_>) {
+    ///
+    /// `shared` is the whole input's text when `text` is a piece of it: the record then
+    /// keeps its place in it instead of a copy.
+    pub(super) fn wrapped_record(
+        &mut self,
+        text: &str,
+        pos: Pos,
+        shared: Option<&Arc<String>>,
+        snippet: &SnippetFn<'_>,
+    ) {
         #[derive(serde::Deserialize)]
         #[serde(expecting = "a snapshot record object {\"properties\": {...}, \"tags\": {...}}")]
         struct Wrapped<'a> {
@@ -248,13 +257,10 @@ impl FileReader<'_> {
                 let off = (props.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
                 let (l, c) = line_col(text, off);
                 let at = relative_to(pos, l, c);
-                self.record(
-                    props.to_owned(),
-                    at,
-                    tags,
-                    enrichments.unwrap_or_default(),
-                    snippet,
-                );
+                let raw = shared
+                    .and_then(|t| RawText::piece_of(t, props.get()))
+                    .unwrap_or_else(|| RawText::Owned(props.to_owned()));
+                self.record(raw, at, tags, enrichments.unwrap_or_default(), snippet);
             }
             Ok(Wrapped {
                 properties: None, ..

@@ -359,6 +359,22 @@ mod tests {
         assert_eq!(texts, vec![a, b]);
         assert!(!inv.records.iter().any(Record::text_is_shared));
 
+        // So do JSON Lines (one per line, or pretty-printed) and hlaudit snapshots.
+        std::fs::write(&path, format!("{a}\n{{\n  \"DatastoreId\": \"c\",\n  \"DatastoreArn\": \"arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/c\"\n}}\n")).unwrap();
+        let inv = read_files(&[name]).unwrap();
+        assert_eq!(inv.records.len(), 2);
+        assert_eq!(inv.records[0].raw_json(), a);
+        assert!(inv.records[1].raw_json().ends_with("/c\"\n}"));
+        assert!(inv.records.iter().all(Record::text_is_shared));
+        let snapshot = format!(
+            "{{\"hlauditSnapshot\": 1, \"records\": [{{\"properties\": {a}, \"tags\": {{\"k\": \"v\"}}}}]}}"
+        );
+        std::fs::write(&path, snapshot).unwrap();
+        let inv = read_files(&[name]).unwrap();
+        assert_eq!(inv.records[0].raw_json(), a);
+        assert!(inv.records[0].text_is_shared());
+        assert_eq!(inv.records[0].tags.as_ref().unwrap()["k"], "v");
+
         // A file that is not UTF-8 is still read, and the bad byte reported where it is.
         let mut bytes = text.into_bytes();
         let at = bytes.iter().rposition(|&c| c == b'b').unwrap();

@@ -243,24 +243,11 @@ struct SliceMode<'i, 'a> {
 }
 
 /// Cuts records' text out of a whole input held as text (see [`RawText`]).
-pub(crate) struct Sharer {
-    text: Arc<String>,
-    /// Address of the text's first byte: a raw value's offset is its address minus this.
-    base: usize,
-}
-
-impl Sharer {
-    /// The raw value (borrowed from the shared text) as a piece of it, else a copy.
-    fn text_of<R: Deref<Target = RawValue>>(&self, raw: &R) -> Option<RawText> {
-        let json = raw.get();
-        let start = (json.as_ptr() as usize).checked_sub(self.base)?;
-        RawText::shared(&self.text, start..start + json.len())
-    }
-}
+pub(crate) struct Sharer(Arc<String>);
 
 /// A record's text: a piece of the input's shared text when there is one, else a copy.
 fn record_text<'de, M: Mode<'de>>(sharer: Option<&Sharer>, raw: M::Raw) -> RawText {
-    match sharer.and_then(|s| s.text_of(&raw)) {
+    match sharer.and_then(|s| RawText::piece_of(&s.0, raw.get())) {
         Some(text) => text,
         None => RawText::Owned(M::into_box(raw)),
     }
@@ -282,11 +269,7 @@ impl<'de> Mode<'de> for SliceMode<'_, '_> {
         raw.to_owned()
     }
     fn sharer(&self) -> Option<Sharer> {
-        let text = self.text?;
-        Some(Sharer {
-            text: Arc::clone(text),
-            base: text.as_ptr() as usize,
-        })
+        self.text.map(|t| Sharer(Arc::clone(t)))
     }
     fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet> {
         self.index.snippet(line, column)
@@ -392,8 +375,10 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
         let mode = self.mode;
         let snippet = |l: usize, c: usize| mode.snippet(l, c);
         if self.wrapped {
+            let sharer = mode.sharer();
+            let shared = sharer.as_ref().map(|s| &s.0);
             while let Some((raw, pos)) = seq.next_element_seed(Positioned { mode, peeked: true })? {
-                self.st.wrapped_record(raw.get(), pos, &snippet);
+                self.st.wrapped_record(raw.get(), pos, shared, &snippet);
                 if self.st.stopped() {
                     return Err(de::Error::custom("stopped"));
                 }

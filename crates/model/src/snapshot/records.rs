@@ -15,9 +15,18 @@ use super::error::Snippet;
 use super::input::{Input, LineIndex, Pos, SharedInput};
 use super::read::relative_to;
 use super::FileReader;
+use crate::record::RawText;
 
 /// Reads records line by line until the input ends (or a multi-line record is malformed).
 pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Result<()> {
+    // A whole input held as text: records keep their place in it instead of a copy.
+    let shared = input.whole_text().cloned();
+    let text_of = |raw: &RawValue| {
+        shared
+            .as_ref()
+            .and_then(|t| RawText::piece_of(t, raw.get()))
+            .unwrap_or_else(|| RawText::Owned(raw.to_owned()))
+    };
     while let Some((start, range)) = input.next_line()? {
         if st.stopped() {
             break;
@@ -37,14 +46,14 @@ pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::
         };
         if body == b"{" {
             input.unread_line(start, range);
-            if !multi_line_record(input, st)? {
+            if !multi_line_record(input, st, &text_of)? {
                 break;
             }
             continue;
         }
         let snippet = |l: usize, c: usize| (l == at.line).then(|| Snippet::new(line, c, false));
         match serde_json::from_slice::<&RawValue>(body) {
-            Ok(raw) => st.record(raw.to_owned(), at, None, BTreeMap::new(), &snippet),
+            Ok(raw) => st.record(text_of(raw), at, None, BTreeMap::new(), &snippet),
             Err(e) => {
                 let pos = relative_to(at, e.line(), e.column());
                 let mut err = st.syntax_error(&e, pos);
@@ -71,7 +80,11 @@ pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::
 
 /// Reads one record that starts with a line holding just `{`. Returns false when it is
 /// malformed (the rest of the input cannot then be split into records reliably).
-fn multi_line_record(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Result<bool> {
+fn multi_line_record(
+    input: &mut Input<'_>,
+    st: &mut FileReader<'_>,
+    text_of: &dyn Fn(&RawValue) -> RawText,
+) -> io::Result<bool> {
     input.skip_ws()?;
     let at = input.position();
     if input.is_whole() {
@@ -81,7 +94,7 @@ fn multi_line_record(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Resu
         match <&RawValue>::deserialize(&mut de) {
             Ok(raw) => {
                 let len = raw.get().len();
-                st.record(raw.to_owned(), at, None, BTreeMap::new(), &snippet);
+                st.record(text_of(raw), at, None, BTreeMap::new(), &snippet);
                 input.advance(len);
                 Ok(true)
             }
@@ -102,7 +115,7 @@ fn multi_line_record(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Resu
         let mut de = serde_json::Deserializer::from_reader(SharedInput(&cell));
         match Box::<RawValue>::deserialize(&mut de) {
             Ok(raw) => {
-                st.record(raw, at, None, BTreeMap::new(), &snippet);
+                st.record(RawText::Owned(raw), at, None, BTreeMap::new(), &snippet);
                 Ok(true)
             }
             Err(e) => {
