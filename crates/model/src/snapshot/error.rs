@@ -90,13 +90,25 @@ impl Snippet {
     /// the bytes do not start at the beginning of the line.
     pub(crate) fn new(line: &[u8], column: usize, cut_before: bool) -> Snippet {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let col = column.max(1) - 1;
-        let (head, tail) = line.split_at(col.min(line.len()));
+        let col = (column.max(1) - 1).min(line.len());
+        // A character is at most 4 bytes: a line longer than 4 * WHOLE_LINE bytes is not
+        // shown whole, and only BEFORE characters before the column and AFTER after it
+        // (plus one either side, to know whether to mark a cut) can be shown. Looking at that window only keeps a
+        // long line (a minified file is one line) from being copied whole.
+        let windowed = line.len() > 4 * WHOLE_LINE;
+        let (line, col, cut_before) = if windowed {
+            let lo = char_start(line, col.saturating_sub(4 * BEFORE + 4));
+            let hi = char_start(line, (col + 4 * AFTER + 4).min(line.len()));
+            (&line[lo..hi.max(col)], col - lo, cut_before || lo > 0)
+        } else {
+            (line, col, cut_before)
+        };
+        let (head, tail) = line.split_at(col);
         let head = String::from_utf8_lossy(head);
         let tail = String::from_utf8_lossy(tail);
         let head_chars: Vec<char> = head.chars().collect();
         let tail_chars: Vec<char> = tail.chars().collect();
-        let whole = head_chars.len() + tail_chars.len() <= WHOLE_LINE;
+        let whole = !windowed && head_chars.len() + tail_chars.len() <= WHOLE_LINE;
         let (before, after) = if whole {
             (usize::MAX, usize::MAX)
         } else {
@@ -124,6 +136,15 @@ impl Snippet {
         }
         Snippet { text, caret }
     }
+}
+
+/// The first offset at or after `i` that does not fall inside a UTF-8 sequence (bytes of
+/// the form `10xxxxxx` continue one).
+fn char_start(text: &[u8], mut i: usize) -> usize {
+    while i < text.len() && text[i] & 0xC0 == 0x80 {
+        i += 1;
+    }
+    i
 }
 
 /// One problem in one input, with where it is.
@@ -269,6 +290,51 @@ mod tests {
             text,
             "error: record has no `DatastoreArn`\n  --> a.json:12:7\n   |\n12 |   x:  {\"DatastoreId\": 1}\n   |       ^\n   = hint: add it\n"
         );
+    }
+
+    /// The snippet computed from the whole line, as before lines were windowed.
+    fn from_whole_line(line: &[u8], column: usize, cut_before: bool) -> Snippet {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let (head, tail) = line.split_at((column.max(1) - 1).min(line.len()));
+        let head: Vec<char> = String::from_utf8_lossy(head).chars().collect();
+        let tail: Vec<char> = String::from_utf8_lossy(tail).chars().collect();
+        let whole = head.len() + tail.len() <= WHOLE_LINE;
+        let (before, after) = if whole {
+            (usize::MAX, usize::MAX)
+        } else {
+            (BEFORE, AFTER)
+        };
+        let untab = |c: &char| if *c == '\t' { ' ' } else { *c };
+        let mut text = String::new();
+        let skip = head.len().saturating_sub(before);
+        if skip > 0 || cut_before {
+            text.push('…');
+        }
+        text.extend(head[skip..].iter().map(untab));
+        let caret = text.chars().count() + 1;
+        text.extend(tail.iter().take(after).map(untab));
+        if tail.len() > after {
+            text.push('…');
+        }
+        Snippet { text, caret }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_windowed_snippet_is_the_whole_lines_snippet(
+            chars in proptest::collection::vec(
+                proptest::sample::select(vec!['a', ' ', '\t', 'é', '€', '𝄞', '"']),
+                0..1200,
+            ),
+            at in 0usize..5000,
+            cut in proptest::bool::ANY,
+        ) {
+            let line: String = chars.into_iter().collect();
+            let column = at % (line.len() + 2) + 1;
+            let got = Snippet::new(line.as_bytes(), column, cut);
+            let want = from_whole_line(line.as_bytes(), column, cut);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

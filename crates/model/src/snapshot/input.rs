@@ -412,10 +412,7 @@ impl<'a> LineIndex<'a> {
     /// The text of a 1-based line around a column, for an error message.
     pub(crate) fn snippet(&self, line: usize, column: usize) -> Option<Snippet> {
         let start = self.line_start(line)?;
-        let end = self.text[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.text.len(), |i| start + i);
+        let end = memchr::memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i);
         Some(Snippet::new(&self.text[start..end], column, false))
     }
 
@@ -432,13 +429,11 @@ impl<'a> LineIndex<'a> {
         if line == l {
             return Some(ls);
         }
-        for (i, &b) in self.text[at..].iter().enumerate() {
-            if b == b'\n' {
-                l += 1;
-                ls = at + i + 1;
-                if l == line {
-                    return Some(ls);
-                }
+        for i in memchr::memchr_iter(b'\n', &self.text[at..]) {
+            l += 1;
+            ls = at + i + 1;
+            if l == line {
+                return Some(ls);
             }
         }
         None
