@@ -42,16 +42,19 @@ pub fn escape(s: &str) -> String {
 /// Writes the report as one HTML page.
 pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    out.write_all(render(report).as_bytes())
-        .map_err(ReportError::io("HTML"))
+    render(report, out, FLUSH_AT).map_err(ReportError::io("HTML"))
 }
 
-fn render(report: &Report) -> String {
+/// The page is built in a buffer that the findings table hands on to `out` whenever it
+/// holds this much, so memory does not grow with the number of findings.
+const FLUSH_AT: usize = 1 << 20;
+
+fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Result<()> {
     let e = escape;
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
     let script_hash = base64(&Sha256::digest(JS.as_bytes()));
-    let mut h = String::with_capacity(64 * 1024 + report.findings.len() * 1024);
+    let mut h = String::with_capacity(flush_at.min(FLUSH_AT) * 2);
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -120,7 +123,7 @@ fn render(report: &Report) -> String {
     h.push_str("</div>\n<section class=\"charts\">\n");
     charts(&mut h, report);
     h.push_str("</section>\n");
-    table(&mut h, report);
+    table(&mut h, report, out, flush_at)?;
     if !report.warnings.is_empty() {
         h.push_str("<h2>Warnings</h2><ul>");
         for w in &report.warnings {
@@ -141,7 +144,7 @@ fn render(report: &Report) -> String {
         );
     }
     let _ = write!(h, "</main>\n<script>{JS}</script>\n</body>\n</html>\n");
-    h
+    out.write_all(h.as_bytes())
 }
 
 fn charts(h: &mut String, report: &Report) {
@@ -215,7 +218,12 @@ fn chart(h: &mut String, title: &str, rows: &[(String, usize, &str)]) {
     h.push_str("</div>\n");
 }
 
-fn table(h: &mut String, report: &Report) {
+fn table(
+    h: &mut String,
+    report: &Report,
+    out: &mut dyn Write,
+    flush_at: usize,
+) -> std::io::Result<()> {
     h.push_str(
         "<section><div class=\"controls\">\
          <input id=\"q\" type=\"search\" placeholder=\"Filter: policy, data store, ARN, message\" aria-label=\"Filter findings\">\
@@ -249,8 +257,13 @@ fn table(h: &mut String, report: &Report) {
     );
     for (order, f) in ordered.into_iter().enumerate() {
         finding_rows(h, report, f, order);
+        if h.len() >= flush_at {
+            out.write_all(h.as_bytes())?;
+            h.clear();
+        }
     }
     h.push_str("</table></div></section>\n");
+    Ok(())
 }
 
 fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
@@ -434,6 +447,21 @@ mod tests {
             escape("<script>x</script> \"a\" 'b' & c"),
             "&lt;script&gt;x&lt;/script&gt; &quot;a&quot; &#39;b&#39; &amp; c"
         );
+    }
+
+    #[test]
+    fn the_page_is_the_same_however_often_it_is_handed_on() {
+        let report: Report =
+            serde_json::from_str(include_str!("../tests/fixtures/mixed.report.json")).unwrap();
+        let page = |flush_at| {
+            let mut out = Vec::new();
+            render(&report, &mut out, flush_at).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let whole = page(usize::MAX);
+        assert!(whole.contains("<tr class=\"detail\""), "{whole}");
+        assert_eq!(page(1), whole);
+        assert_eq!(page(FLUSH_AT), whole);
     }
 
     #[test]
