@@ -250,23 +250,25 @@ pub(crate) enum RawText {
 }
 
 impl RawText {
-    /// The piece `range` of `text`, which must hold one JSON value: the reader cuts it out
-    /// of a file serde_json has parsed. `None` when the range is not within `text` on
-    /// character boundaries (the reader then copies the value instead).
-    pub(crate) fn shared(text: &Arc<String>, range: std::ops::Range<usize>) -> Option<RawText> {
-        text.get(range.clone())?;
+    /// `piece`, a JSON value borrowed from `text` (the reader cuts it out of a file
+    /// serde_json has parsed), as a piece of it; `None` when `piece` does not lie within
+    /// `text` (the reader then copies it instead).
+    pub(crate) fn piece_of(text: &Arc<String>, piece: &str) -> Option<RawText> {
+        let start = (piece.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        let end = start.checked_add(piece.len())?;
+        text.get(start..end)?;
         Some(RawText::Shared {
             text: Arc::clone(text),
-            start: u32::try_from(range.start).ok()?,
-            end: u32::try_from(range.end).ok()?,
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(end).ok()?,
         })
     }
 
-    /// `piece`, a JSON value borrowed from `text`, as a piece of it; `None` when `piece`
-    /// does not lie within `text`.
-    pub(crate) fn piece_of(text: &Arc<String>, piece: &str) -> Option<RawText> {
-        let start = (piece.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
-        RawText::shared(text, start..start.checked_add(piece.len())?)
+    /// `raw` as a piece of `shared` when it is one, else a copy of it.
+    pub(crate) fn piece_or_copy(shared: Option<&Arc<String>>, raw: &RawValue) -> RawText {
+        shared
+            .and_then(|t| RawText::piece_of(t, raw.get()))
+            .unwrap_or_else(|| RawText::Owned(raw.to_owned()))
     }
 
     /// The JSON text.

@@ -257,9 +257,7 @@ impl FileReader<'_> {
                 let off = (props.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
                 let (l, c) = line_col(text, off);
                 let at = relative_to(pos, l, c);
-                let raw = shared
-                    .and_then(|t| RawText::piece_of(t, props.get()))
-                    .unwrap_or_else(|| RawText::Owned(props.to_owned()));
+                let raw = RawText::piece_or_copy(shared, props);
                 self.record(raw, at, tags, enrichments.unwrap_or_default(), snippet);
             }
             Ok(Wrapped {

@@ -227,8 +227,8 @@ pub(crate) trait Mode<'de> {
     fn locate(&self, mark: Pos, raw: &RawValue) -> Pos;
     /// The raw value as an owned box.
     fn into_box(raw: Self::Raw) -> Box<RawValue>;
-    /// How records can share the input's text instead of copying theirs, when they can.
-    fn sharer(&self) -> Option<Sharer> {
+    /// The whole input's text, when records can share it instead of copying theirs.
+    fn shared_text(&self) -> Option<Arc<String>> {
         None
     }
     /// The text of a line, for an error message.
@@ -242,12 +242,9 @@ struct SliceMode<'i, 'a> {
     text: Option<&'i Arc<String>>,
 }
 
-/// Cuts records' text out of a whole input held as text (see [`RawText`]).
-pub(crate) struct Sharer(Arc<String>);
-
 /// A record's text: a piece of the input's shared text when there is one, else a copy.
-fn record_text<'de, M: Mode<'de>>(sharer: Option<&Sharer>, raw: M::Raw) -> RawText {
-    match sharer.and_then(|s| RawText::piece_of(&s.0, raw.get())) {
+fn record_text<'de, M: Mode<'de>>(shared: Option<&Arc<String>>, raw: M::Raw) -> RawText {
+    match shared.and_then(|t| RawText::piece_of(t, raw.get())) {
         Some(text) => text,
         None => RawText::Owned(M::into_box(raw)),
     }
@@ -268,8 +265,8 @@ impl<'de> Mode<'de> for SliceMode<'_, '_> {
     fn into_box(raw: &'de RawValue) -> Box<RawValue> {
         raw.to_owned()
     }
-    fn sharer(&self) -> Option<Sharer> {
-        self.text.map(|t| Sharer(Arc::clone(t)))
+    fn shared_text(&self) -> Option<Arc<String>> {
+        self.text.map(Arc::clone)
     }
     fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet> {
         self.index.snippet(line, column)
@@ -375,10 +372,10 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
         let mode = self.mode;
         let snippet = |l: usize, c: usize| mode.snippet(l, c);
         if self.wrapped {
-            let sharer = mode.sharer();
-            let shared = sharer.as_ref().map(|s| &s.0);
+            let shared = mode.shared_text();
             while let Some((raw, pos)) = seq.next_element_seed(Positioned { mode, peeked: true })? {
-                self.st.wrapped_record(raw.get(), pos, shared, &snippet);
+                self.st
+                    .wrapped_record(raw.get(), pos, shared.as_ref(), &snippet);
                 if self.st.stopped() {
                     return Err(de::Error::custom("stopped"));
                 }
@@ -407,14 +404,14 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
                 if !batch.is_empty() && (done || batch.len() == BATCH) {
                     let b = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                     let tx = tx.clone();
-                    let sharer = mode.sharer();
+                    let shared = mode.shared_text();
                     let id = sent;
                     sent += 1;
                     s.spawn(move |_| {
                         let built: Built = b
                             .into_iter()
                             .map(|(raw, pos)| {
-                                let text = record_text::<M>(sharer.as_ref(), raw);
+                                let text = record_text::<M>(shared.as_ref(), raw);
                                 (Record::from_text_keeping(text), pos)
                             })
                             .collect();

@@ -21,12 +21,7 @@ use crate::record::RawText;
 pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Result<()> {
     // A whole input held as text: records keep their place in it instead of a copy.
     let shared = input.whole_text().cloned();
-    let text_of = |raw: &RawValue| {
-        shared
-            .as_ref()
-            .and_then(|t| RawText::piece_of(t, raw.get()))
-            .unwrap_or_else(|| RawText::Owned(raw.to_owned()))
-    };
+    let text_of = |raw: &RawValue| RawText::piece_or_copy(shared.as_ref(), raw);
     while let Some((start, range)) = input.next_line()? {
         if st.stopped() {
             break;
