@@ -219,32 +219,15 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
         }
         if spec.format == Format::Sarif {
             // One part at a time: each is rendered, then written to its temporary file.
-            let mut failed = None;
-            let rendered = sarif::write_each(report, &sarif_options, |suffix, bytes| {
+            sarif::write_each(report, &sarif_options, |suffix, bytes| {
                 let path = sarif::part_path(&spec.path, suffix);
-                let written = temp_beside(&path).and_then(|mut tmp| {
-                    tmp.write_all(bytes)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    Ok(tmp)
-                });
-                match written {
-                    Ok(tmp) => {
-                        files.push((path, tmp));
-                        Ok(())
-                    }
-                    Err(e) => {
-                        let io = std::io::Error::other(format!("{e:#}"));
-                        failed = Some(e);
-                        Err(io)
-                    }
-                }
-            });
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            rendered.with_context(|| {
-                format!("cannot render the SARIF report {}", spec.path.display())
-            })?;
+                let mut tmp = temp_beside(&path)?;
+                tmp.write_all(bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                files.push((path, tmp));
+                anyhow::Ok(())
+            })
+            .with_context(|| format!("cannot render the SARIF report {}", spec.path.display()))?;
         } else {
             let mut tmp = temp_beside(&spec.path)?;
             let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
@@ -327,8 +310,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// A temporary file in the directory of `path`, to be renamed over it by [`persist`]
-/// (removed if dropped instead).
-fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+/// (removed if dropped instead). The error names the directory.
+fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -337,7 +320,10 @@ fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         .prefix(".hlaudit-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+        .map_err(|e| {
+            let what = format!("cannot create a temporary file in {}: {e}", dir.display());
+            std::io::Error::new(e.kind(), what)
+        })
 }
 
 /// Flushes `tmp` to disk and renames it over `path`, keeping an existing file's
@@ -516,30 +502,37 @@ mod tests {
 
     #[test]
     fn a_later_failure_replaces_no_file_and_leaves_no_temporary_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let good = dir.path().join("good.json");
-        std::fs::write(&good, "old").unwrap();
-        let r = report(&[(Status::Fail, Severity::High)]);
-        let spec = |format, path: PathBuf| OutputSpec { format, path };
-        let args = OutputArgs {
-            format: Some(FormatArg::None),
-            outputs: vec![
-                // Rendered into its temporary file, then the next one cannot be created.
-                spec(Format::Json, good.clone()),
-                spec(Format::Html, dir.path().join("missing/report.html")),
-            ],
-            fail_on: Some(FailOn::High),
-            color: ColorArg::Never,
-            sarif_base: None,
-        };
-        let err = write_outputs(&r, &args).unwrap_err();
-        assert!(format!("{err:#}").contains("missing"), "{err:#}");
-        assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        assert_eq!(names, vec!["good.json"]);
+        for late in [Format::Html, Format::Sarif] {
+            let dir = tempfile::tempdir().unwrap();
+            let good = dir.path().join("good.json");
+            std::fs::write(&good, "old").unwrap();
+            let r = report(&[(Status::Fail, Severity::High)]);
+            let spec = |format, path: PathBuf| OutputSpec { format, path };
+            let args = OutputArgs {
+                format: Some(FormatArg::None),
+                outputs: vec![
+                    // Rendered into its temporary file, then the next one cannot be created.
+                    spec(Format::Json, good.clone()),
+                    spec(late, dir.path().join("missing/report")),
+                ],
+                fail_on: Some(FailOn::High),
+                color: ColorArg::Never,
+                sarif_base: None,
+            };
+            let err = format!("{:#}", write_outputs(&r, &args).unwrap_err());
+            assert_eq!(
+                err.matches("cannot create a temporary file in").count(),
+                1,
+                "{err}"
+            );
+            assert!(err.contains("missing"), "{err}");
+            assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            assert_eq!(names, vec!["good.json"]);
+        }
     }
 
     #[test]

@@ -107,19 +107,19 @@ pub fn write_all(report: &Report, options: &SarifOptions) -> Result<Vec<SarifPar
             suffix: suffix.to_owned(),
             bytes: bytes.to_vec(),
         });
-        Ok(())
+        Ok::<_, ReportError>(())
     })?;
     Ok(parts)
 }
 
 /// Renders the report as every SARIF file it needs, handing each to `sink` (with its
 /// suffix, see [`SarifPart`]) as soon as it is rendered: only one file is held in memory
-/// at a time.
-pub fn write_each(
+/// at a time. The sink's errors are the caller's own, and stop the rendering.
+pub fn write_each<E: From<ReportError>>(
     report: &Report,
     options: &SarifOptions,
-    mut sink: impl FnMut(&str, &[u8]) -> std::io::Result<()>,
-) -> Result<(), ReportError> {
+    mut sink: impl FnMut(&str, &[u8]) -> Result<(), E>,
+) -> Result<(), E> {
     let mut bytes = Vec::new();
     each_log(report, options, |i, log| {
         bytes.clear();
@@ -129,7 +129,7 @@ pub fn write_each(
         } else {
             format!(".{}", i + 1)
         };
-        sink(&suffix, &bytes).map_err(ReportError::io("SARIF"))
+        sink(&suffix, &bytes)
     })
 }
 
@@ -162,18 +162,18 @@ pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, Re
     let mut logs = Vec::new();
     each_log(report, options, |_, log| {
         logs.push(log);
-        Ok(())
+        Ok::<_, ReportError>(())
     })?;
     Ok(logs)
 }
 
 /// Builds the SARIF logs of a report one file at a time, handing each to `emit` with its
 /// index before building the next.
-fn each_log(
+fn each_log<E: From<ReportError>>(
     report: &Report,
     options: &SarifOptions,
-    mut emit: impl FnMut(usize, s::Sarif) -> Result<(), ReportError>,
-) -> Result<(), ReportError> {
+    mut emit: impl FnMut(usize, s::Sarif) -> Result<(), E>,
+) -> Result<(), E> {
     crate::check_policies(report)?;
     let per_run = options.max_results_per_run.max(1);
     let per_file = options.max_runs_per_file.max(1);
