@@ -43,8 +43,9 @@ pub use format::Format;
 /// What can go wrong while rendering or reading a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// Writing the output failed.
-    #[error("could not write the {format} report: {source}")]
+    /// Writing the output failed. (The cause is the error's source, not repeated in its
+    /// message: error chains print both.)
+    #[error("could not write the {format} report")]
     Io {
         /// The format being written.
         format: &'static str,
@@ -52,8 +53,8 @@ pub enum ReportError {
         #[source]
         source: std::io::Error,
     },
-    /// Serialising JSON (JSON or SARIF reports) failed.
-    #[error("could not serialise the {format} report: {source}")]
+    /// Serialising JSON (JSON or SARIF reports) failed, or writing it did.
+    #[error("could not serialise the {format} report")]
     Json {
         /// The format being written.
         format: &'static str,

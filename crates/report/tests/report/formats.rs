@@ -179,6 +179,44 @@ fn markup_in_data_is_escaped_everywhere() {
 }
 
 #[test]
+fn a_write_error_names_its_cause_once_in_the_error_chain() {
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("the disk is full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let report = fixture("mixed");
+    type Writer = fn(
+        &hlaudit_model::report::Report,
+        &mut dyn std::io::Write,
+    ) -> Result<(), hlaudit_report::ReportError>;
+    let writers: [(&str, Writer); 3] = [
+        ("json", |r, o| json::write(r, o)),
+        ("html", |r, o| html::write(r, o)),
+        ("markdown", |r, o| markdown::write(r, o)),
+    ];
+    for (name, write) in writers {
+        let err = write(&report, &mut Full).unwrap_err();
+        // How an error chain is shown (anyhow's `{:#}`): each error, then its source.
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            chain = format!("{chain}: {s}");
+            source = s.source();
+        }
+        assert_eq!(
+            chain.matches("the disk is full").count(),
+            1,
+            "{name}: {chain}"
+        );
+    }
+}
+
+#[test]
 fn a_finding_with_a_dangling_policy_is_an_error_not_a_panic() {
     let mut report = fixture("clean");
     report.findings[0].policy = 99;
