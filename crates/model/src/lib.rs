@@ -20,6 +20,7 @@
 pub mod arn;
 pub mod finding;
 pub mod inventory;
+pub mod invisible;
 pub mod record;
 pub mod report;
 pub mod snapshot;

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use hlaudit_model::finding::{Finding, Severity, Status};
+use hlaudit_model::invisible;
 use hlaudit_model::report::Report;
 use sha2::{Digest, Sha256};
 
@@ -22,8 +23,22 @@ use crate::{text, ReportError};
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
 
-/// Escapes text for HTML text and double- or single-quoted attribute values.
+/// Escapes text for HTML text and double- or single-quoted attribute values. Invisible
+/// characters (controls other than line feed and tab, bidirectional and format
+/// characters, see [`hlaudit_model::invisible`]) become a plain `<U+202E>` marker; page
+/// text uses [`escape_text`], which styles it.
 pub fn escape(s: &str) -> String {
+    escape_with(s, false)
+}
+
+/// Escapes text for the content of an element: as [`escape`], but each invisible
+/// character is shown as a styled `<U+202E>` marker whose tooltip names the character,
+/// so a name that would display as another one shows what it holds.
+pub fn escape_text(s: &str) -> String {
+    escape_with(s, true)
+}
+
+fn escape_with(s: &str, styled: bool) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
@@ -32,7 +47,19 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            '\n' | '\t' => out.push(c),
+            c if invisible::is_invisible(c) => {
+                let cp = invisible::code_point(c);
+                if styled {
+                    let name = invisible::name(c).unwrap_or("invisible character");
+                    let _ = write!(
+                        out,
+                        "<span class=\"invisible\" title=\"{cp} {name}\">&lt;{cp}&gt;</span>"
+                    );
+                } else {
+                    let _ = write!(out, "&lt;{cp}&gt;");
+                }
+            }
             c => out.push(c),
         }
     }
@@ -50,7 +77,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
 const FLUSH_AT: usize = 1 << 20;
 
 fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Result<()> {
-    let e = escape;
+    let e = escape_text;
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
     let script_hash = base64(&Sha256::digest(JS.as_bytes()));
@@ -63,8 +90,8 @@ fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Res
          base-uri 'none'; form-action 'none'\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{} report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        e(&report.tool.name),
-        e(&text::summary_line(report))
+        escape(&report.tool.name),
+        escape(&text::summary_line(report))
     );
     let accounts = report.coverage.accounts.join(", ");
     let regions = report.coverage.regions.join(", ");
@@ -208,10 +235,11 @@ fn chart(h: &mut String, title: &str, rows: &[(String, usize, &str)]) {
             let pct = (*n as f64 / max as f64 * 100.0).round();
             let _ = write!(
                 h,
-                "<div class=\"bar\"><span class=\"k\" title=\"{l}\">{l}</span><span class=\"t\">\
+                "<div class=\"bar\"><span class=\"k\" title=\"{}\">{}</span><span class=\"t\">\
                  <span class=\"f {}\" style=\"width:{pct}%\"></span></span><span class=\"v\">{n}</span></div>",
+                escape(label),
+                escape_text(label),
                 escape(class),
-                l = escape(label)
             );
         }
     }
@@ -267,7 +295,7 @@ fn table(
 }
 
 fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
-    let e = escape;
+    let (a, e) = (escape, escape_text);
     let policy = report.policy_of(f);
     let (account, region) = text::place(report, f);
     let account = account.unwrap_or_default();
@@ -290,11 +318,11 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
          data-sevrank=\"{sevrank}\" data-policy=\"{}\" data-resource=\"{}\" data-account=\"{}\" \
          data-region=\"{}\" data-order=\"{order}\" data-fingerprint=\"{}\">",
         text::status_rank(f.status),
-        e(&policy.id),
-        e(&name),
-        e(&account),
-        e(&region),
-        e(&report.fingerprint_of(f)),
+        a(&policy.id),
+        a(&name),
+        a(&account),
+        a(&region),
+        a(&report.fingerprint_of(f)),
         st = f.status.as_str(),
         sev = f.severity.as_str(),
     );
@@ -376,7 +404,7 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
 }
 
 fn policy_details(h: &mut String, policy: &hlaudit_model::report::PolicyMeta) {
-    let e = escape;
+    let e = escape_text;
     if !policy.description.trim().is_empty() {
         let _ = write!(h, "<h3>Policy</h3><p>{}</p>", e(&policy.description));
     }
@@ -404,7 +432,8 @@ fn policy_details(h: &mut String, policy: &hlaudit_model::report::PolicyMeta) {
             if r.starts_with("https://") || r.starts_with("http://") {
                 let _ = write!(
                     h,
-                    "<li><a href=\"{0}\" rel=\"noopener noreferrer\">{0}</a></li>",
+                    "<li><a href=\"{}\" rel=\"noopener noreferrer\">{}</a></li>",
+                    escape(r),
                     e(r)
                 );
             } else {
@@ -447,6 +476,22 @@ mod tests {
             escape("<script>x</script> \"a\" 'b' & c"),
             "&lt;script&gt;x&lt;/script&gt; &quot;a&quot; &#39;b&#39; &amp; c"
         );
+    }
+
+    #[test]
+    fn invisible_characters_are_shown_as_markers() {
+        assert_eq!(
+            escape("a\u{202e}b\u{1b}"),
+            "a&lt;U+202E&gt;b&lt;U+001B&gt;"
+        );
+        assert_eq!(
+            escape_text("a\u{2066}b\u{ad}"),
+            "a<span class=\"invisible\" title=\"U+2066 LEFT-TO-RIGHT ISOLATE\">&lt;U+2066&gt;</span>b\
+             <span class=\"invisible\" title=\"U+00AD SOFT HYPHEN\">&lt;U+00AD&gt;</span>"
+        );
+        assert_eq!(escape_text("two\n\tlines"), "two\n\tlines");
+        assert!(!escape_text("\u{202e}\u{2066}\u{200b}\u{feff}\u{e0041}\u{2028}")
+            .contains(hlaudit_model::invisible::is_invisible));
     }
 
     #[test]

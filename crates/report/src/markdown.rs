@@ -9,13 +9,16 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use hlaudit_model::finding::{Finding, Severity, Status};
+use hlaudit_model::invisible;
 use hlaudit_model::report::Report;
 
 use crate::{text, ReportError};
 
 /// Escapes text for inline GitHub-flavoured Markdown: HTML special characters become
-/// entities, Markdown punctuation is backslash-escaped, `@` cannot mention anyone and
-/// line breaks become spaces (tables and list items stay on one line).
+/// entities, Markdown punctuation is backslash-escaped, `@` cannot mention anyone, line
+/// breaks become spaces (tables and list items stay on one line) and other invisible
+/// characters (controls, bidirectional and format characters, see
+/// [`hlaudit_model::invisible`]) are shown by code point, `\u{202e}`, as in the terminal.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
@@ -30,7 +33,17 @@ pub fn escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => {}
+            c if invisible::is_invisible(c) => {
+                // `\u{202e}`, its backslash and braces escaped so it shows as written.
+                let mut shown = String::new();
+                invisible::push_escape(&mut shown, c);
+                for e in shown.chars() {
+                    if matches!(e, '\\' | '{' | '}') {
+                        out.push('\\');
+                    }
+                    out.push(e);
+                }
+            }
             c => out.push(c),
         }
     }
@@ -289,7 +302,7 @@ fn html_escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '@' => out.push_str("&#64;"),
             '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
+            c if invisible::is_invisible(c) => invisible::push_escape(&mut out, c),
             c => out.push(c),
         }
     }
@@ -343,5 +356,15 @@ mod tests {
             "a\\|b \\*c\\* \\[d\\](e) &#64;team"
         );
         assert_eq!(escape("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn escape_shows_invisible_characters_by_code_point() {
+        // Rendered by GitHub as `prod\u{202e}x\u{2066}\u{1b}`.
+        assert_eq!(
+            escape("prod\u{202e}x\u{2066}\u{1b}"),
+            "prod\\\\u\\{202e\\}x\\\\u\\{2066\\}\\\\u\\{1b\\}"
+        );
+        assert_eq!(html_escape("a\u{200b}\nb"), "a\\u{200b}\nb");
     }
 }

@@ -2,8 +2,9 @@
 //! findings, then a one-line summary.
 //!
 //! Colour is an explicit option (the command line decides from `--color`, `NO_COLOR` and
-//! whether stdout is a terminal). Control characters in data values are shown escaped,
-//! so a data store name cannot move the cursor or recolour the terminal.
+//! whether stdout is a terminal). Control, bidirectional and other invisible characters
+//! in data values are shown escaped ([`hlaudit_model::invisible`]), so a data store name
+//! cannot move the cursor, recolour the terminal or display as another name.
 
 use std::io::Write;
 
@@ -58,17 +59,11 @@ fn severity_style(sev: Severity) -> Style {
     }
 }
 
-/// Shows control characters as escapes (`\u{1b}`), so data cannot drive the terminal.
-fn clean(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// Shows control, bidirectional and other invisible characters as escapes (`\u{1b}`,
+/// `\u{202e}`), so data can neither drive the terminal nor read differently from what
+/// it is.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    hlaudit_model::invisible::escape(s)
 }
 
 fn render(report: &Report, options: &TerminalOptions) -> String {
@@ -215,5 +210,13 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(clean("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+    }
+
+    #[test]
+    fn bidirectional_and_format_characters_are_escaped() {
+        assert_eq!(
+            clean("prod\u{202e}dorp\u{2066}x\u{2069}\u{200b}\u{feff}\u{ad}"),
+            "prod\\u{202e}dorp\\u{2066}x\\u{2069}\\u{200b}\\u{feff}\\u{ad}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 mod browser;
 mod formats;
+mod invisible;
 mod multitool;
 mod props;
 mod sarif;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use hlaudit_model::report::Report;
 
 /// The fixture reports, by name.
-pub const FIXTURES: [&str; 3] = ["mixed", "hostile", "clean"];
+pub const FIXTURES: [&str; 5] = ["mixed", "hostile", "clean", "invisible", "empty"];
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -1,12 +1,14 @@
 //! Properties over arbitrary data values: escaping never lets markup through, and the
 //! JSON report reads back exactly what was written.
 
+use hlaudit_model::invisible::is_invisible;
 use hlaudit_report::{html, json, markdown};
 use proptest::prelude::*;
 
 use crate::{fixture, render};
 
-/// Strings rich in the characters that matter: markup, quotes, Markdown, controls.
+/// Strings rich in the characters that matter: markup, quotes, Markdown, controls,
+/// bidirectional and zero-width characters.
 fn nasty() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
@@ -22,6 +24,9 @@ fn nasty() -> impl Strategy<Value = String> {
                 Just("@".to_owned()),
                 Just("\n".to_owned()),
                 Just("\u{1b}[31m".to_owned()),
+                Just("\u{202e}".to_owned()),
+                Just("\u{2066}".to_owned()),
+                Just("\u{200b}".to_owned()),
                 Just("<script>".to_owned()),
                 Just("</script>".to_owned()),
                 Just("<!--".to_owned()),
@@ -38,6 +43,7 @@ proptest! {
     fn html_escape_leaves_no_markup(s in nasty()) {
         let e = html::escape(&s);
         prop_assert!(!e.contains(['<', '>', '"', '\'']));
+        prop_assert!(!e.chars().any(|c| is_invisible(c) && c != '\n' && c != '\t'));
         // Every `&` starts an entity.
         for (i, _) in e.match_indices('&') {
             let rest = &e[i..];
@@ -52,6 +58,7 @@ proptest! {
     fn markdown_escape_stays_inline_and_inert(s in nasty()) {
         let e = markdown::escape(&s);
         prop_assert!(!e.contains(['<', '>', '\n', '\r', '@']));
+        prop_assert!(!e.chars().any(is_invisible));
         // `|`, `[` and backticks are always backslash-escaped.
         for (i, c) in e.char_indices() {
             if matches!(c, '|' | '[' | '`') {
