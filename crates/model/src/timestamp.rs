@@ -7,7 +7,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A point in time, UTC, millisecond precision or better.
@@ -26,6 +26,10 @@ pub enum TimestampError {
     /// A JSON value that is neither a number nor a string.
     #[error("expected epoch seconds (a number) or an ISO 8601 string, found {0}")]
     WrongType(&'static str),
+    /// A date outside the years 0000 to 9999 (in UTC), which RFC 3339 cannot write, so
+    /// hlaudit could not read back what it wrote.
+    #[error("`{0}` is outside the years 0000 to 9999")]
+    YearOutOfRange(String),
 }
 
 impl Timestamp {
@@ -52,21 +56,33 @@ impl Timestamp {
         if whole < i64::MIN as f64 || whole > i64::MAX as f64 {
             return Err(TimestampError::OutOfRange(secs.to_string()));
         }
-        Utc.timestamp_opt(whole as i64, nanos)
+        let t = Utc
+            .timestamp_opt(whole as i64, nanos)
             .single()
             .map(Timestamp)
-            .ok_or_else(|| TimestampError::OutOfRange(secs.to_string()))
+            .ok_or_else(|| TimestampError::OutOfRange(secs.to_string()))?;
+        t.within_rfc3339_years(&secs.to_string())
+    }
+
+    /// Itself when its UTC year is one RFC 3339 can write (0000 to 9999), so that every
+    /// timestamp hlaudit accepts reads back from what it writes.
+    fn within_rfc3339_years(self, input: &str) -> Result<Self, TimestampError> {
+        if (0..=9999).contains(&self.0.year()) {
+            Ok(self)
+        } else {
+            Err(TimestampError::YearOutOfRange(input.to_owned()))
+        }
     }
 
     /// Parses ISO 8601 / RFC 3339 with an offset, or a string of epoch seconds.
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
         let t = s.trim();
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-            return Ok(Timestamp(dt.with_timezone(&Utc)));
+            return Timestamp(dt.with_timezone(&Utc)).within_rfc3339_years(s);
         }
         // ISO 8601 also allows a space-free offset like +0000 and a lower-case t/z.
         if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z") {
-            return Ok(Timestamp(dt.with_timezone(&Utc)));
+            return Timestamp(dt.with_timezone(&Utc)).within_rfc3339_years(s);
         }
         if let Ok(secs) = t.parse::<f64>() {
             return Self::from_epoch_seconds(secs);
@@ -147,5 +163,28 @@ mod tests {
         assert!(Timestamp::parse("yesterday").is_err());
         assert!(Timestamp::from_json(&serde_json::json!(true)).is_err());
         assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn refuses_years_rfc_3339_cannot_write() {
+        // found by the mutation harness (tests/tests/robustness.rs): these were accepted,
+        // then written as `+57389-06-29T...` or `-0031-04-24T...`, which do not read back
+        for bad in [
+            "1748874031748",
+            "-99999999999",
+            "-63135596800",
+            "253402300800",
+        ] {
+            let err = Timestamp::parse(bad).unwrap_err();
+            assert!(
+                matches!(err, TimestampError::YearOutOfRange(_)),
+                "{bad}: {err}"
+            );
+        }
+        assert!(Timestamp::parse("0000-01-01T00:30:00+01:00").is_err());
+        for ok in ["-62167219200", "253402300799.5", "9999-12-31T23:59:59Z"] {
+            let t = Timestamp::parse(ok).unwrap();
+            assert_eq!(Timestamp::parse(&t.to_rfc3339()).unwrap(), t, "{ok}");
+        }
     }
 }
