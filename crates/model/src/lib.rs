@@ -21,6 +21,7 @@ pub mod arn;
 pub mod finding;
 pub mod inventory;
 pub mod invisible;
+pub mod json_keys;
 pub mod record;
 pub mod report;
 pub mod snapshot;
@@ -29,7 +30,7 @@ pub mod timestamp;
 pub use arn::Arn;
 pub use finding::{Evidence, Finding, Severity, Status};
 pub use inventory::{CollectionError, Coverage, Inventory, Warning};
-pub use record::{Record, RecordError, Source};
+pub use record::{Record, RecordError, RecordErrorKind, Source};
 pub use timestamp::Timestamp;
 
 /// The version of hlaudit this model belongs to (the workspace version).

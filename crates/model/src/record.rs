@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::arn::Arn;
+use crate::json_keys::check_unique_keys;
 use crate::timestamp::Timestamp;
 
 /// The seven values of `DatastoreStatus` in the current API. Other values are kept as
@@ -56,6 +57,8 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct RecordError {
+    /// Which kind of problem it is.
+    pub kind: RecordErrorKind,
     /// The field path, e.g. `IdentityProviderConfiguration.FineGrainedAuthorizationEnabled`,
     /// or `.` for the record itself.
     pub path: String,
@@ -65,6 +68,18 @@ pub struct RecordError {
     pub line: usize,
     /// 1-based column within the record's JSON text; 0 when unknown.
     pub column: usize,
+}
+
+/// The kinds of [`RecordError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordErrorKind {
+    /// A required field (`DatastoreId`, `DatastoreArn`) is missing.
+    Missing,
+    /// A field has the wrong type or an unusable value, or the record is not an object.
+    Invalid,
+    /// An object of the record repeats a name, so readers may disagree on its value
+    /// (see [`crate::json_keys`]); `line` and `column` point at the second occurrence.
+    DuplicateKey,
 }
 
 /// One data store.
@@ -301,6 +316,18 @@ struct Extracted {
 
 impl Extracted {
     fn from_text(text: &str) -> Result<Self, RecordError> {
+        check_unique_keys(text).map_err(|d| RecordError {
+            kind: RecordErrorKind::DuplicateKey,
+            path: d.path(),
+            message: format!(
+                "the key `{}` appears twice; JSON readers disagree on which value counts \
+                 (most keep the last), so the record cannot be audited as AWS or a client \
+                 reads it",
+                d.key
+            ),
+            line: d.line,
+            column: d.column,
+        })?;
         let header = parse_header(text)?;
         let id = header.datastore_id.ok_or_else(|| missing("DatastoreId"))?;
         let arn = header
@@ -342,6 +369,7 @@ impl PartialEq for Record {
 
 fn missing(field: &str) -> RecordError {
     RecordError {
+        kind: RecordErrorKind::Missing,
         path: field.to_owned(),
         message: format!("required field `{field}` is missing"),
         line: 0,
@@ -351,6 +379,7 @@ fn missing(field: &str) -> RecordError {
 
 fn field_error(field: &str, message: &str) -> RecordError {
     RecordError {
+        kind: RecordErrorKind::Invalid,
         path: field.to_owned(),
         message: message.to_owned(),
         line: 0,
@@ -371,6 +400,7 @@ fn parse_header(text: &str) -> Result<Header<'_>, RecordError> {
             _ => "a number",
         };
         return Err(RecordError {
+            kind: RecordErrorKind::Invalid,
             path: ".".to_owned(),
             message: format!("expected a DatastoreProperties object, found {found}"),
             line: 1,
@@ -387,6 +417,7 @@ fn parse_header(text: &str) -> Result<Header<'_>, RecordError> {
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
         RecordError {
+            kind: RecordErrorKind::Invalid,
             path: if path.is_empty() {
                 ".".to_owned()
             } else {

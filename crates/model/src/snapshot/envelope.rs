@@ -3,7 +3,7 @@
 //! array among them streamed by [`RecordArray`].
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use serde::de::{
@@ -11,7 +11,7 @@ use serde::de::{
 };
 
 use super::error::{ErrorKind, SnapshotError};
-use super::file_reader::{FileReader, SnippetFn};
+use super::file_reader::{FileReader, SnippetFn, DUPLICATE_KEY_HINT};
 use super::input::Pos;
 use super::read::{Mode, Positioned, RecordArray, ACCEPTED, ENVELOPE_KEYS};
 use super::{Shape, SnapshotMeta, SNAPSHOT_VERSION};
@@ -53,6 +53,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
         let mode = self.mode;
         let snip = |l: usize, c: usize| mode.snippet(l, c);
         let mut keys: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut first_pos = None;
         let mut first_snippet = None;
         let mut snapshot_snippet = None;
@@ -63,6 +64,19 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
             let key: Cow<'_, str> =
                 serde_json::from_str(raw_key.get()).unwrap_or(Cow::Borrowed("?"));
             let key = key.into_owned();
+            if !seen.insert(key.clone()) {
+                // Which of two `DatastorePropertiesList`s or versions counts is a guess.
+                let mut e = SnapshotError::new(
+                    &st.name,
+                    kpos.line,
+                    kpos.column,
+                    ErrorKind::DuplicateKey { path: key },
+                )
+                .with_hint(DUPLICATE_KEY_HINT);
+                e.snippet = mode.snippet(kpos.line, kpos.column).map(Box::new);
+                st.pending = Some(e);
+                return Err(de::Error::custom("duplicate key"));
+            }
             if first_pos.is_none() {
                 first_pos = Some(kpos);
                 // Errors about the whole object point here once it has been read; the

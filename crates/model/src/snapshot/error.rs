@@ -45,6 +45,24 @@ pub enum ErrorKind {
         /// What was found and what was expected.
         message: String,
     },
+    /// An object repeats a name, so JSON readers disagree on its value (a record, an
+    /// hlaudit snapshot record's tags or enrichments, or the envelope).
+    #[error("`{path}` appears twice in one object: JSON readers disagree on which value counts")]
+    DuplicateKey {
+        /// The path of the repeated name, e.g. `IdentityProviderConfiguration.Metadata`.
+        path: String,
+    },
+    /// The same data store (by `DatastoreArn`) appears twice with different content, and
+    /// nothing says which copy counts.
+    #[error("data store `{arn}` appears twice with different content, at {first} and here: {difference}")]
+    ConflictingDuplicate {
+        /// The data store's ARN.
+        arn: String,
+        /// Where the first copy is (`file:line:column`).
+        first: String,
+        /// The first difference, e.g. `` `/SseConfiguration/...` is "A" against "B" ``.
+        difference: String,
+    },
     /// An hlaudit snapshot written by a newer, incompatible hlaudit.
     #[error("hlaudit snapshot format version {found} is newer than this hlaudit reads (version {supported})")]
     UnsupportedVersion {

@@ -12,7 +12,8 @@ use super::locate::{line_col, path_offset};
 use super::read::relative_to;
 use super::{FileSummary, MAX_ERRORS_PER_INPUT};
 use crate::inventory::Warning;
-use crate::record::{RawText, Record, RecordError, Source, DATASTORE_STATUSES};
+use crate::json_keys::check_unique_keys;
+use crate::record::{RawText, Record, RecordError, RecordErrorKind, Source, DATASTORE_STATUSES};
 
 /// The state of reading one input: where records go, and what went wrong.
 pub(crate) struct FileReader<'f> {
@@ -26,6 +27,11 @@ pub(crate) struct FileReader<'f> {
     pub(super) current_key: Option<(String, Pos)>,
     pub(super) stopped: bool,
 }
+
+/// What to do about a repeated name in an input.
+pub(crate) const DUPLICATE_KEY_HINT: &str =
+    "AWS never writes a name twice in one object, so the file was edited or made by another \
+     tool; keep the value AWS holds and remove the other (most JSON readers keep the last)";
 
 pub(crate) type SnippetFn<'a> = dyn Fn(usize, usize) -> Option<Snippet> + 'a;
 
@@ -164,13 +170,15 @@ impl FileReader<'_> {
     fn record_error(&mut self, e: RecordError, text: &str, pos: Pos, snippet: &SnippetFn<'_>) {
         // Point at the value of the field when it can be found (serde_json points just
         // past a value of the wrong type), else where serde_json stopped, else the brace.
+        // A repeated name is located where it repeats, which a path search cannot find.
         let (rel_line, rel_col) = match path_offset(text, &e.path) {
+            _ if e.kind == RecordErrorKind::DuplicateKey => (e.line.max(1), e.column.max(1)),
             Some(off) if e.path != "." => line_col(text, off),
             _ if e.line > 0 => (e.line, e.column),
             _ => (1, 1),
         };
         let at = relative_to(pos, rel_line, rel_col);
-        let (kind, hint) = if e.message.starts_with("required field") {
+        let (kind, hint) = if e.kind == RecordErrorKind::Missing {
             (
                 ErrorKind::MissingField { field: e.path },
                 Some(
@@ -178,6 +186,11 @@ impl FileReader<'_> {
                      `aws healthlake list-fhir-datastores` prints them"
                         .to_owned(),
                 ),
+            )
+        } else if e.kind == RecordErrorKind::DuplicateKey {
+            (
+                ErrorKind::DuplicateKey { path: e.path },
+                Some(DUPLICATE_KEY_HINT.to_owned()),
             )
         } else {
             let hint = match e.path.as_str() {
@@ -235,6 +248,22 @@ impl FileReader<'_> {
             tags: Option<BTreeMap<String, String>>,
             #[serde(default)]
             enrichments: Option<BTreeMap<String, serde_json::Value>>,
+        }
+        // Tags and enrichments are maps, which keep one value of a repeated name silently.
+        if let Err(d) = check_unique_keys(text) {
+            let at = relative_to(pos, d.line, d.column);
+            let mut err = SnapshotError::new(
+                &self.name,
+                at.line,
+                at.column,
+                ErrorKind::DuplicateKey {
+                    path: format!("records[].{}", d.path()),
+                },
+            )
+            .with_hint(DUPLICATE_KEY_HINT);
+            err.snippet = snippet(at.line, at.column).map(Box::new);
+            self.push_error(err);
+            return;
         }
         let mut de = serde_json::Deserializer::from_str(text);
         let parsed: Result<Wrapped<'_>, _> = serde_path_to_error::deserialize(&mut de);
