@@ -35,6 +35,7 @@
 //! assert_eq!(inv.records[0].source.as_ref().unwrap().to_string(), "list.json:1:30");
 //! ```
 
+mod assemble;
 mod envelope;
 mod error;
 mod file_reader;
@@ -44,19 +45,19 @@ mod read;
 mod records;
 mod write;
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
+pub use assemble::DuplicatePolicy;
 pub use error::{ErrorKind, SnapshotError, SnapshotErrors, Snippet};
 pub use write::write_snapshot;
 
+use assemble::Assembler;
 use file_reader::FileReader;
 use input::Input;
 
 use crate::inventory::{CollectionError, Inventory, Warning};
-use crate::record::{Record, Source};
+use crate::record::Record;
 use crate::timestamp::Timestamp;
 
 /// The hlaudit snapshot format version this build writes and the newest it reads.
@@ -117,15 +118,32 @@ pub struct FileSummary {
     pub warnings: Vec<Warning>,
 }
 
+/// How several inputs become one inventory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadOptions {
+    /// Which copy counts when two inputs hold one data store with different content.
+    pub duplicates: DuplicatePolicy,
+}
+
 /// Reads snapshot files (`-` is standard input) into one [`Inventory`].
 ///
 /// Every problem in every file is collected before returning; any problem makes the
-/// result an error. The same `DatastoreArn` seen twice is kept once, with a
-/// `duplicate-arn` warning naming both places; an unknown `DatastoreStatus` gives an
-/// `unknown-status` warning. `coverage` gets the accounts and regions, the inputs, and
-/// from hlaudit snapshots `collectedAt` (the earliest), `toolVersion` and the errors.
+/// result an error. The same `DatastoreArn` seen twice with the same content is kept once,
+/// with a `duplicate-arn` warning naming both places; with different content it is an
+/// error naming both places and the first difference (see [`read_files_with`] to choose a
+/// copy instead). An unknown `DatastoreStatus` gives an `unknown-status` warning.
+/// `coverage` gets the accounts and regions, the inputs, and from hlaudit snapshots
+/// `collectedAt` (the earliest), `toolVersion` and the errors.
 pub fn read_files(paths: &[impl AsRef<str>]) -> Result<Inventory, SnapshotErrors> {
-    let mut asm = Assembler::default();
+    read_files_with(paths, ReadOptions::default())
+}
+
+/// [`read_files`] with options.
+pub fn read_files_with(
+    paths: &[impl AsRef<str>],
+    options: ReadOptions,
+) -> Result<Inventory, SnapshotErrors> {
+    let mut asm = Assembler::new(options.duplicates);
     let mut errors = Vec::new();
     for path in paths {
         let name = path.as_ref();
@@ -140,25 +158,19 @@ pub fn read_files(paths: &[impl AsRef<str>]) -> Result<Inventory, SnapshotErrors
                 Err(e) => Err(e.into()),
             }
         };
-        match result {
-            Ok(summary) => asm.add(summary),
-            Err(e) => errors.extend(e.0),
-        }
+        asm.end_input(result, &mut errors);
     }
-    if errors.is_empty() {
-        Ok(asm.finish())
-    } else {
-        Err(SnapshotErrors(errors))
-    }
+    asm.finish_with(errors)
 }
 
 /// Reads one input from a reader (streaming) into an [`Inventory`]; `name` is how errors
 /// and sources name it.
 pub fn read_reader(name: &str, reader: impl Read) -> Result<Inventory, SnapshotErrors> {
-    let mut asm = Assembler::default();
-    let summary = read_input(name, Input::stream(reader), &mut |r| asm.push(r))?;
-    asm.add(summary);
-    Ok(asm.finish())
+    let mut asm = Assembler::new(DuplicatePolicy::default());
+    let mut errors = Vec::new();
+    let result = read_input(name, Input::stream(reader), &mut |r| asm.push(r));
+    asm.end_input(result, &mut errors);
+    asm.finish_with(errors)
 }
 
 /// Streams the records of one input to `f` as they are read, without holding them: memory
@@ -231,110 +243,9 @@ fn read_input(
     }
 }
 
-/// Builds one inventory from the records and summaries of several inputs.
-#[derive(Default)]
-struct Assembler {
-    inv: Inventory,
-    /// Hash of an ARN -> index in `inv.records` of the first record with that hash (a
-    /// hash rather than the ARN saves a copy of every ARN; records are compared by ARN).
-    seen: HashMap<u64, usize>,
-    /// Further records whose ARN hash collides with a different ARN's (rare).
-    collided: HashMap<u64, Vec<usize>>,
-}
-
-/// FNV-1a: quick, and good enough to spread ARNs (collisions are checked).
-fn arn_hash(arn: &str) -> u64 {
-    arn.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-impl Assembler {
-    fn push(&mut self, r: Record) {
-        let h = arn_hash(r.arn());
-        let records = &self.inv.records;
-        let same = |i: &usize| records[*i].arn() == r.arn();
-        let dup = match self.seen.get(&h) {
-            None => None,
-            Some(i) if same(i) => Some(*i),
-            Some(_) => self
-                .collided
-                .get(&h)
-                .and_then(|v| v.iter().copied().find(same)),
-        };
-        if let Some(i) = dup {
-            let place = |s: &Option<Source>| s.as_ref().map_or("?".to_owned(), Source::to_string);
-            self.inv.warnings.push(Warning {
-                code: "duplicate-arn".to_owned(),
-                message: format!(
-                    "data store `{}` appears twice, at {} and at {}; the second is ignored",
-                    r.arn(),
-                    place(&self.inv.records[i].source),
-                    place(&r.source)
-                ),
-                source: r.source.clone(),
-            });
-            return;
-        }
-        let index = self.inv.records.len();
-        match self.seen.entry(h) {
-            Entry::Vacant(e) => {
-                e.insert(index);
-            }
-            Entry::Occupied(_) => self.collided.entry(h).or_default().push(index),
-        }
-        self.inv.records.push(r);
-    }
-
-    fn add(&mut self, s: FileSummary) {
-        let cov = &mut self.inv.coverage;
-        cov.inputs.push(s.name);
-        if let Some(meta) = s.snapshot {
-            cov.accounts.extend(meta.accounts);
-            cov.regions.extend(meta.regions);
-            cov.collected_at = match (cov.collected_at, meta.collected_at) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if cov.tool_version.is_none() {
-                cov.tool_version = meta.tool_version;
-            }
-        }
-        self.inv.errors.extend(s.errors);
-        self.inv.warnings.extend(s.warnings);
-    }
-
-    fn finish(mut self) -> Inventory {
-        self.inv.refresh_coverage();
-        self.inv
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rec(id: &str) -> Record {
-        let arn = format!("arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/{id}");
-        Record::from_value(&serde_json::json!({"DatastoreId": id, "DatastoreArn": arn})).unwrap()
-    }
-
-    #[test]
-    fn arns_with_colliding_hashes_are_told_apart() {
-        let mut asm = Assembler::default();
-        asm.push(rec("a"));
-        // Pretend `b` hashes like `a`.
-        let hb = arn_hash(rec("b").arn());
-        asm.seen.insert(hb, 0);
-        asm.push(rec("b"));
-        assert_eq!(asm.inv.records.len(), 2);
-        assert!(asm.inv.warnings.is_empty());
-        asm.push(rec("b"));
-        asm.push(rec("a"));
-        assert_eq!(asm.inv.records.len(), 2);
-        let codes: Vec<&str> = asm.inv.warnings.iter().map(|w| w.code.as_str()).collect();
-        assert_eq!(codes, vec!["duplicate-arn", "duplicate-arn"]);
-    }
 
     #[test]
     fn records_share_the_text_of_a_whole_utf8_file_and_copy_otherwise() {
@@ -382,35 +293,5 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let err = read_files(&[name]).unwrap_err().render();
         assert!(err.contains(&format!("{name}:3:")), "{err}");
-    }
-
-    #[test]
-    fn coverage_keeps_the_earliest_collection_time_and_every_input() {
-        let mut asm = Assembler::default();
-        let t = |s: &str| Some(Timestamp::parse(s).unwrap());
-        for (name, at) in [
-            ("b.json", "2026-02-01T00:00:00Z"),
-            ("a.json", "2026-01-01T00:00:00Z"),
-        ] {
-            asm.add(FileSummary {
-                name: name.to_owned(),
-                snapshot: Some(SnapshotMeta {
-                    version: 1,
-                    tool_version: Some(name.to_owned()),
-                    collected_at: t(at),
-                    accounts: vec!["1".to_owned()],
-                    regions: vec!["r".to_owned()],
-                }),
-                ..FileSummary::default()
-            });
-        }
-        let inv = asm.finish();
-        assert_eq!(inv.coverage.collected_at, t("2026-01-01T00:00:00Z"));
-        assert_eq!(inv.coverage.tool_version.as_deref(), Some("b.json"));
-        assert_eq!(inv.coverage.inputs, vec!["b.json", "a.json"]);
-        assert_eq!(
-            (inv.coverage.accounts.len(), inv.coverage.regions.len()),
-            (1, 1)
-        );
     }
 }
