@@ -116,6 +116,7 @@ impl Diagnostics {
                 source: self
                     .sources
                     .get(&d.file)
+                    .filter(|text| drawable(text, d.offset))
                     .map(|text| NamedSource::new(d.file.clone(), text.to_string())),
             };
             if handler.render_report(&mut out, &report).is_err() {
@@ -130,6 +131,35 @@ impl Diagnostics {
         ));
         out
     }
+}
+
+/// Lines longer than this are not drawn under a diagnostic: the message keeps its
+/// `file:line:column` and the caret is left out. Such a line is unreadable in a terminal,
+/// and miette pads to its width, which `std::fmt` refuses (a panic) past 65,535.
+const MAX_DRAWN_LINE: usize = 1_000;
+
+/// Whether the lines miette draws around `offset` (the marked one and one either side)
+/// are all short enough to draw.
+fn drawable(text: &str, offset: usize) -> bool {
+    let bytes = text.as_bytes();
+    let offset = offset.min(bytes.len());
+    let line_start = |at: usize| {
+        bytes[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1)
+    };
+    let line_end = |at: usize| {
+        bytes[at..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| at + i)
+    };
+    let start = line_start(line_start(offset).saturating_sub(1));
+    let end = line_end((line_end(offset) + 1).min(bytes.len()));
+    bytes[start..end]
+        .split(|b| *b == b'\n')
+        .all(|line| line.len() <= MAX_DRAWN_LINE)
 }
 
 impl fmt::Display for Diagnostics {
@@ -271,6 +301,33 @@ mod tests {
         assert_eq!(did_you_mean("tag", &keys), Some("tags"));
         assert_eq!(did_you_mean("frobnicate", &keys), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_line_too_long_to_draw_keeps_its_location() {
+        // found by the mutation harness: a 300,000-byte string in a configuration file
+        // made miette pad to its width, which std::fmt refuses with a panic
+        for (text, offset) in [
+            (format!("a: 1\nb: \"{}\n", "x".repeat(300_000)), 8),
+            (format!("{}\nb: [\n", "x".repeat(70_000)), 70_004),
+        ] {
+            let mut ds = Diagnostics::new();
+            ds.add_source("c.yaml", Arc::from(text.as_str()));
+            ds.push(Diagnostic {
+                file: "c.yaml".into(),
+                line: 2,
+                column: 4,
+                offset,
+                len: 1,
+                code: "yaml-syntax",
+                message: "not valid YAML".into(),
+                hint: None,
+            });
+            let out = ds.render(false);
+            assert!(out.contains("c.yaml:2:4"), "{out}");
+            assert!(out.len() < 1_000, "{}", out.len());
+        }
+        assert!(drawable("a\nb\nc", 2) && drawable("", 0));
     }
 
     #[test]
