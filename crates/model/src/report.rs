@@ -160,6 +160,57 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
+/// Why an audit checked nothing. A gate that evaluated no policy on any data store must
+/// not pass quietly: an empty export, a wrong region or account, or a selection that
+/// applies to nothing looks exactly like a clean audit otherwise. Every report says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NothingChecked {
+    /// The inventory holds no data store at all.
+    NoDataStores,
+    /// No policy was evaluated.
+    NoPolicies,
+    /// Every policy was skipped on every data store: none applies to any of them.
+    NothingApplies,
+}
+
+impl NothingChecked {
+    /// The stable kebab-case code, e.g. `no-data-stores` (the JSON report's value).
+    pub fn code(self) -> &'static str {
+        match self {
+            NothingChecked::NoDataStores => "no-data-stores",
+            NothingChecked::NoPolicies => "no-policies",
+            NothingChecked::NothingApplies => "nothing-applies",
+        }
+    }
+
+    /// Why, in words: the end of [`NothingChecked::message`].
+    pub fn reason(self) -> &'static str {
+        match self {
+            NothingChecked::NoDataStores => {
+                "the input holds no data store. An empty export, a wrong region or account, \
+                 or missing permissions look like this."
+            }
+            NothingChecked::NoPolicies => "no policy was evaluated.",
+            NothingChecked::NothingApplies => {
+                "no evaluated policy applies to any data store of the input (every finding \
+                 is SKIP)."
+            }
+        }
+    }
+
+    /// The sentence every report shows: `Nothing was checked: ` and the reason.
+    pub fn message(self) -> String {
+        format!("Nothing was checked: {}", self.reason())
+    }
+}
+
+impl std::fmt::Display for NothingChecked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
 /// Counts by status and, for FAIL, by severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -243,6 +294,23 @@ impl Report {
         s
     }
 
+    /// Why no (policy, data store) pair was checked, when none was: no data store, no
+    /// policy (the collection-error pseudo-policy aside), or every finding on a data store
+    /// is SKIP. `None` when at least one policy was evaluated on a data store.
+    pub fn nothing_checked(&self) -> Option<NothingChecked> {
+        if self.resources.is_empty() {
+            return Some(NothingChecked::NoDataStores);
+        }
+        if self.policies.iter().all(|p| p.id == COLLECTION_ERROR_ID) {
+            return Some(NothingChecked::NoPolicies);
+        }
+        let checked = self
+            .findings
+            .iter()
+            .any(|f| matches!(f.subject, Subject::Record { .. }) && f.status != Status::Skip);
+        (!checked).then_some(NothingChecked::NothingApplies)
+    }
+
     /// Whether anything could not be evaluated, collected or read.
     pub fn is_incomplete(&self) -> bool {
         !self.errors.is_empty() || self.findings.iter().any(|f| f.status == Status::Error)
@@ -299,6 +367,48 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_audit_that_checked_nothing_says_why() {
+        let record = |i: usize, status| {
+            Finding::new(0, Subject::Record { index: i }, status, Severity::High)
+        };
+        let mut report = Report::for_inventory(&Inventory::default(), Timestamp::now());
+        assert_eq!(report.nothing_checked(), Some(NothingChecked::NoDataStores));
+        report.policies.push(PolicyMeta::collection_error());
+        assert_eq!(report.nothing_checked(), Some(NothingChecked::NoDataStores));
+        report.resources.push(Resource {
+            arn: "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x".into(),
+            id: "x".into(),
+            name: None,
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            status: None,
+            source: None,
+            tags: None,
+        });
+        assert_eq!(report.nothing_checked(), Some(NothingChecked::NoPolicies));
+        let mut p = PolicyMeta::collection_error();
+        p.id = "HL-X-01".into();
+        report.policies.insert(0, p);
+        assert_eq!(
+            report.nothing_checked(),
+            Some(NothingChecked::NothingApplies)
+        );
+        report.findings.push(record(0, Status::Skip));
+        assert_eq!(
+            report.nothing_checked(),
+            Some(NothingChecked::NothingApplies)
+        );
+        report.findings.push(record(0, Status::Pass));
+        assert_eq!(report.nothing_checked(), None);
+        assert_eq!(NothingChecked::NoDataStores.to_string(), "no-data-stores");
+        assert_eq!(
+            serde_json::to_string(&NothingChecked::NothingApplies).unwrap(),
+            "\"nothing-applies\""
+        );
+    }
 
     #[test]
     fn collection_errors_become_error_findings_once_per_error() {

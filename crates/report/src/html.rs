@@ -128,6 +128,15 @@ fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Res
             )
         );
     }
+    if let Some(nothing) = report.nothing_checked() {
+        let _ = writeln!(
+            h,
+            "<div class=\"notice\" role=\"status\" data-nothing-checked=\"{}\">\
+             <strong>Nothing was checked:</strong> {}</div>",
+            nothing.code(),
+            e(nothing.reason())
+        );
+    }
     let _ = write!(
         h,
         "<p class=\"summary\" id=\"summary\">{}</p>\n<div class=\"cards\">",

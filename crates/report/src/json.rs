@@ -16,7 +16,7 @@ use hlaudit_model::finding::{
     AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status, Subject,
 };
 use hlaudit_model::inventory::{CollectionError, Coverage, Warning};
-use hlaudit_model::report::{PolicyMeta, Report, ToolInfo};
+use hlaudit_model::report::{NothingChecked, PolicyMeta, Report, ToolInfo};
 use hlaudit_model::{Source, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +67,11 @@ pub struct JsonSummary {
     pub failures_by_severity: BTreeMap<Severity, usize>,
     /// Whether anything could not be collected, read or evaluated.
     pub incomplete: bool,
+    /// Why nothing was checked, when no policy was evaluated on any data store (no data
+    /// store in the input, no policy, or none that applies); absent otherwise. Added
+    /// within version 1: readers of older reports see it absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nothing_checked: Option<NothingChecked>,
 }
 
 /// One finding.
@@ -188,6 +193,7 @@ fn summary(report: &Report) -> JsonSummary {
             .map(|sev| (*sev, s.failures_by_severity.get(sev).copied().unwrap_or(0)))
             .collect(),
         incomplete: report.is_incomplete(),
+        nothing_checked: report.nothing_checked(),
     }
 }
 

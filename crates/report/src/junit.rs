@@ -2,7 +2,9 @@
 //!
 //! FAIL is a `<failure>` (message, and the evidence as the body), ERROR an `<error>`,
 //! SKIP a `<skipped>`, and WAIVED a `<skipped>` whose message is the waiver's reason, so a
-//! waived violation stays visible without failing the tab.
+//! waived violation stays visible without failing the tab. When nothing was checked, a
+//! suite of its own says so (a `nothing-checked` property, the sentence as its system-out
+//! and one skipped test case).
 
 use std::io::Write;
 
@@ -105,6 +107,18 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
         if let Some(suite) = suites.get_mut(f.policy) {
             suite.add_test_case(case);
         }
+    }
+    if let Some(nothing) = report.nothing_checked() {
+        // A suite of its own, so a CI test tab shows it even when no policy was evaluated.
+        let mut suite = TestSuite::new(format!("{}: nothing checked", report.tool.name));
+        suite.set_timestamp(report.evaluated_at.0);
+        suite.add_property(Property::new("nothing-checked", nothing.code()));
+        suite.set_system_out(nothing.message());
+        let mut st = TestCaseStatus::skipped();
+        st.set_message(nothing.message());
+        st.set_type("nothing-checked");
+        suite.add_test_case(TestCase::new("nothing checked", st));
+        suites.push(suite);
     }
     junit.add_test_suites(suites);
     junit.serialize(&mut *out)?;

@@ -1,6 +1,7 @@
 //! Markdown for `$GITHUB_STEP_SUMMARY` or a pull-request comment.
 //!
-//! The counts first, then a table of the failing policies, then one collapsed
+//! A warning first when nothing was checked, the counts, then a table of the failing
+//! policies, then one collapsed
 //! `<details>` block per policy listing its data stores and evidence, then errors and
 //! waived findings. Every value from the data goes through [`escape`], so a data store
 //! name or tag value cannot inject Markdown, HTML or `@mentions`.
@@ -112,14 +113,21 @@ fn render(report: &Report, options: &MarkdownOptions) -> String {
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
     let mut md = String::new();
+    let nothing = report.nothing_checked();
     let verdict = if report.is_incomplete() {
         "incomplete audit, something could not be read or evaluated"
     } else if count(Status::Fail) > 0 {
         "violations found"
+    } else if nothing.is_some() {
+        "nothing checked"
     } else {
         "no violations"
     };
     md.push_str(&format!("## {}: {verdict}\n\n", escape(&report.tool.name)));
+    if let Some(n) = nothing {
+        // A GitHub alert block: shown highlighted in job summaries and comments.
+        md.push_str(&format!("> [!WARNING]\n> {}\n\n", escape(&n.message())));
+    }
     md.push_str(&format!("{}\n\n", escape(&text::summary_line(report))));
     md.push_str("| Status | Findings |\n|---|---:|\n");
     for st in Status::ALL {

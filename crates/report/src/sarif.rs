@@ -327,6 +327,20 @@ fn invocation(report: &Report) -> s::Invocation {
                 .build(),
         );
     }
+    if let Some(nothing) = report.nothing_checked() {
+        // A warning, not a failure of the run: the tool ran, and checked nothing.
+        notes.push(
+            s::Notification::builder()
+                .level(json!("warning"))
+                .message(s::Message::builder().text(nothing.message()).build())
+                .descriptor(
+                    s::ReportingDescriptorReference::builder()
+                        .id(format!("hlaudit/{}", nothing.code()))
+                        .build(),
+                )
+                .build(),
+        );
+    }
     let mut inv = s::Invocation::builder()
         .execution_successful(!report.is_incomplete())
         .end_time_utc(report.generated_at.to_rfc3339())

@@ -1,5 +1,5 @@
 //! Text for people at a terminal: findings grouped by severity, then errors and waived
-//! findings, then a one-line summary.
+//! findings, a notice when nothing was checked, then a one-line summary.
 //!
 //! Colour is an explicit option (the command line decides from `--color`, `NO_COLOR` and
 //! whether stdout is a terminal). Control, bidirectional and other invisible characters
@@ -150,11 +150,19 @@ fn render(report: &Report, options: &TerminalOptions) -> String {
             ));
         }
     }
+    if let Some(nothing) = report.nothing_checked() {
+        t.push_str(&format!(
+            "\n{}\n",
+            p.paint(&nothing.message(), Style::new().yellow().bold())
+        ));
+    }
     let summary = text::summary_line(report);
     let style = if report.is_incomplete() {
         Style::new().magenta().bold()
     } else if report.findings.iter().any(|f| f.status == Status::Fail) {
         Style::new().red().bold()
+    } else if report.nothing_checked().is_some() {
+        Style::new().yellow().bold()
     } else {
         Style::new().green().bold()
     };

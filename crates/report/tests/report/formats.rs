@@ -132,6 +132,16 @@ fn the_json_schema_names_every_top_level_field() {
             "report lacks `{key}`"
         );
     }
+    let summary_props = schema["properties"]["summary"]["properties"]
+        .as_object()
+        .unwrap();
+    for name in ["mixed", "empty"] {
+        let doc =
+            serde_json::to_value(json::JsonReport::from_report(&fixture(name)).unwrap()).unwrap();
+        for key in doc["summary"].as_object().unwrap().keys() {
+            assert!(summary_props.contains_key(key), "summary schema lacks `{key}`");
+        }
+    }
     let finding_props = schema["$defs"]["finding"]["properties"]
         .as_object()
         .unwrap();

@@ -7,6 +7,7 @@ mod browser;
 mod formats;
 mod invisible;
 mod multitool;
+mod nothing;
 mod props;
 mod sarif;
 
