@@ -489,18 +489,17 @@ mod tests {
 
     #[test]
     fn invisible_characters_are_shown_as_markers() {
-        assert_eq!(
-            escape("a\u{202e}b\u{1b}"),
-            "a&lt;U+202E&gt;b&lt;U+001B&gt;"
-        );
+        assert_eq!(escape("a\u{202e}b\u{1b}"), "a&lt;U+202E&gt;b&lt;U+001B&gt;");
         assert_eq!(
             escape_text("a\u{2066}b\u{ad}"),
             "a<span class=\"invisible\" title=\"U+2066 LEFT-TO-RIGHT ISOLATE\">&lt;U+2066&gt;</span>b\
              <span class=\"invisible\" title=\"U+00AD SOFT HYPHEN\">&lt;U+00AD&gt;</span>"
         );
         assert_eq!(escape_text("two\n\tlines"), "two\n\tlines");
-        assert!(!escape_text("\u{202e}\u{2066}\u{200b}\u{feff}\u{e0041}\u{2028}")
-            .contains(hlaudit_model::invisible::is_invisible));
+        assert!(
+            !escape_text("\u{202e}\u{2066}\u{200b}\u{feff}\u{e0041}\u{2028}")
+                .contains(hlaudit_model::invisible::is_invisible)
+        );
     }
 
     #[test]

@@ -139,7 +139,10 @@ fn the_json_schema_names_every_top_level_field() {
         let doc =
             serde_json::to_value(json::JsonReport::from_report(&fixture(name)).unwrap()).unwrap();
         for key in doc["summary"].as_object().unwrap().keys() {
-            assert!(summary_props.contains_key(key), "summary schema lacks `{key}`");
+            assert!(
+                summary_props.contains_key(key),
+                "summary schema lacks `{key}`"
+            );
         }
     }
     let finding_props = schema["$defs"]["finding"]["properties"]

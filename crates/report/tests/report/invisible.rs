@@ -39,7 +39,10 @@ fn formats_for_people_show_every_invisible_character_by_code_point() {
 
     let md = render(|o| markdown::write(&report, o));
     assert_eq!(unescaped(&md), Vec::<String>::new(), "{md}");
-    assert!(md.contains("patient-records\\\\u\\{202e\\}dorp\\\\u\\{2066\\}x"), "{md}");
+    assert!(
+        md.contains("patient-records\\\\u\\{202e\\}dorp\\\\u\\{2066\\}x"),
+        "{md}"
+    );
 
     let page = render(|o| html::write(&report, o));
     assert_eq!(unescaped(&page), Vec::<String>::new());

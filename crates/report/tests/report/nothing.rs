@@ -15,9 +15,10 @@ fn notices(report: &Report, code: &str) -> Vec<(&'static str, bool)> {
     let md = render(|o| markdown::write(report, o));
     let page = render(|o| html::write(report, o));
     let doc: Value = serde_json::from_str(&render(|o| json::write(report, o))).unwrap();
-    let log: Value =
-        serde_json::from_str(&render(|o| sarif::write(report, &pinned_sarif_options(), o)))
-            .unwrap();
+    let log: Value = serde_json::from_str(&render(|o| {
+        sarif::write(report, &pinned_sarif_options(), o)
+    }))
+    .unwrap();
     let xml = render(|o| junit::write(report, o));
     let sarif_says = log["runs"].as_array().unwrap().iter().all(|run| {
         run["invocations"][0]["toolExecutionNotifications"]
@@ -28,7 +29,10 @@ fn notices(report: &Report, code: &str) -> Vec<(&'static str, bool)> {
     });
     vec![
         ("terminal", term.contains("Nothing was checked: ")),
-        ("markdown", md.contains("> [!WARNING]\n> Nothing was checked: ")),
+        (
+            "markdown",
+            md.contains("> [!WARNING]\n> Nothing was checked: "),
+        ),
         (
             "html",
             page.contains(&format!(
@@ -39,7 +43,9 @@ fn notices(report: &Report, code: &str) -> Vec<(&'static str, bool)> {
         ("sarif", sarif_says),
         (
             "junit",
-            xml.contains(&format!("<property name=\"nothing-checked\" value=\"{code}\"/>")),
+            xml.contains(&format!(
+                "<property name=\"nothing-checked\" value=\"{code}\"/>"
+            )),
         ),
     ]
 }
@@ -56,8 +62,14 @@ fn every_format_says_when_there_was_no_data_store() {
 #[test]
 fn every_format_says_when_no_policy_applies() {
     let mut report = fixture("clean");
-    report.findings.iter_mut().for_each(|f| f.status = Status::Skip);
-    assert_eq!(report.nothing_checked(), Some(NothingChecked::NothingApplies));
+    report
+        .findings
+        .iter_mut()
+        .for_each(|f| f.status = Status::Skip);
+    assert_eq!(
+        report.nothing_checked(),
+        Some(NothingChecked::NothingApplies)
+    );
     for (format, says) in notices(&report, "nothing-applies") {
         assert!(says, "{format} does not say that nothing was checked");
     }
