@@ -15,7 +15,7 @@ use hlaudit_rules::CompiledPolicySet;
 
 use crate::config::{baseline_note, ConfigArgs, ExceptionArgs, Settings};
 use crate::exit::Outcome;
-use crate::input::load_inventory;
+use crate::input::{load_inventory, ReadArgs};
 use crate::output::{exit_code, write_outputs, FormatArg, OutputArgs};
 use crate::policy_args::PolicyArgs;
 
@@ -31,6 +31,8 @@ pub struct Args {
     /// `-` reads standard input.
     #[arg(required = true, value_name = "SNAPSHOT")]
     pub snapshots: Vec<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub audit: AuditArgs,
@@ -80,7 +82,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let inventory = load_inventory(&args.snapshots)?;
+    let inventory = load_inventory(&args.snapshots, args.read)?;
     tracing::debug!(
         "{} data stores read in {:.3} s",
         inventory.records.len(),

@@ -7,7 +7,7 @@ use hlaudit_model::Timestamp;
 use hlaudit_rules::{explain, EvalOptions, Overrides};
 
 use crate::exit::Outcome;
-use crate::input::load_inventory;
+use crate::input::{load_inventory, ReadArgs};
 use crate::policy_args::PolicySourceArgs;
 
 /// Output format of `explain`.
@@ -32,6 +32,8 @@ pub struct Args {
     /// Snapshot files; `-` reads standard input.
     #[arg(required = true, value_name = "SNAPSHOT")]
     pub snapshots: Vec<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Only this data store (its DatastoreId, DatastoreName or DatastoreArn).
     #[arg(long, value_name = "ID")]
     pub datastore: Option<String>,
@@ -67,7 +69,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
             close.join(", ")
         );
     };
-    let inventory = load_inventory(&args.snapshots)?;
+    let inventory = load_inventory(&args.snapshots, args.read)?;
     let opts = EvalOptions::at(args.as_of.unwrap_or_else(Timestamp::now));
     let records: Vec<_> = inventory
         .records

@@ -9,7 +9,7 @@ use hlaudit_model::Record;
 use serde::Serialize;
 
 use crate::exit::Outcome;
-use crate::input::load_inventory;
+use crate::input::{load_inventory, ReadArgs};
 
 /// List the data stores of snapshot files.
 #[derive(Debug, ClapArgs)]
@@ -22,6 +22,8 @@ pub struct Args {
     /// `-` reads standard input.
     #[arg(required = true, value_name = "SNAPSHOT")]
     pub snapshots: Vec<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -78,7 +80,7 @@ impl From<&Record> for Row {
 
 /// Prints the inventory.
 pub fn run(args: &Args) -> Result<Outcome> {
-    let inventory = load_inventory(&args.snapshots)?;
+    let inventory = load_inventory(&args.snapshots, args.read)?;
     let rows: Vec<Row> = inventory.records.iter().map(Row::from).collect();
     let mut out = std::io::stdout().lock();
     match args.format {
