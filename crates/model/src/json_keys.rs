@@ -8,16 +8,12 @@
 //! clean: a record with one is an input error, and a JSON document held in a string (SMART
 //! metadata) with one fails every clause that reads it.
 //!
-//! [`KeySet`] is the one place a repeated name is detected; [`Unique`] walks a whole value
-//! with it, without building anything, and [`check_unique_keys`] says where the first
-//! repeated name of a text is.
+//! [`check_unique_keys`] is the one place a repeated name is detected, for records and for
+//! documents held in strings alike.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
-
-use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// The first repeated name found in a JSON text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +54,12 @@ impl fmt::Display for DuplicateKey {
 }
 
 /// Checks that no object in `text` repeats a name. A text that is not JSON is not judged
-/// here (its reader reports the syntax error), and neither is anything after the first
-/// value.
+/// here (its reader reports the syntax error; this may then find a repeat or not), and
+/// neither is anything after the first value.
+///
+/// The scan is a byte-level walk of the structure, not a parse: it skips string values
+/// with `memchr` and decodes only names that hold escapes, so checking a record costs a
+/// fraction of parsing it, and nesting depth costs memory, never stack.
 ///
 /// ```
 /// use hlaudit_model::json_keys::check_unique_keys;
@@ -68,240 +68,201 @@ impl fmt::Display for DuplicateKey {
 /// assert_eq!((dup.path().as_str(), dup.line), ("a.b", 2));
 /// ```
 pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
-    let trail = RefCell::new(None);
-    let mut de = serde_json::Deserializer::from_str(text);
-    match (Unique {
-        trail: Some(&trail),
-    })
-    .deserialize(&mut de)
-    {
-        Ok(()) => Ok(()),
-        Err(e) => match trail.into_inner() {
-            Some(t) => {
-                let (line, column) = key_start(text, e.line(), e.column());
-                Err(DuplicateKey {
-                    parent: t.parent(),
-                    key: t.key,
-                    line,
-                    column,
-                })
+    let b = text.as_bytes();
+    let mut frames: Vec<Frame<'_>> = Vec::new();
+    // The names of the open objects, innermost last; each frame knows where its own start.
+    let mut names: Vec<Cow<'_, str>> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' => {
+                frames.push(Frame::Object {
+                    first_name: names.len(),
+                    hashed: None,
+                    want_name: true,
+                    last: None,
+                });
+                i += 1;
             }
-            None => Ok(()),
-        },
-    }
-}
-
-/// The line and column of the opening quote of the name whose closing quote is at
-/// `line`:`column` (where the JSON reader stops after a name); the same place when the
-/// quote cannot be found.
-fn key_start(text: &str, line: usize, column: usize) -> (usize, usize) {
-    let bytes = text.as_bytes();
-    let line_start = if line <= 1 {
-        Some(0)
-    } else {
-        memchr::memchr_iter(b'\n', bytes)
-            .nth(line - 2)
-            .map(|i| i + 1)
-    };
-    let Some(close) = line_start.map(|s| s + column.saturating_sub(1)) else {
-        return (line, column);
-    };
-    if bytes.get(close) != Some(&b'"') {
-        return (line, column);
-    }
-    // A quote opens the name unless an odd number of backslashes escapes it.
-    let mut i = close;
-    while i > 0 {
-        i -= 1;
-        if bytes[i] == b'"' {
-            let escapes = bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count();
-            if escapes % 2 == 0 {
-                let before = &bytes[..i];
-                let l = 1 + memchr::memchr_iter(b'\n', before).count();
-                let c = i - before
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |n| n + 1)
-                    + 1;
-                return (l, c);
+            b'[' => {
+                frames.push(Frame::Array { index: 0 });
+                i += 1;
             }
-        }
-    }
-    (line, column)
-}
-
-/// The names of one object seen so far. Objects are mostly small, and a linear scan of
-/// borrowed names is cheapest then; past [`KeySet::LINEAR`] names a hash set keeps a
-/// hostile object with a million names from taking quadratic time.
-#[derive(Default)]
-pub struct KeySet<'de> {
-    names: Vec<Cow<'de, str>>,
-    hashed: Option<HashSet<Cow<'de, str>>>,
-}
-
-impl<'de> KeySet<'de> {
-    const LINEAR: usize = 16;
-
-    /// An empty set.
-    pub fn new() -> Self {
-        KeySet::default()
-    }
-
-    /// Adds a name; false when it was there already.
-    pub fn insert(&mut self, key: &Cow<'de, str>) -> bool {
-        if let Some(set) = &mut self.hashed {
-            return set.insert(key.clone());
-        }
-        let k = key.as_bytes();
-        let seen = self.names.iter().any(|n| {
-            let n = n.as_bytes();
-            n.len() == k.len() && n.last() == k.last() && n == k
-        });
-        if seen {
-            return false;
-        }
-        if self.names.len() == Self::LINEAR {
-            let mut set: HashSet<Cow<'de, str>> = self.names.drain(..).collect();
-            set.insert(key.clone());
-            self.hashed = Some(set);
-        } else {
-            self.names.push(key.clone());
-        }
-        true
-    }
-}
-
-/// The error a visitor returns for a repeated name: the message names it, and the JSON
-/// reader adds where it stopped (just past the name).
-pub fn duplicate_error<E: de::Error>(key: &str) -> E {
-    E::custom(format_args!(
-        "duplicate key `{key}`: JSON readers disagree on which value counts"
-    ))
-}
-
-/// Where a repeated name was found: the name, and the keys and indexes of the objects and
-/// arrays around it (innermost first, added as the error travels out).
-struct Trail {
-    key: String,
-    around: Vec<Segment>,
-}
-
-enum Segment {
-    Key(String),
-    Index(usize),
-}
-
-impl Trail {
-    fn parent(&self) -> String {
-        let mut out = String::new();
-        for seg in self.around.iter().rev() {
-            match seg {
-                Segment::Key(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
+            b'}' | b']' => {
+                if let Some(Frame::Object { first_name, .. }) = frames.pop() {
+                    names.truncate(first_name);
+                }
+                if frames.is_empty() {
+                    return Ok(());
+                }
+                i += 1;
+            }
+            b',' => {
+                match frames.last_mut() {
+                    Some(Frame::Object { want_name, .. }) => *want_name = true,
+                    Some(Frame::Array { index }) => *index += 1,
+                    None => {}
+                }
+                i += 1;
+            }
+            b'"' => {
+                let Some(end) = string_end(b, i + 1) else {
+                    return Ok(());
+                };
+                let repeated = match frames.last_mut() {
+                    Some(Frame::Object {
+                        first_name,
+                        hashed,
+                        want_name: want @ true,
+                        last,
+                    }) => {
+                        *want = false;
+                        let raw = &text[i + 1..end];
+                        let name: Cow<'_, str> = if raw.contains('\\') {
+                            match serde_json::from_str::<String>(&text[i..=end]) {
+                                Ok(decoded) => Cow::Owned(decoded),
+                                Err(_) => return Ok(()),
+                            }
+                        } else {
+                            Cow::Borrowed(raw)
+                        };
+                        let fresh = insert(&mut names, *first_name, hashed, &name);
+                        *last = Some(name);
+                        !fresh
                     }
-                    out.push_str(k);
-                }
-                Segment::Index(i) => {
-                    out.push('[');
-                    out.push_str(&i.to_string());
-                    out.push(']');
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Walks a JSON value without keeping it, failing on the first object that repeats a name.
-/// With a trail, the path to the name is recorded for [`check_unique_keys`]; without one
-/// it is a drop-in for `IgnoredAny` that also checks names.
-#[derive(Clone, Copy, Default)]
-pub struct Unique<'t> {
-    trail: Option<&'t RefCell<Option<Trail>>>,
-}
-
-impl Unique<'_> {
-    /// A walker that records no path (the error message still names the key).
-    pub fn untracked() -> Self {
-        Unique { trail: None }
-    }
-
-    fn note(&self, seg: impl FnOnce() -> Segment) {
-        if let Some(t) = self.trail {
-            if let Some(trail) = t.borrow_mut().as_mut() {
-                trail.around.push(seg());
-            }
-        }
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Unique<'_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Unique<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0;
-        loop {
-            match seq.next_element_seed(self) {
-                Ok(Some(())) => i += 1,
-                Ok(None) => return Ok(()),
-                Err(e) => {
-                    self.note(|| Segment::Index(i));
-                    return Err(e);
-                }
-            }
-        }
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = KeySet::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if !seen.insert(&key) {
-                if let Some(t) = self.trail {
-                    *t.borrow_mut() = Some(Trail {
-                        key: key.to_string(),
-                        around: Vec::new(),
+                    _ => false,
+                };
+                if repeated {
+                    let (line, column) = line_col(b, i);
+                    let key = match frames.last() {
+                        Some(Frame::Object { last: Some(n), .. }) => n.to_string(),
+                        _ => String::new(),
+                    };
+                    return Err(DuplicateKey {
+                        parent: parent_path(&frames[..frames.len() - 1]),
+                        key,
+                        line,
+                        column,
                     });
                 }
-                return Err(duplicate_error(&key));
+                i = end + 1;
             }
-            if let Err(e) = map.next_value_seed(self) {
-                self.note(|| Segment::Key(key.to_string()));
-                return Err(e);
+            _ => i += 1,
+        }
+    }
+    Ok(())
+}
+
+/// An open object or array.
+enum Frame<'a> {
+    Object {
+        /// Where this object's names start in the shared list.
+        first_name: usize,
+        /// This object's names, once it has more than [`LINEAR`].
+        hashed: Option<HashSet<Cow<'a, str>>>,
+        /// Whether the next string is a name.
+        want_name: bool,
+        /// The name whose value is being read (for the path of a repeat inside it).
+        last: Option<Cow<'a, str>>,
+    },
+    Array {
+        /// The index of the element being read.
+        index: usize,
+    },
+}
+
+/// Objects are mostly small, and a linear scan of borrowed names is cheapest then; past
+/// this many names a hash set keeps a hostile object with a million names from taking
+/// quadratic time.
+const LINEAR: usize = 16;
+
+/// Adds `name` to the names of the object whose names start at `first`; false when it is
+/// there already.
+fn insert<'a>(
+    names: &mut Vec<Cow<'a, str>>,
+    first: usize,
+    hashed: &mut Option<HashSet<Cow<'a, str>>>,
+    name: &Cow<'a, str>,
+) -> bool {
+    if let Some(set) = hashed {
+        return set.insert(name.clone());
+    }
+    let k = name.as_bytes();
+    let own = names.get(first..).unwrap_or_default();
+    if own.iter().any(|n| {
+        let n = n.as_bytes();
+        n.len() == k.len() && n.last() == k.last() && n == k
+    }) {
+        return false;
+    }
+    if own.len() == LINEAR {
+        let mut set: HashSet<Cow<'a, str>> = names.drain(first..).collect();
+        set.insert(name.clone());
+        *hashed = Some(set);
+    } else {
+        names.push(name.clone());
+    }
+    true
+}
+
+/// The index of the quote that ends the string whose text starts at `from`; `None` when
+/// the text ends first.
+fn string_end(b: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let j = from + memchr::memchr2(b'"', b'\\', b.get(from..)?)?;
+        if b[j] == b'"' {
+            return Some(j);
+        }
+        from = j + 2;
+    }
+}
+
+/// The path of the object holding a repeated name, from the frames around it.
+fn parent_path(frames: &[Frame<'_>]) -> String {
+    let mut out = String::new();
+    let mut name: Option<&str> = None;
+    for f in frames {
+        match f {
+            Frame::Object { last, .. } => {
+                if let Some(n) = name.take() {
+                    push_name(&mut out, n);
+                }
+                name = last.as_deref();
+            }
+            Frame::Array { index } => {
+                if let Some(n) = name.take() {
+                    push_name(&mut out, n);
+                }
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
             }
         }
-        Ok(())
     }
+    if let Some(n) = name {
+        push_name(&mut out, n);
+    }
+    out
+}
+
+fn push_name(out: &mut String, name: &str) {
+    if !out.is_empty() {
+        out.push('.');
+    }
+    out.push_str(name);
+}
+
+/// 1-based line and byte column of offset `at`.
+fn line_col(b: &[u8], at: usize) -> (usize, usize) {
+    let before = &b[..at];
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let column = at
+        - before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |n| n + 1)
+        + 1;
+    (line, column)
 }
 
 #[cfg(test)]
@@ -350,11 +311,113 @@ mod tests {
         text.push_str("\"k4321\": 0}");
         let d = check_unique_keys(&text).unwrap_err();
         assert_eq!(d.key, "k4321");
-        let mut set = KeySet::new();
+        let mut text = String::from("{");
         for i in 0..100 {
-            assert!(set.insert(&Cow::Owned(format!("n{i}"))));
+            text.push_str(&format!("\"n{i}\": {{\"n{i}\": 1}},"));
         }
-        assert!(!set.insert(&Cow::Borrowed("n3")));
-        assert!(!set.insert(&Cow::Borrowed("n99")));
+        assert!(check_unique_keys(&format!("{text}\"z\": 1}}")).is_ok());
+        let d = check_unique_keys(&format!("{text}\"n3\": 1}}")).unwrap_err();
+        assert_eq!((d.parent.as_str(), d.key.as_str()), ("", "n3"));
+    }
+
+    /// Whether a JSON text repeats a name, as a serde visitor sees it: the reference the
+    /// byte scan is checked against.
+    fn repeats_by_parsing(text: &str) -> bool {
+        use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+        struct Seen;
+        impl<'de> DeserializeSeed<'de> for Seen {
+            type Value = bool;
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Seen {
+            type Value = bool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_unit<E>(self) -> Result<bool, E> {
+                Ok(false)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+                let mut any = false;
+                while let Some(r) = seq.next_element_seed(Seen)? {
+                    any |= r;
+                }
+                Ok(any)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+                let mut keys = HashSet::new();
+                let mut any = false;
+                while let Some(k) = map.next_key::<String>()? {
+                    any |= !keys.insert(k);
+                    any |= map.next_value_seed(Seen)?;
+                }
+                Ok(any)
+            }
+        }
+        Seen.deserialize(&mut serde_json::Deserializer::from_str(text))
+            .unwrap()
+    }
+
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        // Few names, some escaped or holding structure, so repeats and tricky strings are common.
+        let name = prop::sample::select(vec![
+            r#""a""#,
+            r#""b""#,
+            r#""\u0061""#,
+            r#""a\"b""#,
+            r#""{\"a\":1}""#,
+            r#""\\""#,
+        ]);
+        let leaf = prop::sample::select(vec![
+            "1",
+            "-2.5e3",
+            "true",
+            "null",
+            r#""x""#,
+            r#""}{,:\"""#,
+            r#""\\""#,
+            r#""[\"a\"]""#,
+        ])
+        .prop_map(str::to_owned);
+        leaf.prop_recursive(4, 40, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5)
+                    .prop_map(|v| format!("[{}]", v.join(", "))),
+                prop::collection::vec((name.clone(), inner), 0..5).prop_map(|v| {
+                    let body: Vec<String> =
+                        v.into_iter().map(|(k, x)| format!("{k}: {x}")).collect();
+                    format!("{{\n{}}}", body.join(",\n"))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_byte_scan_finds_a_repeat_exactly_when_a_parser_does(text in json_text()) {
+            proptest::prop_assert_eq!(
+                check_unique_keys(&text).is_err(),
+                repeats_by_parsing(&text),
+                "{}", text
+            );
+        }
     }
 }

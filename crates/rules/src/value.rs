@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use hlaudit_model::json_keys::{duplicate_error, KeySet, Unique};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value that borrows its strings where it can.
@@ -269,30 +268,17 @@ impl Trie {
     }
 }
 
-/// Parses a record's JSON text keeping only what `trie` names (everything when
-/// `trie.all`). Repeated names are not looked for: a [`hlaudit_model::Record`] refuses
-/// them when it is built.
+/// Parses JSON text keeping only what `trie` names (everything when `trie.all`).
 pub fn parse_pruned<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_json::Error> {
-    parse(text, trie, false)
-}
-
-/// Parses a JSON document held in a string (`|json`), keeping only what `trie` names. A
-/// repeated name anywhere in it is an error: readers disagree on which value counts (see
-/// [`hlaudit_model::json_keys`]), so the document cannot be read as its clients read it.
-pub fn parse_document<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_json::Error> {
-    parse(text, trie, true)
-}
-
-/// Parses a whole JSON document, refusing repeated names.
-pub fn parse_full(text: &str) -> Result<Val<'_>, serde_json::Error> {
-    parse_document(text, &EVERYTHING)
-}
-
-fn parse<'a>(text: &'a str, trie: &Trie, unique: bool) -> Result<Val<'a>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = Pruned { trie, unique }.deserialize(&mut de)?;
+    let v = Pruned(trie).deserialize(&mut de)?;
     de.end()?;
     Ok(v)
+}
+
+/// Parses a whole JSON document.
+pub fn parse_full(text: &str) -> Result<Val<'_>, serde_json::Error> {
+    parse_pruned(text, &EVERYTHING)
 }
 
 static EVERYTHING: Trie = Trie {
@@ -300,27 +286,7 @@ static EVERYTHING: Trie = Trie {
     children: BTreeMap::new(),
 };
 
-/// The parse of one value: what to keep, and whether to refuse repeated names.
-#[derive(Clone, Copy)]
-struct Pruned<'t> {
-    trie: &'t Trie,
-    unique: bool,
-}
-
-impl<'t> Pruned<'t> {
-    fn below(self, trie: &'t Trie) -> Self {
-        Pruned { trie, ..self }
-    }
-
-    /// Skips a value the policies do not read, checking its names when asked to.
-    fn skip<'de, A: MapAccess<'de>>(self, map: &mut A) -> Result<(), A::Error> {
-        if self.unique {
-            map.next_value_seed(Unique::untracked())
-        } else {
-            map.next_value::<IgnoredAny>().map(drop)
-        }
-    }
-}
+struct Pruned<'t>(&'t Trie);
 
 impl<'de> DeserializeSeed<'de> for Pruned<'_> {
     type Value = Val<'de>;
@@ -364,12 +330,10 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
         let mut out = Vec::new();
-        if self.trie.all || !self.trie.children.is_empty() {
-            while let Some(v) = seq.next_element_seed(self.below(&EVERYTHING))? {
+        if self.0.all || !self.0.children.is_empty() {
+            while let Some(v) = seq.next_element_seed(Pruned(&EVERYTHING))? {
                 out.push(v);
             }
-        } else if self.unique {
-            while seq.next_element_seed(Unique::untracked())?.is_some() {}
         } else {
             while seq.next_element::<IgnoredAny>()?.is_some() {}
         }
@@ -377,19 +341,15 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
         let mut out = Vec::new();
-        let mut seen = KeySet::new();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if self.unique && !seen.insert(&key) {
-                return Err(duplicate_error(&key));
-            }
-            if self.trie.all {
-                let v = map.next_value_seed(self.below(&EVERYTHING))?;
+            if self.0.all {
+                let v = map.next_value_seed(Pruned(&EVERYTHING))?;
                 out.push((key, v));
-            } else if let Some(child) = self.trie.child(key.as_ref()) {
-                let v = map.next_value_seed(self.below(child))?;
+            } else if let Some(child) = self.0.child(key.as_ref()) {
+                let v = map.next_value_seed(Pruned(child))?;
                 out.push((key, v));
             } else {
-                self.skip(&mut map)?;
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(Val::Obj(out))
