@@ -17,8 +17,9 @@ pub enum RulesError {
         #[source]
         source: std::io::Error,
     },
-    /// Policy files have problems (every one of them is in the diagnostics).
-    #[error("{} problem(s) in the policy files", .0.len())]
+    /// Policy files have problems (every one of them is in the diagnostics, and in the
+    /// message as `file:line:column: error[code]: message` lines).
+    #[error("{}", .0.to_string().trim_end())]
     Invalid(Diagnostics),
     /// A selection pattern is invalid.
     #[error(transparent)]
@@ -26,6 +27,15 @@ pub enum RulesError {
     /// No policy has this id.
     #[error("no policy has the id `{0}`")]
     UnknownPolicy(String),
+}
+
+impl RulesError {
+    /// One problem at a place in a file, as [`RulesError::Invalid`].
+    pub(crate) fn located(d: crate::diagnostics::Diagnostic) -> Self {
+        let mut ds = Diagnostics::new();
+        ds.push(d);
+        RulesError::Invalid(ds)
+    }
 }
 
 impl From<Diagnostics> for RulesError {

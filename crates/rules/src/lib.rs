@@ -53,6 +53,7 @@ mod testing;
 pub mod value;
 pub mod waiver;
 mod walk;
+pub mod yaml;
 
 pub use builtin::builtin_sources;
 pub use diagnostics::{Diagnostic, Diagnostics};

@@ -153,12 +153,14 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<PolicySource>, RulesError> 
             files.push(p.clone());
         }
         for f in files {
-            let text = std::fs::read_to_string(&f).map_err(|e| RulesError::Io {
+            let bytes = std::fs::read(&f).map_err(|e| RulesError::Io {
                 path: f.clone(),
                 source: e,
             })?;
+            let name = f.display().to_string();
+            let text = crate::yaml::text(&name, bytes).map_err(RulesError::located)?;
             out.push(PolicySource {
-                name: f.display().to_string(),
+                name,
                 text,
                 base_dir: f.parent().map(Path::to_path_buf),
             });
@@ -222,11 +224,11 @@ pub fn compile(
     for src in sources {
         let text: Arc<str> = Arc::from(src.text.as_str());
         let mut w = FileWalk::new(&src.name, text.clone());
-        let doc: Value = match serde_yaml_ng::from_str(&src.text) {
+        let doc: Value = match crate::yaml::parse(&src.name, &src.text) {
             Ok(v) => v,
-            Err(e) => {
+            Err(d) => {
                 diags.add_source(&src.name, text.clone());
-                diags.push(Diagnostic::yaml_syntax(&src.name, &text, &e));
+                diags.push(d);
                 continue;
             }
         };

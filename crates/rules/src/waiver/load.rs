@@ -10,7 +10,7 @@ use globset::{Glob, GlobMatcher};
 use hlaudit_model::Source;
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::error::RulesError;
 use crate::spans::Seg;
 use crate::walk::{child, index, kind, FileWalk};
@@ -53,15 +53,13 @@ pub fn read_waiver_files(paths: &[PathBuf]) -> Result<Vec<WaiverSource>, RulesEr
     paths
         .iter()
         .map(|p| {
-            std::fs::read_to_string(p)
-                .map(|text| WaiverSource {
-                    name: p.display().to_string(),
-                    text,
-                })
-                .map_err(|source| RulesError::Io {
-                    path: p.clone(),
-                    source,
-                })
+            let bytes = std::fs::read(p).map_err(|source| RulesError::Io {
+                path: p.clone(),
+                source,
+            })?;
+            let name = p.display().to_string();
+            let text = crate::yaml::text(&name, bytes).map_err(RulesError::located)?;
+            Ok(WaiverSource { name, text })
         })
         .collect()
 }
@@ -156,11 +154,11 @@ pub fn load_waivers(sources: &[WaiverSource]) -> Result<WaiverSet, Diagnostics> 
     let mut set = WaiverSet::default();
     for src in sources {
         let text: Arc<str> = Arc::from(src.text.as_str());
-        let doc: Value = match serde_yaml_ng::from_str(&src.text) {
+        let doc: Value = match crate::yaml::parse(&src.name, &src.text) {
             Ok(v) => v,
-            Err(e) => {
+            Err(d) => {
                 diags.add_source(&src.name, text.clone());
-                diags.push(Diagnostic::yaml_syntax(&src.name, &text, &e));
+                diags.push(d);
                 continue;
             }
         };
