@@ -109,8 +109,13 @@ pub fn load_config(args: &ConfigArgs) -> Result<Option<ConfigFile>> {
             p
         }
     };
-    let text = std::fs::read_to_string(&path)
+    let bytes = std::fs::read(&path)
         .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
+    let text = hlaudit_rules::yaml::text(&path.display().to_string(), bytes).map_err(|d| {
+        let mut ds = hlaudit_rules::Diagnostics::new();
+        ds.push(d);
+        Rendered(ds.render_for(color(), "the configuration file"))
+    })?;
     parse(&path, &text)
         .map(Some)
         .map_err(|d| Rendered(d.render_for(color(), "the configuration file")).into())

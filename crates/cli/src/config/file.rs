@@ -88,7 +88,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Diagnostics> {
         path: path.to_path_buf(),
         ..ConfigFile::default()
     };
-    match serde_yaml_ng::from_str::<Value>(text) {
+    match hlaudit_rules::yaml::parse(&name, text) {
         Ok(Value::Mapping(m)) => w.top(&m, &base, &mut cfg),
         // An empty file is an empty configuration.
         Ok(Value::Null) => {}
@@ -99,7 +99,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Diagnostics> {
             format!("a configuration file is a mapping, found {}", kind(&other)),
             Some("start with a key such as `fail_on: high`".to_owned()),
         ),
-        Err(e) => w.problems.push(Diagnostic::yaml_syntax(&name, text, &e)),
+        Err(d) => w.problems.push(d),
     }
     if w.problems.is_empty() {
         return Ok(cfg);
