@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use hlaudit_model::finding::Status;
-use hlaudit_model::report::Report;
+use hlaudit_model::report::{Report, COLLECTION_ERROR_ID};
 use hlaudit_report::baseline::{apply_baseline, is_new_failure, Baseline, BaselineOutcome};
 use hlaudit_report::Format;
 use hlaudit_rules::waiver::{
@@ -44,7 +44,7 @@ pub struct ConfigArgs {
     pub no_config: bool,
 }
 
-/// Waiver and baseline flags.
+/// Waiver and baseline flags, and what else the gate asks of a run beyond `--fail-on`.
 #[derive(Debug, Clone, Default, ClapArgs)]
 pub struct ExceptionArgs {
     /// A waiver file (repeatable); replaces the configuration's `waivers`. A matching,
@@ -65,6 +65,10 @@ pub struct ExceptionArgs {
     /// as FAIL (needs --baseline). ERROR and unreadable input still exit 2.
     #[arg(long)]
     pub fail_on_new: bool,
+    /// Exit 2 when the inventory holds fewer data stores than this (e.g. 1: an empty
+    /// export or a wrong region fails the run instead of passing with nothing checked).
+    #[arg(long, value_name = "N")]
+    pub min_datastores: Option<usize>,
 }
 
 /// Everything a run needs, merged from the flags and the configuration file, validated.
@@ -84,6 +88,8 @@ pub struct Settings {
     pub baseline: Option<(PathBuf, Baseline)>,
     /// Gate the exit code on new failures only.
     pub fail_on_new: bool,
+    /// The fewest data stores the inventory may hold (`--min-datastores`).
+    pub min_datastores: Option<usize>,
 }
 
 /// What applying waivers and the baseline did.
@@ -163,6 +169,7 @@ impl Settings {
         p.tag = or_file(&policy.tag, &cfg.tags);
         p.framework = or_file(&policy.framework, &cfg.frameworks);
         p.min_severity = policy.min_severity.or(cfg.min_severity);
+        p.selected_by_file = selected_by_file(policy, cfg);
         let mut overrides = Overrides::none();
         overrides.params = cfg.parameters.clone();
         overrides.severities = cfg.severity.clone();
@@ -218,6 +225,7 @@ impl Settings {
                 .unwrap_or(DEFAULT_WARN_EXPIRING_DAYS),
             baseline,
             fail_on_new,
+            min_datastores: exceptions.min_datastores.or(cfg.min_datastores),
         })
     }
 
@@ -238,11 +246,29 @@ impl Settings {
         applied
     }
 
-    /// The run's exit code: 2 when anything could not be read or evaluated; else 1 when a
-    /// FAIL finding at or above `fail_on` remains (with `--fail-on-new`, only one the
-    /// baseline did not hold as FAIL); else 0. WAIVED findings never count.
-    pub fn outcome(&self, report: &Report, fail_on: FailOn) -> Outcome {
-        if report.is_incomplete() {
+    /// The run's exit code, decided here and nowhere else: 2 when anything could not be
+    /// read or evaluated, or when the inventory holds fewer data stores than
+    /// `--min-datastores`; else 1 when a FAIL finding at or above `fail_on` remains (with
+    /// `--fail-on-new`, only one the baseline did not hold as FAIL); else 0. WAIVED
+    /// findings never count. With `allow_partial` (`scan --allow-partial`), parts that
+    /// could not be collected stay in the report but do not decide the code.
+    ///
+    /// An audit that checked nothing (no data store, or no policy that applies) is not a
+    /// failure by itself: every report and stderr say so, and `--min-datastores 1` makes
+    /// an empty inventory exit 2.
+    pub fn outcome(&self, report: &Report, fail_on: FailOn, allow_partial: bool) -> Outcome {
+        if self.too_few_datastores(report).is_some() {
+            return Outcome::Error;
+        }
+        let incomplete = if allow_partial {
+            report
+                .findings
+                .iter()
+                .any(|f| f.status == Status::Error && report.policy_of(f).id != COLLECTION_ERROR_ID)
+        } else {
+            report.is_incomplete()
+        };
+        if incomplete {
             return Outcome::Error;
         }
         let Some(threshold) = fail_on.threshold() else {
@@ -262,6 +288,42 @@ impl Settings {
             Outcome::Clean
         }
     }
+}
+
+impl Settings {
+    /// What is wrong when the inventory holds fewer data stores than `--min-datastores`.
+    pub fn too_few_datastores(&self, report: &Report) -> Option<String> {
+        let min = self.min_datastores?;
+        let n = report.resources.len();
+        (n < min).then(|| {
+            format!(
+                "the inventory holds {n} data store{}, fewer than --min-datastores {min}; \
+                 check the input, region, account and permissions",
+                if n == 1 { "" } else { "s" }
+            )
+        })
+    }
+}
+
+/// The configuration file and the selection keys it set that no flag replaced.
+fn selected_by_file(policy: &PolicyArgs, cfg: &ConfigFile) -> Option<(PathBuf, Vec<&'static str>)> {
+    let keys: Vec<&'static str> = [
+        ("only", policy.only.is_empty() && cfg.only.is_some()),
+        ("skip", policy.skip.is_empty() && cfg.skip.is_some()),
+        ("tags", policy.tag.is_empty() && cfg.tags.is_some()),
+        (
+            "frameworks",
+            policy.framework.is_empty() && cfg.frameworks.is_some(),
+        ),
+        (
+            "min_severity",
+            policy.min_severity.is_none() && cfg.min_severity.is_some(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, from_file)| from_file.then_some(k))
+    .collect();
+    (!keys.is_empty()).then(|| (cfg.path.clone(), keys))
 }
 
 /// Reads a JSON report as a baseline.
@@ -310,5 +372,193 @@ fn format_arg(f: Format) -> FormatArg {
         Format::Junit => FormatArg::Junit,
         Format::Markdown => FormatArg::Markdown,
         Format::Html => FormatArg::Html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hlaudit_model::finding::{Finding, Severity, Subject};
+    use hlaudit_model::report::{PolicyMeta, Resource};
+    use hlaudit_model::{CollectionError, Inventory, Timestamp};
+
+    fn settings(min_datastores: Option<usize>) -> Settings {
+        Settings {
+            config_file: None,
+            policy: PolicyArgs::default(),
+            overrides: Overrides::none(),
+            waivers: None,
+            warn_expiring_days: DEFAULT_WARN_EXPIRING_DAYS,
+            baseline: None,
+            fail_on_new: false,
+            min_datastores,
+        }
+    }
+
+    fn report(findings: &[(Status, Severity)]) -> Report {
+        let mut r = Report::for_inventory(&Inventory::default(), Timestamp::now());
+        let mut p = PolicyMeta::collection_error();
+        p.id = "HL-TEST-01".into();
+        r.policies.push(p);
+        r.resources.push(Resource {
+            arn: "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x".into(),
+            id: "x".into(),
+            name: None,
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            status: None,
+            source: None,
+            tags: None,
+        });
+        for (status, severity) in findings {
+            let mut f = Finding::new(0, Subject::Record { index: 0 }, *status, *severity);
+            f.set_message("Data store x is wrong.".into());
+            r.findings.push(f);
+        }
+        r
+    }
+
+    fn collection_error() -> CollectionError {
+        CollectionError {
+            account: None,
+            region: Some("us-east-1".into()),
+            operation: "ListFHIRDatastores".into(),
+            resource: None,
+            code: "ThrottlingException".into(),
+            message: "rate exceeded".into(),
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_fail_on() {
+        use Severity::*;
+        use Status::*;
+        // (findings, --fail-on, expected exit code)
+        type Case = (&'static [(Status, Severity)], FailOn, u8);
+        let cases: &[Case] = &[
+            (&[], FailOn::High, 0),
+            (&[(Pass, Critical), (Skip, High)], FailOn::Info, 0),
+            (&[(Fail, High)], FailOn::High, 1),
+            (&[(Fail, High)], FailOn::Critical, 0),
+            (&[(Fail, Medium)], FailOn::High, 0),
+            (&[(Fail, Medium)], FailOn::Medium, 1),
+            (&[(Fail, Info)], FailOn::Info, 1),
+            (&[(Fail, Critical)], FailOn::None, 0),
+            // WAIVED never counts.
+            (&[(Waived, Critical)], FailOn::Info, 0),
+            // ERROR wins whatever --fail-on says.
+            (&[(Error, Low)], FailOn::None, 2),
+            (&[(Fail, Critical), (Error, Info)], FailOn::High, 2),
+        ];
+        for (findings, fail_on, want) in cases {
+            assert_eq!(
+                settings(None)
+                    .outcome(&report(findings), *fail_on, false)
+                    .code(),
+                *want,
+                "{findings:?} with --fail-on {fail_on:?}"
+            );
+        }
+        let mut r = report(&[]);
+        r.errors.push(collection_error());
+        assert_eq!(
+            settings(None).outcome(&r, FailOn::None, false),
+            Outcome::Error,
+            "a collection error alone exits 2"
+        );
+    }
+
+    #[test]
+    fn allow_partial_leaves_collection_errors_out_of_the_code() {
+        let mut r = report(&[(Status::Fail, Severity::Low)]);
+        r.errors.push(collection_error());
+        r.add_collection_errors();
+        let s = settings(None);
+        assert_eq!(s.outcome(&r, FailOn::High, false), Outcome::Error);
+        assert_eq!(s.outcome(&r, FailOn::High, true), Outcome::Clean);
+        assert_eq!(s.outcome(&r, FailOn::Low, true), Outcome::Findings);
+        // An ERROR finding of a policy still exits 2.
+        r.findings.push(Finding::new(
+            0,
+            Subject::Record { index: 0 },
+            Status::Error,
+            Severity::Info,
+        ));
+        assert_eq!(s.outcome(&r, FailOn::None, true), Outcome::Error);
+    }
+
+    #[test]
+    fn min_datastores_fails_a_smaller_inventory_whatever_else_it_holds() {
+        let empty = Report::for_inventory(&Inventory::default(), Timestamp::now());
+        // Checking nothing is loud, not a failure by itself.
+        assert_eq!(
+            settings(None).outcome(&empty, FailOn::High, false),
+            Outcome::Clean
+        );
+        assert_eq!(
+            settings(Some(0)).outcome(&empty, FailOn::High, false),
+            Outcome::Clean
+        );
+        let s = settings(Some(1));
+        assert_eq!(s.outcome(&empty, FailOn::None, false), Outcome::Error);
+        assert_eq!(
+            s.too_few_datastores(&empty).as_deref(),
+            Some(
+                "the inventory holds 0 data stores, fewer than --min-datastores 1; check the \
+                 input, region, account and permissions"
+            )
+        );
+        let one = report(&[(Status::Pass, Severity::High)]);
+        assert_eq!(s.outcome(&one, FailOn::High, false), Outcome::Clean);
+        assert_eq!(
+            settings(Some(2)).outcome(&one, FailOn::None, true),
+            Outcome::Error
+        );
+    }
+
+    #[test]
+    fn min_datastores_and_selection_keys_come_from_the_file_unless_flagged() {
+        let cfg = parse(
+            Path::new("ci/hlaudit.yaml"),
+            "min_datastores: 3\nskip: [HL-*]\nmin_severity: high\n",
+        )
+        .unwrap();
+        let mut output = OutputArgs {
+            format: None,
+            outputs: Vec::new(),
+            fail_on: None,
+            color: crate::output::ColorArg::Never,
+            sarif_base: None,
+        };
+        let s = Settings::merge(
+            &PolicyArgs::default(),
+            &cfg,
+            &ExceptionArgs::default(),
+            &mut output,
+        )
+        .unwrap();
+        assert_eq!(s.min_datastores, Some(3));
+        assert_eq!(
+            s.policy.selected_by_file,
+            Some((
+                PathBuf::from("ci/hlaudit.yaml"),
+                vec!["skip", "min_severity"]
+            ))
+        );
+        let flags = ExceptionArgs {
+            min_datastores: Some(1),
+            ..ExceptionArgs::default()
+        };
+        let policy = PolicyArgs {
+            skip: vec!["HL-ENC-*".into()],
+            ..PolicyArgs::default()
+        };
+        let s = Settings::merge(&policy, &cfg, &flags, &mut output).unwrap();
+        assert_eq!(s.min_datastores, Some(1));
+        assert_eq!(
+            s.policy.selected_by_file,
+            Some((PathBuf::from("ci/hlaudit.yaml"), vec!["min_severity"]))
+        );
     }
 }

@@ -35,8 +35,9 @@ pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  nothing at or above the --fail-on threshold
   1  findings at or above the --fail-on threshold
-  2  usage, configuration, input or collection error, or a finding that could not be
-     evaluated (never 0 when something could not be read)";
+  2  usage, configuration, input or collection error, a finding that could not be
+     evaluated (never 0 when something could not be read), a selection that leaves no
+     policy, or fewer data stores than --min-datastores";
 
 /// Policy and compliance auditing for AWS HealthLake FHIR data stores.
 #[derive(Debug, Parser)]

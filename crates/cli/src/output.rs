@@ -1,5 +1,6 @@
-//! Where reports go and what the run's exit code is: `--format`, `-o FORMAT=PATH`,
-//! `--fail-on`, `--color` and `--sarif-base`, flattened into `check` and `scan`.
+//! Where reports go and the threshold of the run's exit code: `--format`,
+//! `-o FORMAT=PATH`, `--fail-on`, `--color` and `--sarif-base`, flattened into `check`
+//! and `scan`. The exit code itself is decided in one place, `config::Settings::outcome`.
 //!
 //! Every report file is rendered into a temporary file beside it, and only once all of
 //! them are complete is each renamed over its target, so a failed run never leaves a
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use hlaudit_model::finding::{Severity, Status};
+use hlaudit_model::finding::Severity;
 use hlaudit_model::report::Report;
 use hlaudit_report::sarif::{self, SarifOptions};
 use hlaudit_report::terminal::TerminalOptions;
@@ -158,27 +159,6 @@ pub fn parse_output(s: &str) -> std::result::Result<OutputSpec, String> {
         format,
         path: PathBuf::from(path),
     })
-}
-
-/// The exit code of a run: 2 when anything could not be read, collected or evaluated
-/// (an ERROR finding or a collection error), whatever `fail_on` says; else 1 when a FAIL
-/// finding at or above `fail_on` remains (WAIVED findings never count); else 0.
-pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
-    if report.is_incomplete() {
-        return 2;
-    }
-    let Some(threshold) = fail_on.threshold() else {
-        return 0;
-    };
-    if report
-        .findings
-        .iter()
-        .any(|f| f.status == Status::Fail && f.severity >= threshold)
-    {
-        1
-    } else {
-        0
-    }
 }
 
 /// Writes the `--format` report to standard output and every `-o` report to its file.
@@ -362,9 +342,9 @@ fn default_permissions() -> Option<std::fs::Permissions> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hlaudit_model::finding::{Finding, Subject};
+    use hlaudit_model::finding::{Finding, Status, Subject};
     use hlaudit_model::report::{PolicyMeta, Resource};
-    use hlaudit_model::{CollectionError, Inventory, Timestamp};
+    use hlaudit_model::{Inventory, Timestamp};
 
     fn report(findings: &[(Status, Severity)]) -> Report {
         let mut r = Report::for_inventory(&Inventory::default(), Timestamp::now());
@@ -388,50 +368,6 @@ mod tests {
             r.findings.push(f);
         }
         r
-    }
-
-    #[test]
-    fn exit_codes_follow_fail_on() {
-        use Severity::*;
-        use Status::*;
-        // (findings, --fail-on, expected exit code)
-        type Case = (&'static [(Status, Severity)], FailOn, u8);
-        let cases: &[Case] = &[
-            (&[], FailOn::High, 0),
-            (&[(Pass, Critical), (Skip, High)], FailOn::Info, 0),
-            (&[(Fail, High)], FailOn::High, 1),
-            (&[(Fail, High)], FailOn::Critical, 0),
-            (&[(Fail, Medium)], FailOn::High, 0),
-            (&[(Fail, Medium)], FailOn::Medium, 1),
-            (&[(Fail, Info)], FailOn::Info, 1),
-            (&[(Fail, Critical)], FailOn::None, 0),
-            // WAIVED never counts.
-            (&[(Waived, Critical)], FailOn::Info, 0),
-            // ERROR wins whatever --fail-on says.
-            (&[(Error, Low)], FailOn::None, 2),
-            (&[(Fail, Critical), (Error, Info)], FailOn::High, 2),
-        ];
-        for (findings, fail_on, want) in cases {
-            assert_eq!(
-                exit_code(&report(findings), *fail_on),
-                *want,
-                "{findings:?} with --fail-on {fail_on:?}"
-            );
-        }
-        let mut r = report(&[]);
-        r.errors.push(CollectionError {
-            account: None,
-            region: Some("us-east-1".into()),
-            operation: "ListFHIRDatastores".into(),
-            resource: None,
-            code: "ThrottlingException".into(),
-            message: "rate exceeded".into(),
-        });
-        assert_eq!(
-            exit_code(&r, FailOn::None),
-            2,
-            "a collection error alone exits 2"
-        );
     }
 
     #[test]

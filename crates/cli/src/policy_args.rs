@@ -75,6 +75,10 @@ pub struct PolicyArgs {
     /// instead of now, so ages and dates are reproducible.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<Timestamp>,
+    /// The configuration file the selection lists came from, with the keys it set (`only`,
+    /// `skip`, `tags`, `frameworks`, `min_severity`), so an empty selection names them.
+    #[arg(skip)]
+    pub selected_by_file: Option<(PathBuf, Vec<&'static str>)>,
 }
 
 impl PolicyArgs {
@@ -86,23 +90,62 @@ impl PolicyArgs {
     }
 
     /// Loads, compiles (with configured parameter and severity overrides) and selects the
-    /// policies. Problems in policy files come back rendered (exit code 2).
+    /// policies. Problems in policy files come back rendered (exit code 2), and so does a
+    /// selection that leaves no policy, whichever flags or configuration keys emptied it:
+    /// a gate that evaluates nothing must not pass.
     pub fn load_with(&self, overrides: &Overrides) -> Result<CompiledPolicySet> {
         let all = self.sources.compile(overrides)?;
-        let sel = self.selection();
-        let chosen = all.select(&sel)?;
-        let filtered = !(sel.only.is_empty()
-            && sel.tags.is_empty()
-            && sel.frameworks.is_empty()
-            && sel.min_severity.is_none());
-        if chosen.is_empty() && filtered && !all.is_empty() {
-            bail!(
-                "no policy matches the selection (--only, --tag, --framework, --min-severity); \
-                 `hlaudit rules list` shows the {} loaded",
-                all.len()
-            );
+        let chosen = all.select(&self.selection())?;
+        if !chosen.is_empty() {
+            return Ok(chosen);
         }
-        Ok(chosen)
+        if all.is_empty() {
+            bail!("no policy to evaluate: the policy files given with --rules hold none");
+        }
+        bail!(
+            "no policy to evaluate: {} {} every one of the {} policies loaded \
+             (`hlaudit rules list` shows them)",
+            self.selection_flags().join(", "),
+            if self.selection_flags().len() == 1 {
+                "removes"
+            } else {
+                "together remove"
+            },
+            all.len()
+        )
+    }
+
+    /// The selection flags in effect, as written: `--skip HL-*`, or `skip: [HL-*] in
+    /// hlaudit.yaml` for a list the configuration file set.
+    fn selection_flags(&self) -> Vec<String> {
+        let (file, keys) = match &self.selected_by_file {
+            Some((path, keys)) => (path.display().to_string(), keys.as_slice()),
+            None => (String::new(), &[][..]),
+        };
+        let mut out = Vec::new();
+        let mut name = |flag: &str, key: &'static str, values: Vec<String>| {
+            if values.is_empty() {
+                return;
+            }
+            if keys.contains(&key) {
+                out.push(format!("`{key}: [{}]` in {file}", values.join(", ")));
+            } else {
+                out.push(format!("`{flag} {}`", values.join(",")));
+            }
+        };
+        name("--only", "only", self.only.clone());
+        name("--skip", "skip", self.skip.clone());
+        name("--tag", "tags", self.tag.clone());
+        name("--framework", "frameworks", self.framework.clone());
+        name(
+            "--min-severity",
+            "min_severity",
+            self.min_severity.iter().map(|s| s.to_string()).collect(),
+        );
+        if out.is_empty() {
+            out.push("the selection".to_owned());
+        }
+        out
     }
 
     /// The selection the flags describe.
@@ -164,6 +207,40 @@ mod tests {
         assert_eq!(c.p.as_of().to_rfc3339(), "2026-01-31T00:00:00.000Z");
         assert!(c.p.sources.no_builtin);
         assert!(Cli::try_parse_from(["x", "--min-severity", "severe"]).is_err());
+    }
+
+    #[test]
+    fn a_selection_that_leaves_no_policy_is_an_error_naming_its_flags() {
+        let err = |p: PolicyArgs| format!("{:#}", p.load().unwrap_err());
+        let skip_all = PolicyArgs {
+            skip: vec!["HL-*".into()],
+            ..PolicyArgs::default()
+        };
+        let e = err(skip_all.clone());
+        assert!(e.contains("`--skip HL-*` removes every one of the"), "{e}");
+        let e = err(PolicyArgs {
+            only: vec!["HL-ENC-*".into()],
+            // The built-in pack has no critical policy.
+            min_severity: Some(Severity::Critical),
+            ..PolicyArgs::default()
+        });
+        assert!(
+            e.contains("`--only HL-ENC-*`, `--min-severity critical` together remove"),
+            "{e}"
+        );
+        let e = err(PolicyArgs {
+            selected_by_file: Some((PathBuf::from("ci/hlaudit.yaml"), vec!["skip"])),
+            ..skip_all
+        });
+        assert!(
+            e.contains("`skip: [HL-*]` in ci/hlaudit.yaml removes"),
+            "{e}"
+        );
+        let e = err(PolicyArgs {
+            framework: vec!["PCI-DSS".into()],
+            ..PolicyArgs::default()
+        });
+        assert!(e.contains("`--framework PCI-DSS` removes"), "{e}");
     }
 
     #[test]

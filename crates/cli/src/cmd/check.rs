@@ -9,14 +9,14 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use hlaudit_model::report::{Report, COLLECTION_ERROR_ID};
+use hlaudit_model::report::{NothingChecked, Report};
 use hlaudit_model::Inventory;
 use hlaudit_rules::CompiledPolicySet;
 
 use crate::config::{baseline_note, ConfigArgs, ExceptionArgs, Settings};
 use crate::exit::Outcome;
 use crate::input::{load_inventory, ReadArgs};
-use crate::output::{exit_code, write_outputs, FormatArg, OutputArgs};
+use crate::output::{write_outputs, FormatArg, OutputArgs};
 use crate::policy_args::PolicyArgs;
 
 /// Evaluate policies over snapshot files and report findings.
@@ -96,9 +96,9 @@ pub fn run(args: &Args) -> Result<Outcome> {
 }
 
 /// Evaluates an inventory (from snapshots or a live collection), writes the reports and
-/// returns the outcome. With `allow_partial`, parts that could not be collected stay
-/// ERROR findings in every report but do not decide the exit code; the data stores that
-/// were collected do.
+/// returns the outcome ([`Settings::outcome`]). With `allow_partial`, parts that could
+/// not be collected stay ERROR findings in every report but do not decide the exit code;
+/// the data stores that were collected do.
 pub fn audit(
     inventory: &Inventory,
     set: &CompiledPolicySet,
@@ -128,7 +128,8 @@ pub fn audit(
     let t = Instant::now();
     write_outputs(&report, &args.output)?;
     tracing::debug!("reports written in {:.3} s", t.elapsed().as_secs_f64());
-    let outcome = outcome(&report, args, settings, allow_partial);
+    let outcome = settings.outcome(&report, args.output.fail_on(), allow_partial);
+    say_what_was_not_checked(&report, settings);
     // As for the inventory: the command ends here, and millions of findings need no
     // freeing one by one.
     std::mem::forget(report);
@@ -160,31 +161,19 @@ fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) 
     }
 }
 
-fn outcome(report: &Report, args: &AuditArgs, settings: &Settings, allow_partial: bool) -> Outcome {
-    let fail_on = args.output.fail_on();
-    let code = if allow_partial && !report.errors.is_empty() {
-        let mut judged = report.clone();
-        judged.errors.clear();
-        judged
-            .findings
-            .retain(|f| judged.policies[f.policy].id != COLLECTION_ERROR_ID);
-        gate(&judged, fail_on, settings)
-    } else {
-        gate(report, fail_on, settings)
-    };
-    match code {
-        0 => Outcome::Clean,
-        1 => Outcome::Findings,
-        _ => Outcome::Error,
+/// Says on stderr, where a CI log shows it whatever the report format, that the
+/// inventory is smaller than `--min-datastores` or that the audit checked nothing.
+fn say_what_was_not_checked(report: &Report, settings: &Settings) {
+    if let Some(problem) = settings.too_few_datastores(report) {
+        eprintln!("error: {problem}");
     }
-}
-
-/// The exit code: [`exit_code`], or with `--fail-on-new` only failures the baseline did
-/// not hold as FAIL count for code 1.
-fn gate(report: &Report, fail_on: crate::output::FailOn, settings: &Settings) -> u8 {
-    if settings.fail_on_new {
-        settings.outcome(report, fail_on).code()
-    } else {
-        exit_code(report, fail_on)
+    if let Some(nothing) = report.nothing_checked() {
+        let hint = match (nothing, settings.min_datastores) {
+            (NothingChecked::NoDataStores, None) => {
+                " Give --min-datastores 1 to fail the run when this happens."
+            }
+            _ => "",
+        };
+        eprintln!("warning[nothing-checked]: {}{hint}", nothing.message());
     }
 }

@@ -15,7 +15,7 @@ use crate::output::FailOn;
 use serde_yaml_ng::{Mapping, Value};
 
 /// The keys of a configuration file, as `docs/configuration.md` lists them.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 17] = [
     "rules",
     "builtin",
     "only",
@@ -27,6 +27,7 @@ pub const KEYS: [&str; 16] = [
     "parameters",
     "fail_on",
     "fail_on_new",
+    "min_datastores",
     "format",
     "outputs",
     "waivers",
@@ -62,6 +63,8 @@ pub struct ConfigFile {
     pub fail_on: Option<FailOn>,
     /// `--fail-on-new`.
     pub fail_on_new: Option<bool>,
+    /// `--min-datastores`.
+    pub min_datastores: Option<usize>,
     /// `--format` (what goes to standard output).
     pub format: Option<Format>,
     /// Format -> file, written on every run unless `-o` is given.
@@ -214,6 +217,18 @@ impl Walk {
                 "outputs" => self.outputs(v, &at, base, cfg),
                 "severity" => self.severities(v, &at, cfg),
                 "parameters" => self.parameters(v, &at, cfg),
+                "min_datastores" => match v {
+                    Value::Number(n) if n.as_u64().is_some() => {
+                        cfg.min_datastores = n.as_u64().and_then(|d| usize::try_from(d).ok());
+                    }
+                    other => self.push(
+                        &at,
+                        false,
+                        "bad-value",
+                        format!("`min_datastores` must be a whole number of data stores, found {}", show(other)),
+                        Some("1 fails a run whose input holds no data store".to_owned()),
+                    ),
+                },
                 "warn_expiring_days" => match v {
                     Value::Number(n) if n.as_u64().is_some_and(|d| d <= 3650) => {
                         cfg.warn_expiring_days = n.as_u64().and_then(|d| u32::try_from(d).ok());
@@ -557,6 +572,16 @@ mod tests {
         let d = errors("n.yaml", "fail_on: none\nwarn_expiring_days: 99999\n");
         assert_eq!(d.len(), 1);
         assert_eq!((d.items()[0].line, d.items()[0].code), (2, "bad-value"));
+        for bad in [
+            "min_datastores: -1\n",
+            "min_datastores: one\n",
+            "min_datastores: 1.5\n",
+        ] {
+            let d = errors("m.yaml", bad);
+            assert_eq!((d.len(), d.items()[0].code), (1, "bad-value"), "{bad}");
+        }
+        let cfg = parse(Path::new("ok.yaml"), "min_datastores: 1\n").unwrap();
+        assert_eq!(cfg.min_datastores, Some(1));
     }
 
     #[test]
