@@ -388,9 +388,11 @@ impl<'a> FindingOut<'a> {
 /// Reads a JSON report written by [`write()`]. Errors name the field path, line and column;
 /// a report of another version is refused with [`ReportError::UnsupportedVersion`].
 pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
-    let mut text = String::new();
+    // Bytes, not a String: text that is not UTF-8 is then a located JSON error rather
+    // than an I/O error with no place.
+    let mut text = Vec::new();
     reader
-        .read_to_string(&mut text)
+        .read_to_end(&mut text)
         .map_err(ReportError::io("JSON"))?;
     // Check the version first, so a future report is refused with a clear message rather
     // than a confusing field error.
@@ -401,7 +403,7 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
     }
     if let Ok(Header {
         hlaudit_report: Some(v),
-    }) = serde_json::from_str::<Header>(&text)
+    }) = serde_json::from_slice::<Header>(&text)
     {
         match v.as_u64() {
             Some(n) if n == u64::from(VERSION) => {}
@@ -414,7 +416,7 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
             None => {}
         }
     }
-    let de = &mut serde_json::Deserializer::from_str(&text);
+    let de = &mut serde_json::Deserializer::from_slice(&text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let source = e.into_inner();
@@ -445,6 +447,21 @@ mod tests {
                 assert_eq!(line, 1);
             }
             other => panic!("unexpected error {other}"),
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        // found by the mutation harness: a byte order mark for UTF-16, or a stray 0xff in
+        // a string, was "could not write the JSON report" with no place
+        for (bad, line) in [
+            (&b"\xff\xfe{\"hlauditReport\": 1}"[..], 1),
+            (&b"{\"hlauditReport\": 1,\n \"tool\": \"a\xffb\"}"[..], 2),
+        ] {
+            match read(&mut &bad[..]).unwrap_err() {
+                ReportError::Read { line: l, .. } => assert_eq!(l, line),
+                other => panic!("unexpected error {other}"),
+            }
         }
     }
 }
