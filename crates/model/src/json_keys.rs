@@ -126,7 +126,7 @@ pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
                         } else {
                             Cow::Borrowed(raw)
                         };
-                        let fresh = insert(&mut names, *first_name, hashed, &name);
+                        let fresh = insert(&mut names, *first_name, hashed, name.clone());
                         *last = Some(name);
                         !fresh
                     }
@@ -182,10 +182,10 @@ fn insert<'a>(
     names: &mut Vec<Cow<'a, str>>,
     first: usize,
     hashed: &mut Option<HashSet<Cow<'a, str>>>,
-    name: &Cow<'a, str>,
+    name: Cow<'a, str>,
 ) -> bool {
     if let Some(set) = hashed {
-        return set.insert(name.clone());
+        return set.insert(name);
     }
     let k = name.as_bytes();
     let own = names.get(first..).unwrap_or_default();
@@ -197,10 +197,10 @@ fn insert<'a>(
     }
     if own.len() == LINEAR {
         let mut set: HashSet<Cow<'a, str>> = names.drain(first..).collect();
-        set.insert(name.clone());
+        set.insert(name);
         *hashed = Some(set);
     } else {
-        names.push(name.clone());
+        names.push(name);
     }
     true
 }

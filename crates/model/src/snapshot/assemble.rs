@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::error::{ErrorKind, SnapshotError, SnapshotErrors};
+use super::error::{ConflictingCopies, ErrorKind, SnapshotError, SnapshotErrors};
 use super::FileSummary;
 use crate::inventory::{Inventory, Warning};
 use crate::record::{Record, Source};
@@ -255,11 +255,11 @@ fn conflict(copy: &Record, first: &str, diff: &str, why: Option<&str>) -> Box<Sn
             &file,
             line,
             column,
-            ErrorKind::ConflictingDuplicate {
+            ErrorKind::ConflictingDuplicate(Box::new(ConflictingCopies {
                 arn: copy.arn().to_owned(),
                 first: first.to_owned(),
                 difference: diff.to_owned(),
-            },
+            })),
         )
         .with_hint(hint),
     )

@@ -54,15 +54,8 @@ pub enum ErrorKind {
     },
     /// The same data store (by `DatastoreArn`) appears twice with different content, and
     /// nothing says which copy counts.
-    #[error("data store `{arn}` appears twice with different content, at {first} and here: {difference}")]
-    ConflictingDuplicate {
-        /// The data store's ARN.
-        arn: String,
-        /// Where the first copy is (`file:line:column`).
-        first: String,
-        /// The first difference, e.g. `` `/SseConfiguration/...` is "A" against "B" ``.
-        difference: String,
-    },
+    #[error("data store `{}` appears twice with different content, at {} and here: {}", .0.arn, .0.first, .0.difference)]
+    ConflictingDuplicate(Box<ConflictingCopies>),
     /// An hlaudit snapshot written by a newer, incompatible hlaudit.
     #[error("hlaudit snapshot format version {found} is newer than this hlaudit reads (version {supported})")]
     UnsupportedVersion {
@@ -86,6 +79,17 @@ pub enum ErrorKind {
     /// So many errors that reading the input stopped.
     #[error("too many errors ({0}); stopped reading this input")]
     TooManyErrors(usize),
+}
+
+/// Two copies of one data store that differ (see [`ErrorKind::ConflictingDuplicate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictingCopies {
+    /// The data store's ARN.
+    pub arn: String,
+    /// Where the first copy is (`file:line:column`).
+    pub first: String,
+    /// The first difference, e.g. `` `/SseConfiguration/...` is "A" against "B" ``.
+    pub difference: String,
 }
 
 /// The text of the source line an error points at (possibly a window of a long line).

@@ -49,7 +49,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 pub use assemble::DuplicatePolicy;
-pub use error::{ErrorKind, SnapshotError, SnapshotErrors, Snippet};
+pub use error::{ConflictingCopies, ErrorKind, SnapshotError, SnapshotErrors, Snippet};
 pub use write::write_snapshot;
 
 use assemble::Assembler;
