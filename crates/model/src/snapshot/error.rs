@@ -119,7 +119,9 @@ impl Snippet {
         // long line (a minified file is one line) from being copied whole.
         let windowed = line.len() > 4 * WHOLE_LINE;
         let (line, col, cut_before) = if windowed {
-            let lo = char_start(line, col.saturating_sub(4 * BEFORE + 4));
+            // never past the column: a line of continuation bytes (not UTF-8) has no
+            // character start before it
+            let lo = char_start(line, col.saturating_sub(4 * BEFORE + 4)).min(col);
             let hi = char_start(line, (col + 4 * AFTER + 4).min(line.len()));
             (&line[lo..hi.max(col)], col - lo, cut_before || lo > 0)
         } else {
