@@ -1,6 +1,7 @@
 //! Reading snapshot files into an [`Inventory`].
 
 use anyhow::Result;
+use hlaudit_model::invisible::escape;
 use hlaudit_model::snapshot::{self, DuplicatePolicy};
 use hlaudit_model::Inventory;
 
@@ -50,10 +51,17 @@ impl ReadArgs {
 pub fn load_inventory(paths: &[String], read: ReadArgs) -> Result<Inventory> {
     let inventory = snapshot::read_files_with(paths, read.options())
         .map_err(|errs| Rendered(errs.render()))?;
+    // A warning quotes record text (a data store's name): invisible characters in it are
+    // shown by code point, as in the terminal report.
     for w in &inventory.warnings {
+        let message = escape(&w.message);
         match &w.source {
-            Some(src) => eprintln!("warning[{}]: {} ({src})", w.code, w.message),
-            None => eprintln!("warning[{}]: {}", w.code, w.message),
+            Some(src) => eprintln!(
+                "warning[{}]: {message} ({})",
+                w.code,
+                escape(&src.to_string())
+            ),
+            None => eprintln!("warning[{}]: {message}", w.code),
         }
     }
     Ok(inventory)

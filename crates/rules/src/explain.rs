@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use hlaudit_model::invisible::escape;
 use hlaudit_model::{Evidence, Record, Status};
 use serde::Serialize;
 
@@ -109,11 +110,19 @@ fn node(c: &Cond, env: &Env<'_>) -> ExplainNode {
     }
 }
 
+/// The text for people: every value from the record or the policy has its invisible
+/// characters (controls, bidirectional and format characters) shown by code point.
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} on {}: {}", self.policy, self.datastore, self.status)?;
+        writeln!(
+            f,
+            "{} on {}: {}",
+            escape(&self.policy),
+            escape(&self.datastore),
+            self.status
+        )?;
         if !self.message.is_empty() {
-            writeln!(f, "  {}", self.message)?;
+            writeln!(f, "  {}", escape(&self.message))?;
         }
         match &self.applies_when {
             Some(n) => {
@@ -133,10 +142,10 @@ impl fmt::Display for Explanation {
 fn write_node(f: &mut fmt::Formatter<'_>, n: &ExplainNode, depth: usize) -> fmt::Result {
     let pad = "  ".repeat(depth);
     let mark = if n.outcome { "true " } else { "false" };
-    writeln!(f, "{pad}[{mark}] {}", n.text)?;
+    writeln!(f, "{pad}[{mark}] {}", escape(&n.text))?;
     for o in &n.observations {
         let found = match &o.found {
-            Some(v) => v.to_string(),
+            Some(v) => escape(&v.to_string()).into_owned(),
             None => "not present".to_owned(),
         };
         let at = if o.pointer.is_empty() {
@@ -146,12 +155,53 @@ fn write_node(f: &mut fmt::Formatter<'_>, n: &ExplainNode, depth: usize) -> fmt:
         };
         writeln!(
             f,
-            "{pad}        at {at}: found {found}; expected {}",
-            o.expected
+            "{pad}        at {}: found {found}; expected {}",
+            escape(at),
+            escape(&o.expected)
         )?;
     }
     for c in &n.children {
         write_node(f, c, depth + 1)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_shows_invisible_characters_by_code_point() {
+        let name = "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/prod\u{202e}dorp";
+        let e = Explanation {
+            policy: "HL-MD-01".into(),
+            datastore: name.into(),
+            status: Status::Fail,
+            message: format!("{name} is wrong\u{2066}"),
+            applies_when: None,
+            assert: Some(ExplainNode {
+                text: "issuer starts with https://".into(),
+                outcome: false,
+                observations: vec![Evidence {
+                    pointer: "/IdentityProviderConfiguration/Metadata/issuer".into(),
+                    found: Some(serde_json::json!("http://x\u{200b}")),
+                    expected: "https\u{2069}".into(),
+                }],
+                children: Vec::new(),
+            }),
+            evidence: Vec::new(),
+        };
+        let text = e.to_string();
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && hlaudit_model::invisible::is_invisible(c)),
+            "{text}"
+        );
+        assert!(text.contains("fhir/prod\\u{202e}dorp: "), "{text}");
+        assert!(
+            text.contains("found \"http://x\\u{200b}\"; expected https\\u{2069}"),
+            "{text}"
+        );
+    }
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use hlaudit_model::invisible::escape;
 use hlaudit_model::report::{NothingChecked, Report};
 use hlaudit_model::Inventory;
 use hlaudit_rules::CompiledPolicySet;
@@ -150,9 +151,10 @@ fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) 
             for warning in w.warnings() {
                 let at = warning
                     .source
-                    .map(|s| format!(" ({s})"))
+                    .map(|s| format!(" ({})", escape(&s.to_string())))
                     .unwrap_or_default();
-                eprintln!("warning[{}]: {}{at}", warning.code, warning.message);
+                let message = escape(&warning.message);
+                eprintln!("warning[{}]: {message}{at}", warning.code);
             }
         }
     }

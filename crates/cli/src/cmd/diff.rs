@@ -92,17 +92,10 @@ fn outcome(d: &Diff, fail_on: FailOn) -> Outcome {
     }
 }
 
-/// Control characters in data are shown escaped.
+/// Control, bidirectional and other invisible characters in data are shown escaped
+/// ([`hlaudit_model::invisible`]), as in the terminal report.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    hlaudit_model::invisible::escape(s).into_owned()
 }
 
 fn row(e: &Entry) -> String {

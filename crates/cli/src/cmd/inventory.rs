@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 use clap::{Args as ClapArgs, ValueEnum};
 use comfy_table::{presets, ContentArrangement, Table};
+use hlaudit_model::invisible::escape;
 use hlaudit_model::Record;
 use serde::Serialize;
 
@@ -102,16 +103,21 @@ pub fn run(args: &Args) -> Result<Outcome> {
                     "Encryption",
                     "Authorization",
                 ]);
-            let dash = || "-".to_owned();
+            // Cells are record text: invisible characters (controls, bidirectional and
+            // format characters) are shown by code point, so a name reads as it is.
+            let cell = |s: Option<String>| match s {
+                Some(s) => escape(&s).into_owned(),
+                None => "-".to_owned(),
+            };
             for r in rows {
                 table.add_row([
-                    r.id,
-                    r.name.unwrap_or_else(dash),
-                    r.account,
-                    r.region,
-                    r.status.unwrap_or_else(dash),
-                    r.encryption.unwrap_or_else(dash),
-                    r.authorization_strategy.unwrap_or_else(dash),
+                    cell(Some(r.id)),
+                    cell(r.name),
+                    cell(Some(r.account)),
+                    cell(Some(r.region)),
+                    cell(r.status),
+                    cell(r.encryption),
+                    cell(r.authorization_strategy),
                 ]);
             }
             writeln!(out, "{table}")?;
@@ -131,11 +137,11 @@ pub fn run(args: &Args) -> Result<Outcome> {
         for e in &inventory.errors {
             eprintln!(
                 "error[{}]: {} {}/{}: {}",
-                e.code,
-                e.operation,
-                e.account.as_deref().unwrap_or("*"),
-                e.region.as_deref().unwrap_or("*"),
-                e.message
+                escape(&e.code),
+                escape(&e.operation),
+                escape(e.account.as_deref().unwrap_or("*")),
+                escape(e.region.as_deref().unwrap_or("*")),
+                escape(&e.message)
             );
         }
         eprintln!(

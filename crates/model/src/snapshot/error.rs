@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use crate::invisible;
+
 /// What is wrong with an input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -143,18 +145,21 @@ impl Snippet {
         if skip > 0 || cut_before {
             text.push('…');
         }
-        text.extend(
-            head_chars[skip..]
-                .iter()
-                .map(|&c| if c == '\t' { ' ' } else { c }),
-        );
+        // Tabs become spaces (so the caret lines up); other invisible characters are shown
+        // by code point (`\u{202e}`), so the line reads as it is and cannot drive the
+        // terminal. The caret counts the escapes.
+        let shown = |text: &mut String, c: char| match c {
+            '\t' => text.push(' '),
+            c if invisible::is_invisible(c) => invisible::push_escape(text, c),
+            c => text.push(c),
+        };
+        for &c in &head_chars[skip..] {
+            shown(&mut text, c);
+        }
         let caret = text.chars().count() + 1;
-        text.extend(
-            tail_chars
-                .iter()
-                .take(after)
-                .map(|&c| if c == '\t' { ' ' } else { c }),
-        );
+        for &c in tail_chars.iter().take(after) {
+            shown(&mut text, c);
+        }
         if tail_chars.len() > after {
             text.push('…');
         }
@@ -220,7 +225,8 @@ impl SnapshotError {
     /// The compiler-style rendering: `error: ...`, ` --> file:line:col`, the source line
     /// with a caret under the column, and a hint. Plain text, deterministic.
     pub fn render(&self) -> String {
-        let mut out = format!("error: {}\n", self.kind);
+        // The message may quote the input (a name, a difference): shown escaped.
+        let mut out = format!("error: {}\n", invisible::escape(&self.kind.to_string()));
         let gutter = if self.line == 0 {
             1
         } else {
@@ -316,6 +322,18 @@ mod tests {
         );
     }
 
+    #[test]
+    fn snippets_show_invisible_characters_by_code_point_and_the_caret_follows() {
+        let s = Snippet::new(
+            "{\"DatastoreName\": \"a\u{202e}b\u{2066}\", x}".as_bytes(),
+            31,
+            false,
+        );
+        assert_eq!(s.text, "{\"DatastoreName\": \"a\\u{202e}b\\u{2066}\", x}");
+        // Column 31 (bytes) is the `x`; the escapes before it move the caret.
+        assert_eq!(s.text.chars().nth(s.caret - 1), Some('x'), "{s:?}");
+    }
+
     /// The snippet computed from the whole line, as before lines were windowed.
     fn from_whole_line(line: &[u8], column: usize, cut_before: bool) -> Snippet {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -328,7 +346,11 @@ mod tests {
         } else {
             (BEFORE, AFTER)
         };
-        let untab = |c: &char| if *c == '\t' { ' ' } else { *c };
+        let untab = |c: &char| match *c {
+            '\t' => " ".to_owned(),
+            c if invisible::is_invisible(c) => invisible::escape(&c.to_string()).into_owned(),
+            c => c.to_string(),
+        };
         let mut text = String::new();
         let skip = head.len().saturating_sub(before);
         if skip > 0 || cut_before {
