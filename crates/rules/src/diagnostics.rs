@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use hlaudit_model::invisible;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
 
 /// One problem found while loading or compiling policies.
@@ -110,15 +111,19 @@ impl Diagnostics {
             .with_width(100)
             .with_links(false);
         let mut out = String::new();
+        let mut shown: BTreeMap<&str, Shown> = BTreeMap::new();
         for d in &self.items {
-            let report = Rendered {
-                d,
-                source: self
-                    .sources
-                    .get(&d.file)
-                    .filter(|text| drawable(text, d.offset))
-                    .map(|text| NamedSource::new(d.file.clone(), text.to_string())),
-            };
+            let source = self
+                .sources
+                .get(&d.file)
+                .filter(|text| drawable(text, d.offset))
+                .map(|text| {
+                    let s = shown.entry(&d.file).or_insert_with(|| Shown::new(text));
+                    let start = s.offset(d.offset);
+                    let len = s.offset(d.offset + d.len.max(1)) - start;
+                    (NamedSource::new(d.file.clone(), s.text.clone()), start, len)
+                });
+            let report = Rendered { d, source };
             if handler.render_report(&mut out, &report).is_err() {
                 out.push_str(&d.to_string());
                 out.push('\n');
@@ -173,9 +178,53 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// A file's text as shown under a diagnostic: invisible characters other than line
+/// breaks and tabs (bidirectional controls, zero-width characters, other controls) are
+/// shown by code point (`\u{202e}`), so the quoted line reads as the file is, not as a
+/// terminal would display it. Byte offsets into the file are moved past the escapes.
+struct Shown {
+    text: String,
+    /// For each escaped character: its offset in the file and the bytes added up to and
+    /// including it.
+    added: Vec<(usize, usize)>,
+}
+
+impl Shown {
+    fn new(text: &str) -> Shown {
+        let keep = |c: char| matches!(c, '\n' | '\r' | '\t');
+        if !text.chars().any(|c| invisible::is_invisible(c) && !keep(c)) {
+            return Shown {
+                text: text.to_owned(),
+                added: Vec::new(),
+            };
+        }
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut added = Vec::new();
+        let mut total = 0;
+        for (i, c) in text.char_indices() {
+            if invisible::is_invisible(c) && !keep(c) {
+                let before = out.len();
+                invisible::push_escape(&mut out, c);
+                total += out.len() - before - c.len_utf8();
+                added.push((i, total));
+            } else {
+                out.push(c);
+            }
+        }
+        Shown { text: out, added }
+    }
+
+    /// Where a byte offset of the file is in the shown text.
+    fn offset(&self, offset: usize) -> usize {
+        let n = self.added.partition_point(|(at, _)| *at < offset);
+        offset + n.checked_sub(1).map_or(0, |i| self.added[i].1)
+    }
+}
+
 struct Rendered<'a> {
     d: &'a Diagnostic,
-    source: Option<NamedSource<String>>,
+    /// The shown source, with the span's start and length in it.
+    source: Option<(NamedSource<String>, usize, usize)>,
 }
 
 impl fmt::Debug for Rendered<'_> {
@@ -189,7 +238,7 @@ impl fmt::Display for Rendered<'_> {
         if self.source.is_none() && !self.d.file.is_empty() {
             write!(f, "{}:{}:{}: ", self.d.file, self.d.line, self.d.column)?;
         }
-        f.write_str(&self.d.message)
+        f.write_str(&invisible::escape(&self.d.message))
     }
 }
 
@@ -203,14 +252,16 @@ impl miette::Diagnostic for Rendered<'_> {
         self.d
             .hint
             .as_ref()
-            .map(|h| Box::new(h.clone()) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(invisible::escape(h).into_owned()) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source
+            .as_ref()
+            .map(|(s, _, _)| s as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.source.as_ref()?;
-        let span = SourceSpan::new(self.d.offset.into(), self.d.len.max(1));
+        let (_, start, len) = self.source.as_ref()?;
+        let span = SourceSpan::new((*start).into(), *len);
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             None, span,
         ))))
@@ -349,5 +400,43 @@ mod tests {
         assert!(out.contains("───────"), "{out}");
         assert!(out.contains("did you mean `severity`?"), "{out}");
         assert!(!out.contains('\u{1b}'), "{out}");
+    }
+
+    #[test]
+    fn a_source_line_shows_invisible_characters_and_the_caret_follows() {
+        // `id: HL-X\u{202e}-01` then the unknown key on the next line.
+        let text = "- id: HL-X\u{202e}\u{2066}-01\r\n  severty: high\r\n";
+        let offset = text.find("severty").unwrap();
+        let mut ds = Diagnostics::new();
+        ds.add_source("p.yaml", Arc::from(text));
+        ds.push(Diagnostic {
+            file: "p.yaml".into(),
+            line: 2,
+            column: 3,
+            offset,
+            len: 7,
+            code: "unknown-key",
+            message: "unknown key `severty` in policy `HL-X\u{202e}-01`".into(),
+            hint: Some("did you mean `severity`?".into()),
+        });
+        let out = ds.render(false);
+        assert!(
+            !out.chars().any(|c| c != '\n' && invisible::is_invisible(c)),
+            "{out}"
+        );
+        assert!(out.contains("- id: HL-X\\u{202e}\\u{2066}-01"), "{out}");
+        assert!(out.contains("policy `HL-X\\u{202e}-01`"), "{out}");
+        // The marker is still under `severty` (7 columns, starting at column 3).
+        let line = out.lines().find(|l| l.contains("severty: high")).unwrap();
+        let marker = out
+            .lines()
+            .skip_while(|l| !l.contains("severty: high"))
+            .nth(1)
+            .unwrap();
+        let col = |s: &str, pat: &str| s.find(pat).map(|b| s[..b].chars().count());
+        assert_eq!(col(line, "severty"), col(marker, "───────"), "{out}");
+        let shown = Shown::new(text);
+        assert_eq!(shown.offset(0), 0);
+        assert_eq!(&shown.text[shown.offset(offset)..][..7], "severty");
     }
 }
