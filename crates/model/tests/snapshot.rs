@@ -51,6 +51,10 @@ fn every_good_fixture_is_read_with_its_shape() {
         ("bare-array.json", (Shape::Array, 2)),
         ("datastores.jsonl", (Shape::Lines, 3)),
         ("hlaudit-snapshot.json", (Shape::Hlaudit, 3)),
+        // An empty export: read without error, and holding nothing.
+        ("empty-list.json", (Shape::List, 0)),
+        // A name, status and key type holding bidirectional and zero-width characters.
+        ("invisible-name.json", (Shape::List, 1)),
     ]
     .into_iter()
     .collect();
