@@ -487,6 +487,9 @@ fn show(v: &Value) -> String {
 }
 
 #[cfg(test)]
+mod robustness;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
