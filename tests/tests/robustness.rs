@@ -11,7 +11,7 @@
 //! binary: exit 2 whenever the input is refused, never 101, and never 0 or 1 with an
 //! error printed.
 //!
-//! CI runs the default budget (600 to 3,000 cases per reader, under ten seconds each in a
+//! CI runs the default budget (500 to 2,500 cases per reader, under ten seconds each in a
 //! debug build); the long run is `bench/robustness.sh`. Environment: see
 //! [`hlaudit_e2e::mutate::Budget`].
 
@@ -112,7 +112,7 @@ fn read_snapshot(bytes: &[u8]) -> Verdict {
 
 #[test]
 fn snapshot_readers_never_crash() {
-    let budget = Budget::from_env(3000);
+    let budget = Budget::from_env(2500);
     let tally = run_reader(
         "snapshot",
         &seeds(SNAPSHOT_SEEDS),
@@ -153,7 +153,7 @@ fn read_policy(bytes: &[u8]) -> Verdict {
 
 #[test]
 fn policy_reader_never_crashes() {
-    let budget = Budget::from_env(1200);
+    let budget = Budget::from_env(1000);
     let tally = run_reader(
         "policy",
         &seeds(&[
@@ -330,7 +330,7 @@ fn read_json_doc(bytes: &[u8]) -> Verdict {
 
 #[test]
 fn json_documents_never_crash_the_engine() {
-    let budget = Budget::from_env(600);
+    let budget = Budget::from_env(500);
     let tally = run_reader(
         "json-doc",
         &metadata_seeds(),
