@@ -1,6 +1,12 @@
 //! Exit codes and the rendering of errors that end a run.
+//!
+//! A reader that goes away (`hlaudit ... | head`) changes nothing here: `stdio` drops
+//! what can no longer be written, so every command still ends with its [`Outcome`], and
+//! only an error of the run itself ends it with [`Outcome::Error`].
 
 use std::process::ExitCode;
+
+use crate::stdio::errln;
 
 /// How a run ended, as CI jobs see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,12 +50,24 @@ impl std::fmt::Display for Rendered {
 
 impl std::error::Error for Rendered {}
 
+/// The exit code of a command's result: its outcome, or 2 for an error, which is
+/// printed to stderr.
+pub fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(err) => {
+            report_error(&err);
+            Outcome::Error.into()
+        }
+    }
+}
+
 /// Prints an error that ended the run to stderr.
-pub fn report_error(err: &anyhow::Error) {
+fn report_error(err: &anyhow::Error) {
     if let Some(r) = err.downcast_ref::<Rendered>() {
         let text = r.0.trim_end();
-        eprintln!("{text}");
+        errln!("{text}");
     } else {
-        eprintln!("error: {err:#}");
+        errln!("error: {err:#}");
     }
 }

@@ -6,6 +6,7 @@ use hlaudit_model::snapshot::{self, DuplicatePolicy};
 use hlaudit_model::Inventory;
 
 use crate::exit::Rendered;
+use crate::stdio::errln;
 
 /// How the snapshot inputs of a command are read together.
 #[derive(Debug, Clone, Copy, Default, clap::Args)]
@@ -56,12 +57,12 @@ pub fn load_inventory(paths: &[String], read: ReadArgs) -> Result<Inventory> {
     for w in &inventory.warnings {
         let message = escape(&w.message);
         match &w.source {
-            Some(src) => eprintln!(
+            Some(src) => errln!(
                 "warning[{}]: {message} ({})",
                 w.code,
                 escape(&src.to_string())
             ),
-            None => eprintln!("warning[{}]: {message}", w.code),
+            None => errln!("warning[{}]: {message}", w.code),
         }
     }
     Ok(inventory)

@@ -30,7 +30,10 @@ pub fn init(args: &GlobalArgs) {
         .unwrap_or_else(|| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Never `std::io::stderr`: the subscriber reports its own write errors with
+        // `eprintln!`, which panics once stderr's reader has gone.
+        .with_writer(crate::stdio::stderr())
+        .log_internal_errors(false)
         .with_target(args.verbose > 1)
         .without_time()
         .try_init();

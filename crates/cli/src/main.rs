@@ -7,8 +7,8 @@
 //! library crates, which know nothing of the command line.
 
 #![forbid(unsafe_code)]
-// The binary is the one place that talks to the terminal.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+// No `println!` or `eprintln!` here either (the workspace lints deny them): they panic when
+// the reader of a pipe has gone; everything written goes through `stdio`.
 
 mod aws_args;
 mod cmd;
@@ -18,12 +18,11 @@ mod input;
 mod logging;
 mod output;
 mod policy_args;
+mod stdio;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-use crate::exit::Outcome;
 
 /// mimalloc: evaluation makes millions of small, short-lived allocations across threads,
 /// where it is markedly faster than the system allocator (see `bench/check-100k.sh`).
@@ -95,11 +94,5 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(&args),
         Command::Completions(args) => cmd::completions::run::<Cli>(&args),
     };
-    match result {
-        Ok(outcome) => outcome.into(),
-        Err(err) => {
-            exit::report_error(&err);
-            Outcome::Error.into()
-        }
-    }
+    exit::finish(result)
 }

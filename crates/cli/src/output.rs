@@ -228,17 +228,13 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     for (path, tmp) in files {
         persist(tmp, &path)?;
     }
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
+    // A closed pipe (`hlaudit check ... | head`) is not an error of the audit: `stdio`
+    // drops the rest.
+    let mut stdout = crate::stdio::stdout();
     for bytes in to_stdout {
-        match lock.write_all(&bytes).and_then(|()| lock.flush()) {
-            Ok(()) => {}
-            // A closed pipe (`hlaudit check ... | head`) is not an error of the audit.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Err(e) => return Err(e).context("cannot write to standard output"),
-        }
+        stdout.write_all(&bytes)?;
     }
-    Ok(())
+    Ok(stdout.flush()?)
 }
 
 /// Renders one format into `out`.

@@ -154,12 +154,12 @@ fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) 
                     .map(|s| format!(" ({})", escape(&s.to_string())))
                     .unwrap_or_default();
                 let message = escape(&warning.message);
-                eprintln!("warning[{}]: {message}{at}", warning.code);
+                crate::stdio::errln!("warning[{}]: {message}{at}", warning.code);
             }
         }
     }
     if let (Some((path, _)), Some(o)) = (&settings.baseline, &applied.baseline) {
-        eprintln!("{}", baseline_note(path, o));
+        crate::stdio::errln!("{}", baseline_note(path, o));
     }
 }
 
@@ -167,7 +167,7 @@ fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) 
 /// inventory is smaller than `--min-datastores` or that the audit checked nothing.
 fn say_what_was_not_checked(report: &Report, settings: &Settings) {
     if let Some(problem) = settings.too_few_datastores(report) {
-        eprintln!("error: {problem}");
+        crate::stdio::errln!("error: {problem}");
     }
     if let Some(nothing) = report.nothing_checked() {
         let hint = match (nothing, settings.min_datastores) {
@@ -176,6 +176,6 @@ fn say_what_was_not_checked(report: &Report, settings: &Settings) {
             }
             _ => "",
         };
-        eprintln!("warning[nothing-checked]: {}{hint}", nothing.message());
+        crate::stdio::errln!("warning[nothing-checked]: {}{hint}", nothing.message());
     }
 }

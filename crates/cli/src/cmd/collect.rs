@@ -15,6 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::aws_args::AwsArgs;
 use crate::exit::Outcome;
+use crate::stdio::{self, errln};
 
 /// List every HealthLake data store through the AWS SDK and write an hlaudit snapshot.
 #[derive(Debug, ClapArgs)]
@@ -78,7 +79,7 @@ pub fn collect_inventory(aws: &AwsArgs) -> Result<Inventory> {
 
 fn summarize(inv: &Inventory) {
     for w in &inv.warnings {
-        eprintln!("warning[{}]: {}", w.code, w.message);
+        errln!("warning[{}]: {}", w.code, w.message);
     }
     for e in &inv.errors {
         let account = e.account.as_deref().unwrap_or("-");
@@ -88,12 +89,14 @@ fn summarize(inv: &Inventory) {
             .as_deref()
             .map(|r| format!(" {r}"))
             .unwrap_or_default();
-        eprintln!(
+        errln!(
             "error[{}]: {account} {region} {}{resource}: {}",
-            e.code, e.operation, e.message
+            e.code,
+            e.operation,
+            e.message
         );
     }
-    eprintln!(
+    errln!(
         "collected {} data store{} in {} region{} of {} account{}{}",
         inv.records.len(),
         plural(inv.records.len()),
@@ -119,10 +122,9 @@ fn plural(n: usize) -> &'static str {
 /// Writes the snapshot to `path` atomically, or to standard output for `-`.
 pub fn write_output(inventory: &Inventory, path: &str) -> Result<()> {
     if path == "-" {
-        let stdout = std::io::stdout();
-        let mut lock = stdout.lock();
-        write_snapshot(inventory, &mut lock).map_err(|e| anyhow!("{e}"))?;
-        return lock.flush().context("cannot write to standard output");
+        let mut out = stdio::stdout();
+        write_snapshot(inventory, &mut out).map_err(|e| anyhow!("{e}"))?;
+        return Ok(out.flush()?);
     }
     write_atomically(inventory, Path::new(path))
 }

@@ -1,10 +1,13 @@
 //! `hlaudit completions SHELL`: shell completion scripts.
 
+use std::io::Write;
+
 use anyhow::Result;
 use clap::{Args as ClapArgs, CommandFactory};
 use clap_complete::Shell;
 
 use crate::exit::Outcome;
+use crate::stdio;
 
 /// Print a shell completion script.
 #[derive(Debug, ClapArgs)]
@@ -20,6 +23,9 @@ pub struct Args {
 /// Writes the completion script for `C` to stdout.
 pub fn run<C: CommandFactory>(args: &Args) -> Result<Outcome> {
     let mut cmd = C::command();
-    clap_complete::generate(args.shell, &mut cmd, "hlaudit", &mut std::io::stdout());
+    // Into memory first: the generators panic on any write error.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "hlaudit", &mut script);
+    stdio::stdout().write_all(&script)?;
     Ok(Outcome::Clean)
 }

@@ -62,12 +62,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         }
         DiffFormat::Markdown => markdown(&d),
     };
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(e).context("cannot write to standard output"),
-    }
+    crate::stdio::stdout().write_all(text.as_bytes())?;
     Ok(outcome(&d, args.fail_on))
 }
 

@@ -9,6 +9,7 @@ use hlaudit_rules::{explain, EvalOptions, Overrides};
 use crate::exit::Outcome;
 use crate::input::{load_inventory, ReadArgs};
 use crate::policy_args::PolicySourceArgs;
+use crate::stdio::{out, outln};
 
 /// Output format of `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,13 +92,13 @@ pub fn run(args: &Args) -> Result<Outcome> {
         .filter_map(|r| explain(&set, index, r, opts))
         .collect();
     match args.format {
-        ExplainFormat::Json => println!("{}", serde_json::to_string_pretty(&explanations)?),
+        ExplainFormat::Json => outln!("{}", serde_json::to_string_pretty(&explanations)?)?,
         ExplainFormat::Text => {
             for (i, e) in explanations.iter().enumerate() {
                 if i > 0 {
-                    println!();
+                    outln!()?;
                 }
-                print!("{e}");
+                out!("{e}")?;
             }
         }
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::exit::Outcome;
 use crate::input::{load_inventory, ReadArgs};
+use crate::stdio::errln;
 
 /// List the data stores of snapshot files.
 #[derive(Debug, ClapArgs)]
@@ -83,7 +84,7 @@ impl From<&Record> for Row {
 pub fn run(args: &Args) -> Result<Outcome> {
     let inventory = load_inventory(&args.snapshots, args.read)?;
     let rows: Vec<Row> = inventory.records.iter().map(Row::from).collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(crate::stdio::stdout());
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -130,12 +131,13 @@ pub fn run(args: &Args) -> Result<Outcome> {
             )?;
         }
     }
+    out.flush()?;
     // Errors recorded in an hlaudit snapshot mean the inventory is incomplete.
     if inventory.errors.is_empty() {
         Ok(Outcome::Clean)
     } else {
         for e in &inventory.errors {
-            eprintln!(
+            errln!(
                 "error[{}]: {} {}/{}: {}",
                 escape(&e.code),
                 escape(&e.operation),
@@ -144,7 +146,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 escape(&e.message)
             );
         }
-        eprintln!(
+        errln!(
             "error: the inventory is incomplete: {} part(s) could not be collected",
             inventory.errors.len()
         );

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cmd::rules_docs;
 use crate::exit::Outcome;
 use crate::policy_args::{render, PolicySourceArgs};
+use crate::stdio::outln;
 
 /// Work with policy files: list, validate, test, document.
 #[derive(Debug, ClapArgs)]
@@ -163,7 +164,7 @@ fn list(a: &ListArgs) -> Result<Outcome> {
                         .collect(),
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&listed)?);
+            outln!("{}", serde_json::to_string_pretty(&listed)?)?;
         }
         ListFormat::Table => {
             let mut t = Table::new();
@@ -184,8 +185,8 @@ fn list(a: &ListArgs) -> Result<Outcome> {
                     m.tags.join(", "),
                 ]);
             }
-            println!("{t}");
-            println!("{} of {} policies", chosen.len(), set.len());
+            outln!("{t}")?;
+            outln!("{} of {} policies", chosen.len(), set.len())?;
         }
     }
     Ok(Outcome::Clean)
@@ -200,11 +201,11 @@ fn validate(a: &ValidateArgs) -> Result<Outcome> {
     let sources = read_sources(&a.paths)?;
     let set = compile(&sources, &Overrides::none()).map_err(|d| render(&d))?;
     let tests: usize = set.policies().map(|p| p.tests.len()).sum();
-    println!(
+    outln!(
         "{} policies and {tests} inline tests in {} files: no problems",
         set.len(),
         sources.len()
-    );
+    )?;
     Ok(Outcome::Clean)
 }
 
@@ -219,7 +220,7 @@ fn test(a: &TestArgs) -> Result<Outcome> {
     let set = compile_paths(&a.paths)?;
     let as_of = a.as_of.unwrap_or_else(hlaudit_rules::default_test_time);
     let report = run_tests(&set, &read_fixture, a.cases.as_deref(), as_of);
-    print_results(&report);
+    print_results(&report)?;
     if let Some(path) = &a.junit {
         let xml = junit(&report)?;
         std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))?;
@@ -232,22 +233,22 @@ fn test(a: &TestArgs) -> Result<Outcome> {
         .collect();
     let failed = report.results.iter().filter(|r| !r.passed()).count();
     let coverage_failed = a.require_coverage && !uncovered.is_empty();
-    println!(
+    outln!(
         "{} tests, {} passed, {failed} failed; {} of {} policies have a passing and a failing case",
         report.results.len(),
         report.results.len() - failed,
         report.coverage.len() - uncovered.len(),
         report.coverage.len()
-    );
+    )?;
     if coverage_failed {
-        println!(
+        outln!(
             "without full coverage: {}",
             uncovered
                 .iter()
                 .map(|s| s.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        )?;
     }
     Ok(if failed > 0 || coverage_failed {
         Outcome::Findings
@@ -256,13 +257,13 @@ fn test(a: &TestArgs) -> Result<Outcome> {
     })
 }
 
-fn print_results(report: &TestReport) {
+fn print_results(report: &TestReport) -> std::io::Result<()> {
     for r in &report.results {
         let mark = if r.passed() { "ok  " } else { "FAIL" };
-        println!("{mark} {} :: {} ({})", r.policy, r.name, r.location);
+        outln!("{mark} {} :: {} ({})", r.policy, r.name, r.location)?;
         if !r.passed() {
             for line in r.detail.lines() {
-                println!("       {line}");
+                outln!("       {line}")?;
             }
         }
     }
@@ -273,7 +274,7 @@ fn print_results(report: &TestReport) {
     for (id, c) in &report.coverage {
         t.add_row([id.as_str(), yes(c.pass), yes(c.fail), yes(c.skip)]);
     }
-    println!("{t}");
+    outln!("{t}")
 }
 
 fn junit(report: &TestReport) -> Result<String> {

@@ -18,6 +18,7 @@ use hlaudit_rules::{
 };
 
 use crate::exit::{Outcome, Rendered};
+use crate::stdio::{errln, out};
 
 /// Where the built-in pack's reference lives in the repository.
 pub const DEFAULT_OUTPUT: &str = "docs/rules.md";
@@ -53,7 +54,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         return check(&args.output, &page);
     }
     if to_stdout {
-        print!("{page}");
+        out!("{page}")?;
         return Ok(Outcome::Clean);
     }
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -62,7 +63,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
     }
     std::fs::write(&args.output, &page)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    eprintln!("wrote {} ({} policies)", args.output.display(), set.len());
+    errln!("wrote {} ({} policies)", args.output.display(), set.len());
     Ok(Outcome::Clean)
 }
 
@@ -87,7 +88,7 @@ fn check(path: &Path, page: &str) -> Result<Outcome> {
     let found = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
+            errln!(
                 "{} does not exist; run `hlaudit rules docs -o {}` to write it",
                 path.display(),
                 path.display()
@@ -97,10 +98,10 @@ fn check(path: &Path, page: &str) -> Result<Outcome> {
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     if found == page {
-        eprintln!("{} is up to date", path.display());
+        errln!("{} is up to date", path.display());
         return Ok(Outcome::Clean);
     }
-    eprintln!(
+    errln!(
         "{} is stale: it differs from the policies it documents\n{}\nrun `hlaudit rules docs -o {}` (or `cargo run -- rules docs`) and commit the result",
         path.display(),
         first_difference(&found, page),
