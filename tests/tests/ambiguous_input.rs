@@ -134,13 +134,22 @@ fn one_data_store_in_two_inputs_with_different_content_needs_a_choice() {
     );
     for order in [[&new_bad, &old_good], [&old_good, &new_bad]] {
         let out = check(&[&enc[..], &["--on-duplicate", "latest", order[0], order[1]]].concat());
-        assert_eq!(out.code, Some(1), "the newer, failing copy counts: {}", out.stderr);
+        assert_eq!(
+            out.code,
+            Some(1),
+            "the newer, failing copy counts: {}",
+            out.stderr
+        );
     }
 
     // Identical copies are audited once, with a warning.
     let again = input(dir.path(), "again.json", "AWS_OWNED_KMS_KEY", None);
     let out = check(&[&enc[..], &[bad.as_str(), again.as_str()]].concat());
     assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("warning[duplicate-arn]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning[duplicate-arn]"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(findings(&out).len(), 1);
 }
