@@ -277,8 +277,7 @@ pub fn resolve_color(choice: ColorArg) -> bool {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, renamed over
 /// the target only once complete. An existing file's permissions are kept.
-#[cfg(test)]
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use hlaudit_model::{snapshot, Record, Severity, Timestamp};
@@ -223,7 +223,7 @@ fn test(a: &TestArgs) -> Result<Outcome> {
     print_results(&report)?;
     if let Some(path) = &a.junit {
         let xml = junit(&report)?;
-        std::fs::write(path, xml).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_atomically(path, xml.as_bytes())?;
     }
     let uncovered: Vec<&String> = report
         .coverage

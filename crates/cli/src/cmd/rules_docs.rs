@@ -61,8 +61,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
-    std::fs::write(&args.output, &page)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    crate::output::write_atomically(&args.output, page.as_bytes())?;
     errln!("wrote {} ({} policies)", args.output.display(), set.len());
     Ok(Outcome::Clean)
 }
