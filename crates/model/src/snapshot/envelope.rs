@@ -23,6 +23,8 @@ use crate::timestamp::Timestamp;
 pub(crate) struct TopSeed<'a, 'f, 'm, M> {
     pub(crate) st: &'a mut FileReader<'f>,
     pub(crate) mode: &'m M,
+    /// Where the value starts: errors about an object without keys point here.
+    pub(crate) start: Pos,
 }
 
 impl<'de, M: Mode<'de>> DeserializeSeed<'de> for TopSeed<'_, '_, '_, M> {
@@ -51,6 +53,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let st = self.st;
         let mode = self.mode;
+        let start = self.start;
         let snip = |l: usize, c: usize| mode.snippet(l, c);
         let mut keys: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
@@ -222,7 +225,8 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
                 return Err(de::Error::custom("stopped"));
             }
         }
-        let at = first_pos.unwrap_or_default();
+        let at = first_pos.unwrap_or(start);
+        let first_snippet = first_snippet.or_else(|| mode.snippet(start.line, start.column));
         let envelope = |field: &str, message: &str| {
             SnapshotError::new(
                 &st.name,

@@ -150,6 +150,7 @@ fn read_structured(input: &mut Input<'_>, st: &mut FileReader<'_>) {
         let result = TopSeed {
             st: &mut *st,
             mode: &mode,
+            start: index.pos(start),
         }
         .deserialize(&mut de)
         .and_then(|()| de.end());
@@ -176,6 +177,7 @@ fn read_structured(input: &mut Input<'_>, st: &mut FileReader<'_>) {
         let result = TopSeed {
             st: &mut *st,
             mode: &mode,
+            start: base,
         }
         .deserialize(&mut de)
         .and_then(|()| de.end());
@@ -509,6 +511,23 @@ mod tests {
             let errs = crate::snapshot::read_reader("t", text.as_bytes()).unwrap_err();
             let msg = errs.errors()[0].kind.to_string();
             assert!(msg.contains(found), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn an_object_without_keys_is_an_unknown_shape_at_its_brace() {
+        for text in ["{}", "\n  {}", "\n  { }\n {\"a\": 1}"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.json");
+            std::fs::write(&path, text).unwrap();
+            let whole = crate::snapshot::read_files(&[path.to_str().unwrap()]).unwrap_err();
+            let streamed = crate::snapshot::read_reader("t", text.as_bytes()).unwrap_err();
+            for errs in [whole, streamed] {
+                let e = &errs.errors()[0];
+                assert!(e.kind.to_string().contains("an empty object"), "{text:?}: {e}");
+                let want = if text.starts_with('{') { (1, 1) } else { (2, 3) };
+                assert_eq!((e.line, e.column), want, "{text:?}");
+            }
         }
     }
 
