@@ -18,6 +18,7 @@ mod input;
 mod logging;
 mod output;
 mod policy_args;
+mod signals;
 mod stdio;
 
 use std::process::ExitCode;
@@ -82,6 +83,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    signals::survive_file_size_limit();
     let cli = Cli::parse();
     logging::init(&cli.global);
     let result = match cli.command {
