@@ -524,8 +524,15 @@ mod tests {
             let streamed = crate::snapshot::read_reader("t", text.as_bytes()).unwrap_err();
             for errs in [whole, streamed] {
                 let e = &errs.errors()[0];
-                assert!(e.kind.to_string().contains("an empty object"), "{text:?}: {e}");
-                let want = if text.starts_with('{') { (1, 1) } else { (2, 3) };
+                assert!(
+                    e.kind.to_string().contains("an empty object"),
+                    "{text:?}: {e}"
+                );
+                let want = if text.starts_with('{') {
+                    (1, 1)
+                } else {
+                    (2, 3)
+                };
                 assert_eq!((e.line, e.column), want, "{text:?}");
             }
         }
