@@ -22,6 +22,7 @@ pub mod finding;
 pub mod inventory;
 pub mod invisible;
 pub mod json_keys;
+pub mod kind;
 pub mod record;
 pub mod report;
 pub mod snapshot;
@@ -30,6 +31,7 @@ pub mod timestamp;
 pub use arn::Arn;
 pub use finding::{Evidence, Finding, Severity, Status};
 pub use inventory::{CollectionError, Coverage, Inventory, Warning};
+pub use kind::Kind;
 pub use record::{Record, RecordError, RecordErrorKind, Source};
 pub use timestamp::Timestamp;
 
