@@ -1,6 +1,6 @@
 //! Compiling conditions, clauses, operands and paths from YAML, reporting every problem.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -10,30 +10,10 @@ use crate::cond::{Clause, Cmp, Cond, JType, NumOp, Op, Operand, Quant, Test};
 use crate::diagnostics::{choice_hint, did_you_mean};
 use crate::params::Parameter;
 use crate::path::{self, Context, Path, Root, RootSyntax, Step, StepSyntax, Transform};
+use crate::shared::Shared;
 use crate::spans::Seg;
-use crate::value::{Trie, Val};
+use crate::value::Val;
 use crate::walk::{child, index, kind, yaml_to_val, FileWalk};
-
-/// What every compiled policy of a set shares: the `|json` points and the field trie.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct Shared {
-    pub json_points: Vec<Path>,
-    /// For each `|json` point, the fields of the document the set reads.
-    pub json_tries: Vec<Trie>,
-    json_ids: HashMap<String, usize>,
-    /// Record-level clauses by their compiled form: equal clauses share one memo slot.
-    memo_ids: HashMap<String, usize>,
-    pub trie: Trie,
-    pub uses_tags: bool,
-    pub uses_enrichments: bool,
-}
-
-impl Shared {
-    /// The number of memo slots a record needs.
-    pub fn memo_slots(&self) -> usize {
-        self.memo_ids.len()
-    }
-}
 
 /// A named condition of a file.
 pub(crate) struct Named<'v> {
@@ -358,9 +338,7 @@ impl CondCompiler<'_, '_> {
         }
         // Outside a quantifier a clause depends on the record alone, so its outcome can
         // be kept per record and shared by every equal clause of the set.
-        let key = format!("{clause:?}");
-        let next = self.shared.memo_ids.len();
-        let id = *self.shared.memo_ids.entry(key).or_insert(next);
+        let id = self.shared.memo_slot(format!("{clause:?}"));
         Some(Cond::Memo(id, Box::new(Cond::Clause(clause))))
     }
 
@@ -887,7 +865,7 @@ impl CondCompiler<'_, '_> {
                         root: Root::Record,
                         steps: steps.clone(),
                     };
-                    let id = self.json_id(prefix);
+                    let id = self.shared.json_point(prefix);
                     steps.push(Step::Json(id));
                 }
                 StepSyntax::Transform(t) => steps.push(Step::Transform(t)),
@@ -924,17 +902,5 @@ impl CondCompiler<'_, '_> {
             root,
             steps,
         })
-    }
-
-    fn json_id(&mut self, prefix: Path) -> usize {
-        let key = prefix.text.to_string();
-        if let Some(id) = self.shared.json_ids.get(&key) {
-            return *id;
-        }
-        let id = self.shared.json_points.len();
-        self.shared.json_points.push(prefix);
-        self.shared.json_tries.push(Trie::default());
-        self.shared.json_ids.insert(key, id);
-        id
     }
 }

@@ -9,13 +9,15 @@ use hlaudit_model::report::PolicyMeta;
 use hlaudit_model::{Record, Severity, Source, Status};
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::compile_cond::{CondCompiler, Named, Shared};
+use crate::compile_cond::{CondCompiler, Named};
 use crate::cond::Cond;
 use crate::diagnostics::{choice_hint, did_you_mean};
-use crate::load::{Overrides, DEFAULT_TEST_AS_OF};
+use crate::overrides::Overrides;
 use crate::params::{ParamType, Parameter};
-use crate::set::{CompiledPolicy, Piece, TestCase, TestInput, TestSite};
+use crate::set::{default_test_time, CompiledPolicy, Piece, TestCase, TestInput, TestSite};
+use crate::shared::Shared;
 use crate::spans::Seg;
+use crate::value::Val;
 use crate::walk::{child, index, kind, yaml_to_json, yaml_to_val, FileWalk};
 
 const POLICY_KEYS: [&str; 14] = [
@@ -547,7 +549,7 @@ impl PolicyCx<'_, '_> {
             }
         };
         let as_of = match get("as_of") {
-            None => DEFAULT_TEST_AS_OF(),
+            None => Some(default_test_time()),
             Some(x) => match yaml_to_val(x).as_ref().and_then(crate::ops::timestamp) {
                 Some(t) => Some(t),
                 None => {
@@ -777,8 +779,6 @@ impl PolicyCx<'_, '_> {
         Some((v.get("applies_when").cloned(), v.get("assert").cloned()))
     }
 }
-
-use crate::value::Val;
 
 #[cfg(test)]
 mod tests {

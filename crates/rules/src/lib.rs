@@ -44,15 +44,17 @@ mod eval;
 mod explain;
 mod load;
 mod ops;
+mod overrides;
 pub mod params;
 pub mod path;
 mod resolve;
 mod set;
+mod shared;
 pub mod spans;
 mod testing;
 pub mod value;
 pub mod waiver;
-mod walk;
+pub mod walk;
 pub mod yaml;
 
 pub use builtin::builtin_sources;
@@ -60,11 +62,13 @@ pub use diagnostics::{Diagnostic, Diagnostics};
 pub use engine::{evaluate, EvalOptions};
 pub use error::RulesError;
 pub use explain::{explain, ExplainNode, Explanation};
-pub use load::{
-    compile, default_test_time, read_sources, Origin, Override, Overrides, PolicySource,
-};
+pub use load::{compile, read_sources, PolicySource};
+pub use overrides::{Origin, Override, Overrides};
 pub use params::{ParamType, Parameter};
-pub use set::{CompiledPolicy, CompiledPolicySet, Selection, SelectionError, TestCase, TestInput};
+pub use set::{
+    default_test_time, CompiledPolicy, CompiledPolicySet, Selection, SelectionError, TestCase,
+    TestInput,
+};
 pub use testing::{run_tests, Coverage, FixtureReader, TestReport, TestResult};
 
 /// The operator names of the language, as the reference lists them.

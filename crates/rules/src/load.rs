@@ -3,31 +3,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use hlaudit_model::Timestamp;
 use serde_yaml_ng::Value;
 
-use crate::compile_cond::{Named, Shared};
+use crate::compile_cond::Named;
 use crate::compile_policy::PolicyCx;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::Diagnostics;
 use crate::error::RulesError;
+use crate::overrides::Overrides;
 use crate::set::CompiledPolicySet;
+use crate::shared::Shared;
 use crate::spans::Seg;
 use crate::walk::{child, index, kind, FileWalk};
-
-/// The evaluation time of inline tests that do not set `as_of`.
-#[allow(non_snake_case)]
-pub(crate) fn DEFAULT_TEST_AS_OF() -> Option<Timestamp> {
-    Timestamp::parse("2026-01-01T00:00:00Z").ok()
-}
-
-/// The evaluation time of tests that do not set one (inline tests without `as_of`, fixture
-/// cases without `--as-of`): fixed, so a test suite's result never depends on the day it
-/// runs. 2026-01-01T00:00:00Z.
-pub fn default_test_time() -> Timestamp {
-    DEFAULT_TEST_AS_OF().unwrap_or_else(Timestamp::now)
-}
 
 /// The text of one policy file.
 #[derive(Debug, Clone)]
@@ -50,90 +38,6 @@ impl PolicySource {
             text: text.into(),
             base_dir: None,
         }
-    }
-}
-
-/// Where a configured override was written, so a bad one is reported there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    /// The configuration file.
-    pub file: String,
-    /// 1-based line (0 when unknown).
-    pub line: usize,
-    /// 1-based column (0 when unknown).
-    pub column: usize,
-}
-
-/// One configured value (a parameter value or a severity name) and where it was written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Override {
-    /// The value.
-    pub value: serde_json::Value,
-    /// Where it was written, when it came from a file.
-    pub origin: Option<Origin>,
-}
-
-impl Override {
-    /// A value without a known origin.
-    pub fn new(value: serde_json::Value) -> Self {
-        Override {
-            value,
-            origin: None,
-        }
-    }
-}
-
-/// Parameter and severity overrides, applied when the set is compiled (issue: configuration
-/// file). Keys are policy ids.
-#[derive(Debug, Default)]
-pub struct Overrides {
-    /// Policy id -> parameter name -> value.
-    pub params: BTreeMap<String, BTreeMap<String, Override>>,
-    /// Policy id -> severity (a string such as `"critical"`).
-    pub severities: BTreeMap<String, Override>,
-    problems: Mutex<Vec<Diagnostic>>,
-}
-
-impl Clone for Overrides {
-    fn clone(&self) -> Self {
-        Overrides {
-            params: self.params.clone(),
-            severities: self.severities.clone(),
-            problems: Mutex::new(Vec::new()),
-        }
-    }
-}
-
-impl Overrides {
-    /// No overrides.
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    pub(crate) fn report(&self, o: &Override, message: String) {
-        let (file, line, column) = match &o.origin {
-            Some(x) => (x.file.clone(), x.line, x.column),
-            None => (String::new(), 0, 0),
-        };
-        if let Ok(mut p) = self.problems.lock() {
-            p.push(Diagnostic {
-                file,
-                line,
-                column,
-                offset: 0,
-                len: 0,
-                code: "bad-override",
-                message,
-                hint: None,
-            });
-        }
-    }
-
-    fn take_problems(&self) -> Vec<Diagnostic> {
-        self.problems
-            .lock()
-            .map(|mut p| std::mem::take(&mut *p))
-            .unwrap_or_default()
     }
 }
 

@@ -4,14 +4,15 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use chrono::{DateTime, TimeDelta};
 use globset::{Glob, GlobSetBuilder};
 use hlaudit_model::report::PolicyMeta;
 use hlaudit_model::{Record, Severity, Status, Timestamp};
 
-use crate::compile_cond::Shared;
 use crate::cond::Cond;
 use crate::params::Parameter;
 use crate::path::Path;
+use crate::shared::Shared;
 use crate::spans::Seg;
 use crate::walk::FileWalk;
 
@@ -48,6 +49,14 @@ pub enum TestInput {
         /// The `DatastoreId` to test, or every data store of the file.
         datastore: Option<String>,
     },
+}
+
+/// The evaluation time of tests that do not set one (inline tests without `as_of`, fixture
+/// cases without `--as-of`): fixed, so a test suite's result never depends on the day it
+/// runs. 2026-01-01T00:00:00Z.
+pub fn default_test_time() -> Timestamp {
+    const SECONDS_TO_2026: i64 = 1_767_225_600;
+    Timestamp(DateTime::UNIX_EPOCH + TimeDelta::seconds(SECONDS_TO_2026))
 }
 
 /// An inline test of a policy.
@@ -217,5 +226,18 @@ impl CompiledPolicySet {
         let mut out = BTreeMap::new();
         walk(&self.shared.trie, "", &mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_test_time_is_the_start_of_2026() {
+        assert_eq!(
+            Some(default_test_time()),
+            Timestamp::parse("2026-01-01T00:00:00Z").ok()
+        );
     }
 }
