@@ -11,30 +11,45 @@ use serde::de::{
 };
 
 use super::error::{ErrorKind, SnapshotError};
-use super::file_reader::{FileReader, SnippetFn, DUPLICATE_KEY_HINT};
-use super::input::Pos;
-use super::read::{Mode, Positioned, RecordArray, ACCEPTED, ENVELOPE_KEYS};
+use super::position::Pos;
+use super::positioned::{Mode, Positioned};
+use super::record_array::RecordArray;
+use super::sink::{InputSink, SnippetFn, DUPLICATE_KEY_HINT};
 use super::{Shape, SnapshotMeta, SNAPSHOT_VERSION};
 use crate::inventory::CollectionError;
 use crate::record::RawText;
 use crate::timestamp::Timestamp;
 
+/// The top-level keys that mark an AWS CLI output or an hlaudit snapshot.
+pub(crate) const ENVELOPE_KEYS: [&str; 4] = [
+    "DatastorePropertiesList",
+    "DatastoreProperties",
+    "NextToken",
+    "hlauditSnapshot",
+];
+
+/// What the accepted shapes are, for error hints.
+pub(crate) const ACCEPTED: &str = "accepted shapes: the output of `aws healthlake \
+list-fhir-datastores` ({\"DatastorePropertiesList\": [...]}) or `describe-fhir-datastore` \
+({\"DatastoreProperties\": {...}}), a JSON array of DatastoreProperties objects, JSON Lines \
+(one DatastoreProperties object per line), or an hlaudit snapshot ({\"hlauditSnapshot\": 1, ...})";
+
 /// The top-level value: an array of records or an envelope object.
-pub(crate) struct TopSeed<'a, 'f, 'm, M> {
-    pub(crate) st: &'a mut FileReader<'f>,
+pub(crate) struct TopLevel<'a, 'f, 'm, M> {
+    pub(crate) st: &'a mut InputSink<'f>,
     pub(crate) mode: &'m M,
     /// Where the value starts: errors about an object without keys point here.
     pub(crate) start: Pos,
 }
 
-impl<'de, M: Mode<'de>> DeserializeSeed<'de> for TopSeed<'_, '_, '_, M> {
+impl<'de, M: Mode<'de>> DeserializeSeed<'de> for TopLevel<'_, '_, '_, M> {
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
+impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -301,7 +316,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopSeed<'_, '_, '_, M> {
 
 /// Parses a small envelope value; on failure records an error at its key.
 fn envelope_field<T: DeserializeOwned>(
-    st: &mut FileReader<'_>,
+    st: &mut InputSink<'_>,
     key: &str,
     kpos: Pos,
     text: &str,
@@ -322,7 +337,7 @@ fn envelope_field<T: DeserializeOwned>(
             kpos.column,
             ErrorKind::Envelope {
                 field,
-                message: super::file_reader::strip_position(&inner.to_string()),
+                message: super::sink::strip_position(&inner.to_string()),
             },
         );
         err.snippet = snippet(kpos.line, kpos.column).map(Box::new);
@@ -332,10 +347,113 @@ fn envelope_field<T: DeserializeOwned>(
 }
 
 /// The metadata of an hlaudit snapshot, created on first use.
-impl FileReader<'_> {
+impl InputSink<'_> {
     fn meta(&mut self) -> &mut SnapshotMeta {
         self.summary
             .snapshot
             .get_or_insert_with(SnapshotMeta::default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_object_without_keys_is_an_unknown_shape_at_its_brace() {
+        for text in ["{}", "\n  {}", "\n  { }\n {\"a\": 1}"] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.json");
+            std::fs::write(&path, text).unwrap();
+            let whole = crate::snapshot::read_files(&[path.to_str().unwrap()]).unwrap_err();
+            let streamed = crate::snapshot::read_reader("t", text.as_bytes()).unwrap_err();
+            for errs in [whole, streamed] {
+                let e = &errs.errors()[0];
+                assert!(
+                    e.kind.to_string().contains("an empty object"),
+                    "{text:?}: {e}"
+                );
+                let want = if text.starts_with('{') {
+                    (1, 1)
+                } else {
+                    (2, 3)
+                };
+                assert_eq!((e.line, e.column), want, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_envelope_needs_its_version_and_records() {
+        let errs = crate::snapshot::read_reader("t", &b"{\"records\": []}"[..]).unwrap_err();
+        assert!(
+            errs.render().contains("`hlauditSnapshot`: missing"),
+            "{}",
+            errs.render()
+        );
+        let errs = crate::snapshot::read_reader("t", &b"{\"hlauditSnapshot\": 1}"[..]).unwrap_err();
+        assert!(
+            errs.render().contains("`records`: missing"),
+            "{}",
+            errs.render()
+        );
+        let errs = crate::snapshot::read_reader("t", &b"{\"DatastorePropertiesList\": {}}"[..])
+            .unwrap_err();
+        assert!(
+            errs.render()
+                .contains("expected an array of DatastoreProperties objects"),
+            "{}",
+            errs.render()
+        );
+        let errs = crate::snapshot::read_reader(
+            "t",
+            &b"{\"hlauditSnapshot\": \"1\", \"records\": []}"[..],
+        )
+        .unwrap_err();
+        assert!(
+            errs.render()
+                .contains("snapshot field `hlauditSnapshot`: invalid type"),
+            "{}",
+            errs.render()
+        );
+    }
+
+    #[test]
+    fn a_record_with_an_unknown_first_key_gets_a_hint() {
+        let text =
+            b"{\"Zz\": 1, \"DatastoreId\": \"a\", \"DatastoreArn\": \"arn:aws:healthlake:r:1:x\"}";
+        let errs = crate::snapshot::read_reader("t", &text[..]).unwrap_err();
+        let hint = errs.errors()[0].hint.clone().unwrap_or_default();
+        assert!(hint.contains("first key `Zz`"), "{hint}");
+    }
+
+    #[test]
+    fn concatenated_documents_are_refused_with_a_hint() {
+        let text = b"{\"DatastorePropertiesList\": []}\n{\"DatastorePropertiesList\": []}";
+        let errs = crate::snapshot::read_reader("t", &text[..]).unwrap_err();
+        let e = &errs.errors()[0];
+        assert_eq!((e.line, e.column), (2, 1));
+        assert!(e
+            .hint
+            .as_deref()
+            .unwrap_or_default()
+            .contains("separate files"));
+    }
+
+    #[test]
+    fn version_zero_is_not_a_newer_version() {
+        let errs =
+            crate::snapshot::read_reader("t", &b"{\"hlauditSnapshot\": 0, \"records\": []}"[..])
+                .unwrap_err();
+        assert!(
+            errs.render().contains("format versions start at 1"),
+            "{}",
+            errs.render()
+        );
+    }
+
+    #[test]
+    fn unknown_envelope_keys_are_ignored() {
+        let text = b"{\"hlauditSnapshot\": 1, \"addedLater\": {\"x\": [1]}, \"records\": []}";
+        let inv = crate::snapshot::read_reader("t", &text[..]).unwrap();
+        assert!(inv.records.is_empty());
     }
 }

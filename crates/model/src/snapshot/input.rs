@@ -12,17 +12,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use super::error::Snippet;
-
-/// A 1-based line and column (in bytes), plus the byte offset from the start of the input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Pos {
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, counted in bytes.
-    pub column: usize,
-    /// Byte offset of the position from the start of the input.
-    pub offset: u64,
-}
+use super::position::Pos;
 
 const CHUNK: usize = 64 * 1024;
 /// How much of the current line stream mode keeps when it refills, for error snippets.

@@ -12,13 +12,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::Snippet;
-use super::input::{Input, LineIndex, Pos, SharedInput};
-use super::read::relative_to;
-use super::FileReader;
+use super::input::{Input, LineIndex, SharedInput};
+use super::position::{relative_to, Pos};
+use super::sink::InputSink;
 use crate::record::RawText;
 
 /// Reads records line by line until the input ends (or a multi-line record is malformed).
-pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::Result<()> {
+pub(crate) fn read_json_lines(input: &mut Input<'_>, st: &mut InputSink<'_>) -> io::Result<()> {
     // A whole input held as text: records keep their place in it instead of a copy.
     let shared = input.whole_text().cloned();
     let text_of = |raw: &RawValue| RawText::piece_or_copy(shared.as_ref(), raw);
@@ -77,7 +77,7 @@ pub(crate) fn read_lines(input: &mut Input<'_>, st: &mut FileReader<'_>) -> io::
 /// malformed (the rest of the input cannot then be split into records reliably).
 fn multi_line_record(
     input: &mut Input<'_>,
-    st: &mut FileReader<'_>,
+    st: &mut InputSink<'_>,
     text_of: &dyn Fn(&RawValue) -> RawText,
 ) -> io::Result<bool> {
     input.skip_ws()?;

@@ -1,16 +1,5 @@
 //! Finding a field's value in a record's JSON text, to point an error at it.
 
-/// The 1-based line and column of a byte offset in a text.
-pub(crate) fn line_col(text: &str, off: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..off.min(text.len())];
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    (line, off - line_start + 1)
-}
-
 /// The byte offset of the value at a field path (`A.B`, `A.B[2]`) in a JSON object's text.
 pub(crate) fn path_offset(text: &str, path: &str) -> Option<usize> {
     if path == "." || path.is_empty() {
@@ -123,6 +112,7 @@ fn element_offset(text: &str, n: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::position::line_col;
 
     #[test]
     fn finds_values_by_field_path() {

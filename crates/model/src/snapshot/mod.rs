@@ -26,6 +26,25 @@
 //! and column and what was expected, rendered like a compiler error; all problems of all
 //! inputs are collected in one pass ([`SnapshotErrors`]).
 //!
+//! Each file uses only the files listed after it (and the public types of this file,
+//! which `sniff`, `envelope`, `sink` and `assemble` fill in):
+//!
+//! - `sniff` recognises an input's shape and hands it to its reader; uses `envelope`,
+//!   `json_lines`, `positioned`, `sink`, `input`, `position`, `error`.
+//! - `envelope` reads the top-level value (AWS CLI outputs, hlaudit snapshots, a bare
+//!   array); uses `record_array`, `positioned`, `sink`, `position`, `error`.
+//! - `json_lines` reads JSON Lines line by line; uses `sink`, `input`, `position`, `error`.
+//! - `record_array` reads an array of records element by element; uses `positioned`,
+//!   `sink`, `position`.
+//! - `positioned` reads one raw value with where it starts, in memory or in a stream; uses
+//!   `input`, `position`, `error`.
+//! - `sink` checks one input's records, hands them on and collects its errors; uses
+//!   `locate`, `position`, `error`.
+//! - `input` holds one input's bytes, whole or streamed; uses `position`, `error`.
+//! - `assemble` (inputs into one inventory) and `write` (the snapshot format) use `error`.
+//! - `locate` (a field's value in a record's text), `position` (lines, columns and their
+//!   conversions) and `error` use none of the others.
+//!
 //! ```
 //! let text = r#"{"DatastorePropertiesList": [{
 //!   "DatastoreId": "a1b2", "DatastoreStatus": "ACTIVE",
@@ -38,11 +57,14 @@
 mod assemble;
 mod envelope;
 mod error;
-mod file_reader;
 mod input;
+mod json_lines;
 mod locate;
-mod read;
-mod records;
+mod position;
+mod positioned;
+mod record_array;
+mod sink;
+mod sniff;
 mod write;
 
 use std::io::Read;
@@ -53,8 +75,8 @@ pub use error::{ConflictingCopies, ErrorKind, SnapshotError, SnapshotErrors, Sni
 pub use write::write_snapshot;
 
 use assemble::Assembler;
-use file_reader::FileReader;
 use input::Input;
+use sink::InputSink;
 
 use crate::inventory::{CollectionError, Inventory, Warning};
 use crate::record::Record;
@@ -223,7 +245,7 @@ fn read_input(
     input: Input<'_>,
     sink: &mut dyn FnMut(Record),
 ) -> Result<FileSummary, SnapshotErrors> {
-    let mut st = FileReader {
+    let mut st = InputSink {
         name: Arc::from(name),
         sink,
         errors: Vec::new(),
@@ -235,7 +257,7 @@ fn read_input(
         current_key: None,
         stopped: false,
     };
-    read::read_input(input, &mut st);
+    sniff::read_input(input, &mut st);
     if st.errors.is_empty() {
         Ok(st.summary)
     } else {

@@ -34,14 +34,15 @@ pub(crate) trait Mode<'de> {
         None
     }
     /// The text of a line, for an error message.
-    fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet>;
+    fn snippet(&self, line: usize, column: usize) -> Option<Snippet>;
 }
 
-struct SliceMode<'i, 'a> {
-    index: &'i LineIndex<'a>,
-    base: usize,
+/// Positions in a whole input held in memory.
+pub(crate) struct SliceMode<'i, 'a> {
+    pub(crate) index: &'i LineIndex<'a>,
+    pub(crate) base: usize,
     /// The whole input as text, when it is UTF-8.
-    text: Option<&'i Arc<String>>,
+    pub(crate) text: Option<&'i Arc<String>>,
 }
 
 impl<'de> Mode<'de> for SliceMode<'_, '_> {
@@ -62,15 +63,16 @@ impl<'de> Mode<'de> for SliceMode<'_, '_> {
     fn shared_text(&self) -> Option<Arc<String>> {
         self.text.map(Arc::clone)
     }
-    fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet> {
+    fn snippet(&self, line: usize, column: usize) -> Option<Snippet> {
         self.index.snippet(line, column)
     }
 }
 
-struct StreamMode<'a, 'b, 'r> {
-    input: &'a RefCell<&'b mut Input<'r>>,
+/// Positions in a stream, found from how far serde_json has read.
+pub(crate) struct StreamMode<'a, 'b, 'r> {
+    pub(crate) input: &'a RefCell<&'b mut Input<'r>>,
     /// The start of the last value marked: error snippets in it are found from there.
-    anchor: std::cell::Cell<Pos>,
+    pub(crate) anchor: Cell<Pos>,
 }
 
 impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
@@ -103,7 +105,7 @@ impl<'de> Mode<'de> for StreamMode<'_, '_, '_> {
     fn into_box(raw: Box<RawValue>) -> Box<RawValue> {
         raw
     }
-    fn snippet(&self, line: usize, column: usize) -> Option<super::error::Snippet> {
+    fn snippet(&self, line: usize, column: usize) -> Option<Snippet> {
         let mut input = self.input.borrow_mut();
         let anchor = self.anchor.get();
         if line >= anchor.line && anchor.line > 0 {

@@ -17,7 +17,7 @@ use crate::record::{RawText, Record, RecordError};
 /// An array of records: `DatastoreProperties` objects, or (`wrapped`) hlaudit snapshot
 /// records `{"properties": {...}, "tags": {...}, "enrichments": {...}}`.
 pub(crate) struct RecordArray<'a, 'f, 'm, M> {
-    pub(crate) st: &'a mut FileReader<'f>,
+    pub(crate) st: &'a mut InputSink<'f>,
     pub(crate) mode: &'m M,
     pub(crate) wrapped: bool,
 }
@@ -129,7 +129,7 @@ type Built = Vec<(Result<Record, (RecordError, RawText)>, Pos)>;
 
 /// Hands on the batches that are ready, in order, from batch `next` on.
 fn hand_on(
-    st: &mut FileReader<'_>,
+    st: &mut InputSink<'_>,
     ready: &mut BTreeMap<usize, Built>,
     next: &mut usize,
     snippet: &SnippetFn<'_>,
@@ -142,6 +142,8 @@ fn hand_on(
             }
             st.accept(b, pos, None, BTreeMap::new(), snippet);
         }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
-//! The state of reading one input: checking each record, turning positions inside a
-//! record into positions in the file, and collecting every error.
+//! Where one input's records and errors go: [`InputSink`] checks each record and hands it
+//! on, turns positions inside a record into positions in the file, and collects every
+//! error (up to [`MAX_ERRORS_PER_INPUT`]). Every reader of an input shape reports into it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,16 +8,15 @@ use std::sync::Arc;
 use serde_json::value::RawValue;
 
 use super::error::{ErrorKind, SnapshotError, Snippet};
-use super::input::Pos;
-use super::locate::{line_col, path_offset};
-use super::read::relative_to;
+use super::locate::path_offset;
+use super::position::{line_col, relative_to, Pos};
 use super::{FileSummary, MAX_ERRORS_PER_INPUT};
 use crate::inventory::Warning;
 use crate::json_keys::check_unique_keys;
 use crate::record::{RawText, Record, RecordError, RecordErrorKind, Source, DATASTORE_STATUSES};
 
-/// The state of reading one input: where records go, and what went wrong.
-pub(crate) struct FileReader<'f> {
+/// The state of reading one input: where its records go, and what went wrong.
+pub(crate) struct InputSink<'f> {
     pub(super) name: Arc<str>,
     pub(super) sink: &'f mut dyn FnMut(Record),
     pub(super) errors: Vec<SnapshotError>,
@@ -35,7 +35,7 @@ pub(crate) const DUPLICATE_KEY_HINT: &str =
 
 pub(crate) type SnippetFn<'a> = dyn Fn(usize, usize) -> Option<Snippet> + 'a;
 
-impl FileReader<'_> {
+impl InputSink<'_> {
     pub(super) fn stopped(&self) -> bool {
         self.stopped
     }
@@ -153,7 +153,7 @@ impl FileReader<'_> {
                         code: "unknown-status".to_owned(),
                         message: format!(
                             "data store `{}` has DatastoreStatus `{status}`, which is not one of {}",
-                            r.id(),
+                            r.id().unwrap_or_default(),
                             DATASTORE_STATUSES.join(", ")
                         ),
                         source: Some(source.clone()),
