@@ -8,11 +8,12 @@ use std::sync::Arc;
 use hlaudit_model::Severity;
 use hlaudit_report::Format;
 use hlaudit_rules::diagnostics::{choice_hint, yaml_kind as kind};
-use hlaudit_rules::spans::{line_col, locate, token_len, Seg};
-use hlaudit_rules::{Diagnostic, Diagnostics, Origin, Override};
+use hlaudit_rules::spans::Seg;
+use hlaudit_rules::walk::{child, FileWalk};
+use hlaudit_rules::{Diagnostics, Override};
+use serde_yaml_ng::{Mapping, Value};
 
 use crate::output::FailOn;
-use serde_yaml_ng::{Mapping, Value};
 
 /// The keys of a configuration file, as `docs/configuration.md` lists them.
 pub const KEYS: [&str; 17] = [
@@ -81,296 +82,146 @@ pub struct ConfigFile {
 /// paths inside it are resolved against its folder.
 pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Diagnostics> {
     let name = path.display().to_string();
-    let mut w = Walk {
-        file: name.clone(),
-        text: Arc::from(text),
-        problems: Vec::new(),
-    };
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut cfg = ConfigFile {
         path: path.to_path_buf(),
         ..ConfigFile::default()
     };
-    match hlaudit_rules::yaml::parse(&name, text) {
-        Ok(Value::Mapping(m)) => w.top(&m, &base, &mut cfg),
+    let doc = match hlaudit_rules::yaml::parse(&name, text) {
+        Ok(doc) => doc,
+        Err(syntax) => {
+            let mut d = Diagnostics::new();
+            d.add_source(&name, Arc::from(text));
+            d.push(syntax);
+            return Err(d);
+        }
+    };
+    let mut r = Reader {
+        w: FileWalk::new(&name, Arc::from(text)),
+        base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    match &doc {
+        Value::Mapping(m) => r.top(m, &mut cfg),
         // An empty file is an empty configuration.
-        Ok(Value::Null) => {}
-        Ok(other) => w.push(
+        Value::Null => {}
+        other => r.w.hint_error(
             &[],
-            false,
             "wrong-type",
-            format!("a configuration file is a mapping, found {}", kind(&other)),
-            Some("start with a key such as `fail_on: high`".to_owned()),
+            format!("a configuration file is a mapping, found {}", kind(other)),
+            "start with a key such as `fail_on: high`",
         ),
-        Err(d) => w.problems.push(d),
     }
-    if w.problems.is_empty() {
-        return Ok(cfg);
+    let problems = r.w.into_diagnostics();
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(problems)
     }
-    let mut d = Diagnostics::new();
-    d.add_source(&name, w.text.clone());
-    w.problems.sort();
-    for p in w.problems {
-        d.push(p);
-    }
-    Err(d)
 }
 
-fn key(at: &[Seg], k: &str) -> Vec<Seg> {
-    let mut v = at.to_vec();
-    v.push(Seg::Key(k.to_owned()));
-    v
+/// The walk over one configuration file, and the folder its paths are relative to.
+struct Reader {
+    w: FileWalk,
+    base: PathBuf,
 }
 
-struct Walk {
-    file: String,
-    text: Arc<str>,
-    problems: Vec<Diagnostic>,
-}
-
-impl Walk {
-    fn position(&self, at: &[Seg], at_key: bool) -> (usize, usize, usize) {
-        let mut n = at.len();
-        loop {
-            if let Some(off) = locate(&self.text, &at[..n], at_key && n == at.len()) {
-                let (l, c) = line_col(&self.text, off);
-                return (off, l, c);
-            }
-            if n == 0 {
-                return (0, 1, 1);
-            }
-            n -= 1;
-        }
-    }
-
-    fn origin(&self, at: &[Seg]) -> Origin {
-        let (_, line, column) = self.position(at, false);
-        Origin {
-            file: self.file.clone(),
-            line,
-            column,
-        }
-    }
-
-    fn push(
-        &mut self,
-        at: &[Seg],
-        at_key: bool,
-        code: &'static str,
-        message: String,
-        hint: Option<String>,
-    ) {
-        let (offset, line, column) = self.position(at, at_key);
-        self.problems.push(Diagnostic {
-            file: self.file.clone(),
-            line,
-            column,
-            offset,
-            len: token_len(&self.text, offset),
-            code,
-            message,
-            hint,
-        });
-    }
-
+impl Reader {
     fn wrong(&mut self, at: &[Seg], what: &str, v: &Value) {
-        self.push(
-            at,
-            false,
-            "wrong-type",
-            format!("{what}, found {}", kind(v)),
-            None,
-        );
+        self.w
+            .error(at, "wrong-type", format!("{what}, found {}", kind(v)));
     }
 
-    fn top(&mut self, m: &Mapping, base: &Path, cfg: &mut ConfigFile) {
-        for (k, v) in m {
-            let Some(name) = k.as_str() else {
-                self.push(
-                    &[],
-                    false,
-                    "wrong-type",
-                    "a key of the configuration must be a string".into(),
-                    None,
-                );
-                continue;
-            };
-            let at = key(&[], name);
+    fn top(&mut self, m: &Mapping, cfg: &mut ConfigFile) {
+        for (name, v) in self.w.keys(m, &[], &KEYS, "the configuration") {
+            let at = child(&[], name);
+            let w = &mut self.w;
             match name {
-                "rules" => cfg.rules = self.paths(v, &at, base, "`rules`"),
-                "waivers" => cfg.waivers = self.paths(v, &at, base, "`waivers`"),
-                "baseline" => cfg.baseline = self.string(v, &at, "`baseline`").map(|s| base.join(s)),
-                "builtin" => cfg.builtin = self.boolean(v, &at, "`builtin`"),
-                "fail_on_new" => cfg.fail_on_new = self.boolean(v, &at, "`fail_on_new`"),
-                "only" => cfg.only = self.strings(v, &at, "`only`"),
-                "skip" => cfg.skip = self.strings(v, &at, "`skip`"),
-                "tags" => cfg.tags = self.strings(v, &at, "`tags`"),
-                "frameworks" => cfg.frameworks = self.strings(v, &at, "`frameworks`"),
-                "min_severity" => cfg.min_severity = self.severity(v, &at, "`min_severity`"),
+                "rules" => cfg.rules = self.paths(v, &at, "`rules`"),
+                "waivers" => cfg.waivers = self.paths(v, &at, "`waivers`"),
+                "baseline" => cfg.baseline = self.path(v, &at, "`baseline`"),
+                "builtin" => cfg.builtin = w.boolean(v, &at, "`builtin`"),
+                "fail_on_new" => cfg.fail_on_new = w.boolean(v, &at, "`fail_on_new`"),
+                "only" => cfg.only = strings(w, v, &at, "`only`"),
+                "skip" => cfg.skip = strings(w, v, &at, "`skip`"),
+                "tags" => cfg.tags = strings(w, v, &at, "`tags`"),
+                "frameworks" => cfg.frameworks = strings(w, v, &at, "`frameworks`"),
+                "min_severity" => cfg.min_severity = severity(w, v, &at, "`min_severity`"),
                 "fail_on" => {
                     cfg.fail_on = match v {
                         Value::String(s) if s == "none" => Some(FailOn::None),
-                        _ => self.severity(v, &at, "`fail_on`").map(fail_on),
+                        _ => severity(w, v, &at, "`fail_on`").map(fail_on),
                     }
                 }
-                "format" => cfg.format = self.format(v, &at),
-                "outputs" => self.outputs(v, &at, base, cfg),
+                "format" => cfg.format = format(w, v, &at),
+                "outputs" => self.outputs(v, &at, cfg),
                 "severity" => self.severities(v, &at, cfg),
                 "parameters" => self.parameters(v, &at, cfg),
                 "min_datastores" => match v {
                     Value::Number(n) if n.as_u64().is_some() => {
                         cfg.min_datastores = n.as_u64().and_then(|d| usize::try_from(d).ok());
                     }
-                    other => self.push(
+                    other => w.hint_error(
                         &at,
-                        false,
                         "bad-value",
-                        format!("`min_datastores` must be a whole number of data stores, found {}", show(other)),
-                        Some("1 fails a run whose input holds no data store".to_owned()),
+                        format!(
+                            "`min_datastores` must be a whole number of data stores, found {}",
+                            show(other)
+                        ),
+                        "1 fails a run whose input holds no data store",
                     ),
                 },
                 "warn_expiring_days" => match v {
                     Value::Number(n) if n.as_u64().is_some_and(|d| d <= 3650) => {
                         cfg.warn_expiring_days = n.as_u64().and_then(|d| u32::try_from(d).ok());
                     }
-                    other => self.push(
+                    other => w.error(
                         &at,
-                        false,
                         "bad-value",
-                        format!("`warn_expiring_days` must be a whole number of days from 0 to 3650, found {}", show(other)),
-                        None,
+                        format!(
+                            "`warn_expiring_days` must be a whole number of days from 0 to \
+                             3650, found {}",
+                            show(other)
+                        ),
                     ),
                 },
-                other => {
-                    let hint = choice_hint(other, &KEYS);
-                    self.push(&at, true, "unknown-key", format!("unknown key `{other}` in the configuration"), Some(hint));
-                }
+                // `keys` has reported every other key as unknown, with a hint.
+                _ => {}
             }
         }
     }
 
-    fn string(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<String> {
-        match v {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
-            Value::String(_) => {
-                self.push(at, false, "bad-value", format!("{what} is empty"), None);
-                None
-            }
-            other => {
-                self.wrong(at, &format!("{what} must be a string"), other);
-                None
-            }
-        }
+    fn path(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<PathBuf> {
+        let s = self.w.non_empty_string(v, at, what)?;
+        Some(self.base.join(s))
     }
 
-    fn boolean(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<bool> {
-        match v {
-            Value::Bool(b) => Some(*b),
-            other => {
-                self.wrong(at, &format!("{what} must be true or false"), other);
-                None
-            }
-        }
+    fn paths(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<Vec<PathBuf>> {
+        let found = strings(&mut self.w, v, at, what)?;
+        Some(found.into_iter().map(|s| self.base.join(s)).collect())
     }
 
-    fn strings(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<Vec<String>> {
-        let Value::Sequence(items) = v else {
-            self.wrong(at, &format!("{what} must be a list of strings"), v);
-            return None;
-        };
-        let mut out = Vec::new();
-        let mut ok = true;
-        for (i, x) in items.iter().enumerate() {
-            let mut at = at.to_vec();
-            at.push(Seg::Index(i));
-            match self.string(x, &at, &format!("each of {what}")) {
-                Some(s) => out.push(s),
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
-    }
-
-    fn paths(&mut self, v: &Value, at: &[Seg], base: &Path, what: &str) -> Option<Vec<PathBuf>> {
-        self.strings(v, at, what)
-            .map(|v| v.into_iter().map(|s| base.join(s)).collect())
-    }
-
-    fn severity(&mut self, v: &Value, at: &[Seg], what: &str) -> Option<Severity> {
-        let s = self.string(v, at, what)?;
-        match s.parse::<Severity>() {
-            Ok(sev) if s == sev.as_str() => Some(sev),
-            _ => {
-                let mut names = vec!["critical", "high", "medium", "low", "info"];
-                if what == "`fail_on`" {
-                    names.push("none");
-                }
-                let hint = choice_hint(&s, &names);
-                self.push(
-                    at,
-                    false,
-                    "bad-value",
-                    format!("unknown severity `{s}` for {what}"),
-                    Some(hint),
-                );
-                None
-            }
-        }
-    }
-
-    fn format(&mut self, v: &Value, at: &[Seg]) -> Option<Format> {
-        let s = self.string(v, at, "a format")?;
-        match s.parse::<Format>() {
-            Ok(f) => Some(f),
-            Err(_) => {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                let hint = choice_hint(&s, &names);
-                self.push(
-                    at,
-                    false,
-                    "bad-value",
-                    format!("unknown format `{s}`"),
-                    Some(hint),
-                );
-                None
-            }
-        }
-    }
-
-    fn outputs(&mut self, v: &Value, at: &[Seg], base: &Path, cfg: &mut ConfigFile) {
+    fn outputs(&mut self, v: &Value, at: &[Seg], cfg: &mut ConfigFile) {
         let Value::Mapping(m) = v else {
             self.wrong(at, "`outputs` must be a mapping of format to file", v);
             return;
         };
         for (k, p) in m {
             let Some(name) = k.as_str() else {
-                self.push(
-                    at,
-                    false,
-                    "wrong-type",
-                    "an output format must be a string".into(),
-                    None,
+                self.w
+                    .error(at, "wrong-type", "an output format must be a string");
+                continue;
+            };
+            let kat = child(at, name);
+            let Ok(fmt) = name.parse::<Format>() else {
+                self.w.key_error(
+                    &kat,
+                    "unknown-key",
+                    format!("unknown output format `{name}`"),
+                    Some(choice_hint(name, &format_names())),
                 );
                 continue;
             };
-            let kat = key(at, name);
-            let fmt = match name.parse::<Format>() {
-                Ok(f) => f,
-                Err(_) => {
-                    let names: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
-                    let hint = choice_hint(name, &names);
-                    self.push(
-                        &kat,
-                        true,
-                        "unknown-key",
-                        format!("unknown output format `{name}`"),
-                        Some(hint),
-                    );
-                    continue;
-                }
-            };
-            if let Some(s) = self.string(p, &kat, &format!("the `{name}` output")) {
-                cfg.outputs.insert(fmt, base.join(s));
+            if let Some(path) = self.path(p, &kat, &format!("the `{name}` output")) {
+                cfg.outputs.insert(fmt, path);
             }
         }
     }
@@ -391,13 +242,9 @@ impl Walk {
         for (k, x) in m {
             match k.as_str() {
                 Some(id) => out.push((id, x)),
-                None => self.push(
-                    at,
-                    false,
-                    "wrong-type",
-                    "a policy id must be a string".into(),
-                    None,
-                ),
+                None => self
+                    .w
+                    .error(at, "wrong-type", "a policy id must be a string"),
             }
         }
         out
@@ -406,14 +253,13 @@ impl Walk {
     fn severities(&mut self, v: &Value, at: &[Seg], cfg: &mut ConfigFile) {
         let what = "`severity` must be a mapping of policy id to severity";
         for (id, s) in self.by_policy_id(v, at, what) {
-            let kat = key(at, id);
-            if let Some(sev) = self.severity(s, &kat, &format!("`{id}`")) {
-                let origin = self.origin(&kat);
+            let kat = child(at, id);
+            if let Some(sev) = severity(&mut self.w, s, &kat, &format!("`{id}`")) {
                 cfg.severity.insert(
                     id.to_owned(),
                     Override {
                         value: serde_json::Value::String(sev.as_str().to_owned()),
-                        origin: Some(origin),
+                        origin: Some(self.w.origin(&kat)),
                     },
                 );
             }
@@ -423,7 +269,7 @@ impl Walk {
     fn parameters(&mut self, v: &Value, at: &[Seg], cfg: &mut ConfigFile) {
         let what = "`parameters` must be a mapping of policy id to parameter values";
         for (id, ps) in self.by_policy_id(v, at, what) {
-            let pat = key(at, id);
+            let pat = child(at, id);
             let Value::Mapping(ps) = ps else {
                 self.wrong(
                     &pat,
@@ -434,38 +280,77 @@ impl Walk {
             };
             for (n, val) in ps {
                 let Some(name) = n.as_str() else {
-                    self.push(
-                        &pat,
-                        false,
-                        "wrong-type",
-                        "a parameter name must be a string".into(),
-                        None,
-                    );
+                    self.w
+                        .error(&pat, "wrong-type", "a parameter name must be a string");
                     continue;
                 };
-                let vat = key(&pat, name);
+                let vat = child(&pat, name);
                 match serde_json::to_value(val) {
                     Ok(json) => {
-                        let origin = self.origin(&vat);
                         cfg.parameters.entry(id.to_owned()).or_default().insert(
                             name.to_owned(),
                             Override {
                                 value: json,
-                                origin: Some(origin),
+                                origin: Some(self.w.origin(&vat)),
                             },
                         );
                     }
-                    Err(e) => self.push(
+                    Err(e) => self.w.error(
                         &vat,
-                        false,
                         "wrong-type",
                         format!("`{name}` is not a plain value: {e}"),
-                        None,
                     ),
                 }
             }
         }
     }
+}
+
+/// A list of non-empty strings; `None` when it is not one (every bad item is reported).
+fn strings(w: &mut FileWalk, v: &Value, at: &[Seg], what: &str) -> Option<Vec<String>> {
+    w.list(v, at, what, "strings", FileWalk::non_empty_string)
+}
+
+/// A severity named as [`Severity::as_str`] spells it (`fail_on` also takes `none`, read
+/// by the caller).
+fn severity(w: &mut FileWalk, v: &Value, at: &[Seg], what: &str) -> Option<Severity> {
+    let s = w.non_empty_string(v, at, what)?;
+    match s.parse::<Severity>() {
+        Ok(sev) if s == sev.as_str() => Some(sev),
+        _ => {
+            let mut names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+            if what == "`fail_on`" {
+                names.push("none");
+            }
+            w.hint_error(
+                at,
+                "bad-value",
+                format!("unknown severity `{s}` for {what}"),
+                choice_hint(&s, &names),
+            );
+            None
+        }
+    }
+}
+
+fn format(w: &mut FileWalk, v: &Value, at: &[Seg]) -> Option<Format> {
+    let s = w.non_empty_string(v, at, "a format")?;
+    match s.parse::<Format>() {
+        Ok(f) => Some(f),
+        Err(_) => {
+            w.hint_error(
+                at,
+                "bad-value",
+                format!("unknown format `{s}`"),
+                choice_hint(&s, &format_names()),
+            );
+            None
+        }
+    }
+}
+
+fn format_names() -> Vec<&'static str> {
+    Format::ALL.iter().map(|f| f.as_str()).collect()
 }
 
 fn fail_on(s: Severity) -> FailOn {
