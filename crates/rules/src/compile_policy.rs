@@ -6,7 +6,7 @@ use std::path::Path as FsPath;
 use std::sync::{Arc, OnceLock};
 
 use hlaudit_model::report::PolicyMeta;
-use hlaudit_model::{Record, Severity, Source, Status};
+use hlaudit_model::{Kind, Record, Severity, Source, Status};
 use serde_yaml_ng::{Mapping, Value};
 
 use crate::compile_cond::{CondCompiler, Named};
@@ -20,7 +20,7 @@ use crate::spans::Seg;
 use crate::value::Val;
 use crate::walk::{child, index, kind, yaml_to_json, yaml_to_val, FileWalk};
 
-const POLICY_KEYS: [&str; 14] = [
+const POLICY_KEYS: [&str; 15] = [
     "id",
     "title",
     "severity",
@@ -30,6 +30,7 @@ const POLICY_KEYS: [&str; 14] = [
     "references",
     "compliance",
     "tags",
+    "kinds",
     "parameters",
     "applies_when",
     "assert",
@@ -114,6 +115,10 @@ impl PolicyCx<'_, '_> {
         let compliance = get("compliance")
             .map(|v| self.compliance(v, &child(at, "compliance")))
             .unwrap_or_default();
+        let kinds = match get("kinds") {
+            Some(v) => self.kinds(v, &child(at, "kinds")),
+            None => Some(vec![Kind::default()]),
+        };
         let id_s = id.clone().unwrap_or_default();
         let (params, params_ok) =
             self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
@@ -159,6 +164,7 @@ impl PolicyCx<'_, '_> {
         Some(CompiledPolicy {
             meta,
             parameters,
+            kinds: kinds?,
             tests: tests?,
             applies: applies?,
             assert: assert?,
@@ -201,6 +207,62 @@ impl PolicyCx<'_, '_> {
                 }
             },
         )
+    }
+
+    /// The kinds of record a policy applies to: a non-empty list of kind names, each once,
+    /// returned in the order of [`Kind::ALL`].
+    fn kinds(&mut self, v: &Value, at: &[Seg]) -> Option<Vec<Kind>> {
+        let names = Kind::ALL.map(Kind::as_str);
+        let listing = names.join(", ");
+        let Value::Sequence(items) = v else {
+            self.w.hint_error(
+                at,
+                "wrong-type",
+                format!("`kinds` must be a list of kind names, found {}", kind(v)),
+                format!("e.g. `kinds: [datastore, export-job]`; the kinds are {listing}"),
+            );
+            return None;
+        };
+        if items.is_empty() {
+            self.w.hint_error(
+                at,
+                "bad-value",
+                "`kinds` is empty: a policy applies to at least one kind of record",
+                format!("name some of {listing}, or leave `kinds` out to mean `[datastore]`"),
+            );
+            return None;
+        }
+        let mut out: Vec<Kind> = Vec::new();
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            let at_i = index(at, i);
+            let Some(name) = self.w.string(item, &at_i, "each of `kinds`") else {
+                ok = false;
+                continue;
+            };
+            match name.parse::<Kind>() {
+                Ok(k) if out.contains(&k) => {
+                    self.w.error(
+                        &at_i,
+                        "bad-value",
+                        format!("the kind `{k}` is listed twice in `kinds`"),
+                    );
+                    ok = false;
+                }
+                Ok(k) => out.push(k),
+                Err(_) => {
+                    let hint = match did_you_mean(&name, &names) {
+                        Some(x) => format!("did you mean `{x}`? the kinds are {listing}"),
+                        None => format!("the kinds are {listing}"),
+                    };
+                    self.w
+                        .hint_error(&at_i, "bad-value", format!("unknown kind `{name}`"), hint);
+                    ok = false;
+                }
+            }
+        }
+        out.sort();
+        ok.then_some(out)
     }
 
     fn compliance(&mut self, v: &Value, at: &[Seg]) -> BTreeMap<String, Vec<String>> {
@@ -781,8 +843,40 @@ impl PolicyCx<'_, '_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    fn compile_policy(kinds_line: &str) -> crate::CompiledPolicySet {
+        let text = format!(
+            "policies:\n  - id: K-1\n    title: t\n    severity: low\n    description: d\n{kinds_line}    assert: true\n"
+        );
+        let src = crate::PolicySource::from_text("k.yaml", text);
+        match crate::compile(&[src], &Overrides::none()) {
+            Ok(set) => set,
+            Err(d) => panic!("{}", d.render(false)),
+        }
+    }
+
+    #[test]
+    fn a_policy_reports_the_kinds_it_names_in_a_stable_order() {
+        let set = compile_policy("    kinds: [export-job, datastore]\n");
+        let p = set.get(0).unwrap();
+        assert_eq!(p.kinds(), [Kind::Datastore, Kind::ExportJob]);
+        assert!(p.applies_to(Kind::ExportJob));
+        assert!(p.applies_to(Kind::Datastore));
+        assert!(!p.applies_to(Kind::ImportJob));
+    }
+
+    #[test]
+    fn a_policy_without_kinds_applies_to_data_stores_only() {
+        let set = compile_policy("");
+        let p = set.get(0).unwrap();
+        assert_eq!(p.kinds(), [Kind::Datastore]);
+        assert!(Kind::ALL
+            .into_iter()
+            .all(|k| p.applies_to(k) == k.is_default()));
+    }
 
     #[test]
     fn ids_follow_the_documented_syntax() {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, TimeDelta};
 use globset::{Glob, GlobSetBuilder};
 use hlaudit_model::report::PolicyMeta;
-use hlaudit_model::{Record, Severity, Status, Timestamp};
+use hlaudit_model::{Kind, Record, Severity, Status, Timestamp};
 
 use crate::cond::Cond;
 use crate::params::Parameter;
@@ -32,9 +32,25 @@ pub struct CompiledPolicy {
     pub parameters: Vec<Parameter>,
     /// The inline tests.
     pub tests: Vec<TestCase>,
+    /// The kinds of record the policy applies to (`kinds`, `[datastore]` when the file
+    /// names none): never empty, each once, in the order of [`Kind::ALL`].
+    pub(crate) kinds: Vec<Kind>,
     pub(crate) applies: Option<Cond>,
     pub(crate) assert: Cond,
     pub(crate) message: Vec<Piece>,
+}
+
+impl CompiledPolicy {
+    /// The kinds of record the policy applies to, in the order of [`Kind::ALL`]; a policy
+    /// that names none applies to data stores only.
+    pub fn kinds(&self) -> &[Kind] {
+        &self.kinds
+    }
+
+    /// Whether the policy applies to records of `kind`.
+    pub fn applies_to(&self, kind: Kind) -> bool {
+        self.kinds.contains(&kind)
+    }
 }
 
 /// What an inline test runs on.
