@@ -338,7 +338,7 @@ impl CondCompiler<'_, '_> {
         }
         // Outside a quantifier a clause depends on the record alone, so its outcome can
         // be kept per record and shared by every equal clause of the set.
-        let id = self.shared.memo_slot(format!("{clause:?}"));
+        let id = self.shared.memo_slot(&clause);
         Some(Cond::Memo(id, Box::new(Cond::Clause(clause))))
     }
 

@@ -58,7 +58,7 @@ pub enum Test {
 }
 
 /// A quantifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Quant {
     /// Every element.
     All,
@@ -78,7 +78,7 @@ pub enum Operand {
 }
 
 /// A numeric comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NumOp {
     /// `equals`.
     Eq,
@@ -155,7 +155,7 @@ fn fmt_num(n: f64) -> String {
 }
 
 /// A JSON type for the `type` operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JType {
     /// `string`.
     String,

@@ -34,6 +34,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod builtin;
+mod clause_key;
 mod compile_cond;
 mod compile_policy;
 pub mod cond;
