@@ -25,7 +25,7 @@ use hlaudit_rules::Overrides;
 
 pub use file::{parse, ConfigFile};
 
-use crate::exit::{Outcome, Rendered};
+use crate::exit::{Files, Outcome, Problems};
 use crate::output::{FailOn, FormatArg, OutputArgs, OutputSpec};
 use crate::policy_args::PolicyArgs;
 
@@ -102,7 +102,7 @@ pub struct Applied {
 }
 
 /// Finds and reads the configuration file: `--config FILE`, else `./hlaudit.yaml` when it
-/// exists, unless `--no-config`. Problems come back rendered (exit code 2).
+/// exists, unless `--no-config`. Problems come back as [`Problems`] (exit code 2).
 pub fn load_config(args: &ConfigArgs) -> Result<Option<ConfigFile>> {
     let path = match (&args.config, args.no_config) {
         (_, true) => return Ok(None),
@@ -120,16 +120,10 @@ pub fn load_config(args: &ConfigArgs) -> Result<Option<ConfigFile>> {
     let text = hlaudit_rules::yaml::text(&path.display().to_string(), bytes).map_err(|d| {
         let mut ds = hlaudit_rules::Diagnostics::new();
         ds.push(d);
-        Rendered(ds.render_for(color(), "the configuration file"))
+        Problems::new(Files::Configuration, ds)
     })?;
-    parse(&path, &text)
-        .map(Some)
-        .map_err(|d| Rendered(d.render_for(color(), "the configuration file")).into())
-}
-
-fn color() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    let cfg = parse(&path, &text).map_err(|d| Problems::new(Files::Configuration, d))?;
+    Ok(Some(cfg))
 }
 
 fn or_file<T: Clone>(flag: &[T], file: &Option<Vec<T>>) -> Vec<T> {
@@ -142,8 +136,8 @@ fn or_file<T: Clone>(flag: &[T], file: &Option<Vec<T>>) -> Vec<T> {
 
 impl Settings {
     /// Merges the flags with the configuration file (see the module docs) and loads the
-    /// waiver files and the baseline. Every problem in the configuration or waiver files is
-    /// rendered like a compiler error.
+    /// waiver files and the baseline. Every problem in the configuration or waiver files
+    /// comes back as [`Problems`], rendered like a compiler error when the run ends.
     pub fn resolve(
         policy: &PolicyArgs,
         config: &ConfigArgs,
@@ -200,10 +194,7 @@ impl Settings {
             None
         } else {
             let sources = read_waiver_files(&waiver_files)?;
-            Some(
-                load_waivers(&sources)
-                    .map_err(|d| Rendered(d.render_for(color(), "the waiver files")))?,
-            )
+            Some(load_waivers(&sources).map_err(|d| Problems::new(Files::Waivers, d))?)
         };
         let baseline_path = exceptions.baseline.clone().or_else(|| cfg.baseline.clone());
         let baseline = match baseline_path {
@@ -246,12 +237,14 @@ impl Settings {
         applied
     }
 
-    /// The run's exit code, decided here and nowhere else: 2 when anything could not be
-    /// read or evaluated, or when the inventory holds fewer data stores than
-    /// `--min-datastores`; else 1 when a FAIL finding at or above `fail_on` remains (with
-    /// `--fail-on-new`, only one the baseline did not hold as FAIL); else 0. WAIVED
-    /// findings never count. With `allow_partial` (`scan --allow-partial`), parts that
-    /// could not be collected stay in the report but do not decide the code.
+    /// How an audit ends, decided here and nowhere else (`exit::exit_code` turns it into
+    /// the exit code): [`Outcome::Error`] when anything could not be read or evaluated, or
+    /// when the inventory holds fewer data stores than `--min-datastores`; else
+    /// [`Outcome::Findings`] when a FAIL finding at or above `fail_on` remains (with
+    /// `--fail-on-new`, only one the baseline did not hold as FAIL); else
+    /// [`Outcome::Clean`]. WAIVED findings never count. With `allow_partial` (`scan
+    /// --allow-partial`), parts that could not be collected stay in the report but do not
+    /// decide the code.
     ///
     /// An audit that checked nothing (no data store, or no policy that applies) is not a
     /// failure by itself: every report and stderr say so, and `--min-datastores 1` makes
@@ -431,31 +424,30 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_follow_fail_on() {
+    fn outcomes_follow_fail_on() {
+        use Outcome as O;
         use Severity::*;
         use Status::*;
-        // (findings, --fail-on, expected exit code)
-        type Case = (&'static [(Status, Severity)], FailOn, u8);
+        // (findings, --fail-on, expected outcome)
+        type Case = (&'static [(Status, Severity)], FailOn, Outcome);
         let cases: &[Case] = &[
-            (&[], FailOn::High, 0),
-            (&[(Pass, Critical), (Skip, High)], FailOn::Info, 0),
-            (&[(Fail, High)], FailOn::High, 1),
-            (&[(Fail, High)], FailOn::Critical, 0),
-            (&[(Fail, Medium)], FailOn::High, 0),
-            (&[(Fail, Medium)], FailOn::Medium, 1),
-            (&[(Fail, Info)], FailOn::Info, 1),
-            (&[(Fail, Critical)], FailOn::None, 0),
+            (&[], FailOn::High, O::Clean),
+            (&[(Pass, Critical), (Skip, High)], FailOn::Info, O::Clean),
+            (&[(Fail, High)], FailOn::High, O::Findings),
+            (&[(Fail, High)], FailOn::Critical, O::Clean),
+            (&[(Fail, Medium)], FailOn::High, O::Clean),
+            (&[(Fail, Medium)], FailOn::Medium, O::Findings),
+            (&[(Fail, Info)], FailOn::Info, O::Findings),
+            (&[(Fail, Critical)], FailOn::None, O::Clean),
             // WAIVED never counts.
-            (&[(Waived, Critical)], FailOn::Info, 0),
+            (&[(Waived, Critical)], FailOn::Info, O::Clean),
             // ERROR wins whatever --fail-on says.
-            (&[(Error, Low)], FailOn::None, 2),
-            (&[(Fail, Critical), (Error, Info)], FailOn::High, 2),
+            (&[(Error, Low)], FailOn::None, O::Error),
+            (&[(Fail, Critical), (Error, Info)], FailOn::High, O::Error),
         ];
         for (findings, fail_on, want) in cases {
             assert_eq!(
-                settings(None)
-                    .outcome(&report(findings), *fail_on, false)
-                    .code(),
+                settings(None).outcome(&report(findings), *fail_on, false),
                 *want,
                 "{findings:?} with --fail-on {fail_on:?}"
             );

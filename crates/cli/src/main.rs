@@ -30,15 +30,6 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Text shown after every `--help`: the exit codes CI jobs rely on.
-pub(crate) const EXIT_CODES_HELP: &str = "\
-Exit codes:
-  0  nothing at or above the --fail-on threshold
-  1  findings at or above the --fail-on threshold
-  2  usage, configuration, input or collection error, a finding that could not be
-     evaluated (never 0 when something could not be read), a selection that leaves no
-     policy, or fewer data stores than --min-datastores";
-
 /// Policy and compliance auditing for AWS HealthLake FHIR data stores.
 #[derive(Debug, Parser)]
 #[command(
@@ -50,7 +41,7 @@ Exit codes:
         read from snapshot files (the plain output of `aws healthlake list-fhir-datastores` \
         or `describe-fhir-datastore`, JSON arrays, JSON Lines or hlaudit's own snapshots) or \
         collected live through the AWS SDK, and reports findings for people and CI systems.",
-    after_help = EXIT_CODES_HELP,
+    after_help = exit::EXIT_CODES_HELP,
     propagate_version = true
 )]
 struct Cli {
@@ -96,5 +87,5 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(&args),
         Command::Completions(args) => cmd::completions::run::<Cli>(&args),
     };
-    exit::finish(result)
+    exit::exit_code(result)
 }

@@ -1,6 +1,7 @@
 //! Where reports go and the threshold of the run's exit code: `--format`,
 //! `-o FORMAT=PATH`, `--fail-on`, `--color` and `--sarif-base`, flattened into `check`
-//! and `scan`. The exit code itself is decided in one place, `config::Settings::outcome`.
+//! and `scan`. How an audit ends is decided in one place, `config::Settings::outcome`, and
+//! its exit code in another, `exit::exit_code`.
 //!
 //! Every report file is rendered into a temporary file beside it, and only once all of
 //! them are complete is each renamed over its target, so a failed run never leaves a

@@ -2,18 +2,17 @@
 //! `--only`, `--skip`, `--tag`, `--framework`, `--min-severity`, `--as-of`) and loading the
 //! policy set they describe.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use clap::Args as ClapArgs;
 use hlaudit_model::{Severity, Timestamp};
 use hlaudit_rules::{
-    builtin_sources, compile, read_sources, CompiledPolicySet, Diagnostics, EvalOptions, Overrides,
+    builtin_sources, compile, read_sources, CompiledPolicySet, EvalOptions, Overrides,
     PolicySource, Selection,
 };
 
-use crate::exit::Rendered;
+use crate::exit::Problems;
 
 /// Where policies come from: the built-in pack and `--rules` files or folders.
 #[derive(Debug, Clone, Default, ClapArgs)]
@@ -42,10 +41,11 @@ impl PolicySourceArgs {
         Ok(out)
     }
 
-    /// Loads and compiles every source, rendering all problems (exit code 2).
+    /// Loads and compiles every source; all problems come back as [`Problems`] (exit
+    /// code 2).
     pub fn compile(&self, overrides: &Overrides) -> Result<CompiledPolicySet> {
         let sources = self.sources()?;
-        compile(&sources, overrides).map_err(|d| render(&d).into())
+        Ok(compile(&sources, overrides).map_err(Problems::in_policies)?)
     }
 }
 
@@ -90,9 +90,9 @@ impl PolicyArgs {
     }
 
     /// Loads, compiles (with configured parameter and severity overrides) and selects the
-    /// policies. Problems in policy files come back rendered (exit code 2), and so does a
-    /// selection that leaves no policy, whichever flags or configuration keys emptied it:
-    /// a gate that evaluates nothing must not pass.
+    /// policies. Problems in policy files come back as [`Problems`] (exit code 2), and a
+    /// selection that leaves no policy is an error too, whichever flags or configuration
+    /// keys emptied it: a gate that evaluates nothing must not pass.
     pub fn load_with(&self, overrides: &Overrides) -> Result<CompiledPolicySet> {
         let all = self.sources.compile(overrides)?;
         let chosen = all.select(&self.selection())?;
@@ -168,12 +168,6 @@ impl PolicyArgs {
     pub fn eval_options(&self) -> EvalOptions {
         EvalOptions::at(self.as_of())
     }
-}
-
-/// Renders diagnostics for stderr: coloured on a terminal unless `NO_COLOR` is set.
-pub fn render(d: &Diagnostics) -> Rendered {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    Rendered(d.render(color))
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use hlaudit_rules::{compile, read_sources, run_tests, CompiledPolicySet, Overrid
 use serde::Serialize;
 
 use crate::cmd::rules_docs;
-use crate::exit::Outcome;
-use crate::policy_args::{render, PolicySourceArgs};
+use crate::exit::{Outcome, Problems};
+use crate::policy_args::PolicySourceArgs;
 use crate::stdio::outln;
 
 /// Work with policy files: list, validate, test, document.
@@ -194,12 +194,12 @@ fn list(a: &ListArgs) -> Result<Outcome> {
 
 fn compile_paths(paths: &[PathBuf]) -> Result<CompiledPolicySet> {
     let sources = read_sources(paths)?;
-    compile(&sources, &Overrides::none()).map_err(|d| render(&d).into())
+    Ok(compile(&sources, &Overrides::none()).map_err(Problems::in_policies)?)
 }
 
 fn validate(a: &ValidateArgs) -> Result<Outcome> {
     let sources = read_sources(&a.paths)?;
-    let set = compile(&sources, &Overrides::none()).map_err(|d| render(&d))?;
+    let set = compile(&sources, &Overrides::none()).map_err(Problems::in_policies)?;
     let tests: usize = set.policies().map(|p| p.tests.len()).sum();
     outln!(
         "{} policies and {tests} inline tests in {} files: no problems",

@@ -17,7 +17,7 @@ use hlaudit_rules::{
     builtin_sources, compile, read_sources, CompiledPolicy, CompiledPolicySet, Overrides, Parameter,
 };
 
-use crate::exit::{Outcome, Rendered};
+use crate::exit::{Outcome, Problems};
 use crate::stdio::{errln, out};
 
 /// Where the built-in pack's reference lives in the repository.
@@ -78,7 +78,7 @@ fn load(paths: &[PathBuf]) -> Result<(CompiledPolicySet, String)> {
         let names: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
         (read_sources(paths)?, names.join(", "))
     };
-    let set = compile(&sources, &Overrides::none()).map_err(|d| Rendered(d.render(false)))?;
+    let set = compile(&sources, &Overrides::none()).map_err(Problems::in_policies)?;
     Ok((set, origin))
 }
 
