@@ -206,51 +206,72 @@ impl CondCompiler<'_, '_> {
     }
 
     fn clause(&mut self, m: &Mapping, at: &[Seg], in_quant: bool) -> Option<Cond> {
-        let mut path_v = None;
-        let mut if_present = false;
-        let mut where_v = None;
-        let mut ops: Vec<(&str, &Value)> = Vec::new();
-        let mut ok = true;
+        let parts = self.clause_parts(m, at);
+        let path = self.clause_path(parts.path, at, in_quant);
+        let (name, opv) = self.single_operator(&parts, at)?;
+        let test = self.clause_test(name, opv, parts.filter, at, in_quant)?;
+        let clause = Box::new(new_clause(path?, test, parts.if_present));
+        Some(self.memoize(clause, in_quant))
+    }
+
+    /// Sorts the keys of a clause mapping by role, reporting the unknown ones.
+    fn clause_parts<'m>(&mut self, m: &'m Mapping, at: &[Seg]) -> ClauseParts<'m> {
+        let mut parts = ClauseParts {
+            path: None,
+            if_present: false,
+            filter: None,
+            ops: Vec::new(),
+            keys_ok: true,
+        };
         for (k, v) in m {
             let Some(name) = k.as_str() else {
                 self.w
                     .error(at, "wrong-type", "a clause key must be a string");
-                ok = false;
+                parts.keys_ok = false;
                 continue;
             };
             match name {
-                "path" => path_v = Some(v),
+                "path" => parts.path = Some(v),
                 "if_present" => {
-                    if_present = self
+                    parts.if_present = self
                         .w
                         .boolean(v, &child(at, name), "`if_present`")
                         .unwrap_or(false)
                 }
-                "where" => where_v = Some(v),
-                n if OPERATORS.contains(&n) || QUANTIFIERS.contains(&n) => ops.push((n, v)),
+                "where" => parts.filter = Some(v),
+                n if OPERATORS.contains(&n) || QUANTIFIERS.contains(&n) => parts.ops.push((n, v)),
                 other => {
-                    let all: Vec<&str> = OPERATORS
-                        .iter()
-                        .chain(&QUANTIFIERS)
-                        .chain(&MODIFIERS)
-                        .copied()
-                        .collect();
-                    let hint = did_you_mean(other, &all).map_or_else(
-                        || "see the operator table in docs/policy-language.md".to_owned(),
-                        |s| format!("did you mean `{s}`?"),
-                    );
-                    self.w.key_error(
-                        &child(at, other),
-                        "unknown-operator",
-                        format!("unknown operator `{other}` in a clause"),
-                        Some(hint),
-                    );
-                    ok = false;
+                    self.unknown_clause_key(other, at);
+                    parts.keys_ok = false;
                 }
             }
         }
+        parts
+    }
+
+    fn unknown_clause_key(&mut self, name: &str, at: &[Seg]) {
+        let all: Vec<&str> = OPERATORS
+            .iter()
+            .chain(&QUANTIFIERS)
+            .chain(&MODIFIERS)
+            .copied()
+            .collect();
+        let hint = did_you_mean(name, &all).map_or_else(
+            || "see the operator table in docs/policy-language.md".to_owned(),
+            |s| format!("did you mean `{s}`?"),
+        );
+        self.w.key_error(
+            &child(at, name),
+            "unknown-operator",
+            format!("unknown operator `{name}` in a clause"),
+            Some(hint),
+        );
+    }
+
+    /// The clause's `path`, compiled.
+    fn clause_path(&mut self, v: Option<&Value>, at: &[Seg], in_quant: bool) -> Option<Path> {
         let path_at = child(at, "path");
-        let path = match path_v {
+        match v {
             Some(Value::String(s)) => self.path(s, &path_at, in_quant),
             Some(other) => {
                 self.w.error(
@@ -261,34 +282,55 @@ impl CondCompiler<'_, '_> {
                 None
             }
             None => None,
-        };
-        if ops.is_empty() {
-            if ok {
-                self.w.hint_error(
-                    at,
-                    "operator-count",
-                    "this clause has no operator",
-                    "add one operator, e.g. `equals: VALUE` or `exists: true`",
-                );
+        }
+    }
+
+    /// The one operator (or quantifier) of a clause; none or several is a problem.
+    fn single_operator<'m>(
+        &mut self,
+        parts: &ClauseParts<'m>,
+        at: &[Seg],
+    ) -> Option<(&'m str, &'m Value)> {
+        match parts.ops.as_slice() {
+            [] => {
+                if parts.keys_ok {
+                    self.w.hint_error(
+                        at,
+                        "operator-count",
+                        "this clause has no operator",
+                        "add one operator, e.g. `equals: VALUE` or `exists: true`",
+                    );
+                }
+                None
             }
-            return None;
+            [one] => Some(*one),
+            [_, (second, _), ..] => {
+                let names: Vec<&str> = parts.ops.iter().map(|(n, _)| *n).collect();
+                self.w.key_error(
+                    &child(at, second),
+                    "operator-count",
+                    format!(
+                        "a clause has exactly one operator, this one has {}",
+                        names.join(", ")
+                    ),
+                    Some("combine several clauses with `all: [...]`".to_owned()),
+                );
+                None
+            }
         }
-        if ops.len() > 1 {
-            let names: Vec<&str> = ops.iter().map(|(n, _)| *n).collect();
-            self.w.key_error(
-                &child(at, ops[1].0),
-                "operator-count",
-                format!(
-                    "a clause has exactly one operator, this one has {}",
-                    names.join(", ")
-                ),
-                Some("combine several clauses with `all: [...]`".to_owned()),
-            );
-            return None;
-        }
-        let (name, opv) = ops[0];
+    }
+
+    /// What a clause checks: its operator, quantifier or count (with its `where`).
+    fn clause_test(
+        &mut self,
+        name: &str,
+        v: &Value,
+        filter: Option<&Value>,
+        at: &[Seg],
+        in_quant: bool,
+    ) -> Option<Test> {
         let op_at = child(at, name);
-        if where_v.is_some() && name != "count" {
+        if filter.is_some() && name != "count" {
             self.w.key_error(
                 &child(at, "where"),
                 "unknown-key",
@@ -297,49 +339,50 @@ impl CondCompiler<'_, '_> {
             );
             return None;
         }
-        let test = match name {
-            "all" | "any" | "none" => {
-                let inner = match opv {
-                    Value::Sequence(_) => Cond::All(self.cond_list(opv, &op_at, true, name)?),
-                    _ => self.cond(opv, &op_at, true)?,
-                };
-                let q = match name {
-                    "all" => Quant::All,
-                    "any" => Quant::Any,
-                    _ => Quant::None,
-                };
-                Test::Quant(q, Box::new(inner))
-            }
-            "count" => {
-                let filter = match where_v {
-                    Some(wv) => Some(Box::new(self.cond(wv, &child(at, "where"), true)?)),
-                    None => None,
-                };
-                Test::Count(filter, self.comparison(opv, &op_at, "count")?)
-            }
-            _ => Test::Op(self.op(name, opv, &op_at, in_quant)?),
+        match name {
+            "all" | "any" | "none" => self.quantifier(name, v, &op_at),
+            "count" => self.count(v, filter, at, &op_at),
+            _ => Some(Test::Op(self.op(name, v, &op_at, in_quant)?)),
+        }
+    }
+
+    /// `all`, `any` or `none`: a condition (or a list of them, all holding) on each element.
+    fn quantifier(&mut self, name: &str, v: &Value, at: &[Seg]) -> Option<Test> {
+        let inner = match v {
+            Value::Sequence(_) => Cond::All(self.cond_list(v, at, true, name)?),
+            _ => self.cond(v, at, true)?,
         };
-        let mut path = path?;
-        let over_values = !matches!(test, Test::Op(_))
-            && matches!(path.steps.last(), Some(Step::Transform(Transform::Values)));
-        if over_values {
-            path.steps.pop();
-        }
-        let expected = test.describe();
-        let clause = Box::new(Clause {
-            path,
-            test,
-            if_present,
-            over_values,
-            expected: expected.into(),
-        });
+        let q = match name {
+            "all" => Quant::All,
+            "any" => Quant::Any,
+            _ => Quant::None,
+        };
+        Some(Test::Quant(q, Box::new(inner)))
+    }
+
+    /// `count` with a comparison, counting the elements `where` holds (all without it).
+    fn count(
+        &mut self,
+        v: &Value,
+        filter: Option<&Value>,
+        at: &[Seg],
+        op_at: &[Seg],
+    ) -> Option<Test> {
+        let filter = match filter {
+            Some(f) => Some(Box::new(self.cond(f, &child(at, "where"), true)?)),
+            None => None,
+        };
+        Some(Test::Count(filter, self.comparison(v, op_at, "count")?))
+    }
+
+    /// Outside a quantifier a clause depends on the record alone, so its outcome can be
+    /// kept per record and shared by every equal clause of the set.
+    fn memoize(&mut self, clause: Box<Clause>, in_quant: bool) -> Cond {
         if in_quant {
-            return Some(Cond::Clause(clause));
+            return Cond::Clause(clause);
         }
-        // Outside a quantifier a clause depends on the record alone, so its outcome can
-        // be kept per record and shared by every equal clause of the set.
         let id = self.shared.memo_slot(&clause);
-        Some(Cond::Memo(id, Box::new(Cond::Clause(clause))))
+        Cond::Memo(id, Box::new(Cond::Clause(clause)))
     }
 
     fn op(&mut self, name: &str, v: &Value, at: &[Seg], in_quant: bool) -> Option<Op> {
@@ -752,8 +795,28 @@ impl CondCompiler<'_, '_> {
 
     /// Compiles a path written at `at`.
     pub fn path(&mut self, text: &str, at: &[Seg], in_quant: bool) -> Option<Path> {
-        let syn = match path::parse(text) {
-            Ok(s) => s,
+        let syn = self.path_syntax(text, at)?;
+        let root = self.path_root(&syn.root, text, at, in_quant)?;
+        let mut steps = match syn.root {
+            RootSyntax::Field(f) => vec![Step::Key(f.into_boxed_str())],
+            _ => Vec::new(),
+        };
+        for s in syn.steps {
+            let step = self.path_step(s, text, at, in_quant, &root, &steps)?;
+            steps.push(step);
+        }
+        self.note_fields_read(&root, &steps);
+        Some(Path {
+            text: Arc::from(text),
+            root,
+            steps,
+        })
+    }
+
+    /// A path's text parsed by the grammar.
+    fn path_syntax(&mut self, text: &str, at: &[Seg]) -> Option<path::PathSyntax> {
+        match path::parse(text) {
+            Ok(s) => Some(s),
             Err(e) => {
                 self.w.error(
                     at,
@@ -764,43 +827,25 @@ impl CondCompiler<'_, '_> {
                         e.offset + 1
                     ),
                 );
-                return None;
+                None
             }
-        };
-        let mut steps = Vec::new();
-        let root = match syn.root {
-            RootSyntax::Field(f) => {
-                steps.push(Step::Key(f.into_boxed_str()));
-                Root::Record
-            }
-            RootSyntax::Context(c) => match Context::from_name(&c) {
-                Some(ctx) => {
-                    self.shared.uses_tags |= ctx == Context::Tags;
-                    self.shared.uses_enrichments |= ctx == Context::Enrichments;
-                    Root::Context(ctx)
-                }
-                None => {
-                    let hint = did_you_mean(&c, &Context::NAMES).map_or_else(
-                        || {
-                            format!(
-                                "context values: {}",
-                                Context::NAMES.map(|n| format!("@{n}")).join(", ")
-                            )
-                        },
-                        |s| format!("did you mean `@{s}`?"),
-                    );
-                    self.w.hint_error(
-                        at,
-                        "bad-path",
-                        format!("`@{c}` is not a context value"),
-                        hint,
-                    );
-                    return None;
-                }
-            },
+        }
+    }
+
+    /// Where a path starts (a field starts at the record; the field is its first step).
+    fn path_root(
+        &mut self,
+        root: &RootSyntax,
+        text: &str,
+        at: &[Seg],
+        in_quant: bool,
+    ) -> Option<Root> {
+        match root {
+            RootSyntax::Field(_) => Some(Root::Record),
+            RootSyntax::Context(c) => self.context_root(c, at),
             RootSyntax::Param(p) => {
-                let val = self.param(&p, at)?.val.clone();
-                Root::Param(Arc::from(p.as_str()), Arc::new(val))
+                let val = self.param(p, at)?.val.clone();
+                Some(Root::Param(Arc::from(p.as_str()), Arc::new(val)))
             }
             RootSyntax::Current => {
                 if !in_quant {
@@ -812,95 +857,162 @@ impl CondCompiler<'_, '_> {
                     );
                     return None;
                 }
-                Root::Current
+                Some(Root::Current)
             }
+        }
+    }
+
+    /// `@NAME`: a context value, noting that the set reads tags or enrichments.
+    fn context_root(&mut self, name: &str, at: &[Seg]) -> Option<Root> {
+        let Some(ctx) = Context::from_name(name) else {
+            let hint = did_you_mean(name, &Context::NAMES).map_or_else(
+                || {
+                    format!(
+                        "context values: {}",
+                        Context::NAMES.map(|n| format!("@{n}")).join(", ")
+                    )
+                },
+                |s| format!("did you mean `@{s}`?"),
+            );
+            self.w.hint_error(
+                at,
+                "bad-path",
+                format!("`@{name}` is not a context value"),
+                hint,
+            );
+            return None;
         };
-        for s in syn.steps {
-            match s {
-                StepSyntax::Key(k) => steps.push(Step::Key(k.into_boxed_str())),
-                StepSyntax::Index(i) => steps.push(Step::Index(i)),
-                StepSyntax::CurrentKey => {
-                    if !in_quant {
-                        self.w.error(
-                            at,
-                            "bad-path",
-                            format!("`{text}` uses `[.]` outside a quantifier"),
-                        );
-                        return None;
-                    }
-                    steps.push(Step::CurrentKey);
+        self.shared.uses_tags |= ctx == Context::Tags;
+        self.shared.uses_enrichments |= ctx == Context::Enrichments;
+        Some(Root::Context(ctx))
+    }
+
+    /// One step after the root; `before` are the steps compiled so far.
+    fn path_step(
+        &mut self,
+        step: StepSyntax,
+        text: &str,
+        at: &[Seg],
+        in_quant: bool,
+        root: &Root,
+        before: &[Step],
+    ) -> Option<Step> {
+        match step {
+            StepSyntax::Key(k) => Some(Step::Key(k.into_boxed_str())),
+            StepSyntax::Index(i) => Some(Step::Index(i)),
+            StepSyntax::CurrentKey => {
+                if !in_quant {
+                    self.w.error(
+                        at,
+                        "bad-path",
+                        format!("`{text}` uses `[.]` outside a quantifier"),
+                    );
+                    return None;
                 }
-                StepSyntax::ParamKey(p) => {
-                    let val = self.param(&p, at)?.val.clone();
-                    match val {
-                        Val::Str(s) => steps.push(Step::Key(s.into_owned().into_boxed_str())),
-                        Val::Num(n) if n >= 0.0 && n.fract() == 0.0 => {
-                            steps.push(Step::Index(n as usize))
-                        }
-                        other => {
-                            self.w.error(
-                                at,
-                                "wrong-type",
-                                format!("`[${p}]` needs a string or whole-number parameter, `{p}` is {}", other.a_type()),
-                            );
-                            return None;
-                        }
-                    }
-                }
-                StepSyntax::Transform(Transform::Json) => {
-                    let fixed = matches!(root, Root::Record)
-                        && steps
-                            .iter()
-                            .all(|s| matches!(s, Step::Key(_) | Step::Index(_)));
-                    if !fixed {
-                        self.w.error(
-                            at,
-                            "bad-path",
-                            format!("`{text}`: the part before `|json` must be a fixed path of record fields"),
-                        );
-                        return None;
-                    }
-                    let prefix = Path {
-                        text: Arc::from(text.split("|json").next().unwrap_or(text)),
-                        root: Root::Record,
-                        steps: steps.clone(),
-                    };
-                    let id = self.shared.json_point(prefix);
-                    steps.push(Step::Json(id));
-                }
-                StepSyntax::Transform(t) => steps.push(Step::Transform(t)),
+                Some(Step::CurrentKey)
+            }
+            StepSyntax::ParamKey(p) => self.param_key_step(&p, at),
+            StepSyntax::Transform(Transform::Json) => self.json_step(text, at, root, before),
+            StepSyntax::Transform(t) => Some(Step::Transform(t)),
+        }
+    }
+
+    /// `[$PARAM]`: a field named by a string parameter, or an element by a whole number.
+    fn param_key_step(&mut self, p: &str, at: &[Seg]) -> Option<Step> {
+        match self.param(p, at)?.val.clone() {
+            Val::Str(s) => Some(Step::Key(s.into_owned().into_boxed_str())),
+            Val::Num(n) if n >= 0.0 && n.fract() == 0.0 => Some(Step::Index(n as usize)),
+            other => {
+                self.w.error(
+                    at,
+                    "wrong-type",
+                    format!(
+                        "`[${p}]` needs a string or whole-number parameter, `{p}` is {}",
+                        other.a_type()
+                    ),
+                );
+                None
             }
         }
-        if matches!(root, Root::Record) {
-            let keys: Vec<&str> = steps
+    }
+
+    /// `|json` after a fixed path of record fields: a numbered point of the set whose
+    /// document is parsed at most once per record.
+    fn json_step(&mut self, text: &str, at: &[Seg], root: &Root, before: &[Step]) -> Option<Step> {
+        let fixed = matches!(root, Root::Record)
+            && before
                 .iter()
-                .map_while(|s| match s {
-                    Step::Key(k) => Some(&**k),
-                    _ => None,
-                })
-                .collect();
-            self.shared.trie.insert(&keys, true);
+                .all(|s| matches!(s, Step::Key(_) | Step::Index(_)));
+        if !fixed {
+            self.w.error(
+                at,
+                "bad-path",
+                format!("`{text}`: the part before `|json` must be a fixed path of record fields"),
+            );
+            return None;
         }
-        // The document behind a `|json` point is pruned the same way: the fields after it,
-        // up to the first step that is not a field name, whose value is kept whole.
+        let prefix = Path {
+            text: Arc::from(text.split("|json").next().unwrap_or(text)),
+            root: Root::Record,
+            steps: before.to_vec(),
+        };
+        Some(Step::Json(self.shared.json_point(prefix)))
+    }
+
+    /// Adds the fields a path reads to the set's tries: the record's fields up to the
+    /// first step that is not a field name, whose value is kept whole. The document behind
+    /// a `|json` point is pruned the same way, with the fields after it.
+    fn note_fields_read(&mut self, root: &Root, steps: &[Step]) {
+        if matches!(root, Root::Record) {
+            self.shared.trie.insert(&leading_keys(steps), true);
+        }
         if let Some(j) = steps.iter().position(|s| matches!(s, Step::Json(_))) {
             if let Step::Json(id) = steps[j] {
-                let keys: Vec<&str> = steps[j + 1..]
-                    .iter()
-                    .map_while(|s| match s {
-                        Step::Key(k) => Some(&**k),
-                        _ => None,
-                    })
-                    .collect();
                 if let Some(t) = self.shared.json_tries.get_mut(id) {
-                    t.insert(&keys, true);
+                    t.insert(&leading_keys(&steps[j + 1..]), true);
                 }
             }
         }
-        Some(Path {
-            text: Arc::from(text),
-            root,
-            steps,
+    }
+}
+
+/// The field names a list of steps starts with.
+fn leading_keys(steps: &[Step]) -> Vec<&str> {
+    steps
+        .iter()
+        .map_while(|s| match s {
+            Step::Key(k) => Some(&**k),
+            _ => None,
         })
+        .collect()
+}
+
+/// The keys of a clause mapping, sorted by role.
+struct ClauseParts<'m> {
+    path: Option<&'m Value>,
+    if_present: bool,
+    /// `where`.
+    filter: Option<&'m Value>,
+    /// The operators and quantifiers, in the order written.
+    ops: Vec<(&'m str, &'m Value)>,
+    /// Whether every key was a string the language knows.
+    keys_ok: bool,
+}
+
+/// A clause from its parts. A quantifier over `PATH|values` is compiled without the
+/// `|values`: the quantifier walks the object's values itself, pointing at each by key.
+fn new_clause(mut path: Path, test: Test, if_present: bool) -> Clause {
+    let over_values = !matches!(test, Test::Op(_))
+        && matches!(path.steps.last(), Some(Step::Transform(Transform::Values)));
+    if over_values {
+        path.steps.pop();
+    }
+    let expected = test.describe();
+    Clause {
+        path,
+        test,
+        if_present,
+        over_values,
+        expected: expected.into(),
     }
 }
