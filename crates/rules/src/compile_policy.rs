@@ -6,15 +6,17 @@ use std::path::Path as FsPath;
 use std::sync::{Arc, OnceLock};
 
 use hlaudit_model::report::PolicyMeta;
-use hlaudit_model::{Kind, Record, Severity, Source, Status};
+use hlaudit_model::{Kind, Record, Severity, Source, Status, Timestamp};
 use serde_yaml_ng::{Mapping, Value};
 
 use crate::compile_cond::{CondCompiler, Named};
-use crate::cond::Cond;
 use crate::diagnostics::{choice_hint, did_you_mean};
 use crate::overrides::Overrides;
 use crate::params::{ParamType, Parameter};
-use crate::set::{default_test_time, CompiledPolicy, Piece, TestCase, TestInput, TestSite};
+use crate::set::{
+    default_test_time, CompiledPolicy, Conditions, Piece, TestCase, TestConditions, TestInput,
+    TestSite,
+};
 use crate::shared::Shared;
 use crate::spans::Seg;
 use crate::value::Val;
@@ -123,7 +125,7 @@ impl PolicyCx<'_, '_> {
         let (params, params_ok) =
             self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
         ok &= params_ok;
-        let (applies, assert) = self.conditions(get("applies_when"), get("assert"), at, &params);
+        let conditions = self.conditions(get("applies_when"), get("assert"), at, &params);
         let message = match get("message") {
             Some(v) => self.template(v, &child(at, "message"), &params),
             None => Some(Vec::new()),
@@ -159,6 +161,7 @@ impl PolicyCx<'_, '_> {
                 column: column as u32,
             }),
         };
+        let Conditions { applies, assert } = conditions?;
         let mut parameters: Vec<Parameter> = params.into_values().collect();
         parameters.sort_by_key(|p| p.name.clone());
         Some(CompiledPolicy {
@@ -166,8 +169,8 @@ impl PolicyCx<'_, '_> {
             parameters,
             kinds: kinds?,
             tests: tests?,
-            applies: applies?,
-            assert: assert?,
+            applies,
+            assert,
             message: message?,
         })
     }
@@ -451,21 +454,28 @@ impl PolicyCx<'_, '_> {
         }
     }
 
-    #[allow(clippy::type_complexity)]
+    /// Compiles `applies_when` (absent: applies everywhere) and `assert`; `None` when either
+    /// has problems (all reported).
     fn conditions(
         &mut self,
         applies: Option<&Value>,
         assert: Option<&Value>,
         at: &[Seg],
         params: &BTreeMap<String, Parameter>,
-    ) -> (Option<Option<Cond>>, Option<Cond>) {
+    ) -> Option<Conditions> {
         let mut cc = self.cond_compiler(params);
         let applies = match applies {
-            None => Some(None),
-            Some(v) => cc.cond(v, &child(at, "applies_when"), false).map(Some),
+            None => Ok(None),
+            Some(v) => cc
+                .cond(v, &child(at, "applies_when"), false)
+                .map(Some)
+                .ok_or(()),
         };
         let assert = assert.and_then(|v| cc.cond(v, &child(at, "assert"), false));
-        (applies, assert)
+        Some(Conditions {
+            applies: applies.ok()?,
+            assert: assert?,
+        })
     }
 
     fn template(
@@ -576,92 +586,104 @@ impl PolicyCx<'_, '_> {
             );
             return None;
         };
-        let entries = self.w.keys(m, at, &TEST_KEYS, "a test");
-        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        let mut ok = entries.len() == m.len();
-        let name = match get("name") {
-            Some(n) => self.w.string(n, &child(at, "name"), "`name`"),
-            None => {
-                self.w
-                    .error(at, "missing-key", "this test has no `name` (required)");
-                None
-            }
+        let fields = Fields(self.w.keys(m, at, &TEST_KEYS, "a test"));
+        let keys_ok = fields.0.len() == m.len();
+        let name = self.test_name(fields.get("name"), at);
+        let expect = self.test_expect(fields.get("expect"), at);
+        let as_of = self.test_as_of(fields.get("as_of"), at);
+        let input = self.test_input(&fields, at);
+        let conditions = match fields.get("params") {
+            None => Some(TestConditions::Policy),
+            Some(pv) => self
+                .test_variant(pv, &child(at, "params"), params, at)
+                .map(|c| TestConditions::WithParams(Arc::new(c))),
         };
-        let expect = match get("expect") {
-            Some(e) => {
-                let s = self.w.string(e, &child(at, "expect"), "`expect`");
-                match s.as_deref().map(|x| (x, x.parse::<Status>())) {
-                    Some((_, Ok(st))) if st != Status::Waived => Some(st),
-                    Some((x, _)) => {
-                        self.w.hint_error(
-                            &child(at, "expect"),
-                            "bad-value",
-                            format!("`{x}` is not a status a test can expect"),
-                            "expected one of: PASS, FAIL, SKIP, ERROR",
-                        );
-                        None
-                    }
-                    None => None,
-                }
-            }
-            None => {
-                self.w
-                    .error(at, "missing-key", "this test has no `expect` (required)");
-                None
-            }
-        };
-        let as_of = match get("as_of") {
-            None => Some(default_test_time()),
-            Some(x) => match yaml_to_val(x).as_ref().and_then(crate::ops::timestamp) {
-                Some(t) => Some(t),
-                None => {
-                    self.w.hint_error(
-                        &child(at, "as_of"),
-                        "bad-value",
-                        "`as_of` is not a timestamp",
-                        "e.g. 2026-01-31T00:00:00Z",
-                    );
-                    None
-                }
+        if !keys_ok {
+            return None;
+        }
+        Some(TestCase {
+            name: name?,
+            input: input?,
+            as_of: as_of?,
+            expect: expect?,
+            site: TestSite {
+                file: Arc::from(self.w.file.as_str()),
+                text: self.w.text.clone(),
+                at: at.to_vec(),
+                source: OnceLock::new(),
             },
+            conditions: conditions?,
+        })
+    }
+
+    /// A test's required `name`.
+    fn test_name(&mut self, v: Option<&Value>, at: &[Seg]) -> Option<String> {
+        let Some(v) = v else {
+            self.w
+                .error(at, "missing-key", "this test has no `name` (required)");
+            return None;
         };
-        let input = match (get("record"), get("fixture")) {
+        self.w.string(v, &child(at, "name"), "`name`")
+    }
+
+    /// A test's required `expect`: a status other than WAIVED.
+    fn test_expect(&mut self, v: Option<&Value>, at: &[Seg]) -> Option<Status> {
+        let Some(v) = v else {
+            self.w
+                .error(at, "missing-key", "this test has no `expect` (required)");
+            return None;
+        };
+        let at_e = child(at, "expect");
+        let s = self.w.string(v, &at_e, "`expect`")?;
+        match s.parse::<Status>() {
+            Ok(st) if st != Status::Waived => Some(st),
+            _ => {
+                self.w.hint_error(
+                    &at_e,
+                    "bad-value",
+                    format!("`{s}` is not a status a test can expect"),
+                    "expected one of: PASS, FAIL, SKIP, ERROR",
+                );
+                None
+            }
+        }
+    }
+
+    /// A test's evaluation time: `as_of`, or the fixed default.
+    fn test_as_of(&mut self, v: Option<&Value>, at: &[Seg]) -> Option<Timestamp> {
+        let Some(v) = v else {
+            return Some(default_test_time());
+        };
+        let t = yaml_to_val(v).as_ref().and_then(crate::ops::timestamp);
+        if t.is_none() {
+            self.w.hint_error(
+                &child(at, "as_of"),
+                "bad-value",
+                "`as_of` is not a timestamp",
+                "e.g. 2026-01-31T00:00:00Z",
+            );
+        }
+        t
+    }
+
+    /// What a test runs on: a `record` (with its `tags` and `enrichments`) or a `fixture`
+    /// (with a `datastore`), never both, and without the other one's keys.
+    fn test_input(&mut self, fields: &Fields<'_>, at: &[Seg]) -> Option<TestInput> {
+        match (fields.get("record"), fields.get("fixture")) {
             (Some(r), None) => {
-                for k in ["datastore"] {
-                    if get(k).is_some() {
-                        self.w.key_error(
-                            &child(at, k),
-                            "unknown-key",
-                            format!("`{k}` goes with `fixture`, not `record`"),
-                            None,
-                        );
-                        ok = false;
-                    }
-                }
-                self.test_record(r, get("tags"), get("enrichments"), at)
+                let alone = self.keys_of_the_other_input(fields, at, &["datastore"], |k| {
+                    format!("`{k}` goes with `fixture`, not `record`")
+                });
+                let input = self.test_record(r, fields.get("tags"), fields.get("enrichments"), at);
+                input.filter(|_| alone)
             }
             (None, Some(f)) => {
-                for k in ["tags", "enrichments"] {
-                    if get(k).is_some() {
-                        self.w.key_error(
-                            &child(at, k),
-                            "unknown-key",
-                            format!("`{k}` goes with `record`; a fixture carries its own"),
-                            None,
-                        );
-                        ok = false;
-                    }
-                }
-                let file = self.w.string(f, &child(at, "fixture"), "`fixture`");
-                let datastore = get("datastore")
-                    .and_then(|d| self.w.string(d, &child(at, "datastore"), "`datastore`"));
-                file.map(|f| TestInput::Fixture {
-                    path: match self.base_dir {
-                        Some(b) => b.join(&f),
-                        None => f.into(),
-                    },
-                    datastore,
-                })
+                let alone =
+                    self.keys_of_the_other_input(fields, at, &["tags", "enrichments"], |k| {
+                        format!("`{k}` goes with `record`; a fixture carries its own")
+                    });
+                let input = self.test_fixture(f, fields.get("datastore"), at);
+                input.filter(|_| alone)
             }
             (Some(_), Some(_)) => {
                 self.w.error(
@@ -679,29 +701,51 @@ impl PolicyCx<'_, '_> {
                 );
                 None
             }
-        };
-        let variant = match get("params") {
-            None => Some(None),
-            Some(pv) => self.test_variant(pv, &child(at, "params"), params, at),
-        };
-        if !ok {
-            return None;
         }
-        Some(TestCase {
-            name: name?,
-            input: input?,
-            as_of: as_of?,
-            expect: expect?,
-            site: TestSite {
-                file: Arc::from(self.w.file.as_str()),
-                text: self.w.text.clone(),
-                at: at.to_vec(),
-                source: OnceLock::new(),
+    }
+
+    /// Reports each of `keys` the test has (they belong to the other kind of input);
+    /// true when it has none.
+    fn keys_of_the_other_input(
+        &mut self,
+        fields: &Fields<'_>,
+        at: &[Seg],
+        keys: &[&str],
+        message: impl Fn(&str) -> String,
+    ) -> bool {
+        let mut none = true;
+        for k in keys {
+            if fields.get(k).is_some() {
+                self.w
+                    .key_error(&child(at, k), "unknown-key", message(k), None);
+                none = false;
+            }
+        }
+        none
+    }
+
+    /// A test's `fixture` (relative to the policy file) and optional `datastore`.
+    fn test_fixture(
+        &mut self,
+        f: &Value,
+        datastore: Option<&Value>,
+        at: &[Seg],
+    ) -> Option<TestInput> {
+        let file = self.w.string(f, &child(at, "fixture"), "`fixture`");
+        let datastore =
+            datastore.and_then(|d| self.w.string(d, &child(at, "datastore"), "`datastore`"));
+        let file = file?;
+        Some(TestInput::Fixture {
+            path: match self.base_dir {
+                Some(b) => b.join(&file),
+                None => file.into(),
             },
-            variant: variant?,
+            datastore,
         })
     }
 
+    /// A test's `record` (`DatastoreId` and `DatastoreArn` defaulting to test values),
+    /// with its optional `tags` and `enrichments`.
     fn test_record(
         &mut self,
         r: &Value,
@@ -709,10 +753,29 @@ impl PolicyCx<'_, '_> {
         enrichments: Option<&Value>,
         at: &[Seg],
     ) -> Option<TestInput> {
-        let at_r = child(at, "record");
+        let mut rec = self.test_datastore(r, &child(at, "record"))?;
+        if let Some(t) = tags {
+            rec.tags = Some(self.test_tags(t, &child(at, "tags"))?);
+        }
+        if let Some(e) = enrichments {
+            let Some(serde_json::Value::Object(m)) = yaml_to_json(e) else {
+                self.w.error(
+                    &child(at, "enrichments"),
+                    "wrong-type",
+                    "`enrichments` must be a mapping",
+                );
+                return None;
+            };
+            rec.enrichments = m.into_iter().collect();
+        }
+        Some(TestInput::Record(Box::new(rec)))
+    }
+
+    /// The data store a test's `record` describes.
+    fn test_datastore(&mut self, r: &Value, at: &[Seg]) -> Option<Record> {
         let Some(serde_json::Value::Object(mut obj)) = yaml_to_json(r) else {
             self.w.error(
-                &at_r,
+                at,
                 "wrong-type",
                 format!(
                     "`record` must be a DatastoreProperties mapping, found {}",
@@ -723,66 +786,72 @@ impl PolicyCx<'_, '_> {
         };
         obj.entry("DatastoreId").or_insert_with(|| TEST_ID.into());
         obj.entry("DatastoreArn").or_insert_with(|| TEST_ARN.into());
-        let mut rec = match Record::from_value(&serde_json::Value::Object(obj)) {
-            Ok(rec) => rec,
+        match Record::from_value(&serde_json::Value::Object(obj)) {
+            Ok(rec) => Some(rec),
             Err(e) => {
                 self.w.error(
-                    &at_r,
+                    at,
                     "bad-value",
                     format!("`record` is not a valid data store: {e}"),
                 );
-                return None;
-            }
-        };
-        if let Some(t) = tags {
-            let at_t = child(at, "tags");
-            let Value::Mapping(m) = t else {
-                self.w.error(
-                    &at_t,
-                    "wrong-type",
-                    format!("`tags` must be a mapping of strings, found {}", kind(t)),
-                );
-                return None;
-            };
-            let mut map = BTreeMap::new();
-            for (k, v) in m {
-                match (k.as_str(), v.as_str()) {
-                    (Some(k), Some(v)) => {
-                        map.insert(k.to_owned(), v.to_owned());
-                    }
-                    _ => {
-                        self.w
-                            .error(&at_t, "wrong-type", "tag keys and values must be strings");
-                        return None;
-                    }
-                }
-            }
-            rec.tags = Some(map);
-        }
-        if let Some(e) = enrichments {
-            match yaml_to_json(e) {
-                Some(serde_json::Value::Object(m)) => rec.enrichments = m.into_iter().collect(),
-                _ => {
-                    self.w.error(
-                        &child(at, "enrichments"),
-                        "wrong-type",
-                        "`enrichments` must be a mapping",
-                    );
-                    return None;
-                }
+                None
             }
         }
-        Some(TestInput::Record(Box::new(rec)))
     }
 
-    #[allow(clippy::type_complexity)]
+    /// A test record's `tags`: a mapping of strings.
+    fn test_tags(&mut self, t: &Value, at: &[Seg]) -> Option<BTreeMap<String, String>> {
+        let Value::Mapping(m) = t else {
+            self.w.error(
+                at,
+                "wrong-type",
+                format!("`tags` must be a mapping of strings, found {}", kind(t)),
+            );
+            return None;
+        };
+        let mut map = BTreeMap::new();
+        for (k, v) in m {
+            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+                self.w
+                    .error(at, "wrong-type", "tag keys and values must be strings");
+                return None;
+            };
+            map.insert(k.to_owned(), v.to_owned());
+        }
+        Some(map)
+    }
+
+    /// The policy's conditions compiled again with a test's `params`.
     fn test_variant(
         &mut self,
         pv: &Value,
         at: &[Seg],
         params: &BTreeMap<String, Parameter>,
         test_at: &[Seg],
-    ) -> Option<Option<Arc<(Option<Cond>, Cond)>>> {
+    ) -> Option<Conditions> {
+        let merged = self.test_params(pv, at, params)?;
+        // The policy's conditions, compiled again with the test's values; problems in
+        // them are already reported by the policy itself, so they are not repeated.
+        let policy_at = &test_at[..test_at.len().saturating_sub(2)];
+        let saved = self.w.pending.len();
+        let policy = self.policy_value(policy_at)?;
+        let conditions = self.conditions(
+            policy.get("applies_when"),
+            policy.get("assert"),
+            policy_at,
+            &merged,
+        );
+        self.w.pending.truncate(saved);
+        conditions
+    }
+
+    /// The policy's parameters with a test's `params` in place of their values.
+    fn test_params(
+        &mut self,
+        pv: &Value,
+        at: &[Seg],
+        params: &BTreeMap<String, Parameter>,
+    ) -> Option<BTreeMap<String, Parameter>> {
         let Value::Mapping(m) = pv else {
             self.w.error(
                 at,
@@ -815,21 +884,11 @@ impl PolicyCx<'_, '_> {
             p.value = yaml_to_json(v)?;
             p.val = val;
         }
-        // The policy's conditions, compiled again with the test's values; problems in
-        // them are already reported by the policy itself, so they are not repeated.
-        let policy_at = &test_at[..test_at.len().saturating_sub(2)];
-        let saved = self.w.pending.len();
-        let root = self.policy_value(policy_at)?;
-        let (applies, assert) =
-            self.conditions(root.0.as_ref(), root.1.as_ref(), policy_at, &merged);
-        self.w.pending.truncate(saved);
-        let applies = applies?;
-        let assert = assert?;
-        Some(Some(Arc::new((applies, assert))))
+        Some(merged)
     }
 
-    /// The policy's `applies_when` and `assert` values (re-read for test variants).
-    fn policy_value(&mut self, policy_at: &[Seg]) -> Option<(Option<Value>, Option<Value>)> {
+    /// The policy mapping at `policy_at` (re-read for test variants).
+    fn policy_value(&mut self, policy_at: &[Seg]) -> Option<Value> {
         let doc: Value = serde_yaml_ng::from_str(&self.w.text).ok()?;
         let mut v = &doc;
         for s in policy_at {
@@ -838,7 +897,17 @@ impl PolicyCx<'_, '_> {
                 Seg::Index(i) => v.get(*i)?,
             };
         }
-        Some((v.get("applies_when").cloned(), v.get("assert").cloned()))
+        Some(v.clone())
+    }
+}
+
+/// The entries of a mapping with string keys, as [`FileWalk::keys`] returns them.
+struct Fields<'v>(Vec<(&'v str, &'v Value)>);
+
+impl<'v> Fields<'v> {
+    /// The value of a key, when present.
+    fn get(&self, key: &str) -> Option<&'v Value> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
     }
 }
 

@@ -87,11 +87,39 @@ pub struct TestCase {
     /// The status every data store must end with.
     pub expect: Status,
     pub(crate) site: TestSite,
-    /// The policy's conditions compiled with the test's `params`, when it has any.
-    pub(crate) variant: Option<Arc<(Option<Cond>, Cond)>>,
+    pub(crate) conditions: TestConditions,
+}
+
+/// A policy's conditions: where it applies and what it asserts.
+#[derive(Debug, Clone)]
+pub(crate) struct Conditions {
+    /// `applies_when`; `None` applies to every record.
+    pub applies: Option<Cond>,
+    /// `assert`.
+    pub assert: Cond,
+}
+
+/// The conditions an inline test runs.
+#[derive(Debug, Clone)]
+pub(crate) enum TestConditions {
+    /// The policy's own: the test sets no `params`.
+    Policy,
+    /// The policy's conditions compiled again with the test's `params`.
+    WithParams(Arc<Conditions>),
 }
 
 impl TestCase {
+    /// The `applies_when` and `assert` the test runs against `policy` (its own policy).
+    pub(crate) fn conditions<'a>(
+        &'a self,
+        policy: &'a CompiledPolicy,
+    ) -> (&'a Option<Cond>, &'a Cond) {
+        match &self.conditions {
+            TestConditions::Policy => (&policy.applies, &policy.assert),
+            TestConditions::WithParams(c) => (&c.applies, &c.assert),
+        }
+    }
+
     /// Where the test is written (file, line, column). Looked up on first use: finding a
     /// node's line costs a parse of its file, and `check` never needs it.
     pub fn source(&self) -> &hlaudit_model::Source {

@@ -87,10 +87,7 @@ pub fn run_tests(
             mark(cov, t.expect);
         }
         for t in &p.tests {
-            let (applies, assert) = match &t.variant {
-                Some(v) => (&v.0, &v.1),
-                None => (&p.applies, &p.assert),
-            };
+            let (applies, assert) = t.conditions(p);
             let source = t.source();
             let location = format!("{}:{}", source.file, source.line);
             let records: Result<Vec<Record>, String> = match &t.input {
