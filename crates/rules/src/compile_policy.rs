@@ -135,7 +135,7 @@ impl PolicyCx<'_, '_> {
             None => Some(Vec::new()),
         };
         let severity = match (&id, severity) {
-            (Some(id), Some(sev)) => self.severity_override(id).unwrap_or(Some(sev)),
+            (Some(id), Some(sev)) => self.effective_severity(id, sev),
             (_, sev) => sev,
         };
         let (line, column) = {
@@ -192,24 +192,23 @@ impl PolicyCx<'_, '_> {
         }
     }
 
-    /// `Some(Some(sev))` when overridden, `Some(None)` for a bad override (reported).
-    fn severity_override(&mut self, id: &str) -> Option<Option<Severity>> {
-        let o = self.overrides.severities.get(id)?;
-        Some(
-            match o.value.as_str().and_then(|s| s.parse::<Severity>().ok()) {
-                Some(s) => Some(s),
-                None => {
-                    self.overrides.report(
-                        o,
-                        format!(
-                            "the severity override for `{id}` is not a severity: {}",
-                            o.value
-                        ),
-                    );
-                    None
-                }
-            },
-        )
+    /// The severity in effect: the configured override when there is one (`None` when it
+    /// is not a severity, reported), else the one the policy declares.
+    fn effective_severity(&mut self, id: &str, declared: Severity) -> Option<Severity> {
+        let Some(o) = self.overrides.severities.get(id) else {
+            return Some(declared);
+        };
+        let sev = o.value.as_str().and_then(|s| s.parse::<Severity>().ok());
+        if sev.is_none() {
+            self.overrides.report(
+                o,
+                format!(
+                    "the severity override for `{id}` is not a severity: {}",
+                    o.value
+                ),
+            );
+        }
+        sev
     }
 
     /// The kinds of record a policy applies to: a non-empty list of kind names, each once,
