@@ -12,6 +12,13 @@
 //! Loading is strict and reports every problem of a file set in one pass as
 //! [`Diagnostics`] (file, line, column, code, message, hint; rendered with a caret).
 //!
+//! Modules depend only on those below them. Compiling goes `load` (files and the whole
+//! set) -> `compile_policy` (one policy: metadata, kinds, parameters, inline tests) ->
+//! `compile_cond` (conditions and paths) -> `set` and `shared` (what the compiled set holds
+//! and what its policies share, such as the memo slots keyed by `clause_key`) -> the
+//! compiled forms (`cond`, `path`, `value`, `params`). `overrides`, `walk` and
+//! `diagnostics` sit at the bottom and know nothing of the policy language.
+//!
 //! ```
 //! use hlaudit_model::{Inventory, Record, Timestamp};
 //! use hlaudit_rules::{compile, evaluate, EvalOptions, Overrides, PolicySource};

@@ -1,7 +1,7 @@
 //! What every compiled policy of a set shares: the `|json` points, the tries of the fields
 //! the set reads, and the per-record memo slots of record-level clauses.
 //!
-//! The compiler fills it in ([`crate::compile_cond`]); the engine only reads it.
+//! The condition compiler fills it in; the engine only reads it.
 
 use std::collections::HashMap;
 
