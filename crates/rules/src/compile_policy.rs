@@ -75,77 +75,121 @@ fn valid_id(id: &str) -> bool {
 impl PolicyCx<'_, '_> {
     /// Compiles the policy at `at`; `None` when it has problems (all reported).
     pub fn policy(&mut self, m: &Mapping, at: &[Seg]) -> Option<CompiledPolicy> {
-        let entries = self.w.keys(m, at, &POLICY_KEYS, "a policy");
-        let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        let mut ok = entries.len() == m.len();
+        let fields = Fields(self.w.keys(m, at, &POLICY_KEYS, "a policy"));
+        let mut ok = fields.0.len() == m.len();
+        ok &= self.has_required_keys(&fields, at);
+        let id = self.text(&fields, at, "id");
+        ok &= id.as_deref().is_none_or(|id| self.check_id(id, at));
+        let (params, params_ok) = self.parameters(
+            fields.get("parameters"),
+            &child(at, "parameters"),
+            id.as_deref().unwrap_or_default(),
+        );
+        ok &= params_ok;
+        let meta = self.metadata(&fields, id, at);
+        let kinds = match fields.get("kinds") {
+            Some(v) => self.kinds(v, &child(at, "kinds")),
+            None => Some(vec![Kind::default()]),
+        };
+        let conditions = self.conditions(
+            fields.get("applies_when"),
+            fields.get("assert"),
+            at,
+            &params,
+        );
+        let message = match fields.get("message") {
+            Some(v) => self.template(v, &child(at, "message"), &params),
+            None => Some(Vec::new()),
+        };
+        let tests = match fields.get("tests") {
+            Some(v) => self.tests(v, &child(at, "tests"), &params),
+            None => Some(Vec::new()),
+        };
+        if !ok {
+            return None;
+        }
+        let Conditions { applies, assert } = conditions?;
+        let mut parameters: Vec<Parameter> = params.into_values().collect();
+        parameters.sort_by_key(|p| p.name.clone());
+        Some(CompiledPolicy {
+            meta: meta?,
+            parameters,
+            kinds: kinds?,
+            tests: tests?,
+            applies,
+            assert,
+            message: message?,
+        })
+    }
+
+    /// Reports each required key the policy lacks; true when it has them all.
+    fn has_required_keys(&mut self, fields: &Fields<'_>, at: &[Seg]) -> bool {
+        let mut all = true;
         for r in REQUIRED {
-            if get(r).is_none() {
+            if fields.get(r).is_none() {
                 self.w.error(
                     at,
                     "missing-key",
                     format!("this policy has no `{r}` (required)"),
                 );
-                ok = false;
+                all = false;
             }
         }
-        let s = |cx: &mut Self, k: &str| -> Option<String> {
-            get(k).and_then(|v| cx.w.string(v, &child(at, k), &format!("`{k}`")))
-        };
-        let id = s(self, "id");
-        if let Some(id) = &id {
-            if !valid_id(id) {
-                self.w.hint_error(
-                    &child(at, "id"),
-                    "bad-value",
-                    format!("`{id}` is not a valid policy id"),
-                    "an id starts with a letter and holds letters, digits, `_`, `.` and `-`",
-                );
-                ok = false;
-            }
+        all
+    }
+
+    /// A string field of the policy, when present.
+    fn text(&mut self, fields: &Fields<'_>, at: &[Seg], key: &str) -> Option<String> {
+        let v = fields.get(key)?;
+        self.w.string(v, &child(at, key), &format!("`{key}`"))
+    }
+
+    /// Reports an id that does not follow the syntax; true when it does.
+    fn check_id(&mut self, id: &str, at: &[Seg]) -> bool {
+        if !valid_id(id) {
+            self.w.hint_error(
+                &child(at, "id"),
+                "bad-value",
+                format!("`{id}` is not a valid policy id"),
+                "an id starts with a letter and holds letters, digits, `_`, `.` and `-`",
+            );
         }
-        let title = s(self, "title");
-        let description = s(self, "description");
-        let rationale = s(self, "rationale").unwrap_or_default();
-        let remediation = s(self, "remediation").unwrap_or_default();
-        let severity = get("severity").and_then(|v| self.severity(v, &child(at, "severity")));
-        let references = get("references")
-            .map(|v| self.w.strings(v, &child(at, "references"), "`references`"))
-            .unwrap_or_default();
-        let tags = get("tags")
-            .map(|v| self.w.strings(v, &child(at, "tags"), "`tags`"))
-            .unwrap_or_default();
-        let compliance = get("compliance")
-            .map(|v| self.compliance(v, &child(at, "compliance")))
-            .unwrap_or_default();
-        let kinds = match get("kinds") {
-            Some(v) => self.kinds(v, &child(at, "kinds")),
-            None => Some(vec![Kind::default()]),
-        };
-        let id_s = id.clone().unwrap_or_default();
-        let (params, params_ok) =
-            self.parameters(get("parameters"), &child(at, "parameters"), &id_s);
-        ok &= params_ok;
-        let conditions = self.conditions(get("applies_when"), get("assert"), at, &params);
-        let message = match get("message") {
-            Some(v) => self.template(v, &child(at, "message"), &params),
-            None => Some(Vec::new()),
-        };
-        let tests = match get("tests") {
-            Some(v) => self.tests(v, &child(at, "tests"), &params),
-            None => Some(Vec::new()),
-        };
+        valid_id(id)
+    }
+
+    /// The policy's metadata (with the severity in effect and where it is written);
+    /// `None` when a required field has problems (all reported).
+    fn metadata(
+        &mut self,
+        fields: &Fields<'_>,
+        id: Option<String>,
+        at: &[Seg],
+    ) -> Option<PolicyMeta> {
+        let title = self.text(fields, at, "title");
+        let description = self.text(fields, at, "description");
+        let rationale = self.text(fields, at, "rationale").unwrap_or_default();
+        let remediation = self.text(fields, at, "remediation").unwrap_or_default();
+        let severity = fields
+            .get("severity")
+            .and_then(|v| self.severity(v, &child(at, "severity")));
         let severity = match (&id, severity) {
             (Some(id), Some(sev)) => self.effective_severity(id, sev),
             (_, sev) => sev,
         };
-        let (line, column) = {
-            let (_, l, c) = self.w.position(at, false);
-            (l, c)
-        };
-        if !ok {
-            return None;
-        }
-        let meta = PolicyMeta {
+        let references = fields
+            .get("references")
+            .map(|v| self.w.strings(v, &child(at, "references"), "`references`"))
+            .unwrap_or_default();
+        let tags = fields
+            .get("tags")
+            .map(|v| self.w.strings(v, &child(at, "tags"), "`tags`"))
+            .unwrap_or_default();
+        let compliance = fields
+            .get("compliance")
+            .map(|v| self.compliance(v, &child(at, "compliance")))
+            .unwrap_or_default();
+        let (_, line, column) = self.w.position(at, false);
+        Some(PolicyMeta {
             id: id?,
             title: title?,
             severity: severity?,
@@ -160,18 +204,6 @@ impl PolicyCx<'_, '_> {
                 line: line as u32,
                 column: column as u32,
             }),
-        };
-        let Conditions { applies, assert } = conditions?;
-        let mut parameters: Vec<Parameter> = params.into_values().collect();
-        parameters.sort_by_key(|p| p.name.clone());
-        Some(CompiledPolicy {
-            meta,
-            parameters,
-            kinds: kinds?,
-            tests: tests?,
-            applies,
-            assert,
-            message: message?,
         })
     }
 
