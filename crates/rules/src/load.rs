@@ -1,7 +1,7 @@
 //! Loading policy files: reading files and folders, parsing YAML, compiling every policy
 //! with the configured overrides, and reporting every problem of the whole set at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -119,12 +119,7 @@ pub fn compile(
     let mut diags = Diagnostics::new();
     let mut shared = Shared::default();
     let mut policies = Vec::new();
-    // id -> (file, its text, path) of the first definition; the line is only looked up
-    // (one YAML parse) when the id turns up again
-    let mut seen: HashMap<String, (String, Arc<str>, [Seg; 2])> = HashMap::new();
-    // every id written in a file, compiled or not (overrides of a broken policy are not
-    // "for a policy that is not loaded")
-    let mut declared: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut ids = Ids::default();
     for src in sources {
         let text: Arc<str> = Arc::from(src.text.as_str());
         let mut w = FileWalk::new(&src.name, text.clone());
@@ -136,40 +131,84 @@ pub fn compile(
                 continue;
             }
         };
-        let mut duplicates = std::collections::HashSet::new();
-        if let Some(Value::Sequence(items)) = doc.get("policies") {
-            for (i, p) in items.iter().enumerate() {
-                let Some(id) = p.get("id").and_then(Value::as_str) else {
-                    continue;
-                };
-                let at = [Seg::Key("policies".to_owned()), Seg::Index(i)];
-                if let Some((f, first_text, first_at)) = seen.get(id) {
-                    let l = FileWalk::new(f, first_text.clone())
-                        .position(first_at, false)
-                        .1;
-                    let mut at_id = at.to_vec();
-                    at_id.push(Seg::Key("id".to_owned()));
-                    w.hint_error(
-                        &at_id,
-                        "duplicate-id",
-                        format!("the policy id `{id}` is used twice"),
-                        format!("first defined at {f}:{l}"),
-                    );
-                    duplicates.insert(i);
-                } else {
-                    seen.insert(id.to_owned(), (src.name.clone(), text.clone(), at));
-                }
-                declared.insert(id.to_owned());
-            }
-        }
-        let file_policies = compile_file(&doc, src, overrides, &mut w, &mut shared);
-        for (i, p) in file_policies {
+        let duplicates = ids.declare(&doc, src, &text, &mut w);
+        for (i, p) in compile_file(&doc, src, overrides, &mut w, &mut shared) {
             if !duplicates.contains(&i) {
                 policies.push(Arc::new(p));
             }
         }
         w.finish(&mut diags);
     }
+    report_unloaded_overrides(overrides, &ids.declared);
+    for d in overrides.take_problems() {
+        diags.push(d);
+    }
+    if !diags.is_empty() {
+        diags.sort();
+        return Err(diags);
+    }
+    policies.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+    Ok(CompiledPolicySet {
+        policies,
+        shared: Arc::new(shared),
+    })
+}
+
+/// The policy ids met so far, across files.
+#[derive(Default)]
+struct Ids {
+    /// id -> (file, its text, path) of the first definition; the line is only looked up
+    /// (one YAML parse) when the id turns up again.
+    first: HashMap<String, (String, Arc<str>, [Seg; 2])>,
+    /// Every id written in a file, compiled or not (overrides of a broken policy are not
+    /// "for a policy that is not loaded").
+    declared: HashSet<String>,
+}
+
+impl Ids {
+    /// Records the ids of a file's policies, reporting each one defined before; returns
+    /// the indexes of those second definitions (they are left out of the set).
+    fn declare(
+        &mut self,
+        doc: &Value,
+        src: &PolicySource,
+        text: &Arc<str>,
+        w: &mut FileWalk,
+    ) -> HashSet<usize> {
+        let mut duplicates = HashSet::new();
+        let Some(Value::Sequence(items)) = doc.get("policies") else {
+            return duplicates;
+        };
+        for (i, p) in items.iter().enumerate() {
+            let Some(id) = p.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let at = [Seg::Key("policies".to_owned()), Seg::Index(i)];
+            if let Some((f, first_text, first_at)) = self.first.get(id) {
+                let l = FileWalk::new(f, first_text.clone())
+                    .position(first_at, false)
+                    .1;
+                let mut at_id = at.to_vec();
+                at_id.push(Seg::Key("id".to_owned()));
+                w.hint_error(
+                    &at_id,
+                    "duplicate-id",
+                    format!("the policy id `{id}` is used twice"),
+                    format!("first defined at {f}:{l}"),
+                );
+                duplicates.insert(i);
+            } else {
+                self.first
+                    .insert(id.to_owned(), (src.name.clone(), text.clone(), at));
+            }
+            self.declared.insert(id.to_owned());
+        }
+        duplicates
+    }
+}
+
+/// Reports overrides configured for policies no file declares.
+fn report_unloaded_overrides(overrides: &Overrides, declared: &HashSet<String>) {
     for (id, ps) in &overrides.params {
         if !declared.contains(id) {
             if let Some(o) = ps.values().next() {
@@ -188,18 +227,6 @@ pub fn compile(
             );
         }
     }
-    for d in overrides.take_problems() {
-        diags.push(d);
-    }
-    if !diags.is_empty() {
-        diags.sort();
-        return Err(diags);
-    }
-    policies.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
-    Ok(CompiledPolicySet {
-        policies,
-        shared: Arc::new(shared),
-    })
 }
 
 fn compile_file(
@@ -224,61 +251,11 @@ fn compile_file(
     };
     let entries = w.keys(top, &[], &["policies", "conditions"], "a policy file");
     let get = |k: &str| entries.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-    let mut named = BTreeMap::new();
-    if let Some(c) = get("conditions") {
-        match c {
-            Value::Mapping(m) => {
-                for (k, v) in m {
-                    match k.as_str() {
-                        Some(name) => {
-                            named.insert(
-                                name.to_owned(),
-                                Named {
-                                    value: v,
-                                    at: child(&[], "conditions")
-                                        .into_iter()
-                                        .chain([Seg::Key(name.to_owned())])
-                                        .collect(),
-                                },
-                            );
-                        }
-                        None => w.error(
-                            &child(&[], "conditions"),
-                            "wrong-type",
-                            "a condition name must be a string",
-                        ),
-                    }
-                }
-            }
-            other => w.error(
-                &child(&[], "conditions"),
-                "wrong-type",
-                format!(
-                    "`conditions` must be a mapping of named conditions, found {}",
-                    kind(other)
-                ),
-            ),
-        }
-    }
-    let at_p = child(&[], "policies");
-    let items = match get("policies") {
-        Some(Value::Sequence(items)) if !items.is_empty() => items,
-        Some(Value::Sequence(_)) => {
-            w.error(&at_p, "bad-value", "`policies` is empty");
-            return out;
-        }
-        Some(other) => {
-            w.error(
-                &at_p,
-                "wrong-type",
-                format!("`policies` must be a list, found {}", kind(other)),
-            );
-            return out;
-        }
-        None => {
-            w.error(&[], "missing-key", "this file has no `policies` (required)");
-            return out;
-        }
+    let named = get("conditions")
+        .map(|c| named_conditions(c, w))
+        .unwrap_or_default();
+    let Some(items) = policy_list(get("policies"), w) else {
+        return out;
     };
     let mut cx = PolicyCx {
         w,
@@ -287,6 +264,7 @@ fn compile_file(
         overrides,
         base_dir: src.base_dir.as_deref(),
     };
+    let at_p = child(&[], "policies");
     for (i, p) in items.iter().enumerate() {
         let at = index(&at_p, i);
         match p {
@@ -303,4 +281,60 @@ fn compile_file(
         }
     }
     out
+}
+
+/// A file's `conditions`: a mapping of names to conditions, compiled where they are used.
+fn named_conditions<'v>(v: &'v Value, w: &mut FileWalk) -> BTreeMap<String, Named<'v>> {
+    let at = child(&[], "conditions");
+    let mut named = BTreeMap::new();
+    let Value::Mapping(m) = v else {
+        w.error(
+            &at,
+            "wrong-type",
+            format!(
+                "`conditions` must be a mapping of named conditions, found {}",
+                kind(v)
+            ),
+        );
+        return named;
+    };
+    for (k, v) in m {
+        match k.as_str() {
+            Some(name) => {
+                named.insert(
+                    name.to_owned(),
+                    Named {
+                        value: v,
+                        at: child(&at, name),
+                    },
+                );
+            }
+            None => w.error(&at, "wrong-type", "a condition name must be a string"),
+        }
+    }
+    named
+}
+
+/// A file's `policies`: a list of at least one policy.
+fn policy_list<'v>(v: Option<&'v Value>, w: &mut FileWalk) -> Option<&'v Vec<Value>> {
+    let at = child(&[], "policies");
+    match v {
+        Some(Value::Sequence(items)) if !items.is_empty() => Some(items),
+        Some(Value::Sequence(_)) => {
+            w.error(&at, "bad-value", "`policies` is empty");
+            None
+        }
+        Some(other) => {
+            w.error(
+                &at,
+                "wrong-type",
+                format!("`policies` must be a list, found {}", kind(other)),
+            );
+            None
+        }
+        None => {
+            w.error(&[], "missing-key", "this file has no `policies` (required)");
+            None
+        }
+    }
 }
