@@ -151,7 +151,13 @@ fn several_profiles_collect_several_accounts() {
     let inv = read_snapshot(&path);
     assert_eq!(inv.records.len(), 12);
     assert_eq!(inv.coverage.accounts, [a, b]);
-    assert_eq!(inv.records.iter().filter(|r| r.account() == a).count(), 5);
+    assert_eq!(
+        inv.records
+            .iter()
+            .filter(|r| r.account() == Some(a))
+            .count(),
+        5
+    );
     assert_clean(&out, dir.path());
 }
 

@@ -32,7 +32,7 @@ fn collect_ids(endpoint: &str, filters: &[&str]) -> Vec<String> {
 fn expected(keep: impl Fn(usize) -> bool) -> Vec<String> {
     let mut ids: Vec<String> = (0..COUNT)
         .filter(|&i| keep(i))
-        .map(|i| datastore(ACCOUNT, REGION, i).id().to_owned())
+        .map(|i| datastore(ACCOUNT, REGION, i).id().unwrap().to_owned())
         .collect();
     ids.sort();
     ids
@@ -124,7 +124,11 @@ fn collected_regions(endpoint: &str, env: Option<&str>) -> (Vec<String>, Vec<Str
     let inv = read_snapshot(&path);
     let mut covered: Vec<String> = inv.coverage.regions.iter().map(|r| r.to_string()).collect();
     covered.sort();
-    let mut of_records: Vec<String> = inv.records.iter().map(|r| r.region().to_owned()).collect();
+    let mut of_records: Vec<String> = inv
+        .records
+        .iter()
+        .filter_map(|r| r.region().map(str::to_owned))
+        .collect();
     of_records.sort();
     of_records.dedup();
     (covered, of_records)

@@ -56,7 +56,7 @@ fn every_data_store_is_collected_exactly_once_with_tags_through_throttling_and_5
         let collected: BTreeMap<&str, &hlaudit_model::Record> = inv
             .records
             .iter()
-            .filter(|r| r.region() == region)
+            .filter(|r| r.region() == Some(region))
             .map(|r| (r.arn(), r))
             .collect();
         assert_eq!(collected.len(), PER_REGION, "{region}");

@@ -393,17 +393,9 @@ mod tests {
         let mut p = PolicyMeta::collection_error();
         p.id = "HL-TEST-01".into();
         r.policies.push(p);
-        r.resources.push(Resource {
-            arn: "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x".into(),
-            id: "x".into(),
-            name: None,
-            account: "111122223333".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            status: None,
-            source: None,
-            tags: None,
-        });
+        r.resources.push(Resource::datastore(
+            "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x",
+        ));
         for (status, severity) in findings {
             let mut f = Finding::new(0, Subject::Record { index: 0 }, *status, *severity);
             f.set_message("Data store x is wrong.".into());

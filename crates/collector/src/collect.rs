@@ -128,14 +128,14 @@ pub async fn collect(
     for result in results.into_iter().flatten() {
         errors.extend(result.errors);
         for record in result.records {
-            if seen.insert(record.arn().to_owned()) {
+            if seen.insert(record.key().into_owned()) {
                 records.push(record);
             } else {
                 warnings.push(Warning {
                     code: "duplicate-arn".to_owned(),
                     message: format!(
                         "data store {} was listed by more than one credential set; kept once",
-                        record.arn()
+                        record.key()
                     ),
                     source: record.source.clone(),
                 });

@@ -26,17 +26,21 @@ pub(crate) struct EnrichTarget {
 
 impl EnrichTarget {
     pub(crate) fn of(index: usize, record: &Record, account: Option<&str>) -> Self {
-        let region = record.region().to_owned();
+        // Collected records are data stores that exist, so ARN and region are known.
+        let region = record.region().unwrap_or_default().to_owned();
         let kms_key = customer_managed_key(record).map(|id| {
             let key_region = key_region(&id).unwrap_or_else(|| region.clone());
             (key_region, id)
         });
         EnrichTarget {
             index,
-            arn: record.arn().to_owned(),
-            account: account
-                .map(str::to_owned)
-                .or_else(|| Some(record.account().to_owned()).filter(|a| !a.is_empty())),
+            arn: record.arn().unwrap_or_default().to_owned(),
+            account: account.map(str::to_owned).or_else(|| {
+                record
+                    .account()
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+            }),
             region,
             kms_key,
         }

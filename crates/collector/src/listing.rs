@@ -187,7 +187,11 @@ fn records_of(
         };
         match Record::from_raw(owned) {
             Ok(record) => {
-                let file = format!("healthlake://{}/{}", record.account(), target.region);
+                let file = format!(
+                    "healthlake://{}/{}",
+                    record.account().unwrap_or_default(),
+                    target.region
+                );
                 records.push(record.with_source(Source {
                     file: Arc::from(file),
                     line: 0,

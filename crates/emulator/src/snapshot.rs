@@ -54,7 +54,7 @@ mod tests {
         .unwrap();
         let records = load_snapshots(&[&list, &ours]).unwrap();
         assert_eq!(records.len(), 2);
-        assert_eq!(records[0].region(), "us-east-1");
+        assert_eq!(records[0].region(), Some("us-east-1"));
         assert_eq!(records[1].tags.as_ref().unwrap()["Env"], "prod");
     }
 

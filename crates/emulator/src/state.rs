@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use hlaudit_model::{Record, Timestamp};
+use hlaudit_model::{Kind, Record, Timestamp};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -52,7 +52,7 @@ impl Store {
         let mut store = Store::default();
         let mut seen = BTreeSet::new();
         for record in records {
-            if !seen.insert(record.arn().to_owned()) {
+            if !seen.insert(record.key().into_owned()) {
                 continue;
             }
             store.insert(record)?;
@@ -62,13 +62,28 @@ impl Store {
 
     /// Adds a record (its tags from `record.tags`).
     pub fn insert(&mut self, record: Record) -> Result<&Datastore, EmulatorError> {
+        let (Some(arn), Some(id), Some(account), Some(region), Kind::Datastore) = (
+            record.arn(),
+            record.id(),
+            record.account(),
+            record.region(),
+            record.kind(),
+        ) else {
+            return Err(EmulatorError::Record {
+                arn: record.key().into_owned(),
+                field: ".".to_owned(),
+                message: "only data stores that exist (with an id and an ARN) can be served"
+                    .to_owned(),
+            });
+        };
+        let key = (account.to_owned(), region.to_owned());
+        let (id, arn) = (id.to_owned(), arn.to_owned());
         let wire = wire_properties(&record)?;
         let tags = record.tags.clone().unwrap_or_default();
-        let key = (record.account().to_owned(), record.region().to_owned());
         let p = self.partitions.entry(key).or_default();
         let index = p.list.len();
-        p.by_id.entry(record.id().to_owned()).or_insert(index);
-        p.by_arn.insert(record.arn().to_owned(), index);
+        p.by_id.entry(id).or_insert(index);
+        p.by_arn.insert(arn, index);
         p.list.push(Datastore { record, wire, tags });
         Ok(&p.list[index])
     }
@@ -154,7 +169,7 @@ pub(crate) fn wire_properties(record: &Record) -> Result<Box<RawValue>, Emulator
             continue;
         };
         let field_error = |message: String| EmulatorError::Record {
-            arn: record.arn().to_owned(),
+            arn: record.key().into_owned(),
             field: path.join("."),
             message,
         };
@@ -166,7 +181,7 @@ pub(crate) fn wire_properties(record: &Record) -> Result<Box<RawValue>, Emulator
     }
     let text = if changed {
         serde_json::to_string(&value).map_err(|e| EmulatorError::Record {
-            arn: record.arn().to_owned(),
+            arn: record.key().into_owned(),
             field: ".".to_owned(),
             message: e.to_string(),
         })?
@@ -174,7 +189,7 @@ pub(crate) fn wire_properties(record: &Record) -> Result<Box<RawValue>, Emulator
         record.raw_json().to_owned()
     };
     RawValue::from_string(text).map_err(|e| EmulatorError::Record {
-        arn: record.arn().to_owned(),
+        arn: record.key().into_owned(),
         field: ".".to_owned(),
         message: e.to_string(),
     })

@@ -87,7 +87,7 @@ fn main() -> ExitCode {
                     Ok(inv) => {
                         for r in &inv.records {
                             if let Some(s) = &r.source {
-                                println!("{s}: {}", r.id());
+                                println!("{s}: {}", r.key());
                             }
                         }
                         for w in &inv.warnings {

@@ -83,8 +83,8 @@ impl Inventory {
         let mut accounts = std::mem::take(&mut self.coverage.accounts);
         let mut regions = std::mem::take(&mut self.coverage.regions);
         for r in &self.records {
-            accounts.push(r.account().to_owned());
-            regions.push(r.region().to_owned());
+            accounts.extend(r.account().map(str::to_owned));
+            regions.extend(r.region().map(str::to_owned));
         }
         for e in &self.errors {
             accounts.extend(e.account.clone());

@@ -19,6 +19,7 @@
 
 pub mod arn;
 pub mod finding;
+pub mod identity;
 pub mod inventory;
 pub mod invisible;
 pub mod json_keys;
@@ -30,6 +31,7 @@ pub mod timestamp;
 
 pub use arn::Arn;
 pub use finding::{Evidence, Finding, Severity, Status};
+pub use identity::{Context, Identity};
 pub use inventory::{CollectionError, Coverage, Inventory, Warning};
 pub use kind::Kind;
 pub use record::{Record, RecordError, RecordErrorKind, Source};

@@ -1,4 +1,5 @@
-//! One HealthLake data store: its `DatastoreProperties` JSON as read, plus context.
+//! One HealthLake resource (a data store, existing or planned, or a job): its API JSON
+//! as read, plus its kind, identity and context.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -9,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::arn::Arn;
+use crate::identity::{Context, Identity, JobOf, Planned};
 use crate::json_keys::check_unique_keys;
+use crate::kind::Kind;
 use crate::timestamp::Timestamp;
 
 /// The seven values of `DatastoreStatus` in the current API. Other values are kept as
@@ -22,6 +25,20 @@ pub const DATASTORE_STATUSES: [&str; 7] = [
     "CREATE_FAILED",
     "UPDATING",
     "UPDATE_FAILED",
+];
+
+/// The values of `JobStatus` (export and import jobs) in the current API.
+pub const JOB_STATUSES: [&str; 10] = [
+    "SUBMITTED",
+    "QUEUED",
+    "IN_PROGRESS",
+    "COMPLETED_WITH_ERRORS",
+    "COMPLETED",
+    "FAILED",
+    "CANCEL_SUBMITTED",
+    "CANCEL_IN_PROGRESS",
+    "CANCEL_COMPLETED",
+    "CANCEL_FAILED",
 ];
 
 /// The values of `IdentityProviderConfiguration.AuthorizationStrategy` in the current API.
@@ -82,21 +99,25 @@ pub enum RecordErrorKind {
     DuplicateKey,
 }
 
-/// One data store.
+/// One resource: a data store (existing or planned) or a job, as its API JSON.
 ///
-/// The `DatastoreProperties` document is held as its exact JSON text, so every field,
-/// including ones this version of hlaudit does not know, is kept and written back
-/// untouched. The frequently used values are extracted once when the record is built.
+/// The JSON document (`DatastoreProperties`, `ExportJobProperties`, ...) is held as its
+/// exact text, so every field, including ones this version of hlaudit does not know, is
+/// kept and written back untouched. The frequently used values are extracted once when
+/// the record is built. Which fields a record must have depends on its [`Kind`] and on
+/// whether it exists: an existing data store needs `DatastoreId` and `DatastoreArn`, a
+/// planned one neither, a job its `JobId` and `DatastoreId`.
 #[derive(Debug, Clone)]
 pub struct Record {
     raw: RawText,
-    id: String,
-    arn: String,
-    arn_parts: Arn,
+    kind: Kind,
+    identity: Identity,
+    context: Context,
+    id: Option<String>,
     name: Option<String>,
     status: Option<String>,
     created_at: Option<Timestamp>,
-    /// Tags of the data store, when known: `None` means tags were not collected (a
+    /// Tags of the resource, when known: `None` means tags were not collected (a
     /// policy about tags then cannot pass), `Some(empty)` means there are none.
     pub tags: Option<BTreeMap<String, String>>,
     /// What a collection found beside the record, keyed by a PascalCase name (for
@@ -108,9 +129,9 @@ pub struct Record {
 }
 
 impl Record {
-    /// Builds a record from the JSON text of a `DatastoreProperties` object, checking that
-    /// `DatastoreId` and `DatastoreArn` are present and that every known field has the type
-    /// the API gives it. Unknown fields are accepted and kept.
+    /// Builds an existing data store from the JSON text of a `DatastoreProperties` object,
+    /// checking that `DatastoreId` and `DatastoreArn` are present and that every known
+    /// field has the type the API gives it. Unknown fields are accepted and kept.
     ///
     /// ```
     /// use serde_json::value::RawValue;
@@ -119,35 +140,62 @@ impl Record {
     ///   "DatastoreStatus": "ACTIVE", "CreatedAt": 1603761064.881, "SomeFutureField": {"x": 1}
     /// }"#.to_owned()).unwrap();
     /// let rec = hlaudit_model::Record::from_raw(raw).unwrap();
-    /// assert_eq!(rec.region(), "us-east-1");
+    /// assert_eq!(rec.region(), Some("us-east-1"));
     /// assert!(rec.raw_json().contains("SomeFutureField"));
     /// ```
     pub fn from_raw(raw: Box<RawValue>) -> Result<Self, RecordError> {
-        Self::from_raw_keeping(raw).map_err(|(e, _)| e)
+        Self::existing(Kind::Datastore, raw)
+    }
+
+    /// Builds an existing resource of `kind` from its API JSON (see [`Record::from_raw`]
+    /// for data stores). A job needs `JobId` and `DatastoreId`; its context is unknown
+    /// until [`Record::with_context`] sets it from its data store.
+    pub fn existing(kind: Kind, raw: Box<RawValue>) -> Result<Self, RecordError> {
+        Self::from_text_keeping_as(kind, RawText::Owned(raw)).map_err(|(e, _)| e)
     }
 
     /// Like [`Record::from_raw`], but hands the JSON text back with the error, so a
     /// snapshot reader can point into it (for example at the value of `DatastoreArn`).
     pub fn from_raw_keeping(raw: Box<RawValue>) -> Result<Self, (RecordError, Box<RawValue>)> {
-        match Extracted::from_text(raw.get()) {
-            Ok(x) => Ok(Record::build(x, RawText::Owned(raw))),
+        match Extracted::of(Kind::Datastore, raw.get()) {
+            Ok(x) => Ok(Record::build(Kind::Datastore, x, RawText::Owned(raw))),
             Err(e) => Err((e, raw)),
         }
+    }
+
+    /// Builds a data store a template or plan will create, declared at `planned`. Known
+    /// fields are type-checked as for an existing one; `DatastoreId` and `DatastoreArn`
+    /// are not required (they do not exist yet). Its context is unknown until
+    /// [`Record::with_context`] sets it.
+    pub fn planned(raw: Box<RawValue>, planned: Planned) -> Result<Self, RecordError> {
+        let x = Extracted::datastore(raw.get(), false)?;
+        let mut record = Record::build(Kind::Datastore, x, RawText::Owned(raw));
+        record.identity = Identity::Planned(planned);
+        Ok(record)
     }
 
     /// Like [`Record::from_raw_keeping`], for text that may be shared with other records.
     pub(crate) fn from_text_keeping(raw: RawText) -> Result<Self, (RecordError, RawText)> {
-        match Extracted::from_text(raw.get()) {
-            Ok(x) => Ok(Record::build(x, raw)),
+        Self::from_text_keeping_as(Kind::Datastore, raw)
+    }
+
+    /// Like [`Record::existing`], for text that may be shared with other records.
+    pub(crate) fn from_text_keeping_as(
+        kind: Kind,
+        raw: RawText,
+    ) -> Result<Self, (RecordError, RawText)> {
+        match Extracted::of(kind, raw.get()) {
+            Ok(x) => Ok(Record::build(kind, x, raw)),
             Err(e) => Err((e, raw)),
         }
     }
 
-    fn build(x: Extracted, raw: RawText) -> Record {
+    fn build(kind: Kind, x: Extracted, raw: RawText) -> Record {
         Record {
+            kind,
+            identity: x.identity,
+            context: x.context,
             id: x.id,
-            arn: x.arn,
-            arn_parts: x.arn_parts,
             name: x.name,
             status: x.status,
             created_at: x.created_at,
@@ -158,21 +206,24 @@ impl Record {
         }
     }
 
-    /// Builds a record from a JSON value (serialising it first). Convenient in tests and
-    /// for the collector; readers use [`Record::from_raw`].
+    /// Builds an existing data store from a JSON value (serialising it first).
+    /// Convenient in tests and for the collector; readers use [`Record::from_raw`].
     pub fn from_value(value: &serde_json::Value) -> Result<Self, RecordError> {
-        let text = serde_json::to_string(value).map_err(|e| field_error(".", &e.to_string()))?;
-        let raw = RawValue::from_string(text).map_err(|e| field_error(".", &e.to_string()))?;
-        Self::from_raw(raw)
+        Self::existing(Kind::Datastore, raw_of(value)?)
     }
 
-    /// The `DatastoreProperties` JSON exactly as read.
+    /// Builds an existing resource of `kind` from a JSON value.
+    pub fn from_value_as(kind: Kind, value: &serde_json::Value) -> Result<Self, RecordError> {
+        Self::existing(kind, raw_of(value)?)
+    }
+
+    /// The API JSON exactly as read.
     pub fn raw_json(&self) -> &str {
         self.raw.get()
     }
 
-    /// The `DatastoreProperties` document parsed into a tree (allocates; the engine uses
-    /// its own cheaper representation).
+    /// The API JSON parsed into a tree (allocates; the engine uses its own cheaper
+    /// representation).
     pub fn properties(&self) -> serde_json::Value {
         // The text was validated as a JSON object when the record was built.
         serde_json::from_str(self.raw.get()).unwrap_or(serde_json::Value::Null)
@@ -184,54 +235,73 @@ impl Record {
         matches!(self.raw, RawText::Shared { .. })
     }
 
-    /// `DatastoreId`.
-    pub fn id(&self) -> &str {
-        &self.id
+    /// What the record is.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 
-    /// `DatastoreArn`.
-    pub fn arn(&self) -> &str {
-        &self.arn
+    /// Which resource it is.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
-    /// The parts of `DatastoreArn`.
-    pub fn arn_parts(&self) -> &Arn {
-        &self.arn_parts
+    /// The stable key findings, baselines and duplicate removal use (see
+    /// [`Identity::key`]): the ARN of an existing data store.
+    pub fn key(&self) -> Cow<'_, str> {
+        self.identity.key(self.kind)
     }
 
-    /// The account, from `DatastoreArn`.
-    pub fn account(&self) -> &str {
-        &self.arn_parts.account
+    /// The resource's own id: `DatastoreId` of a data store (absent for a planned one),
+    /// `JobId` of a job.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
 
-    /// The region, from `DatastoreArn`.
-    pub fn region(&self) -> &str {
-        &self.arn_parts.region
+    /// The ARN, for what exists and has one (`DatastoreArn`).
+    pub fn arn(&self) -> Option<&str> {
+        self.identity.arn()
     }
 
-    /// The partition, from `DatastoreArn`.
-    pub fn partition(&self) -> &str {
-        &self.arn_parts.partition
+    /// Account, region and partition, as far as known.
+    pub fn context(&self) -> &Context {
+        &self.context
     }
 
-    /// `DatastoreName`, when present.
+    /// The account, when known (from the ARN of what exists).
+    pub fn account(&self) -> Option<&str> {
+        self.context.account.as_deref()
+    }
+
+    /// The region, when known.
+    pub fn region(&self) -> Option<&str> {
+        self.context.region.as_deref()
+    }
+
+    /// The partition, when known.
+    pub fn partition(&self) -> Option<&str> {
+        self.context.partition.as_deref()
+    }
+
+    /// `DatastoreName` or `JobName`, when present.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
-    /// `DatastoreStatus`, when present.
+    /// `DatastoreStatus` or `JobStatus`, when present.
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
     }
 
-    /// Whether `DatastoreStatus` is one of the seven values of the current API.
+    /// Whether the status is one the current API defines for the record's kind.
     pub fn status_is_known(&self) -> bool {
-        self.status
-            .as_deref()
-            .is_some_and(|s| DATASTORE_STATUSES.contains(&s))
+        let known: &[&str] = match self.kind {
+            Kind::Datastore => &DATASTORE_STATUSES,
+            Kind::ExportJob | Kind::ImportJob => &JOB_STATUSES,
+        };
+        self.status.as_deref().is_some_and(|s| known.contains(&s))
     }
 
-    /// `CreatedAt`, when present.
+    /// `CreatedAt` of a data store, `SubmitTime` of a job, when present.
     pub fn created_at(&self) -> Option<Timestamp> {
         self.created_at
     }
@@ -247,6 +317,20 @@ impl Record {
         self.tags = Some(tags);
         self
     }
+
+    /// Sets account, region and partition where the identity does not name them (a
+    /// planned data store, a job); the context of an ARN is what the ARN says and is kept.
+    pub fn with_context(mut self, context: Context) -> Self {
+        if self.identity.arn().is_none() {
+            self.context = context;
+        }
+        self
+    }
+}
+
+fn raw_of(value: &serde_json::Value) -> Result<Box<RawValue>, RecordError> {
+    let text = serde_json::to_string(value).map_err(|e| field_error(".", &e.to_string()))?;
+    RawValue::from_string(text).map_err(|e| field_error(".", &e.to_string()))
 }
 
 /// A record's JSON text: its own copy, or a piece of a whole snapshot file read into memory
@@ -306,56 +390,132 @@ impl fmt::Debug for RawText {
 
 /// The values a [`Record`] extracts from its JSON text.
 struct Extracted {
-    id: String,
-    arn: String,
-    arn_parts: Arn,
+    identity: Identity,
+    context: Context,
+    id: Option<String>,
     name: Option<String>,
     status: Option<String>,
     created_at: Option<Timestamp>,
 }
 
 impl Extracted {
-    fn from_text(text: &str) -> Result<Self, RecordError> {
-        check_unique_keys(text).map_err(|d| RecordError {
-            kind: RecordErrorKind::DuplicateKey,
-            path: d.path(),
-            message: format!(
-                "the key `{}` appears twice; JSON readers disagree on which value counts \
-                 (most keep the last), so the record cannot be audited as AWS or a client \
-                 reads it",
-                d.key
-            ),
-            line: d.line,
-            column: d.column,
-        })?;
-        let header = parse_header(text)?;
-        let id = header.datastore_id.ok_or_else(|| missing("DatastoreId"))?;
-        let arn = header
-            .datastore_arn
-            .ok_or_else(|| missing("DatastoreArn"))?;
-        if id.is_empty() {
-            return Err(field_error("DatastoreId", "must not be empty"));
+    /// The values of an existing resource of `kind`.
+    fn of(kind: Kind, text: &str) -> Result<Self, RecordError> {
+        match kind {
+            Kind::Datastore => Extracted::datastore(text, true),
+            Kind::ExportJob | Kind::ImportJob => Extracted::job(kind, text),
         }
-        let arn_parts = Arn::parse(&arn)
-            .map_err(|e| field_error("DatastoreArn", &format!("`{arn}` is not an ARN: it {e}")))?;
-        let created_at = match header.created_at {
-            None => None,
-            Some(TimeField::Number(n)) => Some(
-                Timestamp::from_epoch_seconds(n)
-                    .map_err(|e| field_error("CreatedAt", &e.to_string()))?,
-            ),
-            Some(TimeField::Text(s)) => {
-                Some(Timestamp::parse(&s).map_err(|e| field_error("CreatedAt", &e.to_string()))?)
+    }
+
+    /// The values of a data store; `exists` requires `DatastoreId` and `DatastoreArn`
+    /// (a planned data store has neither yet).
+    fn datastore(text: &str, exists: bool) -> Result<Self, RecordError> {
+        check_record_text(text, Kind::Datastore)?;
+        let header: DatastoreHeader<'_> = parse_typed(text)?;
+        let created_at = timestamp("CreatedAt", header.created_at)?;
+        let id = match header.datastore_id {
+            Some(id) if id.is_empty() => {
+                return Err(field_error("DatastoreId", "must not be empty"))
             }
+            Some(id) => Some(id.into_owned()),
+            None if exists => return Err(missing("DatastoreId")),
+            None => None,
+        };
+        let (identity, context) = match header.datastore_arn {
+            Some(arn) if exists => {
+                let parts = Arn::parse(&arn).map_err(|e| {
+                    field_error("DatastoreArn", &format!("`{arn}` is not an ARN: it {e}"))
+                })?;
+                (Identity::Arn(arn.into_owned()), Context::of_arn(&parts))
+            }
+            None if exists => return Err(missing("DatastoreArn")),
+            // A planned data store's identity is set by the caller.
+            _ => (Identity::Arn(String::new()), Context::default()),
         };
         Ok(Extracted {
-            id: id.into_owned(),
-            arn: arn.into_owned(),
-            arn_parts,
+            identity,
+            context,
+            id,
             name: header.datastore_name.map(Cow::into_owned),
             status: header.datastore_status.map(Cow::into_owned),
             created_at,
         })
+    }
+
+    /// The values of an export or import job, which needs `JobId` and `DatastoreId`.
+    fn job(kind: Kind, text: &str) -> Result<Self, RecordError> {
+        check_record_text(text, kind)?;
+        let header: JobHeader<'_> = if kind == Kind::ExportJob {
+            parse_typed::<ExportJobHeader<'_>>(text)?.common()
+        } else {
+            parse_typed::<ImportJobHeader<'_>>(text)?.common()
+        };
+        let nonempty = |v: Option<Cow<'_, str>>, field: &str| match v {
+            None => Err(missing(field)),
+            Some(v) if v.is_empty() => Err(field_error(field, "must not be empty")),
+            Some(v) => Ok(v.into_owned()),
+        };
+        let job_id = nonempty(header.job_id, "JobId")?;
+        let datastore_id = nonempty(header.datastore_id, "DatastoreId")?;
+        Ok(Extracted {
+            identity: Identity::Job(JobOf {
+                datastore_id,
+                job_id: job_id.clone(),
+            }),
+            context: Context::default(),
+            id: Some(job_id),
+            name: header.job_name.map(Cow::into_owned),
+            status: header.job_status.map(Cow::into_owned),
+            created_at: timestamp("SubmitTime", header.submit_time)?,
+        })
+    }
+}
+
+/// Refuses a record whose objects repeat a name, and one that is not an object.
+fn check_record_text(text: &str, kind: Kind) -> Result<(), RecordError> {
+    check_unique_keys(text).map_err(|d| RecordError {
+        kind: RecordErrorKind::DuplicateKey,
+        path: d.path(),
+        message: format!(
+            "the key `{}` appears twice; JSON readers disagree on which value counts \
+             (most keep the last), so the record cannot be audited as AWS or a client \
+             reads it",
+            d.key
+        ),
+        line: d.line,
+        column: d.column,
+    })?;
+    // serde accepts a struct written as an array; a record must be an object.
+    let first = text.trim_start().chars().next();
+    if first == Some('{') {
+        return Ok(());
+    }
+    let found = match first {
+        Some('[') => "an array",
+        Some('"') => "a string",
+        Some('n') => "null",
+        Some('t' | 'f') => "a boolean",
+        None => "nothing",
+        _ => "a number",
+    };
+    Err(RecordError {
+        kind: RecordErrorKind::Invalid,
+        path: ".".to_owned(),
+        message: format!("expected a {} object, found {found}", kind.api_shape()),
+        line: 1,
+        column: 1 + text.len() - text.trim_start().len(),
+    })
+}
+
+fn timestamp(field: &str, value: Option<TimeField<'_>>) -> Result<Option<Timestamp>, RecordError> {
+    match value {
+        None => Ok(None),
+        Some(TimeField::Number(n)) => Timestamp::from_epoch_seconds(n)
+            .map(Some)
+            .map_err(|e| field_error(field, &e.to_string())),
+        Some(TimeField::Text(s)) => Timestamp::parse(&s)
+            .map(Some)
+            .map_err(|e| field_error(field, &e.to_string())),
     }
 }
 
@@ -387,32 +547,15 @@ fn field_error(field: &str, message: &str) -> RecordError {
     }
 }
 
-fn parse_header(text: &str) -> Result<Header<'_>, RecordError> {
-    // serde accepts a struct written as an array; a record must be an object.
-    let first = text.trim_start().chars().next();
-    if first != Some('{') {
-        let found = match first {
-            Some('[') => "an array",
-            Some('"') => "a string",
-            Some('n') => "null",
-            Some('t' | 'f') => "a boolean",
-            None => "nothing",
-            _ => "a number",
-        };
-        return Err(RecordError {
-            kind: RecordErrorKind::Invalid,
-            path: ".".to_owned(),
-            message: format!("expected a DatastoreProperties object, found {found}"),
-            line: 1,
-            column: 1 + text.len() - text.trim_start().len(),
-        });
-    }
+/// Deserialises `text` into `T`, which type-checks the known fields; a failure names the
+/// field path and its line and column in `text`.
+fn parse_typed<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, RecordError> {
     // The plain parse is the fast path; only a failure is parsed again to learn the path.
-    if let Ok(header) = serde_json::from_str::<Header<'_>>(text) {
-        return Ok(header);
+    if let Ok(value) = serde_json::from_str::<T>(text) {
+        return Ok(value);
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize::<_, Header<'_>>(&mut de).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = strip_position(&inner.to_string());
@@ -438,13 +581,27 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
+/// Declares a JSON object whose known fields are type-checked and kept nowhere (the
+/// record's text keeps them); every field is optional, unknown fields are skipped.
+macro_rules! checked_object {
+    ($(#[doc = $doc:literal])* $name:ident, $expecting:literal { $($field:ident: $ty:ty),* $(,)? }) => {
+        $(#[doc = $doc])*
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase", expecting = $expecting)]
+        #[allow(dead_code)] // the fields exist to be type-checked
+        struct $name {
+            $($field: Option<$ty>),*
+        }
+    };
+}
+
 /// The known fields of `DatastoreProperties`, typed as the API types them. Deserialising
-/// into this checks the types without building a tree; unknown fields are skipped here
-/// and kept in the raw text.
+/// into this checks the types without building a tree; the values hlaudit uses often are
+/// borrowed, the rest only checked.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase", expecting = "a DatastoreProperties object")]
 #[allow(dead_code)] // most fields exist to be type-checked
-struct Header<'a> {
+struct DatastoreHeader<'a> {
     #[serde(borrow)]
     datastore_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -455,26 +612,124 @@ struct Header<'a> {
     datastore_status: Option<Cow<'a, str>>,
     #[serde(borrow)]
     created_at: Option<TimeField<'a>>,
+    datastore_type_version: Option<Str>,
+    datastore_endpoint: Option<Str>,
+    sse_configuration: Option<SseConfiguration>,
+    preload_data_config: Option<PreloadDataConfig>,
+    identity_provider_configuration: Option<IdentityProviderConfiguration>,
+    error_cause: Option<ErrorCause>,
+    nlp_configuration: Option<StatusOnly>,
+    analytics_configuration: Option<StatusOnly>,
+    profile_configuration: Option<ProfileConfiguration>,
+    backup_status_info: Option<BackupStatusInfo>,
+}
+
+/// What hlaudit keeps of an export or import job's known fields.
+struct JobHeader<'a> {
+    job_id: Option<Cow<'a, str>>,
+    job_name: Option<Cow<'a, str>>,
+    job_status: Option<Cow<'a, str>>,
+    datastore_id: Option<Cow<'a, str>>,
+    submit_time: Option<TimeField<'a>>,
+}
+
+/// The known fields of `ExportJobProperties`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "an ExportJobProperties object")]
+#[allow(dead_code)] // most fields exist to be type-checked
+struct ExportJobHeader<'a> {
     #[serde(borrow)]
-    datastore_type_version: Option<Cow<'a, str>>,
+    job_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    datastore_endpoint: Option<Cow<'a, str>>,
+    job_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    sse_configuration: Option<SseConfiguration<'a>>,
+    job_status: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    preload_data_config: Option<PreloadDataConfig<'a>>,
+    datastore_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    identity_provider_configuration: Option<IdentityProviderConfiguration<'a>>,
+    submit_time: Option<TimeField<'a>>,
+    end_time: Option<Time>,
+    output_data_config: Option<OutputDataConfig>,
+    data_access_role_arn: Option<Str>,
+    message: Option<Str>,
+}
+
+/// The known fields of `ImportJobProperties`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase", expecting = "an ImportJobProperties object")]
+#[allow(dead_code)] // most fields exist to be type-checked
+struct ImportJobHeader<'a> {
     #[serde(borrow)]
-    error_cause: Option<ErrorCause<'a>>,
+    job_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    nlp_configuration: Option<StatusOnly<'a>>,
+    job_name: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    analytics_configuration: Option<StatusOnly<'a>>,
+    job_status: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    profile_configuration: Option<ProfileConfiguration<'a>>,
+    datastore_id: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    backup_status_info: Option<BackupStatusInfo<'a>>,
+    submit_time: Option<TimeField<'a>>,
+    end_time: Option<Time>,
+    input_data_config: Option<InputDataConfig>,
+    job_output_data_config: Option<OutputDataConfig>,
+    job_progress_report: Option<serde::de::IgnoredAny>,
+    data_access_role_arn: Option<Str>,
+    message: Option<Str>,
+    validation_level: Option<Str>,
+}
+
+impl<'a> ExportJobHeader<'a> {
+    fn common(self) -> JobHeader<'a> {
+        JobHeader {
+            job_id: self.job_id,
+            job_name: self.job_name,
+            job_status: self.job_status,
+            datastore_id: self.datastore_id,
+            submit_time: self.submit_time,
+        }
+    }
+}
+
+impl<'a> ImportJobHeader<'a> {
+    fn common(self) -> JobHeader<'a> {
+        JobHeader {
+            job_id: self.job_id,
+            job_name: self.job_name,
+            job_status: self.job_status,
+            datastore_id: self.datastore_id,
+            submit_time: self.submit_time,
+        }
+    }
+}
+
+/// A JSON string whose value is not needed: deserialising it checks the type and keeps
+/// nothing (`null` is an absent value, as `Option<Str>`).
+struct Str;
+
+impl<'de> Deserialize<'de> for Str {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl serde::de::Visitor<'_> for StrVisitor {
+            type Value = Str;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Str, E> {
+                Ok(Str)
+            }
+        }
+        d.deserialize_str(StrVisitor)
+    }
+}
+
+/// A timestamp whose value is not needed: epoch seconds or an ISO 8601 string, checked
+/// for its type only.
+struct Time;
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        TimeField::deserialize(d).map(|_| Time)
+    }
 }
 
 /// A timestamp field: epoch seconds or an ISO 8601 string. Deserialised by hand rather
@@ -512,101 +767,66 @@ impl<'de: 'a, 'a> Deserialize<'de> for TimeField<'a> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "an SseConfiguration object")]
-#[allow(dead_code)] // fields exist to be type-checked
-struct SseConfiguration<'a> {
-    #[serde(borrow)]
-    kms_encryption_config: Option<KmsEncryptionConfig<'a>>,
-}
+checked_object!(SseConfiguration, "an SseConfiguration object" {
+    kms_encryption_config: KmsEncryptionConfig,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "a KmsEncryptionConfig object")]
-#[allow(dead_code)]
-struct KmsEncryptionConfig<'a> {
-    #[serde(borrow)]
-    cmk_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    kms_key_id: Option<Cow<'a, str>>,
-}
+checked_object!(KmsEncryptionConfig, "a KmsEncryptionConfig object" {
+    cmk_type: Str,
+    kms_key_id: Str,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "a PreloadDataConfig object")]
-#[allow(dead_code)]
-struct PreloadDataConfig<'a> {
-    #[serde(borrow)]
-    preload_data_type: Option<Cow<'a, str>>,
-}
+checked_object!(PreloadDataConfig, "a PreloadDataConfig object" {
+    preload_data_type: Str,
+});
 
-#[derive(Deserialize)]
-#[serde(
-    rename_all = "PascalCase",
-    expecting = "an IdentityProviderConfiguration object"
-)]
-#[allow(dead_code)]
-struct IdentityProviderConfiguration<'a> {
-    #[serde(borrow)]
-    authorization_strategy: Option<Cow<'a, str>>,
-    fine_grained_authorization_enabled: Option<bool>,
-    #[serde(borrow)]
-    metadata: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    idp_lambda_arn: Option<Cow<'a, str>>,
-}
+checked_object!(IdentityProviderConfiguration, "an IdentityProviderConfiguration object" {
+    authorization_strategy: Str,
+    fine_grained_authorization_enabled: bool,
+    metadata: Str,
+    idp_lambda_arn: Str,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "an ErrorCause object")]
-#[allow(dead_code)]
-struct ErrorCause<'a> {
-    #[serde(borrow)]
-    error_message: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    error_category: Option<Cow<'a, str>>,
-}
+checked_object!(ErrorCause, "an ErrorCause object" {
+    error_message: Str,
+    error_category: Str,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "an object with a Status")]
-#[allow(dead_code)]
-struct StatusOnly<'a> {
-    #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
-}
+checked_object!(StatusOnly, "an object with a Status" {
+    status: Str,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "a ProfileConfiguration object")]
-#[allow(dead_code)]
-struct ProfileConfiguration<'a> {
-    #[serde(borrow)]
-    default_profiles: Option<Vec<Cow<'a, str>>>,
-}
+checked_object!(ProfileConfiguration, "a ProfileConfiguration object" {
+    default_profiles: Vec<Str>,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "a BackupStatusInfo object")]
-#[allow(dead_code)]
-struct BackupStatusInfo<'a> {
-    #[serde(borrow)]
-    configuration: Option<BackupConfiguration<'a>>,
-    #[serde(borrow)]
-    backup_enabled_at: Option<TimeField<'a>>,
-    #[serde(borrow)]
-    earliest_restore_point: Option<TimeField<'a>>,
-    #[serde(borrow)]
-    latest_restore_point: Option<TimeField<'a>>,
-    #[serde(borrow)]
-    scheduled_permanent_deletion_time: Option<TimeField<'a>>,
-}
+checked_object!(BackupStatusInfo, "a BackupStatusInfo object" {
+    configuration: BackupConfiguration,
+    backup_enabled_at: Time,
+    earliest_restore_point: Time,
+    latest_restore_point: Time,
+    scheduled_permanent_deletion_time: Time,
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "PascalCase", expecting = "a backup Configuration object")]
-#[allow(dead_code)]
-struct BackupConfiguration<'a> {
-    #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    backup_type: Option<Cow<'a, str>>,
-    retention_period_in_days: Option<i64>,
-    backup_tags_enabled: Option<bool>,
-}
+checked_object!(BackupConfiguration, "a backup Configuration object" {
+    status: Str,
+    backup_type: Str,
+    retention_period_in_days: i64,
+    backup_tags_enabled: bool,
+});
+
+checked_object!(OutputDataConfig, "an OutputDataConfig object" {
+    s3_configuration: S3Configuration,
+});
+
+checked_object!(S3Configuration, "an S3Configuration object" {
+    s3_uri: Str,
+    kms_key_id: Str,
+});
+
+checked_object!(InputDataConfig, "an InputDataConfig object" {
+    s3_uri: Str,
+});
 
 #[cfg(test)]
 mod tests {
@@ -624,8 +844,8 @@ mod tests {
             r#"{{"DatastoreId":"abc","DatastoreArn":"{ARN}","DatastoreStatus":"UPDATING","New":[1,2]}}"#
         ))
         .unwrap();
-        assert_eq!(r.account(), "111122223333");
-        assert_eq!(r.partition(), "aws");
+        assert_eq!(r.account(), Some("111122223333"));
+        assert_eq!(r.partition(), Some("aws"));
         assert!(r.status_is_known());
         assert_eq!(r.properties()["New"][1], 2);
     }

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::{fingerprint, Finding, Severity, Status, Subject};
+use crate::identity::Identity;
 use crate::inventory::{CollectionError, Coverage, Inventory, Warning};
+use crate::kind::Kind;
 use crate::record::{Record, Source};
 use crate::timestamp::Timestamp;
 
@@ -91,44 +93,93 @@ impl PolicyMeta {
 /// The policy id of collection and input errors.
 pub const COLLECTION_ERROR_ID: &str = "HLAUDIT-COLLECTION";
 
-/// What a reporter needs to know about a data store.
+/// What a reporter needs to know about a resource (a data store, existing or planned, or a
+/// job).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
-    /// `DatastoreArn`.
-    pub arn: String,
-    /// `DatastoreId`.
-    pub id: String,
-    /// `DatastoreName`, when present.
+    /// What it is.
+    #[serde(default, skip_serializing_if = "Kind::is_default")]
+    pub kind: Kind,
+    /// Which resource it is; findings are keyed on it.
+    pub identity: Identity,
+    /// Its own id (`DatastoreId`, `JobId`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `DatastoreName` or `JobName`, when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Account from the ARN.
-    pub account: String,
-    /// Region from the ARN.
-    pub region: String,
-    /// Partition from the ARN.
-    pub partition: String,
-    /// `DatastoreStatus`, when present.
+    /// Account, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Region, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Partition, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// `DatastoreStatus` or `JobStatus`, when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Where the record was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    /// The data store's tags; `None` when they were not collected (waivers scoped by tag
+    /// The resource's tags; `None` when they were not collected (waivers scoped by tag
     /// match on them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
 }
 
+impl Resource {
+    /// An existing data store known by its ARN, with the context the ARN names (the
+    /// shape every resource had before kinds existed; convenient in tests).
+    pub fn datastore(arn: &str) -> Self {
+        let parts = crate::Arn::parse(arn).ok();
+        let part = |f: fn(&crate::Arn) -> &String| parts.as_ref().map(|p| f(p).clone());
+        Resource {
+            kind: Kind::Datastore,
+            identity: Identity::Arn(arn.to_owned()),
+            id: parts
+                .as_ref()
+                .and_then(|p| p.resource.rsplit('/').next().map(str::to_owned)),
+            name: None,
+            account: part(|p| &p.account),
+            region: part(|p| &p.region),
+            partition: part(|p| &p.partition),
+            status: None,
+            source: None,
+            tags: None,
+        }
+    }
+
+    /// The key findings on it are matched on across runs (see [`Identity::key`]).
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
+        self.identity.key(self.kind)
+    }
+
+    /// The ARN, for what exists and has one.
+    pub fn arn(&self) -> Option<&str> {
+        self.identity.arn()
+    }
+
+    /// How a message names it: the ARN of what exists, `ADDRESS in FILE` for what is
+    /// planned, `job ID of data store ID` for a job.
+    pub fn label(&self) -> String {
+        self.identity.to_string()
+    }
+}
+
 impl From<&Record> for Resource {
     fn from(r: &Record) -> Self {
+        let context = r.context();
         Resource {
-            arn: r.arn().to_owned(),
-            id: r.id().to_owned(),
+            kind: r.kind(),
+            identity: r.identity().clone(),
+            id: r.id().map(str::to_owned),
             name: r.name().map(str::to_owned),
-            account: r.account().to_owned(),
-            region: r.region().to_owned(),
-            partition: r.partition().to_owned(),
+            account: context.account.clone(),
+            region: context.region.clone(),
+            partition: context.partition.clone(),
             status: r.status().map(str::to_owned),
             source: r.source.clone(),
             tags: r.tags.clone(),
@@ -255,14 +306,14 @@ impl Report {
         }
     }
 
-    /// The key a finding is matched on across runs: the data store ARN, or
-    /// `account/region/what` for a scope.
+    /// The key a finding is matched on across runs: the resource's identity key (the
+    /// ARN of a data store that exists), or `account/region/what` for a scope.
     pub fn resource_key(&self, f: &Finding) -> String {
         match &f.subject {
             Subject::Record { index } => self
                 .resources
                 .get(*index)
-                .map(|r| r.arn.clone())
+                .map(|r| r.key().into_owned())
                 .unwrap_or_default(),
             Subject::Scope(s) => format!(
                 "{}/{}/{}",
@@ -377,17 +428,9 @@ mod tests {
         assert_eq!(report.nothing_checked(), Some(NothingChecked::NoDataStores));
         report.policies.push(PolicyMeta::collection_error());
         assert_eq!(report.nothing_checked(), Some(NothingChecked::NoDataStores));
-        report.resources.push(Resource {
-            arn: "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x".into(),
-            id: "x".into(),
-            name: None,
-            account: "111122223333".into(),
-            region: "us-east-1".into(),
-            partition: "aws".into(),
-            status: None,
-            source: None,
-            tags: None,
-        });
+        report.resources.push(Resource::datastore(
+            "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x",
+        ));
         assert_eq!(report.nothing_checked(), Some(NothingChecked::NoPolicies));
         let mut p = PolicyMeta::collection_error();
         p.id = "HL-X-01".into();

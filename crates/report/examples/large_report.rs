@@ -62,12 +62,7 @@ fn build(findings: usize, all_fail: bool) -> Report {
         let region = regions[i % regions.len()];
         let id = format!("{i:032x}");
         report.resources.push(Resource {
-            arn: format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"),
-            id,
             name: Some(format!("store-{i}")),
-            account,
-            region: region.to_owned(),
-            partition: "aws".into(),
             status: Some("ACTIVE".into()),
             source: Some(Source {
                 file: "snapshots/bench.json".into(),
@@ -75,6 +70,9 @@ fn build(findings: usize, all_fail: bool) -> Report {
                 column: 5,
             }),
             tags: None,
+            ..Resource::datastore(&format!(
+                "arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"
+            ))
         });
     }
     for n in 0..findings {

@@ -46,7 +46,8 @@ pub struct Entry {
     pub policy: String,
     /// The policy title.
     pub title: String,
-    /// The data store ARN, or the scope of a collection error.
+    /// The resource's identity key (a data store's ARN), or the scope of a collection
+    /// error.
     pub resource: String,
     /// The status.
     pub status: Status,
@@ -59,7 +60,11 @@ pub struct Entry {
 impl Entry {
     fn from_json(f: &JsonFinding) -> Self {
         let resource = match (&f.resource, &f.scope) {
-            (Some(r), _) => r.arn.clone(),
+            (Some(r), _) => r
+                .identity
+                .as_ref()
+                .map(|i| i.key(r.kind).into_owned())
+                .unwrap_or_default(),
             (None, Some(s)) => format!(
                 "{}/{}/{}",
                 s.account.as_deref().unwrap_or("*"),
@@ -254,17 +259,9 @@ mod tests {
     fn report(findings: &[(&str, usize, Status, Severity)]) -> Report {
         let mut r = Report::for_inventory(&Inventory::default(), Timestamp::now());
         for i in 0..3 {
-            r.resources.push(Resource {
-                arn: format!("arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/s{i}"),
-                id: format!("s{i}"),
-                name: None,
-                account: "111122223333".into(),
-                region: "us-east-1".into(),
-                partition: "aws".into(),
-                status: None,
-                source: None,
-                tags: None,
-            });
+            r.resources.push(Resource::datastore(&format!(
+                "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/s{i}"
+            )));
         }
         for (id, res, status, severity) in findings {
             let p = match r.policies.iter().position(|p| p.id == *id) {

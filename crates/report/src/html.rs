@@ -312,8 +312,11 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
     let resource = report.resource_of(f);
     let (name, arn) = match resource {
         Some(r) => (
-            r.name.clone().unwrap_or_else(|| r.id.clone()),
-            r.arn.clone(),
+            r.name
+                .clone()
+                .or_else(|| r.id.clone())
+                .unwrap_or_else(|| r.label()),
+            r.label(),
         ),
         None => (text::subject_label(report, f), String::new()),
     };

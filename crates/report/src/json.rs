@@ -1,10 +1,17 @@
 //! The versioned JSON report, and reading it back.
 //!
 //! The document is self-contained: every finding carries its policy id and title,
-//! resource (ARN, id, name, account, region), evidence, waiver, baseline state and stable
-//! fingerprint; `policies` holds the full policy metadata and `summary` the counts. Its
-//! shape is described by `docs/report.schema.json`, and `hlauditReport` is the version
-//! ([`VERSION`]): fields may be added within a version, never removed or changed.
+//! resource (kind, identity, ARN, id, name, account, region), evidence, waiver, baseline
+//! state and stable fingerprint; `policies` holds the full policy metadata and `summary`
+//! the counts. Its shape is described by `docs/report.schema.json`, and `hlauditReport` is
+//! the version ([`VERSION`]): fields may be added within a version, never removed or
+//! changed.
+//!
+//! Version 2 added a resource's `kind` and `identity` and made `arn`, `id`, `account` and
+//! `region` optional (a data store a template will create has no ARN yet, a job has none of
+//! its own). Version 1 reports still read: a resource there is a data store identified by
+//! its ARN, and its fingerprints are unchanged, so a version 1 report still works as a
+//! baseline.
 //!
 //! [`read`] parses a report written by [`write()`], for baselines and `hlaudit diff`.
 
@@ -17,13 +24,16 @@ use hlaudit_model::finding::{
 };
 use hlaudit_model::inventory::{CollectionError, Coverage, Warning};
 use hlaudit_model::report::{NothingChecked, PolicyMeta, Report, ToolInfo};
-use hlaudit_model::{Source, Timestamp};
+use hlaudit_model::{Identity, Kind, Source, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::{text, ReportError};
 
-/// The version of the JSON report this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version of the JSON report this build writes.
+pub const VERSION: u32 = 2;
+
+/// The versions this build reads.
+pub const READS: [u32; 2] = [1, VERSION];
 
 /// A JSON report, as written and read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,22 +126,33 @@ pub struct JsonPolicyRef {
     pub title: String,
 }
 
-/// A data store.
+/// A resource: a data store (existing or planned) or a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonResource {
-    /// `DatastoreArn`.
-    pub arn: String,
-    /// `DatastoreId`.
-    pub id: String,
-    /// `DatastoreName`.
+    /// What it is (version 1 reports: always a data store).
+    #[serde(default)]
+    pub kind: Kind,
+    /// Which resource it is. Always present after [`read`], which fills it from `arn` for a
+    /// version 1 report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// The ARN, for what exists and has one (`DatastoreArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Its own id (`DatastoreId`, `JobId`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `DatastoreName` or `JobName`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Account id.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// `DatastoreStatus`.
+    /// Account id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Region, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `DatastoreStatus` or `JobStatus`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Where the record was read from.
@@ -282,12 +303,18 @@ struct PolicyRefOut<'a> {
 
 #[derive(Serialize)]
 struct ResourceOut<'a> {
-    arn: &'a str,
-    id: &'a str,
+    kind: Kind,
+    identity: &'a Identity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
-    account: &'a str,
-    region: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -312,11 +339,13 @@ impl<'a> FindingOut<'a> {
         let (resource, scope) = match &f.subject {
             Subject::Record { .. } => (
                 report.resource_of(f).map(|r| ResourceOut {
-                    arn: &r.arn,
-                    id: &r.id,
+                    kind: r.kind,
+                    identity: &r.identity,
+                    arn: r.arn(),
+                    id: r.id.as_deref(),
                     name: r.name.as_deref(),
-                    account: &r.account,
-                    region: &r.region,
+                    account: r.account.as_deref(),
+                    region: r.region.as_deref(),
                     status: r.status.as_deref(),
                     source: r.source.as_ref(),
                     tags: r.tags.as_ref(),
@@ -364,11 +393,13 @@ impl<'a> FindingOut<'a> {
             severity: self.severity,
             message: self.message.clone().into_owned(),
             resource: self.resource.as_ref().map(|r| JsonResource {
-                arn: r.arn.to_owned(),
-                id: r.id.to_owned(),
+                kind: r.kind,
+                identity: Some(r.identity.clone()),
+                arn: r.arn.map(str::to_owned),
+                id: r.id.map(str::to_owned),
                 name: r.name.map(str::to_owned),
-                account: r.account.to_owned(),
-                region: r.region.to_owned(),
+                account: r.account.map(str::to_owned),
+                region: r.region.map(str::to_owned),
                 status: r.status.map(str::to_owned),
                 source: r.source.cloned(),
                 tags: r.tags.cloned(),
@@ -406,7 +437,7 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
     }) = serde_json::from_slice::<Header>(&text)
     {
         match v.as_u64() {
-            Some(n) if n == u64::from(VERSION) => {}
+            Some(n) if READS.iter().any(|r| u64::from(*r) == n) => {}
             Some(n) => {
                 return Err(ReportError::UnsupportedVersion {
                     found: n,
@@ -417,7 +448,7 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
         }
     }
     let de = &mut serde_json::Deserializer::from_slice(&text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut report: JsonReport = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let source = e.into_inner();
         ReportError::Read {
@@ -426,7 +457,20 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
             column: source.column(),
             source,
         }
-    })
+    })?;
+    for (i, f) in report.findings.iter_mut().enumerate() {
+        if let Some(r) = &mut f.resource {
+            if r.identity.is_none() {
+                // Version 1: every resource is a data store known by its ARN.
+                let arn = r.arn.clone().ok_or_else(|| ReportError::Missing {
+                    path: format!("findings[{i}].resource"),
+                    what: "`identity` or `arn`",
+                })?;
+                r.identity = Some(Identity::Arn(arn));
+            }
+        }
+    }
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -435,10 +479,10 @@ mod tests {
 
     #[test]
     fn refuses_other_versions_and_names_bad_fields() {
-        let err = read(&mut r#"{"hlauditReport": 2}"#.as_bytes()).unwrap_err();
+        let err = read(&mut r#"{"hlauditReport": 3}"#.as_bytes()).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::UnsupportedVersion { found: 2, .. }
+            ReportError::UnsupportedVersion { found: 3, .. }
         ));
         let err = read(&mut r#"{"hlauditReport": 1, "tool": 3}"#.as_bytes()).unwrap_err();
         match err {

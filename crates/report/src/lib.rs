@@ -80,13 +80,22 @@ pub enum ReportError {
     },
     /// A JSON report has a version this build does not read.
     #[error(
-        "unsupported hlaudit JSON report version {found}; this build reads version {supported}"
+        "unsupported hlaudit JSON report version {found}; this build reads versions 1 to \
+         {supported}"
     )]
     UnsupportedVersion {
         /// The version in the file.
         found: u64,
-        /// The version this build reads.
+        /// The newest version this build reads.
         supported: u32,
+    },
+    /// A JSON report lacks a value it needs.
+    #[error("{path}: the report has no {what}")]
+    Missing {
+        /// Where, as a field path.
+        path: String,
+        /// What is missing.
+        what: &'static str,
     },
     /// The SARIF log has to be split into several files (GitHub accepts at most
     /// [`sarif::MAX_RUNS_PER_FILE`] runs per file), which a single stream cannot hold.

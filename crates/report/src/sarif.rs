@@ -182,9 +182,10 @@ fn each_log<E: From<ReportError>>(
 
     // Categories: every (account, region) with a data store or a finding, in order.
     let mut categories: BTreeMap<(String, String), Vec<&Finding>> = BTreeMap::new();
+    let known = |s: &Option<String>| s.clone().unwrap_or_else(|| "unknown".to_owned());
     for r in &report.resources {
         categories
-            .entry((r.account.clone(), r.region.clone()))
+            .entry((known(&r.account), known(&r.region)))
             .or_default();
     }
     for f in &report.findings {

@@ -8,8 +8,8 @@ pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
     match &f.subject {
         Subject::Record { .. } => match report.resource_of(f) {
             Some(r) => match &r.name {
-                Some(name) if !name.is_empty() => format!("{name} ({})", r.arn),
-                _ => r.arn.clone(),
+                Some(name) if !name.is_empty() => format!("{name} ({})", r.label()),
+                _ => r.label(),
             },
             None => "an unknown data store".to_owned(),
         },
@@ -31,7 +31,7 @@ pub(crate) fn scope_label(account: Option<&str>, region: Option<&str>, what: &st
 pub(crate) fn place(report: &Report, f: &Finding) -> (Option<String>, Option<String>) {
     match &f.subject {
         Subject::Record { .. } => match report.resource_of(f) {
-            Some(r) => (Some(r.account.clone()), Some(r.region.clone())),
+            Some(r) => (r.account.clone(), r.region.clone()),
             None => (None, None),
         },
         Subject::Scope(s) => (s.account.clone(), s.region.clone()),

@@ -9,7 +9,7 @@
 use std::cell::{Cell, OnceCell};
 
 use hlaudit_model::finding::Subject;
-use hlaudit_model::{Evidence, Finding, Inventory, Record, Severity, Status, Timestamp};
+use hlaudit_model::{Evidence, Finding, Identity, Inventory, Record, Severity, Status, Timestamp};
 use rayon::prelude::*;
 
 use crate::cond::Cond;
@@ -93,7 +93,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
         rank[p] = i;
     }
     let mut by_arn: Vec<usize> = (0..n).collect();
-    by_arn.par_sort_unstable_by(|a, b| records[*a].arn().cmp(records[*b].arn()).then(a.cmp(b)));
+    by_arn.par_sort_unstable_by(|a, b| records[*a].key().cmp(&records[*b].key()).then(a.cmp(b)));
 
     // The output is cut into jobs of CHUNK consecutive records (in ARN order); a job owns
     // its records' slots in every policy's block, so workers write findings straight into
@@ -262,16 +262,32 @@ pub(crate) fn store_label(rec: &Record) -> String {
     s
 }
 
+/// `Data store NAME (ID)`, `Export job NAME (ID)`, or for a data store a template or plan
+/// will create, `Planned data store NAME (ADDRESS in FILE)`.
 fn push_store_label(rec: &Record, s: &mut String) {
-    s.push_str("Data store ");
+    use std::fmt::Write as _;
+    let planned = match rec.identity() {
+        Identity::Planned(p) => Some(format!("{} in {}", p.address, p.file)),
+        _ => None,
+    };
+    let noun = rec.kind().noun();
+    if planned.is_some() {
+        s.push_str("Planned ");
+        s.push_str(noun);
+    } else {
+        let mut chars = noun.chars();
+        if let Some(first) = chars.next() {
+            s.extend(first.to_uppercase());
+        }
+        s.push_str(chars.as_str());
+    }
+    s.push(' ');
+    let id = planned.as_deref().or(rec.id()).unwrap_or("");
     match rec.name() {
         Some(n) if !n.is_empty() => {
-            s.push_str(n);
-            s.push_str(" (");
-            s.push_str(rec.id());
-            s.push(')');
+            let _ = write!(s, "{n} ({id})");
         }
-        _ => s.push_str(rec.id()),
+        _ => s.push_str(id),
     }
 }
 

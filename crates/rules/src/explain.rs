@@ -57,7 +57,7 @@ pub fn explain(
     Some(with_env(set, record, opts, |env| match env {
         Err(e) => Explanation {
             policy: p.meta.id.clone(),
-            datastore: record.arn().to_owned(),
+            datastore: record.key().into_owned(),
             status: Status::Error,
             message: format!("{}: the record could not be read: {e}", store_label(record)),
             applies_when: None,
@@ -68,7 +68,7 @@ pub fn explain(
             let o = evaluate_policy(p, &p.applies, &p.assert, record, env);
             Explanation {
                 policy: p.meta.id.clone(),
-                datastore: record.arn().to_owned(),
+                datastore: record.key().into_owned(),
                 status: o.status,
                 message: o.message,
                 applies_when: p.applies.as_ref().map(|a| node(a, env)),

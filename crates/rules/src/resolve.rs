@@ -101,11 +101,13 @@ pub(crate) fn resolve<'x: 't, 't>(
             }
             let r = env.rec;
             match c {
-                Context::Id => Some(ctx_str(r.id())),
-                Context::Arn => Some(ctx_str(r.arn())),
-                Context::Account => Some(ctx_str(r.account())),
-                Context::Region => Some(ctx_str(r.region())),
-                Context::Partition => Some(ctx_str(r.partition())),
+                // Context a record does not know (a planned data store has no ARN yet) is
+                // absent, so a policy reading it fails closed.
+                Context::Id => r.id().map(ctx_str),
+                Context::Arn => r.arn().map(ctx_str),
+                Context::Account => r.account().map(ctx_str),
+                Context::Region => r.region().map(ctx_str),
+                Context::Partition => r.partition().map(ctx_str),
                 Context::Name => r.name().map(ctx_str),
                 Context::Status => r.status().map(ctx_str),
                 Context::Tags => env.tags.map(ValRef::Ref),

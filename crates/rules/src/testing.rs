@@ -94,7 +94,7 @@ pub fn run_tests(
                 TestInput::Record(r) => Ok(vec![(**r).clone()]),
                 TestInput::Fixture { path, datastore } => read(path).map(|rs| {
                     rs.into_iter()
-                        .filter(|r| datastore.as_deref().is_none_or(|d| r.id() == d))
+                        .filter(|r| datastore.as_deref().is_none_or(|d| r.id() == Some(d)))
                         .collect()
                 }),
             };
@@ -127,7 +127,7 @@ pub fn run_tests(
                         report.results.push(result(
                             &p.meta.id,
                             if several {
-                                format!("{} [{}]", t.name, r.id())
+                                format!("{} [{}]", t.name, r.id().unwrap_or(&r.key()))
                             } else {
                                 t.name.clone()
                             },
@@ -252,7 +252,7 @@ fn run_case_dir(
                     });
                     report.results.push(result(
                         &p.meta.id,
-                        format!("fixture {stem} [{}]", r.id()),
+                        format!("fixture {stem} [{}]", r.id().unwrap_or(&r.key())),
                         location.clone(),
                         expect,
                         o,

@@ -95,18 +95,10 @@ fn policy(id: &str) -> PolicyMeta {
 }
 
 fn resource(r: &CaseResource) -> Resource {
-    let parts: Vec<&str> = r.arn.splitn(6, ':').collect();
-    let part = |i: usize| parts.get(i).copied().unwrap_or_default().to_owned();
     Resource {
-        arn: r.arn.clone(),
-        id: r.arn.rsplit('/').next().unwrap_or_default().to_owned(),
-        name: None,
-        account: part(4),
-        region: part(3),
-        partition: part(1),
         status: Some("ACTIVE".to_owned()),
-        source: None,
         tags: r.tags.clone(),
+        ..Resource::datastore(&r.arn)
     }
 }
 

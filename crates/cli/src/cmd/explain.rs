@@ -78,7 +78,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         .filter(|r| {
             args.datastore
                 .as_deref()
-                .is_none_or(|d| r.id() == d || r.arn() == d || r.name() == Some(d))
+                .is_none_or(|d| [r.id(), r.arn(), r.name()].contains(&Some(d)) || r.key() == d)
         })
         .collect();
     if records.is_empty() {

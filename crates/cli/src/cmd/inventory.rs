@@ -6,7 +6,7 @@ use anyhow::Result;
 use clap::{Args as ClapArgs, ValueEnum};
 use comfy_table::{presets, ContentArrangement, Table};
 use hlaudit_model::invisible::escape;
-use hlaudit_model::Record;
+use hlaudit_model::{Kind, Record};
 use serde::Serialize;
 
 use crate::exit::Outcome;
@@ -44,11 +44,15 @@ pub enum Format {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Row {
-    id: String,
+    kind: Kind,
+    /// The identity key: the ARN of what exists, `FILE#ADDRESS` of what is planned.
+    key: String,
+    id: Option<String>,
     name: Option<String>,
-    arn: String,
-    account: String,
-    region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<String>,
+    account: Option<String>,
+    region: Option<String>,
     status: Option<String>,
     encryption: Option<String>,
     authorization_strategy: Option<String>,
@@ -66,11 +70,13 @@ impl From<&Record> for Row {
                 .map(str::to_owned)
         };
         Row {
-            id: r.id().to_owned(),
+            kind: r.kind(),
+            key: r.key().into_owned(),
+            id: r.id().map(str::to_owned),
             name: r.name().map(str::to_owned),
-            arn: r.arn().to_owned(),
-            account: r.account().to_owned(),
-            region: r.region().to_owned(),
+            arn: r.arn().map(str::to_owned),
+            account: r.account().map(str::to_owned),
+            region: r.region().map(str::to_owned),
             status: r.status().map(str::to_owned),
             encryption: text("/SseConfiguration/KmsEncryptionConfig/CmkType"),
             authorization_strategy: text("/IdentityProviderConfiguration/AuthorizationStrategy"),
@@ -112,10 +118,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
             };
             for r in rows {
                 table.add_row([
-                    cell(Some(r.id)),
+                    cell(r.id.or(Some(r.key))),
                     cell(r.name),
-                    cell(Some(r.account)),
-                    cell(Some(r.region)),
+                    cell(r.account),
+                    cell(r.region),
                     cell(r.status),
                     cell(r.encryption),
                     cell(r.authorization_strategy),

@@ -57,7 +57,7 @@ pub(crate) struct Assembler {
     copies: Vec<(usize, Record, u32)>,
 }
 
-/// FNV-1a: quick, and good enough to spread ARNs (collisions are checked).
+/// FNV-1a: quick, and good enough to spread identity keys (collisions are checked).
 fn arn_hash(arn: &str) -> u64 {
     arn.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -75,9 +75,10 @@ impl Assembler {
     /// Takes a record of the input being read (the one after the last [`Assembler::add`]).
     pub(crate) fn push(&mut self, r: Record) {
         let input = u32::try_from(self.collected_at.len()).unwrap_or(u32::MAX);
-        let h = arn_hash(r.arn());
+        let key = r.key();
+        let h = arn_hash(&key);
         let records = &self.inv.records;
-        let same = |i: &usize| records[*i].arn() == r.arn();
+        let same = |i: &usize| records[*i].kind() == r.kind() && records[*i].key() == key;
         let dup = match self.seen.get(&h) {
             None => None,
             Some(i) if same(i) => Some(*i),
@@ -180,9 +181,10 @@ impl Assembler {
             self.inv.warnings.push(Warning {
                 code: "duplicate-arn".to_owned(),
                 message: format!(
-                    "data store `{}` appears twice with the same content, at {first} and at \
+                    "{} `{}` appears twice with the same content, at {first} and at \
                      {second}; it is audited once",
-                    copy.arn()
+                    copy.kind().noun(),
+                    copy.key()
                 ),
                 source: copy.source.clone(),
             });
@@ -220,9 +222,10 @@ impl Assembler {
         self.inv.warnings.push(Warning {
             code: "conflicting-duplicate".to_owned(),
             message: format!(
-                "data store `{}` appears twice with different content ({diff}); the copy at \
+                "{} `{}` appears twice with different content ({diff}); the copy at \
                  {used} is audited and the one at {ignored} ignored, as chosen",
-                copy.arn()
+                copy.kind().noun(),
+                copy.key()
             ),
             source: copy.source.clone(),
         });
@@ -256,7 +259,7 @@ fn conflict(copy: &Record, first: &str, diff: &str, why: Option<&str>) -> Box<Sn
             line,
             column,
             ErrorKind::ConflictingDuplicate(Box::new(ConflictingCopies {
-                arn: copy.arn().to_owned(),
+                arn: copy.key().into_owned(),
                 first: first.to_owned(),
                 difference: diff.to_owned(),
             })),
@@ -529,7 +532,7 @@ mod tests {
         let mut asm = Assembler::new(DuplicatePolicy::Refuse);
         asm.push(rec("a", Value::Null));
         // Pretend `b` hashes like `a`.
-        let hb = arn_hash(rec("b", Value::Null).arn());
+        let hb = arn_hash(&rec("b", Value::Null).key());
         asm.seen.insert(hb, 0);
         asm.push(rec("b", Value::Null));
         assert_eq!(asm.inv.records.len(), 2);

@@ -50,7 +50,7 @@
 //!   "DatastoreId": "a1b2", "DatastoreStatus": "ACTIVE",
 //!   "DatastoreArn": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/a1b2"}]}"#;
 //! let inv = hlaudit_model::snapshot::read_reader("list.json", text.as_bytes()).unwrap();
-//! assert_eq!(inv.records[0].region(), "us-east-1");
+//! assert_eq!(inv.records[0].region(), Some("us-east-1"));
 //! assert_eq!(inv.records[0].source.as_ref().unwrap().to_string(), "list.json:1:30");
 //! ```
 

@@ -178,7 +178,11 @@ mod tests {
         let path = dir.path().join("l.json");
         std::fs::write(&path, list(n, &[], "")).unwrap();
         let inv = crate::snapshot::read_files(&[path.to_str().unwrap()]).unwrap();
-        let ids: Vec<String> = inv.records.iter().map(|r| r.id().to_owned()).collect();
+        let ids: Vec<String> = inv
+            .records
+            .iter()
+            .map(|r| r.id().unwrap_or_default().to_owned())
+            .collect();
         let want: Vec<String> = (0..n).map(|i| i.to_string()).collect();
         assert_eq!(ids, want);
         assert_eq!(

@@ -153,7 +153,7 @@ impl InputSink<'_> {
                         code: "unknown-status".to_owned(),
                         message: format!(
                             "data store `{}` has DatastoreStatus `{status}`, which is not one of {}",
-                            r.id(),
+                            r.id().unwrap_or_default(),
                             DATASTORE_STATUSES.join(", ")
                         ),
                         source: Some(source.clone()),

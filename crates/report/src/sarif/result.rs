@@ -38,8 +38,13 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
     let mut location = s::Location::builder().physical_location(physical).build();
     if let Some(r) = resource {
         location.logical_locations = Some(vec![s::LogicalLocation::builder()
-            .fully_qualified_name(r.arn.clone())
-            .name(r.name.clone().unwrap_or_else(|| r.id.clone()))
+            .fully_qualified_name(r.key().into_owned())
+            .name(
+                r.name
+                    .clone()
+                    .or_else(|| r.id.clone())
+                    .unwrap_or_else(|| r.label()),
+            )
             .kind("resource")
             .build()]);
     }

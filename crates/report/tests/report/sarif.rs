@@ -1,6 +1,7 @@
 //! The SARIF structure code scanning relies on, and splitting at the limits.
 
 use hlaudit_model::finding::{Finding, Status, Subject};
+use hlaudit_model::Identity;
 use hlaudit_report::sarif::{self, SarifOptions};
 use serde_json::Value;
 
@@ -178,11 +179,11 @@ pub(crate) fn big_report(n: usize) -> hlaudit_model::report::Report {
     report.findings.clear();
     for i in 0..n {
         let mut r = template.clone();
-        r.id = format!("{i:032x}");
-        r.arn = format!(
-            "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/{}",
-            r.id
-        );
+        let id = format!("{i:032x}");
+        r.identity = Identity::Arn(format!(
+            "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/{id}"
+        ));
+        r.id = Some(id);
         report.resources.push(r);
         let mut f = Finding::new(
             1,

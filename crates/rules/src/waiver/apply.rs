@@ -129,9 +129,15 @@ fn expired(w: &Waiver, as_of: Timestamp) -> bool {
 
 fn covers(w: &Waiver, policy_id: &str, r: &Resource) -> bool {
     w.policy.matches(policy_id)
-        && w.arn.as_ref().is_none_or(|p| p.matches(&r.arn))
-        && w.account.as_ref().is_none_or(|p| p.matches(&r.account))
-        && w.region.as_ref().is_none_or(|p| p.matches(&r.region))
+        // A scope key the resource does not know (a planned data store has no ARN, and
+        // may have no account or region) does not match: a waiver never widens by accident.
+        && w.arn.as_ref().is_none_or(|p| r.arn().is_some_and(|a| p.matches(a)))
+        && w.account
+            .as_ref()
+            .is_none_or(|p| r.account.as_deref().is_some_and(|a| p.matches(a)))
+        && w.region
+            .as_ref()
+            .is_none_or(|p| r.region.as_deref().is_some_and(|a| p.matches(a)))
         && (w.tags.is_empty()
             || r.tags.as_ref().is_some_and(|tags| {
                 w.tags

@@ -117,7 +117,7 @@ fn record() -> impl Strategy<Value = Record> {
 
 fn unique(mut recs: Vec<Record>) -> Vec<Record> {
     let mut seen = std::collections::HashSet::new();
-    recs.retain(|r| seen.insert(r.arn().to_owned()));
+    recs.retain(|r| seen.insert(r.key().into_owned()));
     recs
 }
 
@@ -214,7 +214,7 @@ proptest! {
         let inv2 = Inventory { records: shuffled.clone(), ..Inventory::default() };
         let key = |inv: &Inventory, fs: Vec<Finding>| {
             let mut v: Vec<_> = fs.into_iter().map(|f| match f.subject {
-                Subject::Record { index } => (f.policy, inv.records[index].arn().to_owned(), f.status, f.evidence().to_vec()),
+                Subject::Record { index } => (f.policy, inv.records[index].key().into_owned(), f.status, f.evidence().to_vec()),
                 Subject::Scope(_) => unreachable!(),
             }).collect();
             v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
