@@ -179,6 +179,21 @@ impl Record {
         Self::from_text_keeping_as(Kind::Datastore, raw)
     }
 
+    /// Like [`Record::planned`], for text that may be shared with other records.
+    pub(crate) fn planned_text(
+        raw: RawText,
+        planned: Planned,
+    ) -> Result<Self, (RecordError, RawText)> {
+        match Extracted::datastore(raw.get(), false) {
+            Ok(x) => {
+                let mut record = Record::build(Kind::Datastore, x, raw);
+                record.identity = Identity::Planned(planned);
+                Ok(record)
+            }
+            Err(e) => Err((e, raw)),
+        }
+    }
+
     /// Like [`Record::existing`], for text that may be shared with other records.
     pub(crate) fn from_text_keeping_as(
         kind: Kind,

@@ -9,7 +9,9 @@
 use std::cell::{Cell, OnceCell};
 
 use hlaudit_model::finding::Subject;
-use hlaudit_model::{Evidence, Finding, Identity, Inventory, Record, Severity, Status, Timestamp};
+use hlaudit_model::{
+    Evidence, Finding, Identity, Inventory, Kind, Record, Severity, Status, Timestamp,
+};
 use rayon::prelude::*;
 
 use crate::cond::Cond;
@@ -53,7 +55,9 @@ impl Default for Outcome {
 
 /// Evaluates every policy of `set` on every record of `inventory`, in parallel.
 ///
-/// Returns one finding per (policy, record) pair, sorted by (policy id, data store ARN),
+/// Returns one finding per (policy, record) pair where the policy applies to the record's
+/// kind (see [`CompiledPolicy::applies_to`]; by default a policy applies to data stores
+/// only), sorted by (policy id, record identity key, the ARN of an existing data store),
 /// with `policy` the index in `set` and `Subject::Record { index }` the index in
 /// `inventory.records`. Collection errors of the inventory are not turned into findings
 /// here.
@@ -124,6 +128,8 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
             with_env(set, rec, opts, |env| {
                 for (p, policy) in set.policies.iter().enumerate() {
                     let o = match &env {
+                        // A policy for another kind: the slot is dropped below.
+                        _ if !policy.applies_to(rec.kind()) => Outcome::default(),
                         Ok(env) => {
                             evaluate_policy(policy, &policy.applies, &policy.assert, rec, env)
                         }
@@ -145,6 +151,23 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
             });
         }
     });
+    // Only an inventory that mixes kinds, or policies for other kinds, has slots to drop;
+    // an audit of data stores with data store policies pays nothing for kinds.
+    let mut kinds: Vec<Kind> = Vec::new();
+    for r in records {
+        if !kinds.contains(&r.kind()) {
+            kinds.push(r.kind());
+        }
+    }
+    let all_apply = kinds
+        .iter()
+        .all(|k| set.policies.iter().all(|p| p.applies_to(*k)));
+    if !all_apply {
+        out.retain(|f| match f.subject {
+            Subject::Record { index } => set.policies[f.policy].applies_to(records[index].kind()),
+            Subject::Scope(_) => true,
+        });
+    }
     out
 }
 
@@ -158,9 +181,7 @@ fn unreadable(rec: &Record, e: &str) -> Outcome {
         evidence: vec![Evidence {
             pointer: String::new(),
             found: None,
-            expected: "a readable DatastoreProperties JSON object"
-                .to_owned()
-                .into(),
+            expected: format!("a readable {} JSON object", rec.kind().api_shape()).into(),
         }],
     }
 }

@@ -32,7 +32,8 @@ pub struct ExplainNode {
 pub struct Explanation {
     /// The policy id.
     pub policy: String,
-    /// The data store (`DatastoreArn`).
+    /// The record's identity key (`DatastoreArn` of a data store that exists; the JSON
+    /// name stays `datastore` for readers of earlier output).
     pub datastore: String,
     /// The status the pair ends with.
     pub status: Status,
@@ -54,6 +55,24 @@ pub fn explain(
     opts: EvalOptions,
 ) -> Option<Explanation> {
     let p = set.policies.get(policy)?;
+    if !p.applies_to(record.kind()) {
+        let kinds: Vec<&str> = p.kinds().iter().map(|k| k.as_str()).collect();
+        return Some(Explanation {
+            policy: p.meta.id.clone(),
+            datastore: record.key().into_owned(),
+            status: Status::Skip,
+            message: format!(
+                "{} applies to {} records, not to {}: {} is not evaluated on it.",
+                p.meta.id,
+                kinds.join(", "),
+                record.kind(),
+                p.meta.id
+            ),
+            applies_when: None,
+            assert: None,
+            evidence: Vec::new(),
+        });
+    }
     Some(with_env(set, record, opts, |env| match env {
         Err(e) => Explanation {
             policy: p.meta.id.clone(),

@@ -82,8 +82,14 @@ use crate::inventory::{CollectionError, Inventory, Warning};
 use crate::record::Record;
 use crate::timestamp::Timestamp;
 
-/// The hlaudit snapshot format version this build writes and the newest it reads.
-pub const SNAPSHOT_VERSION: u64 = 1;
+/// The newest hlaudit snapshot format version this build reads and writes. Version 2 added
+/// a record's `kind`, `identity` and `context` (for planned data stores and jobs); a
+/// snapshot of data stores that exist is still written as version 1, which every hlaudit
+/// reads.
+pub const SNAPSHOT_VERSION: u64 = 2;
+
+/// The version a snapshot of only existing data stores is written as.
+pub const SNAPSHOT_VERSION_DATASTORES: u64 = 1;
 
 /// Inputs up to this size (regular files, and standard input for [`read_files`]) are read
 /// into memory and parsed in one go (faster); bigger ones are streamed.

@@ -11,9 +11,13 @@ use super::error::{ErrorKind, SnapshotError, Snippet};
 use super::locate::path_offset;
 use super::position::{line_col, relative_to, Pos};
 use super::{FileSummary, MAX_ERRORS_PER_INPUT};
+use crate::identity::{Context, Identity};
 use crate::inventory::Warning;
 use crate::json_keys::check_unique_keys;
-use crate::record::{RawText, Record, RecordError, RecordErrorKind, Source, DATASTORE_STATUSES};
+use crate::kind::Kind;
+use crate::record::{
+    RawText, Record, RecordError, RecordErrorKind, Source, DATASTORE_STATUSES, JOB_STATUSES,
+};
 
 /// The state of reading one input: where its records go, and what went wrong.
 pub(crate) struct InputSink<'f> {
@@ -129,6 +133,68 @@ impl InputSink<'_> {
         );
     }
 
+    /// Checks one record of an hlaudit snapshot (format version 2 may say its kind,
+    /// identity and context) and hands it on.
+    fn snapshot_record(
+        &mut self,
+        raw: RawText,
+        pos: Pos,
+        w: WrappedExtras,
+        snippet: &SnippetFn<'_>,
+    ) {
+        let built = match (w.kind, w.identity) {
+            (Kind::Datastore, Some(Identity::Planned(p))) => Record::planned_text(raw, p),
+            (_, Some(Identity::Planned(_))) => {
+                return self.push_error(self.envelope_at(
+                    "records[].identity",
+                    format!("a planned record is a data store, not {}", w.kind),
+                    pos,
+                    snippet,
+                ))
+            }
+            (kind, given) => match Record::from_text_keeping_as(kind, raw) {
+                Ok(r) if given.as_ref().is_some_and(|g| g != r.identity()) => {
+                    return self.push_error(self.envelope_at(
+                        "records[].identity",
+                        format!(
+                            "says {}, but the properties are {}",
+                            given.map(|g| g.to_string()).unwrap_or_default(),
+                            r.identity()
+                        ),
+                        pos,
+                        snippet,
+                    ))
+                }
+                other => other,
+            },
+        };
+        let built = match (built, w.context) {
+            (Ok(r), Some(context)) => Ok(r.with_context(context)),
+            (built, _) => built,
+        };
+        self.accept(built, pos, w.tags, w.enrichments, snippet);
+    }
+
+    fn envelope_at(
+        &self,
+        field: &str,
+        message: String,
+        at: Pos,
+        snippet: &SnippetFn<'_>,
+    ) -> SnapshotError {
+        let mut err = SnapshotError::new(
+            &self.name,
+            at.line,
+            at.column,
+            ErrorKind::Envelope {
+                field: field.to_owned(),
+                message,
+            },
+        );
+        err.snippet = snippet(at.line, at.column).map(Box::new);
+        err
+    }
+
     /// Hands on a record built by [`Record::from_raw_keeping`] (perhaps on another thread)
     /// from the object found at `pos`, or reports why it could not be built.
     pub(super) fn accept(
@@ -149,12 +215,17 @@ impl InputSink<'_> {
                     column: u32::try_from(pos.column).unwrap_or(u32::MAX),
                 };
                 if let Some(status) = r.status().filter(|_| !r.status_is_known()) {
+                    let (field, known) = match r.kind() {
+                        Kind::Datastore => ("DatastoreStatus", &DATASTORE_STATUSES[..]),
+                        Kind::ExportJob | Kind::ImportJob => ("JobStatus", &JOB_STATUSES[..]),
+                    };
                     self.summary.warnings.push(Warning {
                         code: "unknown-status".to_owned(),
                         message: format!(
-                            "data store `{}` has DatastoreStatus `{status}`, which is not one of {}",
-                            r.id().unwrap_or_default(),
-                            DATASTORE_STATUSES.join(", ")
+                            "{} `{}` has {field} `{status}`, which is not one of {}",
+                            r.kind().noun(),
+                            r.id().map_or_else(|| r.key(), std::borrow::Cow::Borrowed),
+                            known.join(", ")
                         ),
                         source: Some(source.clone()),
                     });
@@ -179,13 +250,16 @@ impl InputSink<'_> {
         };
         let at = relative_to(pos, rel_line, rel_col);
         let (kind, hint) = if e.kind == RecordErrorKind::Missing {
+            let hint = if e.path == "JobId" || text.contains("\"JobId\"") {
+                "every export or import job needs `JobId` and `DatastoreId`, as \
+                 `aws healthlake list-fhir-export-jobs` prints them"
+            } else {
+                "every data store needs `DatastoreId` and `DatastoreArn`, as \
+                 `aws healthlake list-fhir-datastores` prints them"
+            };
             (
                 ErrorKind::MissingField { field: e.path },
-                Some(
-                    "every data store needs `DatastoreId` and `DatastoreArn`, as \
-                     `aws healthlake list-fhir-datastores` prints them"
-                        .to_owned(),
-                ),
+                Some(hint.to_owned()),
             )
         } else if e.kind == RecordErrorKind::DuplicateKey {
             (
@@ -248,6 +322,12 @@ impl InputSink<'_> {
             tags: Option<BTreeMap<String, String>>,
             #[serde(default)]
             enrichments: Option<BTreeMap<String, serde_json::Value>>,
+            #[serde(default)]
+            kind: Kind,
+            #[serde(default)]
+            identity: Option<Identity>,
+            #[serde(default)]
+            context: Option<Context>,
         }
         // Tags and enrichments are maps, which keep one value of a repeated name silently.
         if let Err(d) = check_unique_keys(text) {
@@ -282,12 +362,22 @@ impl InputSink<'_> {
                 properties: Some(props),
                 tags,
                 enrichments,
+                kind,
+                identity,
+                context,
             }) => {
                 let off = (props.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
                 let (l, c) = line_col(text, off);
                 let at = relative_to(pos, l, c);
                 let raw = RawText::piece_or_copy(shared, props);
-                self.record(raw, at, tags, enrichments.unwrap_or_default(), snippet);
+                let extras = WrappedExtras {
+                    tags,
+                    enrichments: enrichments.unwrap_or_default(),
+                    kind,
+                    identity,
+                    context,
+                };
+                self.snapshot_record(raw, at, extras, snippet);
             }
             Ok(Wrapped {
                 properties: None, ..
@@ -314,6 +404,15 @@ impl InputSink<'_> {
             }
         }
     }
+}
+
+/// What an hlaudit snapshot record holds beside its properties.
+struct WrappedExtras {
+    tags: Option<BTreeMap<String, String>>,
+    enrichments: BTreeMap<String, serde_json::Value>,
+    kind: Kind,
+    identity: Option<Identity>,
+    context: Option<Context>,
 }
 
 /// serde_json appends " at line L column C"; positions are reported separately.

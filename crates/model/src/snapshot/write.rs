@@ -5,8 +5,11 @@ use std::io::{BufWriter, Write};
 use serde::Serialize;
 
 use super::error::{ErrorKind, SnapshotError};
-use super::SNAPSHOT_VERSION;
+use super::{SNAPSHOT_VERSION, SNAPSHOT_VERSION_DATASTORES};
+use crate::identity::Context;
 use crate::inventory::Inventory;
+use crate::kind::Kind;
+use crate::record::Record;
 
 /// Writes an inventory as an hlaudit snapshot (format version [`SNAPSHOT_VERSION`]): the
 /// envelope, then one record per line, each record's `DatastoreProperties` JSON written
@@ -37,9 +40,17 @@ fn json<T: Serialize + ?Sized>(w: &mut impl Write, v: &T) -> std::io::Result<()>
 
 fn write_all(inv: &Inventory, w: &mut impl Write) -> std::io::Result<()> {
     let cov = &inv.coverage;
+    // Version 1 readers would refuse or misread a planned data store or a job; a snapshot
+    // of data stores that exist keeps the version every hlaudit reads.
+    let plain = |r: &Record| r.kind() == Kind::Datastore && r.arn().is_some();
+    let version = if inv.records.iter().all(plain) {
+        SNAPSHOT_VERSION_DATASTORES
+    } else {
+        SNAPSHOT_VERSION
+    };
     write!(
         w,
-        "{{\n  \"hlauditSnapshot\": {SNAPSHOT_VERSION},\n  \"toolVersion\": "
+        "{{\n  \"hlauditSnapshot\": {version},\n  \"toolVersion\": "
     )?;
     json(
         w,
@@ -64,7 +75,19 @@ fn write_all(inv: &Inventory, w: &mut impl Write) -> std::io::Result<()> {
     w.write_all(b"],\n  \"records\": [")?;
     for (i, r) in inv.records.iter().enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        w.write_all(b"{\"properties\": ")?;
+        w.write_all(b"{")?;
+        if !plain(r) {
+            w.write_all(b"\"kind\": ")?;
+            json(w, &r.kind())?;
+            w.write_all(b", \"identity\": ")?;
+            json(w, r.identity())?;
+            if *r.context() != Context::default() {
+                w.write_all(b", \"context\": ")?;
+                json(w, r.context())?;
+            }
+            w.write_all(b", ")?;
+        }
+        w.write_all(b"\"properties\": ")?;
         w.write_all(r.raw_json().as_bytes())?;
         if let Some(tags) = &r.tags {
             w.write_all(b", \"tags\": ")?;
@@ -85,7 +108,87 @@ fn write_all(inv: &Inventory, w: &mut impl Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Record;
+    use crate::identity::{Identity, Planned};
+
+    /// An existing data store, a planned one with a context, and an export job: written as
+    /// version 2 and read back with the same kinds, identities and contexts.
+    #[test]
+    fn planned_data_stores_and_jobs_round_trip_as_version_2() {
+        let existing = Record::from_value(&serde_json::json!({
+            "DatastoreId": "a",
+            "DatastoreArn": "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/a"
+        }))
+        .unwrap();
+        let planned = Record::planned(
+            serde_json::value::RawValue::from_string(
+                r#"{"DatastoreName":"claims","DatastoreTypeVersion":"R4"}"#.to_owned(),
+            )
+            .unwrap(),
+            Planned {
+                file: "infra/stack.yaml".into(),
+                address: "Claims".into(),
+            },
+        )
+        .unwrap()
+        .with_context(Context {
+            account: Some("111122223333".into()),
+            region: Some("eu-west-2".into()),
+            partition: None,
+        });
+        let job = Record::from_value_as(
+            Kind::ExportJob,
+            &serde_json::json!({"JobId": "j1", "DatastoreId": "a", "JobStatus": "COMPLETED",
+                                "SubmitTime": 1700000000}),
+        )
+        .unwrap();
+        let mut inv = Inventory {
+            records: vec![existing, planned, job],
+            ..Inventory::default()
+        };
+        let mut out = Vec::new();
+        write_snapshot(&inv, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("\"hlauditSnapshot\": 2"), "{text}");
+        let back = crate::snapshot::read_reader("s.json", text.as_bytes()).unwrap();
+        let seen: Vec<(Kind, &Identity, &Context)> = back
+            .records
+            .iter()
+            .map(|r| (r.kind(), r.identity(), r.context()))
+            .collect();
+        let want: Vec<(Kind, &Identity, &Context)> = inv
+            .records
+            .iter()
+            .map(|r| (r.kind(), r.identity(), r.context()))
+            .collect();
+        assert_eq!(seen, want);
+        assert_eq!(back.records[2].key(), "a/export-job/j1");
+        assert_eq!(back.records[1].region(), Some("eu-west-2"));
+
+        // Only existing data stores: still version 1, which every hlaudit reads.
+        inv.records.truncate(1);
+        let mut out = Vec::new();
+        write_snapshot(&inv, &mut out).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("\"hlauditSnapshot\": 1"));
+    }
+
+    #[test]
+    fn a_record_whose_identity_disagrees_with_its_properties_is_refused() {
+        let text = r#"{"hlauditSnapshot": 2, "records": [
+  {"kind": "export-job", "identity": {"job": {"datastoreId": "b", "jobId": "j1"}},
+   "properties": {"JobId": "j1", "DatastoreId": "a"}},
+  {"kind": "export-job", "identity": {"planned": {"file": "x", "address": "y"}},
+   "properties": {"JobId": "j2", "DatastoreId": "a"}},
+  {"kind": "backup-job", "properties": {}}
+]}"#;
+        let e = crate::snapshot::read_reader("s.json", text.as_bytes()).unwrap_err();
+        let all = e.to_string();
+        assert!(all.contains("records[].identity"), "{all}");
+        assert!(all.contains("job j1 of data store b"), "{all}");
+        assert!(all.contains("a planned record is a data store"), "{all}");
+        assert!(all.contains("unknown variant `backup-job`"), "{all}");
+    }
 
     #[test]
     fn writes_one_record_per_line_with_its_json_untouched() {
