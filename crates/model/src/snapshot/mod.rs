@@ -211,7 +211,7 @@ pub fn read_reader(name: &str, reader: impl Read) -> Result<Inventory, SnapshotE
 /// let text = "{\"DatastoreId\":\"a\",\"DatastoreArn\":\"arn:aws:healthlake:eu-west-2:1:datastore/fhir/a\"}\n";
 /// let mut regions = Vec::new();
 /// let summary = hlaudit_model::snapshot::for_each_record("in.jsonl", text.as_bytes(), |r| {
-///     regions.push(r.region().to_owned());
+///     regions.extend(r.region().map(str::to_owned));
 /// })
 /// .unwrap();
 /// assert_eq!((summary.records, regions), (1, vec!["eu-west-2".to_owned()]));
