@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod datastore;
 mod error;
 mod faults;
 mod log;

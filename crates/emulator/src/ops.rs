@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use crate::datastore::DatastoreJson;
 use crate::faults::{fnv1a, splitmix64};
 use crate::protocol::{
     constraint, parse_input, ApiError, CreateInput, DescribeInput, FilterInput, ListInput,
@@ -329,18 +330,19 @@ pub(crate) fn create(store: &mut Store, ctx: Ctx<'_>, body: &[u8]) -> Result<Out
     let (account, region) = (ctx.account, ctx.region);
     let now = Timestamp::now();
     let created_at = (now.0.timestamp_millis() as f64) / 1000.0;
-    let mut props = json!({
-        "DatastoreId": id,
-        "DatastoreArn": format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"),
-        "DatastoreStatus": "ACTIVE",
-        "CreatedAt": created_at,
-        "DatastoreTypeVersion": "R4",
-        "DatastoreEndpoint": format!("https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/"),
-        "SseConfiguration": input.sse_configuration.unwrap_or_else(
-            || json!({"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}})),
-        "IdentityProviderConfiguration": input.identity_provider_configuration.unwrap_or_else(
-            || json!({"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false})),
-    });
+    let mut props = DatastoreJson::new(account, region, &id)
+        .status("ACTIVE")
+        .created_at(created_at)
+        .type_version("R4")
+        .endpoint();
+    props = match input.sse_configuration {
+        Some(sse) => props.field("SseConfiguration", sse),
+        None => props.aws_owned_key(),
+    };
+    props = match input.identity_provider_configuration {
+        Some(idp) => props.field("IdentityProviderConfiguration", idp),
+        None => props.aws_auth(),
+    };
     let optional = [
         ("DatastoreName", input.datastore_name.map(Value::String)),
         ("PreloadDataConfig", input.preload_data_config),
@@ -348,13 +350,12 @@ pub(crate) fn create(store: &mut Store, ctx: Ctx<'_>, body: &[u8]) -> Result<Out
         ("NlpConfiguration", input.nlp_configuration),
         ("ProfileConfiguration", input.profile_configuration),
     ];
-    if let Value::Object(map) = &mut props {
-        for (key, value) in optional {
-            if let Some(value) = value {
-                map.insert(key.to_owned(), value);
-            }
+    for (key, value) in optional {
+        if let Some(value) = value {
+            props = props.field(key, value);
         }
     }
+    let props = props.build();
     let record = Record::from_value(&props)
         .map_err(|e| ApiError::validation(format!("{}: {}", e.path, e.message)))?
         .with_tags(tags);

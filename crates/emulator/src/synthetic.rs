@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use hlaudit_model::Record;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::datastore::DatastoreJson;
 use crate::error::EmulatorError;
 use crate::faults::{fnv1a, splitmix64};
 
@@ -47,7 +48,6 @@ fn datastore(account: &str, region: &str, i: usize, base: u64) -> Result<Record,
     let h = splitmix64(base ^ splitmix64(i as u64));
     let roll = |salt: u64, n: u64| splitmix64(h ^ salt) % n;
     let id = format!("{:016x}{:016x}", h, splitmix64(h));
-    let arn = format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}");
     let status = match roll(1, 100) {
         0..=84 => "ACTIVE",
         85..=89 => "CREATING",
@@ -57,52 +57,47 @@ fn datastore(account: &str, region: &str, i: usize, base: u64) -> Result<Record,
     };
     // 2021-01-01T00:00:00Z plus up to ~5 years, millisecond precision.
     let created_ms = 1_609_459_200_000u64 + roll(2, 5 * 365 * 86_400_000);
-    let sse = if roll(3, 10) < 6 {
-        json!({"KmsEncryptionConfig": {
-            "CmkType": "CUSTOMER_MANAGED_KMS_KEY",
-            "KmsKeyId": format!("arn:aws:kms:{region}:{account}:key/{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                h >> 32, (h >> 16) & 0xffff, h & 0xfff, (h >> 20) & 0xfff, splitmix64(h ^ 9) & 0xffff_ffff_ffff),
-        }})
+    let mut store = DatastoreJson::new(account, region, &id)
+        .name(format!(
+            "{}-{i}",
+            NAMES[roll(6, NAMES.len() as u64) as usize]
+        ))
+        .status(status)
+        .created_at(created_ms as f64 / 1000.0)
+        .type_version("R4")
+        .endpoint();
+    store = if roll(3, 10) < 6 {
+        store.customer_managed_key(&format!(
+            "arn:aws:kms:{region}:{account}:key/{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            h >> 32,
+            (h >> 16) & 0xffff,
+            h & 0xfff,
+            (h >> 20) & 0xfff,
+            splitmix64(h ^ 9) & 0xffff_ffff_ffff
+        ))
     } else {
-        json!({"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}})
+        store.aws_owned_key()
     };
-    let idp = if roll(4, 10) < 7 {
-        json!({"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false})
+    store = if roll(4, 10) < 7 {
+        store.aws_auth()
     } else {
-        json!({
-            "AuthorizationStrategy": "SMART_ON_FHIR_V1",
-            "FineGrainedAuthorizationEnabled": roll(5, 2) == 0,
-            "Metadata": json!({"issuer": "https://idp.example.org/oauth2",
-                               "authorization_endpoint": "https://idp.example.org/oauth2/authorize",
-                               "token_endpoint": "https://idp.example.org/oauth2/token"}).to_string(),
-            "IdpLambdaArn": format!("arn:aws:lambda:{region}:{account}:function:smart-idp"),
-        })
+        let metadata = json!({"issuer": "https://idp.example.org/oauth2",
+                              "authorization_endpoint": "https://idp.example.org/oauth2/authorize",
+                              "token_endpoint": "https://idp.example.org/oauth2/token"});
+        store.smart_on_fhir(
+            roll(5, 2) == 0,
+            &metadata.to_string(),
+            &format!("arn:aws:lambda:{region}:{account}:function:smart-idp"),
+        )
     };
-    let mut props = json!({
-        "DatastoreId": id,
-        "DatastoreArn": arn,
-        "DatastoreName": format!("{}-{i}", NAMES[roll(6, NAMES.len() as u64) as usize]),
-        "DatastoreStatus": status,
-        "CreatedAt": created_ms as f64 / 1000.0,
-        "DatastoreTypeVersion": "R4",
-        "DatastoreEndpoint": format!("https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/"),
-        "SseConfiguration": sse,
-        "IdentityProviderConfiguration": idp,
-    });
-    if let Value::Object(map) = &mut props {
-        if roll(7, 10) == 0 {
-            map.insert(
-                "PreloadDataConfig".to_owned(),
-                json!({"PreloadDataType": "SYNTHEA"}),
-            );
-        }
-        if status == "CREATE_FAILED" {
-            map.insert(
-                "ErrorCause".to_owned(),
-                json!({"ErrorMessage": "The KMS key is not accessible", "ErrorCategory": "NON_RETRYABLE_ERROR"}),
-            );
-        }
+    if roll(7, 10) == 0 {
+        store = store.preload("SYNTHEA");
     }
+    if status == "CREATE_FAILED" {
+        store = store.error_cause("The KMS key is not accessible", "NON_RETRYABLE_ERROR");
+    }
+    let arn = store.arn().unwrap_or_default().to_owned();
+    let props = store.build();
     let mut tags = BTreeMap::new();
     if roll(8, 10) < 8 {
         tags.insert(
@@ -117,7 +112,7 @@ fn datastore(account: &str, region: &str, i: usize, base: u64) -> Result<Record,
     Record::from_value(&props)
         .map(|r| r.with_tags(tags))
         .map_err(|e| EmulatorError::Record {
-            arn: format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"),
+            arn,
             field: e.path,
             message: e.message,
         })

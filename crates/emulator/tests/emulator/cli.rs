@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::{Emulator, RunningEmulator};
 use serde_json::{json, Value};
 
@@ -183,12 +184,12 @@ fn aws_cli_output_equals_the_emulator_data() {
     let mut data = records(ACCOUNT, "us-east-1", 230);
     data.extend(records(ACCOUNT, "eu-west-1", 9));
     data.push(
-        hlaudit_model::Record::from_value(&json!({
-            "DatastoreId": "iso",
-            "DatastoreArn": format!("arn:aws:healthlake:eu-west-1:{ACCOUNT}:datastore/fhir/iso"),
-            "DatastoreStatus": "ACTIVE",
-            "CreatedAt": "2020-10-27T01:11:04.881000+00:00",
-        }))
+        hlaudit_model::Record::from_value(
+            &DatastoreJson::new(ACCOUNT, "eu-west-1", "iso")
+                .status("ACTIVE")
+                .created_at("2020-10-27T01:11:04.881000+00:00")
+                .build(),
+        )
         .unwrap(),
     );
     let emu = Emulator::builder()

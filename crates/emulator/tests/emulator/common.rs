@@ -7,6 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use hlaudit_emulator::auth::fake_authorization;
+use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_model::Record;
 use serde_json::{json, Value};
 
@@ -178,17 +179,15 @@ pub const STATUSES: [&str; 3] = ["ACTIVE", "CREATING", "DELETED"];
 pub fn record(account: &str, region: &str, i: usize) -> Record {
     let salt: u32 = region.bytes().chain(account.bytes()).map(u32::from).sum();
     let id = format!("{salt:08x}{i:024x}");
-    let props = json!({
-        "DatastoreId": id,
-        "DatastoreArn": format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"),
-        "DatastoreName": format!("store-{i}"),
-        "DatastoreStatus": STATUSES[i % 3],
-        "CreatedAt": 1_700_000_000.0 + (i as f64) * 3600.0 + 0.25,
-        "DatastoreTypeVersion": "R4",
-        "DatastoreEndpoint": format!("https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/"),
-        "SseConfiguration": {"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}},
-        "IdentityProviderConfiguration": {"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false},
-    });
+    let props = DatastoreJson::new(account, region, &id)
+        .name(format!("store-{i}"))
+        .status(STATUSES[i % 3])
+        .created_at(1_700_000_000.0 + (i as f64) * 3600.0 + 0.25)
+        .type_version("R4")
+        .endpoint()
+        .aws_owned_key()
+        .aws_auth()
+        .build();
     let tags = BTreeMap::from([
         ("Index".to_owned(), i.to_string()),
         (

@@ -1,5 +1,6 @@
 //! Protocol conformance over plain HTTP: targets, errors, pagination, filters, auth.
 
+use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::{Emulator, RunningEmulator};
 use serde_json::{json, Value};
 
@@ -447,14 +448,14 @@ fn responses_carry_the_json_content_type_and_a_request_id() {
 
 #[test]
 fn iso_8601_timestamps_go_out_as_epoch_seconds() {
-    let record = hlaudit_model::Record::from_value(&json!({
-        "DatastoreId": "iso",
-        "DatastoreArn": format!("arn:aws:healthlake:us-east-1:{ACCOUNT}:datastore/fhir/iso"),
-        "CreatedAt": "2020-10-27T01:11:04.881000+00:00",
-        "BackupStatusInfo": {"LatestRestorePoint": "2020-10-28T00:00:00Z"},
-        "SomeFutureField": {"kept": true},
-    }))
-    .unwrap();
+    let props = DatastoreJson::new(ACCOUNT, "us-east-1", "iso")
+        .created_at("2020-10-27T01:11:04.881000+00:00")
+        .field(
+            "BackupStatusInfo",
+            json!({"LatestRestorePoint": "2020-10-28T00:00:00Z"}),
+        )
+        .field("SomeFutureField", json!({"kept": true}));
+    let record = hlaudit_model::Record::from_value(&props.build()).unwrap();
     let emu = emulator(vec![record]);
     let r = op(emu.addr(), "ListFHIRDatastores", "us-east-1", json!({}));
     let v = &r.json()["DatastorePropertiesList"][0];
