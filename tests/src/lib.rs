@@ -12,29 +12,14 @@
 
 pub mod mutate;
 
+/// The repository root, from the shared test support (kept here for the harnesses that
+/// already name it through this crate).
+pub use hlaudit_testkit::repo_root;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
-
-/// The repository root (where the workspace `Cargo.toml` is).
-///
-/// Taken from `CARGO_MANIFEST_DIR` as `cargo test` sets it when the test runs, so a copy of
-/// the repository that shares a target directory with another (cargo reuses this support
-/// library across them) still runs its own files; the value compiled in is the fallback.
-/// The root is the nearest folder up from there that holds `Cargo.lock`, so the tests of
-/// other packages of the workspace (`crates/cli`) find it too.
-pub fn repo_root() -> PathBuf {
-    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    manifest_dir
-        .ancestors()
-        .find(|d| d.join("Cargo.lock").is_file())
-        .map(Path::to_path_buf)
-        .or_else(|| manifest_dir.parent().map(Path::to_path_buf))
-        .unwrap_or(manifest_dir)
-}
 
 /// `target/<profile>` of the running test executable (`.../target/debug/deps/name-hash`).
 fn profile_dir() -> PathBuf {

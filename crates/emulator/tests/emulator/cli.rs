@@ -100,8 +100,7 @@ fn the_binary_refuses_bad_settings_and_bad_snapshots() {
 /// The AWS CLI installed by `.ci/setup-python.sh`; the test fails (never skips)
 /// without it.
 fn aws_cli() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let aws = root.join(".venv/bin/aws");
+    let aws = hlaudit_testkit::repo_root().join(".venv/bin/aws");
     assert!(
         aws.is_file(),
         "the AWS CLI is not installed at {}: run `.ci/setup-python.sh` from the repository root first",
