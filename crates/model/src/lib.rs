@@ -1,15 +1,31 @@
 //! The hlaudit inventory model.
 //!
-//! The central design decision: a HealthLake data store is kept as the API's own JSON
-//! (`DatastoreProperties`, PascalCase, every field including ones AWS adds later), exactly
-//! as it was read, in a [`Record`]. Beside that raw document the record carries the few
-//! values every part of hlaudit needs often (id, ARN and its parts, name, status), the
-//! context a policy may ask about (tags, enrichments such as KMS key state) and where the
-//! record came from, so a finding can point at the file and line.
+//! The central design decision: a HealthLake resource is kept as the API's own JSON
+//! (`DatastoreProperties`, `ExportJobProperties`, ..., PascalCase, every field including
+//! ones AWS adds later), exactly as it was read, in a [`Record`]. Beside that raw document
+//! the record carries the few values every part of hlaudit needs often (id, name, status),
+//! what a policy may ask about beside the JSON (tags, enrichments such as KMS key state)
+//! and where the record came from, so a finding can point at the file and line.
 //!
 //! Keeping the raw text (a [`serde_json::value::RawValue`]) rather than a parsed tree means
 //! reading a snapshot costs little more than validating it, and the rules engine parses
 //! only what its compiled policies need.
+//!
+//! Every record also has three things that say what and where it is (`docs/model.md`
+//! describes them for users):
+//!
+//! - a [`Kind`]: data store, export job or import job, the API shape of its JSON. It
+//!   decides which fields the record must have and which policies apply to it. A data
+//!   store a template will create is a data store too, so every data store policy applies
+//!   to it.
+//! - an [`Identity`]: the ARN of what exists, the file and address of what a template or
+//!   plan will create, the data store id and job id of a job (jobs have no ARN). Its
+//!   [`Identity::key`] is what fingerprints, report order, duplicate removal and baselines
+//!   match on; for an existing data store it is the ARN, so keys made before kinds existed
+//!   still match.
+//! - a [`Context`]: account, region and partition, taken from the ARN of what exists and
+//!   otherwise given by whoever builds the record, possibly unknown. Unknown context is
+//!   never guessed: a policy reading it sees it absent and fails closed.
 //!
 //! The other modules hold the [`Inventory`] (records plus what a collection covered and
 //! every collection error), [`finding`]s and their statuses, the domain [`report::Report`]
