@@ -4,7 +4,8 @@
 //! unless `--on-duplicate` says which copy counts.
 
 use hlaudit_e2e::{hlaudit, run, Run};
-use serde_json::Value;
+use hlaudit_emulator::datastore::DatastoreJson;
+use hlaudit_testkit::report::{Finding, Report, Status};
 
 const AS_OF: &str = "2026-01-01T00:00:00Z";
 
@@ -14,10 +15,9 @@ fn check(args: &[&str]) -> Run {
         .args(args))
 }
 
-fn findings(out: &Run) -> Vec<Value> {
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON report ({e}): {}", out.stderr));
-    report["findings"].as_array().unwrap().clone()
+fn findings(out: &Run) -> Vec<Finding> {
+    assert!(!out.stdout.is_empty(), "no JSON report: {}", out.stderr);
+    Report::parse(&out.stdout).findings
 }
 
 #[test]
@@ -38,11 +38,12 @@ fn a_repeated_name_in_smart_metadata_fails_the_policies_reading_it() {
         assert_eq!(out.code, Some(1), "{policy}: {}", out.stderr);
         let found = findings(&out);
         assert_eq!(found.len(), 1, "{policy}");
-        assert_eq!(found[0]["status"], "FAIL", "{policy}");
-        let evidence = found[0]["evidence"].to_string();
+        assert_eq!(found[0].status, Status::Fail, "{policy}");
+        let evidence = &found[0].evidence;
+        let twice = format!("`{key}` appears twice (again at line 1 column");
         assert!(
-            evidence.contains(&format!("`{key}` appears twice (again at line 1 column")),
-            "{policy}: {evidence}"
+            evidence.iter().any(|e| e.expected.contains(&twice)),
+            "{policy}: {evidence:?}"
         );
     }
 }
@@ -69,12 +70,10 @@ fn a_repeated_name_in_a_record_is_an_input_error_at_its_place() {
 /// Writes `records` (JSON values) as a list output in `dir/name`, with an hlaudit snapshot
 /// envelope and its collection time when `collected` is given.
 fn input(dir: &std::path::Path, name: &str, cmk: &str, collected: Option<&str>) -> String {
-    let record = serde_json::json!({
-        "DatastoreId": "conflict",
-        "DatastoreArn": "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/conflict",
-        "DatastoreStatus": "ACTIVE",
-        "SseConfiguration": {"KmsEncryptionConfig": {"CmkType": cmk}}
-    });
+    let record = DatastoreJson::new("123456789012", "us-east-1", "conflict")
+        .status("ACTIVE")
+        .kms_encryption_config(serde_json::json!({ "CmkType": cmk }))
+        .build();
     let doc = match collected {
         None => serde_json::json!({"DatastorePropertiesList": [record]}),
         Some(at) => serde_json::json!({

@@ -7,6 +7,7 @@ mod collect_support;
 use collect_support::*;
 use hlaudit_e2e::run;
 use hlaudit_emulator::{Faults, RegionSet};
+use hlaudit_testkit::report::{Report, Status};
 
 const GOOD: &str = "us-east-1";
 const LOOPING: &str = "eu-west-2";
@@ -115,16 +116,12 @@ fn allow_partial_writes_the_rest_and_exits_0() {
 
 /// The HLAUDIT-COLLECTION ERROR findings and the other findings of a JSON report.
 fn split_findings(stdout: &str) -> (usize, usize) {
-    let report: serde_json::Value = serde_json::from_str(stdout)
-        .unwrap_or_else(|e| panic!("scan --format json printed no JSON report: {e}\n{stdout}"));
-    let findings = report["findings"]
-        .as_array()
-        .expect("the report lists findings");
-    let errors = findings
-        .iter()
-        .filter(|f| f["policy"]["id"] == "HLAUDIT-COLLECTION" && f["status"] == "ERROR")
+    let report = Report::parse(stdout);
+    let errors = report
+        .findings_of("HLAUDIT-COLLECTION")
+        .filter(|f| f.status == Status::Error)
         .count();
-    (errors, findings.len() - errors)
+    (errors, report.findings.len() - errors)
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use collect_support::*;
 use hlaudit_e2e::{hlaudit, repo_root, run};
+use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::Faults;
 use hlaudit_model::Record;
 use serde_json::{json, Value};
@@ -108,17 +109,13 @@ fn aws(moto: &Moto, dir: &std::path::Path, args: &[&str]) -> Value {
 }
 
 fn datastore_with_key(i: usize, sse: Value) -> Record {
-    let id = format!("{i:032x}");
-    Record::from_value(&json!({
-        "DatastoreId": id,
-        "DatastoreArn": format!("arn:aws:healthlake:{REGION}:{MOTO_ACCOUNT}:datastore/fhir/{id}"),
-        "DatastoreName": format!("kms-{i}"),
-        "DatastoreStatus": "ACTIVE",
-        "CreatedAt": 1_700_000_000,
-        "DatastoreTypeVersion": "R4",
-        "SseConfiguration": {"KmsEncryptionConfig": sse}
-    }))
-    .unwrap()
+    let store = DatastoreJson::new(MOTO_ACCOUNT, REGION, &format!("{i:032x}"))
+        .name(format!("kms-{i}"))
+        .status("ACTIVE")
+        .created_at(1_700_000_000)
+        .type_version("R4")
+        .kms_encryption_config(sse);
+    Record::from_value(&store.build()).unwrap()
 }
 
 fn kms_command(moto: &Moto, endpoint: &str, dir: &std::path::Path) -> Command {

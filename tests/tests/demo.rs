@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 
 use hlaudit_e2e::{hlaudit, run};
-use serde_json::Value;
+use hlaudit_testkit::report::{Report, Status};
 
 const DEMO: &str = "fixtures/demo/snapshot.json";
 const AS_OF: &str = "2026-11-28T09:30:00Z";
 
 /// Runs the demo and returns the JSON report.
-fn demo_report() -> Value {
+fn demo_report() -> Report {
     let out = run(hlaudit().args(["check", DEMO, "--as-of", AS_OF, "--format", "json"]));
     assert_eq!(
         out.code,
@@ -23,38 +23,25 @@ fn demo_report() -> Value {
         "the demo holds failing data stores on purpose, so check exits 1\nstderr:\n{}",
         out.stderr
     );
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "check --format json printed no JSON report: {e}\n{}",
-            out.stdout
-        )
-    })
+    Report::parse(&out.stdout)
 }
 
 /// Policy id -> (PASS count, FAIL count, other statuses).
-fn counts(report: &Value) -> BTreeMap<String, (usize, usize, Vec<String>)> {
+fn counts(report: &Report) -> BTreeMap<String, (usize, usize, Vec<String>)> {
     let mut by_policy: BTreeMap<String, (usize, usize, Vec<String>)> = BTreeMap::new();
-    let policies = report["policies"]
-        .as_array()
-        .expect("the report lists its policies");
-    for p in policies {
-        let id = p["id"].as_str().expect("every policy has an id");
-        by_policy.entry(id.to_owned()).or_default();
+    for p in &report.policies {
+        by_policy.entry(p.id.clone()).or_default();
     }
-    for f in report["findings"]
-        .as_array()
-        .expect("the report lists its findings")
-    {
-        let id = f["policy"]["id"]
-            .as_str()
-            .expect("every finding names its policy");
-        let status = f["status"].as_str().expect("every finding has a status");
-        let e = by_policy.entry(id.to_owned()).or_default();
-        match status {
-            "PASS" => e.0 += 1,
-            "FAIL" => e.1 += 1,
-            "SKIP" => {}
-            other => e.2.push(format!("{other} on {}", f["resource"]["name"])),
+    for f in &report.findings {
+        let e = by_policy.entry(f.policy.id.clone()).or_default();
+        match f.status {
+            Status::Pass => e.0 += 1,
+            Status::Fail => e.1 += 1,
+            Status::Skip => {}
+            other => e.2.push(format!(
+                "{other} on {:?}",
+                f.resource.as_ref().and_then(|r| r.name.as_deref())
+            )),
         }
     }
     by_policy
@@ -91,24 +78,15 @@ fn every_built_in_policy_fails_and_passes_somewhere_in_the_demo() {
 #[test]
 fn every_demo_data_store_gets_one_finding_per_policy_and_failures_carry_evidence() {
     let report = demo_report();
-    let policies = report["policies"].as_array().map_or(0, Vec::len);
-    let findings = report["findings"]
-        .as_array()
-        .expect("the report lists its findings");
+    let policies = report.policies.len();
     let mut per_store: BTreeMap<String, usize> = BTreeMap::new();
-    for f in findings {
-        if let Some(arn) = f["resource"]["arn"].as_str() {
-            *per_store.entry(arn.to_owned()).or_default() += 1;
+    for f in &report.findings {
+        if let Some(resource) = &f.resource {
+            *per_store.entry(resource.arn.clone()).or_default() += 1;
         }
-        if f["status"] == "FAIL" {
-            assert!(
-                f["message"].as_str().is_some_and(|m| !m.is_empty()),
-                "a FAIL without a message: {f}"
-            );
-            assert!(
-                f["evidence"].as_array().is_some_and(|e| !e.is_empty()),
-                "a FAIL without evidence: {f}"
-            );
+        if f.status == Status::Fail {
+            assert!(!f.message.is_empty(), "a FAIL without a message: {f:?}");
+            assert!(!f.evidence.is_empty(), "a FAIL without evidence: {f:?}");
         }
     }
     assert_eq!(per_store.len(), 40, "the demo holds 40 data stores");
@@ -126,12 +104,10 @@ fn demo_failures_are_the_intended_ones() {
     // there (the generator, fixtures/demo/generate.py, says why each exists).
     let report = demo_report();
     let failing = |policy: &str| -> Vec<String> {
-        report["findings"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|f| f["policy"]["id"] == policy && f["status"] == "FAIL")
-            .filter_map(|f| f["resource"]["name"].as_str().map(str::to_owned))
+        report
+            .findings_of(policy)
+            .filter(|f| f.status == Status::Fail)
+            .filter_map(|f| f.resource.as_ref()?.name.clone())
             .collect()
     };
     assert_eq!(failing("HL-ENC-01"), ["legacy-ehr-migration"]);

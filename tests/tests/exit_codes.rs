@@ -3,47 +3,48 @@
 //! writes with `-o FORMAT=PATH`, through the real binary.
 
 use hlaudit_e2e::{hlaudit, run};
+use hlaudit_testkit::report::{Report, Severity, Status};
 use serde_json::Value;
 
 const DEMO: &str = "fixtures/demo/snapshot.json";
 /// An hlaudit snapshot whose collection failed in one region.
 const WITH_COLLECTION_ERROR: &str = "fixtures/snapshots/hlaudit-snapshot.json";
 
-fn json_report(args: &[&str]) -> (Option<i32>, Value) {
+fn json_report(args: &[&str]) -> (Option<i32>, Report) {
     let out = run(hlaudit().args(["check", "--format", "json"]).args(args));
-    let report = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("check --format json printed no JSON ({e}): {}", out.stderr));
-    (out.code, report)
+    assert!(
+        !out.stdout.is_empty(),
+        "check --format json printed no JSON: {}",
+        out.stderr
+    );
+    (out.code, Report::parse(&out.stdout))
 }
 
 /// FAIL findings of a JSON report at or above a severity.
-fn fails_at_or_above(report: &Value, threshold: &str) -> usize {
-    const ORDER: [&str; 5] = ["info", "low", "medium", "high", "critical"];
-    let rank = |s: &str| ORDER.iter().position(|x| *x == s).unwrap_or(0);
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| {
-            f["status"] == "FAIL" && rank(f["severity"].as_str().unwrap()) >= rank(threshold)
-        })
+fn fails_at_or_above(report: &Report, threshold: Severity) -> usize {
+    report
+        .with_status(Status::Fail)
+        .filter(|f| f.severity >= threshold)
         .count()
 }
 
 #[test]
 fn the_fail_on_threshold_decides_between_0_and_1() {
     let (code, report) = json_report(&[DEMO]);
-    assert_eq!(
-        report["summary"]["incomplete"], false,
-        "the demo reads completely"
-    );
+    assert!(!report.summary.incomplete, "the demo reads completely");
     assert!(
-        fails_at_or_above(&report, "high") > 0,
+        fails_at_or_above(&report, Severity::High) > 0,
         "the demo breaks high policies"
     );
     assert_eq!(code, Some(1), "default --fail-on high");
-    for threshold in ["critical", "high", "medium", "low", "info"] {
-        let want = if fails_at_or_above(&report, threshold) > 0 {
+    for (threshold, severity) in [
+        ("critical", Severity::Critical),
+        ("high", Severity::High),
+        ("medium", Severity::Medium),
+        ("low", Severity::Low),
+        ("info", Severity::Info),
+    ] {
+        let want = if fails_at_or_above(&report, severity) > 0 {
             1
         } else {
             0
@@ -75,8 +76,9 @@ fn a_collection_error_exits_2_whatever_fail_on_says() {
     }
     let (code, report) = json_report(&["--fail-on", "none", WITH_COLLECTION_ERROR]);
     assert_eq!(code, Some(2));
-    assert_eq!(report["summary"]["incomplete"], true);
-    assert!(report["summary"]["byStatus"]["ERROR"].as_u64().unwrap() >= 1);
+    assert!(report.summary.incomplete);
+    assert!(report.summary.by_status["ERROR"] >= 1);
+    assert!(report.with_status(Status::Error).count() >= 1);
 }
 
 #[test]
@@ -130,14 +132,12 @@ fn one_run_writes_every_report_file() {
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert!(out.stdout.is_empty(), "--format none prints nothing");
 
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(path("hl.json")).unwrap()).unwrap();
-    assert_eq!(report["hlauditReport"], 1);
-    let results = report["findings"]
-        .as_array()
-        .unwrap()
+    let report = Report::read(path("hl.json"));
+    assert_eq!(report.hlaudit_report, Some(2));
+    let results = report
+        .findings
         .iter()
-        .filter(|f| matches!(f["status"].as_str(), Some("FAIL" | "ERROR" | "WAIVED")))
+        .filter(|f| matches!(f.status, Status::Fail | Status::Error | Status::Waived))
         .count();
     let sarif: Value =
         serde_json::from_str(&std::fs::read_to_string(path("hl.sarif")).unwrap()).unwrap();

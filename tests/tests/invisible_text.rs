@@ -5,6 +5,7 @@
 
 use hlaudit_e2e::{hlaudit, run};
 use hlaudit_model::invisible::is_invisible;
+use hlaudit_testkit::report::Report;
 
 const SNAPSHOT: &str = "fixtures/snapshots/invisible-name.json";
 const NAME_SHOWN: &str = "patient-records\\u{202e}dorp\\u{2066}x\\u{2069}\\u{200b}";
@@ -71,7 +72,10 @@ fn human_facing_outputs_show_invisible_characters_by_code_point() {
 #[test]
 fn the_json_report_keeps_the_exact_text() {
     let out = run(hlaudit().args(["check", "--format", "json", SNAPSHOT]));
-    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let name = report["findings"][0]["resource"]["name"].as_str().unwrap();
-    assert_eq!(name, "patient-records\u{202e}dorp\u{2066}x\u{2069}\u{200b}");
+    let report = Report::parse(&out.stdout);
+    let name = report.findings[0].resource().name.as_deref();
+    assert_eq!(
+        name,
+        Some("patient-records\u{202e}dorp\u{2066}x\u{2069}\u{200b}")
+    );
 }

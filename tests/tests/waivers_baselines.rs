@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use hlaudit_e2e::{hlaudit, run, Run};
+use hlaudit_testkit::report::{Report, Status};
 
 const SNAPSHOT: &str = "fixtures/waivers/snapshot.json";
 const BEFORE: &str = "fixtures/baselines/before.json";
@@ -34,28 +35,22 @@ fn check(snapshot: &str, extra: &[&str]) -> Run {
     run(&mut cmd)
 }
 
-fn json_report(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).expect("the JSON report was written");
-    serde_json::from_str(&text).expect("the JSON report parses")
+fn json_report(path: &Path) -> Report {
+    Report::read(path)
 }
 
 /// (policy id, data store id) -> (status, baseline state) of a JSON report.
-fn states(report: &serde_json::Value) -> Vec<(String, String, String)> {
-    report["findings"]
-        .as_array()
-        .expect("findings")
+fn states(report: &Report) -> Vec<(String, String, String)> {
+    report
+        .findings
         .iter()
-        .filter(|f| f["baseline"].is_string())
-        .map(|f| {
-            (
-                format!(
-                    "{}@{}",
-                    f["policy"]["id"].as_str().unwrap_or_default(),
-                    &f["resource"]["id"].as_str().unwrap_or_default()[..1]
-                ),
-                f["status"].as_str().unwrap_or_default().to_owned(),
-                f["baseline"].as_str().unwrap_or_default().to_owned(),
-            )
+        .filter_map(|f| {
+            let baseline = f.baseline.clone()?;
+            Some((
+                format!("{}@{}", f.policy.id, &f.resource().id[..1]),
+                f.status.to_string(),
+                baseline,
+            ))
         })
         .collect()
 }
@@ -86,16 +81,15 @@ fn a_waiver_turns_exit_1_into_0_and_marks_findings_waived() {
         waived.stdout
     );
     let report = json_report(&json);
-    let w: Vec<_> = report["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .filter(|f| f["status"] == "WAIVED")
-        .collect();
+    let w: Vec<_> = report.with_status(Status::Waived).collect();
     assert_eq!(w.len(), 3);
-    assert!(w
-        .iter()
-        .all(|f| f["waiver"]["approvedBy"].is_string() && f["waiver"]["reason"].is_string()));
+    assert!(
+        w.iter().all(|f| f
+            .waiver
+            .as_ref()
+            .is_some_and(|w| !w.approved_by.is_empty() && !w.reason.is_empty())),
+        "{w:?}"
+    );
 
     // A shorter window lists nothing as expiring; --no-waivers brings the failure back.
     let quiet = check(

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use hlaudit_e2e::hlaudit;
+use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::{Emulator, Faults, RunningEmulator};
 use hlaudit_model::{Inventory, Record};
 use serde_json::{json, Value};
@@ -31,18 +32,19 @@ pub const STATUSES: [&str; 5] = ["ACTIVE", "ACTIVE", "CREATING", "ACTIVE", "DELE
 /// knows (`FutureField`), which must reach the snapshot untouched.
 pub fn datastore(account: &str, region: &str, i: usize) -> Record {
     let id = format!("{:08x}{:024x}", fnv(region), i);
-    let value = json!({
-        "DatastoreId": id,
-        "DatastoreArn": format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}"),
-        "DatastoreName": format!("store-{i:05}"),
-        "DatastoreStatus": STATUSES[i % STATUSES.len()],
-        "CreatedAt": CREATED_BASE + 3600 * i as i64,
-        "DatastoreTypeVersion": "R4",
-        "DatastoreEndpoint": format!("https://healthlake.{region}.amazonaws.com/datastore/{id}/r4/"),
-        "SseConfiguration": {"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}},
-        "IdentityProviderConfiguration": {"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false},
-        "FutureField": {"AddedBy": "a later API version", "Index": i, "Nested": [1, {"x": null}]}
-    });
+    let value = DatastoreJson::new(account, region, &id)
+        .name(format!("store-{i:05}"))
+        .status(STATUSES[i % STATUSES.len()])
+        .created_at(CREATED_BASE + 3600 * i as i64)
+        .type_version("R4")
+        .endpoint()
+        .aws_owned_key()
+        .aws_auth()
+        .field(
+            "FutureField",
+            json!({"AddedBy": "a later API version", "Index": i, "Nested": [1, {"x": null}]}),
+        )
+        .build();
     let mut record = Record::from_value(&value).expect("test data store is valid");
     record.tags = Some(tags_of(region, i));
     record
