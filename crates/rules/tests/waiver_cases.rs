@@ -2,19 +2,21 @@
 //! `cargo test -p hlaudit-rules --test waiver_cases waiver_NAME`).
 //!
 //! A case holds `note`, `as_of`, optionally `warn_expiring_days`, `waivers` (the text of a
-//! waiver file, named `waivers.yaml`), `resources` (data stores: `arn`, optional `tags`),
-//! `findings` (`policy`, `resource` index, `status`) and either `want` (per finding, in
-//! order: `status` and, for WAIVED, the waiver's `line`) with `want_expired`,
-//! `want_expiring` and `want_unused` (waiver lines), or `want_errors` (load errors, whose
-//! rendering is also pinned with insta).
+//! waiver file, named `waivers.yaml`), `resources` (each an existing data store `arn`, a
+//! planned data store `planned: {file, address}` or a job `job: {datastore_id, job_id,
+//! kind}`, with optional `tags`), `findings` (`policy`, `resource` index, `status`) and
+//! either `want` (per finding, in order: `status` and, for WAIVED, the waiver's `line`)
+//! with `want_expired`, `want_expiring` and `want_unused` (waiver lines), or `want_errors`
+//! (load errors, whose rendering is also pinned with insta).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
 use hlaudit_model::finding::{Finding, Subject};
+use hlaudit_model::identity::{Identity, JobOf, Planned};
 use hlaudit_model::report::{PolicyMeta, Report, Resource};
-use hlaudit_model::{Inventory, Severity, Status, Timestamp};
+use hlaudit_model::{Inventory, Kind, Severity, Status, Timestamp};
 use hlaudit_rules::waiver::{apply_waivers, load_waivers, WaiverOptions, WaiverSource};
 use serde::Deserialize;
 
@@ -55,12 +57,33 @@ struct Case {
     want_errors: Vec<WantError>,
 }
 
+/// A resource of a case: exactly one of `arn`, `planned` and `job`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CaseResource {
-    arn: String,
+    #[serde(default)]
+    arn: Option<String>,
+    #[serde(default)]
+    planned: Option<CasePlanned>,
+    #[serde(default)]
+    job: Option<CaseJob>,
     #[serde(default)]
     tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CasePlanned {
+    file: String,
+    address: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseJob {
+    datastore_id: String,
+    job_id: String,
+    kind: Kind,
 }
 
 #[derive(Deserialize)]
@@ -94,11 +117,43 @@ fn policy(id: &str) -> PolicyMeta {
     }
 }
 
-fn resource(r: &CaseResource) -> Resource {
+fn resource(path: &str, r: &CaseResource) -> Resource {
+    let (kind, identity, id) = match (&r.arn, &r.planned, &r.job) {
+        (Some(arn), None, None) => {
+            return Resource {
+                status: Some("ACTIVE".to_owned()),
+                tags: r.tags.clone(),
+                ..Resource::datastore(arn)
+            }
+        }
+        (None, Some(p), None) => {
+            let planned = Planned {
+                file: p.file.clone(),
+                address: p.address.clone(),
+            };
+            (Kind::Datastore, Identity::Planned(planned), None)
+        }
+        (None, None, Some(j)) => {
+            let job = JobOf {
+                datastore_id: j.datastore_id.clone(),
+                job_id: j.job_id.clone(),
+            };
+            (j.kind, Identity::Job(job), Some(j.job_id.clone()))
+        }
+        _ => panic!("{path}: a resource is exactly one of `arn`, `planned` and `job`"),
+    };
+    // What is planned, and a job, has no ARN to name its account or region.
     Resource {
+        kind,
+        identity,
+        id,
+        name: None,
+        account: None,
+        region: None,
+        partition: None,
         status: Some("ACTIVE".to_owned()),
+        source: None,
         tags: r.tags.clone(),
-        ..Resource::datastore(&r.arn)
     }
 }
 
@@ -133,7 +188,7 @@ fn run_case(path: &str) {
         loaded.unwrap_or_else(|d| panic!("{path}: the waivers do not load:\n{}", d.render(false)));
     let as_of = Timestamp::parse(case.as_of.as_deref().unwrap_or("2026-01-01T00:00:00Z")).unwrap();
     let mut report = Report::for_inventory(&Inventory::default(), as_of);
-    report.resources = case.resources.iter().map(resource).collect();
+    report.resources = case.resources.iter().map(|r| resource(path, r)).collect();
     for f in &case.findings {
         if !report.policies.iter().any(|p| p.id == f.policy) {
             report.policies.push(policy(&f.policy));

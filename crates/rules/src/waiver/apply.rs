@@ -129,6 +129,8 @@ fn expired(w: &Waiver, as_of: Timestamp) -> bool {
 
 fn covers(w: &Waiver, policy_id: &str, r: &Resource) -> bool {
     w.policy.matches(policy_id)
+        && w.kinds.as_ref().is_none_or(|ks| ks.contains(&r.kind))
+        && w.resource.as_ref().is_none_or(|p| p.matches(&r.key()))
         // A scope key the resource does not know (a planned data store has no ARN, and
         // may have no account or region) does not match: a waiver never widens by accident.
         && w.arn.as_ref().is_none_or(|p| r.arn().is_some_and(|a| p.matches(a)))
@@ -148,12 +150,14 @@ fn covers(w: &Waiver, policy_id: &str, r: &Resource) -> bool {
 
 /// Applies waivers to every FAIL finding of a report.
 ///
-/// A FAIL finding about a data store becomes WAIVED, with [`AppliedWaiver`] set, when an
-/// unexpired waiver covers it: the waiver's policy pattern matches the policy id and every
-/// scope key it sets (`arn`, `account`, `region`, each tag) matches the data store. Tags
-/// that were not collected match no `tags` scope (fail closed). The first such waiver in
-/// file and list order is the one recorded. PASS, SKIP and ERROR findings (and collection
-/// errors) are never waived.
+/// A FAIL finding about a resource becomes WAIVED, with [`AppliedWaiver`] set, when an
+/// unexpired waiver covers it: the waiver's policy pattern matches the policy id, the
+/// resource's kind is one of its `kinds` (when it names any), and every scope key it sets
+/// (`resource`, matched against [`Resource::key`], `arn`, `account`, `region`, each tag)
+/// matches the resource. A value the resource does not have (the ARN of a planned data
+/// store or a job, tags that were not collected) matches no scope key (fail closed). The
+/// first such waiver in file and list order is the one recorded. PASS, SKIP and ERROR
+/// findings (and collection errors) are never waived.
 ///
 /// A waiver applies through the end of its `expires` day, UTC; from 00:00 UTC the next day
 /// it is expired: it waives nothing and is reported with how many findings are FAIL again.

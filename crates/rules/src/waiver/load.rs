@@ -7,17 +7,19 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use globset::{Glob, GlobMatcher};
-use hlaudit_model::Source;
+use hlaudit_model::{Kind, Source};
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{did_you_mean, Diagnostics};
 use crate::error::RulesError;
 use crate::spans::Seg;
 use crate::walk::{child, index, kind, FileWalk};
 
 const FILE_KEYS: [&str; 2] = ["waivers", "allow_permanent"];
-const WAIVER_KEYS: [&str; 9] = [
+const WAIVER_KEYS: [&str; 11] = [
     "policy",
+    "resource",
+    "kinds",
     "arn",
     "account",
     "region",
@@ -27,7 +29,10 @@ const WAIVER_KEYS: [&str; 9] = [
     "expires",
     "note",
 ];
-const SCOPE_KEYS: [&str; 4] = ["arn", "account", "region", "tags"];
+/// The keys that say which resources a waiver covers; a waiver needs one. `kinds` is not
+/// among them: it only narrows, so "every export job" is written `resource: "*"` with
+/// `kinds: [export-job]`, explicitly.
+const SCOPE_KEYS: [&str; 5] = ["resource", "arn", "account", "region", "tags"];
 
 /// The text of one waiver file.
 #[derive(Debug, Clone)]
@@ -109,6 +114,13 @@ impl Pattern {
 pub struct Waiver {
     /// The policy id or glob.
     pub policy: Pattern,
+    /// The resource's identity key (exact or glob), when scoped by identity: the ARN of
+    /// an existing data store, `FILE#ADDRESS` of a planned one, `DATASTORE_ID/KIND/JOB_ID`
+    /// of a job (see [`Resource::key`](hlaudit_model::report::Resource::key)).
+    pub resource: Option<Pattern>,
+    /// The kinds of resource covered, each once in the order of [`Kind::ALL`]; `None`
+    /// covers every kind.
+    pub kinds: Option<Vec<Kind>>,
     /// The data store ARN (exact or glob), when scoped by ARN.
     pub arn: Option<Pattern>,
     /// The account id (exact or glob), when scoped by account.
@@ -245,8 +257,9 @@ fn waiver(m: &Mapping, at: &[Seg], allow_permanent: bool, w: &mut FileWalk) -> O
         w.hint_error(
             at,
             "missing-scope",
-            "this waiver does not say which data stores it covers",
-            "add `arn`, `account`, `region` or `tags`; write `arn: \"*\"` to cover every data store",
+            "this waiver does not say which resources it covers",
+            "add `resource`, `arn`, `account`, `region` or `tags`; write `arn: \"*\"` to cover \
+             every existing data store, `resource: \"*\"` to cover every resource",
         );
         ok = false;
     }
@@ -258,6 +271,11 @@ fn waiver(m: &Mapping, at: &[Seg], allow_permanent: bool, w: &mut FileWalk) -> O
                 .map(Some)
                 .ok_or(()),
         }
+    };
+    let resource = scope("resource", w);
+    let kinds = match get("kinds") {
+        None => Some(None),
+        Some(v) => kinds(v, &child(at, "kinds"), w).map(Some),
     };
     let arn = scope("arn", w);
     let account = scope("account", w);
@@ -305,6 +323,8 @@ fn waiver(m: &Mapping, at: &[Seg], allow_permanent: bool, w: &mut FileWalk) -> O
     }
     Some(Waiver {
         policy: policy?,
+        resource: resource.ok()?,
+        kinds: kinds?,
         arn: arn.ok()?,
         account: account.ok()?,
         region: region.ok()?,
@@ -338,6 +358,50 @@ fn pattern(v: &Value, at: &[Seg], what: &str, w: &mut FileWalk) -> Option<Patter
             None
         }
     }
+}
+
+/// The kinds a waiver is limited to: a non-empty list of kind names, each once, returned
+/// in the order of [`Kind::ALL`].
+fn kinds(v: &Value, at: &[Seg], w: &mut FileWalk) -> Option<Vec<Kind>> {
+    let names = Kind::ALL.map(Kind::as_str);
+    let listing = names.join(", ");
+    let mut out: Vec<Kind> = Vec::new();
+    let read = w.list(v, at, "`kinds`", "kind names", |w, item, at_i, what| {
+        let name = w.string(item, at_i, what)?;
+        match name.parse::<Kind>() {
+            Ok(k) if out.contains(&k) => {
+                w.error(
+                    at_i,
+                    "bad-value",
+                    format!("the kind `{k}` is listed twice in `kinds`"),
+                );
+                None
+            }
+            Ok(k) => {
+                out.push(k);
+                Some(())
+            }
+            Err(_) => {
+                let hint = match did_you_mean(&name, &names) {
+                    Some(x) => format!("did you mean `{x}`? the kinds are {listing}"),
+                    None => format!("the kinds are {listing}"),
+                };
+                w.hint_error(at_i, "bad-value", format!("unknown kind `{name}`"), hint);
+                None
+            }
+        }
+    })?;
+    if read.is_empty() {
+        w.hint_error(
+            at,
+            "bad-value",
+            "`kinds` is empty: a waiver covers at least one kind of resource",
+            format!("name some of {listing}, or leave `kinds` out to cover every kind"),
+        );
+        return None;
+    }
+    out.sort();
+    Some(out)
 }
 
 fn tags(v: &Value, at: &[Seg], w: &mut FileWalk) -> Option<BTreeMap<String, Pattern>> {
