@@ -66,13 +66,21 @@ fn a_pagination_loop_and_a_denied_region_are_errors_and_exit_2() {
             (LOOPING, "ListFHIRDatastores", "pagination-loop"),
         ]
     );
-    let good: Vec<_> = inv.records.iter().filter(|r| r.region() == Some(GOOD)).collect();
+    let good: Vec<_> = inv
+        .records
+        .iter()
+        .filter(|r| r.region() == Some(GOOD))
+        .collect();
     assert_eq!(good.len(), COUNT, "the healthy region is complete");
     assert!(inv.records.iter().all(|r| r.region() != Some(DENIED)));
     // The looping region stopped at the first repeated token, without duplicates.
-    let looped = inv.records.iter().filter(|r| r.region() == Some(LOOPING)).count();
+    let looped = inv
+        .records
+        .iter()
+        .filter(|r| r.region() == Some(LOOPING))
+        .count();
     assert!(looped < COUNT, "{looped}");
-    let mut arns: Vec<&str> = inv.records.iter().map(|r| r.arn()).collect();
+    let mut arns: Vec<&str> = inv.records.iter().filter_map(|r| r.arn()).collect();
     arns.sort_unstable();
     arns.dedup();
     assert_eq!(arns.len(), inv.records.len());
@@ -109,7 +117,10 @@ fn allow_partial_writes_the_rest_and_exits_0() {
     let inv = read_snapshot(&path);
     assert_eq!(inv.errors.len(), 2);
     assert_eq!(
-        inv.records.iter().filter(|r| r.region() == Some(GOOD)).count(),
+        inv.records
+            .iter()
+            .filter(|r| r.region() == Some(GOOD))
+            .count(),
         COUNT
     );
 }

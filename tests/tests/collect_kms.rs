@@ -174,7 +174,10 @@ fn customer_managed_keys_are_described_and_failures_are_errors() {
         datastore_with_key(3, json!({"CmkType": "AWS_OWNED_KMS_KEY"})),
         datastore_with_key(4, cmk(&missing_arn)),
     ];
-    let arns: Vec<String> = records.iter().filter_map(|r| r.arn().map(str::to_owned)).collect();
+    let arns: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.arn().map(str::to_owned))
+        .collect();
     let emu = emulator_for(records);
 
     let path = dir.path().join("kms.json");

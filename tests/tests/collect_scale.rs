@@ -45,7 +45,7 @@ fn every_data_store_is_collected_exactly_once_with_tags_through_throttling_and_5
 
     // Exactly once: as many records as served, no ARN twice, the same set.
     assert_eq!(inv.records.len(), REGIONS.len() * PER_REGION);
-    let arns: BTreeSet<&str> = inv.records.iter().map(|r| r.arn()).collect();
+    let arns: BTreeSet<&str> = inv.records.iter().filter_map(|r| r.arn()).collect();
     assert_eq!(arns.len(), inv.records.len(), "an ARN was collected twice");
 
     // Every record equals the wire JSON the emulator serves (unknown field included),
@@ -57,7 +57,7 @@ fn every_data_store_is_collected_exactly_once_with_tags_through_throttling_and_5
             .records
             .iter()
             .filter(|r| r.region() == Some(region))
-            .map(|r| (r.arn(), r))
+            .filter_map(|r| Some((r.arn()?, r)))
             .collect();
         assert_eq!(collected.len(), PER_REGION, "{region}");
         for wire in &served {

@@ -38,8 +38,8 @@ fn call(addr: SocketAddr, operation: &str, body: &str) -> usize {
 
 fn serve(c: &mut Criterion) {
     let records = synthetic::datastores(ACCOUNT, "us-east-1", 10_000, 1).unwrap();
-    let first_arn = records[0].arn().to_owned();
-    let first_id = records[0].id().to_owned();
+    let first_arn = records[0].arn().unwrap_or_default().to_owned();
+    let first_id = records[0].id().unwrap_or_default().to_owned();
     let emu = Emulator::builder()
         .records(records)
         .default_account(ACCOUNT)

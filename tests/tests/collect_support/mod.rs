@@ -141,7 +141,11 @@ pub fn snapshot_json(path: &Path) -> Value {
 
 /// Data store ids of an inventory, sorted.
 pub fn ids(inv: &Inventory) -> Vec<String> {
-    let mut ids: Vec<String> = inv.records.iter().filter_map(|r| r.id().map(str::to_owned)).collect();
+    let mut ids: Vec<String> = inv
+        .records
+        .iter()
+        .filter_map(|r| r.id().map(str::to_owned))
+        .collect();
     ids.sort();
     ids
 }
