@@ -2,6 +2,7 @@
 
 use hlaudit_model::finding::{Finding, Severity, Status, Subject};
 use hlaudit_model::report::Report;
+use hlaudit_model::Kind;
 
 /// How people see a finding's subject: `name (ARN)` for a data store, the scope otherwise.
 pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
@@ -65,7 +66,8 @@ pub(crate) fn found(v: Option<&serde_json::Value>) -> String {
 }
 
 /// The one-line summary: `42 data stores, 31 policies: 12 failed (3 high, 9 low),
-/// 1 error, 5 waived, 900 passed, 200 skipped`.
+/// 1 error, 5 waived, 900 passed, 200 skipped`, with `, 7 export jobs` and so on after
+/// the data stores when the audit covered other kinds.
 pub(crate) fn summary_line(report: &Report) -> String {
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
@@ -83,10 +85,20 @@ pub(crate) fn summary_line(report: &Report) -> String {
         failed.push_str(&format!(" ({})", by_sev.join(", ")));
     }
     let errors = count(Status::Error);
+    // `2 data stores, 3 export jobs`: data stores always (an audit of none says so), other
+    // kinds when present.
+    let resources: Vec<String> = Kind::ALL
+        .iter()
+        .map(|k| (k, report.resources.iter().filter(|r| r.kind == *k).count()))
+        .filter(|(k, n)| **k == Kind::Datastore || *n > 0)
+        .map(|(k, n)| {
+            let one = k.noun();
+            format!("{n} {}", if n == 1 { one.to_owned() } else { format!("{one}s") })
+        })
+        .collect();
     format!(
-        "{} {}, {} {}: {failed}, {errors} {}, {} waived, {} passed, {} skipped",
-        s.resources,
-        plural(s.resources, "data store", "data stores"),
+        "{}, {} {}: {failed}, {errors} {}, {} waived, {} passed, {} skipped",
+        resources.join(", "),
         s.policies,
         plural(s.policies, "policy", "policies"),
         plural(errors, "error", "errors"),

@@ -1,0 +1,214 @@
+//! End to end: records of every identity (a data store that exists, one a template will
+//! create, export and import jobs) through the engine and every reporter, and reports and
+//! baselines written before kinds existed still matching.
+//!
+//! `fixtures/kinds/snapshot.json` is an hlaudit snapshot (version 2) holding one of each;
+//! `fixtures/kinds/policies.yaml` has two data store policies and two job policies.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use hlaudit_e2e::{hlaudit, run, Run};
+use serde_json::Value;
+
+const SNAPSHOT: &str = "fixtures/kinds/snapshot.json";
+const POLICIES: &str = "fixtures/kinds/policies.yaml";
+const AS_OF: &str = "2026-12-01T00:00:00Z";
+const EXISTING: &str =
+    "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6";
+const PLANNED: &str = "infra/stack.yaml#ResearchStore";
+const EXPORT_BAD: &str =
+    "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6/export-job/e0000000000000000000000000000002";
+
+fn check(dir: &Path, extra: &[&str]) -> Run {
+    let out = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let mut cmd = hlaudit();
+    cmd.args(["check", SNAPSHOT, "--rules", POLICIES, "--no-builtin"])
+        .args(["--as-of", AS_OF, "--format", "json"])
+        .args(["-o", &format!("sarif={}", out("r.sarif"))])
+        .args(["-o", &format!("junit={}", out("r.xml"))])
+        .args(["-o", &format!("markdown={}", out("r.md"))])
+        .args(["-o", &format!("html={}", out("r.html"))])
+        .args(["-o", &format!("terminal={}", out("r.txt"))])
+        .args(extra);
+    run(&mut cmd)
+}
+
+/// The key of a finding's resource, as the JSON report gives its identity.
+fn key_of(f: &Value) -> String {
+    let r = &f["resource"];
+    let id = &r["identity"];
+    if let Some(arn) = id["arn"].as_str() {
+        return arn.to_owned();
+    }
+    if let Some(p) = id.get("planned") {
+        return format!(
+            "{}#{}",
+            p["file"].as_str().unwrap(),
+            p["address"].as_str().unwrap()
+        );
+    }
+    let j = &id["job"];
+    format!(
+        "{}/{}/{}",
+        j["datastoreId"].as_str().unwrap(),
+        r["kind"].as_str().unwrap(),
+        j["jobId"].as_str().unwrap()
+    )
+}
+
+#[test]
+fn every_identity_goes_through_the_engine_and_every_reporter() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = check(dir.path(), &[]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["hlauditReport"], 2);
+    let findings = report["findings"].as_array().unwrap();
+
+    // Data store policies run on both data stores, job policies on the jobs only: no
+    // finding for a pair whose policy is for another kind.
+    let pairs: BTreeSet<(String, String)> = findings
+        .iter()
+        .map(|f| (f["policy"]["id"].as_str().unwrap().to_owned(), key_of(f)))
+        .collect();
+    assert_eq!(pairs.len(), findings.len(), "one finding per pair");
+    let of = |policy: &str| -> BTreeSet<String> {
+        pairs
+            .iter()
+            .filter(|(p, _)| p == policy)
+            .map(|(_, k)| k.clone())
+            .collect()
+    };
+    assert_eq!(
+        of("T-DS-01"),
+        BTreeSet::from([EXISTING.to_owned(), PLANNED.to_owned()])
+    );
+    assert_eq!(of("T-EXP-01").len(), 2);
+    assert!(of("T-EXP-01").iter().all(|k| k.contains("/export-job/")));
+    assert_eq!(of("T-JOB-01").len(), 3);
+
+    let status = |policy: &str, key: &str| {
+        findings
+            .iter()
+            .find(|f| f["policy"]["id"] == policy && key_of(f) == key)
+            .map(|f| f["status"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no finding of {policy} on {key}"))
+    };
+    assert_eq!(status("T-DS-01", EXISTING), "PASS");
+    assert_eq!(status("T-DS-01", PLANNED), "FAIL");
+    // The planned data store has no region yet: a policy reading it fails closed.
+    assert_eq!(status("T-DS-02", PLANNED), "FAIL");
+    assert_eq!(status("T-DS-02", EXISTING), "PASS");
+    assert_eq!(status("T-EXP-01", EXPORT_BAD), "FAIL");
+
+    // A planned data store has no ARN, id, account or region to show; an existing one
+    // keeps every field version 1 had.
+    let planned = findings.iter().find(|f| key_of(f) == PLANNED).unwrap();
+    let r = &planned["resource"];
+    assert!(r.get("arn").is_none() && r.get("id").is_none() && r.get("region").is_none());
+    assert_eq!(r["kind"], "datastore");
+    let existing = findings.iter().find(|f| key_of(f) == EXISTING).unwrap();
+    assert_eq!(existing["resource"]["arn"], EXISTING);
+    assert_eq!(existing["resource"]["region"], "us-east-1");
+
+    // Every reporter names each resource by its identity.
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    let sarif: Value = serde_json::from_str(&read("r.sarif")).unwrap();
+    let names: BTreeSet<String> = sarif["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|run| run["results"].as_array().cloned().unwrap_or_default())
+        .flat_map(|res| res["locations"].as_array().cloned().unwrap_or_default())
+        .filter_map(|loc| {
+            loc["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(names.contains(PLANNED), "{names:?}");
+    assert!(names.contains(EXPORT_BAD), "{names:?}");
+    for file in ["r.xml", "r.md", "r.html", "r.txt"] {
+        let text = read(file);
+        assert!(text.contains("ResearchStore in infra/stack.yaml"), "{file}");
+        assert!(
+            text.contains("job e0000000000000000000000000000002 of data store"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn fingerprints_are_stable_and_a_report_is_its_own_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = check(dir.path(), &[]);
+    let before = dir.path().join("before.json");
+    std::fs::write(&before, &first.stdout).unwrap();
+    let second = check(dir.path(), &["--baseline", before.to_str().unwrap()]);
+    let a: Value = serde_json::from_str(&first.stdout).unwrap();
+    let b: Value = serde_json::from_str(&second.stdout).unwrap();
+    let prints = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(prints(&a), prints(&b));
+    let distinct: BTreeSet<String> = prints(&a).into_iter().collect();
+    assert_eq!(
+        distinct.len(),
+        prints(&a).len(),
+        "fingerprints are distinct"
+    );
+    // Baseline states are given to what needs attention (FAIL, ERROR, WAIVED).
+    let states: Vec<&Value> = b["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] != "PASS")
+        .map(|f| &f["baseline"])
+        .collect();
+    assert_eq!(states.len(), 3);
+    assert!(states.iter().all(|s| *s == "unchanged"), "{states:?}");
+}
+
+/// A JSON report of version 1 still works as a baseline: every finding matches.
+/// `fixtures/baselines/report-v1.json` was written by the release before kinds existed
+/// (commit 7b3cd36, `check fixtures/baselines/before.json --as-of 2026-12-01T00:00:00Z
+/// --format json`): no `kind` or `identity`, each resource known by its ARN.
+#[test]
+fn a_version_1_report_still_works_as_a_baseline() {
+    let demo = |extra: &[&str]| {
+        run(hlaudit()
+            .args(["check", "fixtures/baselines/before.json", "--as-of", AS_OF])
+            .args(["--format", "json", "--fail-on", "none"])
+            .args(extra))
+    };
+    let v1 = "fixtures/baselines/report-v1.json";
+    let out = demo(&["--baseline", v1]);
+    assert!(out.code == Some(0), "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    let states: BTreeSet<&str> = findings
+        .iter()
+        .filter_map(|f| f["baseline"].as_str())
+        .collect();
+    assert_eq!(states, BTreeSet::from(["unchanged"]), "{}", out.stderr);
+
+    // And the baseline really is version 1, with no identity anywhere.
+    let text = std::fs::read_to_string(hlaudit_e2e::repo_root().join(v1)).unwrap();
+    let v1_report: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v1_report["hlauditReport"], 1);
+    for f in v1_report["findings"].as_array().unwrap() {
+        let r = &f["resource"];
+        assert!(
+            r.get("identity").is_none() && r.get("kind").is_none(),
+            "{f}"
+        );
+        assert!(r["arn"].is_string(), "{f}");
+    }
+}
