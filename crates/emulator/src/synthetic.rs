@@ -136,7 +136,9 @@ mod tests {
         let active = a.iter().filter(|r| r.status() == Some("ACTIVE")).count();
         assert!((380..=470).contains(&active), "{active}");
         let other_region = datastores("111122223333", "eu-west-1", 500, 1).unwrap();
-        assert!(other_region.iter().all(|r| !r.id().is_some_and(|id| ids.contains(id))));
+        assert!(other_region
+            .iter()
+            .all(|r| !r.id().is_some_and(|id| ids.contains(id))));
         assert!(a
             .iter()
             .any(|r| r.tags.as_ref().is_some_and(BTreeMap::is_empty)));

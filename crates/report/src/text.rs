@@ -93,7 +93,14 @@ pub(crate) fn summary_line(report: &Report) -> String {
         .filter(|(k, n)| **k == Kind::Datastore || *n > 0)
         .map(|(k, n)| {
             let one = k.noun();
-            format!("{n} {}", if n == 1 { one.to_owned() } else { format!("{one}s") })
+            format!(
+                "{n} {}",
+                if n == 1 {
+                    one.to_owned()
+                } else {
+                    format!("{one}s")
+                }
+            )
         })
         .collect();
     format!(
