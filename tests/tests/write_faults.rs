@@ -157,12 +157,15 @@ fn a_killed_check_leaves_each_report_previous_or_complete() {
     let r = run(&mut check_command(&small, &out));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let old = report_lengths(&out);
-    // The new reports once, timed, to spread the kills over a whole run.
-    let mut first = check_command(&big, dir.path());
-    let start = Instant::now();
-    let r = run(&mut first);
-    let total = start.elapsed();
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // The new reports, timed, to spread the kills over a whole run. The quicker of two
+    // runs: one slowed by other work on the machine would put later kills after runs end.
+    let mut total = Duration::MAX;
+    for _ in 0..2 {
+        let start = Instant::now();
+        let r = run(&mut check_command(&big, dir.path()));
+        total = total.min(start.elapsed());
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+    }
     let new = report_lengths(dir.path());
 
     let (mut kills, mut orphaned) = (0, 0);
@@ -221,11 +224,15 @@ fn a_killed_collect_leaves_the_previous_snapshot_or_the_complete_new_one() {
         cmd.args(["--region", "us-east-1", "-o"]).arg(&target);
         cmd
     };
-    let mut first = collect(); // builds the binary first, outside the timing
-    let start = Instant::now();
-    let r = run(&mut first);
-    let total = start.elapsed();
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    // The quicker of two timed runs (see the check test above).
+    let mut total = Duration::MAX;
+    for _ in 0..2 {
+        let mut cmd = collect(); // builds the binary first, outside the timing
+        let start = Instant::now();
+        let r = run(&mut cmd);
+        total = total.min(start.elapsed());
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+    }
     assert_eq!(read_snapshot(&target).records.len(), NEW);
 
     let (mut kills, mut orphaned) = (0, 0);
