@@ -120,20 +120,6 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
-/// An error whose text its reader has already rendered for people (snapshot errors: plain
-/// text by design); printed as it is, without an `error:` prefix. Prefer returning the
-/// reader's typed error, which [`exit_code`] renders the same way.
-#[derive(Debug)]
-pub struct Rendered(pub String);
-
-impl fmt::Display for Rendered {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Rendered {}
-
 /// An error that ended a run, as stderr shows it: problems in files like a compiler
 /// error (coloured when `color`), anything else as `error: ...` with its causes.
 fn render_error(err: &anyhow::Error, color: bool) -> String {
@@ -141,8 +127,6 @@ fn render_error(err: &anyhow::Error, color: bool) -> String {
         p.render(color)
     } else if let Some(e) = err.downcast_ref::<SnapshotErrors>() {
         e.render()
-    } else if let Some(r) = err.downcast_ref::<Rendered>() {
-        r.0.clone()
     } else {
         format!("error: {err:#}")
     }
@@ -194,7 +178,5 @@ mod tests {
             render_error(&err, false),
             "error: no input: cannot read x.json"
         );
-        let err = anyhow::Error::from(Rendered("as it is\n".into()));
-        assert_eq!(render_error(&err, false), "as it is\n");
     }
 }

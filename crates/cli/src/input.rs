@@ -5,7 +5,6 @@ use hlaudit_model::invisible::escape;
 use hlaudit_model::snapshot::{self, DuplicatePolicy};
 use hlaudit_model::Inventory;
 
-use crate::exit::Rendered;
 use crate::stdio::errln;
 
 /// How the snapshot inputs of a command are read together.
@@ -50,8 +49,7 @@ impl ReadArgs {
 /// files come back at once, rendered like compiler errors; warnings (a duplicate ARN, an
 /// unknown status, a conflicting copy set aside as chosen) go to stderr.
 pub fn load_inventory(paths: &[String], read: ReadArgs) -> Result<Inventory> {
-    let inventory =
-        snapshot::read_files_with(paths, read.options()).map_err(|errs| Rendered(errs.render()))?;
+    let inventory = snapshot::read_files_with(paths, read.options())?;
     // A warning quotes record text (a data store's name): invisible characters in it are
     // shown by code point, as in the terminal report.
     for w in &inventory.warnings {
