@@ -40,6 +40,7 @@ pub mod inventory;
 pub mod invisible;
 pub mod json_keys;
 pub mod kind;
+pub mod planned;
 pub mod record;
 pub mod report;
 pub mod snapshot;

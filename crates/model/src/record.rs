@@ -13,6 +13,7 @@ use crate::arn::Arn;
 use crate::identity::{Context, Identity, JobOf, Planned};
 use crate::json_keys::check_unique_keys;
 use crate::kind::Kind;
+use crate::planned::PlanDetail;
 use crate::timestamp::Timestamp;
 
 /// The seven values of `DatastoreStatus` in the current API. Other values are kept as
@@ -126,6 +127,9 @@ pub struct Record {
     pub enrichments: BTreeMap<String, serde_json::Value>,
     /// Where the record was read from.
     pub source: Option<Source>,
+    /// For a planned data store: where its properties are written, what is known only
+    /// after deploy, what was left to defaults (see [`crate::planned`]).
+    plan: Option<Arc<PlanDetail>>,
 }
 
 impl Record {
@@ -218,7 +222,28 @@ impl Record {
             tags: None,
             enrichments: BTreeMap::new(),
             source: None,
+            plan: None,
         }
+    }
+
+    /// Builds a planned data store from a JSON value (see [`Record::planned`]).
+    pub fn planned_from_value(
+        value: &serde_json::Value,
+        planned: Planned,
+    ) -> Result<Self, RecordError> {
+        Self::planned(raw_of(value)?, planned)
+    }
+
+    /// Attaches what a template or plan says beyond the JSON (builder style).
+    pub fn with_plan(mut self, plan: PlanDetail) -> Self {
+        self.plan = Some(Arc::new(plan));
+        self
+    }
+
+    /// What a template or plan says beyond the JSON, for a planned data store read from
+    /// one.
+    pub fn plan(&self) -> Option<&PlanDetail> {
+        self.plan.as_deref()
     }
 
     /// Builds an existing data store from a JSON value (serialising it first).
