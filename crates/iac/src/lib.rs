@@ -115,12 +115,22 @@ pub fn recognise_text(head: &str) -> Option<FileKind> {
 
 /// Reads one template, CDK assembly (folder or its `manifest.json`) or plan, named
 /// `display` in findings and errors.
-pub fn read_path(path: &Path, display: &str, kind: FileKind, opts: &Options) -> Result<Read, IacErrors> {
+pub fn read_path(
+    path: &Path,
+    display: &str,
+    kind: FileKind,
+    opts: &Options,
+) -> Result<Read, IacErrors> {
     match kind {
         FileKind::CdkAssembly => cdk::read_assembly(path, display, opts),
         FileKind::Template | FileKind::TerraformPlan => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                IacError::new(display, 0, 0, format!("cannot read the {}: {e}", kind.noun()))
+                IacError::new(
+                    display,
+                    0,
+                    0,
+                    format!("cannot read the {}: {e}", kind.noun()),
+                )
             })?;
             read_text(display, &text, kind, opts)
         }
@@ -128,7 +138,12 @@ pub fn read_path(path: &Path, display: &str, kind: FileKind, opts: &Options) -> 
 }
 
 /// Reads a template or plan from its text.
-pub fn read_text(display: &str, text: &str, kind: FileKind, opts: &Options) -> Result<Read, IacErrors> {
+pub fn read_text(
+    display: &str,
+    text: &str,
+    kind: FileKind,
+    opts: &Options,
+) -> Result<Read, IacErrors> {
     match kind {
         FileKind::Template => cfn::read_template(display, text, opts),
         FileKind::TerraformPlan => terraform::read_plan(display, text, opts),
