@@ -145,6 +145,10 @@ pub struct Evidence {
     /// What was expected, for people, e.g. `equal to "CUSTOMER_MANAGED_KMS_KEY"`. Shared:
     /// every failure of one clause expects the same.
     pub expected: Arc<str>,
+    /// What else a reader needs to know about the value, e.g. that a template leaves the
+    /// property out and the resource's default applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// What a waiver that turned a FAIL into WAIVED said.
@@ -243,6 +247,8 @@ pub struct Finding {
 struct Detail {
     message: String,
     evidence: Vec<Evidence>,
+    location: Option<Source>,
+    undecided: bool,
     // Boxed: most failures are not waived.
     waiver: Option<Box<AppliedWaiver>>,
 }
@@ -276,6 +282,34 @@ impl Finding {
     /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
     pub fn evidence(&self) -> &[Evidence] {
         self.detail.as_ref().map_or(&[], |d| &d.evidence)
+    }
+
+    /// Where in a template or plan the finding is decided (the property, or the resource
+    /// for a default); `None` for what exists, whose place is its record's source.
+    pub fn location(&self) -> Option<&Source> {
+        self.detail.as_ref().and_then(|d| d.location.as_ref())
+    }
+
+    /// Whether the pair could not be decided before deploy: it depends on a value known
+    /// only then (a SKIP, or a FAIL under `--unknown fail`); the evidence names the values.
+    pub fn undecided(&self) -> bool {
+        self.detail.as_ref().is_some_and(|d| d.undecided)
+    }
+
+    /// Sets where in a template or plan the finding is decided.
+    pub fn set_location(&mut self, location: Option<Source>) {
+        if location.is_none() && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().location = location;
+    }
+
+    /// Marks the pair as not decided before deploy.
+    pub fn set_undecided(&mut self, undecided: bool) {
+        if !undecided && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().undecided = undecided;
     }
 
     /// The waiver that applies, for WAIVED.
@@ -325,6 +359,10 @@ struct FindingRepr {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<Evidence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    location: Option<Source>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    undecided: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     waiver: Option<AppliedWaiver>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineState>,
@@ -336,6 +374,8 @@ impl From<FindingRepr> for Finding {
         f.baseline = r.baseline;
         f.set_message(r.message);
         f.set_evidence(r.evidence);
+        f.set_location(r.location);
+        f.set_undecided(r.undecided);
         f.set_waiver(r.waiver);
         f
     }
@@ -353,6 +393,10 @@ struct FindingRef<'a> {
     #[serde(skip_serializing_if = "<[Evidence]>::is_empty")]
     evidence: &'a [Evidence],
     #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a Source>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    undecided: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<&'a AppliedWaiver>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineState>,
@@ -367,6 +411,8 @@ impl Serialize for Finding {
             severity: self.severity,
             message: self.message(),
             evidence: self.evidence(),
+            location: self.location(),
+            undecided: self.undecided(),
             waiver: self.waiver(),
             baseline: self.baseline,
         }
@@ -449,6 +495,7 @@ mod tests {
                 pointer: "/x".into(),
                 found: None,
                 expected: "y".into(),
+                note: None,
             }],
         );
         let json = serde_json::to_value(&f).unwrap();

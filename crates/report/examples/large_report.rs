@@ -93,6 +93,7 @@ fn build(findings: usize, all_fail: bool) -> Report {
                     pointer: "/SseConfiguration/KmsEncryptionConfig/CmkType".into(),
                     found: Some(serde_json::json!("AWS_OWNED_KMS_KEY")),
                     expected: "equal to \"CUSTOMER_MANAGED_KMS_KEY\"".into(),
+                    note: None,
                 }],
             )
         } else {

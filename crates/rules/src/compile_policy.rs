@@ -22,7 +22,7 @@ use crate::spans::Seg;
 use crate::value::Val;
 use crate::walk::{child, index, kind, yaml_to_json, yaml_to_val, FileWalk};
 
-const POLICY_KEYS: [&str; 15] = [
+const POLICY_KEYS: [&str; 16] = [
     "id",
     "title",
     "severity",
@@ -33,6 +33,7 @@ const POLICY_KEYS: [&str; 15] = [
     "compliance",
     "tags",
     "kinds",
+    "runtime",
     "parameters",
     "applies_when",
     "assert",
@@ -91,6 +92,11 @@ impl PolicyCx<'_, '_> {
             Some(v) => self.kinds(v, &child(at, "kinds")),
             None => Some(vec![Kind::default()]),
         };
+        let runtime = match fields.get("runtime") {
+            Some(v) => self.w.boolean(v, &child(at, "runtime"), "`runtime`"),
+            None => Some(false),
+        };
+        ok &= runtime.is_some();
         let conditions = self.conditions(
             fields.get("applies_when"),
             fields.get("assert"),
@@ -115,6 +121,7 @@ impl PolicyCx<'_, '_> {
             meta: meta?,
             parameters,
             kinds: kinds?,
+            runtime: runtime?,
             tests: tests?,
             applies,
             assert,

@@ -10,12 +10,13 @@ use std::cell::{Cell, OnceCell};
 
 use hlaudit_model::finding::Subject;
 use hlaudit_model::{
-    Evidence, Finding, Identity, Inventory, Kind, Record, Severity, Status, Timestamp,
+    Evidence, Finding, Identity, Inventory, Kind, Record, Severity, Source, Status, Timestamp,
 };
 use rayon::prelude::*;
 
 use crate::cond::Cond;
 use crate::eval::{eval, Reason};
+use crate::planned::{self, Shapes};
 use crate::resolve::{resolve, Env, JsonDoc, Resolved};
 use crate::set::{CompiledPolicy, CompiledPolicySet, Piece};
 use crate::value::{parse_pruned, Val};
@@ -26,12 +27,24 @@ pub struct EvalOptions {
     /// The evaluation time (`--as-of`, else the start of the run): ages and dates are
     /// relative to it.
     pub as_of: Timestamp,
+    /// `--unknown fail`: a pair about a planned data store that depends on a value known
+    /// only after deploy is FAIL instead of SKIP.
+    pub unknown_fails: bool,
 }
 
 impl EvalOptions {
     /// Options with this evaluation time.
     pub fn at(as_of: Timestamp) -> Self {
-        EvalOptions { as_of }
+        EvalOptions {
+            as_of,
+            unknown_fails: false,
+        }
+    }
+
+    /// These options with `--unknown fail` set or not (builder style).
+    pub fn unknown_fails(mut self, fails: bool) -> Self {
+        self.unknown_fails = fails;
+        self
     }
 }
 
@@ -41,6 +54,10 @@ pub(crate) struct Outcome {
     pub status: Status,
     pub message: String,
     pub evidence: Vec<Evidence>,
+    /// For a planned data store: the place in the template or plan that decided it.
+    pub location: Option<Source>,
+    /// For a planned data store: the outcome depends on a value known only after deploy.
+    pub undecided: bool,
 }
 
 impl Default for Outcome {
@@ -49,7 +66,25 @@ impl Default for Outcome {
             status: Status::Skip,
             message: String::new(),
             evidence: Vec::new(),
+            location: None,
+            undecided: false,
         }
+    }
+}
+
+impl Outcome {
+    /// The finding of policy `p` (index `policy` in the set) on record `index`.
+    fn into_finding(self, policy: usize, index: usize, p: &CompiledPolicy) -> Finding {
+        let mut f = Finding::new(
+            policy,
+            Subject::Record { index },
+            self.status,
+            p.meta.severity,
+        )
+        .with_detail(self.message, self.evidence);
+        f.set_location(self.location);
+        f.set_undecided(self.undecided);
+        f
     }
 }
 
@@ -125,6 +160,26 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     jobs.into_par_iter().for_each(|(recs, mut slots)| {
         for (k, &r) in recs.iter().enumerate() {
             let rec = &records[r];
+            let mut put = |p: usize, o: Outcome| {
+                // The placeholder owns nothing on the heap: forgetting it skips its drop
+                // glue, which is measurable over millions of slots.
+                std::mem::forget(std::mem::replace(
+                    &mut slots[rank[p]][k],
+                    o.into_finding(p, r, &set.policies[p]),
+                ));
+            };
+            if rec.identity().is_planned() {
+                let shapes = Shapes::of(rec);
+                for (p, policy) in set.policies.iter().enumerate() {
+                    let o = if policy.applies_to(rec.kind()) {
+                        planned::outcome(set, policy, &shapes, opts)
+                    } else {
+                        Outcome::default()
+                    };
+                    put(p, o);
+                }
+                continue;
+            }
             with_env(set, rec, opts, |env| {
                 for (p, policy) in set.policies.iter().enumerate() {
                     let o = match &env {
@@ -135,18 +190,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
                         }
                         Err(e) => unreadable(rec, e),
                     };
-                    let f = Finding::new(
-                        p,
-                        Subject::Record { index: r },
-                        o.status,
-                        policy.meta.severity,
-                    );
-                    // The placeholder owns nothing on the heap: forgetting it skips
-                    // its drop glue, which is measurable over millions of slots.
-                    std::mem::forget(std::mem::replace(
-                        &mut slots[rank[p]][k],
-                        f.with_detail(o.message, o.evidence),
-                    ));
+                    put(p, o);
                 }
             });
         }
@@ -171,7 +215,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     out
 }
 
-fn unreadable(rec: &Record, e: &str) -> Outcome {
+pub(crate) fn unreadable(rec: &Record, e: &str) -> Outcome {
     Outcome {
         status: Status::Error,
         message: format!(
@@ -182,7 +226,9 @@ fn unreadable(rec: &Record, e: &str) -> Outcome {
             pointer: String::new(),
             found: None,
             expected: format!("a readable {} JSON object", rec.kind().api_shape()).into(),
+            note: None,
         }],
+        ..Outcome::default()
     }
 }
 
@@ -241,18 +287,13 @@ pub(crate) fn evaluate_policy(
 ) -> Outcome {
     if let Some(a) = applies {
         if !eval(a, env, None, None) {
-            return Outcome {
-                status: Status::Skip,
-                message: String::new(),
-                evidence: Vec::new(),
-            };
+            return Outcome::default();
         }
     }
     if eval(assert, env, None, None) {
         return Outcome {
             status: Status::Pass,
-            message: String::new(),
-            evidence: Vec::new(),
+            ..Outcome::default()
         };
     }
     let mut reasons: Vec<Reason> = Vec::new();
@@ -273,6 +314,7 @@ pub(crate) fn evaluate_policy(
         status: Status::Fail,
         message,
         evidence,
+        ..Outcome::default()
     }
 }
 
@@ -285,7 +327,7 @@ pub(crate) fn store_label(rec: &Record) -> String {
 
 /// `Data store NAME (ID)`, `Export job NAME (ID)`, or for a data store a template or plan
 /// will create, `Planned data store NAME (ADDRESS in FILE)`.
-fn push_store_label(rec: &Record, s: &mut String) {
+pub(crate) fn push_store_label(rec: &Record, s: &mut String) {
     use std::fmt::Write as _;
     let planned = match rec.identity() {
         Identity::Planned(p) => Some(format!("{} in {}", p.address, p.file)),

@@ -37,6 +37,7 @@ impl Reason {
             pointer: self.pointer,
             found: self.found,
             expected: self.expected,
+            note: None,
         }
     }
 }

@@ -205,6 +205,7 @@ mod tests {
                     pointer: "/IdentityProviderConfiguration/Metadata/issuer".into(),
                     found: Some(serde_json::json!("http://x\u{200b}")),
                     expected: "https\u{2069}".into(),
+                    note: None,
                 }],
                 children: Vec::new(),
             }),

@@ -55,6 +55,7 @@ mod ops;
 mod overrides;
 pub mod params;
 pub mod path;
+mod planned;
 mod resolve;
 mod set;
 mod shared;

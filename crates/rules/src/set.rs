@@ -35,6 +35,9 @@ pub struct CompiledPolicy {
     /// The kinds of record the policy applies to (`kinds`, `[datastore]` when the file
     /// names none): never empty, each once, in the order of [`Kind::ALL`].
     pub(crate) kinds: Vec<Kind>,
+    /// `runtime: true`: the policy is about the run-time state of a data store that
+    /// exists (backups, failures, restore points), so it is SKIP for a planned one.
+    pub(crate) runtime: bool,
     pub(crate) applies: Option<Cond>,
     pub(crate) assert: Cond,
     pub(crate) message: Vec<Piece>,
@@ -45,6 +48,12 @@ impl CompiledPolicy {
     /// that names none applies to data stores only.
     pub fn kinds(&self) -> &[Kind] {
         &self.kinds
+    }
+
+    /// Whether the policy is about run-time state (`runtime: true`): SKIP, with a
+    /// reason, for a data store a template or plan will create.
+    pub fn is_runtime(&self) -> bool {
+        self.runtime
     }
 
     /// Whether the policy applies to records of `kind`.

@@ -121,7 +121,7 @@ pub fn run_tests(
                             Err(e) => crate::engine::Outcome {
                                 status: Status::Error,
                                 message: e,
-                                evidence: Vec::new(),
+                                ..crate::engine::Outcome::default()
                             },
                         });
                         report.results.push(result(
@@ -247,7 +247,7 @@ fn run_case_dir(
                         Err(e) => crate::engine::Outcome {
                             status: Status::Error,
                             message: e,
-                            evidence: Vec::new(),
+                            ..crate::engine::Outcome::default()
                         },
                     });
                     report.results.push(result(

@@ -16,3 +16,4 @@ mod harness;
 mod laws;
 #[path = "../common/load_errors.rs"]
 mod load_errors;
+mod planned;
