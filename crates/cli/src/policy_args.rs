@@ -75,6 +75,11 @@ pub struct PolicyArgs {
     /// instead of now, so ages and dates are reproducible.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<Timestamp>,
+    /// What a pair about a planned data store (from a template or plan) is when it depends
+    /// on a value known only after deploy: `skip` (the default; counted as undecided in
+    /// the summary) or `fail`, for a strict gate.
+    #[arg(long, value_enum, default_value_t = UnknownArg::Skip, value_name = "WHAT")]
+    pub unknown: UnknownArg,
     /// The configuration file the selection lists came from, with the keys it set (`only`,
     /// `skip`, `tags`, `frameworks`, `min_severity`), so an empty selection names them.
     #[arg(skip)]
@@ -166,8 +171,18 @@ impl PolicyArgs {
 
     /// Evaluation options for [`hlaudit_rules::evaluate`].
     pub fn eval_options(&self) -> EvalOptions {
-        EvalOptions::at(self.as_of())
+        EvalOptions::at(self.as_of()).unknown_fails(self.unknown == UnknownArg::Fail)
     }
+}
+
+/// The values of `--unknown`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum UnknownArg {
+    /// SKIP, marked undecided.
+    #[default]
+    Skip,
+    /// FAIL, marked undecided.
+    Fail,
 }
 
 #[cfg(test)]

@@ -274,6 +274,9 @@ pub struct Summary {
     pub resources: usize,
     /// Number of policies evaluated.
     pub policies: usize,
+    /// Pairs about planned data stores that depend on a value known only after deploy
+    /// (SKIP, or FAIL under `--unknown fail`).
+    pub undecided: usize,
 }
 
 impl Report {
@@ -340,6 +343,9 @@ impl Report {
             *s.by_status.entry(f.status).or_default() += 1;
             if f.status == Status::Fail {
                 *s.failures_by_severity.entry(f.severity).or_default() += 1;
+            }
+            if f.undecided() {
+                s.undecided += 1;
             }
         }
         s

@@ -363,10 +363,11 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         for ev in f.evidence() {
             let _ = write!(
                 h,
-                "<tr><td><code>{}</code></td><td>found <code>{}</code></td><td>expected {}</td></tr>",
+                "<tr><td><code>{}</code></td><td>found <code>{}</code></td><td>expected {}{}</td></tr>",
                 e(&ev.pointer),
                 e(&text::found(ev.found.as_ref())),
-                e(&ev.expected)
+                e(&ev.expected),
+                e(&text::note(ev))
             );
         }
         h.push_str("</table>");
@@ -404,6 +405,13 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
             );
         }
         h.push_str("</table>");
+    }
+    if let Some(at) = f.location() {
+        let _ = write!(
+            h,
+            "<h3>Location</h3><p class=\"arn\">{}</p>",
+            e(&at.to_string())
+        );
     }
     if let Some(src) = resource.and_then(|r| r.source.as_ref()) {
         let _ = write!(

@@ -77,6 +77,10 @@ pub struct JsonSummary {
     pub failures_by_severity: BTreeMap<Severity, usize>,
     /// Whether anything could not be collected, read or evaluated.
     pub incomplete: bool,
+    /// Pairs about planned data stores that depend on a value known only after deploy.
+    /// Added within version 2: readers of older reports see 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub undecided: usize,
     /// Why nothing was checked, when no policy was evaluated on any data store (no data
     /// store in the input, no policy, or none that applies); absent otherwise. Added
     /// within version 1: readers of older reports see it absent.
@@ -108,6 +112,14 @@ pub struct JsonFinding {
     /// One entry per failing clause.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// For a data store a template or plan will create: the file, line and column of the
+    /// property that decided the finding (the resource, for a default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Source>,
+    /// For a planned data store: the pair depends on a value known only after deploy
+    /// (SKIP, or FAIL under `--unknown fail`); the evidence names the values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub undecided: bool,
     /// The waiver that applies (WAIVED).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<AppliedWaiver>,
@@ -214,8 +226,13 @@ fn summary(report: &Report) -> JsonSummary {
             .map(|sev| (*sev, s.failures_by_severity.get(sev).copied().unwrap_or(0)))
             .collect(),
         incomplete: report.is_incomplete(),
+        undecided: s.undecided,
         nothing_checked: report.nothing_checked(),
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Writes the report as pretty-printed JSON (newline-terminated).
@@ -289,6 +306,10 @@ struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<ScopeOut<'a>>,
     evidence: &'a [Evidence],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a Source>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    undecided: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<&'a AppliedWaiver>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -377,6 +398,8 @@ impl<'a> FindingOut<'a> {
             resource,
             scope,
             evidence: f.evidence(),
+            location: f.location(),
+            undecided: f.undecided(),
             waiver: f.waiver(),
             baseline: f.baseline,
         }
@@ -410,6 +433,8 @@ impl<'a> FindingOut<'a> {
                 what: s.what.to_owned(),
             }),
             evidence: self.evidence.to_vec(),
+            location: self.location.cloned(),
+            undecided: self.undecided,
             waiver: self.waiver.cloned(),
             baseline: self.baseline,
         }

@@ -247,18 +247,23 @@ fn section(report: &Report, md: &mut String, budget: &mut Budget, status: Status
                 Some(b) => format!(" **{b}**"),
                 None => String::new(),
             };
+            let at = f
+                .location()
+                .map(|l| format!(" at <code>{}</code>", escape(&l.to_string())))
+                .unwrap_or_default();
             md.push_str(&format!(
-                "- **{}**{new} ({}): {}\n",
+                "- **{}**{new} ({}): {}{at}\n",
                 escape(&text::subject_label(report, f)),
                 f.severity,
                 escape(&text::message(report, f))
             ));
             for e in f.evidence() {
                 md.push_str(&format!(
-                    "  - <code>{}</code>: found <code>{}</code>, expected {}\n",
+                    "  - <code>{}</code>: found <code>{}</code>, expected {}{}\n",
                     escape(&e.pointer),
                     escape(&text::found(e.found.as_ref())),
-                    escape(&e.expected)
+                    escape(&e.expected),
+                    escape(&text::note(e))
                 ));
             }
             if let Some(w) = &f.waiver() {

@@ -188,12 +188,16 @@ fn finding(t: &mut String, p: &Painter, report: &Report, f: &Finding) {
         clean(&text::subject_label(report, f))
     ));
     t.push_str(&format!("         {}\n", clean(&text::message(report, f))));
+    if let Some(at) = f.location() {
+        t.push_str(&format!("         at {}\n", clean(&at.to_string())));
+    }
     for e in f.evidence() {
         t.push_str(&format!(
-            "         {} found {}, expected {}\n",
+            "         {} found {}, expected {}{}\n",
             p.paint(&clean(&e.pointer), Style::new().dimmed()),
             clean(&text::found(e.found.as_ref())),
-            clean(&e.expected)
+            clean(&e.expected),
+            clean(&text::note(e))
         ));
     }
     if let Some(w) = &f.waiver() {

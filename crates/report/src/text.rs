@@ -103,7 +103,7 @@ pub(crate) fn summary_line(report: &Report) -> String {
             )
         })
         .collect();
-    format!(
+    let mut line = format!(
         "{}, {} {}: {failed}, {errors} {}, {} waived, {} passed, {} skipped",
         resources.join(", "),
         s.policies,
@@ -112,7 +112,19 @@ pub(crate) fn summary_line(report: &Report) -> String {
         count(Status::Waived),
         count(Status::Pass),
         count(Status::Skip),
-    )
+    );
+    if s.undecided > 0 {
+        line.push_str(&format!(" ({} undecided before deploy)", s.undecided));
+    }
+    line
+}
+
+/// ` (NOTE)` for evidence that carries a note, else nothing.
+pub(crate) fn note(e: &hlaudit_model::Evidence) -> String {
+    e.note
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default()
 }
 
 /// `one` or `many` by count.

@@ -83,7 +83,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let inventory = load_inventory(&args.snapshots, args.read)?;
+    let inventory = load_inventory(&args.snapshots, &args.read)?;
     tracing::debug!(
         "{} data stores read in {:.3} s",
         inventory.records.len(),

@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
             close.join(", ")
         );
     };
-    let inventory = load_inventory(&args.snapshots, args.read)?;
+    let inventory = load_inventory(&args.snapshots, &args.read)?;
     let opts = EvalOptions::at(args.as_of.unwrap_or_else(Timestamp::now));
     let records: Vec<_> = inventory
         .records

@@ -88,7 +88,7 @@ impl From<&Record> for Row {
 
 /// Prints the inventory.
 pub fn run(args: &Args) -> Result<Outcome> {
-    let inventory = load_inventory(&args.snapshots, args.read)?;
+    let inventory = load_inventory(&args.snapshots, &args.read)?;
     let rows: Vec<Row> = inventory.records.iter().map(Row::from).collect();
     let mut out = std::io::BufWriter::new(crate::stdio::stdout());
     match args.format {

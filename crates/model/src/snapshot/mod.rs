@@ -74,6 +74,19 @@ pub use assemble::DuplicatePolicy;
 pub use error::{ConflictingCopies, ErrorKind, SnapshotError, SnapshotErrors, Snippet};
 pub use write::write_snapshot;
 
+/// Whether a file starting with `head` (its first kilobytes) looks like a snapshot of a
+/// shape hlaudit reads; for skipping other files when walking a folder.
+///
+/// ```
+/// use hlaudit_model::snapshot::looks_like_snapshot;
+/// assert!(looks_like_snapshot(br#"{"DatastorePropertiesList": []}"#));
+/// assert!(looks_like_snapshot(b"[ {\"DatastoreId\": \"a\"} ]"));
+/// assert!(!looks_like_snapshot(br#"{"name": "my-package", "version": "1.0.0"}"#));
+/// ```
+pub fn looks_like_snapshot(head: &[u8]) -> bool {
+    sniff::looks_like_snapshot(head)
+}
+
 use assemble::Assembler;
 use input::Input;
 use sink::InputSink;

@@ -73,6 +73,38 @@ fn sniff_and_read(input: &mut Input<'_>, st: &mut InputSink<'_>) -> std::io::Res
     }
 }
 
+/// Whether text starting `head` looks like one of the snapshot shapes: an object whose
+/// first key is an AWS CLI output's, an hlaudit snapshot's or a `DatastoreProperties`
+/// field, or an array that is empty or starts with such an object. For walking a folder,
+/// where files that are not snapshots are skipped; a file named on its own is read (and
+/// its problems reported) whatever it looks like.
+pub(crate) fn looks_like_snapshot(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let trim = |b: &[u8]| -> usize {
+        b.iter()
+            .position(|c| !b" \t\r\n".contains(c))
+            .unwrap_or(b.len())
+    };
+    let start = trim(head);
+    let head = &head[start..];
+    let object = |o: &[u8]| {
+        first_key(o).is_some_and(|k| ENVELOPE_KEYS.contains(&k.as_str()) || is_record_key(&k))
+    };
+    match head.first() {
+        Some(b'{') => object(head),
+        Some(b'[') => {
+            let rest = &head[1..];
+            let rest = &rest[trim(rest)..];
+            match rest.first() {
+                Some(b']') => true,
+                Some(b'{') => object(rest),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// What a JSON value starting with this byte is, for messages.
 fn describe_start(b: u8) -> &'static str {
     match b {

@@ -10,6 +10,7 @@ pub(super) fn physical_location(
     options: &SarifOptions,
     file: &str,
     line: u32,
+    column: u32,
 ) -> s::PhysicalLocation {
     let mut p = s::PhysicalLocation::builder()
         .artifact_location(
@@ -19,11 +20,13 @@ pub(super) fn physical_location(
         )
         .build();
     // Line 0 means unknown: point at the file's first line, as a whole-file finding.
-    p.region = Some(
-        s::Region::builder()
-            .start_line(i64::from(line.max(1)))
-            .build(),
-    );
+    let mut region = s::Region::builder()
+        .start_line(i64::from(line.max(1)))
+        .build();
+    if line > 0 && column > 0 {
+        region.start_column = Some(i64::from(column));
+    }
+    p.region = Some(region);
     p
 }
 

@@ -17,22 +17,37 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
     let mut message = text::message(report, f);
     for e in f.evidence() {
         message.push_str(&format!(
-            " {}: found {}, expected {}.",
+            " {}: found {}, expected {}{}.",
             e.pointer,
             text::found(e.found.as_ref()),
-            e.expected
+            e.expected,
+            text::note(e)
         ));
     }
     let resource = report.resource_of(f);
-    let source: Option<&Source> = resource
-        .and_then(|r| r.source.as_ref())
+    // A planned data store's finding points at the template line that decided it.
+    let source: Option<&Source> = f
+        .location()
         .filter(|s| is_file(&s.file))
+        .or_else(|| {
+            resource
+                .and_then(|r| r.source.as_ref())
+                .filter(|s| is_file(&s.file))
+        })
         .or(policy.source.as_ref().filter(|s| is_file(&s.file)));
     let physical = match source {
-        Some(src) => physical_location(options, &src.file, src.line),
+        // Only a template location has a meaningful column (a record's is its brace).
+        Some(src) => {
+            let column = if f.location().is_some() {
+                src.column
+            } else {
+                0
+            };
+            physical_location(options, &src.file, src.line, column)
+        }
         None => match report.coverage.inputs.iter().find(|i| is_file(i)) {
-            Some(input) => physical_location(options, input, 0),
-            None => physical_location(options, &options.fallback_uri, 0),
+            Some(input) => physical_location(options, input, 0, 0),
+            None => physical_location(options, &options.fallback_uri, 0, 0),
         },
     };
     let mut location = s::Location::builder().physical_location(physical).build();
@@ -100,7 +115,7 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
         if is_file(&w.source.file) {
             sup.location = Some(
                 s::Location::builder()
-                    .physical_location(physical_location(options, &w.source.file, w.source.line))
+                    .physical_location(physical_location(options, &w.source.file, w.source.line, 0))
                     .build(),
             );
         }
