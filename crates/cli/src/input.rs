@@ -325,7 +325,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The partition of a region.
-fn partition_of(region: &str) -> &'static str {
+pub(crate) fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {

@@ -84,7 +84,13 @@ pub fn explain(
             evidence: Vec::new(),
         },
         Ok(env) => {
-            let o = evaluate_policy(p, &p.applies, &p.assert, record, env);
+            // A planned data store is decided as `evaluate` decides it (run-time
+            // policies, unknown values, every shape); the tree shows what was read.
+            let o = if record.identity().is_planned() {
+                crate::planned::outcome(set, p, &crate::planned::Shapes::of(record), opts)
+            } else {
+                evaluate_policy(p, &p.applies, &p.assert, record, env)
+            };
             Explanation {
                 policy: p.meta.id.clone(),
                 datastore: record.key().into_owned(),

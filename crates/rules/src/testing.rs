@@ -46,12 +46,20 @@ pub struct Coverage {
     pub fail: bool,
     /// Some case expects SKIP.
     pub skip: bool,
+    /// The policy applies to data stores a template or plan will create (it is about
+    /// data stores and not `runtime: true`), so it needs planned cases too.
+    pub needs_planned: bool,
+    /// Some case on a planned data store (a template or plan) expects PASS.
+    pub planned_pass: bool,
+    /// Some case on a planned data store expects FAIL.
+    pub planned_fail: bool,
 }
 
 impl Coverage {
-    /// A passing and a failing case.
+    /// A passing and a failing case, and for a policy that applies to planned data
+    /// stores, a passing and a failing template or plan case as well.
     pub fn complete(&self) -> bool {
-        self.pass && self.fail
+        self.pass && self.fail && (!self.needs_planned || (self.planned_pass && self.planned_fail))
     }
 }
 
@@ -72,8 +80,11 @@ impl TestReport {
 }
 
 /// Runs every inline test of every policy of `set`, and, when `cases` is given, every
-/// fixture case `CASES/<POLICY-ID>/<status>[-anything].json|jsonl` (every data store of the
-/// file must end with that status, evaluated at `cases_as_of`).
+/// fixture case `CASES/<POLICY-ID>/<status>[-anything].json|jsonl|yaml|yml` (every data
+/// store of the file, existing or planned, must end with that status, evaluated at
+/// `cases_as_of`). A case file is a snapshot, a template or a plan, as `read` recognises
+/// it; with cases, a policy about data stores that is not `runtime: true` is complete only
+/// with a passing and a failing planned case too.
 pub fn run_tests(
     set: &CompiledPolicySet,
     read: FixtureReader<'_>,
@@ -83,6 +94,10 @@ pub fn run_tests(
     let mut report = TestReport::default();
     for (pi, p) in set.policies.iter().enumerate() {
         let cov = report.coverage.entry(p.meta.id.clone()).or_default();
+        // With fixture cases, a policy that applies to planned data stores needs template
+        // or plan cases as well.
+        cov.needs_planned =
+            cases.is_some() && p.applies_to(hlaudit_model::Kind::Datastore) && !p.is_runtime();
         for t in &p.tests {
             mark(cov, t.expect);
         }
@@ -217,7 +232,10 @@ fn run_case_dir(
         let Some(stem) = f.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if !(stem.ends_with(".json") || stem.ends_with(".jsonl")) {
+        if ![".json", ".jsonl", ".yaml", ".yml"]
+            .iter()
+            .any(|ext| stem.ends_with(ext))
+        {
             continue;
         }
         let word = stem.split(['-', '.']).next().unwrap_or("");
@@ -242,14 +260,26 @@ fn run_case_dir(
             }),
             Ok(rs) => {
                 for r in rs {
-                    let o = with_env(set, &r, EvalOptions::at(as_of), |env| match env {
-                        Ok(env) => evaluate_policy(p, &p.applies, &p.assert, &r, env),
-                        Err(e) => crate::engine::Outcome {
-                            status: Status::Error,
-                            message: e,
-                            ..crate::engine::Outcome::default()
-                        },
-                    });
+                    let opts = EvalOptions::at(as_of);
+                    let o = if r.identity().is_planned() {
+                        if let Some(c) = report.coverage.get_mut(&p.meta.id) {
+                            match expect {
+                                Status::Pass => c.planned_pass = true,
+                                Status::Fail => c.planned_fail = true,
+                                _ => {}
+                            }
+                        }
+                        crate::planned::outcome(set, p, &crate::planned::Shapes::of(&r), opts)
+                    } else {
+                        with_env(set, &r, opts, |env| match env {
+                            Ok(env) => evaluate_policy(p, &p.applies, &p.assert, &r, env),
+                            Err(e) => crate::engine::Outcome {
+                                status: Status::Error,
+                                message: e,
+                                ..crate::engine::Outcome::default()
+                            },
+                        })
+                    };
                     report.results.push(result(
                         &p.meta.id,
                         format!("fixture {stem} [{}]", r.id().unwrap_or(&r.key())),

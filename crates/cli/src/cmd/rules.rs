@@ -97,9 +97,17 @@ pub struct TestArgs {
     /// 2026-01-01T00:00:00Z, as for inline tests, so results do not depend on the day.
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<Timestamp>,
-    /// Fail unless every policy has at least one passing and one failing case.
+    /// Fail unless every policy has at least one passing and one failing case (and, with
+    /// --cases, a policy that applies before deploy a passing and a failing template or
+    /// plan case too).
     #[arg(long)]
     pub require_coverage: bool,
+    /// The account template and plan cases deploy to (their `@account`).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// The region template and plan cases deploy to (their `@region`).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
     /// Also write the results as JUnit XML.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -209,17 +217,40 @@ fn validate(a: &ValidateArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn read_fixture(path: &Path) -> Result<Vec<Record>, String> {
+/// Reads a fixture case: a template or plan (recognised by content) as planned data
+/// stores deployed to `ctx`, anything else as a snapshot.
+fn read_fixture(path: &Path, ctx: &hlaudit_model::Context) -> Result<Vec<Record>, String> {
     let name = path.display().to_string();
-    snapshot::read_files(std::slice::from_ref(&name))
-        .map(|inv| inv.records)
-        .map_err(|e| e.render())
+    match hlaudit_iac::recognise(path) {
+        Ok(Some(kind)) => {
+            let opts = hlaudit_iac::Options {
+                context: ctx.clone(),
+                parameters: Default::default(),
+            };
+            hlaudit_iac::read_path(path, &name, kind, &opts)
+                .map(|r| r.records)
+                .map_err(|e| e.to_string())
+        }
+        _ => snapshot::read_files(std::slice::from_ref(&name))
+            .map(|inv| inv.records)
+            .map_err(|e| e.render()),
+    }
 }
 
 fn test(a: &TestArgs) -> Result<Outcome> {
     let set = compile_paths(&a.paths)?;
     let as_of = a.as_of.unwrap_or_else(hlaudit_rules::default_test_time);
-    let report = run_tests(&set, &read_fixture, a.cases.as_deref(), as_of);
+    let ctx = hlaudit_model::Context {
+        account: a.account.clone(),
+        region: a.region.clone(),
+        partition: a
+            .region
+            .as_deref()
+            .map(crate::input::partition_of)
+            .map(str::to_owned),
+    };
+    let read = |p: &Path| read_fixture(p, &ctx);
+    let report = run_tests(&set, &read, a.cases.as_deref(), as_of);
     print_results(&report)?;
     if let Some(path) = &a.junit {
         let xml = junit(&report)?;
@@ -269,10 +300,26 @@ fn print_results(report: &TestReport) -> std::io::Result<()> {
     }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(["POLICY", "PASS CASE", "FAIL CASE", "SKIP CASE"]);
+    t.set_header([
+        "POLICY",
+        "PASS CASE",
+        "FAIL CASE",
+        "SKIP CASE",
+        "PLANNED PASS",
+        "PLANNED FAIL",
+    ]);
     let yes = |b: bool| if b { "yes" } else { "no" };
+    // A policy that does not apply before deploy needs no planned case.
+    let planned = |need: bool, b: bool| if need { yes(b) } else { "-" };
     for (id, c) in &report.coverage {
-        t.add_row([id.as_str(), yes(c.pass), yes(c.fail), yes(c.skip)]);
+        t.add_row([
+            id.as_str(),
+            yes(c.pass),
+            yes(c.fail),
+            yes(c.skip),
+            planned(c.needs_planned, c.planned_pass),
+            planned(c.needs_planned, c.planned_fail),
+        ]);
     }
     outln!("{t}")
 }
