@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/setup.sh
+# Every CloudFormation fixture is a template CloudFormation accepts.
+if [ -f .ci/lint-templates.sh ]; then
+  bash .ci/lint-templates.sh
+fi
 cargo test --workspace --locked
 if [ -f .ci/check-pack.sh ]; then
   bash .ci/check-pack.sh

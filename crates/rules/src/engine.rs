@@ -330,7 +330,14 @@ pub(crate) fn store_label(rec: &Record) -> String {
 pub(crate) fn push_store_label(rec: &Record, s: &mut String) {
     use std::fmt::Write as _;
     let planned = match rec.identity() {
-        Identity::Planned(p) => Some(format!("{} in {}", p.address, p.file)),
+        Identity::Planned(p) => {
+            let mut at = format!("{} in {}", p.address, p.file);
+            // A CDK construct path is what the developer knows the resource by.
+            if let Some(c) = rec.plan().and_then(|d| d.names.get("construct")) {
+                let _ = write!(at, ", construct {c}");
+            }
+            Some(at)
+        }
         _ => None,
     };
     let noun = rec.kind().noun();
