@@ -102,6 +102,8 @@ pub struct Summary {
     pub failures_by_severity: BTreeMap<String, u64>,
     /// Whether anything could not be collected, read or evaluated.
     pub incomplete: bool,
+    /// Pairs about planned data stores that depend on a value known only after deploy.
+    pub undecided: u64,
     /// Why nothing was checked (`no-data-stores`, ...), when nothing was.
     pub nothing_checked: Option<String>,
 }
@@ -168,6 +170,10 @@ pub struct Finding {
     pub scope: Option<Scope>,
     /// What was found against what was expected, per failing clause.
     pub evidence: Vec<Evidence>,
+    /// For a planned data store: the template or plan line that decided it.
+    pub location: Option<Source>,
+    /// For a planned data store: the pair depends on a value known only after deploy.
+    pub undecided: bool,
     /// The waiver that applies.
     pub waiver: Option<Waiver>,
     /// The finding's state against a baseline (`new`, `unchanged`, `updated`, `absent`).
@@ -244,6 +250,8 @@ pub struct Evidence {
     pub found: Option<Value>,
     /// What was expected, for people.
     pub expected: String,
+    /// What else to know about the value (a default that applies).
+    pub note: Option<String>,
 }
 
 /// A waiver applied to a finding.

@@ -207,6 +207,14 @@ fn section(out: &mut String, p: &CompiledPolicy) {
     if let Some(file) = m.source.as_ref().map(|s| source_file(&s.file)) {
         facts.push(format!("**Defined in:** `{file}`"));
     }
+    // Only data stores are planned in templates and plans.
+    if p.applies_to(hlaudit_model::Kind::Datastore) {
+        facts.push(if p.is_runtime() {
+            "**Templates and plans:** not evaluated (run-time state)".to_owned()
+        } else {
+            "**Templates and plans:** evaluated".to_owned()
+        });
+    }
     let _ = writeln!(out, "{}\n", facts.join(" · "));
     paragraph(out, None, &m.description);
     paragraph(out, Some("Rationale"), &m.rationale);
