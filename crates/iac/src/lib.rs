@@ -21,7 +21,10 @@
 
 mod cdk;
 mod cfn;
+mod cfn_datastore;
+mod cfn_template;
 mod error;
+mod intrinsics;
 mod terraform;
 mod tree;
 

@@ -243,6 +243,15 @@ impl Builder<'_> {
             }
             _ => return Err(self.unexpected(&mark)),
         };
+        // The parser marks a block mapping after its first key; the node starts at
+        // that key.
+        let (line, column) = match &value {
+            Value::Map(entries) => match entries.first() {
+                Some((k, _)) if (k.line, k.column) < (line, column) => (k.line, k.column),
+                _ => (line, column),
+            },
+            _ => (line, column),
+        };
         Ok(Node {
             value,
             tag,
@@ -256,7 +265,10 @@ impl Builder<'_> {
         let Some(text) = self.lines.get((line as usize).saturating_sub(1)) else {
             return column;
         };
-        let before: String = text.chars().take((column as usize).saturating_sub(1)).collect();
+        let before: String = text
+            .chars()
+            .take((column as usize).saturating_sub(1))
+            .collect();
         match before.rfind(tag) {
             Some(at) => to_u32(before[..at].chars().count() + 1),
             None => column,
@@ -279,7 +291,10 @@ impl Builder<'_> {
                     return Err(self.error(
                         m.line(),
                         m.col() + 1,
-                        format!("a mapping key must be plain text, found {}", key_node.describe()),
+                        format!(
+                            "a mapping key must be plain text, found {}",
+                            key_node.describe()
+                        ),
                         "CloudFormation keys are names such as `Resources` or `Type`",
                     ))
                 }

@@ -1,0 +1,309 @@
+//! A template's sections as the evaluator needs them: parameters with the value each
+//! takes, mappings, conditions and resources, checked for shape.
+
+use std::collections::BTreeMap;
+
+use crate::tree::{Key, Node, Value};
+use crate::{IacError, Options};
+
+/// The transform that makes a template a SAM template.
+pub(crate) const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
+/// The transform that brings `Fn::ToJsonString`, `Fn::Length` and `FindInMap` defaults.
+pub(crate) const LANGUAGE_EXTENSIONS: &str = "AWS::LanguageExtensions";
+
+/// A parameter's value for this read.
+#[derive(Debug, Clone)]
+pub(crate) enum ParamValue {
+    /// From `--parameter` or the `Default`.
+    Known(String),
+    /// Neither given nor defaulted, or resolved by AWS at deploy (an SSM parameter type):
+    /// why, for the unknown's expression.
+    Unknown(&'static str),
+}
+
+/// A declared parameter.
+#[derive(Debug, Clone)]
+pub(crate) struct Parameter {
+    pub value: ParamValue,
+    /// `CommaDelimitedList` and `List<...>` types: a `Ref` gives a list.
+    pub is_list: bool,
+}
+
+/// A declared resource.
+#[derive(Debug)]
+pub(crate) struct Resource<'a> {
+    pub key: &'a Key,
+    pub node: &'a Node,
+    pub type_name: &'a str,
+    /// The name of its `Condition`, if any.
+    pub condition: Option<&'a str>,
+    pub properties: Option<&'a Node>,
+}
+
+/// The sections of a template.
+#[derive(Debug)]
+pub(crate) struct Template<'a> {
+    pub parameters: BTreeMap<&'a str, Parameter>,
+    pub mappings: Option<&'a Node>,
+    pub conditions: BTreeMap<&'a str, &'a Node>,
+    pub resources: Vec<Resource<'a>>,
+    pub outputs: Option<&'a Node>,
+    pub transforms: Vec<String>,
+}
+
+impl<'a> Template<'a> {
+    /// Reads the sections, pushing what is wrong onto `errors`.
+    pub(crate) fn new(
+        file: &str,
+        root: &'a Node,
+        opts: &Options,
+        errors: &mut Vec<IacError>,
+    ) -> Template<'a> {
+        let mut t = Template {
+            parameters: BTreeMap::new(),
+            mappings: root.get("Mappings"),
+            conditions: BTreeMap::new(),
+            resources: Vec::new(),
+            outputs: root.get("Outputs"),
+            transforms: transforms(root),
+        };
+        let err = |n: &Node, msg: String, hint: &str| {
+            IacError::new(file, n.line as usize, n.column as usize, msg).with_hint(hint)
+        };
+        if let Some(params) = root.get("Parameters") {
+            for (k, p) in entries(params) {
+                match parameter(k, p, opts) {
+                    Ok(param) => {
+                        t.parameters.insert(k.name.as_str(), param);
+                    }
+                    Err((n, msg, hint)) => errors.push(err(n, msg, hint)),
+                }
+            }
+        }
+        if let Some(conds) = root.get("Conditions") {
+            for (k, c) in entries(conds) {
+                t.conditions.insert(k.name.as_str(), c);
+            }
+        }
+        match root.get("Resources") {
+            None => errors.push(
+                IacError::new(file, 1, 1, "the template has no `Resources` section")
+                    .with_hint("CloudFormation requires `Resources` with at least one resource"),
+            ),
+            Some(res) if !matches!(res.value, Value::Map(_)) => errors.push(err(
+                res,
+                format!("`Resources` must be a mapping, found {}", res.describe()),
+                "write each resource as `LogicalId: {Type: ..., Properties: ...}`",
+            )),
+            Some(res) => {
+                for (k, r) in entries(res) {
+                    match resource(k, r) {
+                        Ok(r) => t.resources.push(r),
+                        Err((n, msg, hint)) => errors.push(err(n, msg, hint)),
+                    }
+                }
+            }
+        }
+        t
+    }
+
+    /// Whether the template declares `transform`.
+    pub(crate) fn has_transform(&self, transform: &str) -> bool {
+        self.transforms.iter().any(|t| t == transform)
+    }
+
+    /// The resource named `id`.
+    pub(crate) fn resource(&self, id: &str) -> Option<&Resource<'a>> {
+        self.resources.iter().find(|r| r.key.name == id)
+    }
+}
+
+type Problem<'a> = (&'a Node, String, &'static str);
+
+/// The entries of a mapping (none for anything else).
+pub(crate) fn entries(n: &Node) -> &[(Key, Node)] {
+    match &n.value {
+        Value::Map(e) => e,
+        _ => &[],
+    }
+}
+
+fn transforms(root: &Node) -> Vec<String> {
+    match root.get("Transform").map(|t| &t.value) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Seq(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn resource<'a>(key: &'a Key, node: &'a Node) -> Result<Resource<'a>, Problem<'a>> {
+    if key.name.starts_with("Fn::ForEach") {
+        return Err((
+            node,
+            format!("`{}` loops are not expanded", key.name),
+            "write the resources out: a loop could declare data stores that would go unaudited",
+        ));
+    }
+    let Value::Map(_) = node.value else {
+        return Err((
+            node,
+            format!(
+                "resource `{}` must be a mapping, found {}",
+                key.name,
+                node.describe()
+            ),
+            "write `Type:` and `Properties:` under the logical id",
+        ));
+    };
+    let type_name = match node.get("Type") {
+        Some(t) => match (&t.value, &t.tag) {
+            (Value::String(s), None) => s.as_str(),
+            _ => {
+                return Err((
+                    t,
+                    format!("the `Type` of `{}` must be text", key.name),
+                    "for example `Type: AWS::HealthLake::FHIRDatastore`",
+                ))
+            }
+        },
+        None => {
+            return Err((
+                node,
+                format!("resource `{}` has no `Type`", key.name),
+                "for example `Type: AWS::HealthLake::FHIRDatastore`",
+            ))
+        }
+    };
+    let condition = match node.get("Condition") {
+        None => None,
+        Some(c) => match (&c.value, &c.tag) {
+            (Value::String(s), None) => Some(s.as_str()),
+            _ => {
+                return Err((
+                    c,
+                    format!(
+                        "the `Condition` of `{}` must be a condition's name",
+                        key.name
+                    ),
+                    "name a condition declared under `Conditions`",
+                ))
+            }
+        },
+    };
+    Ok(Resource {
+        key,
+        node,
+        type_name,
+        condition,
+        properties: node.get("Properties"),
+    })
+}
+
+fn parameter<'a>(key: &'a Key, p: &'a Node, opts: &Options) -> Result<Parameter, Problem<'a>> {
+    let Some(type_node) = p.get("Type") else {
+        return Err((
+            p,
+            format!("parameter `{}` has no `Type`", key.name),
+            "add `Type: String` (or Number, CommaDelimitedList, ...)",
+        ));
+    };
+    let type_name = type_node.as_str().unwrap_or("");
+    let is_list = type_name == "CommaDelimitedList" || type_name.starts_with("List<");
+    let given = opts.parameters.get(&key.name);
+    let default = p.get("Default").and_then(Node::as_str);
+    // An SSM parameter type is looked up by AWS at deploy: the text given is the name of
+    // the SSM parameter, not the value.
+    if type_name.starts_with("AWS::SSM::Parameter::Value<") {
+        return Ok(Parameter {
+            value: ParamValue::Unknown("an SSM parameter, looked up at deploy"),
+            is_list,
+        });
+    }
+    let (value, from) = match (given, default) {
+        (Some(v), _) => (v.clone(), "--parameter"),
+        (None, Some(d)) => (d.to_owned(), "Default"),
+        (None, None) => {
+            return Ok(Parameter {
+                value: ParamValue::Unknown("parameter without Default or --parameter"),
+                is_list,
+            })
+        }
+    };
+    check_value(key, p, type_node, type_name, &value, from)?;
+    Ok(Parameter {
+        value: ParamValue::Known(value),
+        is_list,
+    })
+}
+
+/// Checks a parameter's value against its `Type`, `AllowedValues` and `AllowedPattern`.
+fn check_value<'a>(
+    key: &'a Key,
+    p: &'a Node,
+    type_node: &'a Node,
+    type_name: &str,
+    value: &str,
+    from: &str,
+) -> Result<(), Problem<'a>> {
+    let name = &key.name;
+    let numbers = |v: &str| v.split(',').all(|x| crate::tree::is_number(x.trim()));
+    let type_ok = match type_name {
+        "Number" => crate::tree::is_number(value),
+        "List<Number>" => numbers(value),
+        _ => true,
+    };
+    if !type_ok {
+        return Err((
+            type_node,
+            format!("parameter `{name}` is a {type_name}, but its {from} value `{value}` is not"),
+            "give a number",
+        ));
+    }
+    if let Some(allowed) = p.get("AllowedValues") {
+        let values: Vec<&str> = match &allowed.value {
+            Value::Seq(items) => items.iter().filter_map(Node::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let items: Vec<&str> =
+            if type_name == "CommaDelimitedList" || type_name.starts_with("List<") {
+                value.split(',').map(str::trim).collect()
+            } else {
+                vec![value]
+            };
+        if let Some(bad) = items.iter().find(|v| !values.contains(v)) {
+            return Err((
+                allowed,
+                format!(
+                    "parameter `{name}`: its {from} value `{bad}` is not one of the AllowedValues"
+                ),
+                "give one of the values listed here",
+            ));
+        }
+    }
+    if let Some((pattern, at)) = p
+        .get("AllowedPattern")
+        .and_then(|n| n.as_str().map(|s| (s, n)))
+    {
+        // CloudFormation matches the whole value.
+        let Ok(re) = regex::Regex::new(&format!("^(?:{pattern})$")) else {
+            return Err((
+                at,
+                format!("parameter `{name}`: the AllowedPattern is not a valid pattern"),
+                "write a regular expression",
+            ));
+        };
+        if !re.is_match(value) {
+            return Err((
+                at,
+                format!(
+                    "parameter `{name}`: its {from} value `{value}` does not match the AllowedPattern"
+                ),
+                "give a value that matches the pattern",
+            ));
+        }
+    }
+    Ok(())
+}
