@@ -144,7 +144,8 @@ fn yaml_keys(text: &str) -> HeadKeys {
         if levels.last() != Some(&indent) {
             levels.push(indent);
         }
-        if levels.len() == 2 && key == Some("Type") {
+        let flow_resource = levels.len() == 1 && content.contains('{') && content.contains("Type:");
+        if (levels.len() == 2 && key == Some("Type")) || flow_resource {
             keys.typed_resource = true;
         }
     }

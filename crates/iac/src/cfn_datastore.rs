@@ -218,12 +218,22 @@ fn evaluate(ev: &mut Evaluator<'_, '_>, r: &Resource<'_>, said: &[String]) -> Va
         file: ev.file().to_owned(),
     };
     b.locate("", r.key.line, r.key.column);
+    for transform in ev.macros() {
+        // A macro rewrites the template at deploy: nothing read here is certain.
+        b.unknown(
+            "",
+            &format!("Transform {transform} (a macro that rewrites the template at deploy)"),
+        );
+    }
     let mut properties = Map::new();
     let mut tags = Some(BTreeMap::new());
     if let Some(p) = r.properties {
         let props = ev.eval(p);
         match &props.value {
-            EvValue::Unknown(e) => b.unknown("", e),
+            EvValue::Unknown(e) => {
+                b.unknown("", e);
+                tags = None;
+            }
             EvValue::Map(entries) => {
                 for (k, v) in entries {
                     if k.name == "Tags" {

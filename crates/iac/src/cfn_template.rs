@@ -11,6 +11,15 @@ pub(crate) const SAM_TRANSFORM: &str = "AWS::Serverless-2016-10-31";
 /// The transform that brings `Fn::ToJsonString`, `Fn::Length` and `FindInMap` defaults.
 pub(crate) const LANGUAGE_EXTENSIONS: &str = "AWS::LanguageExtensions";
 
+/// AWS transforms that do not change the resources a template writes out (SAM expands
+/// only `AWS::Serverless::*` resources; the others add resources of their own).
+const PREDICTABLE_TRANSFORMS: [&str; 4] = [
+    SAM_TRANSFORM,
+    LANGUAGE_EXTENSIONS,
+    "AWS::SecretsManager-2020-07-23",
+    "AWS::CodeDeployBlueGreen",
+];
+
 /// A parameter's value for this read.
 #[derive(Debug, Clone)]
 pub(crate) enum ParamValue {
@@ -110,6 +119,15 @@ impl<'a> Template<'a> {
     /// Whether the template declares `transform`.
     pub(crate) fn has_transform(&self, transform: &str) -> bool {
         self.transforms.iter().any(|t| t == transform)
+    }
+
+    /// The transforms that are macros whose output cannot be predicted: all but the
+    /// AWS transforms that leave other resources as written.
+    pub(crate) fn macros(&self) -> impl Iterator<Item = &str> {
+        self.transforms
+            .iter()
+            .map(String::as_str)
+            .filter(|t| !PREDICTABLE_TRANSFORMS.contains(t))
     }
 
     /// The resource named `id`.

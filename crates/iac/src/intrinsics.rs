@@ -101,7 +101,8 @@ pub(crate) struct Evaluator<'t, 'a> {
     pub errors: Vec<IacError>,
     /// Conditions being evaluated (for cycles) and resources being resolved (depth).
     cond_stack: Vec<String>,
-    /// Condition cycles reported (their members, sorted), to report each once.
+    /// Condition cycles reported (their members from the first in order), to report
+    /// each once.
     cycles: Vec<Vec<String>>,
     depth: usize,
 }
@@ -125,6 +126,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             cycles: Vec::new(),
             depth: 0,
         }
+    }
+
+    /// The template's transforms that are macros (see [`Template::macros`]).
+    pub(crate) fn macros(&self) -> Vec<String> {
+        self.t.macros().map(str::to_owned).collect()
     }
 
     /// The file, as the user named it.
@@ -909,24 +915,42 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             return Ok(false);
         };
         if let Some(start) = self.cond_stack.iter().position(|c| c == name) {
-            let mut members: Vec<String> = self.cond_stack[start..].to_vec();
-            members.sort();
-            if self.cycles.contains(&members) {
-                return Ok(false);
-            }
-            self.cycles.push(members);
-            let cycle = self.cond_stack[start..].join(" -> ");
-            let _ = self.error(
-                node,
-                format!("the conditions refer to each other in a cycle: {cycle} -> {name}"),
-                "a condition cannot depend on itself",
-            );
+            self.cycle(start);
             return Ok(false);
         }
         self.cond_stack.push(name.to_owned());
         let v = self.cond_expr(node, name);
         self.cond_stack.pop();
         v
+    }
+
+    /// Reports the cycle of conditions from `cond_stack[start]` once, the same way
+    /// whichever condition it was entered from: starting at its first name in order, at
+    /// that condition's position.
+    fn cycle(&mut self, start: usize) {
+        let mut members: Vec<String> = self.cond_stack[start..].to_vec();
+        let Some(first) = members
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, n)| *n)
+            .map(|(i, _)| i)
+        else {
+            return;
+        };
+        members.rotate_left(first);
+        if self.cycles.contains(&members) {
+            return;
+        }
+        let at = self.t.conditions.get(members[0].as_str()).copied();
+        let shown = format!("{} -> {}", members.join(" -> "), members[0]);
+        self.cycles.push(members);
+        if let Some(at) = at {
+            let _ = self.error(
+                at,
+                format!("the conditions refer to each other in a cycle: {shown}"),
+                "a condition cannot depend on itself",
+            );
+        }
     }
 
     /// A condition expression, inside condition `owner`.

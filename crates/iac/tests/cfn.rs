@@ -516,6 +516,38 @@ Resources:
 }
 
 #[test]
+fn a_macro_or_unknown_properties_leave_the_whole_resource_undecided() {
+    let text = "\
+Transform: [MyMacro, AWS::Serverless-2016-10-31]
+Resources:
+  Store:
+    Type: AWS::HealthLake::FHIRDatastore
+    Properties:
+      DatastoreTypeVersion: R4
+";
+    let r = read("t.yaml", text, &Options::default());
+    let rec = &r.records[0];
+    assert_eq!(
+        unknowns(rec),
+        vec![(
+            String::new(),
+            "Transform MyMacro (a macro that rewrites the template at deploy)".to_owned()
+        )]
+    );
+    let text = "\
+Resources:
+  Store:
+    Type: AWS::HealthLake::FHIRDatastore
+    Properties: !ImportValue StoreProperties
+";
+    let r = read("t.yaml", text, &Options::default());
+    let rec = &r.records[0];
+    assert_eq!(unknowns(rec)[0].0, "");
+    assert_eq!(rec.tags, None);
+    assert!(rec.plan().unwrap().defaults.is_empty());
+}
+
+#[test]
 fn a_template_without_a_data_store_is_no_error() {
     let r = read_fixture("no-datastore.yaml", &Options::default());
     assert!(r.records.is_empty());
@@ -603,6 +635,12 @@ proptest! {
 
     #[test]
     fn reading_never_panics_on_arbitrary_text(text in "\\PC{0,300}") {
+        let _ = read_text("t.yaml", &text, FileKind::Template, &Options::default());
+        let _ = recognise_text(&text);
+    }
+
+    #[test]
+    fn reading_never_panics_on_yaml_punctuation(text in "[-:{}\\[\\],'\"!&*#|>%@ \n\ta-z0-9?.~]{0,200}") {
         let _ = read_text("t.yaml", &text, FileKind::Template, &Options::default());
         let _ = recognise_text(&text);
     }
