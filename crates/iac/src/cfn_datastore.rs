@@ -546,3 +546,39 @@ impl Builder {
 fn escape(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        assert_eq!(escape("a/b~c"), "a~1b~0c");
+        assert_eq!(escape("Owner"), "Owner");
+    }
+
+    #[test]
+    fn defaults_are_not_filled_over_unknowns() {
+        let mut b = Builder {
+            detail: PlanDetail::default(),
+            errors: Vec::new(),
+            file: "t.yaml".into(),
+        };
+        b.unknown("/SseConfiguration", "Fn::ImportValue Sse");
+        let mut props = Map::new();
+        props.insert(
+            "IdentityProviderConfiguration".into(),
+            serde_json::json!({"AuthorizationStrategy": "SMART_ON_FHIR"}),
+        );
+        b.defaults(&mut props);
+        assert!(!props.contains_key("SseConfiguration"));
+        assert_eq!(
+            props["IdentityProviderConfiguration"]["FineGrainedAuthorizationEnabled"],
+            false
+        );
+        assert_eq!(
+            b.detail.defaults,
+            vec!["/IdentityProviderConfiguration/FineGrainedAuthorizationEnabled"]
+        );
+    }
+}

@@ -136,6 +136,19 @@ impl<'a> Template<'a> {
     }
 }
 
+/// The keys a resource may have.
+const RESOURCE_ATTRIBUTES: [&str; 9] = [
+    "Type",
+    "Properties",
+    "Condition",
+    "DependsOn",
+    "Metadata",
+    "DeletionPolicy",
+    "UpdateReplacePolicy",
+    "UpdatePolicy",
+    "CreationPolicy",
+];
+
 type Problem<'a> = (&'a Node, String, &'static str);
 
 /// The entries of a mapping (none for anything else).
@@ -195,6 +208,23 @@ fn resource<'a>(key: &'a Key, node: &'a Node) -> Result<Resource<'a>, Problem<'a
             ))
         }
     };
+    if type_name == crate::cfn_datastore::DATASTORE_TYPE {
+        if let Some((k, _)) = entries(node)
+            .iter()
+            .find(|(k, _)| !RESOURCE_ATTRIBUTES.contains(&k.name.as_str()))
+        {
+            let at = node.get(&k.name).unwrap_or(node);
+            return Err((
+                at,
+                format!(
+                    "`{}` is not a resource attribute (resource `{}`)",
+                    k.name, key.name
+                ),
+                "a resource has Type, Properties, Condition, DependsOn, Metadata, \
+                 DeletionPolicy, UpdateReplacePolicy, UpdatePolicy and CreationPolicy",
+            ));
+        }
+    }
     let condition = match node.get("Condition") {
         None => None,
         Some(c) => match (&c.value, &c.tag) {
@@ -229,6 +259,17 @@ fn parameter<'a>(key: &'a Key, p: &'a Node, opts: &Options) -> Result<Parameter,
         ));
     };
     let type_name = type_node.as_str().unwrap_or("");
+    if !is_parameter_type(type_name) {
+        return Err((
+            type_node,
+            format!(
+                "parameter `{}` has the unknown Type `{type_name}`",
+                key.name
+            ),
+            "use String, Number, List<Number>, CommaDelimitedList, an AWS-specific type \
+             (AWS::EC2::VPC::Id, ...) or an SSM parameter type",
+        ));
+    }
     let is_list = type_name == "CommaDelimitedList" || type_name.starts_with("List<");
     let given = opts.parameters.get(&key.name);
     let default = p.get("Default").and_then(Node::as_str);
@@ -255,6 +296,15 @@ fn parameter<'a>(key: &'a Key, p: &'a Node, opts: &Options) -> Result<Parameter,
         value: ParamValue::Known(value),
         is_list,
     })
+}
+
+/// Whether CloudFormation knows the parameter type.
+fn is_parameter_type(t: &str) -> bool {
+    matches!(
+        t,
+        "String" | "Number" | "List<Number>" | "CommaDelimitedList"
+    ) || t.starts_with("AWS::")
+        || t.starts_with("List<AWS::")
 }
 
 /// Checks a parameter's value against its `Type`, `AllowedValues` and `AllowedPattern`.
@@ -324,4 +374,64 @@ fn check_value<'a>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(text: &str, opts: &Options) -> (Vec<IacError>, Vec<(String, String)>) {
+        let root = crate::tree::parse("t.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        let mut errors = Vec::new();
+        let t = Template::new("t.yaml", &root, opts, &mut errors);
+        let params = t
+            .parameters
+            .iter()
+            .map(|(k, p)| {
+                let v = match &p.value {
+                    ParamValue::Known(v) => v.clone(),
+                    ParamValue::Unknown(why) => format!("? {why}"),
+                };
+                ((*k).to_owned(), v)
+            })
+            .collect();
+        (errors, params)
+    }
+
+    #[test]
+    fn parameters_take_the_given_value_over_the_default() {
+        let text = "Parameters:\n  A:\n    Type: String\n    Default: x\n  B:\n    Type: String\n  C:\n    Type: AWS::SSM::Parameter::Value<String>\n    Default: /p\nResources: {}\n";
+        let mut opts = Options::default();
+        let (errors, params) = template(text, &opts);
+        assert!(errors.is_empty());
+        assert_eq!(params[0], ("A".into(), "x".into()));
+        assert!(params[1].1.starts_with("? parameter without Default"));
+        assert!(params[2].1.contains("SSM"));
+        opts.parameters.insert("A".into(), "y".into());
+        assert_eq!(template(text, &opts).1[0].1, "y");
+    }
+
+    #[test]
+    fn parameter_values_are_checked_against_type_and_constraints() {
+        let text = "Parameters:\n  N:\n    Type: Number\n    Default: ten\n  P:\n    Type: String\n    Default: abc\n    AllowedPattern: '[a-z]{2}'\n  T:\n    Type: Strin\nResources: {}\n";
+        let (errors, _) = template(text, &Options::default());
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(errors.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("is a Number"));
+        assert!(messages[1].contains("AllowedPattern"));
+        assert!(messages[2].contains("unknown Type `Strin`"));
+    }
+
+    #[test]
+    fn resources_need_a_type_and_known_attributes() {
+        let text = "Resources:\n  A:\n    Properties: {}\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Propertys: {}\n";
+        let (errors, _) = template(text, &Options::default());
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].message.contains("has no `Type`"));
+        assert!(errors[1]
+            .message
+            .contains("`Propertys` is not a resource attribute"));
+        let (errors, _) = template("Description: x\n", &Options::default());
+        assert!(errors[0].message.contains("no `Resources`"));
+    }
 }
