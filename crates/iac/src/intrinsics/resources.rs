@@ -44,7 +44,7 @@ impl Evaluator<'_, '_> {
                 Some(n) => {
                     let v = me.eval(n);
                     match (&v.value, v.text()) {
-                        (EvValue::Unknown(e), _) => Err(e.clone()),
+                        (EvValue::Unknown(e), _) => Err(format!("{written} uses {e}")),
                         (_, Some(s)) => Ok(s),
                         _ => Err(format!("{written} ({name} not text)")),
                     }
@@ -95,7 +95,7 @@ impl Evaluator<'_, '_> {
         };
         let v = self.eval(n);
         let name = match (&v.value, v.text()) {
-            (EvValue::Unknown(e), _) => return Err(e.clone()),
+            (EvValue::Unknown(e), _) => return Err(format!("{written} uses {e}")),
             (_, Some(s)) => s,
             _ => return Err(format!("{written} (FunctionName not text)")),
         };
