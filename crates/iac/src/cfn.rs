@@ -17,6 +17,9 @@ use crate::intrinsics::Evaluator;
 use crate::tree::{self, Value};
 use crate::{IacError, IacErrors, Options, Read};
 
+/// Resource types whose template is another file.
+const NESTED_STACKS: [&str; 2] = ["AWS::CloudFormation::Stack", "AWS::Serverless::Application"];
+
 /// Whether the head of a file is a CloudFormation or SAM template.
 pub(crate) fn recognise(head: &str) -> bool {
     let head = head.trim_start_matches('\u{feff}');
@@ -173,6 +176,17 @@ pub(crate) fn read_template(display: &str, text: &str, opts: &Options) -> Result
         templates: 1,
         ..Read::default()
     };
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| NESTED_STACKS.contains(&r.type_name))
+    {
+        read.warnings.push(format!(
+            "{display}: `{}` is a nested stack ({}); its template is not read here, so give \
+             it as a file of its own to audit the data stores it may declare",
+            r.key.name, r.type_name
+        ));
+    }
     for r in t.resources.iter().filter(|r| r.type_name == DATASTORE_TYPE) {
         let before = errors.len();
         match cfn_datastore::read(display, &t, r, opts, &mut errors) {

@@ -160,13 +160,25 @@ pub(crate) fn entries(n: &Node) -> &[(Key, Node)] {
 }
 
 fn transforms(root: &Node) -> Vec<String> {
-    match root.get("Transform").map(|t| &t.value) {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Seq(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
+    // A transform is a name, or a mapping with `Name` and `Parameters` (`AWS::Include`).
+    let name = |n: &Node| match &n.value {
+        Value::Map(_) => n
+            .get("Name")
+            .and_then(Node::as_str)
+            .unwrap_or("a transform without a name")
+            .to_owned(),
+        _ => n
+            .as_str()
+            .unwrap_or("a transform that is not a name")
+            .to_owned(),
+    };
+    match root.get("Transform") {
+        None => Vec::new(),
+        Some(Node {
+            value: Value::Seq(items),
+            ..
+        }) => items.iter().map(name).collect(),
+        Some(t) => vec![name(t)],
     }
 }
 

@@ -548,6 +548,35 @@ Resources:
 }
 
 #[test]
+fn an_include_transform_is_a_macro_and_a_nested_stack_is_a_warning() {
+    let text = "\
+Transform:
+  Name: AWS::Include
+  Parameters:
+    Location: s3://bucket/snippet.yaml
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: https://example.com/child.yaml
+  Store:
+    Type: AWS::HealthLake::FHIRDatastore
+    Properties:
+      DatastoreTypeVersion: R4
+";
+    let r = read("t.yaml", text, &Options::default());
+    assert!(unknowns(&r.records[0])[0]
+        .1
+        .starts_with("Transform AWS::Include"));
+    assert_eq!(r.warnings.len(), 1);
+    assert!(
+        r.warnings[0].contains("`Child` is a nested stack"),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
 fn a_template_without_a_data_store_is_no_error() {
     let r = read_fixture("no-datastore.yaml", &Options::default());
     assert!(r.records.is_empty());
