@@ -252,7 +252,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         .filter(|_| std::ptr::eq(arg, at))
                         .unwrap_or(name)
                 ),
-                format!("use one of {}", KNOWN.join(", ")),
+                match closest(name, KNOWN.to_vec()) {
+                    Some(s) if std::ptr::eq(arg, at) => {
+                        format!("did you mean `!{}`?", s.trim_start_matches("Fn::"))
+                    }
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("use one of {}", KNOWN.join(", ")),
+                },
             ),
         }
     }

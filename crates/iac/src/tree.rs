@@ -243,8 +243,12 @@ impl Builder<'_> {
             }
             _ => return Err(self.unexpected(&mark)),
         };
-        // The parser marks a block mapping after its first key; the node starts at
-        // that key.
+        // A tagged collection starts at its tag, which the parser marks after; the
+        // parser marks a block mapping after its first key, where the node starts.
+        let column = match &tag {
+            Some(t) => self.tag_column(line, column, t),
+            None => column,
+        };
         let (line, column) = match &value {
             Value::Map(entries) => match entries.first() {
                 Some((k, _)) if (k.line, k.column) < (line, column) => (k.line, k.column),

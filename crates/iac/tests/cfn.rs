@@ -600,7 +600,7 @@ fn cdk_construct_paths_are_kept() {
 #[test]
 fn errors_render_like_a_compiler_and_all_at_once() {
     let cases = [
-        ("unknown-function", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreName: !Foo bar\n      PreloadDataConfig: {\"Fn::Bar\": 1}\n"),
+        ("unknown-function", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreName: !Foo bar\n      PreloadDataConfig: {\"Fn::Bar\": 1}\n      IdentityProviderConfiguration: !GetAttr [A, B]\n"),
         ("bad-sub", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreName: !Sub \"${Undefined}-x\"\n  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub \"${Open\"\n"),
         ("missing-ref", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreName: !Ref Nmae\nParameters:\n  Name:\n    Type: String\n"),
         ("find-in-map", "Mappings:\n  M:\n    a:\n      b: c\nResources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreName: !FindInMap [M, a, zz]\n"),
