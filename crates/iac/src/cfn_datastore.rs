@@ -497,6 +497,14 @@ impl Builder {
                 }
             };
             let pointer = format!("/@tags/{}", escape(&name));
+            if let Some(first) = self.detail.locations.iter().find(|l| l.pointer == pointer) {
+                let message = format!(
+                    "the tag `{name}` is given twice (first at line {}, column {})",
+                    first.line, first.column
+                );
+                self.error(item, message, "remove one of them: tag keys are unique");
+                continue;
+            }
             self.locate(&pointer, item.line, item.column);
             match (&value.value, value.text()) {
                 (EvValue::Unknown(e), _) => self.unknown(&pointer, e),

@@ -608,6 +608,7 @@ fn errors_render_like_a_compiler_and_all_at_once() {
         ("bad-property", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      SseConfiguraton: {}\n      IdentityProviderConfiguration:\n        AuthorizationStrategy: OPEN\n        FineGrainedAuthorizationEnabled: [1]\n"),
         ("missing-required", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreName: x\n"),
         ("shapes", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreName: !Join [\"-\"]\n      PreloadDataConfig:\n        PreloadDataType: !Select [5, [a]]\n"),
+        ("duplicate-tag", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      Tags:\n        - {Key: Owner, Value: a}\n        - {Key: Owner, Value: b}\n"),
         ("duplicate-key", "Resources:\n  S:\n    Type: AWS::HealthLake::FHIRDatastore\n    Properties:\n      DatastoreTypeVersion: R4\n      DatastoreTypeVersion: R4\n"),
         ("bad-json", "{\n  \"Resources\": {\n    \"S\": {\"Type\": \"AWS::HealthLake::FHIRDatastore\",}\n  }\n}\n"),
         ("bad-yaml", "Resources:\n  S:\n    Type: [AWS::HealthLake::FHIRDatastore\n"),
