@@ -268,6 +268,38 @@ mod tests {
     }
 
     #[test]
+    fn the_workspace_files_that_are_not_templates_are_not_recognised() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut seen = 0;
+        for dir in [
+            "fixtures/snapshots",
+            "fixtures/iac/terraform",
+            "fixtures/config",
+            "fixtures/waivers",
+            "fixtures/baselines",
+            "rules",
+        ] {
+            let Ok(files) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for f in files.flatten().map(|f| f.path()).filter(|p| p.is_file()) {
+                let Ok(text) = std::fs::read_to_string(&f) else {
+                    continue;
+                };
+                let head: String = text.chars().take(64 * 1024).collect();
+                assert!(!recognise(&head), "{} is taken for a template", f.display());
+                seen += 1;
+            }
+        }
+        for f in ["fixtures/iac/cdk-app/cdk.out/manifest.json"] {
+            if let Ok(text) = std::fs::read_to_string(root.join(f)) {
+                assert!(!recognise(&text), "{f} is taken for a template");
+            }
+        }
+        assert!(seen > 10, "only {seen} files checked");
+    }
+
+    #[test]
     fn other_files_are_not_templates() {
         assert!(!recognise(
             "{\"DatastorePropertiesList\": [{\"DatastoreId\": \"x\"}]}"

@@ -242,7 +242,7 @@ fn evaluate(ev: &mut Evaluator<'_, '_>, r: &Resource<'_>, said: &[String]) -> Va
                     }
                     b.property(PROPERTIES, k, v, "", &mut properties);
                 }
-                b.required(PROPERTIES, entries, "", &props);
+                b.required(PROPERTIES, entries, &props);
             }
             _ => b.error(
                 &props,
@@ -388,7 +388,7 @@ impl Builder {
                 for (ck, cv) in entries {
                     self.property(fields, ck, cv, pointer, &mut out);
                 }
-                self.required(fields, entries, pointer, v);
+                self.required(fields, entries, v);
                 Some(Json::Object(out))
             }
         }
@@ -410,7 +410,7 @@ impl Builder {
     }
 
     /// Reports required fields that are not written (an unknown value is written).
-    fn required(&mut self, fields: &[Field], written: &[(Key, Ev)], _pointer: &str, at: &Ev) {
+    fn required(&mut self, fields: &[Field], written: &[(Key, Ev)], at: &Ev) {
         for f in fields.iter().filter(|f| f.required) {
             if !written.iter().any(|(k, _)| k.name == f.name) {
                 self.error(
