@@ -14,11 +14,12 @@ hlaudit() {
 
 status=0
 
+# Template cases deploy to the account and region the snapshot cases live in.
 echo "== hlaudit rules test rules/ --cases fixtures/cases --require-coverage"
 if ! out=$(hlaudit rules test rules/ --cases fixtures/cases --as-of 2026-01-01T00:00:00Z \
-  --require-coverage 2>&1); then
+  --account 111122223333 --region us-east-1 --require-coverage 2>&1); then
   printf '%s\n' "$out" | grep -v '^ok  ' || true
-  echo "check-pack: the built-in pack's tests failed or a policy lacks a passing or a failing case" >&2
+  echo "check-pack: the built-in pack's tests failed or a policy lacks a passing or a failing case (snapshot or template)" >&2
   status=1
 else
   # Quiet on success: only the summary table and totals, not one line per case.
