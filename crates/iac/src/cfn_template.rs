@@ -310,6 +310,38 @@ fn parameter<'a>(key: &'a Key, p: &'a Node, opts: &Options) -> Result<Parameter,
     })
 }
 
+/// Checks `MinLength`/`MaxLength` (of text) and `MinValue`/`MaxValue` (of a number).
+fn check_bounds<'a>(key: &'a Key, p: &'a Node, value: &str, from: &str) -> Option<Problem<'a>> {
+    let number = |n: &Node| n.as_str().and_then(|s| s.parse::<f64>().ok());
+    let length = value.chars().count() as f64;
+    let checks: [(&str, Option<f64>, bool); 4] = [
+        ("MinLength", Some(length), true),
+        ("MaxLength", Some(length), false),
+        ("MinValue", value.parse::<f64>().ok(), true),
+        ("MaxValue", value.parse::<f64>().ok(), false),
+    ];
+    for (name, actual, is_min) in checks {
+        let (Some(bound_node), Some(actual)) = (p.get(name), actual) else {
+            continue;
+        };
+        let Some(bound) = number(bound_node) else {
+            continue;
+        };
+        if (is_min && actual < bound) || (!is_min && actual > bound) {
+            return Some((
+                bound_node,
+                format!(
+                    "parameter `{}`: its {from} value `{value}` is outside its {name} of {}",
+                    key.name,
+                    bound_node.as_str().unwrap_or_default()
+                ),
+                "give a value within the parameter's bounds",
+            ));
+        }
+    }
+    None
+}
+
 /// Whether CloudFormation knows the parameter type.
 fn is_parameter_type(t: &str) -> bool {
     matches!(
@@ -341,6 +373,9 @@ fn check_value<'a>(
             format!("parameter `{name}` is a {type_name}, but its {from} value `{value}` is not"),
             "give a number",
         ));
+    }
+    if let Some(problem) = check_bounds(key, p, value, from) {
+        return Err(problem);
     }
     if let Some(allowed) = p.get("AllowedValues") {
         let values: Vec<&str> = match &allowed.value {
@@ -425,13 +460,14 @@ mod tests {
 
     #[test]
     fn parameter_values_are_checked_against_type_and_constraints() {
-        let text = "Parameters:\n  N:\n    Type: Number\n    Default: ten\n  P:\n    Type: String\n    Default: abc\n    AllowedPattern: '[a-z]{2}'\n  T:\n    Type: Strin\nResources: {}\n";
+        let text = "Parameters:\n  L:\n    Type: String\n    Default: abcdef\n    MaxLength: 3\n  N:\n    Type: Number\n    Default: ten\n  P:\n    Type: String\n    Default: abc\n    AllowedPattern: '[a-z]{2}'\n  T:\n    Type: Strin\nResources: {}\n";
         let (errors, _) = template(text, &Options::default());
         let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-        assert_eq!(errors.len(), 3, "{messages:?}");
-        assert!(messages[0].contains("is a Number"));
-        assert!(messages[1].contains("AllowedPattern"));
-        assert!(messages[2].contains("unknown Type `Strin`"));
+        assert_eq!(errors.len(), 4, "{messages:?}");
+        assert!(messages[0].contains("outside its MaxLength of 3"));
+        assert!(messages[1].contains("is a Number"));
+        assert!(messages[2].contains("AllowedPattern"));
+        assert!(messages[3].contains("unknown Type `Strin`"));
     }
 
     #[test]
