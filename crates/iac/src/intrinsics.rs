@@ -823,5 +823,5 @@ const KNOWN: [&str; 16] = [
     "Fn::GetAZs",
     "Fn::Cidr",
     "Fn::Transform",
-    "Fn::Equals (in Conditions)",
+    "Fn::Equals",
 ];
