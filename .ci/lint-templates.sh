@@ -3,7 +3,8 @@
 # cfn-lint from .venv (installed by .ci/setup-python.sh): the template reader's tests
 # would prove little on templates AWS would refuse.
 #
-# fixtures/iac/cfn/*.yaml and *.json are written by hand and must pass without errors or
+# fixtures/iac/cfn/*.yaml and *.json, and the template cases of the built-in pack
+# (fixtures/cases/*/*.yaml, written by fixtures/cases/generate.py), must pass without errors or
 # warnings. The stack templates of the CDK fixture app
 # (fixtures/iac/cdk-app/cdk.out/*.template.json), when that folder exists, are written by
 # the CDK and must pass without errors: the CDK's own output carries warnings (W3005, a
@@ -18,7 +19,7 @@ if [ ! -x "$LINT" ]; then
 fi
 
 shopt -s nullglob
-written=(fixtures/iac/cfn/*.yaml fixtures/iac/cfn/*.json)
+written=(fixtures/iac/cfn/*.yaml fixtures/iac/cfn/*.json fixtures/cases/*/*.yaml)
 generated=()
 if [ -d fixtures/iac/cdk-app/cdk.out ]; then
   while IFS= read -r -d '' f; do
