@@ -26,6 +26,9 @@ mod cfn_template;
 mod error;
 mod intrinsics;
 mod terraform;
+mod terraform_change;
+mod terraform_config;
+mod terraform_json;
 mod tree;
 
 use std::collections::BTreeMap;

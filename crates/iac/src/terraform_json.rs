@@ -1,0 +1,207 @@
+//! JSON helpers for the plan and manifest readers: a scan of a file's first bytes for the
+//! keys that say what it is, and positions of byte offsets.
+//!
+//! Plans are large (tens of MB, often on one line), so they are parsed with `serde_json`
+//! and never into a positioned tree. A borrowed `&RawValue` is a slice of the text, so its
+//! byte offset is known for free; [`positions`] turns the few offsets a reader needs into
+//! lines and columns in one pass over the text.
+
+use serde_json::value::RawValue;
+
+/// Calls `visit(path, value)` for each key of the JSON object at the start of `head`
+/// (`value` is `None`) and for each string value (`value` is the text), `path` being the
+/// keys from the top (`["artifacts", "Stack", "type"]`; an array element adds `[]`).
+/// Stops when `visit` returns false, at the end of the top-level object, or at the end of
+/// `head` (which may cut the text anywhere). Text that does not start with `{` is not
+/// visited.
+pub(crate) fn scan_head(head: &str, mut visit: impl FnMut(&[String], Option<&str>) -> bool) {
+    let b = head.trim_start_matches('\u{feff}').trim_start().as_bytes();
+    if b.first() != Some(&b'{') {
+        return;
+    }
+    // One entry per open container: the key being read in an object, `[]` in an array.
+    let mut path: Vec<String> = Vec::new();
+    let mut objects: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'[' => {
+                objects.push(b[i] == b'{');
+                path.push(if b[i] == b'[' {
+                    "[]".into()
+                } else {
+                    String::new()
+                });
+                i += 1;
+            }
+            b'}' | b']' => {
+                objects.pop();
+                path.pop();
+                if objects.is_empty() {
+                    return;
+                }
+                i += 1;
+            }
+            b'"' => {
+                let (text, end) = string_at(b, i + 1);
+                i = end;
+                let mut j = i;
+                while j < b.len() && b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                let is_key = objects.last() == Some(&true) && b.get(j) == Some(&b':');
+                if is_key {
+                    if let Some(last) = path.last_mut() {
+                        *last = text;
+                    }
+                    if !visit(&path, None) {
+                        return;
+                    }
+                    i = j + 1;
+                } else if !visit(&path, Some(&text)) {
+                    return;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// The text of the string whose content starts at `start` (escapes kept as written but
+/// for `\"` and `\\`), and the index after its closing quote.
+fn string_at(b: &[u8], start: usize) -> (String, usize) {
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                if let Some(&c) = b.get(i + 1) {
+                    if c != b'"' && c != b'\\' {
+                        out.push(b'\\');
+                    }
+                    out.push(c);
+                }
+                i += 2;
+            }
+            b'"' => return (String::from_utf8_lossy(&out).into_owned(), i + 1),
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    (String::from_utf8_lossy(&out).into_owned(), b.len())
+}
+
+/// The top-level keys in the head of a JSON text.
+pub(crate) fn top_level_keys(head: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    scan_head(head, |path, value| {
+        if path.len() == 1 && value.is_none() {
+            keys.push(path[0].clone());
+        }
+        true
+    });
+    keys
+}
+
+/// Where `raw` (a slice of `text`, as a borrowed `RawValue` is) starts in `text`.
+pub(crate) fn offset_of(text: &str, raw: &RawValue) -> usize {
+    let start = text.as_ptr() as usize;
+    let at = raw.get().as_ptr() as usize;
+    at.saturating_sub(start).min(text.len())
+}
+
+/// 1-based line and column (in characters) of each byte offset, in one pass over the
+/// text up to the last offset.
+pub(crate) fn positions(text: &str, offsets: &[usize]) -> Vec<(u32, u32)> {
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_by_key(|&i| offsets[i]);
+    let b = text.as_bytes();
+    let mut out = vec![(1u32, 1u32); offsets.len()];
+    let (mut at, mut line, mut column) = (0usize, 1u32, 1u32);
+    for i in order {
+        let to = offsets[i].min(b.len());
+        while at < to {
+            let c = b[at];
+            if c == b'\n' {
+                line = line.saturating_add(1);
+                column = 1;
+            } else if c & 0xC0 != 0x80 {
+                // A character starts here (not a UTF-8 continuation byte).
+                column = column.saturating_add(1);
+            }
+            at += 1;
+        }
+        out[i] = (line, column);
+    }
+    out
+}
+
+/// The position of one byte offset (see [`positions`]).
+pub(crate) fn position(text: &str, offset: usize) -> (u32, u32) {
+    positions(text, &[offset])
+        .first()
+        .copied()
+        .unwrap_or((1, 1))
+}
+
+/// A position in a slice that starts at `base` made a position in the whole text.
+pub(crate) fn shift(base: (u32, u32), line: u32, column: u32) -> (u32, u32) {
+    if line <= 1 {
+        (base.0, base.1.saturating_add(column.saturating_sub(1)))
+    } else {
+        (base.0.saturating_add(line - 1), column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_give_their_top_level_keys_even_when_cut() {
+        let keys = top_level_keys("{\"a\": {\"b\": 1}, \"c\": [\"d\", {\"e\": 2}], \"f\": \"x");
+        assert_eq!(keys, ["a", "c", "f"]);
+        assert!(top_level_keys("[{\"a\": 1}]").is_empty());
+        assert_eq!(top_level_keys("\u{feff} {\"k\\\"q\": 1}"), ["k\"q"]);
+    }
+
+    #[test]
+    fn string_values_come_with_their_path() {
+        let mut seen = Vec::new();
+        scan_head(
+            r#"{"artifacts": {"S": {"type": "aws:cloudformation:stack", "l": ["x"]}}}"#,
+            |path, value| {
+                if let Some(v) = value {
+                    seen.push(format!("{}={v}", path.join("/")));
+                }
+                true
+            },
+        );
+        assert_eq!(
+            seen,
+            [
+                "artifacts/S/type=aws:cloudformation:stack",
+                "artifacts/S/l/[]=x"
+            ]
+        );
+    }
+
+    #[test]
+    fn offsets_become_lines_and_character_columns() {
+        let text = "{\n  \"é\": 1,\n  \"b\": 2}";
+        let b = text.find("\"b\"").unwrap();
+        let e = text.find('1').unwrap();
+        assert_eq!(positions(text, &[b, 0, e]), [(3, 3), (1, 1), (2, 8)]);
+        assert_eq!(shift((4, 10), 1, 3), (4, 12));
+        assert_eq!(shift((4, 10), 2, 3), (5, 3));
+    }
+
+    #[test]
+    fn raw_values_know_their_offset() {
+        let text = r#"{"a": [1, {"b": 2}]}"#;
+        let v: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(text).unwrap();
+        assert_eq!(offset_of(text, v["a"]), 6);
+    }
+}
