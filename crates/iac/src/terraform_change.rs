@@ -8,6 +8,11 @@
 //! left out of the configuration "known after apply" on create. It is read as absent, so
 //! the schema default applies, as it does for a template that leaves the property out.
 //! One the configuration writes (`kms_key_id = aws_kms_key.k.arn`) is unknown.
+//!
+//! Sensitive values are in `after` as they will be (`after_sensitive` only marks them)
+//! and are kept: a policy must see the value it checks. Null attributes are absent, and
+//! attribute names this reader does not know are kept in the API's spelling
+//! (PascalCase), so a policy can be written for a new attribute before hlaudit knows it.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +23,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::terraform_config::{Configuration, ResourceConfig, Written};
 use crate::terraform_json::shift;
-use crate::tree::{self, Key, Node};
+use crate::terraform_json::{spots, Spot};
 use crate::IacError;
 
 /// Attributes the service computes when the data store is created; never in the JSON.
@@ -74,17 +79,14 @@ pub(crate) fn read(
         let (l, c) = shift(base, line, column);
         IacError::new(plan.file, l as usize, c as usize, message).with_hint(hint)
     };
-    let node = match tree::parse(plan.file, text) {
-        Ok(n) => n,
-        Err(e) => {
-            errors.push(error(
-                e.line as u32,
-                e.column as u32,
-                e.message,
-                "check the plan's JSON here",
-            ));
-            return None;
-        }
+    let Some(node) = spots(text) else {
+        errors.push(error(
+            1,
+            1,
+            "not valid JSON".into(),
+            "check the plan's JSON here",
+        ));
+        return None;
     };
     let entry: Json = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -273,9 +275,9 @@ fn context_of(
 /// with their node.
 #[derive(Clone, Copy)]
 struct Marks<'n> {
-    node: Option<&'n Node>,
+    node: Option<&'n Spot>,
     unknown: Option<&'n Json>,
-    unode: Option<&'n Node>,
+    unode: Option<&'n Spot>,
 }
 
 /// Builds the JSON and detail of one data store.
@@ -295,9 +297,9 @@ impl Mapper<'_> {
         });
     }
 
-    fn locate_key(&mut self, pointer: &str, key: Option<&Key>) {
-        if let Some(k) = key {
-            self.locate(pointer, k.line, k.column);
+    fn locate_key(&mut self, pointer: &str, key: Option<(u32, u32)>) {
+        if let Some((line, column)) = key {
+            self.locate(pointer, line, column);
         }
     }
 
@@ -379,7 +381,7 @@ impl Mapper<'_> {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let p = format!("{pointer}/{i}");
-                    let n = node.and_then(|n| seq_item(n, i));
+                    let n = node.and_then(|n| n.item(i));
                     let u = unknown.and_then(|u| u.get(i));
                     if let Some(n) = n {
                         self.locate(&p, n.line, n.column);
@@ -392,7 +394,7 @@ impl Mapper<'_> {
                         out.push(Json::Null);
                         continue;
                     }
-                    let un = unode.and_then(|n| seq_item(n, i));
+                    let un = unode.and_then(|n| n.item(i));
                     let marks = Marks {
                         node: n,
                         unknown: u,
@@ -408,7 +410,7 @@ impl Mapper<'_> {
 
     /// An attribute known only after apply, at `pointer`: unknown when the configuration
     /// writes it (or cannot say), absent when it leaves it to the provider.
-    fn unknown(&mut self, snake: &[String], pointer: &str, key: Option<&Key>) {
+    fn unknown(&mut self, snake: &[String], pointer: &str, key: Option<(u32, u32)>) {
         let path: Vec<&str> = snake.iter().map(String::as_str).collect();
         if self.config.map(|c| c.written(&path)) == Some(Written::No) {
             return;
@@ -433,8 +435,8 @@ impl Mapper<'_> {
         &mut self,
         after: &Map<String, Json>,
         unknown: Option<&Json>,
-        node: Option<&Node>,
-        unode: Option<&Node>,
+        node: Option<&Spot>,
+        unode: Option<&Spot>,
     ) -> Option<BTreeMap<String, String>> {
         let snake = vec!["tags".to_owned()];
         let u = unknown.and_then(|u| u.get("tags"));
@@ -465,7 +467,7 @@ impl Mapper<'_> {
                         return None;
                     };
                     let p = format!("/@tags/{}", escape(k));
-                    if let Some(n) = entry.and_then(|(_, n)| seq_item(n, i)) {
+                    if let Some(n) = entry.and_then(|(_, n)| n.item(i)) {
                         self.locate(&p, n.line, n.column);
                     }
                     let value_unknown = u.and_then(|u| u.get(i)).and_then(|u| u.get("value"))
@@ -485,7 +487,7 @@ impl Mapper<'_> {
                 for (k, v) in map {
                     let p = format!("/@tags/{}", escape(k));
                     if let Some((key, _)) = entry.and_then(|(_, n)| n.entry(k)) {
-                        self.locate(&p, key.line, key.column);
+                        self.locate(&p, key.0, key.1);
                     }
                     match v.as_str() {
                         Some(v) => {
@@ -501,14 +503,6 @@ impl Mapper<'_> {
             _ => {}
         }
         Some(tags)
-    }
-}
-
-/// Item `i` of a list node.
-fn seq_item(n: &Node, i: usize) -> Option<&Node> {
-    match &n.value {
-        tree::Value::Seq(items) => items.get(i),
-        _ => None,
     }
 }
 
@@ -573,15 +567,5 @@ mod tests {
         assert_eq!(pascal("idp_lambda_arn"), "IdpLambdaArn");
         assert_eq!(pascal("kms_encryption_config"), "KmsEncryptionConfig");
         assert_eq!(pascal("some_future_attribute"), "SomeFutureAttribute");
-    }
-
-    #[test]
-    fn compact_json_keeps_its_positions() {
-        let n = tree::parse("p.json", r#"{"a":{"b":1},"c":[{"d":"x"}]}"#).unwrap();
-        let (k, a) = n.entry("a").unwrap();
-        assert_eq!((k.line, k.column), (1, 2));
-        assert_eq!(a.entry("b").map(|(k, _)| k.column), Some(7));
-        let c = n.get("c").unwrap();
-        assert_eq!(seq_item(c, 0).map(|n| n.column), Some(19));
     }
 }

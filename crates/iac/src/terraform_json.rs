@@ -155,6 +155,191 @@ pub(crate) fn shift(base: (u32, u32), line: u32, column: u32) -> (u32, u32) {
     }
 }
 
+/// Where a JSON value starts, and where its entries or items do: the positions of a
+/// small piece of a plan (one resource change), for locating its attributes.
+#[derive(Debug)]
+pub(crate) struct Spot {
+    /// 1-based line, counted in the piece.
+    pub line: u32,
+    /// 1-based column (characters), counted in the piece.
+    pub column: u32,
+    /// The entries or items.
+    pub inner: Inner,
+}
+
+/// What a [`Spot`] holds.
+#[derive(Debug)]
+pub(crate) enum Inner {
+    /// A string, number, boolean or null.
+    Scalar,
+    /// An object: each name (decoded), where the name starts, and its value.
+    Map(Vec<(String, (u32, u32), Spot)>),
+    /// An array.
+    Seq(Vec<Spot>),
+}
+
+impl Spot {
+    /// The entry named `name`: where its name starts, and its value.
+    pub(crate) fn entry(&self, name: &str) -> Option<((u32, u32), &Spot)> {
+        match &self.inner {
+            Inner::Map(entries) => entries
+                .iter()
+                .find(|(k, _, _)| k == name)
+                .map(|(_, at, v)| (*at, v)),
+            _ => None,
+        }
+    }
+
+    /// The value named `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Spot> {
+        self.entry(name).map(|(_, v)| v)
+    }
+
+    /// Item `i` of an array.
+    pub(crate) fn item(&self, i: usize) -> Option<&Spot> {
+        match &self.inner {
+            Inner::Seq(items) => items.get(i),
+            _ => None,
+        }
+    }
+}
+
+/// The positions in `text`, which `serde_json` has accepted (so it is valid JSON nested
+/// no deeper than its recursion limit); `None` when it is not valid after all.
+pub(crate) fn spots(text: &str) -> Option<Spot> {
+    let mut w = Walker {
+        text,
+        at: 0,
+        line: 1,
+        column: 1,
+    };
+    w.space();
+    w.value()
+}
+
+/// A walk over valid JSON that keeps the line and column of where it is.
+struct Walker<'a> {
+    text: &'a str,
+    at: usize,
+    line: u32,
+    column: u32,
+}
+
+impl Walker<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn bump(&mut self) {
+        if let Some(c) = self.peek() {
+            if c == b'\n' {
+                self.line = self.line.saturating_add(1);
+                self.column = 1;
+            } else if c & 0xC0 != 0x80 {
+                self.column = self.column.saturating_add(1);
+            }
+            self.at += 1;
+        }
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.bump();
+        }
+    }
+
+    fn value(&mut self) -> Option<Spot> {
+        let (line, column) = (self.line, self.column);
+        let inner = match self.peek()? {
+            b'{' => {
+                self.bump();
+                let mut entries = Vec::new();
+                loop {
+                    self.space();
+                    match self.peek()? {
+                        b'}' => break,
+                        b',' => {
+                            self.bump();
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let at = (self.line, self.column);
+                    let name = self.string()?;
+                    self.space();
+                    if self.peek()? != b':' {
+                        return None;
+                    }
+                    self.bump();
+                    self.space();
+                    let value = self.value()?;
+                    entries.push((name, at, value));
+                }
+                self.bump();
+                Inner::Map(entries)
+            }
+            b'[' => {
+                self.bump();
+                let mut items = Vec::new();
+                loop {
+                    self.space();
+                    match self.peek()? {
+                        b']' => break,
+                        b',' => {
+                            self.bump();
+                            continue;
+                        }
+                        _ => items.push(self.value()?),
+                    }
+                }
+                self.bump();
+                Inner::Seq(items)
+            }
+            b'"' => {
+                self.string()?;
+                Inner::Scalar
+            }
+            _ => {
+                while !matches!(
+                    self.peek(),
+                    None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                ) {
+                    self.bump();
+                }
+                Inner::Scalar
+            }
+        };
+        Some(Spot {
+            line,
+            column,
+            inner,
+        })
+    }
+
+    /// The string starting here, decoded.
+    fn string(&mut self) -> Option<String> {
+        let start = self.at;
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.bump();
+        loop {
+            match self.peek()? {
+                b'\\' => {
+                    self.bump();
+                    self.bump();
+                }
+                b'"' => {
+                    self.bump();
+                    break;
+                }
+                _ => self.bump(),
+            }
+        }
+        serde_json::from_str(&self.text[start..self.at]).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +381,89 @@ mod tests {
         assert_eq!(positions(text, &[b, 0, e]), [(3, 3), (1, 1), (2, 8)]);
         assert_eq!(shift((4, 10), 1, 3), (4, 12));
         assert_eq!(shift((4, 10), 2, 3), (5, 3));
+    }
+
+    #[test]
+    fn spots_locate_names_and_items() {
+        let text = "{\"a\":{\"b\":1},\n \"c\\u00e9\": [ {\"d\": \"\\ud83d\\ude00 é\"}, null ],\"e\":-1.5e3}";
+        let s = spots(text).unwrap();
+        assert_eq!((s.line, s.column), (1, 1));
+        let (at, a) = s.entry("a").unwrap();
+        assert_eq!(at, (1, 2));
+        assert_eq!(a.entry("b").map(|(at, _)| at), Some((1, 7)));
+        let (at, c) = s.entry("cé").unwrap();
+        assert_eq!(at, (2, 2));
+        let first = c.item(0).unwrap();
+        assert_eq!((first.line, first.column), (2, 15));
+        assert_eq!(first.entry("d").map(|(at, _)| at), Some((2, 16)));
+        let second = c.item(1).unwrap();
+        assert_eq!((second.line, second.column), (2, 40));
+        assert_eq!(s.entry("e").map(|(at, _)| at), Some((2, 47)));
+        assert!(spots("{\"a\" 1}").is_none());
+    }
+
+    /// The byte offset of a 1-based line and character column.
+    fn offset(text: &str, line: u32, column: u32) -> usize {
+        let start: usize = text
+            .split_inclusive('\n')
+            .take(line as usize - 1)
+            .map(str::len)
+            .sum();
+        start
+            + text[start..]
+                .char_indices()
+                .nth(column as usize - 1)
+                .map_or(0, |(i, _)| i)
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i32>().prop_map(serde_json::Value::from),
+            "[a\"é\\\n😀<]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a_\"é\\\\😀]{0,5}", inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn check(text: &str, spot: &Spot) {
+        let at = offset(text, spot.line, spot.column);
+        match &spot.inner {
+            Inner::Map(entries) => {
+                assert_eq!(&text[at..=at], "{");
+                for (name, (line, column), value) in entries {
+                    let k = offset(text, *line, *column);
+                    let mut de = serde_json::Deserializer::from_str(&text[k..]);
+                    let decoded: String = serde::Deserialize::deserialize(&mut de).unwrap();
+                    assert_eq!(&decoded, name);
+                    check(text, value);
+                }
+            }
+            Inner::Seq(items) => {
+                assert_eq!(&text[at..=at], "[");
+                items.iter().for_each(|i| check(text, i));
+            }
+            Inner::Scalar => assert!(!text[at..].starts_with([' ', ',', ':'])),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn spots_point_at_what_they_name(v in json(), pretty: bool) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&v).unwrap()
+            } else {
+                serde_json::to_string(&v).unwrap()
+            };
+            check(&text, &spots(&text).unwrap());
+        }
     }
 
     #[test]

@@ -460,6 +460,29 @@ fn a_constant_configuration_without_fine_grained_authorization_gives_false() {
 }
 
 #[test]
+fn escaped_text_is_read_as_json_reads_it() {
+    // Terraform writes JSON as Go does: `<`, `>` and `&` escaped; other tools may escape
+    // characters outside the BMP as surrogate pairs.
+    let text = r#"{"format_version":"1.2","terraform_version":"1.9.8","resource_changes":[
+      {"address":"awscc_healthlake_fhir_datastore.x","mode":"managed","type":"awscc_healthlake_fhir_datastore","name":"x",
+       "change":{"actions":["create"],"before":null,
+         "after":{"datastore_name":"a\u0026b \ud83d\ude00","datastore_type_version":"R4",
+           "identity_provider_configuration":{"authorization_strategy":"SMART_ON_FHIR","metadata":"{\"issuer\":\"\u003chttps://x\u003e\"}"}},
+         "after_unknown":{}}}]}"#;
+    let r = read("p.json", text, &Options::default());
+    let p = r.records[0].properties();
+    assert_eq!(p["DatastoreName"], "a&b \u{1F600}");
+    assert_eq!(
+        p["IdentityProviderConfiguration"]["Metadata"],
+        "{\"issuer\":\"<https://x>\"}"
+    );
+    assert_eq!(
+        location(&r.records[0], "/IdentityProviderConfiguration/Metadata"),
+        position_of(text, "\"metadata\"", 0)
+    );
+}
+
+#[test]
 fn errors_point_at_the_problem_with_a_hint() {
     let e = errors("{\"format_version\": \"1.2\",\n \"resource_changes\": [}");
     assert_eq!(e.0.len(), 1);
@@ -615,4 +638,30 @@ fn a_50_mb_plan_is_read_in_well_under_two_seconds() {
     let took = start.elapsed();
     assert_eq!(r.records.len(), 1);
     assert!(took.as_secs_f64() < 2.0, "{took:?}");
+}
+
+#[test]
+fn no_other_fixture_is_taken_for_a_plan() {
+    fn walk(dir: &std::path::Path, seen: &mut usize) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "node_modules" && name != "terraform" {
+                    walk(&path, seen);
+                }
+                continue;
+            }
+            if recognise(&path).unwrap() == Some(FileKind::TerraformPlan) {
+                panic!("{} is taken for a plan", path.display());
+            }
+            *seen += 1;
+        }
+    }
+    let mut seen = 0;
+    walk(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures"),
+        &mut seen,
+    );
+    assert!(seen > 50, "only {seen} files checked");
 }
