@@ -223,12 +223,20 @@ pub(crate) fn read(
     let record = match Record::planned_from_value(&Json::Object(props), planned) {
         Ok(r) => r,
         Err(e) => {
-            errors.push(error(
-                node.line,
-                node.column,
-                format!("`{address}` does not give a usable data store: {e}"),
-                "check the attribute named in the message in `change.after`",
-            ));
+            // At the attribute the message names, when it is written in the plan.
+            let pointer = format!("/{}", e.path.replace('.', "/"));
+            let at = m.detail.locate(plan.file, &pointer);
+            let (line, column) =
+                at.map_or(shift(base, node.line, node.column), |s| (s.line, s.column));
+            errors.push(
+                IacError::new(
+                    plan.file,
+                    line as usize,
+                    column as usize,
+                    format!("`{address}` does not give a usable data store: {e}"),
+                )
+                .with_hint("check the attribute named in the message in `change.after`"),
+            );
             return None;
         }
     };

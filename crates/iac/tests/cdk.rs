@@ -255,6 +255,34 @@ fn template_errors_come_back_with_the_template_named() {
     );
 }
 
+#[test]
+fn stack_parameters_in_the_manifest_are_used_unless_the_user_gives_them() {
+    let tmp = broken(|t| {
+        t.replace(
+            "\"templateFile\": \"ManualStack.template.json\",",
+            "\"templateFile\": \"ManualStack.template.json\",\n        \"parameters\": {\"StoreName\": \"from-manifest\"},",
+        )
+    });
+    let template = tmp.path().join("ManualStack.template.json");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let text = text
+        .replace("\"manual-records\"", "{\"Ref\": \"StoreName\"}")
+        .replace(
+            "\"Parameters\": {",
+            "\"Parameters\": {\n  \"StoreName\": {\"Type\": \"String\"},",
+        );
+    std::fs::write(&template, text).unwrap();
+    let r = read(tmp.path(), "cdk.out", &Options::default());
+    assert_eq!(r.records[1].properties()["DatastoreName"], "from-manifest");
+
+    let opts = Options {
+        parameters: BTreeMap::from([("StoreName".to_owned(), "from-user".to_owned())]),
+        ..Options::default()
+    };
+    let r = read(tmp.path(), "cdk.out", &opts);
+    assert_eq!(r.records[1].properties()["DatastoreName"], "from-user");
+}
+
 /// The assembly `cdk synth` wrote for the fixture app (`.ci/setup-cdk.sh`).
 #[test]
 fn the_synthesised_app_gives_its_three_data_stores() {

@@ -483,6 +483,22 @@ fn escaped_text_is_read_as_json_reads_it() {
 }
 
 #[test]
+fn an_attribute_of_the_wrong_type_is_an_error_at_the_attribute() {
+    let text = r#"{"format_version":"1.2","terraform_version":"1.9.8","resource_changes":[
+      {"address":"awscc_healthlake_fhir_datastore.x","mode":"managed","type":"awscc_healthlake_fhir_datastore","name":"x",
+       "change":{"actions":["create"],"before":null,"after":{"datastore_type_version":"R4","datastore_name":7},"after_unknown":{}}}]}"#;
+    let e = errors(text);
+    assert_eq!(e.0.len(), 1, "{e}");
+    let at = position_of(text, "\"datastore_name\"", 0);
+    assert_eq!((e.0[0].line, e.0[0].column), (at.0 as usize, at.1 as usize));
+    assert!(
+        e.0[0].message.contains("DatastoreName"),
+        "{}",
+        e.0[0].message
+    );
+}
+
+#[test]
 fn errors_point_at_the_problem_with_a_hint() {
     let e = errors("{\"format_version\": \"1.2\",\n \"resource_changes\": [}");
     assert_eq!(e.0.len(), 1);
