@@ -326,3 +326,121 @@ fn snapshots_and_templates_mix_in_one_run() {
         "the demo's data stores are there too"
     );
 }
+
+/// The CDK fixture app, synthesised by `.ci/setup-cdk.sh` (part of the test command).
+const CDK_OUT: &str = "fixtures/iac/cdk-app/cdk.out";
+
+#[test]
+fn a_synthesised_cdk_app_gives_its_findings_with_construct_paths() {
+    assert!(
+        repo_root().join(CDK_OUT).join("manifest.json").exists(),
+        "{CDK_OUT} is missing: run `bash .ci/setup-cdk.sh` (the test command does)"
+    );
+    let (_keep, dir) = workdir("cdk");
+    let (r, report) = check(&[CDK_OUT], &[], &dir.join("r.json"));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("read 3 templates"), "{}", r.stderr);
+    let status = |policy: &str, address: &str| -> Status {
+        report
+            .findings_of(policy)
+            .find(|f| f.resource().identity.as_ref().unwrap()["planned"]["address"] == address)
+            .unwrap_or_else(|| panic!("no {policy} finding for {address}"))
+            .status
+    };
+    // (a) a key created in the stack; (b) an AWS owned key and plain PKCE; (c) in the
+    // Prod stage's nested assembly, no encryption setting at all.
+    assert_eq!(status("HL-ENC-01", "ClinicalDatastore"), Status::Pass);
+    assert_eq!(status("HL-ENC-01", "CohortDatastoreFA74C864"), Status::Fail);
+    assert_eq!(status("HL-MD-03", "CohortDatastoreFA74C864"), Status::Fail);
+    assert_eq!(status("HL-ENC-01", "ArchiveDatastore"), Status::Fail);
+    assert_eq!(status("HL-AUTH-01", "ArchiveDatastore"), Status::Fail);
+    // The stack's environment gives the context: the key created in the stack is in the
+    // data store's account and region, decided before deploy.
+    assert_eq!(status("HL-ENC-03", "ClinicalDatastore"), Status::Pass);
+    assert_eq!(status("HL-ENC-04", "ClinicalDatastore"), Status::Pass);
+    let f = report
+        .findings_of("HL-ENC-01")
+        .find(|f| f.status == Status::Fail && f.message.contains("Cohort"))
+        .unwrap();
+    assert!(
+        f.message
+            .contains("construct ResearchStack/Cohort/Datastore"),
+        "{}",
+        f.message
+    );
+    let at = f.location.as_ref().unwrap();
+    assert!(
+        at.file.ends_with("cdk.out/ResearchStack.template.json") && at.line > 0,
+        "{at:?}"
+    );
+    let archive = report
+        .findings_of("HL-ENC-01")
+        .find(|f| f.message.contains("ArchiveDatastore"))
+        .unwrap();
+    assert!(
+        archive
+            .location
+            .as_ref()
+            .unwrap()
+            .file
+            .contains("assembly-Prod/"),
+        "{:?}",
+        archive.location
+    );
+}
+
+#[test]
+fn terraform_plans_give_their_findings_and_refuse_an_unknown_format() {
+    let (_keep, dir) = workdir("plans");
+    let plans = [
+        "fixtures/iac/terraform/plan-create.json",
+        "fixtures/iac/terraform/plan-modules.json",
+        "fixtures/iac/terraform/plan-update.json",
+        "fixtures/iac/terraform/plan-no-healthlake.json",
+    ];
+    let (r, report) = check(&plans, &[], &dir.join("r.json"));
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.stderr.contains("4 Terraform plans"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("plan-no-healthlake.json declares no HealthLake data store"),
+        "{}",
+        r.stderr
+    );
+    // A data store only deleted by the plan is not checked, and a warning says so.
+    assert!(r.stderr.contains("is deleted by this plan"), "{}", r.stderr);
+    let of = |policy: &str, address: &str| {
+        report
+            .findings_of(policy)
+            .find(|f| f.resource().identity.as_ref().unwrap()["planned"]["address"] == address)
+            .unwrap_or_else(|| panic!("no {policy} finding for {address}"))
+            .clone()
+    };
+    // An AWS owned key, written in the plan.
+    assert_eq!(
+        of("HL-ENC-01", "awscc_healthlake_fhir_datastore.research").status,
+        Status::Fail
+    );
+    // A key ARN known only after apply: the key policies are undecided, naming it.
+    let f = of("HL-ENC-03", "awscc_healthlake_fhir_datastore.clinical");
+    assert!(f.undecided, "{f:?}");
+    assert!(f.message.contains("known after apply"), "{}", f.message);
+    // A module instance left without encryption gets the default, said as the plan's.
+    let f = of(
+        "HL-ENC-01",
+        "module.health[\"clinical\"].awscc_healthlake_fhir_datastore.archive[0]",
+    );
+    assert_eq!(f.status, Status::Fail);
+    let note = f.evidence[0].note.as_deref().unwrap_or_default();
+    assert!(note.contains("not set in the plan"), "{note}");
+    assert!(f.location.as_ref().unwrap().line > 1);
+
+    let (r, _) = check(
+        &["fixtures/iac/terraform/plan-format-2.json"],
+        &[],
+        &dir.join("bad.json"),
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("plan-format-2.json:"), "{}", r.stderr);
+    assert!(r.stderr.contains("format_version"), "{}", r.stderr);
+}

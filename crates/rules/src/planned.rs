@@ -301,13 +301,11 @@ fn annotate_defaults(rec: &Record, evidence: &mut [Evidence]) {
 }
 
 fn source_noun(rec: &Record) -> &'static str {
-    match rec
-        .plan()
-        .and_then(|p| p.names.get("kind"))
-        .map(String::as_str)
-    {
-        Some("plan") => "plan",
-        _ => "template",
+    // A resource read from a Terraform plan names the change's action.
+    if rec.plan().is_some_and(|p| p.names.contains_key("action")) {
+        "plan"
+    } else {
+        "template"
     }
 }
 
