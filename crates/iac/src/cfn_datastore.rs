@@ -261,7 +261,7 @@ fn evaluate(ev: &mut Evaluator<'_, '_>, r: &Resource<'_>, said: &[String]) -> Va
             "a data store needs at least `DatastoreTypeVersion: R4`",
         );
     }
-    b.defaults(&mut properties);
+    crate::defaults::fill(&mut properties, &mut b.detail);
     ev.errors.extend(b.errors);
     Variant {
         properties: Json::Object(properties),
@@ -520,34 +520,6 @@ impl Builder {
         }
         Some(tags)
     }
-
-    /// Fills in the schema defaults for what the template leaves out.
-    fn defaults(&mut self, props: &mut Map<String, Json>) {
-        let unknown = |d: &PlanDetail, p: &str| d.unknown_at(p).is_some();
-        if !props.contains_key("SseConfiguration") && !unknown(&self.detail, "/SseConfiguration") {
-            props.insert(
-                "SseConfiguration".into(),
-                serde_json::json!({"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}}),
-            );
-            self.detail.defaults.push("/SseConfiguration".into());
-        }
-        let idp = "/IdentityProviderConfiguration";
-        if !props.contains_key("IdentityProviderConfiguration") && !unknown(&self.detail, idp) {
-            props.insert(
-                "IdentityProviderConfiguration".into(),
-                serde_json::json!({"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false}),
-            );
-            self.detail.defaults.push(idp.into());
-        } else if let Some(Json::Object(o)) = props.get_mut("IdentityProviderConfiguration") {
-            let fgae = "/IdentityProviderConfiguration/FineGrainedAuthorizationEnabled";
-            if !o.contains_key("FineGrainedAuthorizationEnabled")
-                && !self.detail.unknowns.iter().any(|u| u.pointer == fgae)
-            {
-                o.insert("FineGrainedAuthorizationEnabled".into(), Json::Bool(false));
-                self.detail.defaults.push(fgae.into());
-            }
-        }
-    }
 }
 
 /// A JSON pointer token (`~` and `/` escaped).
@@ -578,7 +550,7 @@ mod tests {
             "IdentityProviderConfiguration".into(),
             serde_json::json!({"AuthorizationStrategy": "SMART_ON_FHIR"}),
         );
-        b.defaults(&mut props);
+        crate::defaults::fill(&mut props, &mut b.detail);
         assert!(!props.contains_key("SseConfiguration"));
         assert_eq!(
             props["IdentityProviderConfiguration"]["FineGrainedAuthorizationEnabled"],

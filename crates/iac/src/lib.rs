@@ -13,9 +13,18 @@
 //! Files are recognised by content ([`recognise`]), never by name. Bad input is an
 //! [`IacError`] naming the file, line and column, with a hint.
 //!
-//! Modules: `tree` parses JSON and YAML into a tree that keeps every node's position and
-//! YAML tag; `cfn` reads templates (with `intrinsics` resolving `Ref`, `Fn::Sub` and the
-//! rest); `cdk` reads cloud assemblies through `cfn`; `terraform` reads plans.
+//! Modules:
+//!
+//! - `tree` parses JSON and YAML into a tree that keeps every node's position and YAML tag;
+//! - `cfn` recognises and reads templates: `cfn_template` the template's sections,
+//!   `cfn_datastore` each data store resource, with `intrinsics` resolving `Ref`, `Fn::Sub`
+//!   and the rest (conditions, resource ARNs, text);
+//! - `cdk` reads cloud assemblies, each stack template through `cfn`;
+//! - `terraform` recognises and reads plans: `terraform_json` finds positions in the plan's
+//!   text (and scans a JSON head's top-level keys, which `cdk` uses too),
+//!   `terraform_change` turns a resource change into a record, `terraform_config` follows
+//!   the plan's configuration to name what is known only after apply;
+//! - `defaults` holds the resource schema's defaults, shared by templates and plans.
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +32,7 @@ mod cdk;
 mod cfn;
 mod cfn_datastore;
 mod cfn_template;
+mod defaults;
 mod error;
 mod intrinsics;
 mod terraform;

@@ -189,7 +189,7 @@ pub(crate) fn read(
     };
     let mut props = m.object(after, marks, &mut snake, "", true);
     let tags = m.tags(after, unknown, after_node, unknown_node);
-    defaults(&mut props, &mut m.detail);
+    crate::defaults::fill(&mut props, &mut m.detail);
 
     let before_arn = change
         .get("before")
@@ -511,39 +511,6 @@ impl Mapper<'_> {
             _ => {}
         }
         Some(tags)
-    }
-}
-
-/// Fills in the resource schema's defaults for what the plan leaves out, as the
-/// CloudFormation reader does: the AWS owned key, `AWS_AUTH` without fine-grained
-/// authorization. A value known only after apply is not defaulted.
-fn defaults(props: &mut Map<String, Json>, detail: &mut PlanDetail) {
-    let sse = "/SseConfiguration";
-    if !props.contains_key("SseConfiguration") && detail.unknown_at(sse).is_none() {
-        props.insert(
-            "SseConfiguration".into(),
-            serde_json::json!({"KmsEncryptionConfig": {"CmkType": "AWS_OWNED_KMS_KEY"}}),
-        );
-        detail.defaults.push(sse.into());
-    }
-    let idp = "/IdentityProviderConfiguration";
-    let fgae = "/IdentityProviderConfiguration/FineGrainedAuthorizationEnabled";
-    match props.get_mut("IdentityProviderConfiguration") {
-        None if detail.unknown_at(idp).is_none() => {
-            props.insert(
-                "IdentityProviderConfiguration".into(),
-                serde_json::json!({"AuthorizationStrategy": "AWS_AUTH", "FineGrainedAuthorizationEnabled": false}),
-            );
-            detail.defaults.push(idp.into());
-        }
-        Some(Json::Object(o))
-            if !o.contains_key("FineGrainedAuthorizationEnabled")
-                && !detail.unknowns.iter().any(|u| u.pointer == fgae) =>
-        {
-            o.insert("FineGrainedAuthorizationEnabled".into(), Json::Bool(false));
-            detail.defaults.push(fgae.into());
-        }
-        _ => {}
     }
 }
 
