@@ -280,7 +280,7 @@ fn display_pointer(p: &str) -> String {
     if t.is_empty() {
         "the resource".to_owned()
     } else {
-        t.replace('/', ".").replace(".@", ".@")
+        t.replace('/', ".")
     }
 }
 
