@@ -140,11 +140,11 @@ fn expand(paths: &[String]) -> Result<Inputs> {
         match recognise_file(path) {
             Ok(Some(kind)) => push_iac(&mut inputs, &mut seen, path, p, kind),
             // A file named on its own is read as a snapshot, whose reader says what is
-            // wrong with it when it is not one.
+            // wrong with it when it is not one. Named twice, it is read twice, and the
+            // snapshot reader warns of the repeated data stores as for any two copies.
             _ => {
-                if seen.insert(canonical(path)) {
-                    inputs.snapshots.push(p.clone());
-                }
+                seen.insert(canonical(path));
+                inputs.snapshots.push(p.clone());
             }
         }
     }
