@@ -46,8 +46,9 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
     pub color: ColorArg,
 
-    /// The directory SARIF file paths are made relative to (the repository root for code
-    /// scanning). Default: the working directory.
+    /// The directory SARIF file paths are made relative to (named `%SRCROOT%` in the
+    /// log). Default: the root of the git repository the working directory is in, else the
+    /// working directory.
     #[arg(long, value_name = "DIR")]
     pub sarif_base: Option<PathBuf>,
 }
@@ -162,13 +163,26 @@ pub fn parse_output(s: &str) -> std::result::Result<OutputSpec, String> {
     })
 }
 
+/// The root of the git repository `dir` lies in (the nearest folder with a `.git`), which
+/// SARIF paths are relative to by default so code scanning maps them to the repository's
+/// files wherever hlaudit ran from.
+fn repository_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
 /// Writes the `--format` report to standard output and every `-o` report to its file.
 /// Everything is rendered before any file is replaced; each file is replaced atomically.
 pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let sarif_options = SarifOptions {
         working_dir: Some(cwd.clone()),
-        base_dir: args.sarif_base.as_ref().map(|b| cwd.join(b)),
+        base_dir: args
+            .sarif_base
+            .as_ref()
+            .map(|b| cwd.join(b))
+            .or_else(|| repository_root(&cwd)),
         ..SarifOptions::default()
     };
     let stdout_color = resolve_color(args.color);

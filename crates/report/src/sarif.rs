@@ -45,7 +45,8 @@ pub struct SarifOptions {
     /// directory). `None` keeps relative paths as they are.
     pub working_dir: Option<PathBuf>,
     /// The directory result paths are made relative to (the repository root for code
-    /// scanning); defaults to `working_dir`. Files outside it keep absolute `file://` URIs.
+    /// scanning), named `%SRCROOT%` (`uriBaseId`) in the log; defaults to `working_dir`.
+    /// Files outside it keep absolute `file://` URIs.
     pub base_dir: Option<PathBuf>,
     /// The file a result points at when neither the data store nor the policy has a
     /// source (GitHub needs a physical location on every result).
@@ -54,6 +55,13 @@ pub struct SarifOptions {
     pub max_results_per_run: usize,
     /// Runs per file before the log is split into several files (GitHub: 20).
     pub max_runs_per_file: usize,
+}
+
+impl SarifOptions {
+    /// The directory paths are relative to: `base_dir`, else `working_dir`.
+    pub(crate) fn base(&self) -> Option<&Path> {
+        self.base_dir.as_deref().or(self.working_dir.as_deref())
+    }
 }
 
 impl Default for SarifOptions {
@@ -234,7 +242,16 @@ fn each_log<E: From<ReportError>>(
                 .iter()
                 .map(|f| result::result(report, options, f))
                 .collect::<Vec<_>>();
-            runs.push(run(report, &rules, &invocation, id, results));
+            let mut r = run(report, &rules, &invocation, id, results);
+            if let Some(uri) = location::base_uri(options) {
+                let mut bases = BTreeMap::new();
+                bases.insert(
+                    location::SRCROOT.to_owned(),
+                    s::ArtifactLocation::builder().uri(uri).build(),
+                );
+                r.original_uri_base_ids = Some(bases);
+            }
+            runs.push(r);
             if runs.len() == per_file {
                 emit(files, log(std::mem::take(&mut runs)))?;
                 files += 1;

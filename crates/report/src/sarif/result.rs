@@ -14,11 +14,21 @@ use crate::text;
 
 pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s::Result {
     let policy = report.policy_of(f);
+    // The message and each piece of evidence read as sentences of their own.
     let mut message = text::message(report, f);
+    let message_end = message.trim_end().len();
+    message.truncate(message_end);
+    if !message.ends_with(['.', '!', '?']) {
+        message.push('.');
+    }
     for e in f.evidence() {
+        let at = if e.pointer.is_empty() {
+            "the record".to_owned()
+        } else {
+            e.pointer.clone()
+        };
         message.push_str(&format!(
-            " {}: found {}, expected {}{}.",
-            e.pointer,
+            " At {at}, found {}; expected {}{}.",
             text::found(e.found.as_ref()),
             e.expected,
             text::note(e)
