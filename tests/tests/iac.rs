@@ -444,3 +444,30 @@ fn terraform_plans_give_their_findings_and_refuse_an_unknown_format() {
     assert!(r.stderr.contains("plan-format-2.json:"), "{}", r.stderr);
     assert!(r.stderr.contains("format_version"), "{}", r.stderr);
 }
+
+#[test]
+fn an_absolute_path_inside_the_repository_is_named_relative_to_its_root_in_sarif() {
+    let (_keep, dir) = workdir("absolute");
+    let t = write(&dir, "store.yaml", AWS_OWNED);
+    let absolute = repo_root().join(&t).to_string_lossy().into_owned();
+    let sarif = dir.join("r.sarif");
+    let (r, _) = check(
+        &[&absolute],
+        &["-o", &format!("sarif={}", sarif.display())],
+        &dir.join("r.json"),
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join(&sarif)).unwrap()).unwrap();
+    let run = &log["runs"][0];
+    let artifact = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(artifact["uri"], t.as_str(), "{artifact}");
+    assert_eq!(artifact["uriBaseId"], "%SRCROOT%");
+    let base = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+}
