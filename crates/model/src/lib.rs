@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod arn;
+pub mod compliance;
 pub mod finding;
 pub mod identity;
 pub mod inventory;
