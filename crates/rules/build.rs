@@ -36,6 +36,24 @@ fn main() {
         );
     }
     src.push_str("];\n");
+    // The compliance catalogues (`rules/frameworks/*.yaml`): every control of each
+    // framework, so that a control no policy maps to can be reported as not covered.
+    let frameworks = pack.join("frameworks");
+    println!("cargo:rerun-if-changed={}", frameworks.display());
+    src.push_str("/// The framework catalogues: (file name, YAML text), sorted by name.\npub static FRAMEWORKS: &[(&str, &str)] = &[\n");
+    for f in yaml_files(&frameworks) {
+        let name = f
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let _ = writeln!(
+            src,
+            "    ({name:?}, include_str!({:?})),",
+            f.display().to_string()
+        );
+    }
+    src.push_str("];\n");
     let _ = std::fs::write(out_dir.join("builtin_pack.rs"), src);
 
     // The engine's cases (`tests/cases/*.yaml`) and the waiver cases

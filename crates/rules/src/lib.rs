@@ -66,7 +66,7 @@ pub mod waiver;
 pub mod walk;
 pub mod yaml;
 
-pub use builtin::builtin_sources;
+pub use builtin::{builtin_frameworks, builtin_sources};
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use engine::{evaluate, EvalOptions};
 pub use error::RulesError;
