@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub mod baseline;
+pub mod compliance_csv;
 pub mod format;
 pub mod html;
 pub mod json;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod compliance;
 mod formats;
 mod invisible;
 mod multitool;
