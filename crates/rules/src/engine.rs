@@ -15,7 +15,7 @@ use hlaudit_model::{
 use rayon::prelude::*;
 
 use crate::cond::Cond;
-use crate::eval::{eval, Reason};
+use crate::eval::{collapse, eval, Reason};
 use crate::planned::{self, Shapes};
 use crate::resolve::{resolve, Env, JsonDoc, Resolved};
 use crate::set::{CompiledPolicy, CompiledPolicySet, Piece};
@@ -298,13 +298,7 @@ pub(crate) fn evaluate_policy(
     }
     let mut reasons: Vec<Reason> = Vec::new();
     eval(assert, env, None, Some(&mut reasons));
-    let mut evidence: Vec<Evidence> = Vec::with_capacity(reasons.len());
-    for r in reasons {
-        let e = r.into_evidence();
-        if !evidence.contains(&e) {
-            evidence.push(e);
-        }
-    }
+    let evidence = collapse(reasons);
     // One allocation for the whole message: `Data store NAME (ID): ...`.
     let mut message = String::with_capacity(128);
     push_store_label(rec, &mut message);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use hlaudit_model::Evidence;
 
 use crate::cond::{Clause, Cond, Quant, Test};
-use crate::ops::{apply, operand_note};
+use crate::ops::{apply, date_note, operand_note};
 use crate::path::push_token;
 use crate::resolve::{resolve, resolve_fast, Cur, Env, Fast, Resolved};
 use crate::value::Val;
@@ -21,6 +21,11 @@ pub(crate) struct Reason {
     pub pointer: String,
     pub found: Option<serde_json::Value>,
     pub expected: Arc<str>,
+    /// What people read beside the raw value (a timestamp as a date).
+    pub note: Option<String>,
+    /// When a value in the way stopped the path (a string that is not JSON): the pointer,
+    /// relative to `pointer`, of what the clause meant to read; empty otherwise.
+    pub unread: String,
 }
 
 impl Reason {
@@ -33,13 +38,66 @@ impl Reason {
     }
 
     pub fn into_evidence(self) -> Evidence {
+        let note = match (self.note, unread_note(&[self.unread.as_str()])) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         Evidence {
             pointer: self.pointer,
             found: self.found,
             expected: self.expected,
-            note: None,
+            note,
         }
     }
+}
+
+/// The evidence of `reasons`, each cause said once: reasons that differ only in what they
+/// meant to read beyond a value in the way (five fields of a metadata string that is not
+/// JSON) become one entry whose note names them all; identical reasons become one.
+pub(crate) fn collapse(reasons: Vec<Reason>) -> Vec<Evidence> {
+    // (reason with `unread` cleared, the unread pointers in first-seen order)
+    let mut groups: Vec<(Reason, Vec<String>)> = Vec::with_capacity(reasons.len());
+    for mut r in reasons {
+        let unread = std::mem::take(&mut r.unread);
+        match groups.iter_mut().find(|(g, _)| *g == r) {
+            Some((_, seen)) => {
+                if !seen.contains(&unread) {
+                    seen.push(unread);
+                }
+            }
+            None => groups.push((r, vec![unread])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(r, unread)| {
+            let parts: Vec<&str> = unread.iter().map(String::as_str).collect();
+            let mut e = r.into_evidence();
+            if let Some(b) = unread_note(&parts) {
+                e.note = Some(match e.note.take() {
+                    Some(a) => format!("{a}; {b}"),
+                    None => b,
+                });
+            }
+            e
+        })
+        .collect()
+}
+
+/// `so token_endpoint and capabilities could not be read`, from relative pointers (empty
+/// ones, the value in the way itself, are left out); `None` when none is left.
+fn unread_note(parts: &[&str]) -> Option<String> {
+    let names: Vec<String> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("`{}`", p.trim_start_matches('/')))
+        .collect();
+    let list = match names.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    Some(format!("so {list} could not be read"))
 }
 
 /// Evaluates `c`. When `out` is given, pushes the reasons for the outcome.
@@ -143,14 +201,22 @@ fn clause<'x: 't, 't>(
                 pointer: ptr,
                 found: None,
                 expected: cl.expected.clone(),
+                note: None,
+                unread: String::new(),
             });
             r
         }
-        Resolved::Bad { found, expected } => {
+        Resolved::Bad {
+            found,
+            expected,
+            unread,
+        } => {
             out.push(Reason {
                 pointer: ptr,
                 found: Some(found),
                 expected: expected.into(),
+                note: None,
+                unread,
             });
             false
         }
@@ -177,6 +243,8 @@ fn test<'x: 't, 't>(
                     pointer: ptr.to_owned(),
                     found: Some(v.to_json_short()),
                     expected,
+                    note: date_note(op, v),
+                    unread: String::new(),
                 });
             }
             r
@@ -201,6 +269,8 @@ fn test<'x: 't, 't>(
                     pointer: ptr.to_owned(),
                     found: Some(v.to_json_short()),
                     expected: format!("{} (the count is {n})", cl.expected).into(),
+                    note: None,
+                    unread: String::new(),
                 });
             }
             r
@@ -217,6 +287,8 @@ fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
         pointer: ptr.to_owned(),
         found: Some(v.to_json_short()),
         expected: format!("a list (found {})", v.a_type()).into(),
+        note: None,
+        unread: String::new(),
     }
 }
 
@@ -260,6 +332,8 @@ fn list_expected_for(cl: &Clause, v: &Val<'_>, ptr: &str) -> Reason {
             pointer: ptr.to_owned(),
             found: Some(v.to_json_short()),
             expected: format!("an object (found {})", v.a_type()).into(),
+            note: None,
+            unread: String::new(),
         }
     } else {
         list_expected(v, ptr)
@@ -310,6 +384,8 @@ fn quantify<'x: 't, 't>(
             pointer: ptr.to_owned(),
             found: Some(v.to_json_short()),
             expected: cl.expected.clone(),
+            note: None,
+            unread: String::new(),
         });
         return outcome;
     };
@@ -340,6 +416,8 @@ mod tests {
             pointer: "/a".into(),
             found: None,
             expected: "equal to 1".into(),
+            note: None,
+            unread: String::new(),
         };
         assert_eq!(&*r.clone().negate().expected, "not (equal to 1)");
         assert_eq!(r.clone().negate().negate(), r);

@@ -43,6 +43,12 @@ pub(crate) fn timestamp(v: &Val<'_>) -> Option<Timestamp> {
     }
 }
 
+/// A timestamp as people read it: ISO 8601 in UTC, to the second unless it has a fraction
+/// (`2026-11-23T10:00:00Z`).
+pub(crate) fn iso_date(t: Timestamp) -> String {
+    t.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 fn length(v: &Val<'_>) -> Option<usize> {
     match v {
         Val::Str(s) => Some(s.chars().count()),
@@ -140,6 +146,22 @@ pub(crate) fn apply<'x: 't, 't>(
         Op::NewerThan(secs) => age_seconds(v, env.as_of).map(|age| age <= *secs),
     };
     r.unwrap_or(false)
+}
+
+/// For a date operator, the value found as people read a date (`2026-11-23T10:00:00Z`),
+/// when that differs from how the value is written (epoch seconds, another offset).
+pub(crate) fn date_note(op: &Op, v: &Val<'_>) -> Option<String> {
+    if !matches!(
+        op,
+        Op::Before(_) | Op::After(_) | Op::OlderThan(_) | Op::NewerThan(_)
+    ) {
+        return None;
+    }
+    let iso = iso_date(timestamp(v)?);
+    match v {
+        Val::Str(s) if *s == iso => None,
+        _ => Some(iso),
+    }
 }
 
 /// When an operand is a path, its value (for evidence), or `None` when absent.

@@ -56,11 +56,13 @@ pub enum Transform {
     Values,
     /// A string in lower case.
     Lower,
+    /// A timestamp (epoch seconds or an ISO 8601 string) as ISO 8601 text in UTC.
+    Date,
 }
 
 impl Transform {
     /// The names, for hints.
-    pub const NAMES: [&'static str; 5] = ["json", "arn", "keys", "values", "lower"];
+    pub const NAMES: [&'static str; 6] = ["json", "arn", "keys", "values", "lower", "date"];
 
     fn from_name(s: &str) -> Option<Self> {
         Some(match s {
@@ -69,6 +71,7 @@ impl Transform {
             "keys" => Transform::Keys,
             "values" => Transform::Values,
             "lower" => Transform::Lower,
+            "date" => Transform::Date,
             _ => return None,
         })
     }
@@ -81,6 +84,7 @@ impl Transform {
             Transform::Keys => "keys",
             Transform::Values => "values",
             Transform::Lower => "lower",
+            Transform::Date => "date",
         }
     }
 }

@@ -62,6 +62,12 @@ pub(crate) enum Resolved<'t> {
     Bad {
         found: serde_json::Value,
         expected: String,
+        /// The pointer, relative to the value in the way, of what the path went on to
+        /// read (`/token_endpoint` when the metadata string is not JSON); empty when the
+        /// value in the way is the one the path names. With a pointer asked for, the
+        /// pointer names the value in the way, so evidence of one cause, read through
+        /// several paths, is the same and said once.
+        unread: String,
     },
 }
 
@@ -123,6 +129,7 @@ pub(crate) fn resolve<'x: 't, 't>(
         return Resolved::Absent;
     };
     for (i, step) in path.steps.iter().enumerate() {
+        let before = ptr.as_deref().map_or(0, String::len);
         let next = match step {
             Step::Key(k) => {
                 if let Some(p) = ptr.as_deref_mut() {
@@ -158,6 +165,22 @@ pub(crate) fn resolve<'x: 't, 't>(
         };
         match next {
             Ok(n) => v = n,
+            Err(Resolved::Bad {
+                found, expected, ..
+            }) => {
+                // The pointer stays at the value in the way; what the path meant to read
+                // beyond it is told apart by `unread`.
+                if let Some(p) = ptr {
+                    p.truncate(before);
+                }
+                let mut unread = String::new();
+                finish_pointer(&mut unread, &path.steps[i..], cur);
+                return Resolved::Bad {
+                    found,
+                    expected,
+                    unread,
+                };
+            }
             Err(e) => {
                 if let Some(p) = ptr {
                     finish_pointer(p, &path.steps[i + 1..], cur);
@@ -251,6 +274,7 @@ fn wrong(v: &Val<'_>, expected: &str) -> Resolved<'static> {
     Resolved::Bad {
         found: v.to_json_short(),
         expected: expected.to_owned(),
+        unread: String::new(),
     }
 }
 
@@ -297,6 +321,7 @@ fn json<'x: 't, 't>(v: ValRef<'t>, id: usize, env: &'t Env<'x>) -> StepResult<'t
         return Err(Resolved::Bad {
             found: v.get().to_json_short(),
             expected: "a compiled JSON point (internal error)".to_owned(),
+            unread: String::new(),
         });
     };
     let doc: &'x JsonDoc<'x> = cell.get_or_init(|| json_doc(prefix, env.json_tries.get(id), env));
@@ -305,6 +330,7 @@ fn json<'x: 't, 't>(v: ValRef<'t>, id: usize, env: &'t Env<'x>) -> StepResult<'t
         Err(e) => Err(Resolved::Bad {
             found: v.get().to_json_short(),
             expected: format!("a string holding a JSON document ({e})"),
+            unread: String::new(),
         }),
     }
 }
@@ -371,6 +397,10 @@ fn transform<'t>(v: ValRef<'t>, t: Transform) -> StepResult<'t> {
             other => Err(wrong(other.get(), "an object")),
         },
         Transform::Arn => arn(v),
+        Transform::Date => match crate::ops::timestamp(v.get()) {
+            Some(t) => Ok(ValRef::Own(Val::Str(Cow::Owned(crate::ops::iso_date(t))))),
+            None => Err(wrong(v.get(), "a timestamp")),
+        },
     }
 }
 
@@ -412,6 +442,7 @@ fn arn(v: ValRef<'_>) -> StepResult<'_> {
             Err(e) => Err(Resolved::Bad {
                 found: serde_json::Value::String(s.to_string()),
                 expected: format!("an ARN (this string {e})"),
+                unread: String::new(),
             }),
         },
         ValRef::Own(Val::Str(s)) => match parts(&s) {
@@ -424,6 +455,7 @@ fn arn(v: ValRef<'_>) -> StepResult<'_> {
             Err(e) => Err(Resolved::Bad {
                 found: serde_json::Value::String(s.to_string()),
                 expected: format!("an ARN (this string {e})"),
+                unread: String::new(),
             }),
         },
         other => Err(wrong(other.get(), "a string holding an ARN")),
