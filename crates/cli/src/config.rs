@@ -365,6 +365,7 @@ fn format_arg(f: Format) -> FormatArg {
         Format::Junit => FormatArg::Junit,
         Format::Markdown => FormatArg::Markdown,
         Format::Html => FormatArg::Html,
+        Format::ComplianceCsv => FormatArg::ComplianceCsv,
     }
 }
 

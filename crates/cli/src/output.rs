@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::Severity;
 use hlaudit_model::report::Report;
 use hlaudit_report::sarif::{self, SarifOptions};
@@ -29,10 +30,10 @@ pub struct OutputArgs {
     pub format: Option<FormatArg>,
 
     /// Also write a report to a file, e.g. `-o sarif=hlaudit.sarif -o html=report.html`
-    /// (repeatable; FORMAT is one of terminal, json, sarif, junit, markdown, html). Files
-    /// are replaced atomically. A SARIF report beyond GitHub's limits (25,000 results per
-    /// run, 20 runs per file) is split into PATH, then PATH with `.2`, `.3`, ... before the
-    /// extension.
+    /// (repeatable; FORMAT is one of terminal, json, sarif, junit, markdown, html,
+    /// compliance-csv). Files are replaced atomically. A SARIF report beyond GitHub's limits
+    /// (25,000 results per run, 20 runs per file) is split into PATH, then PATH with `.2`,
+    /// `.3`, ... before the extension.
     #[arg(short = 'o', long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<OutputSpec>,
 
@@ -76,6 +77,8 @@ pub enum FormatArg {
     Markdown,
     /// One self-contained HTML page.
     Html,
+    /// The compliance view as CSV: one row per framework and control.
+    ComplianceCsv,
     /// Nothing.
     None,
 }
@@ -90,6 +93,7 @@ impl FormatArg {
             FormatArg::Junit => Some(Format::Junit),
             FormatArg::Markdown => Some(Format::Markdown),
             FormatArg::Html => Some(Format::Html),
+            FormatArg::ComplianceCsv => Some(Format::ComplianceCsv),
             FormatArg::None => None,
         }
     }
@@ -274,6 +278,12 @@ fn render(
         Format::Junit => hlaudit_report::junit::write(report, out),
         Format::Markdown => hlaudit_report::markdown::write(report, out),
         Format::Html => hlaudit_report::html::write(report, out),
+        Format::ComplianceCsv => {
+            // Every catalogued framework, whatever `--framework` selected: that flag picks
+            // policies, so it shapes the counts, and unselected controls show as not covered.
+            let view = ComplianceView::build(report, &hlaudit_rules::builtin_frameworks(), &[]);
+            hlaudit_report::compliance_csv::write(&view, out)
+        }
     }
 }
 

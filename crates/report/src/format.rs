@@ -18,17 +18,21 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page.
     Html,
+    /// The compliance view as CSV, one row per framework and control (see
+    /// [`crate::compliance_csv`]).
+    ComplianceCsv,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Terminal,
         Format::Json,
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
         Format::Html,
+        Format::ComplianceCsv,
     ];
 
     /// The name used on the command line, e.g. `sarif`.
@@ -40,6 +44,7 @@ impl Format {
             Format::Junit => "junit",
             Format::Markdown => "markdown",
             Format::Html => "html",
+            Format::ComplianceCsv => "compliance-csv",
         }
     }
 
@@ -52,6 +57,7 @@ impl Format {
             Format::Junit => "xml",
             Format::Markdown => "md",
             Format::Html => "html",
+            Format::ComplianceCsv => "csv",
         }
     }
 }
@@ -65,7 +71,7 @@ impl fmt::Display for Format {
 /// The error for an unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown report format `{0}`; expected one of terminal, json, sarif, junit, markdown, html"
+    "unknown report format `{0}`; expected one of terminal, json, sarif, junit, markdown, html, compliance-csv"
 )]
 pub struct UnknownFormat(pub String);
 
@@ -79,6 +85,7 @@ impl FromStr for Format {
             "junit" | "xml" => Ok(Format::Junit),
             "markdown" | "md" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
+            "compliance-csv" => Ok(Format::ComplianceCsv),
             _ => Err(UnknownFormat(s.to_owned())),
         }
     }
