@@ -180,3 +180,167 @@ fn scan_reports_collection_errors_and_exits_2_unless_allow_partial() {
     );
     assert!(others > 0);
 }
+
+/// Rust debug renderings that must never reach a user's terminal (issue 17).
+fn assert_no_debug_text(stderr: &str) {
+    for debug in [
+        "DispatchFailure(",
+        "ConnectorError {",
+        "CredentialsNotLoaded(",
+        "{ source:",
+    ] {
+        assert!(
+            !stderr.contains(debug),
+            "debug text `{debug}` in:\n{stderr}"
+        );
+    }
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// No credentials anywhere: one line says what is missing and how to provide it, for
+/// every region and STS at once; `-v` keeps the SDK's chain (issue 17).
+#[test]
+fn missing_credentials_are_said_once_with_how_to_provide_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(datastores(ACCOUNT, &[GOOD], 3), Faults::default());
+    let collect = |verbose: bool| {
+        let mut cmd = hlaudit_e2e::hlaudit();
+        clean_aws_env(&mut cmd, dir.path());
+        if verbose {
+            cmd.arg("-v");
+        }
+        run(cmd
+            .args([
+                "collect",
+                "--regions",
+                &regions(),
+                "--initial-backoff-ms",
+                "1",
+            ])
+            .args(["--endpoint-url", &emu.endpoint_url(), "-o"])
+            .arg(dir.path().join("none.json")))
+    };
+    let out = collect(false);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert_eq!(
+        count(&out.stderr, "no AWS credentials found"),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("aws sso login"), "{}", out.stderr);
+    assert!(out.stderr.contains("AWS_ACCESS_KEY_ID"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[no-credentials]"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("caller-identity"), "{}", out.stderr);
+    assert_no_debug_text(&out.stderr);
+    assert!(emu.log().is_empty(), "nothing is sent without credentials");
+
+    let verbose = collect(true);
+    assert!(
+        verbose.stderr.contains("no credentials found in chain"),
+        "-v shows the SDK's chain:\n{}",
+        verbose.stderr
+    );
+}
+
+/// A closed port: the endpoint and "connection refused", once (issue 17).
+#[test]
+fn an_unreachable_endpoint_is_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let out = run(aws_command("collect", &endpoint, dir.path())
+        .args(["--regions", &regions(), "--max-attempts", "2", "-o"])
+        .arg(dir.path().join("refused.json")));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let said = format!("cannot connect to the HealthLake endpoint {endpoint}: connection refused");
+    assert_eq!(count(&out.stderr, &said), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[endpoint-unreachable]"),
+        "{}",
+        out.stderr
+    );
+    assert_no_debug_text(&out.stderr);
+}
+
+/// An expired session token and a denied action: the cause, the fix, once (issue 17).
+#[test]
+fn expired_credentials_and_denied_actions_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(
+        datastores(ACCOUNT, &[GOOD, LOOPING, DENIED], 3),
+        Faults {
+            expired_token: RegionSet::only([GOOD, LOOPING]),
+            access_denied: RegionSet::only([DENIED]),
+            ..Faults::default()
+        },
+    );
+    let out = run(aws_command("collect", &emu.endpoint_url(), dir.path())
+        .args(["--regions", &regions(), "-o"])
+        .arg(dir.path().join("expired.json")));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert_eq!(
+        count(&out.stderr, "the credentials have expired"),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("aws sso login"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[ExpiredTokenException]"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        count(
+            &out.stderr,
+            "may not call healthlake:ListFHIRDatastores in ap-south-1"
+        ),
+        1,
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("docs/collect.md"), "{}", out.stderr);
+    assert_no_debug_text(&out.stderr);
+}
+
+/// A region where HealthLake has no endpoint (the name does not resolve, or there is no
+/// network): named, with the regions that have one (issue 17).
+#[test]
+fn a_region_without_healthlake_is_named_with_the_offered_regions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hlaudit_e2e::hlaudit();
+    clean_aws_env(&mut cmd, dir.path());
+    let out = run(cmd
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .args([
+            "collect",
+            "--region",
+            "xx-nowhere-1",
+            "--no-caller-identity",
+            "--no-kms",
+        ])
+        .args(["--max-attempts", "1", "-o"])
+        .arg(dir.path().join("nowhere.json")));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("HealthLake has no endpoint in `xx-nowhere-1`")
+            && out.stderr.contains("us-east-1"),
+        "{}",
+        out.stderr
+    );
+    assert_no_debug_text(&out.stderr);
+}

@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use crate::config::{CollectConfig, RegionSelection};
 use crate::enrich::{self, EnrichTarget, Enrichment, KmsDescriber, KMS_KEY_ENRICHMENT};
 use crate::error::CollectorError;
+use crate::failure::{self, Call};
 use crate::listing::{self, ListSettings, RegionTarget};
 use crate::progress::Progress;
 use crate::regions;
@@ -75,6 +76,7 @@ pub async fn collect(
     let settings = Arc::new(ListSettings {
         filter: listing::datastore_filter(&config.filters),
         page_size: config.page_size,
+        endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
         requests: list_requests,
     });
     let config = Arc::new(config);
@@ -89,6 +91,7 @@ pub async fn collect(
             let target = RegionTarget {
                 account: plan.account.clone(),
                 region: region.clone(),
+                profile: plan.profile.clone(),
             };
             tasks.spawn(region_task(
                 order,
@@ -224,6 +227,7 @@ async fn identify(plans: &mut [Plan], warnings: &mut Vec<Warning>) {
         let client = sdk::sts(&plan.sdk, region);
         tasks.spawn(async move { (i, client.get_caller_identity().send().await) });
     }
+    let endpoint = sdk::replaced_endpoint("sts", None);
     while let Some(joined) = tasks.join_next().await {
         let Ok((i, result)) = joined else { continue };
         let Some(plan) = plans.get_mut(i) else {
@@ -240,13 +244,25 @@ async fn identify(plans: &mut [Plan], warnings: &mut Vec<Warning>) {
                 plan.account = identity.account().map(str::to_owned);
             }
             Err(err) => {
-                let (code, message) = sdk::describe(&err);
-                tracing::warn!(profile = who, %code, "GetCallerIdentity failed: {message}");
+                let call = Call {
+                    service: "sts",
+                    operation: "GetCallerIdentity",
+                    region: plan.regions.first().map_or("", String::as_str),
+                    profile: plan.profile.as_deref(),
+                    endpoint: endpoint.as_deref(),
+                };
+                let failure = failure::describe(&err, &call);
+                // Credentials that cannot be used fail every listing of this set too,
+                // and each listing error says why: saying it here as well would repeat it.
+                if failure.credentials {
+                    continue;
+                }
                 warnings.push(Warning {
                     code: "caller-identity".to_owned(),
                     message: format!(
-                        "STS GetCallerIdentity failed for {who} ({code}: {message}); \
-                         accounts are taken from data store ARNs"
+                        "STS GetCallerIdentity failed for {who} ({}: {}); \
+                         accounts are taken from data store ARNs",
+                        failure.code, failure.message
                     ),
                     source: None,
                 });

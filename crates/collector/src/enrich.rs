@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::capture::CaptureBody;
+use crate::failure::{self, Call};
 use crate::sdk;
 
 /// The enrichment key of the KMS key state.
@@ -153,8 +154,8 @@ impl KmsDescriber {
                 .await
         };
         if let Err(err) = described {
-            let (code, message) = sdk::describe(&err);
-            return Err((code, message, "DescribeKey"));
+            let f = failure::describe(&err, &kms_call("DescribeKey", region));
+            return Err((f.code, f.message, "DescribeKey"));
         }
         let mut metadata = body_field(capture.take(), "KeyMetadata")
             .ok_or_else(|| invalid("DescribeKey", "the response holds no KeyMetadata object"))?;
@@ -184,15 +185,25 @@ impl KmsDescriber {
                 }
             }
             Err(err) => {
-                let (code, message) = sdk::describe(&err);
+                let f = failure::describe(&err, &kms_call("GetKeyRotationStatus", region));
                 // Keys that cannot rotate (asymmetric, HMAC, imported, custom key
                 // stores) answer this; their rotation state is then simply absent.
-                if code != "UnsupportedOperationException" {
-                    return Err((code, message, "GetKeyRotationStatus"));
+                if f.code != "UnsupportedOperationException" {
+                    return Err((f.code, f.message, "GetKeyRotationStatus"));
                 }
             }
         }
         Ok(Value::Object(metadata))
+    }
+}
+
+fn kms_call<'a>(operation: &'static str, region: &'a str) -> Call<'a> {
+    Call {
+        service: "kms",
+        operation,
+        region,
+        profile: None,
+        endpoint: None,
     }
 }
 
@@ -240,10 +251,18 @@ pub(crate) async fn enrich(
                 );
             }
             Err(err) => {
-                let (code, message) = sdk::describe(&err);
-                tracing::warn!(arn = %target.arn, %code, "tags could not be listed: {message}");
+                let endpoint = sdk::replaced_endpoint("healthlake", None);
+                let call = Call {
+                    service: "healthlake",
+                    operation: "ListTagsForResource",
+                    region: &target.region,
+                    profile: None,
+                    endpoint: endpoint.as_deref(),
+                };
+                let f = failure::describe(&err, &call);
+                tracing::info!(arn = %target.arn, code = %f.code, "tags could not be listed");
                 out.errors
-                    .push(error(&target, "ListTagsForResource", code, message));
+                    .push(error(&target, "ListTagsForResource", f.code, f.message));
             }
         }
     }
@@ -251,7 +270,7 @@ pub(crate) async fn enrich(
         match kms.describe(key_region, key_id, &requests).await {
             Ok(value) => out.kms_key = Some(value),
             Err((code, message, operation)) => {
-                tracing::warn!(arn = %target.arn, %code, "KMS key {key_id} could not be described: {message}");
+                tracing::info!(arn = %target.arn, %code, "KMS key {key_id} could not be described");
                 let message = format!("KMS key {key_id} in {key_region}: {message}");
                 out.errors.push(error(&target, operation, code, message));
             }

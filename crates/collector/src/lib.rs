@@ -28,6 +28,7 @@ mod collect;
 mod config;
 mod enrich;
 mod error;
+mod failure;
 mod listing;
 mod progress;
 mod regions;

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 
 use crate::capture::CaptureBody;
 use crate::config::Filters;
-use crate::sdk;
+use crate::failure::{self, Call};
 
 /// The operation name recorded in collection errors.
 pub(crate) const LIST_OPERATION: &str = "ListFHIRDatastores";
@@ -24,6 +24,8 @@ pub(crate) struct RegionTarget {
     pub account: Option<String>,
     /// The region.
     pub region: String,
+    /// The profile of the credential set, when one was named.
+    pub profile: Option<String>,
 }
 
 /// How to list: the filter, the page size and the limit on requests in flight.
@@ -31,6 +33,8 @@ pub(crate) struct RegionTarget {
 pub(crate) struct ListSettings {
     pub filter: Option<DatastoreFilter>,
     pub page_size: Option<i32>,
+    /// The HealthLake endpoint when it is replaced, for messages.
+    pub endpoint: Option<String>,
     /// Held during each page request: bounds the requests in flight across regions.
     pub requests: Arc<Semaphore>,
 }
@@ -98,13 +102,23 @@ pub(crate) async fn list_region(
         let output = match result {
             Ok(output) => output,
             Err(err) => {
-                let (code, message) = sdk::describe(&err);
-                tracing::warn!(region = %target.region, page = page_number, %code, "listing failed: {message}");
-                errors.push(error(
-                    target,
-                    &code,
-                    &format!("page {page_number} could not be listed: {message}"),
-                ));
+                let call = Call {
+                    service: "healthlake",
+                    operation: LIST_OPERATION,
+                    region: &target.region,
+                    profile: target.profile.as_deref(),
+                    endpoint: settings.endpoint.as_deref(),
+                };
+                let failure = failure::describe(&err, &call);
+                let message = if page_number == 1 {
+                    failure.message
+                } else {
+                    format!(
+                        "page {page_number} could not be listed: {}",
+                        failure.message
+                    )
+                };
+                errors.push(error(target, &failure.code, &message));
                 break;
             }
         };
@@ -242,6 +256,7 @@ mod tests {
         RegionTarget {
             account: Some("111122223333".to_owned()),
             region: "us-east-1".to_owned(),
+            profile: None,
         }
     }
 

@@ -35,6 +35,13 @@ pub fn healthlake_regions() -> Result<Vec<String>, CollectorError> {
     }
 }
 
+/// The regions [`healthlake_regions`] gives, or [`HEALTHLAKE_REGIONS`] when
+/// [`REGIONS_ENV`] is unusable: for messages, which must not fail.
+pub(crate) fn known_healthlake_regions() -> Vec<String> {
+    healthlake_regions()
+        .unwrap_or_else(|_| HEALTHLAKE_REGIONS.iter().map(|r| (*r).to_owned()).collect())
+}
+
 /// Parses a comma-separated region list (`us-east-1,eu-west-2`), trimming blanks and
 /// dropping repeats while keeping the order given.
 pub fn parse_region_list(list: &str) -> Result<Vec<String>, CollectorError> {

@@ -1,13 +1,10 @@
-//! Building SDK clients from `aws-config`, and turning SDK errors into data.
+//! Building SDK clients from `aws-config` (errors are classified in `failure`).
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::config::{RetryMode, RetrySettings};
 
@@ -88,37 +85,13 @@ pub(crate) fn sts(sdk: &SdkConfig, region: &str) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(config)
 }
 
-/// The stable code and the message of a failed request, as recorded in a collection
-/// error: the service's error code (`AccessDeniedException`, `ThrottlingException`)
-/// when the service answered, otherwise a kebab-case code for what failed on the way
-/// (`timeout`, `dispatch-failure`, `response-error`, `construction-failure`).
-pub(crate) fn describe<E, R>(err: &SdkError<E, R>) -> (String, String)
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err {
-        SdkError::ServiceError(service) => {
-            let e = service.err();
-            let code = e.code().unwrap_or("unknown-service-error").to_owned();
-            let message = match e.message() {
-                Some(m) if !m.is_empty() => m.to_owned(),
-                _ => DisplayErrorContext(e).to_string(),
-            };
-            (code, message)
-        }
-        SdkError::TimeoutError(_) => ("timeout".to_owned(), context(err)),
-        SdkError::DispatchFailure(_) => ("dispatch-failure".to_owned(), context(err)),
-        SdkError::ResponseError(_) => ("response-error".to_owned(), context(err)),
-        SdkError::ConstructionFailure(_) => ("construction-failure".to_owned(), context(err)),
-        _ => ("sdk-error".to_owned(), context(err)),
-    }
-}
-
-fn context<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    DisplayErrorContext(err).to_string()
+/// The endpoint requests to `service` go to when it is replaced, for messages:
+/// `explicit` (HealthLake's `--endpoint-url`), else `AWS_ENDPOINT_URL_<SERVICE>`, else
+/// `AWS_ENDPOINT_URL`; `None` for the service's public endpoint.
+pub(crate) fn replaced_endpoint(service: &str, explicit: Option<&str>) -> Option<String> {
+    let from_env = |name: String| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    explicit
+        .map(str::to_owned)
+        .or_else(|| from_env(format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase())))
+        .or_else(|| from_env("AWS_ENDPOINT_URL".to_owned()))
 }

@@ -78,6 +78,9 @@ pub struct Faults {
     pub next_token_loop: RegionSet,
     /// Regions where every operation is answered `AccessDeniedException`.
     pub access_denied: RegionSet,
+    /// Regions where every request is answered `ExpiredTokenException`, as AWS's front
+    /// end answers a request signed with an expired session token.
+    pub expired_token: RegionSet,
 }
 
 impl Faults {
@@ -129,6 +132,8 @@ pub enum FaultKind {
     ServerError,
     /// `AccessDeniedException` for a denied region.
     AccessDenied,
+    /// `ExpiredTokenException` for a region whose credentials are treated as expired.
+    ExpiredToken,
     /// A body that is not valid JSON.
     MalformedBody,
     /// A connection closed before the announced body was complete.

@@ -60,6 +60,10 @@ struct Args {
     /// region. Repeatable.
     #[arg(long, value_name = "REGION")]
     deny_region: Vec<String>,
+    /// Region where every request gets ExpiredTokenException, as for an expired
+    /// session token; `all` for every region. Repeatable.
+    #[arg(long, value_name = "REGION")]
+    expired_token_region: Vec<String>,
     /// Maps an access key id to an account: `AKID=123456789012`. Repeatable.
     #[arg(long, value_name = "KEY=ACCOUNT")]
     access_key: Vec<String>,
@@ -119,6 +123,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             truncated_body_rate: args.truncated_rate,
             next_token_loop: regions(args.loop_next_token),
             access_denied: regions(args.deny_region),
+            expired_token: regions(args.expired_token_region),
         });
     if !args.snapshot.is_empty() {
         builder = builder.records(load_snapshots(&args.snapshot)?);

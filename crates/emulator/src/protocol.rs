@@ -126,6 +126,16 @@ impl ApiError {
         )
     }
 
+    /// `ExpiredTokenException`, HTTP 400: the session token the request was signed
+    /// with has expired.
+    pub fn expired_token() -> Self {
+        Self::coral(
+            400,
+            "ExpiredTokenException",
+            "The security token included in the request is expired",
+        )
+    }
+
     /// `MissingAuthenticationTokenException`, HTTP 400: no `Authorization` header.
     pub fn missing_auth() -> Self {
         Self::coral(

@@ -135,6 +135,10 @@ fn respond(
         return error(entry, &ApiError::unknown_operation());
     };
 
+    if faults.expired_token.contains(&region) {
+        entry.fault = Some(FaultKind::ExpiredToken);
+        return error(entry, &ApiError::expired_token());
+    }
     if faults.access_denied.contains(&region) {
         entry.fault = Some(FaultKind::AccessDenied);
         return error(entry, &ApiError::access_denied(op.name(), &region));

@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args as ClapArgs;
 use hlaudit_collector::{collect, NoProgress, Progress};
 use hlaudit_model::snapshot::write_snapshot;
-use hlaudit_model::Inventory;
+use hlaudit_model::{CollectionError, Inventory};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::aws_args::AwsArgs;
@@ -81,20 +81,8 @@ fn summarize(inv: &Inventory) {
     for w in &inv.warnings {
         errln!("warning[{}]: {}", w.code, w.message);
     }
-    for e in &inv.errors {
-        let account = e.account.as_deref().unwrap_or("-");
-        let region = e.region.as_deref().unwrap_or("-");
-        let resource = e
-            .resource
-            .as_deref()
-            .map(|r| format!(" {r}"))
-            .unwrap_or_default();
-        errln!(
-            "error[{}]: {account} {region} {}{resource}: {}",
-            e.code,
-            e.operation,
-            e.message
-        );
+    for group in error_groups(&inv.errors) {
+        errln!("{group}");
     }
     errln!(
         "collected {} data store{} in {} region{} of {} account{}{}",
@@ -109,6 +97,65 @@ fn summarize(inv: &Inventory) {
             n => format!(", {n} collection error{} (incomplete)", plural(n)),
         }
     );
+}
+
+/// Collection errors with the same code, operation, account and message (one cause
+/// seen in several regions or for several resources, such as missing credentials),
+/// each shown once with every region and the number of resources it hit.
+struct ErrorGroup<'a> {
+    first: &'a CollectionError,
+    regions: Vec<&'a str>,
+    resources: usize,
+}
+
+impl std::fmt::Display for ErrorGroup<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = self.first;
+        let account = e.account.as_deref().unwrap_or("-");
+        let regions = if self.regions.is_empty() {
+            "-".to_owned()
+        } else {
+            self.regions.join(",")
+        };
+        write!(f, "error[{}]: {account} {regions} {}", e.code, e.operation)?;
+        match (self.resources, e.resource.as_deref()) {
+            (1, Some(r)) => write!(f, " {r}")?,
+            (0 | 1, _) => {}
+            (n, _) => write!(f, " ({n} resources)")?,
+        }
+        write!(f, ": {}", e.message)
+    }
+}
+
+fn error_groups(errors: &[CollectionError]) -> Vec<ErrorGroup<'_>> {
+    let mut groups: Vec<ErrorGroup<'_>> = Vec::new();
+    for e in errors {
+        let same = |g: &&mut ErrorGroup<'_>| {
+            g.first.code == e.code
+                && g.first.operation == e.operation
+                && g.first.account == e.account
+                && g.first.message == e.message
+        };
+        let group = match groups.iter_mut().find(same) {
+            Some(group) => group,
+            None => {
+                groups.push(ErrorGroup {
+                    first: e,
+                    regions: Vec::new(),
+                    resources: 0,
+                });
+                let last = groups.len() - 1;
+                &mut groups[last]
+            }
+        };
+        if let Some(region) = e.region.as_deref() {
+            if !group.regions.contains(&region) {
+                group.regions.push(region);
+            }
+        }
+        group.resources += usize::from(e.resource.is_some());
+    }
+    groups
 }
 
 fn plural(n: usize) -> &'static str {
@@ -227,6 +274,45 @@ impl Progress for Bar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn error(region: &str, resource: Option<&str>, message: &str) -> CollectionError {
+        CollectionError {
+            account: None,
+            region: Some(region.to_owned()),
+            operation: "ListFHIRDatastores".to_owned(),
+            resource: resource.map(str::to_owned),
+            code: "no-credentials".to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
+    #[test]
+    fn one_cause_in_several_regions_is_shown_once() {
+        let errors = [
+            error("us-east-1", None, "no AWS credentials found"),
+            error("eu-west-2", None, "no AWS credentials found"),
+            error("eu-west-2", None, "something else"),
+            error("us-east-1", Some("arn:a"), "denied"),
+            error("us-east-1", Some("arn:b"), "denied"),
+        ];
+        let lines: Vec<String> = error_groups(&errors)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "error[no-credentials]: - us-east-1,eu-west-2 ListFHIRDatastores: no AWS credentials found",
+                "error[no-credentials]: - eu-west-2 ListFHIRDatastores: something else",
+                "error[no-credentials]: - us-east-1 ListFHIRDatastores (2 resources): denied",
+            ]
+        );
+        let one = [error("us-east-1", Some("arn:a"), "denied")];
+        assert_eq!(
+            error_groups(&one)[0].to_string(),
+            "error[no-credentials]: - us-east-1 ListFHIRDatastores arn:a: denied"
+        );
+    }
 
     #[test]
     fn writes_atomically_and_leaves_no_temporary_file() {
