@@ -212,6 +212,33 @@ fn help_documents_exit_codes_and_examples() {
     assert!(out.stdout.starts_with("hlaudit "), "{}", out.stdout);
 }
 
+/// `hlaudit --version` names the release and the commit it was built from (issue 17).
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = run(hlaudit().arg("--version"));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let line = out.stdout.trim_end();
+    let rest = line
+        .strip_prefix(&format!("hlaudit {} (commit ", env!("CARGO_PKG_VERSION")))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("unexpected --version output: {line}"));
+    // Built from this checkout: a commit of this repository (HEAD may have moved since
+    // the build, so any commit it knows will do), or `unknown` without git.
+    let known = std::process::Command::new("git")
+        .current_dir(hlaudit_e2e::repo_root())
+        .args(["rev-parse", "--verify", "--quiet"])
+        .arg(format!("{rest}^{{commit}}"))
+        .output()
+        .map(|o| o.status.success());
+    match known {
+        Ok(true) => assert!(
+            rest.len() >= 7 && rest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{line}"
+        ),
+        _ => assert_eq!(rest, "unknown", "{line}"),
+    }
+}
+
 #[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {

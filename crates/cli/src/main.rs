@@ -30,11 +30,20 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `hlaudit --version`: the release and the commit it was built from (`unknown` for a
+/// build outside a git checkout, such as one from crates.io; see `build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("HLAUDIT_COMMIT"),
+    ")"
+);
+
 /// Policy and compliance auditing for AWS HealthLake FHIR data stores.
 #[derive(Debug, Parser)]
 #[command(
     name = "hlaudit",
-    version,
+    version = VERSION,
     about = "Policy and compliance auditing for AWS HealthLake FHIR data stores",
     long_about = "Policy and compliance auditing for AWS HealthLake FHIR data stores.\n\n\
         hlaudit evaluates declarative YAML policies over every data store of an inventory, \
