@@ -36,9 +36,10 @@ fn main() {
         );
     }
     src.push_str("];\n");
-    // The compliance catalogues (`rules/frameworks/*.yaml`): every control of each
-    // framework, so that a control no policy maps to can be reported as not covered.
-    let frameworks = pack.join("frameworks");
+    // The compliance catalogues (`crates/rules/frameworks/*.yaml`, beside the crate, not in
+    // `rules/`, which holds only policy files that `hlaudit rules test rules/` reads): every
+    // control of each framework, so a control no policy maps to is reported as not covered.
+    let frameworks = manifest.join("frameworks");
     println!("cargo:rerun-if-changed={}", frameworks.display());
     src.push_str("/// The framework catalogues: (file name, YAML text), sorted by name.\npub static FRAMEWORKS: &[(&str, &str)] = &[\n");
     for f in yaml_files(&frameworks) {

@@ -16,7 +16,7 @@ pub fn builtin_sources() -> Vec<PolicySource> {
         .collect()
 }
 
-/// The built-in compliance catalogues (`rules/frameworks/*.yaml`): every control of HIPAA's
+/// The built-in compliance catalogues (`crates/rules/frameworks/*.yaml`): every control of HIPAA's
 /// Security Rule and of the NIST SP 800-53 families the pack maps to, sorted by framework.
 ///
 /// The files are embedded and checked by this crate's tests, so reading them cannot fail
