@@ -285,6 +285,160 @@ fn a_next_token_makes_the_listing_incomplete() {
     assert!(inv.is_complete() && inv.records.is_empty());
 }
 
+/// A page of `aws healthlake list-fhir-datastores` output holding data stores `ids` of
+/// `region`, with `token` as its `NextToken`.
+fn list_page(region: &str, ids: std::ops::Range<usize>, token: Option<&str>) -> String {
+    let records: Vec<String> = ids
+        .map(|i| {
+            format!(
+                "{{\"DatastoreId\": \"{region}-{i}\", \"DatastoreArn\": \
+                 \"arn:aws:healthlake:{region}:123456789012:datastore/fhir/{region}-{i}\"}}"
+            )
+        })
+        .collect();
+    let token = token.map_or(String::new(), |t| format!(",\n \"NextToken\": \"{t}\""));
+    format!(
+        "{{\"DatastorePropertiesList\": [{}]{token}}}",
+        records.join(", ")
+    )
+}
+
+/// Writes `pages` to files and reads them all, with or without `--pages-complete`.
+fn read_pages(pages: &[(&str, String)], complete: bool) -> (Inventory, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_str().unwrap().to_owned()
+        })
+        .collect();
+    let options = snapshot::ReadOptions {
+        pages_complete: complete,
+        ..snapshot::ReadOptions::default()
+    };
+    let inv = snapshot::read_files_with(&names, options).unwrap();
+    (inv, names)
+}
+
+fn error_codes(inv: &Inventory) -> Vec<&str> {
+    inv.errors.iter().map(|e| e.code.as_str()).collect()
+}
+
+// Regression: `aws healthlake list-fhir-datastores` prints one page and a NextToken whatever
+// its options, so advice to drop --max-items could not help; the advice names what works.
+#[test]
+fn an_incomplete_listing_names_both_fixes_that_work() {
+    let (inv, _) = read_pages(
+        &[("p1.json", list_page("us-east-1", 0..2, Some("t1")))],
+        false,
+    );
+    assert_eq!(error_codes(&inv), vec!["incomplete-listing"]);
+    let message = &inv.errors[0].message;
+    assert!(message.contains("hlaudit collect"), "{message}");
+    assert!(message.contains("--next-token"), "{message}");
+    assert!(message.contains("--pages-complete"), "{message}");
+    assert!(!message.contains("--max-items"), "{message}");
+}
+
+#[test]
+fn every_page_is_still_incomplete_without_the_callers_word() {
+    let pages = [
+        ("p1.json", list_page("us-east-1", 0..2, Some("t1"))),
+        ("p2.json", list_page("us-east-1", 2..4, None)),
+    ];
+    let (inv, _) = read_pages(&pages, false);
+    assert_eq!(error_codes(&inv), vec!["incomplete-listing"]);
+    assert_eq!(inv.records.len(), 4);
+    assert!(inv.warnings.is_empty());
+}
+
+#[test]
+fn every_page_with_the_callers_word_is_complete_and_says_so() {
+    let pages = [
+        ("p1.json", list_page("us-east-1", 0..2, Some("t1"))),
+        ("p2.json", list_page("us-east-1", 2..4, Some("t2"))),
+        ("p3.json", list_page("us-east-1", 4..5, None)),
+        // Another region's listing of one page needs nobody's word.
+        ("eu.json", list_page("eu-west-2", 0..1, None)),
+    ];
+    let (inv, names) = read_pages(&pages, true);
+    assert!(inv.is_complete(), "{:?}", inv.errors);
+    assert_eq!(inv.records.len(), 6);
+    assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+    let w = &inv.warnings[0];
+    assert_eq!(w.code, "vouched-listing");
+    assert!(w
+        .message
+        .contains("account 123456789012 in region us-east-1"));
+    assert!(w.message.contains("3 pages"));
+    assert_eq!(
+        w.source.as_ref().unwrap().to_string(),
+        format!("{}:2:2", names[0])
+    );
+}
+
+#[test]
+fn a_missing_last_page_stays_incomplete_with_the_callers_word() {
+    let pages = [
+        ("p1.json", list_page("us-east-1", 0..2, Some("t1"))),
+        ("p2.json", list_page("us-east-1", 2..4, Some("t2"))),
+        // The last page of another region ends nothing here.
+        ("eu.json", list_page("eu-west-2", 0..1, None)),
+    ];
+    let (inv, names) = read_pages(&pages, true);
+    assert_eq!(error_codes(&inv), vec!["incomplete-listing"]);
+    let e = &inv.errors[0];
+    assert_eq!(e.region.as_deref(), Some("us-east-1"));
+    assert_eq!(e.account.as_deref(), Some("123456789012"));
+    assert!(
+        e.message.starts_with(&format!("{}:2:2:", names[0])),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("its last page"), "{}", e.message);
+    assert!(inv.warnings.is_empty());
+}
+
+#[test]
+fn a_page_given_twice_is_a_pagination_loop_and_its_records_are_audited_once() {
+    let page = list_page("us-east-1", 0..2, Some("t1"));
+    let pages = [
+        ("p1.json", page.clone()),
+        ("p1-again.json", page),
+        ("p2.json", list_page("us-east-1", 2..3, None)),
+    ];
+    let (inv, _) = read_pages(&pages, true);
+    assert_eq!(error_codes(&inv), vec!["pagination-loop"]);
+    assert!(inv.errors[0].message.contains("same NextToken"));
+    assert_eq!(inv.records.len(), 3);
+    let duplicates = inv.warnings.iter().filter(|w| w.code == "duplicate-arn");
+    assert_eq!(duplicates.count(), 2);
+}
+
+#[test]
+fn an_empty_last_page_ends_the_one_listing_that_lacks_one() {
+    let pages = [
+        ("p1.json", list_page("us-east-1", 0..2, Some("t1"))),
+        ("p2.json", list_page("us-east-1", 0..0, None)),
+    ];
+    let (inv, _) = read_pages(&pages, true);
+    assert!(inv.is_complete(), "{:?}", inv.errors);
+    assert!(inv.warnings[0]
+        .message
+        .contains("empty pages without a NextToken"));
+}
+
+#[test]
+fn the_callers_word_leaves_the_errors_of_hlaudit_snapshots_alone() {
+    let snapshot = "{\"hlauditSnapshot\": 1, \"records\": [], \"errors\": [{\"operation\": \
+                    \"ListFHIRDatastores\", \"code\": \"incomplete-listing\", \"message\": \"cut\"}]}";
+    let (inv, _) = read_pages(&[("s.json", snapshot.to_owned())], true);
+    assert_eq!(error_codes(&inv), vec!["incomplete-listing"]);
+    assert_eq!(inv.errors[0].message, "cut");
+}
+
 #[test]
 fn errors_on_a_long_minified_line_are_windowed() {
     let mut text = String::from("[");

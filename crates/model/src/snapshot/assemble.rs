@@ -8,15 +8,20 @@
 //! first difference, unless the caller chose a side ([`DuplicatePolicy`]). What one copy
 //! knows and the other does not (tags of a listing that has none, enrichments) is not a
 //! difference: the kept record gets both.
+//!
+//! When the caller says the list outputs are every page of their listings
+//! ([`ReadOptions::pages_complete`]), each list output's `NextToken` error is set aside and
+//! the pages are settled together once all are read (see `listing`).
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::error::{ConflictingCopies, ErrorKind, SnapshotError, SnapshotErrors};
-use super::FileSummary;
+use super::listing::{self, Page};
+use super::{FileSummary, ReadOptions, Shape};
 use crate::inventory::{Inventory, Warning};
 use crate::record::{Record, Source};
 use crate::timestamp::Timestamp;
@@ -55,6 +60,12 @@ pub(crate) struct Assembler {
     /// settled once every input has been read (an input says when it was collected
     /// anywhere in its text).
     copies: Vec<(usize, Record, u32)>,
+    /// Whether the caller vouches that the list outputs are every page of their listings.
+    pages_complete: bool,
+    /// With `pages_complete`: the accounts and regions of the input being read.
+    current_places: BTreeSet<(Option<String>, Option<String>)>,
+    /// With `pages_complete`: the list outputs read so far.
+    pages: Vec<Page>,
 }
 
 /// FNV-1a: quick, and good enough to spread identity keys (collisions are checked).
@@ -65,9 +76,10 @@ fn arn_hash(arn: &str) -> u64 {
 }
 
 impl Assembler {
-    pub(crate) fn new(policy: DuplicatePolicy) -> Self {
+    pub(crate) fn new(options: ReadOptions) -> Self {
         Assembler {
-            policy,
+            policy: options.duplicates,
+            pages_complete: options.pages_complete,
             ..Assembler::default()
         }
     }
@@ -75,6 +87,13 @@ impl Assembler {
     /// Takes a record of the input being read (the one after the last [`Assembler::add`]).
     pub(crate) fn push(&mut self, r: Record) {
         let input = u32::try_from(self.collected_at.len()).unwrap_or(u32::MAX);
+        if self.pages_complete {
+            let place = (
+                r.account().map(str::to_owned),
+                r.region().map(str::to_owned),
+            );
+            self.current_places.insert(place);
+        }
         let key = r.key();
         let h = arn_hash(&key);
         let records = &self.inv.records;
@@ -103,7 +122,17 @@ impl Assembler {
     }
 
     /// Ends an input with its summary.
-    pub(crate) fn add(&mut self, s: FileSummary) {
+    pub(crate) fn add(&mut self, mut s: FileSummary) {
+        let places = std::mem::take(&mut self.current_places);
+        if self.pages_complete && s.shape == Some(Shape::List) {
+            // Settled with the other pages in `finish`.
+            s.errors.retain(|e| e.code != "incomplete-listing");
+            self.pages.push(Page {
+                file: s.name.clone(),
+                places,
+                next_token: s.next_token.take(),
+            });
+        }
         let cov = &mut self.inv.coverage;
         cov.inputs.push(s.name);
         let mut at = None;
@@ -167,6 +196,11 @@ impl Assembler {
         }
         if !errors.is_empty() {
             return Err(errors);
+        }
+        if self.pages_complete {
+            let vouched = listing::vouch(&self.pages);
+            self.inv.errors.extend(vouched.errors);
+            self.inv.warnings.extend(vouched.warnings);
         }
         self.inv.refresh_coverage();
         Ok(self.inv)
@@ -434,7 +468,10 @@ mod tests {
 
     /// Two inputs holding data store `a`, the second with another key type.
     fn two_inputs(policy: DuplicatePolicy, times: [Option<&str>; 2]) -> Assembler {
-        let mut asm = Assembler::new(policy);
+        let mut asm = Assembler::new(ReadOptions {
+            duplicates: policy,
+            ..ReadOptions::default()
+        });
         let kms = |t: &str| serde_json::json!({"SseConfiguration": {"KmsEncryptionConfig": {"CmkType": t}}});
         asm.push(at(rec("a", kms("CUSTOMER_MANAGED_KMS_KEY")), "one.json"));
         asm.add(summary("one.json", times[0]));
@@ -498,7 +535,7 @@ mod tests {
 
     #[test]
     fn identical_copies_are_kept_once_and_merge_what_one_knows() {
-        let mut asm = Assembler::new(DuplicatePolicy::Refuse);
+        let mut asm = Assembler::new(ReadOptions::default());
         asm.push(rec("a", serde_json::json!({"CreatedAt": 1603761064.881})));
         let tags = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
         asm.push(
@@ -513,7 +550,7 @@ mod tests {
         assert_eq!(inv.records[0].tags.as_ref(), Some(&tags));
         assert_eq!(inv.warnings[0].code, "duplicate-arn");
 
-        let mut asm = Assembler::new(DuplicatePolicy::Refuse);
+        let mut asm = Assembler::new(ReadOptions::default());
         let other = BTreeMap::from([("env".to_owned(), "dev".to_owned())]);
         asm.push(rec("a", Value::Null).with_tags(tags));
         asm.push(rec("a", Value::Null).with_tags(other));
@@ -529,7 +566,7 @@ mod tests {
 
     #[test]
     fn arns_with_colliding_hashes_are_told_apart() {
-        let mut asm = Assembler::new(DuplicatePolicy::Refuse);
+        let mut asm = Assembler::new(ReadOptions::default());
         asm.push(rec("a", Value::Null));
         // Pretend `b` hashes like `a`.
         let hb = arn_hash(&rec("b", Value::Null).key());
@@ -569,7 +606,7 @@ mod tests {
 
     #[test]
     fn coverage_keeps_the_earliest_collection_time_and_every_input() {
-        let mut asm = Assembler::new(DuplicatePolicy::Refuse);
+        let mut asm = Assembler::new(ReadOptions::default());
         let t = |s: &str| Some(Timestamp::parse(s).unwrap());
         for (name, at) in [
             ("b.json", "2026-02-01T00:00:00Z"),

@@ -11,11 +11,12 @@ use serde::de::{
 };
 
 use super::error::{ErrorKind, SnapshotError};
+use super::listing;
 use super::position::Pos;
 use super::positioned::{Mode, Positioned};
 use super::record_array::RecordArray;
 use super::sink::{InputSink, SnippetFn, DUPLICATE_KEY_HINT};
-use super::{Shape, SnapshotMeta, SNAPSHOT_VERSION};
+use super::{NextToken, Shape, SnapshotMeta, SNAPSHOT_VERSION};
 use crate::inventory::CollectionError;
 use crate::record::RawText;
 use crate::timestamp::Timestamp;
@@ -139,20 +140,15 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                     })?;
                     let token: Option<String> = envelope_field(st, &key, kpos, raw.get(), &snip)
                         .map_err(de::Error::custom)?;
-                    if token.is_some_and(|t| !t.is_empty()) {
-                        st.summary.errors.push(CollectionError {
-                            account: None,
-                            region: None,
-                            operation: "ListFHIRDatastores".to_owned(),
-                            resource: None,
-                            code: "incomplete-listing".to_owned(),
-                            message: format!(
-                                "{}:{}:{}: the listing has a NextToken, so more data stores \
-                                 exist than this file holds; save the output of \
-                                 `aws healthlake list-fhir-datastores` without --max-items",
-                                st.name, kpos.line, kpos.column
-                            ),
-                        });
+                    if let Some(value) = token.filter(|t| !t.is_empty()) {
+                        let token = NextToken {
+                            value,
+                            line: kpos.line,
+                            column: kpos.column,
+                        };
+                        let error = listing::incomplete_listing(&st.name, &token);
+                        st.summary.errors.push(error);
+                        st.summary.next_token = Some(token);
                     }
                 }
                 "hlauditSnapshot" => {

@@ -4,7 +4,8 @@
 //!
 //! 1. the output of `aws healthlake list-fhir-datastores`:
 //!    `{"DatastorePropertiesList": [...], "NextToken": "..."}` (a non-empty `NextToken`
-//!    means the listing is incomplete and becomes an `incomplete-listing` collection error);
+//!    means the listing is incomplete and becomes an `incomplete-listing` collection error,
+//!    unless the caller says every page is given: [`ReadOptions::pages_complete`]);
 //! 2. the output of `aws healthlake describe-fhir-datastore`: `{"DatastoreProperties": {...}}`;
 //! 3. a bare JSON array of `DatastoreProperties` objects;
 //! 4. JSON Lines, one `DatastoreProperties` object per line (blank lines allowed);
@@ -32,7 +33,7 @@
 //! - `sniff` recognises an input's shape and hands it to its reader; uses `envelope`,
 //!   `json_lines`, `positioned`, `sink`, `input`, `position`, `error`.
 //! - `envelope` reads the top-level value (AWS CLI outputs, hlaudit snapshots, a bare
-//!   array); uses `record_array`, `positioned`, `sink`, `position`, `error`.
+//!   array); uses `record_array`, `positioned`, `sink`, `listing`, `position`, `error`.
 //! - `json_lines` reads JSON Lines line by line; uses `sink`, `input`, `position`, `error`.
 //! - `record_array` reads an array of records element by element; uses `positioned`,
 //!   `sink`, `position`.
@@ -41,7 +42,10 @@
 //! - `sink` checks one input's records, hands them on and collects its errors; uses
 //!   `locate`, `position`, `error`.
 //! - `input` holds one input's bytes, whole or streamed; uses `position`, `error`.
-//! - `assemble` (inputs into one inventory) and `write` (the snapshot format) use `error`.
+//! - `assemble` (inputs into one inventory) uses `listing` and `error`; `write` (the
+//!   snapshot format) uses `error`.
+//! - `listing` (pages of a listing, and what the caller's word that they are every page
+//!   settles) uses none of the others.
 //! - `locate` (a field's value in a record's text), `position` (lines, columns and their
 //!   conversions) and `error` use none of the others.
 //!
@@ -59,6 +63,7 @@ mod envelope;
 mod error;
 mod input;
 mod json_lines;
+mod listing;
 mod locate;
 mod position;
 mod positioned;
@@ -155,8 +160,21 @@ pub struct FileSummary {
     /// Collection errors the input records (an hlaudit snapshot's `errors`, or an
     /// `incomplete-listing` for a listing with a `NextToken`).
     pub errors: Vec<CollectionError>,
+    /// The non-empty `NextToken` of a list output: more pages follow this one.
+    pub next_token: Option<NextToken>,
     /// Warnings about records (`unknown-status`).
     pub warnings: Vec<Warning>,
+}
+
+/// The `NextToken` of a list output, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextToken {
+    /// The token, as the service sent it.
+    pub value: String,
+    /// 1-based line of its key.
+    pub line: usize,
+    /// 1-based column of its key.
+    pub column: usize,
 }
 
 /// How several inputs become one inventory.
@@ -164,6 +182,15 @@ pub struct FileSummary {
 pub struct ReadOptions {
     /// Which copy counts when two inputs hold one data store with different content.
     pub duplicates: DuplicatePolicy,
+    /// The caller says the list outputs given are every page of their listings (saved
+    /// with a `--next-token` loop, since the AWS CLI does not page through
+    /// `list-fhir-datastores` by itself). A page's `NextToken` is then no
+    /// `incomplete-listing` by itself; instead the pages are grouped by the account and
+    /// region of their records, and a listing without its last page, a page of several
+    /// listings, or a `NextToken` on two pages is still an error. Every listing taken as
+    /// complete on this word gets a `vouched-listing` warning, so the report shows the
+    /// completeness was asserted, not observed. Off by default.
+    pub pages_complete: bool,
 }
 
 /// Reads snapshot files (`-` is standard input) into one [`Inventory`].
@@ -184,7 +211,7 @@ pub fn read_files_with(
     paths: &[impl AsRef<str>],
     options: ReadOptions,
 ) -> Result<Inventory, SnapshotErrors> {
-    let mut asm = Assembler::new(options.duplicates);
+    let mut asm = Assembler::new(options);
     let mut errors = Vec::new();
     for path in paths {
         let name = path.as_ref();
@@ -207,7 +234,7 @@ pub fn read_files_with(
 /// Reads one input from a reader (streaming) into an [`Inventory`]; `name` is how errors
 /// and sources name it.
 pub fn read_reader(name: &str, reader: impl Read) -> Result<Inventory, SnapshotErrors> {
-    let mut asm = Assembler::new(DuplicatePolicy::default());
+    let mut asm = Assembler::new(ReadOptions::default());
     let mut errors = Vec::new();
     let result = read_input(name, Input::stream(reader), &mut |r| asm.push(r));
     asm.end_input(result, &mut errors);
