@@ -1,4 +1,5 @@
-//! Embeds the built-in policy pack (`rules/*.yaml` at the workspace root) and lists the
+//! Embeds the built-in policy pack (`pack/*.yaml`, which the workspace root's `rules/`
+//! links to, so the pack travels inside the published crate) and lists the
 //! data-driven test cases (`tests/cases/*.yaml`), so adding a file needs no code change.
 
 use std::fmt::Write as _;
@@ -20,10 +21,17 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default());
 
-    let pack = manifest.join("../../rules");
+    let pack = manifest.join("pack");
     println!("cargo:rerun-if-changed={}", pack.display());
+    let policies = yaml_files(&pack);
+    // A crate without its pack would build a tool that checks nothing: refuse.
+    assert!(
+        !policies.is_empty(),
+        "the built-in policy pack {} holds no YAML file",
+        pack.display()
+    );
     let mut src = String::from("/// The built-in pack: (file name, YAML text), sorted by name.\npub static FILES: &[(&str, &str)] = &[\n");
-    for f in yaml_files(&pack) {
+    for f in policies {
         let name = f
             .file_name()
             .and_then(|n| n.to_str())
