@@ -23,6 +23,15 @@ pub struct ReadArgs {
     /// Identical copies are always audited once.
     #[arg(long, value_enum, default_value_t = OnDuplicate::Error, value_name = "WHICH")]
     pub on_duplicate: OnDuplicate,
+    /// Vouch that the `aws healthlake list-fhir-datastores` outputs given are every page
+    /// of their listings (saved with a `--next-token` loop; the AWS CLI does not fetch
+    /// the next page by itself). A page's NextToken then no longer makes the audit
+    /// incomplete, but a listing (an account and region) without its last page, a page
+    /// of several listings or a NextToken on two pages still does. Each listing taken as
+    /// complete this way gets a `vouched-listing` warning in the report: asserted, not
+    /// observed. `hlaudit collect` needs no such word.
+    #[arg(long)]
+    pub pages_complete: bool,
     /// The account that templates and plans deploy to (their `@account`,
     /// `AWS::AccountId`, and the account of ARNs of keys and functions they create).
     /// Unknown otherwise, unless a plan or CDK environment says.
@@ -74,7 +83,10 @@ impl ReadArgs {
             OnDuplicate::Last => DuplicatePolicy::Last,
             OnDuplicate::Latest => DuplicatePolicy::Latest,
         };
-        snapshot::ReadOptions { duplicates }
+        snapshot::ReadOptions {
+            duplicates,
+            pages_complete: self.pages_complete,
+        }
     }
 }
 
