@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_http_client::Builder;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -26,6 +30,7 @@ pub(crate) async fn load(
     retry: &RetrySettings,
 ) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(retry_config(retry))
         .timeout_config(
             TimeoutConfig::builder()
@@ -39,6 +44,15 @@ pub(crate) async fn load(
         loader = loader.region(Region::new(region.to_owned()));
     }
     loader.load().await
+}
+
+/// The one HTTP client of every SDK client (and of the credential providers): hyper 1
+/// with rustls on ring, trusting the platform's certificates. Plain `http://` endpoints
+/// (an emulator on 127.0.0.1) work too.
+pub(crate) fn https_client() -> SharedHttpClient {
+    Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 fn retry_config(retry: &RetrySettings) -> RetryConfig {

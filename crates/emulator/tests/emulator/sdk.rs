@@ -17,6 +17,14 @@ use crate::common::*;
 fn client(emu: &RunningEmulator, region: &str, max_attempts: u32) -> Client {
     let config = aws_sdk_healthlake::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        // No default HTTPS client is compiled in (see the workspace manifest).
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        )
         .region(Region::new(region.to_owned()))
         .endpoint_url(emu.endpoint_url())
         .credentials_provider(Credentials::new(KEY, "sdk-test-secret", None, None, "test"))
