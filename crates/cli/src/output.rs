@@ -8,6 +8,7 @@
 //! half-written report for a CI step to upload, and a large report is never held in
 //! memory whole. Reports for standard output are rendered in memory first.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -190,6 +191,8 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
         ..SarifOptions::default()
     };
     let stdout_color = resolve_color(args.color);
+    // Built once, by the first report that shows it.
+    let compliance = OnceCell::new();
 
     // Render everything first: a rendering error leaves every file as it was. Files are
     // rendered into temporary files beside their targets (dropped, so removed, on error).
@@ -198,15 +201,29 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     let mut to_stdout: Vec<Vec<u8>> = Vec::new();
     if let Some(format) = args.format.unwrap_or(FormatArg::Terminal).format() {
         let mut out = Vec::new();
-        render(report, format, stdout_color, &sarif_options, &mut out)
-            .with_context(|| format!("cannot render the {format} report"))?;
+        render(
+            report,
+            format,
+            stdout_color,
+            &sarif_options,
+            &compliance,
+            &mut out,
+        )
+        .with_context(|| format!("cannot render the {format} report"))?;
         to_stdout.push(out);
     }
     for spec in &args.outputs {
         if spec.path == Path::new("-") {
             let mut out = Vec::new();
-            render(report, spec.format, stdout_color, &sarif_options, &mut out)
-                .with_context(|| format!("cannot render the {} report", spec.format))?;
+            render(
+                report,
+                spec.format,
+                stdout_color,
+                &sarif_options,
+                &compliance,
+                &mut out,
+            )
+            .with_context(|| format!("cannot render the {} report", spec.format))?;
             to_stdout.push(out);
             continue;
         }
@@ -230,7 +247,15 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
         } else {
             let mut tmp = temp_beside(&spec.path)?;
             let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
-            render(report, spec.format, false, &sarif_options, &mut out).with_context(|| {
+            render(
+                report,
+                spec.format,
+                false,
+                &sarif_options,
+                &compliance,
+                &mut out,
+            )
+            .with_context(|| {
                 format!(
                     "cannot render the {} report {}",
                     spec.format,
@@ -256,14 +281,23 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     Ok(stdout.flush()?)
 }
 
-/// Renders one format into `out`.
+/// Renders one format into `out`. The compliance view is built in `compliance` the first
+/// time a format needs it.
 fn render(
     report: &Report,
     format: Format,
     color: bool,
     sarif_options: &SarifOptions,
+    compliance: &OnceCell<ComplianceView>,
     out: &mut dyn Write,
 ) -> Result<(), hlaudit_report::ReportError> {
+    // Every catalogued framework, whatever `--framework` selected: that flag picks
+    // policies, so it shapes the counts, and unselected controls show as not covered.
+    let view = || {
+        compliance.get_or_init(|| {
+            ComplianceView::build(report, &hlaudit_rules::builtin_frameworks(), &[])
+        })
+    };
     match format {
         Format::Terminal => hlaudit_report::terminal::write(
             report,
@@ -273,17 +307,12 @@ fn render(
             },
             out,
         ),
-        Format::Json => hlaudit_report::json::write(report, out),
+        Format::Json => hlaudit_report::json::write(report, Some(view()), out),
         Format::Sarif => sarif::write(report, sarif_options, out),
         Format::Junit => hlaudit_report::junit::write(report, out),
-        Format::Markdown => hlaudit_report::markdown::write(report, out),
-        Format::Html => hlaudit_report::html::write(report, out),
-        Format::ComplianceCsv => {
-            // Every catalogued framework, whatever `--framework` selected: that flag picks
-            // policies, so it shapes the counts, and unselected controls show as not covered.
-            let view = ComplianceView::build(report, &hlaudit_rules::builtin_frameworks(), &[]);
-            hlaudit_report::compliance_csv::write(&view, out)
-        }
+        Format::Markdown => hlaudit_report::markdown::write(report, Some(view()), out),
+        Format::Html => hlaudit_report::html::write(report, Some(view()), out),
+        Format::ComplianceCsv => hlaudit_report::compliance_csv::write(view(), out),
     }
 }
 

@@ -169,16 +169,16 @@ fn main() -> Result<(), ReportError> {
             .collect())
     })?;
     measure("json", out_dir, || {
-        one(|o| hlaudit_report::json::write(&report, o))
+        one(|o| hlaudit_report::json::write(&report, None, o))
     })?;
     measure("junit", out_dir, || {
         one(|o| hlaudit_report::junit::write(&report, o))
     })?;
     measure("markdown", out_dir, || {
-        one(|o| hlaudit_report::markdown::write(&report, o))
+        one(|o| hlaudit_report::markdown::write(&report, None, o))
     })?;
     measure("html", out_dir, || {
-        one(|o| hlaudit_report::html::write(&report, o))
+        one(|o| hlaudit_report::html::write(&report, None, o))
     })?;
     measure("terminal", out_dir, || {
         one(|o| hlaudit_report::terminal::write(&report, &TerminalOptions::default(), o))

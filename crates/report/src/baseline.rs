@@ -281,7 +281,7 @@ mod tests {
     }
 
     fn json(r: &Report) -> JsonReport {
-        JsonReport::from_report(r).unwrap()
+        JsonReport::from_report(r, None).unwrap()
     }
 
     use Severity::{High, Low};

@@ -1,6 +1,7 @@
 //! One self-contained HTML page: summary cards, bar charts (by severity, by policy, by
-//! account and region), and a filterable, sortable findings table with the evidence,
-//! remediation and references of each finding.
+//! account and region), a filterable, sortable findings table with the evidence,
+//! remediation and references of each finding, and the compliance view when the caller
+//! hands one in (see [`compliance`]).
 //!
 //! Everything is rendered on this side: every value from the data goes through
 //! [`escape`] into text or quoted attributes, and the page's small script only hides,
@@ -9,10 +10,13 @@
 //! page's own (by its SHA-256), so even a value that escaped escaping could not run. The
 //! filters can be set from the URL (`report.html#q=HL-ENC-01&severity=high&status=FAIL`).
 
+mod compliance;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
+use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::{Finding, Severity, Status};
 use hlaudit_model::invisible;
 use hlaudit_model::report::Report;
@@ -66,17 +70,26 @@ fn escape_with(s: &str, styled: bool) -> String {
     out
 }
 
-/// Writes the report as one HTML page.
-pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
+/// Writes the report as one HTML page, with a section for `compliance` when given.
+pub fn write(
+    report: &Report,
+    compliance: Option<&ComplianceView>,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    render(report, out, FLUSH_AT).map_err(ReportError::io("HTML"))
+    render(report, compliance, out, FLUSH_AT).map_err(ReportError::io("HTML"))
 }
 
 /// The page is built in a buffer that the findings table hands on to `out` whenever it
 /// holds this much, so memory does not grow with the number of findings.
 const FLUSH_AT: usize = 1 << 20;
 
-fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Result<()> {
+fn render(
+    report: &Report,
+    controls: Option<&ComplianceView>,
+    out: &mut dyn Write,
+    flush_at: usize,
+) -> std::io::Result<()> {
     let e = escape_text;
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
@@ -160,6 +173,9 @@ fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Res
     charts(&mut h, report);
     h.push_str("</section>\n");
     table(&mut h, report, out, flush_at)?;
+    if let Some(view) = controls {
+        compliance::section(&mut h, view);
+    }
     if !report.warnings.is_empty() {
         h.push_str("<h2>Warnings</h2><ul>");
         for w in &report.warnings {
@@ -519,7 +535,7 @@ mod tests {
             serde_json::from_str(include_str!("../tests/fixtures/mixed.report.json")).unwrap();
         let page = |flush_at| {
             let mut out = Vec::new();
-            render(&report, &mut out, flush_at).unwrap();
+            render(&report, None, &mut out, flush_at).unwrap();
             String::from_utf8(out).unwrap()
         };
         let whole = page(usize::MAX);

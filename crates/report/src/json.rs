@@ -13,12 +13,19 @@
 //! its ARN, and its fingerprints are unchanged, so a version 1 report still works as a
 //! baseline.
 //!
+//! `compliance`, when the caller hands in a [`ComplianceView`], is that view: each control of
+//! each framework with its status, the policies that map to it and the counts of their
+//! (policy, resource) pairs. It is small (controls times counts) and built once by the
+//! caller from the same report; the writer only serialises it. Added within version 2:
+//! readers of older reports see it absent.
+//!
 //! [`read`] parses a report written by [`write()`], for baselines and `hlaudit diff`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
+use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::{
     AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status, Subject,
 };
@@ -53,6 +60,10 @@ pub struct JsonReport {
     pub coverage: Coverage,
     /// The policies evaluated.
     pub policies: Vec<PolicyMeta>,
+    /// The compliance view: per framework, every control with its status, mapped policies
+    /// and counts. Absent when the writer was given none (and in reports older than it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<ComplianceView>,
     /// Every finding, in report order (policy id, then resource).
     pub findings: Vec<JsonFinding>,
     /// What could not be collected or read.
@@ -190,8 +201,11 @@ pub struct JsonScope {
 }
 
 impl JsonReport {
-    /// The wire form of a report.
-    pub fn from_report(report: &Report) -> Result<Self, ReportError> {
+    /// The wire form of a report, with its compliance view when one is given.
+    pub fn from_report(
+        report: &Report,
+        compliance: Option<&ComplianceView>,
+    ) -> Result<Self, ReportError> {
         crate::check_policies(report)?;
         Ok(JsonReport {
             hlaudit_report: VERSION,
@@ -201,6 +215,7 @@ impl JsonReport {
             summary: summary(report),
             coverage: report.coverage.clone(),
             policies: report.policies.clone(),
+            compliance: compliance.cloned(),
             findings: report
                 .findings
                 .iter()
@@ -235,12 +250,17 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// Writes the report as pretty-printed JSON (newline-terminated).
+/// Writes the report as pretty-printed JSON (newline-terminated), with `compliance` as its
+/// `compliance` field when given.
 ///
 /// The document is the one [`JsonReport::from_report`] builds, serialised straight from
 /// the report one finding at a time, so memory does not grow with the number of findings
 /// (a report of millions of findings is gigabytes of JSON).
-pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
+pub fn write(
+    report: &Report,
+    compliance: Option<&ComplianceView>,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
     crate::check_policies(report)?;
     let doc = ReportOut {
         hlaudit_report: VERSION,
@@ -250,6 +270,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
         summary: summary(report),
         coverage: &report.coverage,
         policies: &report.policies,
+        compliance,
         findings: FindingsOut(report),
         errors: &report.errors,
         warnings: &report.warnings,
@@ -274,6 +295,8 @@ struct ReportOut<'a> {
     summary: JsonSummary,
     coverage: &'a Coverage,
     policies: &'a [PolicyMeta],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<&'a ComplianceView>,
     findings: FindingsOut<'a>,
     errors: &'a [CollectionError],
     warnings: &'a [Warning],

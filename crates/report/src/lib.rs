@@ -21,7 +21,7 @@
 //!
 //! let report = Report::for_inventory(&Inventory::default(), Timestamp::now());
 //! let mut out = Vec::new();
-//! hlaudit_report::markdown::write(&report, &mut out)?;
+//! hlaudit_report::markdown::write(&report, None, &mut out)?;
 //! assert!(String::from_utf8_lossy(&out).contains("hlaudit"));
 //! # Ok::<(), hlaudit_report::ReportError>(())
 //! ```

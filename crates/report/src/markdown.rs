@@ -3,12 +3,17 @@
 //! A warning first when nothing was checked, the counts, then a table of the failing
 //! policies, then one collapsed
 //! `<details>` block per policy listing its data stores and evidence, then errors and
-//! waived findings. Every value from the data goes through [`escape`], so a data store
+//! waived findings, then the compliance view when one is given (see [`compliance`]). The
+//! compliance section is rendered first and its size taken out of the budget for the
+//! findings, since its size depends only on the catalogues. Every value from the data goes through [`escape`], so a data store
 //! name or tag value cannot inject Markdown, HTML or `@mentions`.
+
+mod compliance;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::{Finding, Severity, Status};
 use hlaudit_model::invisible;
 use hlaudit_model::report::Report;
@@ -80,19 +85,25 @@ impl Default for MarkdownOptions {
     }
 }
 
-/// Writes the Markdown summary, sized for a job summary ([`MarkdownOptions::STEP_SUMMARY`]).
-pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
-    write_with(report, &MarkdownOptions::default(), out)
+/// Writes the Markdown summary, sized for a job summary ([`MarkdownOptions::STEP_SUMMARY`]),
+/// with a section for `compliance` when given.
+pub fn write(
+    report: &Report,
+    compliance: Option<&ComplianceView>,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    write_with(report, compliance, &MarkdownOptions::default(), out)
 }
 
 /// Writes the Markdown summary within the given size limits.
 pub fn write_with(
     report: &Report,
+    compliance: Option<&ComplianceView>,
     options: &MarkdownOptions,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    let md = render(report, options);
+    let md = render(report, compliance, options);
     out.write_all(md.as_bytes())
         .map_err(ReportError::io("Markdown"))
 }
@@ -104,9 +115,17 @@ struct Budget {
     omitted: usize,
 }
 
-fn render(report: &Report, options: &MarkdownOptions) -> String {
+fn render(
+    report: &Report,
+    compliance: Option<&ComplianceView>,
+    options: &MarkdownOptions,
+) -> String {
+    // At most a quarter of the budget; what it takes, the findings' details cannot.
+    let controls = compliance
+        .map(|v| compliance::section(v, options.max_bytes / 4))
+        .unwrap_or_default();
     let mut budget = Budget {
-        max_bytes: options.max_bytes,
+        max_bytes: options.max_bytes.saturating_sub(controls.len()),
         per_policy: options.max_findings_per_policy.max(1),
         omitted: 0,
     };
@@ -142,6 +161,7 @@ fn render(report: &Report, options: &MarkdownOptions) -> String {
         }
         md.push('\n');
     }
+    md.push_str(&compliance.map(compliance::headline).unwrap_or_default());
 
     section(
         report,
@@ -166,6 +186,8 @@ fn render(report: &Report, options: &MarkdownOptions) -> String {
             text::plural(budget.omitted, "finding is", "findings are")
         ));
     }
+
+    md.push_str(&controls);
 
     if !report.warnings.is_empty() {
         md.push_str(&format!("### Warnings ({})\n\n", report.warnings.len()));
@@ -349,7 +371,7 @@ mod tests {
                 report.findings.push(f);
             }
         }
-        let md = render(&report, &MarkdownOptions::PR_COMMENT);
+        let md = render(&report, None, &MarkdownOptions::PR_COMMENT);
         // The budget is checked per policy block, so allow one block beyond it.
         assert!(md.len() < 60_000 + 10 * 300 + 2_000, "{} bytes", md.len());
         assert!(md.contains("- and 190 more"));

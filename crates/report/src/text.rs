@@ -1,5 +1,6 @@
 //! Wording shared by the human-readable formats (terminal, Markdown, HTML, JUnit).
 
+use hlaudit_model::compliance::{ControlStatus, ControlView, FrameworkView};
 use hlaudit_model::finding::{Finding, Severity, Status, Subject};
 use hlaudit_model::report::Report;
 use hlaudit_model::Kind;
@@ -175,4 +176,41 @@ pub(crate) fn baseline_label(f: &Finding) -> Option<&'static str> {
         B::Updated => "updated",
         B::Absent => "fixed",
     })
+}
+
+/// The order people read a framework's controls in: failing first, then passing, not
+/// evaluated and, last, not covered.
+pub(crate) const CONTROL_ORDER: [ControlStatus; 4] = [
+    ControlStatus::Failing,
+    ControlStatus::Passing,
+    ControlStatus::NotEvaluated,
+    ControlStatus::NotCovered,
+];
+
+/// The controls of `framework` with `status`, in the catalogue's order.
+pub(crate) fn controls_with(framework: &FrameworkView, status: ControlStatus) -> Vec<&ControlView> {
+    framework
+        .controls
+        .iter()
+        .filter(|c| c.status == status)
+        .collect()
+}
+
+/// `48 controls: 2 failing, 1 passing, 45 not covered` (statuses no control has are left
+/// out).
+pub(crate) fn control_tally(framework: &FrameworkView) -> String {
+    let parts: Vec<String> = CONTROL_ORDER
+        .iter()
+        .filter_map(|&st| {
+            let n = framework.controls.iter().filter(|c| c.status == st).count();
+            (n > 0).then(|| format!("{n} {}", st.label().to_lowercase()))
+        })
+        .collect();
+    let n = framework.controls.len();
+    let head = format!("{n} {}", plural(n, "control", "controls"));
+    if parts.is_empty() {
+        head
+    } else {
+        format!("{head}: {}", parts.join(", "))
+    }
 }

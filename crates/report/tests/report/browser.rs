@@ -77,7 +77,7 @@ fn the_page_renders_filters_from_the_url_and_runs_no_injected_markup() {
     let page = write_page(
         dir.path(),
         "mixed.html",
-        &render(|o| html::write(&mixed, o)),
+        &render(|o| html::write(&mixed, None, o)),
     );
     let url = format!("file://{}", page.display());
 
@@ -114,7 +114,7 @@ fn the_page_renders_filters_from_the_url_and_runs_no_injected_markup() {
 
     // Hostile data: the markup is text, no element was injected, nothing ran.
     let hostile = fixture("hostile");
-    let text = render(|o| html::write(&hostile, o));
+    let text = render(|o| html::write(&hostile, None, o));
     let page = write_page(dir.path(), "hostile.html", &text);
     let dom = dump_dom(&format!("file://{}", page.display()), profile.path());
     assert_eq!(finding_tags(&dom).len(), hostile.findings.len());

@@ -1,27 +1,9 @@
 //! The compliance CSV: a snapshot on the mixed fixture, and a real CSV reader's view of it.
 
-use hlaudit_model::compliance::{ComplianceView, Control, FrameworkCatalogue};
+use hlaudit_model::compliance::ComplianceView;
 use hlaudit_report::compliance_csv;
 
-use crate::{fixture, render};
-
-/// A small catalogue: one control the fixture maps, one it does not, one hostile title.
-fn catalogue() -> Vec<FrameworkCatalogue> {
-    let control = |id: &str, title: &str| Control {
-        id: id.to_owned(),
-        title: title.to_owned(),
-    };
-    vec![FrameworkCatalogue {
-        framework: "HIPAA".to_owned(),
-        title: "HIPAA Security Rule".to_owned(),
-        scope: "three controls, for a test".to_owned(),
-        controls: vec![
-            control("164.312(a)(2)(iv)", "Encryption and decryption"),
-            control("164.316(a)", "Policies, \"procedures\"\nand more"),
-            control("164.310(b)", "=HYPERLINK(\"http://x\")"),
-        ],
-    }]
-}
+use crate::{catalogue, fixture, render};
 
 fn csv() -> String {
     let view = ComplianceView::build(&fixture("mixed"), &catalogue(), &[]);

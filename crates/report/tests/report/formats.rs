@@ -1,21 +1,27 @@
 //! Snapshots of every format on every fixture, and the properties each format promises.
 
+use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::Status;
 use hlaudit_report::terminal::TerminalOptions;
 use hlaudit_report::{html, json, junit, markdown, sarif, terminal};
 
-use crate::{fixture, pinned_sarif_options, render, FIXTURES};
+use crate::{catalogue, fixture, pinned_sarif_options, render, FIXTURES};
 
 #[test]
 fn snapshots_of_every_format() {
     for name in FIXTURES {
         let report = fixture(name);
+        let view = ComplianceView::build(&report, &catalogue(), &[]);
+        let view = Some(&view);
         let plain = TerminalOptions::default();
         insta::assert_snapshot!(
             format!("{name}.terminal"),
             render(|o| terminal::write(&report, &plain, o))
         );
-        insta::assert_snapshot!(format!("{name}.json"), render(|o| json::write(&report, o)));
+        insta::assert_snapshot!(
+            format!("{name}.json"),
+            render(|o| json::write(&report, view, o))
+        );
         insta::assert_snapshot!(
             format!("{name}.sarif"),
             render(|o| sarif::write(&report, &pinned_sarif_options(), o))
@@ -26,9 +32,12 @@ fn snapshots_of_every_format() {
         );
         insta::assert_snapshot!(
             format!("{name}.md"),
-            render(|o| markdown::write(&report, o))
+            render(|o| markdown::write(&report, view, o))
         );
-        insta::assert_snapshot!(format!("{name}.html"), render(|o| html::write(&report, o)));
+        insta::assert_snapshot!(
+            format!("{name}.html"),
+            render(|o| html::write(&report, view, o))
+        );
     }
 }
 
@@ -47,8 +56,8 @@ fn coloured_terminal_output_snapshot() {
 #[test]
 fn output_is_deterministic() {
     let report = fixture("mixed");
-    let a = render(|o| html::write(&report, o));
-    let b = render(|o| html::write(&report, o));
+    let a = render(|o| html::write(&report, None, o));
+    let b = render(|o| html::write(&report, None, o));
     assert_eq!(a, b);
     let a = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
     let b = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
@@ -71,9 +80,14 @@ fn terminal_ends_with_the_one_line_summary() {
 fn json_round_trips_through_read() {
     for name in FIXTURES {
         let report = fixture(name);
-        let text = render(|o| json::write(&report, o));
+        let view = ComplianceView::build(&report, &catalogue(), &[]);
+        let text = render(|o| json::write(&report, Some(&view), o));
         let back = json::read(&mut text.as_bytes()).unwrap();
-        assert_eq!(back, json::JsonReport::from_report(&report).unwrap());
+        assert_eq!(
+            back,
+            json::JsonReport::from_report(&report, Some(&view)).unwrap()
+        );
+        assert_eq!(back.compliance.as_ref(), Some(&view));
         assert_eq!(back.hlaudit_report, json::VERSION);
         assert_eq!(back.findings.len(), report.findings.len());
         for (f, jf) in report.findings.iter().zip(&back.findings) {
@@ -89,16 +103,19 @@ fn json_is_written_as_the_document_it_reads_back_byte_for_byte() {
     // Both must give the same bytes, field order and omissions included.
     for name in FIXTURES {
         let report = fixture(name);
-        let streamed = render(|o| json::write(&report, o));
-        let doc = json::JsonReport::from_report(&report).unwrap();
-        let built = serde_json::to_string_pretty(&doc).unwrap() + "\n";
-        assert_eq!(streamed, built, "{name}");
+        let view = ComplianceView::build(&report, &catalogue(), &[]);
+        for view in [None, Some(&view)] {
+            let streamed = render(|o| json::write(&report, view, o));
+            let doc = json::JsonReport::from_report(&report, view).unwrap();
+            let built = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+            assert_eq!(streamed, built, "{name}");
+        }
     }
 }
 
 #[test]
 fn json_summary_counts_every_status_and_severity() {
-    let doc = json::JsonReport::from_report(&fixture("mixed")).unwrap();
+    let doc = json::JsonReport::from_report(&fixture("mixed"), None).unwrap();
     assert_eq!(doc.summary.by_status.len(), 5);
     assert_eq!(doc.summary.failures_by_severity.len(), 5);
     assert_eq!(doc.summary.by_status[&Status::Fail], 5);
@@ -107,7 +124,7 @@ fn json_summary_counts_every_status_and_severity() {
 
 #[test]
 fn json_read_errors_name_the_field_and_line() {
-    let text = render(|o| json::write(&fixture("mixed"), o));
+    let text = render(|o| json::write(&fixture("mixed"), None, o));
     let broken = text.replacen("\"status\": \"PASS\"", "\"status\": \"MAYBE\"", 1);
     let err = json::read(&mut broken.as_bytes()).unwrap_err().to_string();
     assert!(err.contains("findings[0].status"), "{err}");
@@ -120,8 +137,10 @@ fn the_json_schema_names_every_top_level_field() {
         &std::fs::read_to_string(crate::repo_root().join("docs/report.schema.json")).unwrap(),
     )
     .unwrap();
+    let mixed = fixture("mixed");
+    let view = ComplianceView::build(&mixed, &catalogue(), &[]);
     let doc =
-        serde_json::to_value(json::JsonReport::from_report(&fixture("mixed")).unwrap()).unwrap();
+        serde_json::to_value(json::JsonReport::from_report(&mixed, Some(&view)).unwrap()).unwrap();
     let props = schema["properties"].as_object().unwrap();
     for key in doc.as_object().unwrap().keys() {
         assert!(props.contains_key(key), "schema lacks `{key}`");
@@ -137,7 +156,8 @@ fn the_json_schema_names_every_top_level_field() {
         .unwrap();
     for name in ["mixed", "empty"] {
         let doc =
-            serde_json::to_value(json::JsonReport::from_report(&fixture(name)).unwrap()).unwrap();
+            serde_json::to_value(json::JsonReport::from_report(&fixture(name), None).unwrap())
+                .unwrap();
         for key in doc["summary"].as_object().unwrap().keys() {
             assert!(
                 summary_props.contains_key(key),
@@ -172,7 +192,7 @@ fn junit_maps_statuses() {
 #[test]
 fn markup_in_data_is_escaped_everywhere() {
     let report = fixture("hostile");
-    let html = render(|o| html::write(&report, o));
+    let html = render(|o| html::write(&report, None, o));
     assert!(!html.contains("<script>window"));
     assert!(!html.contains("<img src=x"));
     assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
@@ -181,7 +201,7 @@ fn markup_in_data_is_escaped_everywhere() {
         1,
         "only the page's own script"
     );
-    let md = render(|o| markdown::write(&report, o));
+    let md = render(|o| markdown::write(&report, None, o));
     assert!(!md.contains("<script>") && !md.contains("<img"));
     assert!(!md.contains("@everyone") && !md.contains("[link]"));
     let text = render(|o| terminal::write(&report, &TerminalOptions::default(), o));
@@ -208,9 +228,9 @@ fn a_write_error_names_its_cause_once_in_the_error_chain() {
         &mut dyn std::io::Write,
     ) -> Result<(), hlaudit_report::ReportError>;
     let writers: [(&str, Writer); 3] = [
-        ("json", |r, o| json::write(r, o)),
-        ("html", |r, o| html::write(r, o)),
-        ("markdown", |r, o| markdown::write(r, o)),
+        ("json", |r, o| json::write(r, None, o)),
+        ("html", |r, o| html::write(r, None, o)),
+        ("markdown", |r, o| markdown::write(r, None, o)),
     ];
     for (name, write) in writers {
         let err = write(&report, &mut Full).unwrap_err();
@@ -234,8 +254,8 @@ fn a_finding_with_a_dangling_policy_is_an_error_not_a_panic() {
     let mut report = fixture("clean");
     report.findings[0].policy = 99;
     let mut out = Vec::new();
-    let err = html::write(&report, &mut out).unwrap_err();
+    let err = html::write(&report, None, &mut out).unwrap_err();
     assert!(err.to_string().contains("policy index 99"));
-    assert!(json::write(&report, &mut out).is_err());
+    assert!(json::write(&report, None, &mut out).is_err());
     assert!(sarif::write(&report, &pinned_sarif_options(), &mut out).is_err());
 }

@@ -37,14 +37,14 @@ fn formats_for_people_show_every_invisible_character_by_code_point() {
     assert_eq!(unescaped(&without_colour), Vec::<String>::new());
     assert!(term.contains("patient-records\\u{202e}dorp\\u{2066}x\\u{2069}\\u{200b}"));
 
-    let md = render(|o| markdown::write(&report, o));
+    let md = render(|o| markdown::write(&report, None, o));
     assert_eq!(unescaped(&md), Vec::<String>::new(), "{md}");
     assert!(
         md.contains("patient-records\\\\u\\{202e\\}dorp\\\\u\\{2066\\}x"),
         "{md}"
     );
 
-    let page = render(|o| html::write(&report, o));
+    let page = render(|o| html::write(&report, None, o));
     assert_eq!(unescaped(&page), Vec::<String>::new());
     assert!(page.contains(
         "patient-records<span class=\"invisible\" title=\"U+202E RIGHT-TO-LEFT OVERRIDE\">\
@@ -57,9 +57,9 @@ fn formats_for_people_show_every_invisible_character_by_code_point() {
 #[test]
 fn data_formats_keep_the_exact_text_and_stay_well_formed() {
     let report = fixture("invisible");
-    let text = render(|o| json::write(&report, o));
+    let text = render(|o| json::write(&report, None, o));
     let back = json::read(&mut text.as_bytes()).unwrap();
-    assert_eq!(back, json::JsonReport::from_report(&report).unwrap());
+    assert_eq!(back, json::JsonReport::from_report(&report, None).unwrap());
     let log = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
     let xml = render(|o| junit::write(&report, o));
     // JSON holds everything; SARIF and JUnit the name and messages, not the tags.

@@ -14,6 +14,7 @@ mod sarif;
 
 use std::path::{Path, PathBuf};
 
+use hlaudit_model::compliance::{Control, FrameworkCatalogue};
 use hlaudit_model::report::Report;
 
 /// The fixture reports, by name.
@@ -52,4 +53,23 @@ pub fn pinned_sarif_options() -> hlaudit_report::sarif::SarifOptions {
         base_dir: Some(PathBuf::from("/work/repo")),
         ..Default::default()
     }
+}
+
+/// A small HIPAA catalogue for the compliance view: one control the mixed fixture maps, one
+/// it does not (so NOT COVERED), one with a title that is a spreadsheet formula.
+pub fn catalogue() -> Vec<FrameworkCatalogue> {
+    let control = |id: &str, title: &str| Control {
+        id: id.to_owned(),
+        title: title.to_owned(),
+    };
+    vec![FrameworkCatalogue {
+        framework: "HIPAA".to_owned(),
+        title: "HIPAA Security Rule".to_owned(),
+        scope: "three controls, for a test".to_owned(),
+        controls: vec![
+            control("164.312(a)(2)(iv)", "Encryption and decryption"),
+            control("164.316(a)", "Policies, \"procedures\"\nand more"),
+            control("164.310(b)", "=HYPERLINK(\"http://x\")"),
+        ],
+    }]
 }

@@ -161,7 +161,7 @@ fn with_baseline_states(mut report: Report) -> Report {
         }
     }
     earlier.findings.remove(new);
-    let baseline = Baseline::from_report(&JsonReport::from_report(&earlier).unwrap());
+    let baseline = Baseline::from_report(&JsonReport::from_report(&earlier, None).unwrap());
     let outcome = apply_baseline(&mut report, &baseline);
     assert!(outcome.new >= 1 && outcome.updated >= 1 && outcome.unchanged >= 1);
     assert!(

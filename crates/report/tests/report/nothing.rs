@@ -12,9 +12,9 @@ use crate::{fixture, pinned_sarif_options, render};
 /// What each format says about the audit, as (format, whether it names the reason).
 fn notices(report: &Report, code: &str) -> Vec<(&'static str, bool)> {
     let term = render(|o| terminal::write(report, &TerminalOptions::default(), o));
-    let md = render(|o| markdown::write(report, o));
-    let page = render(|o| html::write(report, o));
-    let doc: Value = serde_json::from_str(&render(|o| json::write(report, o))).unwrap();
+    let md = render(|o| markdown::write(report, None, o));
+    let page = render(|o| html::write(report, None, o));
+    let doc: Value = serde_json::from_str(&render(|o| json::write(report, None, o))).unwrap();
     let log: Value = serde_json::from_str(&render(|o| {
         sarif::write(report, &pinned_sarif_options(), o)
     }))

@@ -81,12 +81,12 @@ proptest! {
                 f.set_message(message.clone());
             }
         });
-        let page = render(|o| html::write(&report, o));
+        let page = render(|o| html::write(&report, None, o));
         prop_assert_eq!(page.matches("<script").count(), 1);
         prop_assert_eq!(page.matches("</script>").count(), 1);
         prop_assert_eq!(page.matches("<img").count(), 0);
-        let text = render(|o| json::write(&report, o));
+        let text = render(|o| json::write(&report, None, o));
         let back = json::read(&mut text.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(back, json::JsonReport::from_report(&report).unwrap());
+        prop_assert_eq!(back, json::JsonReport::from_report(&report, None).unwrap());
     }
 }
