@@ -31,6 +31,8 @@ pub struct Report {
     pub coverage: Coverage,
     /// The policies evaluated.
     pub policies: Vec<Policy>,
+    /// The compliance view, when the report has one.
+    pub compliance: Option<Compliance>,
     /// Every finding, sorted by (policy, resource).
     pub findings: Vec<Finding>,
     /// Collection errors.
@@ -148,6 +150,72 @@ pub struct Policy {
     pub tags: Vec<String>,
     /// Where it is defined.
     pub source: Option<Source>,
+}
+
+/// The compliance view: every control of every framework.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Compliance {
+    /// The frameworks, sorted by name.
+    pub frameworks: Vec<Framework>,
+}
+
+impl Compliance {
+    /// Control `id` of `framework`, if listed.
+    pub fn control(&self, framework: &str, id: &str) -> Option<&Control> {
+        self.frameworks
+            .iter()
+            .find(|f| f.framework == framework)?
+            .controls
+            .iter()
+            .find(|c| c.id == id)
+    }
+}
+
+/// One framework of the compliance view.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Framework {
+    /// Its name as policies spell it (`HIPAA`).
+    pub framework: String,
+    /// Its full title.
+    pub title: String,
+    /// What its catalogue lists.
+    pub scope: String,
+    /// Its controls, in the catalogue's order.
+    pub controls: Vec<Control>,
+}
+
+/// One control of the compliance view.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Control {
+    /// Its id (`164.312(a)(2)(iv)`).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// `failing`, `passing`, `not-evaluated` or `not-covered`.
+    pub status: String,
+    /// The evaluated policies that map to it.
+    pub policies: Vec<String>,
+    /// (policy, resource) pairs by outcome.
+    pub counts: ControlCounts,
+}
+
+/// (policy, resource) pairs of a control by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ControlCounts {
+    /// PASS.
+    pub passing: usize,
+    /// FAIL.
+    pub failing: usize,
+    /// WAIVED.
+    pub waived: usize,
+    /// ERROR.
+    pub erroring: usize,
+    /// SKIP.
+    pub not_evaluated: usize,
 }
 
 /// One finding.
