@@ -2,9 +2,17 @@
 //!
 //! The tests drive the real `hlaudit` binary (and the `hlaudit-emulator` binary) as a user
 //! or a CI job would. Binaries of other packages are not visible to a package's tests, so
-//! [`binary`] builds the wanted binary once per test process with the same cargo, target
-//! directory and profile as the running test, then returns its path: `cargo test -p
-//! hlaudit-e2e` works on its own, and inside `cargo test --workspace` the build is a no-op.
+//! [`binary`] builds the workspace's binaries once per test process with the same cargo,
+//! target directory and profile as the running test, then returns the wanted one's path:
+//! `cargo test -p hlaudit-e2e` works on its own, and inside `cargo test --workspace` the
+//! build is a no-op.
+//!
+//! The build selects `--workspace --bins --examples` on purpose. Cargo unifies features
+//! over the packages and targets a command selects, and selecting examples (there are
+//! none) makes it count dev-dependencies, as `cargo test --workspace` does. The binaries
+//! are then built from the very artifacts the test run already compiled; `cargo build -p
+//! hlaudit` would resolve features differently (no emulator, no dev-dependencies) and
+//! compile hyper, the AWS SDK crates and everything above them a second time.
 
 #![forbid(unsafe_code)]
 // Test support: a test cannot go on without its binary, so failing loudly is right.
@@ -16,7 +24,6 @@ pub mod mutate;
 /// already name it through this crate).
 pub use hlaudit_testkit::repo_root;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
@@ -28,44 +35,68 @@ fn profile_dir() -> PathBuf {
     deps.parent().map(Path::to_path_buf).unwrap_or(deps)
 }
 
-/// The path of binary `bin` of workspace package `package`, built on first use.
+/// The path of binary `bin` of workspace package `package`; the first call builds every
+/// binary of the workspace (see the crate documentation for why all of them).
 ///
 /// # Panics
-/// When the build fails: a test cannot go on without the binary.
+/// When the build fails or does not produce `bin`: a test cannot go on without it.
 pub fn binary(package: &str, bin: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let map = BUILT.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = map.get(bin) {
-        return p.clone();
-    }
+    static BUILT: OnceLock<Mutex<bool>> = OnceLock::new();
     let profile_dir = profile_dir();
-    let target_dir = profile_dir
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| profile_dir.clone());
-    let release = profile_dir.file_name().is_some_and(|n| n == "release");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(repo_root())
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            package,
-            "--bin",
-            bin,
-            "--target-dir",
-        ])
-        .arg(&target_dir);
-    if release {
-        cmd.arg("--release");
+    let mut built = BUILT
+        .get_or_init(|| Mutex::new(false))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if !*built {
+        let target_dir = profile_dir
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| profile_dir.clone());
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut cmd = Command::new(cargo);
+        // The variables cargo sets for the running test are not the caller's: a build
+        // script that watches one of them (ring watches CARGO_MANIFEST_DIR) would rerun
+        // and rebuild everything above it, here and again in the next `cargo test`.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_MANIFEST_")
+                || matches!(
+                    name.as_ref(),
+                    "CARGO_CRATE_NAME"
+                        | "CARGO_BIN_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                        | "CARGO_TARGET_TMPDIR"
+                        | "OUT_DIR"
+                )
+            {
+                cmd.env_remove(name.as_ref());
+            }
+        }
+        cmd.current_dir(repo_root())
+            .args([
+                "build",
+                "--quiet",
+                "--workspace",
+                "--bins",
+                "--examples",
+                "--target-dir",
+            ])
+            .arg(&target_dir);
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("cargo could not be started");
+        assert!(status.success(), "building the workspace's binaries failed");
+        *built = true;
     }
-    let status = cmd.status().expect("cargo could not be started");
-    assert!(status.success(), "building {bin} failed");
     let path = profile_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} was not built", path.display());
-    map.insert(bin.to_owned(), path.clone());
+    assert!(
+        path.exists(),
+        "{} (binary {bin} of package {package}) was not built",
+        path.display()
+    );
     path
 }
 
