@@ -400,7 +400,9 @@ impl Drop for SmallDisk {
 #[test]
 fn reports_and_snapshots_on_a_full_tmpfs_fail_with_exit_2_and_replace_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(disk) = SmallDisk::mount(&dir.path().join("disk"), 1024) else {
+    // Room for the reports of 5 data stores (more than 1 MiB since the JSON, HTML and
+    // Markdown reports hold the compliance view), not for those of 400.
+    let Some(disk) = SmallDisk::mount(&dir.path().join("disk"), 2048) else {
         eprintln!("skipped: cannot mount a tmpfs here (needs root)");
         return;
     };
