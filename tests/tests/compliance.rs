@@ -137,3 +137,40 @@ fn every_report_of_a_run_shows_the_same_compliance_view() {
     assert!(md.contains(&format!("- {} ", NOT_COVERED.1)));
     assert!(md.contains("<details><summary>Not covered by any evaluated policy ("));
 }
+
+/// `--framework` chooses the frameworks the view shows, in the JSON report and the CSV
+/// alike, and the view counts only the policies that map to them.
+#[test]
+fn the_framework_flag_chooses_the_frameworks_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let out = run(hlaudit().args([
+        "check",
+        DEMO,
+        "--as-of",
+        AS_OF,
+        "--framework",
+        "hipaa",
+        "--format",
+        "none",
+        "-o",
+        &format!("json={}", path("r.json")),
+        "-o",
+        &format!("compliance-csv={}", path("c.csv")),
+    ]));
+    assert_eq!(out.code, Some(1), "stderr:\n{}", out.stderr);
+    let report = Report::read(path("r.json"));
+    let view = report.compliance.as_ref().unwrap();
+    let names: Vec<&str> = view
+        .frameworks
+        .iter()
+        .map(|f| f.framework.as_str())
+        .collect();
+    assert_eq!(names, ["HIPAA"]);
+    let csv = std::fs::read_to_string(path("c.csv")).unwrap();
+    let rows = csv_rows(&csv);
+    assert!(rows.len() > 2);
+    assert!(rows[1..].iter().all(|r| r[0] == "HIPAA"), "{csv}");
+    let failing = view.control(FAILING.0, FAILING.1).unwrap();
+    assert_eq!(failing.status, "failing");
+}

@@ -179,7 +179,9 @@ fn repository_root(dir: &Path) -> Option<PathBuf> {
 
 /// Writes the `--format` report to standard output and every `-o` report to its file.
 /// Everything is rendered before any file is replaced; each file is replaced atomically.
-pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
+/// `frameworks` limits the compliance view to those frameworks (`--framework`; empty:
+/// every framework).
+pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) -> Result<()> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let sarif_options = SarifOptions {
         working_dir: Some(cwd.clone()),
@@ -192,7 +194,10 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     };
     let stdout_color = resolve_color(args.color);
     // Built once, by the first report that shows it.
-    let compliance = OnceCell::new();
+    let compliance = LazyView {
+        cell: OnceCell::new(),
+        frameworks,
+    };
 
     // Render everything first: a rendering error leaves every file as it was. Files are
     // rendered into temporary files beside their targets (dropped, so removed, on error).
@@ -281,6 +286,13 @@ pub fn write_outputs(report: &Report, args: &OutputArgs) -> Result<()> {
     Ok(stdout.flush()?)
 }
 
+/// The compliance view, built by the first format that shows it, of the frameworks
+/// `--framework` chose.
+struct LazyView<'a> {
+    cell: OnceCell<ComplianceView>,
+    frameworks: &'a [String],
+}
+
 /// Renders one format into `out`. The compliance view is built in `compliance` the first
 /// time a format needs it.
 fn render(
@@ -288,14 +300,17 @@ fn render(
     format: Format,
     color: bool,
     sarif_options: &SarifOptions,
-    compliance: &OnceCell<ComplianceView>,
+    compliance: &LazyView<'_>,
     out: &mut dyn Write,
 ) -> Result<(), hlaudit_report::ReportError> {
-    // Every catalogued framework, whatever `--framework` selected: that flag picks
-    // policies, so it shapes the counts, and unselected controls show as not covered.
+    // The frameworks `--framework` chose (every one without it).
     let view = || {
-        compliance.get_or_init(|| {
-            ComplianceView::build(report, &hlaudit_rules::builtin_frameworks(), &[])
+        compliance.cell.get_or_init(|| {
+            ComplianceView::build(
+                report,
+                &hlaudit_rules::builtin_frameworks(),
+                compliance.frameworks,
+            )
         })
     };
     match format {
@@ -472,7 +487,7 @@ mod tests {
             color: ColorArg::Never,
             sarif_base: None,
         };
-        assert!(write_outputs(&r, &args).is_err());
+        assert!(write_outputs(&r, &args, &[]).is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
         assert!(!dir.path().join("new.json").exists());
     }
@@ -496,7 +511,7 @@ mod tests {
                 color: ColorArg::Never,
                 sarif_base: None,
             };
-            let err = format!("{:#}", write_outputs(&r, &args).unwrap_err());
+            let err = format!("{:#}", write_outputs(&r, &args, &[]).unwrap_err());
             assert_eq!(
                 err.matches("cannot create a temporary file in").count(),
                 1,
@@ -537,7 +552,7 @@ mod tests {
             color: ColorArg::Never,
             sarif_base: None,
         };
-        write_outputs(&r, &args).unwrap();
+        write_outputs(&r, &args, &[]).unwrap();
         for name in ["a.sarif", "a.xml", "a.html", "a.json", "a.md"] {
             let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
             assert!(!text.is_empty(), "{name}");
@@ -549,7 +564,9 @@ mod tests {
             ],
             ..args
         };
-        assert!(format!("{:#}", write_outputs(&r, &dup).unwrap_err()).contains("more than one -o"));
+        assert!(
+            format!("{:#}", write_outputs(&r, &dup, &[]).unwrap_err()).contains("more than one -o")
+        );
     }
 
     #[test]
