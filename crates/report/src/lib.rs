@@ -28,6 +28,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod asff;
 pub mod baseline;
 pub mod compliance_csv;
 pub mod format;
@@ -109,6 +110,22 @@ pub enum ReportError {
         files: usize,
         /// The run limit per file.
         max_runs: usize,
+    },
+    /// An ASFF finding needs an account and a region, and neither the finding nor the
+    /// fallbacks name one.
+    #[error(
+        "the ASFF finding {fingerprint} ({policy} on {subject}) has no known {missing}; \
+         give one with --asff-{missing}"
+    )]
+    AsffContext {
+        /// The finding's fingerprint (its ASFF `Id`).
+        fingerprint: String,
+        /// The policy id.
+        policy: String,
+        /// What the finding is about, as reports name it.
+        subject: String,
+        /// `account` or `region`.
+        missing: &'static str,
     },
     /// A finding refers to a policy the report does not have.
     #[error(

@@ -1,0 +1,246 @@
+//! The length and count limits of the ASFF fields hlaudit writes, and how values are
+//! fitted to them.
+//!
+//! The limits are those of the Security Hub API reference (`AwsSecurityFinding` and the
+//! types it holds) and the ASFF user guide. Where the format documents no limit for a field
+//! hlaudit fills from text someone else wrote (a resource id, a status reason, a
+//! requirement), hlaudit sets one of its own, stated below, so no value is unbounded.
+//! Lengths are UTF-16 code units (see [`len`]).
+
+use std::collections::BTreeMap;
+
+use hlaudit_model::invisible;
+
+/// The marker that ends a value that was cut.
+pub const TRUNCATED: &str = "… [truncated]";
+/// What a blank value is written as (the format's strings must hold a non-space).
+pub const BLANK: &str = "(blank)";
+
+/// `Id`: 512.
+pub const ID: usize = 512;
+/// `GeneratorId`: 512.
+pub const GENERATOR_ID: usize = 512;
+/// `Title`: 256.
+pub const TITLE: usize = 256;
+/// `Description`: 1024.
+pub const DESCRIPTION: usize = 1024;
+/// `Region`: 16.
+pub const REGION: usize = 16;
+/// `Remediation.Recommendation.Text`: 512.
+pub const RECOMMENDATION_TEXT: usize = 512;
+/// A URL (`SourceUrl`, `Remediation.Recommendation.Url`): no documented limit; hlaudit
+/// leaves out a URL longer than 2048 rather than cut it (a cut URL leads nowhere).
+pub const URL: usize = 2048;
+/// `Note.Text`: 512.
+pub const NOTE_TEXT: usize = 512;
+/// `Note.UpdatedBy`: 512.
+pub const NOTE_UPDATED_BY: usize = 512;
+/// `Types`: at most 50 entries.
+pub const TYPES: usize = 50;
+/// One entry of `Types`: no documented limit; hlaudit's own, 256.
+pub const TYPE: usize = 256;
+/// `ProductFields`: at most 50 entries.
+pub const PRODUCT_FIELDS: usize = 50;
+/// A `ProductFields` key: 128.
+pub const PRODUCT_FIELD_KEY: usize = 128;
+/// A `ProductFields` value: 2048.
+pub const PRODUCT_FIELD_VALUE: usize = 2048;
+/// `Resources`: at most 32 entries.
+pub const RESOURCES: usize = 32;
+/// `Resources[].Id`: no documented limit; hlaudit's own, 512 (an ARN is far shorter).
+pub const RESOURCE_ID: usize = 512;
+/// `Resources[].Tags`: at most 50 tags (AWS's tag limit).
+pub const TAGS: usize = 50;
+/// A tag key: 128.
+pub const TAG_KEY: usize = 128;
+/// A tag value: 256.
+pub const TAG_VALUE: usize = 256;
+/// `Resources[].Details.Other`: at most 50 entries.
+pub const OTHER: usize = 50;
+/// A `Details.Other` key: fewer than 128.
+pub const OTHER_KEY: usize = 127;
+/// A `Details.Other` value: fewer than 1024.
+pub const OTHER_VALUE: usize = 1023;
+/// `Compliance.RelatedRequirements`: at most 32 entries.
+pub const RELATED_REQUIREMENTS: usize = 32;
+/// One requirement: no documented limit; hlaudit's own, 256.
+pub const REQUIREMENT: usize = 256;
+/// `Compliance.StatusReasons`: no documented limit; hlaudit writes at most 2.
+pub const STATUS_REASONS: usize = 2;
+/// A status reason's `Description`: no documented limit; hlaudit's own, 1024 (as
+/// `Description`).
+pub const STATUS_REASON_DESCRIPTION: usize = 1024;
+
+/// The length the limits count: UTF-16 code units, never fewer than the characters, so a
+/// value within a limit by this count is within it however the service counts.
+pub fn len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// `s` with its invisible characters written by code point, [`BLANK`] when it is blank,
+/// and cut to at most `max` (see [`cut`]).
+pub fn text(s: &str, max: usize) -> String {
+    let shown = invisible::escape(s);
+    if shown.trim().is_empty() {
+        return BLANK.to_owned();
+    }
+    cut(&shown, max)
+}
+
+/// `s` cut on a character boundary to at most `max` code units, ending with
+/// [`TRUNCATED`] when it was cut; `s` itself when it fits.
+pub fn cut(s: &str, max: usize) -> String {
+    if len(s) <= max {
+        return s.to_owned();
+    }
+    let room = max.saturating_sub(len(TRUNCATED));
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        if used + c.len_utf16() > room {
+            break;
+        }
+        used += c.len_utf16();
+        end = i + c.len_utf8();
+    }
+    let mut out = s[..end].trim_end().to_owned();
+    out.push_str(TRUNCATED);
+    out
+}
+
+/// A URL when it is present, not blank, has no invisible character and fits [`URL`].
+pub fn url(s: Option<&str>) -> Option<String> {
+    let s = s?.trim();
+    let fits = !s.is_empty() && len(s) <= URL && !invisible::contains_invisible(s);
+    fits.then(|| s.to_owned())
+}
+
+/// A list cut to at most `max` entries, each fitted with [`text`] to `each`; when entries
+/// were left out, the last kept one says how many (`… [truncated: 7 more]`).
+pub fn list(items: impl IntoIterator<Item = String>, max: usize, each: usize) -> Vec<String> {
+    let items: Vec<String> = items.into_iter().collect();
+    if items.len() <= max {
+        return items.iter().map(|s| text(s, each)).collect();
+    }
+    let keep = max.saturating_sub(1);
+    let mut out: Vec<String> = items[..keep].iter().map(|s| text(s, each)).collect();
+    out.push(omitted(items.len() - keep));
+    out
+}
+
+/// The limits of a map: entries, key and value lengths.
+#[derive(Debug, Clone, Copy)]
+pub struct MapLimits {
+    /// Entries.
+    pub entries: usize,
+    /// Code units per key.
+    pub key: usize,
+    /// Code units per value.
+    pub value: usize,
+}
+
+/// `ProductFields`.
+pub const PRODUCT_FIELDS_MAP: MapLimits = MapLimits {
+    entries: PRODUCT_FIELDS,
+    key: PRODUCT_FIELD_KEY,
+    value: PRODUCT_FIELD_VALUE,
+};
+/// `Resources[].Tags`.
+pub const TAGS_MAP: MapLimits = MapLimits {
+    entries: TAGS,
+    key: TAG_KEY,
+    value: TAG_VALUE,
+};
+/// `Resources[].Details.Other`.
+pub const OTHER_MAP: MapLimits = MapLimits {
+    entries: OTHER,
+    key: OTHER_KEY,
+    value: OTHER_VALUE,
+};
+
+/// The key under which a map that was cut says how many entries were left out.
+pub const OMITTED_KEY: &str = "hlaudit/Truncated";
+
+/// A map fitted to `limits`: keys and values fitted with [`text`] (a key that then equals
+/// an earlier one keeps the earlier entry), and, when there are more entries than fit,
+/// the first ones in order and an [`OMITTED_KEY`] entry saying how many were left out.
+pub fn map(
+    entries: impl IntoIterator<Item = (String, String)>,
+    limits: MapLimits,
+) -> BTreeMap<String, String> {
+    let mut fitted: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, v) in entries {
+        let k = text(&k, limits.key);
+        if seen.insert(k.clone()) {
+            let v = text(&v, limits.value);
+            fitted.push((k, v));
+        }
+    }
+    if fitted.len() <= limits.entries {
+        return fitted.into_iter().collect();
+    }
+    let keep = limits.entries.saturating_sub(1);
+    let left_out = fitted.len() - keep;
+    let mut out: BTreeMap<String, String> = fitted.into_iter().take(keep).collect();
+    out.insert(OMITTED_KEY.to_owned(), omitted(left_out));
+    out
+}
+
+/// `… [truncated: N more]`.
+fn omitted(n: usize) -> String {
+    format!("… [truncated: {n} more]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_on_character_boundaries_with_a_marker() {
+        assert_eq!(cut("short", 10), "short");
+        let long = "é".repeat(300);
+        let c = cut(&long, TITLE);
+        assert!(len(&c) <= TITLE, "{}", len(&c));
+        assert!(c.ends_with(TRUNCATED));
+        // Astral characters count two code units each.
+        let emoji = "🩺".repeat(200);
+        let c = cut(&emoji, TITLE);
+        assert!(len(&c) <= TITLE);
+        assert!(c.starts_with('🩺') && c.ends_with(TRUNCATED));
+    }
+
+    #[test]
+    fn shows_control_characters_by_code_point_and_never_writes_blank() {
+        assert_eq!(text("a\nb\u{1b}[31m", 100), "a\\u{a}b\\u{1b}[31m");
+        assert_eq!(text("  \t", 100), "  \\u{9}");
+        assert_eq!(text("   ", 100), BLANK);
+        assert_eq!(text("", 100), BLANK);
+    }
+
+    #[test]
+    fn lists_and_maps_say_how_much_was_left_out() {
+        let l = list(
+            (0..40).map(|i| i.to_string()),
+            RELATED_REQUIREMENTS,
+            REQUIREMENT,
+        );
+        assert_eq!(l.len(), RELATED_REQUIREMENTS);
+        assert_eq!(l.last().map(String::as_str), Some("… [truncated: 9 more]"));
+        let m = map(
+            (0..60).map(|i| (format!("k{i:02}"), String::new())),
+            TAGS_MAP,
+        );
+        assert_eq!(m.len(), TAGS);
+        assert_eq!(m[OMITTED_KEY], "… [truncated: 11 more]");
+        assert_eq!(m["k00"], BLANK);
+    }
+
+    #[test]
+    fn urls_are_kept_whole_or_left_out() {
+        assert_eq!(url(Some(" https://x ")), Some("https://x".to_owned()));
+        assert_eq!(url(Some(&"x".repeat(URL + 1))), None);
+        assert_eq!(url(Some("https://x\u{202e}")), None);
+        assert_eq!(url(None), None);
+    }
+}
