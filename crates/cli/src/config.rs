@@ -366,6 +366,8 @@ fn format_arg(f: Format) -> FormatArg {
         Format::Markdown => FormatArg::Markdown,
         Format::Html => FormatArg::Html,
         Format::ComplianceCsv => FormatArg::ComplianceCsv,
+        Format::Asff => FormatArg::Asff,
+        Format::Ocsf => FormatArg::Ocsf,
     }
 }
 
@@ -515,6 +517,9 @@ mod tests {
             fail_on: None,
             color: crate::output::ColorArg::Never,
             sarif_base: None,
+            asff_passed: false,
+            asff_account: None,
+            asff_region: None,
         };
         let s = Settings::merge(
             &PolicyArgs::default(),

@@ -18,6 +18,9 @@ use clap::{Args, ValueEnum};
 use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::Severity;
 use hlaudit_model::report::Report;
+use hlaudit_model::Timestamp;
+use hlaudit_report::asff::AsffOptions;
+use hlaudit_report::ocsf::OcsfOptions;
 use hlaudit_report::sarif::{self, SarifOptions};
 use hlaudit_report::terminal::TerminalOptions;
 use hlaudit_report::Format;
@@ -32,9 +35,9 @@ pub struct OutputArgs {
 
     /// Also write a report to a file, e.g. `-o sarif=hlaudit.sarif -o html=report.html`
     /// (repeatable; FORMAT is one of terminal, json, sarif, junit, markdown, html,
-    /// compliance-csv). Files are replaced atomically. A SARIF report beyond GitHub's limits
-    /// (25,000 results per run, 20 runs per file) is split into PATH, then PATH with `.2`,
-    /// `.3`, ... before the extension.
+    /// compliance-csv, asff, ocsf). Files are replaced atomically. A SARIF report beyond
+    /// GitHub's limits (25,000 results per run, 20 runs per file) is split into PATH, then
+    /// PATH with `.2`, `.3`, ... before the extension.
     #[arg(short = 'o', long = "output", value_name = "FORMAT=PATH", value_parser = parse_output)]
     pub outputs: Vec<OutputSpec>,
 
@@ -53,6 +56,22 @@ pub struct OutputArgs {
     /// working directory.
     #[arg(long, value_name = "DIR")]
     pub sarif_base: Option<PathBuf>,
+
+    /// In the ASFF report, also write a finding per PASS (Compliance PASSED, Workflow
+    /// RESOLVED), so Security Hub resolves what was fixed. (The OCSF report always has
+    /// them.)
+    #[arg(long)]
+    pub asff_passed: bool,
+
+    /// The account of an ASFF finding whose own is unknown (a data store planned in a
+    /// template, a collection error without one). Without it such a finding is an error.
+    #[arg(long, value_name = "ACCOUNT", value_parser = parse_account)]
+    pub asff_account: Option<String>,
+
+    /// The region of an ASFF finding whose own is unknown. Without it such a finding is
+    /// an error.
+    #[arg(long, value_name = "REGION", value_parser = parse_region)]
+    pub asff_region: Option<String>,
 }
 
 impl OutputArgs {
@@ -80,6 +99,10 @@ pub enum FormatArg {
     Html,
     /// The compliance view as CSV: one row per framework and control.
     ComplianceCsv,
+    /// The AWS Security Finding Format, as Security Hub's BatchImportFindings takes it.
+    Asff,
+    /// OCSF Compliance Finding events, one JSON object per line.
+    Ocsf,
     /// Nothing.
     None,
 }
@@ -95,6 +118,8 @@ impl FormatArg {
             FormatArg::Markdown => Some(Format::Markdown),
             FormatArg::Html => Some(Format::Html),
             FormatArg::ComplianceCsv => Some(Format::ComplianceCsv),
+            FormatArg::Asff => Some(Format::Asff),
+            FormatArg::Ocsf => Some(Format::Ocsf),
             FormatArg::None => None,
         }
     }
@@ -168,6 +193,44 @@ pub fn parse_output(s: &str) -> std::result::Result<OutputSpec, String> {
     })
 }
 
+/// The ASFF options of `--asff-passed`, `--asff-account` and `--asff-region`, shared by
+/// the `asff` report and `--securityhub`, so both hold the same findings.
+pub fn asff_options(
+    report: &Report,
+    args: &OutputArgs,
+    baseline_at: Option<Timestamp>,
+) -> AsffOptions {
+    AsffOptions {
+        include_passed: args.asff_passed,
+        now: report.generated_at,
+        account_fallback: args.asff_account.clone(),
+        region_fallback: args.asff_region.clone(),
+        baseline_at,
+    }
+}
+
+/// Parses `--asff-account`: a 12-digit account id.
+fn parse_account(s: &str) -> std::result::Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`{s}` is not an AWS account id (12 digits)"))
+    }
+}
+
+/// Parses `--asff-region`: a region name such as `us-east-1`.
+fn parse_region(s: &str) -> std::result::Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= hlaudit_report::asff::limits::REGION
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("`{s}` is not an AWS region name, e.g. us-east-1"))
+    }
+}
+
 /// The root of the git repository `dir` lies in (the nearest folder with a `.git`), which
 /// SARIF paths are relative to by default so code scanning maps them to the repository's
 /// files wherever hlaudit ran from.
@@ -180,8 +243,14 @@ fn repository_root(dir: &Path) -> Option<PathBuf> {
 /// Writes the `--format` report to standard output and every `-o` report to its file.
 /// Everything is rendered before any file is replaced; each file is replaced atomically.
 /// `frameworks` limits the compliance view to those frameworks (`--framework`; empty:
-/// every framework).
-pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) -> Result<()> {
+/// every framework); `baseline_at` is when the baseline's report was made, when there was
+/// one (the ASFF and OCSF reports' first-observed times).
+pub fn write_outputs(
+    report: &Report,
+    args: &OutputArgs,
+    frameworks: &[String],
+    baseline_at: Option<Timestamp>,
+) -> Result<()> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let sarif_options = SarifOptions {
         working_dir: Some(cwd.clone()),
@@ -193,6 +262,10 @@ pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) 
         ..SarifOptions::default()
     };
     let stdout_color = resolve_color(args.color);
+    let findings = Findings {
+        asff: asff_options(report, args, baseline_at),
+        ocsf: OcsfOptions { baseline_at },
+    };
     // Built once, by the first report that shows it.
     let compliance = LazyView {
         cell: OnceCell::new(),
@@ -211,6 +284,7 @@ pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) 
             format,
             stdout_color,
             &sarif_options,
+            &findings,
             &compliance,
             &mut out,
         )
@@ -225,6 +299,7 @@ pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) 
                 spec.format,
                 stdout_color,
                 &sarif_options,
+                &findings,
                 &compliance,
                 &mut out,
             )
@@ -257,6 +332,7 @@ pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) 
                 spec.format,
                 false,
                 &sarif_options,
+                &findings,
                 &compliance,
                 &mut out,
             )
@@ -286,6 +362,12 @@ pub fn write_outputs(report: &Report, args: &OutputArgs, frameworks: &[String]) 
     Ok(stdout.flush()?)
 }
 
+/// The options of the finding formats (ASFF and OCSF).
+struct Findings {
+    asff: AsffOptions,
+    ocsf: OcsfOptions,
+}
+
 /// The compliance view, built by the first format that shows it, of the frameworks
 /// `--framework` chose.
 struct LazyView<'a> {
@@ -300,6 +382,7 @@ fn render(
     format: Format,
     color: bool,
     sarif_options: &SarifOptions,
+    findings: &Findings,
     compliance: &LazyView<'_>,
     out: &mut dyn Write,
 ) -> Result<(), hlaudit_report::ReportError> {
@@ -328,6 +411,8 @@ fn render(
         Format::Markdown => hlaudit_report::markdown::write(report, Some(view()), out),
         Format::Html => hlaudit_report::html::write(report, Some(view()), out),
         Format::ComplianceCsv => hlaudit_report::compliance_csv::write(view(), out),
+        Format::Asff => hlaudit_report::asff::write(report, &findings.asff, out),
+        Format::Ocsf => hlaudit_report::ocsf::write(report, &findings.ocsf, out),
     }
 }
 
@@ -486,8 +571,11 @@ mod tests {
             fail_on: Some(FailOn::High),
             color: ColorArg::Never,
             sarif_base: None,
+            asff_passed: false,
+            asff_account: None,
+            asff_region: None,
         };
-        assert!(write_outputs(&r, &args, &[]).is_err());
+        assert!(write_outputs(&r, &args, &[], None).is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
         assert!(!dir.path().join("new.json").exists());
     }
@@ -510,8 +598,11 @@ mod tests {
                 fail_on: Some(FailOn::High),
                 color: ColorArg::Never,
                 sarif_base: None,
+                asff_passed: false,
+                asff_account: None,
+                asff_region: None,
             };
-            let err = format!("{:#}", write_outputs(&r, &args, &[]).unwrap_err());
+            let err = format!("{:#}", write_outputs(&r, &args, &[], None).unwrap_err());
             assert_eq!(
                 err.matches("cannot create a temporary file in").count(),
                 1,
@@ -551,8 +642,11 @@ mod tests {
             fail_on: Some(FailOn::High),
             color: ColorArg::Never,
             sarif_base: None,
+            asff_passed: false,
+            asff_account: None,
+            asff_region: None,
         };
-        write_outputs(&r, &args, &[]).unwrap();
+        write_outputs(&r, &args, &[], None).unwrap();
         for name in ["a.sarif", "a.xml", "a.html", "a.json", "a.md"] {
             let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
             assert!(!text.is_empty(), "{name}");
@@ -565,7 +659,8 @@ mod tests {
             ..args
         };
         assert!(
-            format!("{:#}", write_outputs(&r, &dup, &[]).unwrap_err()).contains("more than one -o")
+            format!("{:#}", write_outputs(&r, &dup, &[], None).unwrap_err())
+                .contains("more than one -o")
         );
     }
 

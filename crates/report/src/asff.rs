@@ -48,6 +48,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ReportError;
 
+pub(crate) use build::{description, types};
+
 /// The ASFF version written in every finding's `SchemaVersion`.
 pub const SCHEMA_VERSION: &str = "2018-10-08";
 /// `ProductName` of every finding.

@@ -89,6 +89,7 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
     results: BTreeMap<String, Entry>,
+    generated_at: Option<hlaudit_model::Timestamp>,
 }
 
 impl Baseline {
@@ -101,7 +102,14 @@ impl Baseline {
                 .filter(|f| is_result(f.status))
                 .map(|f| (f.fingerprint.clone(), Entry::from_json(f)))
                 .collect(),
+            generated_at: Some(report.generated_at),
         }
+    }
+
+    /// When the baseline's report was made: when its results were last observed (ASFF
+    /// `FirstObservedAt`, OCSF `first_seen_time` of a finding it already held).
+    pub fn generated_at(&self) -> Option<hlaudit_model::Timestamp> {
+        self.generated_at
     }
 
     /// The baseline's result with this fingerprint.

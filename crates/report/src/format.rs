@@ -21,11 +21,16 @@ pub enum Format {
     /// The compliance view as CSV, one row per framework and control (see
     /// [`crate::compliance_csv`]).
     ComplianceCsv,
+    /// The AWS Security Finding Format, a JSON array as Security Hub's
+    /// `BatchImportFindings` takes it (see [`crate::asff`]).
+    Asff,
+    /// OCSF Compliance Finding events as JSON Lines (see [`crate::ocsf`]).
+    Ocsf,
 }
 
 impl Format {
     /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 9] = [
         Format::Terminal,
         Format::Json,
         Format::Sarif,
@@ -33,6 +38,8 @@ impl Format {
         Format::Markdown,
         Format::Html,
         Format::ComplianceCsv,
+        Format::Asff,
+        Format::Ocsf,
     ];
 
     /// The name used on the command line, e.g. `sarif`.
@@ -45,6 +52,8 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Html => "html",
             Format::ComplianceCsv => "compliance-csv",
+            Format::Asff => "asff",
+            Format::Ocsf => "ocsf",
         }
     }
 
@@ -58,6 +67,8 @@ impl Format {
             Format::Markdown => "md",
             Format::Html => "html",
             Format::ComplianceCsv => "csv",
+            Format::Asff => "json",
+            Format::Ocsf => "jsonl",
         }
     }
 }
@@ -71,7 +82,7 @@ impl fmt::Display for Format {
 /// The error for an unknown format name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown report format `{0}`; expected one of terminal, json, sarif, junit, markdown, html, compliance-csv"
+    "unknown report format `{0}`; expected one of terminal, json, sarif, junit, markdown, html, compliance-csv, asff, ocsf"
 )]
 pub struct UnknownFormat(pub String);
 
@@ -86,6 +97,8 @@ impl FromStr for Format {
             "markdown" | "md" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
             "compliance-csv" => Ok(Format::ComplianceCsv),
+            "asff" => Ok(Format::Asff),
+            "ocsf" => Ok(Format::Ocsf),
             _ => Err(UnknownFormat(s.to_owned())),
         }
     }

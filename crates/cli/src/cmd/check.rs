@@ -127,7 +127,8 @@ pub fn audit(
     apply_exceptions(&mut report, args, settings);
     tracing::debug!("report assembled in {:.3} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    write_outputs(&report, &args.output, &args.policy.framework)?;
+    let baseline_at = settings.baseline.as_ref().and_then(|(_, b)| b.generated_at());
+    write_outputs(&report, &args.output, &args.policy.framework, baseline_at)?;
     tracing::debug!("reports written in {:.3} s", t.elapsed().as_secs_f64());
     let outcome = settings.outcome(&report, args.output.fail_on(), allow_partial);
     say_what_was_not_checked(&report, settings);

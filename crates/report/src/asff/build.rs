@@ -95,7 +95,7 @@ pub(super) fn finding(
             label: label.clone(),
             original: Some(f.severity.as_str().to_owned()),
         },
-        title: text(
+        title: fit::prose(
             if policy.title.trim().is_empty() {
                 &policy.id
             } else {
@@ -210,7 +210,7 @@ fn framework_type(framework: &str) -> String {
 
 /// `Types`: one per framework the policy maps to; a policy that maps to none is a best
 /// practice, and a collection error only a configuration check.
-fn types(policy: &PolicyMeta) -> Vec<String> {
+pub(crate) fn types(policy: &PolicyMeta) -> Vec<String> {
     let mut types: Vec<String> = policy
         .compliance
         .keys()
@@ -228,7 +228,7 @@ fn types(policy: &PolicyMeta) -> Vec<String> {
 }
 
 /// The message, the evidence of every failing clause, and the waiver.
-fn description(report: &Report, f: &Finding) -> String {
+pub(crate) fn description(report: &Report, f: &Finding) -> String {
     let mut d = wording::message(report, f);
     let evidence: Vec<String> = f
         .evidence()
@@ -262,7 +262,7 @@ fn description(report: &Report, f: &Finding) -> String {
 /// `Remediation`, when the policy says how to fix it or has a reference.
 fn remediation(policy: &PolicyMeta, url: Option<String>) -> Option<AsffRemediation> {
     let text = (!policy.remediation.trim().is_empty())
-        .then(|| fit::text(&policy.remediation, fit::RECOMMENDATION_TEXT));
+        .then(|| fit::prose(&policy.remediation, fit::RECOMMENDATION_TEXT));
     (text.is_some() || url.is_some()).then_some(AsffRemediation {
         recommendation: AsffRecommendation { text, url },
     })

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use hlaudit_model::invisible;
 
+use super::AsffFinding;
+
 /// The marker that ends a value that was cut.
 pub const TRUNCATED: &str = "… [truncated]";
 /// What a blank value is written as (the format's strings must hold a non-space).
@@ -85,6 +87,14 @@ pub fn text(s: &str, max: usize) -> String {
         return BLANK.to_owned();
     }
     cut(&shown, max)
+}
+
+/// Text hlaudit's policies wrote (a title, a remediation): its line breaks and runs of
+/// white space laid out for a terminal become one space each, then as [`text`]. Record
+/// text never goes through here: a line break in a data store's name is shown by code
+/// point, so two names never look alike.
+pub fn prose(s: &str, max: usize) -> String {
+    text(&s.split_whitespace().collect::<Vec<_>>().join(" "), max)
 }
 
 /// `s` cut on a character boundary to at most `max` code units, ending with
@@ -192,6 +202,130 @@ fn omitted(n: usize) -> String {
     format!("… [truncated: {n} more]")
 }
 
+/// Every way `f` breaks a limit of this module or the format's rule that strings hold a
+/// non-space on one line (`.*\S.*`), as `FIELD: problem`; empty for a finding Security Hub
+/// accepts. [`super::findings`] only returns findings without any; the check is public so
+/// that a finding built or changed elsewhere can be checked before it is sent.
+pub fn violations(f: &AsffFinding) -> Vec<String> {
+    let mut v = Violations::default();
+    v.text("Id", &f.id, ID);
+    v.text("GeneratorId", &f.generator_id, GENERATOR_ID);
+    v.text("Title", &f.title, TITLE);
+    v.text("Description", &f.description, DESCRIPTION);
+    v.text("ProductArn", &f.product_arn, usize::MAX);
+    if f.aws_account_id.len() != 12 || !f.aws_account_id.bytes().all(|b| b.is_ascii_digit()) {
+        v.0.push(format!(
+            "AwsAccountId: `{}` is not 12 digits",
+            f.aws_account_id
+        ));
+    }
+    if let Some(r) = &f.region {
+        v.text("Region", r, REGION);
+    }
+    v.list("Types", &f.types, TYPES, TYPE);
+    if let Some(r) = &f.remediation {
+        if let Some(t) = &r.recommendation.text {
+            v.text("Remediation.Recommendation.Text", t, RECOMMENDATION_TEXT);
+        }
+        if let Some(u) = &r.recommendation.url {
+            v.text("Remediation.Recommendation.Url", u, URL);
+        }
+    }
+    if let Some(u) = &f.source_url {
+        v.text("SourceUrl", u, URL);
+    }
+    v.map("ProductFields", &f.product_fields, PRODUCT_FIELDS_MAP);
+    if f.resources.is_empty() || f.resources.len() > RESOURCES {
+        v.0.push(format!("Resources: {} entries", f.resources.len()));
+    }
+    for r in &f.resources {
+        v.text("Resources[].Type", &r.type_, usize::MAX);
+        v.text("Resources[].Id", &r.id, RESOURCE_ID);
+        if let Some(tags) = &r.tags {
+            v.map("Resources[].Tags", tags, TAGS_MAP);
+        }
+        if let Some(d) = &r.details {
+            v.map("Resources[].Details.Other", &d.other, OTHER_MAP);
+        }
+    }
+    if let Some(c) = &f.compliance {
+        v.list(
+            "Compliance.RelatedRequirements",
+            &c.related_requirements,
+            RELATED_REQUIREMENTS,
+            REQUIREMENT,
+        );
+        if c.status_reasons.len() > STATUS_REASONS {
+            v.0.push(format!(
+                "Compliance.StatusReasons: {} entries",
+                c.status_reasons.len()
+            ));
+        }
+        for r in &c.status_reasons {
+            v.text(
+                "Compliance.StatusReasons[].ReasonCode",
+                &r.reason_code,
+                usize::MAX,
+            );
+            if let Some(d) = &r.description {
+                v.text(
+                    "Compliance.StatusReasons[].Description",
+                    d,
+                    STATUS_REASON_DESCRIPTION,
+                );
+            }
+        }
+    }
+    if let Some(n) = &f.note {
+        v.text("Note.Text", &n.text, NOTE_TEXT);
+        v.text("Note.UpdatedBy", &n.updated_by, NOTE_UPDATED_BY);
+    }
+    v.0
+}
+
+/// The problems [`violations`] found so far.
+#[derive(Default)]
+struct Violations(Vec<String>);
+
+impl Violations {
+    fn text(&mut self, field: &str, s: &str, max: usize) {
+        if len(s) > max {
+            self.0
+                .push(format!("{field}: {} code units, more than {max}", len(s)));
+        }
+        if s.trim().is_empty() {
+            self.0.push(format!("{field}: blank"));
+        }
+        if s.contains(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}']) {
+            self.0.push(format!("{field}: a line break"));
+        }
+    }
+
+    fn list(&mut self, field: &str, items: &[String], max: usize, each: usize) {
+        if items.len() > max {
+            self.0
+                .push(format!("{field}: {} entries, more than {max}", items.len()));
+        }
+        for s in items {
+            self.text(field, s, each);
+        }
+    }
+
+    fn map(&mut self, field: &str, m: &BTreeMap<String, String>, limits: MapLimits) {
+        if m.len() > limits.entries {
+            self.0.push(format!(
+                "{field}: {} entries, more than {}",
+                m.len(),
+                limits.entries
+            ));
+        }
+        for (k, val) in m {
+            self.text(&format!("{field} key"), k, limits.key);
+            self.text(&format!("{field}[{k}]"), val, limits.value);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +350,15 @@ mod tests {
         assert_eq!(text("  \t", 100), "  \\u{9}");
         assert_eq!(text("   ", 100), BLANK);
         assert_eq!(text("", 100), BLANK);
+    }
+
+    #[test]
+    fn prose_is_laid_out_on_one_line() {
+        assert_eq!(
+            prose("Move it:\n\n1. Create\t the key.", 100),
+            "Move it: 1. Create the key."
+        );
+        assert_eq!(prose("\u{202e}x", 100), "\\u{202e}x");
     }
 
     #[test]

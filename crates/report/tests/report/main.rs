@@ -5,6 +5,7 @@
 
 mod browser;
 mod compliance;
+mod findings_formats;
 mod formats;
 mod invisible;
 mod multitool;
