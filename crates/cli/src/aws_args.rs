@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use hlaudit_collector::{
     parse_region_list, validate_region, CollectConfig, Filters, RegionSelection, RetryMode,
-    RetrySettings, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS,
+    RetrySettings, DEFAULT_CONCURRENCY,
 };
 use hlaudit_model::record::DATASTORE_STATUSES;
 use hlaudit_model::Timestamp;
@@ -77,18 +77,27 @@ pub struct AwsArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY, value_parser = parse_concurrency)]
     pub concurrency: usize,
 
-    /// Attempts per request, the first included; throttling, 5xx answers and broken
-    /// connections are retried with exponential backoff.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: u32,
+    /// How long one call may be retried: throttling, 5xx answers, timeouts, broken
+    /// connections and malformed or cut-short answers are retried with exponential
+    /// backoff and jitter until the next wait would pass this budget (e.g. 90s, 3m,
+    /// 1m30s; a bare number is seconds). Access denied, validation and other errors
+    /// that would repeat fail at once.
+    #[arg(long, value_name = "DURATION", default_value = "3m", value_parser = parse_duration)]
+    pub retry_budget: Duration,
 
-    /// Retry strategy: standard (backoff with jitter) or adaptive (also slows down
-    /// client-side once the service throttles).
-    #[arg(long, value_name = "MODE", value_enum, default_value_t = RetryModeArg::Standard)]
+    /// At most N attempts per call, the first included (default: no count, the
+    /// --retry-budget bounds retries by time). 1 turns retries off.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: Option<u32>,
+
+    /// adaptive: backoff plus a client-side rate limit per account, region and service
+    /// that slows down while the service throttles and speeds up again after;
+    /// standard: backoff only.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = RetryModeArg::Adaptive)]
     pub retry_mode: RetryModeArg,
 
-    /// Wait before the first retry, in milliseconds; later waits grow exponentially up
-    /// to 20 s.
+    /// Ceiling of the first wait before a retry, in milliseconds; each later ceiling
+    /// doubles, up to 20 s, and each wait is drawn at random below its ceiling.
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub initial_backoff_ms: u64,
 
@@ -103,8 +112,41 @@ pub struct AwsArgs {
 pub enum RetryModeArg {
     /// Exponential backoff with jitter.
     Standard,
-    /// Standard plus client-side rate limiting once throttled.
+    /// Standard plus a client-side rate limit that adapts to throttling.
     Adaptive,
+}
+
+/// A duration such as `90s`, `3m`, `1m30s`, `1h` or `500ms`; a bare number is seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let expected = || format!("`{s}` is not a duration: expected e.g. 90s, 3m, 1m30s or 500ms");
+    let text = s.trim();
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    if let Ok(secs) = text.parse::<u64>() {
+        total = Duration::from_secs(secs);
+        rest = "";
+    } else if text.is_empty() {
+        return Err(expected());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let value: u64 = rest[..digits].parse().map_err(|_| expected())?;
+        rest = &rest[digits..];
+        let unit = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let part = match &rest[..unit] {
+            "ms" => Duration::from_millis(value),
+            "s" => Duration::from_secs(value),
+            "m" => Duration::from_secs(value.saturating_mul(60)),
+            "h" => Duration::from_secs(value.saturating_mul(3600)),
+            _ => return Err(expected()),
+        };
+        total = total.saturating_add(part);
+        rest = &rest[unit..];
+    }
+    if total.is_zero() {
+        return Err(format!("`{s}`: the retry budget must be longer than 0"));
+    }
+    Ok(total)
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
@@ -158,6 +200,7 @@ impl AwsArgs {
                     RetryModeArg::Standard => RetryMode::Standard,
                     RetryModeArg::Adaptive => RetryMode::Adaptive,
                 },
+                budget: self.retry_budget,
                 max_attempts: self.max_attempts,
                 initial_backoff: Duration::from_millis(self.initial_backoff_ms),
             },
@@ -207,6 +250,8 @@ mod tests {
             "adaptive",
             "--initial-backoff-ms",
             "5",
+            "--retry-budget",
+            "1m30s",
         ])
         .unwrap();
         assert_eq!(c.profiles, ["a", "b"]);
@@ -221,11 +266,36 @@ mod tests {
         assert_eq!(c.concurrency, 3);
         assert_eq!(c.retry.mode, RetryMode::Adaptive);
         assert_eq!(c.retry.initial_backoff, Duration::from_millis(5));
+        assert_eq!(c.retry.budget, Duration::from_secs(90));
+        assert_eq!(c.retry.max_attempts, Some(2));
+        let defaults = parse(&[]).unwrap().retry;
+        assert_eq!(defaults, RetrySettings::default());
         assert_eq!(
             parse(&["--regions", "ALL"]).unwrap().regions,
             RegionSelection::All
         );
         assert_eq!(parse(&[]).unwrap().regions, RegionSelection::Configured);
+    }
+
+    #[test]
+    fn reads_durations() {
+        for (text, secs) in [
+            ("90", 90),
+            ("90s", 90),
+            ("3m", 180),
+            ("1m30s", 90),
+            ("1h", 3600),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        for bad in ["", "m", "3x", "-1s", "0"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -244,6 +314,9 @@ mod tests {
                 "2021-01-01T00:00:00Z",
             ],
             &["--endpoint-url", "localhost:4566"],
+            &["--retry-budget", "0s"],
+            &["--retry-budget", "3 minutes"],
+            &["--max-attempts", "0"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

@@ -12,9 +12,11 @@ use crate::config::{CollectConfig, RegionSelection};
 use crate::enrich::{self, EnrichTarget, Enrichment, KmsDescriber, KMS_KEY_ENRICHMENT};
 use crate::error::CollectorError;
 use crate::failure::{self, Call};
+use crate::limiter::{Caller, LimitKey};
 use crate::listing::{self, ListSettings, RegionTarget};
 use crate::progress::Progress;
 use crate::regions;
+use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
 
 /// One credential set and what it covers.
@@ -35,7 +37,7 @@ struct RegionResult {
 /// [`Inventory`].
 ///
 /// Only an unusable configuration (no region, a setting out of range) is an `Err`.
-/// Once requests go out, everything that fails after the SDK's retries (a region that
+/// Once requests go out, everything that fails after its retries (a region that
 /// refuses access, a page that never comes, a repeating `NextToken`, tags or a KMS key
 /// that cannot be read) is recorded in `Inventory::errors` with its account, region,
 /// operation and code, and the rest is collected anyway.
@@ -67,8 +69,9 @@ pub async fn collect(
     let mut warnings = Vec::new();
     let mut plans = plan(&config).await?;
     progress.regions_planned(plans.iter().map(|p| p.regions.len()).sum());
+    let retrier = Retrier::new(RetryPolicy::of(&config.retry));
     if config.caller_identity {
-        identify(&mut plans, &mut warnings).await;
+        identify(&mut plans, &mut warnings, &retrier, config.concurrency).await;
     }
 
     let list_requests = Arc::new(Semaphore::new(config.concurrency));
@@ -78,14 +81,20 @@ pub async fn collect(
         page_size: config.page_size,
         endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
         requests: list_requests,
+        retrier: retrier.clone(),
     });
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut order = 0usize;
     for plan in &plans {
-        let kms = config
-            .kms
-            .then(|| Arc::new(KmsDescriber::new(plan.sdk.clone())));
+        let caller = Caller::of(plan.account.as_deref(), plan.profile.as_deref());
+        let kms = config.kms.then(|| {
+            Arc::new(KmsDescriber::new(
+                plan.sdk.clone(),
+                caller.clone(),
+                retrier.clone(),
+            ))
+        });
         for region in &plan.regions {
             let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());
             let target = RegionTarget {
@@ -101,6 +110,7 @@ pub async fn collect(
                 config.clone(),
                 kms.clone(),
                 call_requests.clone(),
+                retrier.clone(),
                 progress.clone(),
             ));
             order += 1;
@@ -159,9 +169,12 @@ pub async fn collect(
         warnings,
     };
     inventory.refresh_coverage();
+    let (retries, throttled) = retrier.counts();
     tracing::info!(
         records = inventory.records.len(),
         errors = inventory.errors.len(),
+        retries,
+        throttled,
         "collection finished"
     );
     Ok(inventory)
@@ -218,14 +231,33 @@ async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
 /// Asks STS for the account of each credential set. A failure is a warning: the
 /// accounts are then known from the data store ARNs only, and HealthLake's own answer
 /// tells whether the credentials work.
-async fn identify(plans: &mut [Plan], warnings: &mut Vec<Warning>) {
+async fn identify(
+    plans: &mut [Plan],
+    warnings: &mut Vec<Warning>,
+    retrier: &Arc<Retrier>,
+    concurrency: usize,
+) {
     let mut tasks = JoinSet::new();
+    let requests = Arc::new(Semaphore::new(concurrency));
     for (i, plan) in plans.iter().enumerate() {
         let Some(region) = plan.regions.first() else {
             continue;
         };
         let client = sdk::sts(&plan.sdk, region);
-        tasks.spawn(async move { (i, client.get_caller_identity().send().await) });
+        let key = LimitKey {
+            caller: Caller::of(None, plan.profile.as_deref()),
+            region: region.clone(),
+            service: "sts",
+        };
+        let (retrier, requests) = (retrier.clone(), requests.clone());
+        tasks.spawn(async move {
+            let result = retrier
+                .call(&key, "GetCallerIdentity", &requests, || {
+                    client.get_caller_identity().send()
+                })
+                .await;
+            (i, result)
+        });
     }
     let endpoint = sdk::replaced_endpoint("sts", None);
     while let Some(joined) = tasks.join_next().await {
@@ -243,7 +275,8 @@ async fn identify(plans: &mut [Plan], warnings: &mut Vec<Warning>) {
                 );
                 plan.account = identity.account().map(str::to_owned);
             }
-            Err(err) => {
+            Err(gave_up) => {
+                let err = gave_up.error;
                 let call = Call {
                     service: "sts",
                     operation: "GetCallerIdentity",
@@ -281,6 +314,7 @@ async fn region_task(
     config: Arc<CollectConfig>,
     kms: Option<Arc<KmsDescriber>>,
     call_requests: Arc<Semaphore>,
+    retrier: Arc<Retrier>,
     progress: Arc<dyn Progress>,
 ) -> (usize, RegionResult) {
     let mut records: Vec<Record> = Vec::new();
@@ -292,7 +326,12 @@ async fn region_task(
             for record in page {
                 let index = records.len();
                 if needs_enrichment {
-                    let t = EnrichTarget::of(index, &record, target.account.as_deref());
+                    let t = EnrichTarget::of(
+                        index,
+                        &record,
+                        target.account.as_deref(),
+                        target.caller(),
+                    );
                     let tags_client = config.tags.then(|| client.clone());
                     let kms = if t.kms_key.is_some() {
                         kms.clone()
@@ -305,6 +344,7 @@ async fn region_task(
                             tags_client,
                             kms,
                             call_requests.clone(),
+                            retrier.clone(),
                         ));
                     } else {
                         progress.record_done();

@@ -11,11 +11,12 @@ use crate::regions;
 /// once, and tag and KMS calls at once).
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
-/// The default number of attempts per request (the first one and the retries).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+/// The default time budget of one call: a throttled or failing call is retried until
+/// the next wait would take it past this long since its first attempt.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(180);
 
-/// The default wait before the first retry; later waits grow exponentially (with
-/// jitter) up to 20 seconds, as the SDK's standard retry strategy does.
+/// The default ceiling of the wait before the first retry; later ceilings double up to
+/// 20 seconds, and each wait is drawn at random below its ceiling (full jitter).
 pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The largest `MaxResults` `ListFHIRDatastores` accepts.
@@ -94,11 +95,18 @@ impl CollectConfig {
                 });
             }
         }
-        if self.retry.max_attempts == 0 {
+        if self.retry.max_attempts == Some(0) {
             return Err(CollectorError::InvalidSetting {
                 setting: "max_attempts",
                 value: "0".to_owned(),
                 expected: "at least 1 (1 means no retry)",
+            });
+        }
+        if self.retry.budget.is_zero() {
+            return Err(CollectorError::InvalidSetting {
+                setting: "retry budget",
+                value: "0".to_owned(),
+                expected: "a positive duration",
             });
         }
         if let RegionSelection::List(list) = &self.regions {
@@ -166,36 +174,44 @@ impl Filters {
     }
 }
 
-/// The SDK's retry strategy for every request: throttling, 5xx answers, timeouts and
-/// broken connections are retried with exponential backoff and jitter.
+/// How failed requests are retried (hlaudit's own retry loop; the SDK's is off):
+/// throttling, 5xx answers, timeouts, broken connections and malformed or truncated
+/// answers are retried with exponential backoff and full jitter until a call's time
+/// budget is spent; other errors (access denied, validation, not found) fail at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrySettings {
-    /// Standard (backoff only) or adaptive (backoff plus client-side rate limiting
-    /// that slows down once the service throttles).
+    /// Adaptive (the default: backoff plus a client-side rate limit per account,
+    /// region and service that slows down while the service throttles) or standard
+    /// (backoff only).
     pub mode: RetryMode,
-    /// Attempts per request, the first one included (at least 1).
-    pub max_attempts: u32,
-    /// Wait before the first retry.
+    /// The longest one call may take, its retries and waits included.
+    pub budget: Duration,
+    /// At most this many attempts per call, the first included (at least 1); `None`,
+    /// the default, bounds retries by [`RetrySettings::budget`] only.
+    pub max_attempts: Option<u32>,
+    /// The ceiling of the wait before the first retry.
     pub initial_backoff: Duration,
 }
 
 impl Default for RetrySettings {
     fn default() -> Self {
         RetrySettings {
-            mode: RetryMode::Standard,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            mode: RetryMode::Adaptive,
+            budget: DEFAULT_RETRY_BUDGET,
+            max_attempts: None,
             initial_backoff: DEFAULT_INITIAL_BACKOFF,
         }
     }
 }
 
-/// The SDK retry modes.
+/// The retry modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RetryMode {
     /// Exponential backoff with jitter.
-    #[default]
     Standard,
-    /// Standard plus a client-side rate limiter fed by throttling answers.
+    /// Standard plus a client-side rate limit per account, region and service, fed
+    /// by throttling answers.
+    #[default]
     Adaptive,
 }
 
@@ -233,6 +249,20 @@ mod tests {
             },
             CollectConfig {
                 profiles: vec!["a".to_owned(), "a".to_owned()],
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                retry: RetrySettings {
+                    max_attempts: Some(0),
+                    ..RetrySettings::default()
+                },
+                ..CollectConfig::default()
+            },
+            CollectConfig {
+                retry: RetrySettings {
+                    budget: Duration::ZERO,
+                    ..RetrySettings::default()
+                },
                 ..CollectConfig::default()
             },
         ];

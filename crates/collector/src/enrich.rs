@@ -7,8 +7,14 @@ use hlaudit_model::{CollectionError, Record};
 use serde_json::{Map, Value};
 use tokio::sync::{OnceCell, Semaphore};
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::capture::CaptureBody;
 use crate::failure::{self, Call};
+use crate::limiter::{Caller, LimitKey};
+use crate::retry::{AttemptError, GaveUp, Retrier};
 use crate::sdk;
 
 /// The enrichment key of the KMS key state.
@@ -23,10 +29,12 @@ pub(crate) struct EnrichTarget {
     pub region: String,
     /// `(region of the key, KmsKeyId)` when the data store uses a customer managed key.
     pub kms_key: Option<(String, String)>,
+    /// Whose request quota the calls count against (the credentials' account).
+    pub caller: Caller,
 }
 
 impl EnrichTarget {
-    pub(crate) fn of(index: usize, record: &Record, account: Option<&str>) -> Self {
+    pub(crate) fn of(index: usize, record: &Record, account: Option<&str>, caller: Caller) -> Self {
         // Collected records are data stores that exist, so ARN and region are known.
         let region = record.region().unwrap_or_default().to_owned();
         let kms_key = customer_managed_key(record).map(|id| {
@@ -44,6 +52,7 @@ impl EnrichTarget {
             }),
             region,
             kms_key,
+            caller,
         }
     }
 }
@@ -94,14 +103,18 @@ type KeyCells = HashMap<(String, String), Arc<OnceCell<KeyResult>>>;
 #[derive(Debug)]
 pub(crate) struct KmsDescriber {
     sdk: aws_config::SdkConfig,
+    caller: Caller,
+    retrier: Arc<Retrier>,
     clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
     keys: Mutex<KeyCells>,
 }
 
 impl KmsDescriber {
-    pub(crate) fn new(sdk: aws_config::SdkConfig) -> Self {
+    pub(crate) fn new(sdk: aws_config::SdkConfig, caller: Caller, retrier: Arc<Retrier>) -> Self {
         KmsDescriber {
             sdk,
+            caller,
+            retrier,
             clients: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
         }
@@ -142,58 +155,90 @@ impl KmsDescriber {
         requests: &Semaphore,
     ) -> KeyResult {
         let client = self.client(region);
-        let capture = CaptureBody::default();
-        let described = {
-            let _permit = requests.acquire().await;
-            client
-                .describe_key()
-                .key_id(key_id)
-                .customize()
-                .interceptor(capture.clone())
-                .send()
-                .await
+        let key = LimitKey {
+            caller: self.caller.clone(),
+            region: region.to_owned(),
+            service: "kms",
         };
-        if let Err(err) = described {
-            let f = failure::describe(&err, &kms_call("DescribeKey", region));
-            return Err((f.code, f.message, "DescribeKey"));
-        }
-        let mut metadata = body_field(capture.take(), "KeyMetadata")
-            .ok_or_else(|| invalid("DescribeKey", "the response holds no KeyMetadata object"))?;
-        let capture = CaptureBody::default();
-        let rotation = {
-            let _permit = requests.acquire().await;
-            client
-                .get_key_rotation_status()
-                .key_id(key_id)
-                .customize()
-                .interceptor(capture.clone())
-                .send()
-                .await
-        };
-        match rotation {
-            Ok(_) => {
-                let body = capture
+        let described = self
+            .retrier
+            .call(&key, "DescribeKey", requests, || async {
+                let capture = CaptureBody::default();
+                client
+                    .describe_key()
+                    .key_id(key_id)
+                    .customize()
+                    .interceptor(capture.clone())
+                    .send()
+                    .await
+                    .map_err(AttemptError::Sdk)?;
+                body_field(capture.take(), "KeyMetadata").ok_or_else(|| {
+                    AttemptError::Unreadable("the response holds no KeyMetadata object".to_owned())
+                })
+            })
+            .await;
+        let mut metadata = described.map_err(|g| kms_failure(g, "DescribeKey", region))?;
+        let rotation = self
+            .retrier
+            .call(&key, "GetKeyRotationStatus", requests, || async {
+                let capture = CaptureBody::default();
+                client
+                    .get_key_rotation_status()
+                    .key_id(key_id)
+                    .customize()
+                    .interceptor(capture.clone())
+                    .send()
+                    .await
+                    .map_err(AttemptError::Sdk)?;
+                capture
                     .take()
                     .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok())
                     .ok_or_else(|| {
-                        invalid("GetKeyRotationStatus", "the response is not a JSON object")
-                    })?;
+                        AttemptError::Unreadable("the response is not a JSON object".to_owned())
+                    })
+            })
+            .await;
+        match rotation {
+            Ok(body) => {
                 for (k, v) in body {
                     if k != "KeyId" {
                         metadata.insert(k, v);
                     }
                 }
             }
-            Err(err) => {
-                let f = failure::describe(&err, &kms_call("GetKeyRotationStatus", region));
-                // Keys that cannot rotate (asymmetric, HMAC, imported, custom key
-                // stores) answer this; their rotation state is then simply absent.
-                if f.code != "UnsupportedOperationException" {
-                    return Err((f.code, f.message, "GetKeyRotationStatus"));
+            // Keys that cannot rotate (asymmetric, HMAC, imported, custom key stores)
+            // answer UnsupportedOperationException; their rotation state is then
+            // simply absent.
+            Err(g) => {
+                let (code, message, operation) = kms_failure(g, "GetKeyRotationStatus", region);
+                if code != "UnsupportedOperationException" {
+                    return Err((code, message, operation));
                 }
             }
         }
         Ok(Value::Object(metadata))
+    }
+}
+
+/// A KMS call that failed for good, as a key result's error.
+fn kms_failure<E>(
+    gave_up: GaveUp<AttemptError<SdkError<E, HttpResponse>>>,
+    operation: &'static str,
+    region: &str,
+) -> (String, String, &'static str)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let tried = gave_up.tried();
+    match gave_up.error {
+        AttemptError::Sdk(err) => {
+            let f = failure::describe(&err, &kms_call(operation, region));
+            (f.code, format!("{}{tried}", f.message), operation)
+        }
+        AttemptError::Unreadable(why) => {
+            let (code, message, operation) = invalid(operation, &why);
+            (code, format!("{message}{tried}"), operation)
+        }
     }
 }
 
@@ -226,20 +271,26 @@ pub(crate) async fn enrich(
     healthlake: Option<aws_sdk_healthlake::Client>,
     kms: Option<Arc<KmsDescriber>>,
     requests: Arc<Semaphore>,
+    retrier: Arc<Retrier>,
 ) -> Enrichment {
     let mut out = Enrichment {
         index: target.index,
         ..Enrichment::default()
     };
     if let Some(client) = healthlake {
-        let result = {
-            let _permit = requests.acquire().await;
-            client
-                .list_tags_for_resource()
-                .resource_arn(&target.arn)
-                .send()
-                .await
+        let key = LimitKey {
+            caller: target.caller.clone(),
+            region: target.region.clone(),
+            service: "healthlake",
         };
+        let result = retrier
+            .call(&key, "ListTagsForResource", &requests, || {
+                client
+                    .list_tags_for_resource()
+                    .resource_arn(&target.arn)
+                    .send()
+            })
+            .await;
         match result {
             Ok(output) => {
                 out.tags = Some(
@@ -250,7 +301,7 @@ pub(crate) async fn enrich(
                         .collect(),
                 );
             }
-            Err(err) => {
+            Err(gave_up) => {
                 let endpoint = sdk::replaced_endpoint("healthlake", None);
                 let call = Call {
                     service: "healthlake",
@@ -259,10 +310,11 @@ pub(crate) async fn enrich(
                     profile: None,
                     endpoint: endpoint.as_deref(),
                 };
-                let f = failure::describe(&err, &call);
+                let f = failure::describe(&gave_up.error, &call);
                 tracing::info!(arn = %target.arn, code = %f.code, "tags could not be listed");
+                let message = format!("{}{}", f.message, gave_up.tried());
                 out.errors
-                    .push(error(&target, "ListTagsForResource", f.code, f.message));
+                    .push(error(&target, "ListTagsForResource", f.code, message));
             }
         }
     }
@@ -310,7 +362,7 @@ mod tests {
         let r = record(
             r#"{"KmsEncryptionConfig":{"CmkType":"CUSTOMER_MANAGED_KMS_KEY","KmsKeyId":"arn:aws:kms:us-east-1:111122223333:key/k1"}}"#,
         );
-        let t = EnrichTarget::of(3, &r, None);
+        let t = EnrichTarget::of(3, &r, None, Caller::of(None, None));
         assert_eq!(
             t.kms_key,
             Some((
@@ -323,11 +375,14 @@ mod tests {
             r#"{"KmsEncryptionConfig":{"CmkType":"CUSTOMER_MANAGED_KMS_KEY","KmsKeyId":"k2"}}"#,
         );
         assert_eq!(
-            EnrichTarget::of(0, &r, None).kms_key,
+            EnrichTarget::of(0, &r, None, Caller::of(None, None)).kms_key,
             Some(("eu-west-2".to_owned(), "k2".to_owned()))
         );
         let r = record(r#"{"KmsEncryptionConfig":{"CmkType":"AWS_OWNED_KMS_KEY"}}"#);
-        assert_eq!(EnrichTarget::of(0, &r, None).kms_key, None);
+        assert_eq!(
+            EnrichTarget::of(0, &r, None, Caller::of(None, None)).kms_key,
+            None
+        );
     }
 
     #[test]

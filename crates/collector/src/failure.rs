@@ -110,7 +110,7 @@ where
         SdkError::TimeoutError(_) => Failure::new(
             "timeout",
             format!(
-                "no answer from {} in time, after retries; check the network path to it (proxy, VPC endpoint, firewall) or raise --max-attempts",
+                "no answer from {} in time, after retries; check the network path to it (proxy, VPC endpoint, firewall) or raise --retry-budget",
                 endpoint_name(call)
             ),
         ),
@@ -272,6 +272,18 @@ where
     Failure::new("dispatch-failure", chain(err))
 }
 
+/// Whether the request reached no server: the connection was refused or the host
+/// name did not resolve (a wrong endpoint or region far more often than an outage).
+pub(crate) fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    find::<std::io::Error>(err).map(std::io::Error::kind)
+        == Some(std::io::ErrorKind::ConnectionRefused)
+        || is_dns_failure(err)
+}
+
 /// hyper-util reports a failed lookup as a connect error displayed `dns error`; the
 /// SDK's own resolver as a `ResolveDnsError`.
 fn is_dns_failure<E, R>(err: &SdkError<E, R>) -> bool
@@ -344,7 +356,7 @@ fn sources<'a>(err: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn 
 }
 
 /// The first error of type `T` in the chain.
-fn find<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> Option<&'a T> {
+pub(crate) fn find<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> Option<&'a T> {
     sources(err).find_map(|e| e.downcast_ref::<T>())
 }
 

@@ -10,16 +10,24 @@
 //! `KeyMetadata` as sent).
 //!
 //! The second decision: errors are data. Once requests go out, nothing fails the
-//! collection as a whole; every region, page or call that still fails after the SDK's
+//! collection as a whole; every region, page or call that still fails after its
 //! retries becomes a [`hlaudit_model::CollectionError`] (account, region, operation,
 //! code, message) in the inventory, which the check turns into an ERROR finding.
 //!
 //! Credentials, regions and endpoints come from `aws-config` (environment, profiles,
 //! SSO, web identity, container and instance metadata, `AWS_ENDPOINT_URL_HEALTHLAKE`).
-//! Requests in flight are bounded ([`CollectConfig::concurrency`]), retries use the
-//! SDK's standard or adaptive strategy, and a repeating `NextToken` stops its region
-//! with a `pagination-loop` error. This crate is the only async one; it knows nothing
-//! of the command line, of rules or of terminals ([`Progress`] lets the caller draw).
+//! Requests in flight are bounded ([`CollectConfig::concurrency`]), and a repeating
+//! `NextToken` stops its region with a `pagination-loop` error.
+//!
+//! The third decision: retrying is ours, not the SDK's. Every call is an idempotent
+//! read, retried through throttling, 5xx answers and malformed or truncated bodies
+//! until a time budget per call ([`RetrySettings::budget`]) rather than a small attempt
+//! count, and paced by a client-side rate limit per account, region and service that
+//! adapts to throttling; errors that would repeat fail at once. The `retry` module
+//! says why the SDK's own strategy (and its retry quota) is turned off.
+//!
+//! This crate is the only async one; it knows nothing of the command line, of rules or
+//! of terminals ([`Progress`] lets the caller draw).
 
 #![forbid(unsafe_code)]
 
@@ -29,15 +37,17 @@ mod config;
 mod enrich;
 mod error;
 mod failure;
+mod limiter;
 mod listing;
 mod progress;
 mod regions;
+mod retry;
 mod sdk;
 
 pub use collect::collect;
 pub use config::{
     CollectConfig, Filters, RegionSelection, RetryMode, RetrySettings, DEFAULT_CONCURRENCY,
-    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_ATTEMPTS, MAX_PAGE_SIZE,
+    DEFAULT_INITIAL_BACKOFF, DEFAULT_RETRY_BUDGET, MAX_PAGE_SIZE,
 };
 pub use enrich::KMS_KEY_ENRICHMENT;
 pub use error::CollectorError;

@@ -3,7 +3,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use aws_sdk_healthlake::operation::list_fhir_datastores::{
+    ListFHIRDatastoresError, ListFhirDatastoresOutput,
+};
 use aws_sdk_healthlake::types::{DatastoreFilter, DatastoreStatus};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::DateTime;
 use hlaudit_model::{CollectionError, Record, Source, Timestamp};
 use serde::Deserialize;
@@ -13,6 +18,8 @@ use tokio::sync::Semaphore;
 use crate::capture::CaptureBody;
 use crate::config::Filters;
 use crate::failure::{self, Call};
+use crate::limiter::{Caller, LimitKey};
+use crate::retry::{AttemptError, Retrier};
 
 /// The operation name recorded in collection errors.
 pub(crate) const LIST_OPERATION: &str = "ListFHIRDatastores";
@@ -28,6 +35,13 @@ pub(crate) struct RegionTarget {
     pub profile: Option<String>,
 }
 
+impl RegionTarget {
+    /// Whose request quota the calls of this target count against.
+    pub(crate) fn caller(&self) -> Caller {
+        Caller::of(self.account.as_deref(), self.profile.as_deref())
+    }
+}
+
 /// How to list: the filter, the page size and the limit on requests in flight.
 #[derive(Debug)]
 pub(crate) struct ListSettings {
@@ -37,6 +51,8 @@ pub(crate) struct ListSettings {
     pub endpoint: Option<String>,
     /// Held during each page request: bounds the requests in flight across regions.
     pub requests: Arc<Semaphore>,
+    /// Retries each page request.
+    pub retrier: Arc<Retrier>,
 }
 
 /// The `Filter` of `ListFHIRDatastores` for `filters`, or `None` when nothing is set.
@@ -67,10 +83,13 @@ struct RawPage<'a> {
 }
 
 /// Lists every page of one region, calling `on_page` with the records of each page
-/// as it arrives. Returns the collection errors: a page that failed after the SDK's
+/// as it arrives. Returns the collection errors: a page that failed after its
 /// retries, a `NextToken` seen before (`pagination-loop`), a record that is not a
 /// valid `DatastoreProperties` object. Listing stops at the first page that fails,
 /// since the next page cannot be asked for.
+///
+/// A page whose answer is malformed or cut short is asked again with the same
+/// `NextToken` (see [`fetch_page`]), so a fault never skips or repeats a page.
 pub(crate) async fn list_region(
     client: &aws_sdk_healthlake::Client,
     target: &RegionTarget,
@@ -81,63 +100,51 @@ pub(crate) async fn list_region(
     let mut seen_tokens: HashSet<String> = HashSet::new();
     let mut next_token: Option<String> = None;
     let mut page_number = 0usize;
+    let key = LimitKey {
+        caller: target.caller(),
+        region: target.region.clone(),
+        service: "healthlake",
+    };
     loop {
         page_number += 1;
-        let capture = CaptureBody::default();
-        let result = {
-            let Ok(_permit) = settings.requests.acquire().await else {
-                errors.push(error(target, "internal", "the request limiter was closed"));
-                break;
-            };
-            client
-                .list_fhir_datastores()
-                .set_filter(settings.filter.clone())
-                .set_max_results(settings.page_size)
-                .set_next_token(next_token.clone())
-                .customize()
-                .interceptor(capture.clone())
-                .send()
-                .await
-        };
-        let output = match result {
-            Ok(output) => output,
-            Err(err) => {
-                let call = Call {
-                    service: "healthlake",
-                    operation: LIST_OPERATION,
-                    region: &target.region,
-                    profile: target.profile.as_deref(),
-                    endpoint: settings.endpoint.as_deref(),
+        let result = settings
+            .retrier
+            .call(&key, LIST_OPERATION, &settings.requests, || {
+                fetch_page(client, settings, next_token.clone())
+            })
+            .await;
+        let (output, body) = match result {
+            Ok(page) => page,
+            Err(gave_up) => {
+                let (code, message) = match &gave_up.error {
+                    AttemptError::Sdk(err) => {
+                        let call = Call {
+                            service: "healthlake",
+                            operation: LIST_OPERATION,
+                            region: &target.region,
+                            profile: target.profile.as_deref(),
+                            endpoint: settings.endpoint.as_deref(),
+                        };
+                        let failure = failure::describe(err, &call);
+                        (failure.code, failure.message)
+                    }
+                    AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
                 };
-                let failure = failure::describe(&err, &call);
                 let message = if page_number == 1 {
-                    failure.message
+                    format!("{message}{}", gave_up.tried())
                 } else {
                     format!(
-                        "page {page_number} could not be listed: {}",
-                        failure.message
+                        "page {page_number} could not be listed: {message}{}",
+                        gave_up.tried()
                     )
                 };
-                errors.push(error(target, &failure.code, &message));
+                errors.push(error(target, &code, &message));
                 break;
             }
         };
-        let typed_count = output.datastore_properties_list().len();
-        match capture.take() {
-            Some(body) => {
-                let records = records_of(&body, target, typed_count, &mut errors);
-                tracing::debug!(region = %target.region, page = page_number, records = records.len(), "page listed");
-                on_page(records);
-            }
-            None => {
-                errors.push(error(
-                    target,
-                    "raw-body-missing",
-                    &format!("page {page_number}: the response body was not available to keep the records as sent"),
-                ));
-                break;
-            }
-        }
+        let records = records_of(&body, target, &mut errors);
+        tracing::debug!(region = %target.region, page = page_number, records = records.len(), "page listed");
+        on_page(records);
         match output.next_token() {
             None | Some("") => break,
             Some(token) => {
@@ -160,13 +167,61 @@ pub(crate) async fn list_region(
     errors
 }
 
-/// The records of one response body. A body the SDK accepted but that does not hold
-/// the same number of elements, or an element that is not a usable record, is an
-/// error, never a silently shorter list.
+type PageAttempt = Result<
+    (ListFhirDatastoresOutput, Vec<u8>),
+    AttemptError<SdkError<ListFHIRDatastoresError, HttpResponse>>,
+>;
+
+/// One attempt at one page: the typed output and the body as sent, checked to be the
+/// JSON the typed output was read from. A body the collector cannot read (not kept,
+/// not JSON, another count of data stores) is [`AttemptError::Unreadable`], retried
+/// like a malformed answer.
+async fn fetch_page(
+    client: &aws_sdk_healthlake::Client,
+    settings: &ListSettings,
+    next_token: Option<String>,
+) -> PageAttempt {
+    let capture = CaptureBody::default();
+    let output = client
+        .list_fhir_datastores()
+        .set_filter(settings.filter.clone())
+        .set_max_results(settings.page_size)
+        .set_next_token(next_token)
+        .customize()
+        .interceptor(capture.clone())
+        .send()
+        .await
+        .map_err(AttemptError::Sdk)?;
+    let body = capture.take().ok_or_else(|| {
+        AttemptError::Unreadable(
+            "the response body was not available to keep the records as sent".to_owned(),
+        )
+    })?;
+    check_page(&body, output.datastore_properties_list().len())
+        .map_err(AttemptError::Unreadable)?;
+    Ok((output, body))
+}
+
+/// Checks that a body the SDK accepted is the page it read: JSON with the same number
+/// of data stores.
+fn check_page(body: &[u8], typed_count: usize) -> Result<(), String> {
+    let page: RawPage<'_> = serde_json::from_slice(body).map_err(|e| {
+        format!("the ListFHIRDatastores response body is not the expected JSON: {e}")
+    })?;
+    if page.list.len() != typed_count {
+        return Err(format!(
+            "the response body holds {} data stores but the SDK read {typed_count}",
+            page.list.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The records of one response body ([`check_page`] has accepted it). An element
+/// that is not a usable record is an error, never a silently shorter list.
 fn records_of(
     body: &[u8],
     target: &RegionTarget,
-    typed_count: usize,
     errors: &mut Vec<CollectionError>,
 ) -> Vec<Record> {
     let page: RawPage<'_> = match serde_json::from_slice(body) {
@@ -180,16 +235,6 @@ fn records_of(
             return Vec::new();
         }
     };
-    if page.list.len() != typed_count {
-        errors.push(error(
-            target,
-            "invalid-response",
-            &format!(
-                "the response body holds {} data stores but the SDK read {typed_count}",
-                page.list.len()
-            ),
-        ));
-    }
     let mut records = Vec::with_capacity(page.list.len());
     for raw in page.list {
         let owned = match RawValue::from_string(raw.get().to_owned()) {
@@ -268,7 +313,8 @@ mod tests {
             r#"{{"DatastorePropertiesList":[{{"DatastoreId":"a","DatastoreArn":"{ARN}","Future":{{"x": [1, 2]}}}}],"NextToken":"t"}}"#
         );
         let mut errors = Vec::new();
-        let records = records_of(body.as_bytes(), &target(), 1, &mut errors);
+        check_page(body.as_bytes(), 1).unwrap();
+        let records = records_of(body.as_bytes(), &target(), &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(
             records[0].raw_json(),
@@ -285,21 +331,35 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_record_or_a_count_mismatch_is_an_error() {
+    fn an_invalid_record_is_an_error() {
         let body = format!(
             r#"{{"DatastorePropertiesList":[{{"DatastoreId":"a","DatastoreArn":"{ARN}","CreatedAt":true}},{{"DatastoreId":"b","DatastoreArn":"{ARN}"}}]}}"#
         );
         let mut errors = Vec::new();
-        let records = records_of(body.as_bytes(), &target(), 3, &mut errors);
+        let records = records_of(body.as_bytes(), &target(), &mut errors);
         assert_eq!(records.len(), 1);
         let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
-        assert_eq!(codes, ["invalid-response", "invalid-record"]);
-        assert_eq!(errors[1].resource.as_deref(), Some(ARN));
+        assert_eq!(codes, ["invalid-record"]);
+        assert_eq!(errors[0].resource.as_deref(), Some(ARN));
         assert!(
-            errors[1].message.contains("CreatedAt"),
+            errors[0].message.contains("CreatedAt"),
             "{}",
-            errors[1].message
+            errors[0].message
         );
+    }
+
+    #[test]
+    fn a_body_cut_short_or_with_another_count_is_unreadable() {
+        let body = format!(r#"{{"DatastorePropertiesList":[{{"DatastoreArn":"{ARN}"}}]}}"#);
+        assert!(check_page(body.as_bytes(), 1).is_ok());
+        let count = check_page(body.as_bytes(), 3).unwrap_err();
+        assert!(
+            count.contains("holds 1 data stores but the SDK read 3"),
+            "{count}"
+        );
+        let half = &body.as_bytes()[..body.len() / 2];
+        let cut = check_page(half, 1).unwrap_err();
+        assert!(cut.contains("not the expected JSON"), "{cut}");
     }
 
     #[test]

@@ -11,13 +11,11 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 use crate::config::{RetryMode, RetrySettings};
+use crate::retry::MAX_BACKOFF;
 
 /// The longest one attempt may take (connect, send, read the whole answer); a hung
 /// connection then becomes a retried timeout instead of a hung audit.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The wait between retries never exceeds this.
-const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 /// Loads the shared configuration of one credential set: the named profile, or the
 /// default chain. Credentials are resolved lazily (on the first request) and cached.
@@ -31,7 +29,7 @@ pub(crate) async fn load(
 ) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
-        .retry_config(retry_config(retry))
+        .retry_config(sdk_retry(retry))
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_attempt_timeout(ATTEMPT_TIMEOUT)
@@ -55,14 +53,26 @@ pub(crate) fn https_client() -> SharedHttpClient {
         .build_https()
 }
 
-fn retry_config(retry: &RetrySettings) -> RetryConfig {
+/// Attempts of the SDK's own strategy, for clients built from the shared configuration
+/// outside this crate's collection when `--max-attempts` is not given.
+const SDK_MAX_ATTEMPTS: u32 = 5;
+
+/// The SDK strategy the shared configuration carries, for the clients that keep it
+/// (credential providers, other crates' clients built from a [`SdkConfig`]).
+fn sdk_retry(retry: &RetrySettings) -> RetryConfig {
     let base = match retry.mode {
         RetryMode::Standard => RetryConfig::standard(),
         RetryMode::Adaptive => RetryConfig::adaptive(),
     };
-    base.with_max_attempts(retry.max_attempts)
+    base.with_max_attempts(retry.max_attempts.unwrap_or(SDK_MAX_ATTEMPTS))
         .with_initial_backoff(retry.initial_backoff)
         .with_max_backoff(MAX_BACKOFF.max(retry.initial_backoff))
+}
+
+/// The SDK's retries are off in the collection's clients: each `send` is one attempt,
+/// and `crate::retry` retries (the reasons are in its overview).
+fn one_attempt() -> RetryConfig {
+    RetryConfig::disabled()
 }
 
 /// A HealthLake client for one region. `endpoint_url` replaces the resolved endpoint;
@@ -73,8 +83,9 @@ pub(crate) fn healthlake(
     region: &str,
     endpoint_url: Option<&str>,
 ) -> aws_sdk_healthlake::Client {
-    let mut builder =
-        aws_sdk_healthlake::config::Builder::from(sdk).region(Region::new(region.to_owned()));
+    let mut builder = aws_sdk_healthlake::config::Builder::from(sdk)
+        .region(Region::new(region.to_owned()))
+        .retry_config(one_attempt());
     if let Some(url) = endpoint_url {
         builder = builder.endpoint_url(url);
     }
@@ -86,6 +97,7 @@ pub(crate) fn healthlake(
 pub(crate) fn kms(sdk: &SdkConfig, region: &str) -> aws_sdk_kms::Client {
     let config = aws_sdk_kms::config::Builder::from(sdk)
         .region(Region::new(region.to_owned()))
+        .retry_config(one_attempt())
         .build();
     aws_sdk_kms::Client::from_conf(config)
 }
@@ -95,6 +107,7 @@ pub(crate) fn kms(sdk: &SdkConfig, region: &str) -> aws_sdk_kms::Client {
 pub(crate) fn sts(sdk: &SdkConfig, region: &str) -> aws_sdk_sts::Client {
     let config = aws_sdk_sts::config::Builder::from(sdk)
         .region(Region::new(region.to_owned()))
+        .retry_config(one_attempt())
         .build();
     aws_sdk_sts::Client::from_conf(config)
 }
