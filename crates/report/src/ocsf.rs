@@ -177,8 +177,6 @@ pub struct Compliance<'a> {
     pub standards: Vec<&'a str>,
     /// 1 Pass, 2 Warning (ERROR: no result), 3 Fail (FAIL, WAIVED).
     pub status_id: u8,
-    /// The caption of `status_id`.
-    pub status: &'static str,
 }
 
 /// `resources[]`.
@@ -424,10 +422,10 @@ fn severity_caption(s: Severity) -> &'static str {
 
 /// `compliance`.
 fn compliance(policy: &PolicyMeta, status: Status) -> Compliance<'_> {
-    let (status_id, caption) = match status {
-        Status::Pass => (1, "Pass"),
-        Status::Error | Status::Skip => (2, "Warning"),
-        Status::Fail | Status::Waived => (3, "Fail"),
+    let status_id = match status {
+        Status::Pass => 1,
+        Status::Error | Status::Skip => 2,
+        Status::Fail | Status::Waived => 3,
     };
     Compliance {
         control: &policy.id,
@@ -439,7 +437,6 @@ fn compliance(policy: &PolicyMeta, status: Status) -> Compliance<'_> {
             .collect(),
         standards: policy.compliance.keys().map(String::as_str).collect(),
         status_id,
-        status: caption,
     }
 }
 
