@@ -5,7 +5,7 @@
 //! seen before. Concurrency therefore does not change which attempt of which request
 //! fails: a test that retries gets the same sequence of faults on every run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -81,6 +81,14 @@ pub struct Faults {
     /// Regions where every request is answered `ExpiredTokenException`, as AWS's front
     /// end answers a request signed with an expired session token.
     pub expired_token: RegionSet,
+    /// Regions that throttle every request for a while, then recover: each region maps
+    /// to how long, counted from the first request the emulator receives for it (after
+    /// the faults were set). The other faults apply once the window has passed.
+    pub throttle_windows: BTreeMap<String, Duration>,
+    /// Data store ARNs whose `ListTagsForResource` and `TagResource` are answered
+    /// `AccessDeniedException`, as an IAM policy denying that one resource makes AWS
+    /// answer.
+    pub denied_resources: BTreeSet<String>,
 }
 
 impl Faults {
@@ -130,8 +138,10 @@ pub enum FaultKind {
     Throttling,
     /// `InternalServerException` (500) or `ServiceUnavailableException` (503).
     ServerError,
-    /// `AccessDeniedException` for a denied region.
+    /// `AccessDeniedException` for a denied region or data store.
     AccessDenied,
+    /// `ThrottlingException` inside a region's throttling window.
+    ThrottlingWindow,
     /// `ExpiredTokenException` for a region whose credentials are treated as expired.
     ExpiredToken,
     /// A body that is not valid JSON.

@@ -181,6 +181,7 @@ impl EmulatorBuilder {
             },
             page_size: self.page_size,
             requests: Default::default(),
+            window_starts: Default::default(),
         });
         Ok((shared, SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))))
     }

@@ -36,6 +36,9 @@ pub struct LogEntry {
     /// The fault injected, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultKind>,
+    /// The `ResourceARN` the request names (`ListTagsForResource`, `TagResource`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// Data stores in a `ListFHIRDatastores` page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<usize>,
@@ -115,6 +118,7 @@ mod tests {
             status: 200,
             error_code: None,
             fault: Some(FaultKind::Throttling),
+            resource: None,
             returned: None,
             request_token: None,
             response_token: None,

@@ -1,5 +1,6 @@
 //! `hlaudit-emulator`: serve snapshot files as a HealthLake endpoint on 127.0.0.1.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +24,8 @@ use hlaudit_emulator::{load_snapshots, synthetic, Emulator, Faults, RegionSet, D
     aws healthlake list-fhir-datastores --endpoint-url http://127.0.0.1:PORT --region us-east-1
   hlaudit-emulator --synthetic us-east-1=2000 --synthetic eu-west-1=2000 --latency-ms 50
   hlaudit-emulator --snapshot s.json --throttle-rate 0.2 --server-error-rate 0.05 --seed 7 \\
-    --deny-region eu-west-1 --loop-next-token us-west-2 --request-log requests.jsonl"
+    --deny-region eu-west-1 --loop-next-token us-west-2 --request-log requests.jsonl
+  hlaudit-emulator --synthetic us-east-1=1200 --throttle-window us-east-1=30"
 )]
 struct Args {
     /// A snapshot file to serve (AWS CLI list or describe output, JSON array, JSON
@@ -64,6 +66,14 @@ struct Args {
     /// session token; `all` for every region. Repeatable.
     #[arg(long, value_name = "REGION")]
     expired_token_region: Vec<String>,
+    /// Region that throttles every request for SECONDS from its first request, then
+    /// recovers: `REGION=SECONDS`. Repeatable.
+    #[arg(long, value_name = "REGION=SECONDS")]
+    throttle_window: Vec<String>,
+    /// Data store ARN whose ListTagsForResource and TagResource get
+    /// AccessDeniedException. Repeatable.
+    #[arg(long, value_name = "ARN")]
+    deny_resource: Vec<String>,
     /// Maps an access key id to an account: `AKID=123456789012`. Repeatable.
     #[arg(long, value_name = "KEY=ACCOUNT")]
     access_key: Vec<String>,
@@ -110,7 +120,24 @@ fn fail(e: &anyhow::Error) -> ExitCode {
     ExitCode::from(2)
 }
 
+fn throttle_windows(specs: &[String]) -> anyhow::Result<BTreeMap<String, Duration>> {
+    let mut windows = BTreeMap::new();
+    for spec in specs {
+        let Some((region, secs)) = spec.split_once('=') else {
+            bail!("--throttle-window `{spec}`: expected REGION=SECONDS");
+        };
+        let secs: f64 = secs
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+            .with_context(|| format!("--throttle-window `{spec}`: SECONDS must be a number"))?;
+        windows.insert(region.to_owned(), Duration::from_secs_f64(secs));
+    }
+    Ok(windows)
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
+    let throttle_windows = throttle_windows(&args.throttle_window)?;
     let mut builder = Emulator::builder()
         .port(args.port)
         .page_size(args.page_size)
@@ -124,6 +151,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             next_token_loop: regions(args.loop_next_token),
             access_denied: regions(args.deny_region),
             expired_token: regions(args.expired_token_region),
+            throttle_windows,
+            denied_resources: args.deny_resource.into_iter().collect(),
         });
     if !args.snapshot.is_empty() {
         builder = builder.records(load_snapshots(&args.snapshot)?);

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -43,6 +44,8 @@ pub(crate) struct Shared {
     pub page_size: usize,
     /// Requests received, for request ids.
     pub requests: AtomicU64,
+    /// When each region with a throttling window got its first request.
+    pub window_starts: Mutex<HashMap<String, Instant>>,
 }
 
 fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -60,6 +63,21 @@ impl Shared {
 
     pub fn set_faults(&self, faults: Faults) {
         *write(&self.faults) = faults;
+        self.window_starts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Whether `region` is inside its throttling window of `length`, which starts at
+    /// the region's first request.
+    fn in_throttle_window(&self, region: &str, length: Duration) -> bool {
+        let mut starts = self
+            .window_starts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let start = *starts.entry(region.to_owned()).or_insert_with(Instant::now);
+        start.elapsed() < length
     }
 
     pub fn with_store<R>(&self, f: impl FnOnce(&Store) -> R) -> R {
@@ -99,6 +117,7 @@ pub(crate) async fn handle(
         status: 0,
         error_code: None,
         fault: None,
+        resource: None,
         returned: None,
         request_token: None,
         response_token: None,
@@ -140,6 +159,25 @@ fn respond(
         return error(entry, &ApiError::expired_token());
     }
     if faults.access_denied.contains(&region) {
+        entry.fault = Some(FaultKind::AccessDenied);
+        return error(entry, &ApiError::access_denied(op.name(), &region));
+    }
+    if matches!(op, Operation::ListTagsForResource | Operation::TagResource) {
+        entry.resource = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("ResourceARN")?.as_str().map(str::to_owned));
+    }
+    if let Some(length) = faults.throttle_windows.get(&region) {
+        if shared.in_throttle_window(&region, *length) {
+            entry.fault = Some(FaultKind::ThrottlingWindow);
+            return error(entry, &ApiError::throttling());
+        }
+    }
+    if entry
+        .resource
+        .as_ref()
+        .is_some_and(|arn| faults.denied_resources.contains(arn))
+    {
         entry.fault = Some(FaultKind::AccessDenied);
         return error(entry, &ApiError::access_denied(op.name(), &region));
     }

@@ -410,3 +410,71 @@ fn faults_do_not_depend_on_how_concurrent_requests_interleave() {
     assert!(a.values().flatten().any(|&s| s != 200));
     assert_eq!(a, run());
 }
+
+#[test]
+fn a_throttling_window_throttles_its_region_only_then_recovers() {
+    let window = Duration::from_millis(400);
+    let emu = emulator(Faults {
+        throttle_windows: std::collections::BTreeMap::from([("us-east-1".to_owned(), window)]),
+        ..Faults::default()
+    });
+    let list = |region| op(emu.addr(), "ListFHIRDatastores", region, json!({})).status;
+    let started = Instant::now();
+    assert_eq!(list("us-east-1"), 400);
+    assert_eq!(list("eu-west-1"), 200);
+    assert_eq!(list("us-east-1"), 400);
+    std::thread::sleep(window.saturating_sub(started.elapsed()) + Duration::from_millis(50));
+    assert_eq!(list("us-east-1"), 200);
+    let kinds: Vec<Option<FaultKind>> = emu.log().iter().map(|e| e.fault).collect();
+    assert_eq!(
+        kinds,
+        [
+            Some(FaultKind::ThrottlingWindow),
+            None,
+            Some(FaultKind::ThrottlingWindow),
+            None
+        ]
+    );
+}
+
+#[test]
+fn a_denied_resource_denies_its_tags_only_and_the_log_names_it() {
+    let emu = emulator(Faults::default());
+    let stores = emu.datastores(ACCOUNT, "us-east-1");
+    let denied = stores[3]["DatastoreArn"].as_str().unwrap().to_owned();
+    let allowed = stores[4]["DatastoreArn"].as_str().unwrap().to_owned();
+    emu.set_faults(Faults {
+        denied_resources: std::collections::BTreeSet::from([denied.clone()]),
+        ..Faults::default()
+    })
+    .unwrap();
+    let tags = |arn: &str| {
+        op(
+            emu.addr(),
+            "ListTagsForResource",
+            "us-east-1",
+            json!({"ResourceARN": arn}),
+        )
+    };
+    let refused = tags(&denied);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("AccessDeniedException"),
+        "{}",
+        refused.body
+    );
+    let ok = tags(&allowed);
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let log: Vec<(Option<String>, Option<FaultKind>)> = emu
+        .log()
+        .into_iter()
+        .map(|e| (e.resource, e.fault))
+        .collect();
+    assert_eq!(
+        log,
+        [
+            (Some(denied), Some(FaultKind::AccessDenied)),
+            (Some(allowed), None)
+        ]
+    );
+}
