@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PUBLISHED=(hlaudit-model hlaudit-rules hlaudit-report hlaudit-iac hlaudit-collector hlaudit)
+PUBLISHED=(hlaudit-model hlaudit-rules hlaudit-report hlaudit-iac hlaudit-collector hlaudit-securityhub hlaudit)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -18,6 +18,7 @@
 // Test support: a test cannot go on without its binary, so failing loudly is right.
 #![allow(clippy::expect_used, clippy::panic)]
 
+pub mod moto;
 pub mod mutate;
 
 /// The repository root, from the shared test support (kept here for the harnesses that

@@ -6,13 +6,11 @@
 
 mod collect_support;
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use collect_support::*;
-use hlaudit_e2e::{hlaudit, repo_root, run};
+use hlaudit_e2e::moto::{start as start_moto, venv_bin, Moto};
+use hlaudit_e2e::{hlaudit, run};
 use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::Faults;
 use hlaudit_model::Record;
@@ -21,56 +19,6 @@ use serde_json::{json, Value};
 /// moto's default account: the one its STS answers and its keys live in.
 const MOTO_ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
-
-/// moto's server, stopped when dropped.
-struct Moto {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn venv_bin(name: &str) -> PathBuf {
-    repo_root().join(".venv").join("bin").join(name)
-}
-
-fn start_moto() -> Moto {
-    let server = venv_bin("moto_server");
-    assert!(
-        server.exists(),
-        "moto's server is not installed at {}: run `bash .ci/setup-python.sh` (CI does it \
-         through .ci/test.sh) to install moto[server] and the AWS CLI in .venv",
-        server.display()
-    );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap();
-    let child = Command::new(&server)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
-    let moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto did not listen on port {port} within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    moto
-}
 
 /// Runs the AWS CLI from .venv against moto and returns its JSON output.
 fn aws(moto: &Moto, dir: &std::path::Path, args: &[&str]) -> Value {

@@ -18,6 +18,7 @@ mod input;
 mod logging;
 mod output;
 mod policy_args;
+mod securityhub;
 mod signals;
 mod stdio;
 

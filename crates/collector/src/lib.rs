@@ -43,6 +43,7 @@ mod progress;
 mod regions;
 mod retry;
 mod sdk;
+pub mod session;
 
 pub use collect::collect;
 pub use config::{

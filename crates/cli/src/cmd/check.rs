@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use hlaudit_collector::RetrySettings;
 use hlaudit_model::invisible::escape;
 use hlaudit_model::report::{NothingChecked, Report};
 use hlaudit_model::Inventory;
@@ -17,8 +18,9 @@ use hlaudit_rules::CompiledPolicySet;
 use crate::config::{baseline_note, ConfigArgs, ExceptionArgs, Settings};
 use crate::exit::Outcome;
 use crate::input::{load_inventory, ReadArgs};
-use crate::output::{write_outputs, FormatArg, OutputArgs};
+use crate::output::{asff_options, write_outputs, FormatArg, OutputArgs};
 use crate::policy_args::PolicyArgs;
+use crate::securityhub::{self, SecurityHubArgs, Sender};
 
 /// Evaluate policies over snapshot files and report findings.
 #[derive(Debug, ClapArgs)]
@@ -34,6 +36,17 @@ pub struct Args {
     pub snapshots: Vec<String>,
     #[command(flatten)]
     pub read: ReadArgs,
+
+    /// With --securityhub: an AWS profile to import findings with; repeat for several
+    /// accounts (each finding goes to its own account, with that account's credentials).
+    /// Default: the standard credential chain.
+    #[arg(
+        long = "profile",
+        value_name = "NAME",
+        requires = "securityhub",
+        help_heading = "Security Hub"
+    )]
+    pub profiles: Vec<String>,
 
     #[command(flatten)]
     pub audit: AuditArgs,
@@ -53,6 +66,9 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub exceptions: ExceptionArgs,
+
+    #[command(flatten)]
+    pub securityhub: SecurityHubArgs,
 }
 
 impl AuditArgs {
@@ -89,7 +105,14 @@ pub fn run(args: &Args) -> Result<Outcome> {
         inventory.records.len(),
         t.elapsed().as_secs_f64()
     );
-    let outcome = audit(&inventory, &set, &audit_args, &settings, false);
+    // A snapshot says nothing about the data stores it leaves out, so findings of data
+    // stores missing from it are never resolved in Security Hub.
+    let sender = Sender {
+        profiles: &args.profiles,
+        retry: RetrySettings::default(),
+        listed_completely: false,
+    };
+    let outcome = audit(&inventory, &set, &audit_args, &settings, false, &sender);
     // The process ends right after: freeing a large inventory piece by piece would only
     // delay the exit code (a quarter of a second for 100,000 data stores).
     std::mem::forget(inventory);
@@ -106,6 +129,7 @@ pub fn audit(
     args: &AuditArgs,
     settings: &Settings,
     allow_partial: bool,
+    sender: &Sender<'_>,
 ) -> Result<Outcome> {
     let opts = args.policy.eval_options();
     let t = Instant::now();
@@ -127,11 +151,18 @@ pub fn audit(
     apply_exceptions(&mut report, args, settings);
     tracing::debug!("report assembled in {:.3} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
-    let baseline_at = settings.baseline.as_ref().and_then(|(_, b)| b.generated_at());
+    let baseline_at = settings
+        .baseline
+        .as_ref()
+        .and_then(|(_, b)| b.generated_at());
     write_outputs(&report, &args.output, &args.policy.framework, baseline_at)?;
     tracing::debug!("reports written in {:.3} s", t.elapsed().as_secs_f64());
-    let outcome = settings.outcome(&report, args.output.fail_on(), allow_partial);
+    let mut outcome = settings.outcome(&report, args.output.fail_on(), allow_partial);
     say_what_was_not_checked(&report, settings);
+    let asff = asff_options(&report, &args.output, baseline_at);
+    if !securityhub::send(&report, &args.securityhub, &asff, sender)? {
+        outcome = Outcome::Error;
+    }
     // As for the inventory: the command ends here, and millions of findings need no
     // freeing one by one.
     std::mem::forget(report);

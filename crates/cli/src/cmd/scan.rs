@@ -6,6 +6,8 @@ use clap::Args as ClapArgs;
 use crate::aws_args::AwsArgs;
 use crate::cmd::{check, collect};
 use crate::exit::Outcome;
+use crate::securityhub::Sender;
+use hlaudit_collector::Filters;
 
 /// Collect every data store live and evaluate policies over them in one run.
 #[derive(Debug, ClapArgs)]
@@ -38,11 +40,21 @@ pub fn run(args: &Args) -> Result<Outcome> {
     }
     // With --allow-partial, what could not be collected stays an ERROR finding in every
     // report, and the exit code follows the data stores that were collected.
+    // A live listing covers whole regions; findings of data stores gone from them are
+    // resolved in Security Hub, unless a filter narrowed the listing.
+    let config = args.aws.to_config()?;
+    let filtered = config.filters != Filters::default();
+    let sender = Sender {
+        profiles: &args.aws.profiles,
+        retry: config.retry.clone(),
+        listed_completely: !filtered,
+    };
     check::audit(
         &inventory,
         &set,
         &audit_args,
         &settings,
         args.aws.allow_partial,
+        &sender,
     )
 }

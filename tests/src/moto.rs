@@ -1,0 +1,66 @@
+//! moto's server (from PyPI, installed in `.venv` by `.ci/setup-python.sh`): the
+//! third-party stand-in for AWS services the emulator does not serve (KMS, STS, Security
+//! Hub), started on a free port of 127.0.0.1 and stopped when dropped.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::repo_root;
+
+/// A running moto server, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A program of the test virtualenv, e.g. `moto_server`, `aws`, `python`.
+pub fn venv_bin(name: &str) -> PathBuf {
+    repo_root().join(".venv").join("bin").join(name)
+}
+
+/// Starts moto's server and waits until it listens.
+///
+/// # Panics
+/// When moto is not installed or does not listen within 30 s.
+pub fn start() -> Moto {
+    let server = venv_bin("moto_server");
+    assert!(
+        server.exists(),
+        "moto's server is not installed at {}: run `bash .ci/setup-python.sh` (CI does it \
+         through .ci/test.sh) to install moto[server] and the AWS CLI in .venv",
+        server.display()
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let child = Command::new(&server)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not listen on port {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    moto
+}
