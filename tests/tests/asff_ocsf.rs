@@ -245,6 +245,9 @@ fn an_unknown_account_without_a_fallback_fails_and_names_the_finding() {
     assert!(bad.stderr.contains("12 digits"), "{}", bad.stderr);
 }
 
+/// What the validator must say, and how to spoil a valid finding or event so it does.
+type Spoil = (&'static str, fn(&mut Value));
+
 #[test]
 fn the_validators_refuse_what_security_hub_and_ocsf_refuse() {
     let dir = tempfile::tempdir().unwrap();
@@ -265,7 +268,7 @@ fn the_validators_refuse_what_security_hub_and_ocsf_refuse() {
     let good: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(path("a.json")).unwrap()).unwrap();
 
-    let asff_cases: [(&str, fn(&mut Value)); 5] = [
+    let asff_cases: [Spoil; 5] = [
         (
             "Missing required parameter in Findings[0]: \"Title\"",
             |f| {
@@ -293,7 +296,7 @@ fn the_validators_refuse_what_security_hub_and_ocsf_refuse() {
     }
 
     let event: Value = read_ocsf(&path("o.jsonl")).remove(0);
-    let ocsf_cases: [(&str, fn(&mut Value)); 4] = [
+    let ocsf_cases: [Spoil; 4] = [
         ("finding_info.uid", |e| {
             e["finding_info"].as_object_mut().unwrap().remove("uid");
         }),
