@@ -1,11 +1,12 @@
-//! hlaudit reporters: SARIF 2.1.0, JSON, JUnit XML, Markdown, HTML and terminal text.
+//! hlaudit reporters: SARIF 2.1.0, JSON, JUnit XML, Markdown, HTML, terminal text, the AWS
+//! Security Finding Format (ASFF) and OCSF events.
 //!
 //! Every format is a module with one entry point, `write(&Report, ..., &mut dyn Write)`,
 //! that renders a [`hlaudit_model::report::Report`] and nothing else: reporters never
 //! evaluate a policy, never read the environment and never touch the file system. The
 //! design decision that shapes the crate is that *a report is data already decided*: the
 //! status, severity, message and evidence of every finding come from the engine, and a
-//! reporter only chooses how to show them. That keeps all six formats consistent with each
+//! reporter only chooses how to show them. That keeps every format consistent with each
 //! other and lets them be tested on hand-built reports.
 //!
 //! Wire types (SARIF's, JUnit's, the versioned JSON report's) are kept apart from the

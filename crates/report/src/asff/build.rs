@@ -244,6 +244,9 @@ pub(crate) fn description(report: &Report, f: &Finding) -> String {
         })
         .collect();
     if !evidence.is_empty() {
+        if !d.trim_end().ends_with(['.', '!', '?']) {
+            d.push('.');
+        }
         d.push_str(" Evidence: ");
         d.push_str(&evidence.join("; "));
         d.push('.');
