@@ -2,7 +2,7 @@
 //!
 //! [`findings`] turns a report into one [`AsffFinding`] per FAIL, ERROR and WAIVED pair
 //! (and, with [`AsffOptions::include_passed`], per PASS, so Security Hub can close what was
-//! fixed); [`write`] writes them as one JSON array, the request's `Findings`. SKIP pairs
+//! fixed); [`write()`] writes them as one JSON array, the request's `Findings`. SKIP pairs
 //! are never written: a policy that does not apply is not a finding.
 //!
 //! The design decision that shapes the module is that *every finding it returns is one
