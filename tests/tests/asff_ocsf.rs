@@ -317,3 +317,45 @@ fn the_validators_refuse_what_security_hub_and_ocsf_refuse() {
         assert!(r.stderr.contains(want), "{want}:\n{}", r.stderr);
     }
 }
+
+#[test]
+fn a_planned_data_store_takes_the_fallbacks_and_is_known_by_its_template_address() {
+    let template = "fixtures/iac/cfn/no-encryption.yaml";
+    let out = run(hlaudit().args(["check", template, "--format", "asff"]));
+    assert_eq!(out.code, Some(2), "stderr:\n{}", out.stderr);
+    assert!(
+        out.stderr.contains("has no known account"),
+        "{}",
+        out.stderr
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let out = run(hlaudit().args([
+        "check",
+        template,
+        "--format",
+        "none",
+        "--asff-account",
+        "111122223333",
+        "--asff-region",
+        "eu-west-2",
+        "-o",
+        &format!("asff={}", path("a.json").display()),
+        "-o",
+        &format!("ocsf={}", path("o.jsonl").display()),
+    ]));
+    assert_eq!(out.code, Some(1), "stderr:\n{}", out.stderr);
+    assert_valid(&path("a.json"), &path("o.jsonl"));
+    let asff = read_asff(&path("a.json"));
+    assert!(!asff.is_empty());
+    for f in &asff {
+        assert_eq!(f.aws_account_id, "111122223333");
+        assert_eq!(f.region.as_deref(), Some("eu-west-2"));
+        let r = &f.resources[0];
+        assert_eq!(r.id, format!("{template}#Store"));
+        let other = &r.details.as_ref().unwrap().other;
+        assert_eq!(other["PlannedIn"], template);
+        assert_eq!(other["Address"], "Store");
+    }
+}
