@@ -14,6 +14,7 @@ use crate::error::CollectorError;
 use crate::failure::{self, Call};
 use crate::limiter::{Caller, LimitKey};
 use crate::listing::{self, ListSettings, RegionTarget};
+use crate::org::{self, AccountSelection};
 use crate::progress::Progress;
 use crate::regions;
 use crate::retry::{Retrier, RetryPolicy};
@@ -67,9 +68,13 @@ pub async fn collect(
 ) -> Result<Inventory, CollectorError> {
     config.validate()?;
     let mut warnings = Vec::new();
-    let mut plans = plan(&config).await?;
-    progress.regions_planned(plans.iter().map(|p| p.regions.len()).sum());
     let retrier = Retrier::new(RetryPolicy::of(&config.retry));
+    let mut plans = plan(&config).await?;
+    let mut errors = Vec::new();
+    if let Some(selection) = &config.accounts {
+        plans = org_plans(plans, selection, &config, &retrier, &mut errors).await?;
+    }
+    progress.regions_planned(plans.iter().map(|p| p.regions.len()).sum());
     if config.caller_identity {
         identify(&mut plans, &mut warnings, &retrier, config.concurrency).await;
     }
@@ -117,7 +122,6 @@ pub async fn collect(
         }
     }
     let mut results: Vec<Option<RegionResult>> = (0..order).map(|_| None).collect();
-    let mut errors = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((i, result)) => {
@@ -228,6 +232,35 @@ async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
     Ok(plans)
 }
 
+/// Replaces the one base plan with a plan per selected account, each with the role
+/// assumed in it; an account whose role cannot be assumed becomes a collection error.
+async fn org_plans(
+    plans: Vec<Plan>,
+    selection: &AccountSelection,
+    config: &CollectConfig,
+    retrier: &Arc<Retrier>,
+    errors: &mut Vec<CollectionError>,
+) -> Result<Vec<Plan>, CollectorError> {
+    let Some(base) = plans.into_iter().next() else {
+        return Ok(Vec::new());
+    };
+    let region = base.regions.first().cloned().unwrap_or_default();
+    let members = org::members(&base.sdk, selection, &region, retrier, config.concurrency).await?;
+    let mut out = Vec::with_capacity(members.len());
+    for member in members {
+        match member.access {
+            Ok(sdk) => out.push(Plan {
+                profile: None,
+                sdk,
+                regions: base.regions.clone(),
+                account: Some(member.account),
+            }),
+            Err(error) => errors.push(*error),
+        }
+    }
+    Ok(out)
+}
+
 /// Asks STS for the account of each credential set. A failure is a warning: the
 /// accounts are then known from the data store ARNs only, and HealthLake's own answer
 /// tells whether the credentials work.
@@ -240,6 +273,10 @@ async fn identify(
     let mut tasks = JoinSet::new();
     let requests = Arc::new(Semaphore::new(concurrency));
     for (i, plan) in plans.iter().enumerate() {
+        // An assumed account was identified when its role was assumed.
+        if plan.account.is_some() {
+            continue;
+        }
         let Some(region) = plan.regions.first() else {
             continue;
         };

@@ -5,6 +5,7 @@ use std::time::Duration;
 use hlaudit_model::Timestamp;
 
 use crate::error::CollectorError;
+use crate::org::AccountSelection;
 use crate::regions;
 
 /// The default number of requests of each kind in flight at once (regions listed at
@@ -30,6 +31,9 @@ pub struct CollectConfig {
     /// each. Empty: the default credential chain (environment, `AWS_PROFILE`, SSO, web
     /// identity, container and instance metadata), once.
     pub profiles: Vec<String>,
+    /// Collect these accounts by assuming a role in each from the base credentials
+    /// (the one profile, else the default chain) instead of one account per profile.
+    pub accounts: Option<AccountSelection>,
     /// Which regions to list.
     pub regions: RegionSelection,
     /// Server-side filters of `ListFHIRDatastores`.
@@ -63,6 +67,7 @@ impl Default for CollectConfig {
     fn default() -> Self {
         CollectConfig {
             profiles: Vec::new(),
+            accounts: None,
             regions: RegionSelection::Configured,
             filters: Filters::default(),
             page_size: None,
@@ -118,6 +123,39 @@ impl CollectConfig {
             }
             for r in list {
                 regions::validate_region(r, "--regions")?;
+            }
+        }
+        if let Some(selection) = &self.accounts {
+            if self.profiles.len() > 1 {
+                return Err(CollectorError::InvalidSetting {
+                    setting: "profiles",
+                    value: self.profiles.join(", "),
+                    expected: "at most one profile (the base credentials) when accounts are \
+                               assumed through a role",
+                });
+            }
+            if !selection.org && selection.accounts.is_empty() {
+                return Err(CollectorError::InvalidSetting {
+                    setting: "accounts",
+                    value: "none".to_owned(),
+                    expected: "--org or a list of accounts",
+                });
+            }
+            if !selection.ous.is_empty() && !selection.org {
+                return Err(CollectorError::InvalidSetting {
+                    setting: "ous",
+                    value: selection.ous.join(", "),
+                    expected: "--ou only with --org",
+                });
+            }
+            for a in selection.accounts.iter().chain(&selection.exclude) {
+                if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(CollectorError::InvalidSetting {
+                        setting: "accounts",
+                        value: a.clone(),
+                        expected: "12-digit account ids",
+                    });
+                }
             }
         }
         let mut seen = std::collections::BTreeSet::new();

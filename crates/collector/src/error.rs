@@ -30,6 +30,15 @@ pub enum CollectorError {
         /// What is accepted.
         expected: &'static str,
     },
+    /// The accounts to collect could not be listed (Organizations, or the caller's own
+    /// identity): hlaudit cannot say which accounts it would leave out, so it stops.
+    #[error("cannot list the accounts to collect: {call} failed: {message}")]
+    Organization {
+        /// The call, e.g. `organizations:ListAccounts`.
+        call: &'static str,
+        /// The cause and the fix.
+        message: String,
+    },
     /// A profile named twice.
     #[error("profile `{0}` is named more than once")]
     DuplicateProfile(String),

@@ -39,6 +39,7 @@ mod error;
 mod failure;
 mod limiter;
 mod listing;
+mod org;
 mod progress;
 mod regions;
 mod retry;
@@ -51,6 +52,7 @@ pub use config::{
     DEFAULT_INITIAL_BACKOFF, DEFAULT_RETRY_BUDGET, MAX_PAGE_SIZE,
 };
 pub use enrich::KMS_KEY_ENRICHMENT;
+pub use org::{AccountSelection, RoleSettings, RoleTemplate, DEFAULT_SESSION_NAME};
 pub use error::CollectorError;
 pub use progress::{NoProgress, Progress};
 pub use regions::{

@@ -41,6 +41,7 @@ pub mod auth;
 pub mod datastore;
 mod error;
 mod faults;
+mod identity;
 mod log;
 mod ops;
 pub mod protocol;
@@ -85,6 +86,7 @@ impl Emulator {
             faults: Faults::default(),
             access_keys: BTreeMap::new(),
             default_account: None,
+            sts_endpoint: None,
             page_size: DEFAULT_PAGE_SIZE,
             port: 0,
             request_log: None,
@@ -99,6 +101,7 @@ pub struct EmulatorBuilder {
     faults: Faults,
     access_keys: BTreeMap<String, String>,
     default_account: Option<String>,
+    sts_endpoint: Option<String>,
     page_size: usize,
     port: u16,
     request_log: Option<PathBuf>,
@@ -128,6 +131,16 @@ impl EmulatorBuilder {
     /// data, or [`DEFAULT_ACCOUNT`] when the data has none or several.
     pub fn default_account(mut self, account: impl Into<String>) -> Self {
         self.default_account = Some(account.into());
+        self
+    }
+
+    /// Learns the account of access keys not mapped with [`EmulatorBuilder::access_key`]
+    /// from this STS endpoint (`GetCallerIdentity` with the request's access key and
+    /// session token; moto's server answers it for the credentials it issued), so
+    /// assumed-role credentials see their own account's data stores. Keys STS does not
+    /// accept are refused with `UnrecognizedClientException`.
+    pub fn sts_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.sts_endpoint = Some(url.into());
         self
     }
 
@@ -178,6 +191,9 @@ impl EmulatorBuilder {
             accounts: Accounts {
                 by_key: self.access_keys,
                 default,
+                sts: self
+                    .sts_endpoint
+                    .map(|url| Arc::new(identity::StsAccounts::new(url))),
             },
             page_size: self.page_size,
             requests: Default::default(),

@@ -81,6 +81,11 @@ struct Args {
     /// else 123456789012).
     #[arg(long, value_name = "ACCOUNT")]
     default_account: Option<String>,
+    /// Learn the account of access keys not mapped with --access-key from this STS
+    /// endpoint (GetCallerIdentity with the request's key and session token), e.g.
+    /// moto's server, whose AssumeRole credentials then see their own account's data.
+    #[arg(long, value_name = "URL")]
+    sts_endpoint: Option<String>,
     /// ListFHIRDatastores page size when a request gives no MaxResults (1-500).
     #[arg(long, default_value_t = hlaudit_emulator::DEFAULT_PAGE_SIZE)]
     page_size: usize,
@@ -175,6 +180,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(account) = args.default_account {
         builder = builder.default_account(account);
+    }
+    if let Some(url) = args.sts_endpoint {
+        builder = builder.sts_endpoint(url);
     }
     if let Some(path) = args.request_log {
         builder = builder.request_log(path);

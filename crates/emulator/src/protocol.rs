@@ -136,6 +136,15 @@ impl ApiError {
         )
     }
 
+    /// `UnrecognizedClientException`, HTTP 400: credentials the service does not know.
+    pub fn unrecognized_client() -> Self {
+        Self::coral(
+            400,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        )
+    }
+
     /// `MissingAuthenticationTokenException`, HTTP 400: no `Authorization` header.
     pub fn missing_auth() -> Self {
         Self::coral(

@@ -14,6 +14,7 @@ use futures_util::StreamExt;
 
 use crate::auth;
 use crate::faults::{fnv1a, splitmix64, BodyFault, Dice, ErrorFault, FaultKind, Faults};
+use crate::identity::StsAccounts;
 use crate::log::{LogEntry, RequestLog};
 use crate::ops::{self, Ctx, Outcome};
 use crate::protocol::{ApiError, Operation, CONTENT_TYPE};
@@ -24,6 +25,8 @@ use crate::state::Store;
 pub(crate) struct Accounts {
     pub by_key: BTreeMap<String, String>,
     pub default: String,
+    /// Learns the account of keys not in `by_key` from STS, when set.
+    pub sts: Option<std::sync::Arc<StsAccounts>>,
 }
 
 impl Accounts {
@@ -122,11 +125,36 @@ pub(crate) async fn handle(
         request_token: None,
         response_token: None,
     };
-    let response = respond(&shared, &faults, &method, &uri, &headers, &body, &mut entry);
+    let learned = learned_account(&shared, &headers).await;
+    let response = respond(
+        &shared, &faults, &method, &uri, &headers, &body, learned, &mut entry,
+    );
     shared.log.push(entry);
     response
 }
 
+/// The account of a request's access key learned from STS: `None` when the key is
+/// mapped, no STS is set, or the request is not signed (`respond` then decides).
+async fn learned_account(shared: &Shared, headers: &HeaderMap) -> Option<Result<String, ApiError>> {
+    let sts = shared.accounts.sts.as_ref()?;
+    let scope = auth::parse(
+        header_str(headers, "authorization"),
+        header_str(headers, "x-amz-date"),
+    )
+    .ok()?;
+    if shared.accounts.by_key.contains_key(&scope.access_key) {
+        return None;
+    }
+    Some(
+        sts.account(
+            &scope.access_key,
+            header_str(headers, "x-amz-security-token"),
+        )
+        .await,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
 fn respond(
     shared: &Shared,
     faults: &Faults,
@@ -134,6 +162,7 @@ fn respond(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
+    learned: Option<Result<String, ApiError>>,
     entry: &mut LogEntry,
 ) -> Response {
     if method != Method::POST || uri.path() != "/" {
@@ -146,7 +175,11 @@ fn respond(
         Ok(scope) => scope,
         Err(e) => return error(entry, &e),
     };
-    let account = shared.accounts.of(&scope.access_key).to_owned();
+    let account = match learned {
+        Some(Ok(account)) => account,
+        Some(Err(e)) => return error(entry, &e),
+        None => shared.accounts.of(&scope.access_key).to_owned(),
+    };
     let region = scope.region;
     entry.region = Some(region.clone());
     entry.account = Some(account.clone());

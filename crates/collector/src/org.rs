@@ -1,0 +1,482 @@
+//! Collecting many accounts: which accounts (an AWS Organization's ACTIVE accounts,
+//! those under some organizational units, or a list), and a credential set for each,
+//! assumed through STS from the base credentials.
+//!
+//! Credentials never cross accounts: each account gets its own [`SdkConfig`] whose
+//! credentials provider assumes that account's role (and assumes it again before the
+//! credentials expire, through the SDK's identity cache), and the assumed credentials
+//! are checked with STS `GetCallerIdentity` to belong to that account before anything
+//! is listed with them. An account whose role cannot be assumed is a collection error
+//! naming the account, the role and the likely causes; the other accounts go on.
+//!
+//! The organization's own listing failing is fatal ([`CollectorError::Organization`]):
+//! without it, hlaudit cannot say which accounts it did not look at.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_organizations::types::AccountStatus;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use hlaudit_model::CollectionError;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::error::CollectorError;
+use crate::failure::{self, Call};
+use crate::limiter::{Caller, LimitKey};
+use crate::retry::Retrier;
+use crate::sdk;
+
+/// The default role session name.
+pub const DEFAULT_SESSION_NAME: &str = "hlaudit";
+
+/// Which accounts to collect, and how to get into them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSelection {
+    /// List the ACTIVE accounts of the organization (Organizations `ListAccounts`, from
+    /// the management account or a delegated administrator).
+    pub org: bool,
+    /// Only the accounts under these organizational units (recursively); needs `org`.
+    pub ous: Vec<String>,
+    /// Only these accounts (with `org`: those of them that are ACTIVE members).
+    pub accounts: Vec<String>,
+    /// Never these accounts.
+    pub exclude: Vec<String>,
+    /// The role assumed in each account.
+    pub role: RoleSettings,
+}
+
+/// The role hlaudit assumes in each account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleSettings {
+    /// The role, by name or by ARN template.
+    pub role: RoleTemplate,
+    /// `ExternalId` of `AssumeRole`, when the trust policy requires one.
+    pub external_id: Option<String>,
+    /// `RoleSessionName` (shows in the member accounts' CloudTrail).
+    pub session_name: String,
+    /// `DurationSeconds`; `None` leaves the role's default (one hour). Credentials are
+    /// assumed again before they expire, so long runs need no longer sessions.
+    pub duration: Option<Duration>,
+}
+
+/// How the role of an account is named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleTemplate {
+    /// The same role name in every account: `arn:PARTITION:iam::ACCOUNT:role/NAME`,
+    /// the partition taken from the caller.
+    Name(String),
+    /// An ARN with `{account}` and `{partition}` placeholders.
+    Arn(String),
+}
+
+impl RoleTemplate {
+    /// The role ARN in `account`.
+    pub fn arn(&self, partition: &str, account: &str) -> String {
+        match self {
+            RoleTemplate::Name(name) => {
+                let name = name.trim_start_matches('/');
+                format!("arn:{partition}:iam::{account}:role/{name}")
+            }
+            RoleTemplate::Arn(template) => template
+                .replace("{account}", account)
+                .replace("{partition}", partition),
+        }
+    }
+}
+
+/// One account to collect: its credentials, or why there are none.
+pub(crate) struct Member {
+    pub account: String,
+    pub access: Result<SdkConfig, Box<CollectionError>>,
+}
+
+/// The base credentials' account and partition, the accounts selected, and a credential
+/// set for each.
+pub(crate) async fn members(
+    base: &SdkConfig,
+    selection: &AccountSelection,
+    region: &str,
+    retrier: &Arc<Retrier>,
+    concurrency: usize,
+) -> Result<Vec<Member>, CollectorError> {
+    let (me, partition) = caller(base, region, retrier).await?;
+    let mut accounts: BTreeSet<String> = if selection.org {
+        organization_accounts(base, selection, region, retrier).await?
+    } else {
+        selection.accounts.iter().cloned().collect()
+    };
+    if selection.org && !selection.accounts.is_empty() {
+        let wanted: HashSet<&String> = selection.accounts.iter().collect();
+        for a in &selection.accounts {
+            if !accounts.contains(a) {
+                tracing::warn!("account {a} is not an ACTIVE account of the organization");
+            }
+        }
+        accounts.retain(|a| wanted.contains(a));
+    }
+    for a in &selection.exclude {
+        accounts.remove(a);
+    }
+    tracing::info!(accounts = accounts.len(), caller = %me, "accounts selected");
+
+    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (order, account) in accounts.into_iter().enumerate() {
+        if account == me {
+            // The caller's own account: its base credentials, no role to assume.
+            tasks.spawn(async move { (order, account, None) });
+            continue;
+        }
+        let role_arn = selection.role.role.arn(&partition, &account);
+        let (base, role, gate, retrier) = (
+            base.clone(),
+            selection.role.clone(),
+            gate.clone(),
+            retrier.clone(),
+        );
+        let region = region.to_owned();
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await;
+            let access = assume(&base, &role, &role_arn, &account, &region, &retrier).await;
+            (order, account, Some(access))
+        });
+    }
+    let mut members = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let Ok((order, account, access)) = joined else {
+            continue;
+        };
+        let access = access.unwrap_or_else(|| Ok(base.clone()));
+        members.insert(order, Member { account, access });
+    }
+    Ok(members.into_values().collect())
+}
+
+/// The base credentials' account and partition (from STS `GetCallerIdentity`).
+async fn caller(
+    base: &SdkConfig,
+    region: &str,
+    retrier: &Arc<Retrier>,
+) -> Result<(String, String), CollectorError> {
+    let client = sdk::sts(base, region);
+    let key = LimitKey {
+        caller: Caller::of(None, None),
+        region: region.to_owned(),
+        service: "sts",
+    };
+    let requests = Semaphore::new(1);
+    let identity = retrier
+        .call(&key, "GetCallerIdentity", &requests, || {
+            client.get_caller_identity().send()
+        })
+        .await
+        .map_err(|gave_up| {
+            let endpoint = sdk::replaced_endpoint("sts", None);
+            let call = Call {
+                service: "sts",
+                operation: "GetCallerIdentity",
+                region,
+                profile: None,
+                endpoint: endpoint.as_deref(),
+            };
+            let f = failure::describe(&gave_up.error, &call);
+            CollectorError::Organization {
+                call: "sts:GetCallerIdentity",
+                message: f.message,
+            }
+        })?;
+    let account = identity.account().unwrap_or_default().to_owned();
+    let partition = identity
+        .arn()
+        .and_then(|arn| arn.split(':').nth(1))
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+        .to_owned();
+    Ok((account, partition))
+}
+
+/// The organization's ACTIVE accounts (under `selection.ous`, when given).
+async fn organization_accounts(
+    base: &SdkConfig,
+    selection: &AccountSelection,
+    region: &str,
+    retrier: &Arc<Retrier>,
+) -> Result<BTreeSet<String>, CollectorError> {
+    let config = aws_sdk_organizations::config::Builder::from(base)
+        .region(Region::new(region.to_owned()))
+        .build();
+    let client = aws_sdk_organizations::Client::from_conf(config);
+    let key = LimitKey {
+        caller: Caller::of(None, None),
+        region: region.to_owned(),
+        service: "organizations",
+    };
+    let requests = Semaphore::new(1);
+    let mut active = BTreeSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = retrier
+            .call(&key, "ListAccounts", &requests, || {
+                client.list_accounts().set_next_token(token.clone()).send()
+            })
+            .await
+            .map_err(|g| org_call_error(&g.error, "ListAccounts", region))?;
+        for a in page.accounts() {
+            if a.status() == Some(&AccountStatus::Active) {
+                active.extend(a.id().map(str::to_owned));
+            }
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    if selection.ous.is_empty() {
+        return Ok(active);
+    }
+
+    let mut under = BTreeSet::new();
+    let mut queue: Vec<String> = selection.ous.clone();
+    let mut seen: HashSet<String> = HashSet::new();
+    while let Some(parent) = queue.pop() {
+        if !seen.insert(parent.clone()) {
+            continue;
+        }
+        let mut token: Option<String> = None;
+        loop {
+            let page = retrier
+                .call(&key, "ListAccountsForParent", &requests, || {
+                    client
+                        .list_accounts_for_parent()
+                        .parent_id(&parent)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
+                .map_err(|g| org_call_error(&g.error, "ListAccountsForParent", region))?;
+            under.extend(
+                page.accounts()
+                    .iter()
+                    .filter_map(|a| a.id().map(str::to_owned)),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        let mut token: Option<String> = None;
+        loop {
+            let page = retrier
+                .call(&key, "ListOrganizationalUnitsForParent", &requests, || {
+                    client
+                        .list_organizational_units_for_parent()
+                        .parent_id(&parent)
+                        .set_next_token(token.clone())
+                        .send()
+                })
+                .await
+                .map_err(|g| {
+                    org_call_error(&g.error, "ListOrganizationalUnitsForParent", region)
+                })?;
+            queue.extend(
+                page.organizational_units()
+                    .iter()
+                    .filter_map(|ou| ou.id().map(str::to_owned)),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(active.intersection(&under).cloned().collect())
+}
+
+/// The error of an Organizations call that failed after retries.
+fn org_call_error<E>(
+    error: &SdkError<E, HttpResponse>,
+    operation: &'static str,
+    region: &str,
+) -> CollectorError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let endpoint = sdk::replaced_endpoint("organizations", None);
+    let call = Call {
+        service: "organizations",
+        operation,
+        region,
+        profile: None,
+        endpoint: endpoint.as_deref(),
+    };
+    organization_error(operation, &failure::describe(error, &call))
+}
+
+fn organization_error(operation: &'static str, f: &failure::Failure) -> CollectorError {
+    let hint = if f.code.contains("AccessDenied") || f.code == "AWSOrganizationsNotInUseException" {
+        "; --org needs the organization's management account or a delegated administrator \
+         with organizations:ListAccounts (and organizations:ListAccountsForParent and \
+         organizations:ListOrganizationalUnitsForParent for --ou); or name the accounts with \
+         --accounts instead of --org"
+    } else {
+        ""
+    };
+    CollectorError::Organization {
+        call: match operation {
+            "ListAccounts" => "organizations:ListAccounts",
+            "ListAccountsForParent" => "organizations:ListAccountsForParent",
+            _ => "organizations:ListOrganizationalUnitsForParent",
+        },
+        message: format!("{}{hint}", f.message),
+    }
+}
+
+/// A credential set for `account`: the role assumed from the base credentials, checked
+/// to belong to `account`.
+async fn assume(
+    base: &SdkConfig,
+    role: &RoleSettings,
+    role_arn: &str,
+    account: &str,
+    region: &str,
+    retrier: &Arc<Retrier>,
+) -> Result<SdkConfig, Box<CollectionError>> {
+    let mut builder = AssumeRoleProvider::builder(role_arn)
+        .session_name(&role.session_name)
+        .region(Region::new(region.to_owned()))
+        .configure(base);
+    if let Some(id) = &role.external_id {
+        builder = builder.external_id(id);
+    }
+    if let Some(d) = role.duration {
+        builder = builder.session_length(d);
+    }
+    let provider = builder.build().await;
+    let sdk = base
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    // The first request through the new credential set assumes the role (and fills the
+    // identity cache its clients share); GetCallerIdentity also says whose it is.
+    let client = sdk::sts(&sdk, region);
+    let key = LimitKey {
+        caller: Caller::of(Some(account), None),
+        region: region.to_owned(),
+        service: "sts",
+    };
+    let requests = Semaphore::new(1);
+    let error = |code: &str, message: String| {
+        Box::new(CollectionError {
+            account: Some(account.to_owned()),
+            region: None,
+            operation: "AssumeRole".to_owned(),
+            resource: Some(role_arn.to_owned()),
+            code: code.to_owned(),
+            message,
+        })
+    };
+    match retrier
+        .call(&key, "GetCallerIdentity", &requests, || {
+            client.get_caller_identity().send()
+        })
+        .await
+    {
+        Ok(identity) if identity.account() == Some(account) => Ok(sdk),
+        Ok(identity) => Err(error(
+            "wrong-account",
+            format!(
+                "the credentials of role {role_arn} belong to account {}, not {account}; \
+                 nothing of account {account} was collected with them (check --role-arn)",
+                identity.account().unwrap_or("?")
+            ),
+        )),
+        Err(gave_up) => {
+            let chain = failure::chain(&gave_up.error);
+            let code = assume_role_code(&chain);
+            Err(error(
+                code,
+                format!(
+                    "could not assume role {role_arn} in account {account}: {chain}; {}",
+                    assume_role_hint(code, role.external_id.is_some())
+                ),
+            ))
+        }
+    }
+}
+
+/// The AWS error code in an AssumeRole failure's message chain, else a generic one.
+fn assume_role_code(chain: &str) -> &'static str {
+    if chain.contains("AccessDenied") || chain.contains("not authorized") {
+        "AccessDenied"
+    } else if chain.contains("RegionDisabled") {
+        "RegionDisabledException"
+    } else if chain.contains("ExpiredToken") {
+        "ExpiredToken"
+    } else {
+        "assume-role-failed"
+    }
+}
+
+/// What usually causes an AssumeRole failure, and the fix.
+fn assume_role_hint(code: &str, external_id_given: bool) -> String {
+    match code {
+        "AccessDenied" => {
+            let external = if external_id_given {
+                "the --external-id given does not match the trust policy's sts:ExternalId condition"
+            } else {
+                "the trust policy requires an external id (give it with --external-id)"
+            };
+            format!(
+                "usual causes: the role does not exist in this account or its trust policy \
+                 does not allow the caller to sts:AssumeRole; {external}; or a service \
+                 control policy denies sts:AssumeRole or the role (docs/collect.md shows \
+                 the role's trust policy and a StackSet template)"
+            )
+        }
+        "RegionDisabledException" => "STS is not activated in this region for the account: \
+             activate it in IAM's account settings, or collect from another region"
+            .to_owned(),
+        "ExpiredToken" => "the base credentials expired: renew them and run again".to_owned(),
+        _ => "check that the role exists and its trust policy allows the caller".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_follow_the_partition_and_account() {
+        let name = RoleTemplate::Name("hlaudit-audit".into());
+        assert_eq!(
+            name.arn("aws-us-gov", "111122223333"),
+            "arn:aws-us-gov:iam::111122223333:role/hlaudit-audit"
+        );
+        let path = RoleTemplate::Name("/audit/hlaudit".into());
+        assert_eq!(path.arn("aws", "1"), "arn:aws:iam::1:role/audit/hlaudit");
+        let arn = RoleTemplate::Arn("arn:{partition}:iam::{account}:role/x-{account}".into());
+        assert_eq!(arn.arn("aws", "2"), "arn:aws:iam::2:role/x-2");
+    }
+
+    #[test]
+    fn assume_role_failures_get_their_hint() {
+        let chain = "service error: AccessDenied: User: arn:aws:iam::1:user/u is not authorized to perform: sts:AssumeRole";
+        let code = assume_role_code(chain);
+        assert_eq!(code, "AccessDenied");
+        let hint = assume_role_hint(code, false);
+        assert!(
+            hint.contains("trust policy")
+                && hint.contains("--external-id")
+                && hint.contains("service control policy")
+        );
+        assert!(assume_role_hint(code, true).contains("does not match"));
+        assert_eq!(assume_role_code("connection refused"), "assume-role-failed");
+    }
+}

@@ -1,0 +1,229 @@
+//! Organization-wide collection against moto's server (Organizations and STS) and the
+//! emulator, which learns the account of every request from moto's STS: a request
+//! signed with account A's assumed credentials sees A's data stores only, so a
+//! collector that mixed credentials up would list the wrong data stores and fail here.
+
+mod collect_support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use collect_support::{clean_aws_env, datastore, read_snapshot};
+use hlaudit_e2e::moto::{self, venv_bin, Moto};
+use hlaudit_e2e::{hlaudit, repo_root, run, Run};
+use hlaudit_emulator::{Emulator, Faults, RunningEmulator};
+use hlaudit_model::Record;
+use serde_json::Value;
+
+const REGIONS: [&str; 2] = ["us-east-1", "eu-west-2"];
+
+/// The organization moto holds (see tests/python/org_moto.py).
+struct Org {
+    management: String,
+    clinical_ou: String,
+    clinical: String,
+    research: String,
+    root: String,
+    closed: String,
+}
+
+fn organization(moto: &Moto) -> Org {
+    let out = Command::new(venv_bin("python"))
+        .arg(repo_root().join("tests/python/org_moto.py"))
+        .arg(&moto.endpoint)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap().to_owned();
+    Org {
+        management: s("/management"),
+        clinical_ou: s("/ous/clinical"),
+        clinical: s("/accounts/clinical"),
+        research: s("/accounts/research"),
+        root: s("/accounts/root"),
+        closed: s("/accounts/closed"),
+    }
+}
+
+/// Data stores in every account of the organization (the closed one too): account
+/// number `n` has `n + 1` data stores in each region.
+fn records(org: &Org) -> Vec<Record> {
+    let accounts = [
+        &org.management,
+        &org.clinical,
+        &org.research,
+        &org.root,
+        &org.closed,
+    ];
+    let mut out = Vec::new();
+    for (n, account) in accounts.iter().enumerate() {
+        for region in REGIONS {
+            for i in 0..=n {
+                out.push(datastore(account, region, i));
+            }
+        }
+    }
+    out
+}
+
+fn emulator(records: Vec<Record>, moto: &Moto) -> RunningEmulator {
+    Emulator::builder()
+        .records(records)
+        .sts_endpoint(&moto.endpoint)
+        .faults(Faults::default())
+        .start_blocking()
+        .unwrap()
+}
+
+/// `hlaudit collect --role-name hlaudit-audit ... -o FILE` with base credentials moto
+/// takes for its management account.
+fn collect(
+    moto: &Moto,
+    emu: &RunningEmulator,
+    dir: &Path,
+    args: &[&str],
+) -> (Run, BTreeSet<String>) {
+    let path = dir.join("org.json");
+    let _ = std::fs::remove_file(&path);
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
+        .env("AWS_SECRET_ACCESS_KEY", "base-secret")
+        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.endpoint)
+        .args(["collect", "--endpoint-url", &emu.endpoint_url()])
+        .args(["--regions", &REGIONS.join(","), "--no-kms"])
+        .args(["--role-name", "hlaudit-audit", "--initial-backoff-ms", "1"])
+        .args(args)
+        .arg("-o")
+        .arg(&path);
+    let out = run(&mut cmd);
+    let arns = if path.exists() {
+        read_snapshot(&path)
+            .records
+            .iter()
+            .filter_map(|r| r.arn().map(str::to_owned))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    (out, arns)
+}
+
+fn arns_of(records: &[Record], accounts: &[&String]) -> BTreeSet<String> {
+    records
+        .iter()
+        .filter(|r| accounts.iter().any(|a| r.account() == Some(a.as_str())))
+        .filter_map(|r| r.arn().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn org_collects_every_active_account_with_its_own_credentials() {
+    let moto = moto::start();
+    let org = organization(&moto);
+    let all = records(&org);
+    let emu = emulator(all.clone(), &moto);
+    let dir = tempfile::tempdir().unwrap();
+
+    let (out, got) = collect(&moto, &emu, dir.path(), &["--org"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let want = arns_of(
+        &all,
+        &[&org.management, &org.clinical, &org.research, &org.root],
+    );
+    assert_eq!(
+        got, want,
+        "every ACTIVE account's data stores, exactly once"
+    );
+    assert!(!out.stderr.contains("duplicate-arn"), "{}", out.stderr);
+    // Every listing was signed with the credentials of the account it listed.
+    let listed: BTreeSet<String> = emu
+        .log()
+        .iter()
+        .filter(|e| e.operation == "ListFHIRDatastores")
+        .filter_map(|e| e.account.clone())
+        .collect();
+    let expected: BTreeSet<String> = [&org.management, &org.clinical, &org.research, &org.root]
+        .into_iter()
+        .cloned()
+        .collect();
+    assert_eq!(listed, expected);
+
+    // Under the clinical OU, recursively: clinical and research.
+    let ou = org.clinical_ou.clone();
+    let (out, got) = collect(&moto, &emu, dir.path(), &["--org", "--ou", &ou]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(got, arns_of(&all, &[&org.clinical, &org.research]));
+
+    // Excluding the management account and one member.
+    let excluded = format!("{},{}", org.management, org.root);
+    let (out, got) = collect(
+        &moto,
+        &emu,
+        dir.path(),
+        &["--org", "--exclude-accounts", &excluded],
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(got, arns_of(&all, &[&org.clinical, &org.research]));
+
+    // Without --org: the accounts named.
+    let (out, got) = collect(&moto, &emu, dir.path(), &["--accounts", &org.research]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(got, arns_of(&all, &[&org.research]));
+}
+
+#[test]
+fn org_flags_that_cannot_work_are_refused_before_any_request() {
+    let moto = moto::start();
+    let emu = emulator(Vec::new(), &moto);
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir.path());
+    cmd.args([
+        "collect",
+        "--org",
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+    ])
+    .arg(emu.endpoint_url())
+    .arg("-o")
+    .arg(dir.path().join("x.json"));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("--role-name NAME or --role-arn TEMPLATE"),
+        "{}",
+        out.stderr
+    );
+
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir.path());
+    cmd.args([
+        "collect",
+        "--accounts",
+        "1234",
+        "--role-name",
+        "r",
+        "--region",
+        "us-east-1",
+    ])
+    .arg("-o")
+    .arg(dir.path().join("x.json"));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("12-digit account ids"),
+        "{}",
+        out.stderr
+    );
+    assert!(emu.log().is_empty());
+}
