@@ -75,7 +75,7 @@ pub(super) fn finding(
     let types = types(policy);
     let reference = fit::url(policy.references.first().map(String::as_str));
 
-    Ok(AsffFinding {
+    let mut finding = AsffFinding {
         schema_version: SCHEMA_VERSION.to_owned(),
         id: text(&fingerprint, fit::ID),
         product_arn: format!(
@@ -133,7 +133,9 @@ pub(super) fn finding(
             updated_by: text(&w.approved_by, fit::NOTE_UPDATED_BY),
             updated_at: now,
         }),
-    })
+    };
+    fit::fit_size(&mut finding);
+    Ok(finding)
 }
 
 /// A 12-digit account id.

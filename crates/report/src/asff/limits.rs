@@ -73,6 +73,18 @@ pub const STATUS_REASONS: usize = 2;
 /// `Description`).
 pub const STATUS_REASON_DESCRIPTION: usize = 1024;
 
+/// A whole finding, as JSON: Security Hub refuses one over 240 KB; hlaudit counts
+/// 240,000 bytes.
+pub const FINDING_BYTES: usize = 240_000;
+/// Findings in one `BatchImportFindings` request: at most 100.
+pub const BATCH_FINDINGS: usize = 100;
+/// One `BatchImportFindings` request: at most 6 MB; hlaudit counts 6,000,000 bytes.
+pub const BATCH_BYTES: usize = 6_000_000;
+
+/// What the last entry of a list or map says when entries were left out so that the
+/// finding fits [`FINDING_BYTES`].
+pub const SHRUNK: &str = "… [truncated: entries left out to fit 240 KB]";
+
 /// The length the limits count: UTF-16 code units, never fewer than the characters, so a
 /// value within a limit by this count is within it however the service counts.
 pub fn len(s: &str) -> usize {
@@ -280,7 +292,96 @@ pub fn violations(f: &AsffFinding) -> Vec<String> {
         v.text("Note.Text", &n.text, NOTE_TEXT);
         v.text("Note.UpdatedBy", &n.updated_by, NOTE_UPDATED_BY);
     }
+    if size(f) > FINDING_BYTES {
+        v.0.push(format!(
+            "the finding: {} bytes, more than {FINDING_BYTES}",
+            size(f)
+        ));
+    }
     v.0
+}
+
+/// The size of a finding as JSON, in bytes (compact, as a request carries it).
+pub fn size(f: &AsffFinding) -> usize {
+    serde_json::to_vec(f).map_or(usize::MAX, |v| v.len())
+}
+
+/// Shrinks `f` until it fits [`FINDING_BYTES`]: while it is too large, the largest of its
+/// lists and maps (`ProductFields`, the resource's tags and `Details.Other`, `Types`,
+/// `RelatedRequirements`) keeps the first half of its entries and ends with [`SHRUNK`].
+/// Every string is already within its own limit, so a few halvings always suffice.
+pub(crate) fn fit_size(f: &mut AsffFinding) {
+    for _ in 0..64 {
+        if size(f) <= FINDING_BYTES {
+            return;
+        }
+        let resource = f.resources.first();
+        let candidates = [
+            map_weight(&f.product_fields),
+            resource.and_then(|r| r.tags.as_ref()).map_or(0, map_weight),
+            resource
+                .and_then(|r| r.details.as_ref())
+                .map_or(0, |d| map_weight(&d.other)),
+            list_weight(&f.types),
+            f.compliance
+                .as_ref()
+                .map_or(0, |c| list_weight(&c.related_requirements)),
+        ];
+        let Some((largest, _)) = candidates.iter().enumerate().max_by_key(|(_, w)| **w) else {
+            return;
+        };
+        match largest {
+            0 => halve_map(&mut f.product_fields),
+            1 => {
+                if let Some(t) = f.resources.first_mut().and_then(|r| r.tags.as_mut()) {
+                    halve_map(t);
+                }
+            }
+            2 => {
+                if let Some(d) = f.resources.first_mut().and_then(|r| r.details.as_mut()) {
+                    halve_map(&mut d.other);
+                }
+            }
+            3 => {
+                halve_list(&mut f.types);
+                if let Some(p) = f.finding_provider_fields.as_mut() {
+                    p.types = f.types.clone();
+                }
+            }
+            _ => {
+                if let Some(c) = f.compliance.as_mut() {
+                    halve_list(&mut c.related_requirements);
+                }
+            }
+        }
+    }
+}
+
+/// Keeps the first half of a map's entries and says some were left out.
+fn halve_map(m: &mut BTreeMap<String, String>) {
+    m.remove(OMITTED_KEY);
+    let keep = m.len() / 2;
+    *m = std::mem::take(m).into_iter().take(keep).collect();
+    m.insert(OMITTED_KEY.to_owned(), SHRUNK.to_owned());
+}
+
+/// Keeps the first half of a list and says some entries were left out.
+fn halve_list(l: &mut Vec<String>) {
+    if l.last().is_some_and(|s| s.starts_with("… [truncated")) {
+        l.pop();
+    }
+    l.truncate(l.len() / 2);
+    l.push(SHRUNK.to_owned());
+}
+
+/// Bytes of text a map holds, as JSON roughly counts them.
+fn map_weight(m: &BTreeMap<String, String>) -> usize {
+    m.iter().map(|(k, v)| k.len() + v.len() + 6).sum()
+}
+
+/// Bytes of text a list holds, as JSON roughly counts them.
+fn list_weight(l: &[String]) -> usize {
+    l.iter().map(|s| s.len() + 3).sum()
 }
 
 /// The problems [`violations`] found so far.

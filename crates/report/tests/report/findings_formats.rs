@@ -352,6 +352,34 @@ fn hostile_strings_are_fitted_marked_and_shown_by_code_point() {
 }
 
 #[test]
+fn a_finding_of_three_byte_text_everywhere_stays_under_240_kb() {
+    // Each character is one UTF-16 code unit but three UTF-8 bytes: every field at its
+    // own limit would make a finding of several hundred kilobytes.
+    let text = "漢".repeat(3000);
+    let mut report = hostile_report(&text, 80);
+    for (i, p) in report.policies.iter_mut().enumerate() {
+        p.compliance = (0..60)
+            .map(|f| (format!("{f}{text}"), vec![format!("{i}{text}"); 40]))
+            .collect();
+    }
+    let found = asff::findings(&report, &pinned(&report, true)).unwrap();
+    for f in &found {
+        assert!(
+            limits::size(f) <= limits::FINDING_BYTES,
+            "{} bytes",
+            limits::size(f)
+        );
+        assert_eq!(violations(f), Vec::<String>::new());
+    }
+    assert!(found.iter().any(|f| f
+        .product_fields
+        .get(limits::OMITTED_KEY)
+        .map(String::as_str)
+        == Some(limits::SHRUNK)
+        || f.types.last().map(String::as_str) == Some(limits::SHRUNK)));
+}
+
+#[test]
 fn an_unknown_account_without_a_fallback_names_the_finding() {
     let report = hostile_report("plain", 1);
     let options = AsffOptions::new(report.generated_at);
