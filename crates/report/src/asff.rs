@@ -10,13 +10,15 @@
 //! limit, so each string and list is fitted here, once, to the limits the format documents
 //! (see [`limits`]): text is cut on a character boundary and ends with
 //! [`limits::TRUNCATED`], so a reader sees that something is missing; a list that is too
-//! long keeps its first entries and says how many were left out. Lengths are counted in
-//! UTF-16 code units, which is never less than the number of characters, so a string within
-//! the limit by that count is within it by any count the service may use. Control and
-//! other invisible characters (line feeds and tabs included) are written by code point
-//! (`\u{1b}`), as every hlaudit output shown to people does: Security Hub's console shows
-//! the text to people, and the format's `.*\S.*` pattern does not match across a line
-//! break. A blank value, which the format refuses, is written as [`limits::BLANK`].
+//! long keeps its first entries and says how many were left out, and a finding that would
+//! still exceed 240 KB as JSON loses half of its largest list or map, with the same kind
+//! of marker, until it fits. Lengths are counted in UTF-16 code units, which is never less
+//! than the number of characters, so a string within the limit by that count is within it
+//! by any count the service may use. Control and other invisible characters (line feeds
+//! and tabs included) are written by code point (`\u{1b}`), as every hlaudit output shown
+//! to people does: Security Hub's console shows the text to people, and the format's
+//! `.*\S.*` pattern does not match across a line break. A blank value, which the format
+//! refuses, is written as [`limits::BLANK`].
 //!
 //! The finding's `Id` is the stable fingerprint of its (policy, resource) pair, so a
 //! re-import updates the finding instead of adding a second one; `GeneratorId` is the
