@@ -11,7 +11,8 @@ Two checks, every problem of every finding reported before exiting:
    has a `pattern` (`.*\\S.*` for nearly all of them) must match it whole, as the service's
    regular expressions do (so a blank value or a line break is refused), every `enum`
    value must be one of the model's, and the length and count limits the Security Hub
-   documentation gives (they are not in the model) must hold.
+   documentation gives (they are not in the model) must hold, the whole finding within
+   240 KB.
 
 Exit status 0 when every finding is valid, 1 otherwise (problems on stderr).
 """
@@ -53,6 +54,8 @@ MAX_ENTRIES = {
     "Compliance.RelatedRequirements": 32,
 }
 EXACT_LENGTH = {"AwsAccountId": 12}
+# Security Hub refuses a finding over 240 KB (counted here as 240,000 bytes of compact JSON).
+FINDING_BYTES = 240_000
 
 
 def utf16_len(s):
@@ -127,6 +130,9 @@ def validate(findings):
     finding_shape = model.shape_for("AwsSecurityFinding")
     for i, f in enumerate(findings):
         checker.shape(finding_shape, f, f"Findings[{i}]", "")
+        size = len(json.dumps(f, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if size > FINDING_BYTES:
+            checker.problem(f"Findings[{i}]", f"{size} bytes, more than {FINDING_BYTES}")
     return problems + checker.problems
 
 

@@ -309,6 +309,30 @@ pub fn findings(report: &Report, options: &AsffOptions) -> Result<Vec<AsffFindin
         .collect()
 }
 
+/// The findings split into `BatchImportFindings` requests: in order, each batch at most
+/// [`limits::BATCH_FINDINGS`] findings and [`limits::BATCH_BYTES`] of JSON. (Every finding
+/// [`findings`] returns is within [`limits::FINDING_BYTES`], so each fits a batch.)
+pub fn batches(findings: &[AsffFinding]) -> Vec<&[AsffFinding]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, f) in findings.iter().enumerate() {
+        // The array's brackets and the commas between findings.
+        let size = limits::size(f) + 1;
+        if i > start && (i - start == limits::BATCH_FINDINGS || bytes + size > limits::BATCH_BYTES)
+        {
+            out.push(&findings[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < findings.len() {
+        out.push(&findings[start..]);
+    }
+    out
+}
+
 /// Writes the findings as one pretty-printed JSON array (the `Findings` of a
 /// `BatchImportFindings` request, before it is split into batches of 100), ending with a
 /// newline.

@@ -380,6 +380,32 @@ fn a_finding_of_three_byte_text_everywhere_stays_under_240_kb() {
 }
 
 #[test]
+fn batches_hold_at_most_100_findings_and_6_mb() {
+    let report = report_of_each_status();
+    let one = asff::findings(&report, &pinned(&report, false))
+        .unwrap()
+        .remove(0);
+    let many = vec![one.clone(); 250];
+    let sizes: Vec<usize> = asff::batches(&many).iter().map(|b| b.len()).collect();
+    assert_eq!(sizes, [100, 100, 50]);
+
+    let mut big = one;
+    big.product_fields = (0..45)
+        .map(|i| (format!("k{i}"), "x".repeat(2000)))
+        .collect();
+    let size = limits::size(&big);
+    let many = vec![big; 100];
+    let batches = asff::batches(&many);
+    assert!(batches.len() > 1);
+    for b in &batches {
+        let bytes: usize = b.iter().map(|_| size + 1).sum();
+        assert!(bytes <= limits::BATCH_BYTES, "{bytes}");
+    }
+    assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 100);
+    assert!(asff::batches(&[]).is_empty());
+}
+
+#[test]
 fn an_unknown_account_without_a_fallback_names_the_finding() {
     let report = hostile_report("plain", 1);
     let options = AsffOptions::new(report.generated_at);
