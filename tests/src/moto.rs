@@ -28,6 +28,11 @@ pub fn venv_bin(name: &str) -> PathBuf {
     repo_root().join(".venv").join("bin").join(name)
 }
 
+/// Serialises [`start`] within a test process: between choosing a free port and moto
+/// listening on it, another test's server could take the same port, and this test would
+/// then talk to a server whose state another test builds.
+static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Starts moto's server and waits until it listens.
 ///
 /// # Panics
@@ -40,6 +45,9 @@ pub fn start() -> Moto {
          through .ci/test.sh) to install moto[server] and the AWS CLI in .venv",
         server.display()
     );
+    let _one_at_a_time = STARTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -50,12 +58,15 @@ pub fn start() -> Moto {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
-    let moto = Moto {
+    let mut moto = Moto {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = moto.child.try_wait() {
+            panic!("moto's server exited before listening on port {port}: {status}");
+        }
         assert!(
             Instant::now() < deadline,
             "moto did not listen on port {port} within 30 s"
