@@ -3,12 +3,16 @@
 //!
 //! A limiter does nothing until its service throttles. From then on it spaces the
 //! attempts it lets through evenly at a rate that follows AIMD over windows of one
-//! second. With `share` the throttled fraction of a window's answers, the next rate is
-//! `rate * (1 - share / 2) + RATE_STEP * (1 - share)`:
+//! second. A window with fewer than [`MIN_ANSWERS`] answers changes nothing (a few
+//! answers say nothing about a rate: a throttled first page must not set the pace of
+//! the thousand tag calls that follow). With `share` the throttled fraction of a
+//! window's answers, the next rate is `rate * (1 - share / 2) + RATE_STEP * (1 - share)`,
+//! `rate` being the limit in force, or for the first limit the rate that was sent:
 //!
-//! - a region that throttles every call halves the rate each second, down to
-//!   [`MIN_RATE`], and gains it back [`RATE_STEP`] requests per second at a time once it
-//!   recovers;
+//! - a region that throttles every call halves the rate each window, down to
+//!   [`MIN_RATE`]; once it recovers, each window without throttling adds
+//!   [`RATE_STEP`] times the number of such windows in a row (5, 10, 15, ... requests
+//!   per second), so the rate climbs back within seconds;
 //! - against a service that throttles what exceeds its quota `Q`, sending at `R` gets a
 //!   share of `1 - Q/R`, so the rate moves to about `(R + Q) / 2`: it closes half the gap
 //!   to the quota each second instead of dropping far below it;
@@ -31,8 +35,12 @@ pub(crate) const WINDOW: Duration = Duration::from_secs(1);
 /// still asked about once a second, so the collection sees it recover.
 pub(crate) const MIN_RATE: f64 = 1.0;
 
-/// The rate added after a window without throttling, in requests per second.
+/// The rate added after a window without throttling, in requests per second (times
+/// the number of such windows in a row).
 pub(crate) const RATE_STEP: f64 = 5.0;
+
+/// A window with fewer answers leaves the rate as it is.
+pub(crate) const MIN_ANSWERS: u32 = 10;
 
 /// Attempts may start this far behind the schedule (a short burst after an idle
 /// spell), so a limiter that was idle does not make the next attempts wait.
@@ -91,6 +99,8 @@ pub(crate) struct Aimd {
     sent: u32,
     answered: u32,
     throttled: u32,
+    /// Windows without throttling in a row.
+    clean: u32,
 }
 
 impl Aimd {
@@ -102,6 +112,7 @@ impl Aimd {
             sent: 0,
             answered: 0,
             throttled: 0,
+            clean: 0,
         }
     }
 
@@ -137,16 +148,22 @@ impl Aimd {
         if elapsed < WINDOW {
             return;
         }
-        if self.throttled > 0 {
-            let share = f64::from(self.throttled) / f64::from(self.answered.max(1));
-            // The rate actually sent, when it is below the limit (or there is none):
-            // cutting a limit nobody reached would not slow anything down.
+        if self.answered < MIN_ANSWERS {
+            // Too few answers to say anything about a rate: a quiet spell (a region's
+            // pages, calls waiting out their backoff) neither sets nor moves it.
+        } else if self.throttled > 0 {
+            self.clean = 0;
+            let share = f64::from(self.throttled) / f64::from(self.answered);
+            // The first limit starts from the rate that was throttled; later ones
+            // from the limit in force, not from what a quieter window happened to
+            // send, or a lull would pin the rate low when the work comes back.
             let sent = f64::from(self.sent) / elapsed.as_secs_f64();
-            let base = self.rate.map_or(sent, |r| r.min(sent.max(MIN_RATE)));
+            let base = self.rate.unwrap_or(sent);
             let next = base * (1.0 - share / 2.0) + RATE_STEP * (1.0 - share);
             self.rate = Some(next.max(MIN_RATE));
         } else if let Some(rate) = self.rate {
-            self.rate = Some(rate + RATE_STEP);
+            self.clean = self.clean.saturating_add(1);
+            self.rate = Some(rate + RATE_STEP * f64::from(self.clean));
         }
         self.window_start = now;
         self.sent = 0;
@@ -255,39 +272,44 @@ mod tests {
     }
 
     #[test]
-    fn a_region_that_throttles_everything_halves_each_second_down_to_the_floor() {
+    fn a_region_that_throttles_everything_halves_each_window_down_to_the_floor() {
         let t0 = Instant::now();
         let mut aimd = Aimd::new(t0);
-        drive(&mut aimd, t0, 1, 100, |_, _| true);
-        // The window closes on the next event.
-        aimd.record(t0 + Duration::from_secs(1), Signal::Throttled);
-        let first = aimd.rate().unwrap();
-        assert!((45.0..=55.0).contains(&first), "{first}");
-        let mut rate = first;
-        for s in 1..12 {
-            let at = t0 + Duration::from_secs(s + 1);
-            aimd.record(at, Signal::Throttled);
-            let next = aimd.rate().unwrap();
-            assert!(next <= rate, "{next} > {rate}");
-            rate = next;
-        }
-        assert_eq!(rate, MIN_RATE);
+        let rates = drive(&mut aimd, t0, 12, 100, |_, _| true);
+        assert_eq!(rates[0], None, "the first window is still open");
+        let limited: Vec<f64> = rates.iter().flatten().copied().collect();
+        assert!((45.0..=55.0).contains(&limited[0]), "{rates:?}");
+        assert!(limited.windows(2).all(|w| w[1] <= w[0]), "{rates:?}");
+        assert_eq!(limited.last(), Some(&MIN_RATE));
     }
 
     #[test]
-    fn recovers_additively_once_throttling_stops() {
+    fn a_few_answers_do_not_set_the_rate() {
         let t0 = Instant::now();
         let mut aimd = Aimd::new(t0);
-        aimd.record(t0, Signal::Throttled);
-        aimd.record(t0 + WINDOW, Signal::Answered);
+        // One throttled page a second, as a region's first page retried.
+        let rates = drive(&mut aimd, t0, 5, 1, |_, _| true);
+        assert!(rates.iter().all(Option::is_none), "{rates:?}");
+        let rates = drive(&mut aimd, t0 + WINDOW * 5, 2, 10, |_, _| true);
+        assert!(rates.last().copied().flatten().is_some(), "{rates:?}");
+    }
+
+    #[test]
+    fn recovers_faster_and_faster_once_throttling_stops() {
+        let t0 = Instant::now();
+        let mut aimd = Aimd::new(t0);
+        drive(&mut aimd, t0, 8, 20, |_, _| true);
         let low = aimd.rate().unwrap();
-        for s in 2..6 {
-            aimd.record(t0 + WINDOW * s, Signal::Answered);
-        }
-        let high = aimd.rate().unwrap();
+        assert_eq!(low, MIN_RATE);
+        let rates = drive(&mut aimd, t0 + WINDOW * 8, 5, 20, |_, _| false);
+        let gains: Vec<f64> = rates
+            .windows(2)
+            .map(|w| w[1].unwrap() - w[0].unwrap())
+            .collect();
+        assert!(gains.windows(2).all(|g| g[1] > g[0]), "{rates:?}");
         assert!(
-            (high - low - 4.0 * RATE_STEP).abs() < 1e-9,
-            "{low} -> {high}"
+            rates.last().copied().flatten().unwrap() >= 50.0,
+            "{rates:?}"
         );
     }
 

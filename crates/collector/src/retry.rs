@@ -276,8 +276,8 @@ impl Retrier {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the budget would be
-    /// exceeded. Each attempt holds a permit of `requests` and waits for the limiter of
-    /// `key` first; the budget runs from the first attempt's start.
+    /// exceeded. Each attempt waits for the limiter of `key`, then holds a permit of
+    /// `requests`; the budget runs from the first attempt's start.
     pub(crate) async fn call<T, E, F, Fut>(
         &self,
         key: &LimitKey,
@@ -295,12 +295,14 @@ impl Retrier {
         let mut failures = 0u32;
         loop {
             let result = {
-                // A closed semaphore is never closed here; going on without a permit
-                // would only lose the bound on requests in flight.
-                let _permit = requests.acquire().await.ok();
+                // The limiter first: an attempt waiting for its turn must not hold a
+                // permit that a call to another region could use.
                 if let Some(limiter) = &limiter {
                     limiter.acquire().await;
                 }
+                // The semaphore is never closed; going on without a permit would only
+                // lose the bound on requests in flight.
+                let _permit = requests.acquire().await.ok();
                 started.get_or_insert_with(Instant::now);
                 attempt().await
             };

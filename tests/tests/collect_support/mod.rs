@@ -31,14 +31,24 @@ pub const STATUSES: [&str; 5] = ["ACTIVE", "ACTIVE", "CREATING", "ACTIVE", "DELE
 /// Data store `i` of `region` in `account`: realistic fields, tags, and a field no SDK
 /// knows (`FutureField`), which must reach the snapshot untouched.
 pub fn datastore(account: &str, region: &str, i: usize) -> Record {
+    encrypted_datastore(account, region, i, None)
+}
+
+/// [`datastore`], encrypted with the customer managed key `kms_key` when given (else
+/// with an AWS owned key).
+pub fn encrypted_datastore(account: &str, region: &str, i: usize, kms_key: Option<&str>) -> Record {
     let id = format!("{:08x}{:024x}", fnv(region), i);
-    let value = DatastoreJson::new(account, region, &id)
+    let store = DatastoreJson::new(account, region, &id)
         .name(format!("store-{i:05}"))
         .status(STATUSES[i % STATUSES.len()])
         .created_at(CREATED_BASE + 3600 * i as i64)
         .type_version("R4")
-        .endpoint()
-        .aws_owned_key()
+        .endpoint();
+    let store = match kms_key {
+        Some(key) => store.customer_managed_key(key),
+        None => store.aws_owned_key(),
+    };
+    let value = store
         .aws_auth()
         .field(
             "FutureField",
@@ -108,6 +118,13 @@ pub fn clean_aws_env(cmd: &mut Command, dir: &Path) {
 /// `hlaudit SUBCOMMAND` against the emulator at `endpoint` with the sentinel
 /// credentials, quick retries, no STS and no KMS.
 pub fn aws_command(subcommand: &str, endpoint: &str, dir: &Path) -> Command {
+    let mut cmd = default_retries_command(subcommand, endpoint, dir);
+    cmd.args(["--initial-backoff-ms", "1"]);
+    cmd
+}
+
+/// [`aws_command`] with the default retry settings (backoff, budget, rate limiting).
+pub fn default_retries_command(subcommand: &str, endpoint: &str, dir: &Path) -> Command {
     let mut cmd = hlaudit();
     clean_aws_env(&mut cmd, dir);
     cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
@@ -119,8 +136,6 @@ pub fn aws_command(subcommand: &str, endpoint: &str, dir: &Path) -> Command {
             endpoint,
             "--no-caller-identity",
             "--no-kms",
-            "--initial-backoff-ms",
-            "1",
         ]);
     cmd
 }
