@@ -99,10 +99,13 @@ fn collect(
         .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.endpoint)
         .args(["collect", "--endpoint-url", &emu.endpoint_url()])
         .args(["--regions", &REGIONS.join(","), "--no-kms"])
-        .args(["--role-name", "hlaudit-audit", "--initial-backoff-ms", "1"])
+        .args(["--initial-backoff-ms", "1"])
         .args(args)
         .arg("-o")
         .arg(&path);
+    if !args.contains(&"--role-arn") {
+        cmd.args(["--role-name", "hlaudit-audit"]);
+    }
     let out = run(&mut cmd);
     let arns = if path.exists() {
         read_snapshot(&path)
@@ -226,4 +229,72 @@ fn org_flags_that_cannot_work_are_refused_before_any_request() {
         out.stderr
     );
     assert!(emu.log().is_empty());
+}
+
+#[test]
+fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage() {
+    let moto = moto::start();
+    let org = organization(&moto);
+    let all = records(&org);
+    let emu = emulator(all.clone(), &moto);
+    let dir = tempfile::tempdir().unwrap();
+
+    // A malformed role ARN makes moto hand out the caller's own credentials: hlaudit
+    // must notice they belong to another account and list nothing with them.
+    let (out, got) = collect(
+        &moto,
+        &emu,
+        dir.path(),
+        &["--org", "--role-arn", "arn:{partition}:iam::x{account}:role/hlaudit-audit"],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert_eq!(got, arns_of(&all, &[&org.management]), "the management account is still read");
+    for member in [&org.clinical, &org.research, &org.root] {
+        assert!(out.stderr.contains(member.as_str()), "{member} is named: {}", out.stderr);
+    }
+
+    let snapshot = dir.path().join("org.json");
+    let inv = read_snapshot(&snapshot);
+    let states: Vec<(String, String, &str)> = inv
+        .coverage
+        .scopes
+        .iter()
+        .map(|s| (s.account.clone(), s.region.clone(), s.state.as_str()))
+        .collect();
+    assert_eq!(states.len(), 4 * REGIONS.len(), "{states:?}");
+    for (account, _, state) in &states {
+        let want = if *account == org.management { "read" } else { "failed" };
+        assert_eq!(*state, want, "{states:?}");
+    }
+    let wrong = inv.errors.iter().find(|e| e.account.as_deref() == Some(org.root.as_str())).unwrap();
+    assert_eq!(wrong.operation, "AssumeRole");
+    assert_eq!(wrong.code, "wrong-account");
+
+    // Every report of a check of that snapshot carries the coverage.
+    let json = dir.path().join("r.json");
+    let md = dir.path().join("r.md");
+    let sarif = dir.path().join("r.sarif");
+    let mut cmd = hlaudit();
+    cmd.arg("check")
+        .arg(&snapshot)
+        .args(["--format", "none", "-o"])
+        .arg(format!("json={}", json.display()))
+        .arg("-o")
+        .arg(format!("markdown={}", md.display()))
+        .arg("-o")
+        .arg(format!("sarif={}", sarif.display()));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["coverage"]["scopes"].as_array().map(Vec::len),
+        Some(4 * REGIONS.len())
+    );
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("### Coverage"), "{md}");
+    assert!(md.contains("| accounts | 4 | 1 | 3 |"), "{md}");
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let cov = &sarif["runs"][0]["properties"]["hlaudit/coverage"];
+    assert_eq!(cov["counts"]["accountsFailed"], 3, "{cov}");
+    assert_eq!(cov["failed"].as_array().map(Vec::len), Some(3 * REGIONS.len()));
 }

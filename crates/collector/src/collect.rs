@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
+use hlaudit_model::inventory::{ScopeCoverage, ScopeState};
 use hlaudit_model::{CollectionError, Coverage, Inventory, Record, Timestamp, Warning};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -160,6 +161,18 @@ pub async fn collect(
         }
     }
 
+    let mut attempted: Vec<(String, Vec<String>)> = plans
+        .iter()
+        .filter_map(|p| Some((p.account.clone()?, p.regions.clone())))
+        .collect();
+    // Accounts whose role could not be assumed were attempted in every region too.
+    let regions_planned = plans.first().map(|p| p.regions.clone()).unwrap_or_default();
+    for e in errors.iter().filter(|e| e.operation == org::ASSUME_ROLE) {
+        if let Some(account) = &e.account {
+            attempted.push((account.clone(), regions_planned.clone()));
+        }
+    }
+    let scopes = scopes(&attempted, &records, &errors);
     let mut inventory = Inventory {
         records,
         coverage: Coverage {
@@ -168,6 +181,7 @@ pub async fn collect(
             collected_at: Some(Timestamp::now()),
             tool_version: Some(hlaudit_model::TOOL_VERSION.to_owned()),
             inputs: Vec::new(),
+            scopes,
         },
         errors,
         warnings,
@@ -230,6 +244,52 @@ async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
         });
     }
     Ok(plans)
+}
+
+/// What came of each attempted (account, region): its data stores, its errors, and
+/// whether it was read. A listing or role that failed fails the region; an error
+/// about one data store (tags, a KMS key) leaves it partial.
+fn scopes(
+    attempted: &[(String, Vec<String>)],
+    records: &[Record],
+    errors: &[CollectionError],
+) -> Vec<ScopeCoverage> {
+    let mut out = std::collections::BTreeMap::new();
+    for (account, regions) in attempted {
+        for region in regions {
+            out.entry((account.clone(), region.clone()))
+                .or_insert(ScopeCoverage {
+                    account: account.clone(),
+                    region: region.clone(),
+                    state: ScopeState::Read,
+                    datastores: 0,
+                    errors: 0,
+                });
+        }
+    }
+    for r in records {
+        if let (Some(a), Some(g)) = (r.account(), r.region()) {
+            if let Some(s) = out.get_mut(&(a.to_owned(), g.to_owned())) {
+                s.datastores += 1;
+            }
+        }
+    }
+    for e in errors {
+        let fails_region = e.resource.is_none() || e.operation == org::ASSUME_ROLE;
+        for s in out.values_mut() {
+            let account = e.account.as_deref().is_none_or(|a| a == s.account);
+            let region = e.region.as_deref().is_none_or(|r| r == s.region);
+            if account && region {
+                s.errors += 1;
+                s.state = if fails_region {
+                    ScopeState::Failed
+                } else {
+                    s.state.max(ScopeState::Partial)
+                };
+            }
+        }
+    }
+    out.into_values().collect()
 }
 
 /// Replaces the one base plan with a plan per selected account, each with the role

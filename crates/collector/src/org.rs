@@ -33,6 +33,9 @@ use crate::limiter::{Caller, LimitKey};
 use crate::retry::Retrier;
 use crate::sdk;
 
+/// The operation of a collection error for a role that could not be assumed.
+pub(crate) const ASSUME_ROLE: &str = "AssumeRole";
+
 /// The default role session name.
 pub const DEFAULT_SESSION_NAME: &str = "hlaudit";
 
@@ -376,7 +379,7 @@ async fn assume(
         Box::new(CollectionError {
             account: Some(account.to_owned()),
             region: None,
-            operation: "AssumeRole".to_owned(),
+            operation: ASSUME_ROLE.to_owned(),
             resource: Some(role_arn.to_owned()),
             code: code.to_owned(),
             message,

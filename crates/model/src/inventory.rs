@@ -39,6 +39,96 @@ pub struct Coverage {
     /// The input files read (as the user named them), empty for a live collection.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<String>,
+    /// Each (account, region) a live collection attempted and what came of it, sorted;
+    /// empty for inputs that do not say (the AWS CLI's output, older snapshots).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<ScopeCoverage>,
+}
+
+/// What a collection read of one account in one region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeCoverage {
+    /// The account id.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// Whether it was read.
+    pub state: ScopeState,
+    /// Data stores listed.
+    pub datastores: usize,
+    /// Collection errors in it (a listing, a role, tags or a key that could not be
+    /// read).
+    pub errors: usize,
+}
+
+/// How far an (account, region) was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeState {
+    /// Listed whole, with everything beside the listing.
+    Read,
+    /// Listed whole, but something of some data store (tags, a KMS key) could not be
+    /// read.
+    Partial,
+    /// Not listed, or not completely: the role could not be assumed, or the listing
+    /// failed.
+    Failed,
+}
+
+impl ScopeState {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeState::Read => "read",
+            ScopeState::Partial => "partial",
+            ScopeState::Failed => "failed",
+        }
+    }
+}
+
+/// Counts of accounts and regions by how far they were read, for coverage tables.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageCounts {
+    /// Accounts attempted.
+    pub accounts: usize,
+    /// Accounts with every region read (partial counts as read).
+    pub accounts_read: usize,
+    /// Accounts with at least one region failed.
+    pub accounts_failed: usize,
+    /// (account, region) pairs attempted.
+    pub scopes: usize,
+    /// Pairs read (partial included).
+    pub scopes_read: usize,
+    /// Pairs failed.
+    pub scopes_failed: usize,
+}
+
+impl Coverage {
+    /// The counts of [`Coverage::scopes`]; `None` when no scope is known.
+    pub fn counts(&self) -> Option<CoverageCounts> {
+        if self.scopes.is_empty() {
+            return None;
+        }
+        let mut failed_accounts = std::collections::BTreeSet::new();
+        let mut accounts = std::collections::BTreeSet::new();
+        let mut c = CoverageCounts::default();
+        for s in &self.scopes {
+            accounts.insert(s.account.as_str());
+            c.scopes += 1;
+            if s.state == ScopeState::Failed {
+                c.scopes_failed += 1;
+                failed_accounts.insert(s.account.as_str());
+            } else {
+                c.scopes_read += 1;
+            }
+        }
+        c.accounts = accounts.len();
+        c.accounts_failed = failed_accounts.len();
+        c.accounts_read = c.accounts - c.accounts_failed;
+        Some(c)
+    }
 }
 
 /// A part of a collection that failed after retries, or an input that could not be read.
@@ -98,6 +188,13 @@ impl Inventory {
         regions.dedup();
         self.coverage.accounts = accounts;
         self.coverage.regions = regions;
+        // Two inputs may cover one (account, region): the worse reading counts.
+        let scopes = &mut self.coverage.scopes;
+        scopes.sort_by(|a, b| {
+            (&a.account, &a.region, std::cmp::Reverse(a.state))
+                .cmp(&(&b.account, &b.region, std::cmp::Reverse(b.state)))
+        });
+        scopes.dedup_by(|later, first| later.account == first.account && later.region == first.region);
     }
 
     /// Whether everything that should have been seen was seen.

@@ -169,7 +169,9 @@ fn render(
             count(st)
         );
     }
-    h.push_str("</div>\n<section class=\"charts\">\n");
+    h.push_str("</div>\n");
+    h.push_str(&crate::coverage::html(&report.coverage));
+    h.push_str("<section class=\"charts\">\n");
     charts(&mut h, report);
     h.push_str("</section>\n");
     table(&mut h, report, out, flush_at)?;

@@ -32,6 +32,7 @@
 pub mod asff;
 pub mod baseline;
 pub mod compliance_csv;
+mod coverage;
 pub mod format;
 pub mod html;
 pub mod json;

@@ -162,6 +162,7 @@ fn render(
         md.push('\n');
     }
     md.push_str(&compliance.map(compliance::headline).unwrap_or_default());
+    md.push_str(&crate::coverage::markdown(&report.coverage));
 
     section(
         report,

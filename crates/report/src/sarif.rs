@@ -279,12 +279,34 @@ fn run(
         .information_uri(report.tool.information_uri.clone())
         .rules(rules.to_vec())
         .build();
-    s::Run::builder()
+    let run = s::Run::builder()
         .tool(s::Tool::builder().driver(driver).build())
         .automation_details(s::RunAutomationDetails::builder().id(id).build())
-        .invocations(vec![invocation.clone()])
-        .results(results)
-        .build()
+        .invocations(vec![invocation.clone()]);
+    match coverage_properties(report) {
+        Some(properties) => run.properties(properties).results(results).build(),
+        None => run.results(results).build(),
+    }
+}
+
+/// The run's `hlaudit/coverage` property: how many accounts and (account, region) pairs
+/// were attempted, read and failed, and which failed. The full per-pair table is in the
+/// JSON report and the snapshot.
+fn coverage_properties(report: &Report) -> Option<s::PropertyBag> {
+    let counts = report.coverage.counts()?;
+    let failed: Vec<_> = report
+        .coverage
+        .scopes
+        .iter()
+        .filter(|s| s.state == hlaudit_model::inventory::ScopeState::Failed)
+        .map(|s| serde_json::json!({"account": s.account, "region": s.region, "errors": s.errors}))
+        .collect();
+    let mut extra = std::collections::BTreeMap::new();
+    extra.insert(
+        "hlaudit/coverage".to_owned(),
+        serde_json::json!({"counts": counts, "failed": failed}),
+    );
+    Some(s::PropertyBag::builder().additional_properties(extra).build())
 }
 
 /// GitHub's `security-severity` score for a severity.

@@ -139,6 +139,7 @@ impl Assembler {
         if let Some(meta) = s.snapshot {
             cov.accounts.extend(meta.accounts);
             cov.regions.extend(meta.regions);
+            cov.scopes.extend(meta.scopes);
             at = meta.collected_at;
             cov.collected_at = match (cov.collected_at, meta.collected_at) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -620,6 +621,7 @@ mod tests {
                     collected_at: t(at),
                     accounts: vec!["1".to_owned()],
                     regions: vec!["r".to_owned()],
+                    scopes: Vec::new(),
                 }),
                 ..FileSummary::default()
             });

@@ -17,7 +17,7 @@ use super::positioned::{Mode, Positioned};
 use super::record_array::RecordArray;
 use super::sink::{InputSink, SnippetFn, DUPLICATE_KEY_HINT};
 use super::{NextToken, Shape, SnapshotMeta, SNAPSHOT_VERSION};
-use crate::inventory::CollectionError;
+use crate::inventory::{CollectionError, ScopeCoverage};
 use crate::record::RawText;
 use crate::timestamp::Timestamp;
 
@@ -186,7 +186,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                     st.summary.shape = Some(Shape::Hlaudit);
                     st.meta().version = v;
                 }
-                "toolVersion" | "collectedAt" | "accounts" | "regions" | "errors" => {
+                "toolVersion" | "collectedAt" | "accounts" | "regions" | "scopes" | "errors" => {
                     if snapshot_keys_at.is_none() {
                         snapshot_keys_at = Some((key.clone(), kpos));
                         snapshot_snippet = mode.snippet(kpos.line, kpos.column);
@@ -216,6 +216,12 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                             let v: Vec<String> = envelope_field(st, &key, kpos, text, &snip)
                                 .map_err(de::Error::custom)?;
                             st.meta().regions = v;
+                        }
+                        "scopes" => {
+                            let v: Vec<ScopeCoverage> =
+                                envelope_field(st, &key, kpos, text, &snip)
+                                    .map_err(de::Error::custom)?;
+                            st.meta().scopes = v;
                         }
                         _ => {
                             let v: Vec<CollectionError> =

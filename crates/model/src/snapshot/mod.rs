@@ -144,6 +144,8 @@ pub struct SnapshotMeta {
     pub accounts: Vec<String>,
     /// Regions the collection covered (including ones without data stores).
     pub regions: Vec<String>,
+    /// What came of each (account, region) the collection attempted.
+    pub scopes: Vec<crate::inventory::ScopeCoverage>,
 }
 
 /// What one input held besides its records.

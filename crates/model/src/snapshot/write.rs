@@ -64,6 +64,10 @@ fn write_all(inv: &Inventory, w: &mut impl Write) -> std::io::Result<()> {
     json(w, &cov.accounts)?;
     w.write_all(b",\n  \"regions\": ")?;
     json(w, &cov.regions)?;
+    if !cov.scopes.is_empty() {
+        w.write_all(b",\n  \"scopes\": ")?;
+        json(w, &cov.scopes)?;
+    }
     w.write_all(b",\n  \"errors\": [")?;
     for (i, e) in inv.errors.iter().enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
