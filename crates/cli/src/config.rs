@@ -520,6 +520,7 @@ mod tests {
             asff_passed: false,
             asff_account: None,
             asff_region: None,
+            all_findings: false,
         };
         let s = Settings::merge(
             &PolicyArgs::default(),

@@ -72,6 +72,11 @@ pub struct OutputArgs {
     /// an error.
     #[arg(long, value_name = "REGION", value_parser = parse_region)]
     pub asff_region: Option<String>,
+
+    /// In terminal output, list every FAIL, ERROR and WAIVED finding. Without it each
+    /// policy lists its first 5 in each section and a line counts the rest.
+    #[arg(long)]
+    pub all_findings: bool,
 }
 
 impl OutputArgs {
@@ -265,6 +270,7 @@ pub fn write_outputs(
     let findings = Findings {
         asff: asff_options(report, args, baseline_at),
         ocsf: OcsfOptions { baseline_at },
+        all_findings: args.all_findings,
     };
     // Built once, by the first report that shows it.
     let compliance = LazyView {
@@ -362,10 +368,13 @@ pub fn write_outputs(
     Ok(stdout.flush()?)
 }
 
-/// The options of the finding formats (ASFF and OCSF).
+/// The options of the formats that list findings: ASFF and OCSF, and how many the
+/// terminal view lists.
 struct Findings {
     asff: AsffOptions,
     ocsf: OcsfOptions,
+    /// `--all-findings`.
+    all_findings: bool,
 }
 
 /// The compliance view, built by the first format that shows it, of the frameworks
@@ -402,6 +411,11 @@ fn render(
             &TerminalOptions {
                 color,
                 verbose: false,
+                per_policy: if findings.all_findings {
+                    None
+                } else {
+                    Some(hlaudit_report::terminal::DEFAULT_PER_POLICY)
+                },
             },
             out,
         ),
@@ -574,6 +588,7 @@ mod tests {
             asff_passed: false,
             asff_account: None,
             asff_region: None,
+            all_findings: false,
         };
         assert!(write_outputs(&r, &args, &[], None).is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
@@ -601,6 +616,7 @@ mod tests {
                 asff_passed: false,
                 asff_account: None,
                 asff_region: None,
+            all_findings: false,
             };
             let err = format!("{:#}", write_outputs(&r, &args, &[], None).unwrap_err());
             assert_eq!(
@@ -645,6 +661,7 @@ mod tests {
             asff_passed: false,
             asff_account: None,
             asff_region: None,
+            all_findings: false,
         };
         write_outputs(&r, &args, &[], None).unwrap();
         for name in ["a.sarif", "a.xml", "a.html", "a.json", "a.md"] {

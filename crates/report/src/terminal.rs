@@ -1,12 +1,18 @@
 //! Text for people at a terminal: findings grouped by severity, then errors and waived
 //! findings, a notice when nothing was checked, then a one-line summary.
 //!
+//! Within each section the findings are grouped by policy, and the default view lists the
+//! first few of each policy ([`DEFAULT_PER_POLICY`]) and counts the rest, so a run with
+//! thousands of failures stays readable in a CI log;
+//! [`TerminalOptions::per_policy`] set to `None` lists every one. The text is written as
+//! it is built.
+//!
 //! Colour is an explicit option (the command line decides from `--color`, `NO_COLOR` and
 //! whether stdout is a terminal). Control, bidirectional and other invisible characters
 //! in data values are shown escaped ([`hlaudit_model::invisible`]), so a data store name
 //! cannot move the cursor, recolour the terminal or display as another name.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use hlaudit_model::finding::{Finding, Severity, Status};
 use hlaudit_model::report::Report;
@@ -14,13 +20,30 @@ use owo_colors::{OwoColorize, Style};
 
 use crate::{text, ReportError};
 
+/// How many FAIL, ERROR and WAIVED findings of each policy the default view lists in
+/// each section before it counts the rest.
+pub const DEFAULT_PER_POLICY: usize = 5;
+
 /// How terminal text is written.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TerminalOptions {
     /// Use ANSI colours.
     pub color: bool,
     /// Also list PASS and SKIP findings (normally only counted).
     pub verbose: bool,
+    /// How many FAIL, ERROR and WAIVED findings of each policy are listed in each section;
+    /// a line counts the rest. `None` lists every one. Default: [`DEFAULT_PER_POLICY`].
+    pub per_policy: Option<usize>,
+}
+
+impl Default for TerminalOptions {
+    fn default() -> Self {
+        TerminalOptions {
+            color: false,
+            verbose: false,
+            per_policy: Some(DEFAULT_PER_POLICY),
+        }
+    }
 }
 
 /// Writes the report as terminal text.
@@ -30,8 +53,9 @@ pub fn write(
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    let text = render(report, options);
-    out.write_all(text.as_bytes())
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    render(report, options, &mut out)
+        .and_then(|()| out.flush())
         .map_err(ReportError::io("terminal"))
 }
 
@@ -66,95 +90,99 @@ fn clean(s: &str) -> std::borrow::Cow<'_, str> {
     hlaudit_model::invisible::escape(s)
 }
 
-fn render(report: &Report, options: &TerminalOptions) -> String {
+fn render(report: &Report, options: &TerminalOptions, t: &mut dyn Write) -> io::Result<()> {
     let p = Painter {
         color: options.color,
     };
-    let mut t = String::new();
-    t.push_str(&format!(
-        "{} {}, evaluated at {}\n",
+    writeln!(
+        t,
+        "{} {}, evaluated at {}",
         p.paint(&clean(&report.tool.name), Style::new().bold()),
         clean(&report.tool.version),
         report.evaluated_at.to_rfc3339()
-    ));
+    )?;
     let notable = text::notable(report);
     for sev in Severity::ALL {
-        let group: Vec<&&Finding> = notable
+        let group: Vec<&Finding> = notable
             .iter()
+            .copied()
             .filter(|f| f.status == Status::Fail && f.severity == sev)
             .collect();
         if group.is_empty() {
             continue;
         }
         let heading = format!("{} ({})", sev.as_str().to_uppercase(), group.len());
-        t.push_str(&format!("\n{}\n", p.paint(&heading, severity_style(sev))));
-        for f in group {
-            finding(&mut t, &p, report, f);
-        }
+        writeln!(t, "\n{}", p.paint(&heading, severity_style(sev)))?;
+        section(t, &p, report, options, &group)?;
     }
     for (status, title, style) in [
         (Status::Error, "ERRORS", Style::new().magenta().bold()),
         (Status::Waived, "WAIVED", Style::new().cyan().bold()),
     ] {
-        let group: Vec<&&Finding> = notable.iter().filter(|f| f.status == status).collect();
+        let group: Vec<&Finding> = notable
+            .iter()
+            .copied()
+            .filter(|f| f.status == status)
+            .collect();
         if group.is_empty() {
             continue;
         }
-        t.push_str(&format!(
-            "\n{}\n",
+        writeln!(
+            t,
+            "\n{}",
             p.paint(&format!("{title} ({})", group.len()), style)
-        ));
-        for f in group {
-            finding(&mut t, &p, report, f);
-        }
+        )?;
+        section(t, &p, report, options, &group)?;
     }
     if options.verbose {
         for status in [Status::Pass, Status::Skip] {
-            let group: Vec<&Finding> = report
-                .findings
-                .iter()
-                .filter(|f| f.status == status)
-                .collect();
-            if group.is_empty() {
+            let n = report.findings.iter().filter(|f| f.status == status).count();
+            if n == 0 {
                 continue;
             }
-            t.push_str(&format!("\n{} ({})\n", status.as_str(), group.len()));
-            for f in group {
-                t.push_str(&format!(
-                    "  {:<7} {:<20} {}\n",
+            writeln!(t, "\n{} ({n})", status.as_str())?;
+            for f in report.findings.iter().filter(|f| f.status == status) {
+                writeln!(
+                    t,
+                    "  {:<7} {:<20} {}",
                     status.as_str(),
                     clean(&report.policy_of(f).id),
                     clean(&text::subject_label(report, f))
-                ));
+                )?;
             }
         }
     }
     if !report.warnings.is_empty() {
-        t.push_str(&format!(
-            "\n{}\n",
+        writeln!(
+            t,
+            "\n{}",
             p.paint(
                 &format!("WARNINGS ({})", report.warnings.len()),
                 Style::new().yellow()
             )
-        ));
+        )?;
         for w in &report.warnings {
             let place = w
                 .source
                 .as_ref()
                 .map(|s| format!(" ({})", clean(&s.to_string())))
                 .unwrap_or_default();
-            t.push_str(&format!(
-                "  {}: {}{place}\n",
-                clean(&w.code),
-                clean(&w.message)
-            ));
+            writeln!(t, "  {}: {}{place}", clean(&w.code), clean(&w.message))?;
         }
     }
     if let Some(nothing) = report.nothing_checked() {
-        t.push_str(&format!(
-            "\n{}\n",
+        writeln!(
+            t,
+            "\n{}",
             p.paint(&nothing.message(), Style::new().yellow().bold())
-        ));
+        )?;
+    }
+    let coverage = crate::coverage::text_lines(&report.coverage);
+    if !coverage.is_empty() {
+        writeln!(t)?;
+        for line in coverage {
+            writeln!(t, "{line}")?;
+        }
     }
     let summary = text::summary_line(report);
     let style = if report.is_incomplete() {
@@ -166,11 +194,50 @@ fn render(report: &Report, options: &TerminalOptions) -> String {
     } else {
         Style::new().green().bold()
     };
-    t.push_str(&format!("\n{}\n", p.paint(&summary, style)));
-    t
+    writeln!(t, "\n{}", p.paint(&summary, style))
 }
 
-fn finding(t: &mut String, p: &Painter, report: &Report, f: &Finding) {
+/// The findings of one section (a severity, ERRORS or WAIVED), grouped by policy in the
+/// order the policies first appear, each group cut to `options.per_policy` findings and
+/// a line that counts the rest: thousands of failures of one policy make a few lines, as
+/// CI logs want.
+fn section(
+    t: &mut dyn Write,
+    p: &Painter,
+    report: &Report,
+    options: &TerminalOptions,
+    findings: &[&Finding],
+) -> io::Result<()> {
+    let mut slot = vec![usize::MAX; report.policies.len()];
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    for &f in findings {
+        if slot[f.policy] == usize::MAX {
+            slot[f.policy] = groups.len();
+            groups.push(Vec::new());
+        }
+        groups[slot[f.policy]].push(f);
+    }
+    for group in groups {
+        let shown = options.per_policy.unwrap_or(usize::MAX).min(group.len());
+        for f in &group[..shown] {
+            finding(t, p, report, f)?;
+        }
+        let rest = group.len() - shown;
+        if let Some(f) = group.first().filter(|_| rest > 0) {
+            let line = format!(
+                "... and {} more {} {} of {}; --all-findings lists every one",
+                text::thousands(rest),
+                f.status.as_str(),
+                text::plural(rest, "finding", "findings"),
+                clean(&report.policy_of(f).id)
+            );
+            writeln!(t, "  {}", p.paint(&line, Style::new().dimmed()))?;
+        }
+    }
+    Ok(())
+}
+
+fn finding(t: &mut dyn Write, p: &Painter, report: &Report, f: &Finding) -> io::Result<()> {
     let policy = report.policy_of(f);
     let status = match f.status {
         Status::Fail => p.paint("FAIL", severity_style(f.severity)),
@@ -182,23 +249,25 @@ fn finding(t: &mut String, p: &Painter, report: &Report, f: &Finding) {
     let baseline = text::baseline_label(f)
         .map(|b| format!(" [{}]", p.paint(b, Style::new().bold())))
         .unwrap_or_default();
-    t.push_str(&format!(
-        "  {status}{pad}{} {}{baseline}\n",
+    writeln!(
+        t,
+        "  {status}{pad}{} {}{baseline}",
         p.paint(&clean(&policy.id), Style::new().bold()),
         clean(&text::subject_label(report, f))
-    ));
-    t.push_str(&format!("         {}\n", clean(&text::message(report, f))));
+    )?;
+    writeln!(t, "         {}", clean(&text::message(report, f)))?;
     if let Some(at) = f.location() {
-        t.push_str(&format!("         at {}\n", clean(&at.to_string())));
+        writeln!(t, "         at {}", clean(&at.to_string()))?;
     }
     for e in f.evidence() {
-        t.push_str(&format!(
-            "         {} found {}, expected {}{}\n",
+        writeln!(
+            t,
+            "         {} found {}, expected {}{}",
             p.paint(&clean(&e.pointer), Style::new().dimmed()),
             clean(&text::found(e.found.as_ref())),
             clean(&e.expected),
             clean(&text::note(e))
-        ));
+        )?;
     }
     if let Some(w) = &f.waiver() {
         let expires = w
@@ -206,13 +275,15 @@ fn finding(t: &mut String, p: &Painter, report: &Report, f: &Finding) {
             .as_ref()
             .map(|d| format!(", expires {}", clean(d)))
             .unwrap_or_default();
-        t.push_str(&format!(
-            "         waived: {} (approved by {}{expires}; {})\n",
+        writeln!(
+            t,
+            "         waived: {} (approved by {}{expires}; {})",
             clean(&w.reason),
             clean(&w.approved_by),
             clean(&w.source.to_string())
-        ));
+        )?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

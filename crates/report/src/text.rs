@@ -128,6 +128,19 @@ pub(crate) fn note(e: &hlaudit_model::Evidence) -> String {
         .unwrap_or_default()
 }
 
+/// A count with thousands separators: `9,995`.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `one` or `many` by count.
 pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 {
@@ -212,5 +225,19 @@ pub(crate) fn control_tally(framework: &FrameworkView) -> String {
         head
     } else {
         format!("{head}: {}", parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(9995), "9,995");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 }

@@ -47,6 +47,7 @@ fn coloured_terminal_output_snapshot() {
     let color = TerminalOptions {
         color: true,
         verbose: true,
+        ..TerminalOptions::default()
     };
     let text = render(|o| terminal::write(&report, &color, o));
     assert!(text.contains("\u{1b}["));
@@ -258,4 +259,48 @@ fn a_finding_with_a_dangling_policy_is_an_error_not_a_panic() {
     assert!(err.to_string().contains("policy index 99"));
     assert!(json::write(&report, None, &mut out).is_err());
     assert!(sarif::write(&report, &pinned_sarif_options(), &mut out).is_err());
+}
+
+/// The mixed fixture with each FAIL and ERROR finding repeated `times` times, as a large
+/// audit has thousands of failures of one policy.
+fn many_failures(times: usize) -> hlaudit_model::report::Report {
+    let mut report = fixture("mixed");
+    let copies: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+        .cloned()
+        .collect();
+    for _ in 1..times {
+        report.findings.extend(copies.iter().cloned());
+    }
+    report
+}
+
+#[test]
+fn terminal_lists_the_first_few_findings_of_each_policy_and_counts_the_rest() {
+    let report = many_failures(2000);
+    let text = render(|o| terminal::write(&report, &TerminalOptions::default(), o));
+    // HL-TAG-01 fails twice in the fixture: 4,000 findings, 5 listed.
+    assert!(text.contains("LOW (4000)"), "{text}");
+    assert_eq!(text.matches("  FAIL   HL-TAG-01 ").count(), 5);
+    assert!(text.contains(
+        "  ... and 3,995 more FAIL findings of HL-TAG-01; --all-findings lists every one\n"
+    ));
+    assert!(text.contains(
+        "  ... and 1,995 more FAIL findings of HL-ENC-01; --all-findings lists every one\n"
+    ));
+    assert!(text.contains("  ... and 1,995 more ERROR findings of HLAUDIT-COLLECTION;"));
+    // One WAIVED finding: listed, nothing counted.
+    assert!(!text.contains("more WAIVED"));
+    assert!(text.lines().count() < 120, "{text}");
+    insta::assert_snapshot!("many.terminal", render(|o| terminal::write(&many_failures(7), &TerminalOptions::default(), o)));
+
+    let all = TerminalOptions {
+        per_policy: None,
+        ..TerminalOptions::default()
+    };
+    let text = render(|o| terminal::write(&report, &all, o));
+    assert_eq!(text.matches("  FAIL   HL-TAG-01 ").count(), 4000);
+    assert!(!text.contains("more FAIL"));
 }

@@ -28,6 +28,7 @@ fn formats_for_people_show_every_invisible_character_by_code_point() {
     let color = TerminalOptions {
         color: true,
         verbose: true,
+        ..TerminalOptions::default()
     };
     let term = render(|o| terminal::write(&report, &plain, o));
     assert_eq!(unescaped(&term), Vec::<String>::new(), "{term}");
