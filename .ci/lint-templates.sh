@@ -3,7 +3,7 @@
 # cfn-lint from .venv (installed by .ci/setup-python.sh): the template reader's tests
 # would prove little on templates AWS would refuse.
 #
-# fixtures/iac/cfn/*.yaml and *.json, and the template cases of the built-in pack
+# fixtures/iac/cfn/*.yaml and *.json, the templates published in docs/cloudformation/, and the template cases of the built-in pack
 # (fixtures/cases/*/*.yaml, written by fixtures/cases/generate.py), must pass without errors or
 # warnings. The stack templates of the CDK fixture app
 # (fixtures/iac/cdk-app/cdk.out/*.template.json), when that folder exists, are written by
@@ -19,7 +19,7 @@ if [ ! -x "$LINT" ]; then
 fi
 
 shopt -s nullglob
-written=(fixtures/iac/cfn/*.yaml fixtures/iac/cfn/*.json fixtures/cases/*/*.yaml)
+written=(fixtures/iac/cfn/*.yaml fixtures/iac/cfn/*.json fixtures/cases/*/*.yaml docs/cloudformation/*.yaml)
 generated=()
 if [ -d fixtures/iac/cdk-app/cdk.out ]; then
   while IFS= read -r -d '' f; do
