@@ -426,3 +426,51 @@ fn a_scan_resolves_the_findings_of_data_stores_gone_from_a_region_it_listed_whol
         }
     }
 }
+
+/// `hlaudit scan --accounts A,B --role-name R --securityhub`: the role assumed in each
+/// account collects it and imports its findings there, so each account's Security Hub
+/// holds its own data stores' findings and no other's.
+#[test]
+fn a_scan_of_several_accounts_imports_each_accounts_findings_with_its_assumed_role() {
+    let moto = moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = &ACCOUNTS[..2];
+    let specs: Vec<String> = accounts.iter().map(|a| format!("{a}=us-east-1")).collect();
+    setup(&moto, dir.path(), &specs);
+    let stores: Vec<Record> = accounts
+        .iter()
+        .flat_map(|a| (0..3).map(move |i| datastore(a, "us-east-1", i)))
+        .collect();
+    let emulator = Emulator::builder()
+        .records(stores.clone())
+        .sts_endpoint(&moto.endpoint)
+        .faults(Faults::default())
+        .start_blocking()
+        .unwrap();
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
+        .env("AWS_SECRET_ACCESS_KEY", "base-secret")
+        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_SECURITYHUB", &moto.endpoint)
+        .args(["scan", "--endpoint-url", &emulator.endpoint_url()])
+        .args(["--region", "us-east-1", "--no-kms", "--format", "none"])
+        .args([
+            "--accounts",
+            &accounts.join(","),
+            "--role-name",
+            "hlaudit-audit",
+        ])
+        .args(["--securityhub", "--as-of", AS_OF]);
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    for account in accounts {
+        let held = stored(&moto, dir.path(), account, "us-east-1");
+        assert!(!held.is_empty(), "nothing imported into {account}");
+        for f in &held {
+            assert_eq!(f["AwsAccountId"], *account, "{f}");
+            let resource = f["Resources"][0]["Id"].as_str().unwrap();
+            assert!(resource.contains(&format!(":{account}:")), "{resource}");
+        }
+    }
+}

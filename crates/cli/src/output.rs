@@ -616,7 +616,7 @@ mod tests {
                 asff_passed: false,
                 asff_account: None,
                 asff_region: None,
-            all_findings: false,
+                all_findings: false,
             };
             let err = format!("{:#}", write_outputs(&r, &args, &[], None).unwrap_err());
             assert_eq!(

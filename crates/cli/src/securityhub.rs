@@ -42,6 +42,10 @@ pub struct Sender<'a> {
     pub profiles: &'a [String],
     /// The SDK's retries.
     pub retry: RetrySettings,
+    /// With `--org`/`--accounts`: the collection's configuration, whose role is assumed
+    /// in each selected account again to import that account's findings with its own
+    /// credentials (instead of `profiles`).
+    pub accounts: Option<&'a hlaudit_collector::CollectConfig>,
     /// Whether every (account, region) the inventory covers was listed completely and
     /// without filters, so a data store missing from it is gone (a live collection
     /// without filters). Offline inputs say nothing about what they leave out.
@@ -69,18 +73,33 @@ pub fn send(
     let findings =
         asff::findings(report, &options).context("could not build the Security Hub findings")?;
     let scope = scope(report, sender.listed_completely);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the runtime for Security Hub requests")?;
+    let (accounts, unreachable) = match sender.accounts {
+        Some(config) => {
+            let (accounts, errors) = runtime
+                .block_on(hlaudit_collector::account_credentials(config))
+                .context("could not assume the role in the accounts to send findings to")?;
+            let unreachable = errors
+                .into_iter()
+                .map(|e| (e.account.unwrap_or_default(), e.code, e.message))
+                .collect();
+            (Some(accounts), unreachable)
+        }
+        None => (None, Vec::new()),
+    };
     let settings = SendSettings {
         profiles: sender.profiles.to_vec(),
+        accounts,
+        unreachable,
         aggregation_region: args.securityhub_region.clone(),
         retry: sender.retry.clone(),
         dry_run: args.dry_run,
         import_passed: asff_options.include_passed,
         now: options.now.to_rfc3339(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("could not start the runtime for Security Hub requests")?;
     let outcome = runtime.block_on(hlaudit_securityhub::send(findings, scope, settings))?;
     say(&outcome);
     Ok(outcome.is_complete())

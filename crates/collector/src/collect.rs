@@ -292,6 +292,45 @@ fn scopes(
     out.into_values().collect()
 }
 
+/// The credentials of one account, assumed in it with the configuration's role.
+#[derive(Clone, Debug)]
+pub struct AccountCredentials {
+    /// The account id, checked with STS `GetCallerIdentity` when the role was assumed.
+    pub account: String,
+    /// The SDK configuration whose credentials speak for that account (refreshed
+    /// before they expire).
+    pub sdk: SdkConfig,
+}
+
+/// The credentials of every account the configuration's `--org`/`--accounts` selection
+/// names, each from the role assumed in it, as [`collect`] obtains them; other
+/// services (Security Hub) then act in each account with its own credentials. Empty
+/// without a selection. A role that cannot be assumed is a [`CollectionError`] of its
+/// account (as in a collection); only an unusable configuration or an organization
+/// that cannot be listed is an `Err`.
+pub async fn account_credentials(
+    config: &CollectConfig,
+) -> Result<(Vec<AccountCredentials>, Vec<CollectionError>), CollectorError> {
+    let Some(selection) = &config.accounts else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    config.validate()?;
+    let retrier = Retrier::new(RetryPolicy::of(&config.retry));
+    let plans = plan(config).await?;
+    let mut errors = Vec::new();
+    let plans = org_plans(plans, selection, config, &retrier, &mut errors).await?;
+    let accounts = plans
+        .into_iter()
+        .filter_map(|p| {
+            Some(AccountCredentials {
+                account: p.account?,
+                sdk: p.sdk,
+            })
+        })
+        .collect();
+    Ok((accounts, errors))
+}
+
 /// Replaces the one base plan with a plan per selected account, each with the role
 /// assumed in it; an account whose role cannot be assumed becomes a collection error.
 async fn org_plans(

@@ -46,7 +46,7 @@ mod retry;
 mod sdk;
 pub mod session;
 
-pub use collect::collect;
+pub use collect::{account_credentials, collect, AccountCredentials};
 pub use config::{
     CollectConfig, Filters, RegionSelection, RetryMode, RetrySettings, DEFAULT_CONCURRENCY,
     DEFAULT_INITIAL_BACKOFF, DEFAULT_RETRY_BUDGET, MAX_PAGE_SIZE,

@@ -45,6 +45,31 @@ async fn credentials(
     settings: &SendSettings,
     region: &str,
 ) -> (HashMap<String, Credentials>, Vec<Failure>) {
+    if let Some(accounts) = &settings.accounts {
+        let by_account = accounts
+            .iter()
+            .map(|a| {
+                (
+                    a.account.clone(),
+                    Credentials {
+                        profile: None,
+                        sdk: a.sdk.clone(),
+                    },
+                )
+            })
+            .collect();
+        let failures = settings
+            .unreachable
+            .iter()
+            .map(|(account, code, message)| Failure {
+                target: None,
+                operation: "AssumeRole",
+                code: code.clone(),
+                message: format!("account {account}: {message}"),
+            })
+            .collect();
+        return (by_account, failures);
+    }
     let profiles: Vec<Option<String>> = if settings.profiles.is_empty() {
         vec![None]
     } else {

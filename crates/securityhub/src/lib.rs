@@ -33,6 +33,7 @@ use hlaudit_collector::RetrySettings;
 use hlaudit_report::asff::AsffFinding;
 pub use hlaudit_report::asff::PRODUCT_NAME;
 
+use hlaudit_collector::AccountCredentials;
 pub use plan::{MissingScope, Resolution, Scope, Target};
 
 /// How to send.
@@ -41,6 +42,12 @@ pub struct SendSettings {
     /// The AWS profiles whose credentials import findings (one per account); empty for
     /// the default credential chain.
     pub profiles: Vec<String>,
+    /// With `--org`/`--accounts`: the credentials assumed in each selected account, used
+    /// instead of `profiles`; accounts whose role could not be assumed are listed in
+    /// `unreachable` and their findings rejected with that cause.
+    pub accounts: Option<Vec<AccountCredentials>>,
+    /// Accounts of the selection whose role could not be assumed: (account, code, cause).
+    pub unreachable: Vec<(String, String, String)>,
     /// Send every finding to this region of its account (a Security Hub aggregation
     /// region) instead of the region of its data store.
     pub aggregation_region: Option<String>,

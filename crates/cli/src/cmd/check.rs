@@ -109,6 +109,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
     // stores missing from it are never resolved in Security Hub.
     let sender = Sender {
         profiles: &args.profiles,
+        accounts: None,
         retry: RetrySettings::default(),
         listed_completely: false,
     };

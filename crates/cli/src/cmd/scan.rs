@@ -46,6 +46,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
     let filtered = config.filters != Filters::default();
     let sender = Sender {
         profiles: &args.aws.profiles,
+        accounts: config.accounts.is_some().then_some(&config),
         retry: config.retry.clone(),
         listed_completely: !filtered,
     };
