@@ -245,12 +245,24 @@ fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage
         &moto,
         &emu,
         dir.path(),
-        &["--org", "--role-arn", "arn:{partition}:iam::x{account}:role/hlaudit-audit"],
+        &[
+            "--org",
+            "--role-arn",
+            "arn:{partition}:iam::x{account}:role/hlaudit-audit",
+        ],
     );
     assert_eq!(out.code, Some(2), "{}", out.stderr);
-    assert_eq!(got, arns_of(&all, &[&org.management]), "the management account is still read");
+    assert_eq!(
+        got,
+        arns_of(&all, &[&org.management]),
+        "the management account is still read"
+    );
     for member in [&org.clinical, &org.research, &org.root] {
-        assert!(out.stderr.contains(member.as_str()), "{member} is named: {}", out.stderr);
+        assert!(
+            out.stderr.contains(member.as_str()),
+            "{member} is named: {}",
+            out.stderr
+        );
     }
 
     let snapshot = dir.path().join("org.json");
@@ -263,10 +275,18 @@ fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage
         .collect();
     assert_eq!(states.len(), 4 * REGIONS.len(), "{states:?}");
     for (account, _, state) in &states {
-        let want = if *account == org.management { "read" } else { "failed" };
+        let want = if *account == org.management {
+            "read"
+        } else {
+            "failed"
+        };
         assert_eq!(*state, want, "{states:?}");
     }
-    let wrong = inv.errors.iter().find(|e| e.account.as_deref() == Some(org.root.as_str())).unwrap();
+    let wrong = inv
+        .errors
+        .iter()
+        .find(|e| e.account.as_deref() == Some(org.root.as_str()))
+        .unwrap();
     assert_eq!(wrong.operation, "AssumeRole");
     assert_eq!(wrong.code, "wrong-account");
 
@@ -296,5 +316,8 @@ fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage
     let sarif: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
     let cov = &sarif["runs"][0]["properties"]["hlaudit/coverage"];
     assert_eq!(cov["counts"]["accountsFailed"], 3, "{cov}");
-    assert_eq!(cov["failed"].as_array().map(Vec::len), Some(3 * REGIONS.len()));
+    assert_eq!(
+        cov["failed"].as_array().map(Vec::len),
+        Some(3 * REGIONS.len())
+    );
 }

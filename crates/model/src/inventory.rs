@@ -191,10 +191,15 @@ impl Inventory {
         // Two inputs may cover one (account, region): the worse reading counts.
         let scopes = &mut self.coverage.scopes;
         scopes.sort_by(|a, b| {
-            (&a.account, &a.region, std::cmp::Reverse(a.state))
-                .cmp(&(&b.account, &b.region, std::cmp::Reverse(b.state)))
+            (&a.account, &a.region, std::cmp::Reverse(a.state)).cmp(&(
+                &b.account,
+                &b.region,
+                std::cmp::Reverse(b.state),
+            ))
         });
-        scopes.dedup_by(|later, first| later.account == first.account && later.region == first.region);
+        scopes.dedup_by(|later, first| {
+            later.account == first.account && later.region == first.region
+        });
     }
 
     /// Whether everything that should have been seen was seen.

@@ -50,7 +50,8 @@ pub(crate) fn markdown(coverage: &Coverage) -> String {
     let Some(t) = table(coverage) else {
         return String::new();
     };
-    let mut md = String::from("### Coverage\n\n| | Attempted | Read | Failed |\n|---|---:|---:|---:|\n");
+    let mut md =
+        String::from("### Coverage\n\n| | Attempted | Read | Failed |\n|---|---:|---:|---:|\n");
     for (what, attempted, read, failed) in count_rows(&t.counts) {
         md.push_str(&format!("| {what} | {attempted} | {read} | {failed} |\n"));
     }
@@ -172,8 +173,14 @@ mod tests {
         assert!(md.contains("| accounts | 2 | 1 | 1 |"), "{md}");
         assert!(md.contains("| 2 | a | 1 |"), "{md}");
         let html = html(&coverage);
-        assert!(html.contains("<th scope=\"row\">accounts</th><td>2</td><td>1</td><td>1</td>"), "{html}");
-        assert!(html.contains("<tr><td>2</td><td>a</td><td>1</td></tr>"), "{html}");
+        assert!(
+            html.contains("<th scope=\"row\">accounts</th><td>2</td><td>1</td><td>1</td>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<tr><td>2</td><td>a</td><td>1</td></tr>"),
+            "{html}"
+        );
         let text = text_lines(&coverage).join("\n");
         assert!(text.contains("failed: account 2 in a (1 error)"), "{text}");
     }

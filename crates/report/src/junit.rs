@@ -132,7 +132,12 @@ fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Res
     x.attr("timestamp", &timestamp(&report.generated_at));
     x.start_done();
     for (p, policy) in report.policies.iter().enumerate() {
-        suite_start(&mut x, &format!("{}: {}", policy.id, policy.title), groups.tallies[p], &evaluated_at);
+        suite_start(
+            &mut x,
+            &format!("{}: {}", policy.id, policy.title),
+            groups.tallies[p],
+            &evaluated_at,
+        );
         x.open(2, "properties");
         x.start_done();
         x.property(3, "policy", &policy.id);
@@ -322,7 +327,10 @@ mod tests {
         let want = String::from_utf8(tree(report)).unwrap();
         for flush_at in [1, 100, FLUSH_AT] {
             let got = String::from_utf8(streamed(report, flush_at)).unwrap();
-            assert!(got == want, "flush at {flush_at}:\n--- streamed\n{got}\n--- tree\n{want}");
+            assert!(
+                got == want,
+                "flush at {flush_at}:\n--- streamed\n{got}\n--- tree\n{want}"
+            );
         }
     }
 

@@ -306,7 +306,11 @@ fn coverage_properties(report: &Report) -> Option<s::PropertyBag> {
         "hlaudit/coverage".to_owned(),
         serde_json::json!({"counts": counts, "failed": failed}),
     );
-    Some(s::PropertyBag::builder().additional_properties(extra).build())
+    Some(
+        s::PropertyBag::builder()
+            .additional_properties(extra)
+            .build(),
+    )
 }
 
 /// GitHub's `security-severity` score for a severity.

@@ -136,7 +136,11 @@ fn render(report: &Report, options: &TerminalOptions, t: &mut dyn Write) -> io::
     }
     if options.verbose {
         for status in [Status::Pass, Status::Skip] {
-            let n = report.findings.iter().filter(|f| f.status == status).count();
+            let n = report
+                .findings
+                .iter()
+                .filter(|f| f.status == status)
+                .count();
             if n == 0 {
                 continue;
             }

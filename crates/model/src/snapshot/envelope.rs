@@ -218,9 +218,8 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                             st.meta().regions = v;
                         }
                         "scopes" => {
-                            let v: Vec<ScopeCoverage> =
-                                envelope_field(st, &key, kpos, text, &snip)
-                                    .map_err(de::Error::custom)?;
+                            let v: Vec<ScopeCoverage> = envelope_field(st, &key, kpos, text, &snip)
+                                .map_err(de::Error::custom)?;
                             st.meta().scopes = v;
                         }
                         _ => {

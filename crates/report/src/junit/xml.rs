@@ -181,11 +181,14 @@ const CLASS: [u8; 256] = {
 /// go through it.
 fn is_plain(s: &str) -> bool {
     let bytes = s.as_bytes();
-    bytes.iter().enumerate().all(|(i, &b)| match CLASS[usize::from(b)] {
-        CONTROL => false,
-        C2 => !matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
-        _ => true,
-    })
+    bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| match CLASS[usize::from(b)] {
+            CONTROL => false,
+            C2 => !matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+            _ => true,
+        })
 }
 
 /// The value as `quick_junit::XmlString` keeps it.
@@ -213,7 +216,11 @@ mod tests {
             "\u{1b}",
             "",
         ] {
-            assert_eq!(sanitize(s), quick_junit::XmlString::new(s).as_str(), "{s:?}");
+            assert_eq!(
+                sanitize(s),
+                quick_junit::XmlString::new(s).as_str(),
+                "{s:?}"
+            );
         }
     }
 }

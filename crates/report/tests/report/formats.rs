@@ -294,7 +294,10 @@ fn terminal_lists_the_first_few_findings_of_each_policy_and_counts_the_rest() {
     // One WAIVED finding: listed, nothing counted.
     assert!(!text.contains("more WAIVED"));
     assert!(text.lines().count() < 120, "{text}");
-    insta::assert_snapshot!("many.terminal", render(|o| terminal::write(&many_failures(7), &TerminalOptions::default(), o)));
+    insta::assert_snapshot!(
+        "many.terminal",
+        render(|o| terminal::write(&many_failures(7), &TerminalOptions::default(), o))
+    );
 
     let all = TerminalOptions {
         per_policy: None,
