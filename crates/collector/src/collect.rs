@@ -1,6 +1,6 @@
 //! The collection: credential sets x regions, listed and enriched concurrently.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
@@ -10,7 +10,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::{CollectConfig, RegionSelection};
-use crate::enrich::{self, EnrichTarget, Enrichment, KmsDescriber, KMS_KEY_ENRICHMENT};
+use crate::enrich::{
+    self, AccountAccess, EnrichTarget, Enrichment, KmsDescriber, KMS_KEY_ENRICHMENT,
+};
 use crate::error::CollectorError;
 use crate::failure::{self, Call};
 use crate::limiter::{Caller, LimitKey};
@@ -89,6 +91,21 @@ pub async fn collect(
         requests: list_requests,
         retrier: retrier.clone(),
     });
+    // Each account's credentials, so a key of another account of the collection is
+    // described with its owner's credentials.
+    let accounts: Arc<HashMap<String, AccountAccess>> = Arc::new(
+        plans
+            .iter()
+            .filter_map(|p| {
+                let account = p.account.clone()?;
+                let access = AccountAccess {
+                    sdk: p.sdk.clone(),
+                    caller: Caller::of(Some(&account), p.profile.as_deref()),
+                };
+                Some((account, access))
+            })
+            .collect(),
+    );
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut order = 0usize;
@@ -99,7 +116,8 @@ pub async fn collect(
                 plan.sdk.clone(),
                 caller.clone(),
                 retrier.clone(),
-            ))
+            )
+            .with_accounts(plan.account.clone(), accounts.clone()))
         });
         for region in &plan.regions {
             let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());

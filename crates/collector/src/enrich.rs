@@ -93,19 +93,47 @@ fn key_region(key_id: &str) -> Option<String> {
     parts.next().filter(|r| !r.is_empty()).map(str::to_owned)
 }
 
+/// The account of a key given as an ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
+fn key_account(key_id: &str) -> Option<&str> {
+    let mut parts = key_id.splitn(6, ':');
+    (parts.next()? == "arn").then_some(())?;
+    let _partition = parts.next()?;
+    (parts.next()? == "kms").then_some(())?;
+    let _region = parts.next()?;
+    parts.next().filter(|a| !a.is_empty())
+}
+
 type KeyResult = Result<Value, (String, String, &'static str)>;
 
 /// Each key's description, fetched once.
 type KeyCells = HashMap<(String, String), Arc<OnceCell<KeyResult>>>;
 
-/// The KMS side of a collection: one client per region, and each key described once
-/// however many data stores share it.
+/// The credentials a collection holds for one account, and whose quota they count
+/// against.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountAccess {
+    pub sdk: aws_config::SdkConfig,
+    pub caller: Caller,
+}
+
+/// The KMS side of a collection: one client per account and region, and each key
+/// described once however many data stores share it.
+///
+/// A key is described in its own account and region: a key ARN names both. When the
+/// key's account is another account the collection holds credentials for (a key shared
+/// across the organization), it is described with that account's credentials, as its
+/// owner sees it; otherwise with the data store's credentials, which the key policy may
+/// or may not allow (a refusal is an ERROR for the data store).
 #[derive(Debug)]
 pub(crate) struct KmsDescriber {
     sdk: aws_config::SdkConfig,
     caller: Caller,
     retrier: Arc<Retrier>,
-    clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    /// The account of `sdk`'s credentials, when known.
+    own_account: Option<String>,
+    /// The credentials of the other accounts of the collection.
+    accounts: Arc<HashMap<String, AccountAccess>>,
+    clients: Mutex<HashMap<(Option<String>, String), aws_sdk_kms::Client>>,
     keys: Mutex<KeyCells>,
 }
 
@@ -115,19 +143,52 @@ impl KmsDescriber {
             sdk,
             caller,
             retrier,
+            own_account: None,
+            accounts: Arc::default(),
             clients: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
         }
     }
 
-    fn client(&self, region: &str) -> aws_sdk_kms::Client {
+    /// Describes keys of the other accounts in `accounts` with their own credentials;
+    /// `own_account` is the account of this describer's credentials.
+    pub(crate) fn with_accounts(
+        mut self,
+        own_account: Option<String>,
+        accounts: Arc<HashMap<String, AccountAccess>>,
+    ) -> Self {
+        self.own_account = own_account;
+        self.accounts = accounts;
+        self
+    }
+
+    /// The credentials to describe `key_id` with: its account's, when the key is
+    /// another account's and the collection holds that account's credentials.
+    fn access_for(&self, key_id: &str) -> (Option<String>, &aws_config::SdkConfig, &Caller) {
+        match key_account(key_id) {
+            Some(account) if Some(account) != self.own_account.as_deref() => {
+                match self.accounts.get(account) {
+                    Some(a) => (Some(account.to_owned()), &a.sdk, &a.caller),
+                    None => (None, &self.sdk, &self.caller),
+                }
+            }
+            _ => (None, &self.sdk, &self.caller),
+        }
+    }
+
+    fn client(
+        &self,
+        account: Option<String>,
+        sdk_config: &aws_config::SdkConfig,
+        region: &str,
+    ) -> aws_sdk_kms::Client {
         let mut clients = match self.clients.lock() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
         clients
-            .entry(region.to_owned())
-            .or_insert_with(|| sdk::kms(&self.sdk, region))
+            .entry((account, region.to_owned()))
+            .or_insert_with(|| sdk::kms(sdk_config, region))
             .clone()
     }
 
@@ -154,9 +215,10 @@ impl KmsDescriber {
         key_id: &str,
         requests: &Semaphore,
     ) -> KeyResult {
-        let client = self.client(region);
+        let (account, sdk_config, caller) = self.access_for(key_id);
+        let client = self.client(account, sdk_config, region);
         let key = LimitKey {
-            caller: self.caller.clone(),
+            caller: caller.clone(),
             region: region.to_owned(),
             service: "kms",
         };
@@ -392,6 +454,13 @@ mod tests {
             Some("cn-north-1")
         );
         assert_eq!(key_region("alias/mine"), None);
+        assert_eq!(
+            key_account("arn:aws:kms:eu-west-2:444455556666:key/k"),
+            Some("444455556666")
+        );
+        assert_eq!(key_account("arn:aws:kms:eu-west-2::key/k"), None);
+        assert_eq!(key_account("1234abcd-12ab-34cd-56ef-1234567890ab"), None);
+        assert_eq!(key_account("arn:aws:s3:::bucket"), None);
         assert_eq!(key_region("arn:aws:s3:::bucket"), None);
     }
 }
