@@ -429,7 +429,8 @@ fn a_scan_resolves_the_findings_of_data_stores_gone_from_a_region_it_listed_whol
 
 /// `hlaudit scan --accounts A,B --role-name R --securityhub`: the role assumed in each
 /// account collects it and imports its findings there, so each account's Security Hub
-/// holds its own data stores' findings and no other's.
+/// holds its own data stores' findings and no other's; `check` of the saved snapshot
+/// with the same flags updates them in place.
 #[test]
 fn a_scan_of_several_accounts_imports_each_accounts_findings_with_its_assumed_role() {
     let moto = moto::start();
@@ -461,9 +462,12 @@ fn a_scan_of_several_accounts_imports_each_accounts_findings_with_its_assumed_ro
             "--role-name",
             "hlaudit-audit",
         ])
-        .args(["--securityhub", "--as-of", AS_OF]);
+        .args(["--securityhub", "--as-of", AS_OF])
+        .arg("--save-snapshot")
+        .arg(dir.path().join("snapshot.json"));
     let out = run(&mut cmd);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let mut held_by_account = BTreeMap::new();
     for account in accounts {
         let held = stored(&moto, dir.path(), account, "us-east-1");
         assert!(!held.is_empty(), "nothing imported into {account}");
@@ -472,5 +476,40 @@ fn a_scan_of_several_accounts_imports_each_accounts_findings_with_its_assumed_ro
             let resource = f["Resources"][0]["Id"].as_str().unwrap();
             assert!(resource.contains(&format!(":{account}:")), "{resource}");
         }
+        held_by_account.insert(account.to_string(), held.len());
     }
+
+    // `check` of the saved snapshot with the same accounts and role: updated in place.
+    let check = |extra: &[&str]| {
+        let mut cmd = hlaudit();
+        clean_aws_env(&mut cmd, dir.path());
+        cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
+            .env("AWS_SECRET_ACCESS_KEY", "base-secret")
+            .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+            .env("AWS_ENDPOINT_URL_SECURITYHUB", &moto.endpoint)
+            .arg("check")
+            .arg(dir.path().join("snapshot.json"))
+            .args(["--format", "none", "--as-of", AS_OF])
+            .args([
+                "--accounts",
+                &accounts.join(","),
+                "--role-name",
+                "hlaudit-audit",
+            ])
+            .args(extra);
+        run(&mut cmd)
+    };
+    let out = check(&["--securityhub"]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    for account in accounts {
+        let held = stored(&moto, dir.path(), account, "us-east-1");
+        assert_eq!(
+            held.len(),
+            held_by_account[*account],
+            "no duplicate in {account}"
+        );
+    }
+    let out = check(&[]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("add --securityhub"), "{}", out.stderr);
 }

@@ -102,74 +102,63 @@ pub struct AwsArgs {
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub initial_backoff_ms: u64,
 
-    /// Collect every ACTIVE account of the AWS Organization (Organizations ListAccounts,
-    /// from the management account or a delegated administrator), assuming a role in
-    /// each (--role-name or --role-arn). The caller's own account uses the base
-    /// credentials.
-    #[arg(long, help_heading = "Accounts")]
-    pub org: bool,
-
-    /// With --org: only the accounts under this organizational unit (recursively), e.g.
-    /// ou-ab12-cdef3456. Repeatable.
-    #[arg(
-        long = "ou",
-        value_name = "OU_ID",
-        requires = "org",
-        help_heading = "Accounts"
-    )]
-    pub ous: Vec<String>,
-
-    /// Only these accounts (comma-separated ids); without --org, these accounts are
-    /// collected by assuming the role in each.
-    #[arg(
-        long,
-        value_name = "IDS",
-        value_delimiter = ',',
-        help_heading = "Accounts"
-    )]
-    pub accounts: Vec<String>,
-
-    /// Never these accounts (comma-separated ids), e.g. the management account.
-    #[arg(
-        long,
-        value_name = "IDS",
-        value_delimiter = ',',
-        help_heading = "Accounts"
-    )]
-    pub exclude_accounts: Vec<String>,
-
-    /// The role assumed in each account, by name: arn:PARTITION:iam::ACCOUNT:role/NAME,
-    /// the partition taken from the caller.
-    #[arg(
-        long,
-        value_name = "NAME",
-        conflicts_with = "role_arn",
-        help_heading = "Accounts"
-    )]
-    pub role_name: Option<String>,
-
-    /// The role assumed in each account, as an ARN template with {account} and
-    /// {partition}, e.g. arn:{partition}:iam::{account}:role/audit/hlaudit.
-    #[arg(long, value_name = "TEMPLATE", help_heading = "Accounts")]
-    pub role_arn: Option<String>,
-
-    /// ExternalId for AssumeRole, when the role's trust policy requires one.
-    #[arg(long, value_name = "ID", help_heading = "Accounts")]
-    pub external_id: Option<String>,
-
-    /// RoleSessionName for AssumeRole (shows in the accounts' CloudTrail).
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_SESSION_NAME, help_heading = "Accounts")]
-    pub role_session_name: String,
-
-    /// Requested session length, e.g. 1h (the role's maximum applies); credentials are
-    /// assumed again before they expire, so long runs need no longer sessions.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Accounts")]
-    pub role_duration: Option<Duration>,
-
     /// Go on when part of the collection failed: the failures stay ERROR findings in
     /// every report, but the exit code follows the other findings instead of being 2.
     #[arg(long)]
     pub allow_partial: bool,
+
+    #[command(flatten)]
+    pub account: AccountArgs,
+}
+
+/// Which accounts to enter, and with which role: `--org`, `--ou`, `--accounts`,
+/// `--exclude-accounts` and the role flags.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Accounts")]
+pub struct AccountArgs {
+    /// Collect every ACTIVE account of the AWS Organization (Organizations ListAccounts,
+    /// from the management account or a delegated administrator), assuming a role in
+    /// each (--role-name or --role-arn). The caller's own account uses the base
+    /// credentials.
+    #[arg(long)]
+    pub org: bool,
+
+    /// With --org: only the accounts under this organizational unit (recursively), e.g.
+    /// ou-ab12-cdef3456. Repeatable.
+    #[arg(long = "ou", value_name = "OU_ID", requires = "org")]
+    pub ous: Vec<String>,
+
+    /// Only these accounts (comma-separated ids); without --org, these accounts are
+    /// collected by assuming the role in each.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub accounts: Vec<String>,
+
+    /// Never these accounts (comma-separated ids), e.g. the management account.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub exclude_accounts: Vec<String>,
+
+    /// The role assumed in each account, by name: arn:PARTITION:iam::ACCOUNT:role/NAME,
+    /// the partition taken from the caller.
+    #[arg(long, value_name = "NAME", conflicts_with = "role_arn")]
+    pub role_name: Option<String>,
+
+    /// The role assumed in each account, as an ARN template with {account} and
+    /// {partition}, e.g. arn:{partition}:iam::{account}:role/audit/hlaudit.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub role_arn: Option<String>,
+
+    /// ExternalId for AssumeRole, when the role's trust policy requires one.
+    #[arg(long, value_name = "ID")]
+    pub external_id: Option<String>,
+
+    /// RoleSessionName for AssumeRole (shows in the accounts' CloudTrail).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SESSION_NAME)]
+    pub role_session_name: String,
+
+    /// Requested session length, e.g. 1h (the role's maximum applies); credentials are
+    /// assumed again before they expire, so long runs need no longer sessions.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub role_duration: Option<Duration>,
 }
 
 /// `--retry-mode` values.
@@ -245,7 +234,7 @@ impl AwsArgs {
                 );
             }
         }
-        let accounts = self.account_selection()?;
+        let accounts = self.account.selection()?;
         let config = CollectConfig {
             profiles: self.profiles.clone(),
             accounts,
@@ -277,9 +266,9 @@ impl AwsArgs {
     }
 }
 
-impl AwsArgs {
+impl AccountArgs {
     /// The accounts to assume a role in (`--org`, `--accounts`), when any.
-    fn account_selection(&self) -> Result<Option<AccountSelection>> {
+    pub fn selection(&self) -> Result<Option<AccountSelection>> {
         let assumed = self.org || !self.accounts.is_empty();
         let role = match (&self.role_name, &self.role_arn) {
             (Some(name), None) => Some(RoleTemplate::Name(name.clone())),

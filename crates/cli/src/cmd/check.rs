@@ -7,14 +7,15 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args as ClapArgs;
-use hlaudit_collector::RetrySettings;
+use hlaudit_collector::{CollectConfig, RegionSelection, RetrySettings};
 use hlaudit_model::invisible::escape;
 use hlaudit_model::report::{NothingChecked, Report};
 use hlaudit_model::Inventory;
 use hlaudit_rules::CompiledPolicySet;
 
+use crate::aws_args::AccountArgs;
 use crate::config::{baseline_note, ConfigArgs, ExceptionArgs, Settings};
 use crate::exit::Outcome;
 use crate::input::{load_inventory, ReadArgs};
@@ -48,8 +49,47 @@ pub struct Args {
     )]
     pub profiles: Vec<String>,
 
+    /// With --securityhub: the accounts to import into with a role assumed in each
+    /// (`--org`, `--accounts` and the role flags, as for `collect`).
+    #[command(flatten)]
+    pub account: AccountArgs,
+
     #[command(flatten)]
     pub audit: AuditArgs,
+}
+
+/// With `--securityhub --org` or `--accounts`: the configuration whose role is assumed
+/// in each selected account to import its findings (the base credentials from
+/// `--profile` or the standard chain, STS called in the Security Hub region or the
+/// first region of the snapshot).
+fn accounts_config(args: &Args, inventory: &Inventory) -> Result<Option<CollectConfig>> {
+    let Some(selection) = args.account.selection()? else {
+        return Ok(None);
+    };
+    if !args.audit.securityhub.securityhub {
+        bail!("--org and --accounts on `check` choose where --securityhub imports findings: add --securityhub, or use `scan` to collect those accounts");
+    }
+    let region = args
+        .audit
+        .securityhub
+        .securityhub_region
+        .clone()
+        .or_else(|| {
+            inventory
+                .records
+                .iter()
+                .find_map(|r| r.region().map(str::to_owned))
+        });
+    let config = CollectConfig {
+        profiles: args.profiles.clone(),
+        accounts: Some(selection),
+        regions: region.map_or(RegionSelection::Configured, |r| {
+            RegionSelection::List(vec![r])
+        }),
+        ..CollectConfig::default()
+    };
+    config.validate()?;
+    Ok(Some(config))
 }
 
 /// What every evaluating command shares: which policies, when, and where reports go.
@@ -107,9 +147,10 @@ pub fn run(args: &Args) -> Result<Outcome> {
     );
     // A snapshot says nothing about the data stores it leaves out, so findings of data
     // stores missing from it are never resolved in Security Hub.
+    let accounts = accounts_config(args, &inventory)?;
     let sender = Sender {
         profiles: &args.profiles,
-        accounts: None,
+        accounts: accounts.as_ref(),
         retry: RetrySettings::default(),
         listed_completely: false,
     };
