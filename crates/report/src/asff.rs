@@ -313,22 +313,30 @@ pub fn findings(report: &Report, options: &AsffOptions) -> Result<Vec<AsffFindin
 /// [`limits::BATCH_FINDINGS`] findings and [`limits::BATCH_BYTES`] of JSON. (Every finding
 /// [`findings`] returns is within [`limits::FINDING_BYTES`], so each fits a batch.)
 pub fn batches(findings: &[AsffFinding]) -> Vec<&[AsffFinding]> {
+    // The array's brackets and the commas between findings.
+    split(findings, |f| limits::size(f) + 1)
+}
+
+/// Splits `items` into `BatchImportFindings` requests, in order: each at most
+/// [`limits::BATCH_FINDINGS`] items and [`limits::BATCH_BYTES`] by `size` (an item larger
+/// than that alone still gets a request of its own). Used for findings in any form, e.g.
+/// the SDK's, with a size that bounds their JSON.
+pub fn split<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (i, f) in findings.iter().enumerate() {
-        // The array's brackets and the commas between findings.
-        let size = limits::size(f) + 1;
+    for (i, item) in items.iter().enumerate() {
+        let size = size(item);
         if i > start && (i - start == limits::BATCH_FINDINGS || bytes + size > limits::BATCH_BYTES)
         {
-            out.push(&findings[start..i]);
+            out.push(&items[start..i]);
             start = i;
             bytes = 0;
         }
         bytes += size;
     }
-    if start < findings.len() {
-        out.push(&findings[start..]);
+    if start < items.len() {
+        out.push(&items[start..]);
     }
     out
 }

@@ -11,7 +11,7 @@ use aws_sdk_securityhub::types::{
 };
 use aws_sdk_securityhub::Client;
 use hlaudit_collector::session::{describe_failure, sdk_config, Request, RequestFailure};
-use hlaudit_report::asff::AsffFinding;
+use hlaudit_report::asff::{self, AsffFinding};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -22,10 +22,6 @@ use crate::{
     PRODUCT_NAME,
 };
 
-/// Findings per `BatchImportFindings` request: the API's limit.
-const BATCH_FINDINGS: usize = 100;
-/// Bytes of findings per request, well under the API's request size limit.
-const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Targets (account and region) worked on at once.
 const CONCURRENT_TARGETS: usize = 4;
 /// Findings per `GetFindings` page: the API's limit.
@@ -393,7 +389,8 @@ impl Work<'_> {
         if self.settings.dry_run {
             return outcome;
         }
-        for chunk in batches(batch) {
+        for chunk in asff::split(&batch, approximate_size) {
+            let chunk = chunk.to_vec();
             let ids: Vec<String> = chunk.iter().filter_map(|f| f.id.clone()).collect();
             match client
                 .batch_import_findings()
@@ -481,27 +478,6 @@ impl Work<'_> {
     }
 }
 
-/// Splits findings into requests within the API's limits.
-fn batches(findings: Vec<AwsSecurityFinding>) -> Vec<Vec<AwsSecurityFinding>> {
-    let mut out: Vec<Vec<AwsSecurityFinding>> = Vec::new();
-    let mut bytes = 0;
-    for f in findings {
-        let size = approximate_size(&f);
-        let full = out
-            .last()
-            .is_none_or(|b| b.len() >= BATCH_FINDINGS || bytes + size > BATCH_BYTES);
-        if full {
-            out.push(Vec::new());
-            bytes = 0;
-        }
-        bytes += size;
-        if let Some(b) = out.last_mut() {
-            b.push(f);
-        }
-    }
-    out
-}
-
 /// An upper bound of a finding's size on the wire, from the text it carries.
 fn approximate_size(f: &AwsSecurityFinding) -> usize {
     // The debug rendering holds every string of the finding plus field names: larger
@@ -518,7 +494,10 @@ mod tests {
         let findings: Vec<AwsSecurityFinding> = (0..250)
             .map(|i| AwsSecurityFinding::builder().id(i.to_string()).build())
             .collect();
-        let sizes: Vec<usize> = batches(findings).iter().map(Vec::len).collect();
+        let sizes: Vec<usize> = asff::split(&findings, approximate_size)
+            .iter()
+            .map(|b| b.len())
+            .collect();
         assert_eq!(sizes, vec![100, 100, 50]);
     }
 
@@ -533,8 +512,13 @@ mod tests {
                     .build()
             })
             .collect();
-        let sizes: Vec<usize> = batches(findings).iter().map(Vec::len).collect();
-        assert_eq!(sizes, vec![3, 3, 3]);
+        let batches = asff::split(&findings, approximate_size);
+        assert!(batches.len() > 1, "{}", batches.len());
+        for b in &batches {
+            let bytes: usize = b.iter().map(approximate_size).sum();
+            assert!(bytes <= asff::limits::BATCH_BYTES, "{bytes}");
+        }
+        assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 9);
     }
 
     #[test]
