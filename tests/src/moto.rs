@@ -28,6 +28,30 @@ pub fn venv_bin(name: &str) -> PathBuf {
     repo_root().join(".venv").join("bin").join(name)
 }
 
+/// Runs `tests/python/SCRIPT ARGS...` with the test virtualenv's Python (the scripts that
+/// build state in moto) and returns what it prints as JSON.
+///
+/// # Panics
+/// When the script fails (with its stderr) or prints something else than JSON.
+pub fn python_json(script: &str, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(venv_bin("python"))
+        .arg(repo_root().join("tests/python").join(script))
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// Serialises [`start`] within a test process: between choosing a free port and moto
 /// listening on it, another test's server could take the same port, and this test would
 /// then talk to a server whose state another test builds.

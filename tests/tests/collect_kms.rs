@@ -9,7 +9,7 @@ mod collect_support;
 use std::process::Command;
 
 use collect_support::*;
-use hlaudit_e2e::moto::{start as start_moto, venv_bin, Moto};
+use hlaudit_e2e::moto::{python_json, start as start_moto, venv_bin, Moto};
 use hlaudit_e2e::{hlaudit, run};
 use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::Faults;
@@ -144,15 +144,7 @@ fn customer_managed_keys_are_described_and_failures_are_errors() {
         [MOTO_ACCOUNT],
         "the STS account is recorded"
     );
-    let key_of = |i: usize| {
-        inv.records
-            .iter()
-            .find(|r| r.arn() == Some(arns[i].as_str()))
-            .unwrap()
-            .enrichments
-            .get("KmsKey")
-            .cloned()
-    };
+    let key_of = |i: usize| kms_key_of(&inv, &arns[i]);
 
     let k0 = key_of(0).expect("the rotating key is described");
     assert_eq!(k0["Arn"], rotating_arn.as_str());
@@ -187,6 +179,17 @@ fn customer_managed_keys_are_described_and_failures_are_errors() {
     assert!(inv.records.iter().all(|r| r.enrichments.is_empty()));
 }
 
+/// The `KmsKey` enrichment of the data store `arn` in `inv`.
+fn kms_key_of(inv: &hlaudit_model::Inventory, arn: &str) -> Option<Value> {
+    inv.records
+        .iter()
+        .find(|r| r.arn() == Some(arn))
+        .unwrap_or_else(|| panic!("{arn} was not collected"))
+        .enrichments
+        .get("KmsKey")
+        .cloned()
+}
+
 fn emulator_for(records: Vec<Record>) -> hlaudit_emulator::RunningEmulator {
     hlaudit_emulator::Emulator::builder()
         .records(records)
@@ -194,4 +197,106 @@ fn emulator_for(records: Vec<Record>) -> hlaudit_emulator::RunningEmulator {
         .faults(Faults::default())
         .start_blocking()
         .unwrap()
+}
+
+/// A data store of account A encrypted with a key of account B: when the collection
+/// holds B's credentials (another profile), the key is described in B with them, as its
+/// owner sees it; a key of an account the collection has no credentials for is
+/// described with A's credentials and, refused, is an ERROR for the data store.
+#[test]
+fn a_key_of_another_collected_account_is_described_with_that_accounts_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let moto = start_moto();
+    let (a, b) = ("111111111111", "222222222222");
+    let setup = python_json("kms_accounts_moto.py", &[&moto.endpoint, REGION, a, b]);
+    let key = |account: &str, which: &str| {
+        setup[account]["keys"][REGION][which]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let store = |account: &str, i: usize, key_arn: &str| {
+        let json = DatastoreJson::new(account, REGION, &format!("{i:032x}"))
+            .name(format!("cross-{i}"))
+            .status("ACTIVE")
+            .created_at(1_700_000_000)
+            .type_version("R4")
+            .customer_managed_key(key_arn);
+        Record::from_value(&json.build()).unwrap()
+    };
+    let unknown_account_key =
+        format!("arn:aws:kms:{REGION}:333333333333:key/00000000-0000-4000-8000-000000000001");
+    let records = vec![
+        store(a, 0, &key(b, "rotating")),
+        store(a, 1, &unknown_account_key),
+        store(b, 2, &key(b, "disabled")),
+    ];
+    let arns: Vec<String> = records
+        .iter()
+        .map(|r| r.arn().unwrap().to_owned())
+        .collect();
+    let emu = hlaudit_emulator::Emulator::builder()
+        .records(records)
+        .sts_endpoint(&moto.endpoint)
+        .faults(Faults::default())
+        .start_blocking()
+        .unwrap();
+    let mut credentials = String::new();
+    for account in [a, b] {
+        credentials.push_str(&format!(
+            "[acct-{account}]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n",
+            setup[account]["access_key"].as_str().unwrap(),
+            setup[account]["secret_key"].as_str().unwrap()
+        ));
+    }
+    std::fs::write(dir.path().join("credentials"), credentials).unwrap();
+
+    let path = dir.path().join("cross.json");
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir.path());
+    cmd.env(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        dir.path().join("credentials"),
+    )
+    .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
+    .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+    .args([
+        "collect",
+        "--region",
+        REGION,
+        "--endpoint-url",
+        &emu.endpoint_url(),
+    ])
+    .args([
+        "--profile",
+        &format!("acct-{a}"),
+        "--profile",
+        &format!("acct-{b}"),
+    ])
+    .args(["--initial-backoff-ms", "1", "-o"])
+    .arg(&path);
+    let out = run(&mut cmd);
+    assert_eq!(
+        out.code,
+        Some(2),
+        "the unknown account's key fails\n{}",
+        out.stderr
+    );
+    let inv = read_snapshot(&path);
+    let key_of = |i: usize| kms_key_of(&inv, &arns[i]);
+    let shared = key_of(0).expect("B's key is described with B's credentials");
+    assert_eq!(shared["Arn"], key(b, "rotating").as_str());
+    assert_eq!(shared["AWSAccountId"], b);
+    assert_eq!(shared["KeyRotationEnabled"], true);
+    let own = key_of(2).expect("B's own key");
+    assert_eq!(own["KeyState"], "Disabled");
+    assert_eq!(key_of(1), None);
+    assert_eq!(inv.errors.len(), 1, "{:?}", inv.errors);
+    let e = &inv.errors[0];
+    assert_eq!(
+        (e.operation.as_str(), e.code.as_str()),
+        ("DescribeKey", "NotFoundException")
+    );
+    assert_eq!(e.resource.as_deref(), Some(arns[1].as_str()));
+    assert_eq!(e.account.as_deref(), Some(a));
 }
