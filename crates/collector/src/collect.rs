@@ -24,11 +24,11 @@ use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
 
 /// One credential set and what it covers.
-struct Plan {
-    profile: Option<String>,
-    sdk: SdkConfig,
-    regions: Vec<String>,
-    account: Option<String>,
+pub(crate) struct Plan {
+    pub profile: Option<String>,
+    pub sdk: SdkConfig,
+    pub regions: Vec<String>,
+    pub account: Option<String>,
 }
 
 /// What one region gave.
@@ -217,7 +217,7 @@ pub async fn collect(
 }
 
 /// Loads each credential set's configuration and settles its regions.
-async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
+pub(crate) async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorError> {
     let profiles: Vec<Option<String>> = if config.profiles.is_empty() {
         vec![None]
     } else {

@@ -36,6 +36,8 @@ pub enum CollectorError {
     Organization {
         /// The call, e.g. `organizations:ListAccounts`.
         call: &'static str,
+        /// The service's error code, or a kebab-case code for what failed on the way.
+        code: String,
         /// The cause and the fix.
         message: String,
     },

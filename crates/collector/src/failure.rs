@@ -139,7 +139,7 @@ where
 fn service_failure(code: &str, said: &str, call: &Call<'_>) -> Failure {
     let action = format!("{}:{}", call.service, call.operation);
     match code {
-        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => Failure::new(
+        c if is_denied(c) => Failure::new(
             code,
             format!(
                 "access denied: these credentials may not call {action} in {} ({said}); \
@@ -163,6 +163,15 @@ fn service_failure(code: &str, said: &str, call: &Call<'_>) -> Failure {
         ),
         _ => Failure::new(code, said.to_owned()),
     }
+}
+
+/// Whether a service error code says the caller may not make the call (IAM, a service
+/// control policy, a key policy or a permissions boundary denied it).
+pub(crate) fn is_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation"
+    )
 }
 
 /// Credentials that could not be loaded at all, before any request was sent.

@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+mod access;
 mod capture;
 mod collect;
 mod config;
@@ -46,14 +47,15 @@ mod retry;
 mod sdk;
 pub mod session;
 
+pub use access::{check_access, AccessCheck, AccessResult, Permission, PROBE_PAGE_SIZE};
 pub use collect::{account_credentials, collect, AccountCredentials};
 pub use config::{
     CollectConfig, Filters, RegionSelection, RetryMode, RetrySettings, DEFAULT_CONCURRENCY,
     DEFAULT_INITIAL_BACKOFF, DEFAULT_RETRY_BUDGET, MAX_PAGE_SIZE,
 };
 pub use enrich::KMS_KEY_ENRICHMENT;
-pub use org::{AccountSelection, RoleSettings, RoleTemplate, DEFAULT_SESSION_NAME};
 pub use error::CollectorError;
+pub use org::{AccountSelection, RoleSettings, RoleTemplate, DEFAULT_SESSION_NAME};
 pub use progress::{NoProgress, Progress};
 pub use regions::{
     healthlake_regions, parse_region_list, validate_region, HEALTHLAKE_REGIONS, REGIONS_ENV,

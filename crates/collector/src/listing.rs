@@ -19,7 +19,7 @@ use crate::capture::CaptureBody;
 use crate::config::Filters;
 use crate::failure::{self, Call};
 use crate::limiter::{Caller, LimitKey};
-use crate::retry::{AttemptError, Retrier};
+use crate::retry::{AttemptError, GaveUp, Retrier};
 
 /// The operation name recorded in collection errors.
 pub(crate) const LIST_OPERATION: &str = "ListFHIRDatastores";
@@ -116,29 +116,7 @@ pub(crate) async fn list_region(
         let (output, body) = match result {
             Ok(page) => page,
             Err(gave_up) => {
-                let (code, message) = match &gave_up.error {
-                    AttemptError::Sdk(err) => {
-                        let call = Call {
-                            service: "healthlake",
-                            operation: LIST_OPERATION,
-                            region: &target.region,
-                            profile: target.profile.as_deref(),
-                            endpoint: settings.endpoint.as_deref(),
-                        };
-                        let failure = failure::describe(err, &call);
-                        (failure.code, failure.message)
-                    }
-                    AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
-                };
-                let message = if page_number == 1 {
-                    format!("{message}{}", gave_up.tried())
-                } else {
-                    format!(
-                        "page {page_number} could not be listed: {message}{}",
-                        gave_up.tried()
-                    )
-                };
-                errors.push(error(target, &code, &message));
+                errors.push(page_error(&gave_up, target, settings, page_number));
                 break;
             }
         };
@@ -167,10 +145,71 @@ pub(crate) async fn list_region(
     errors
 }
 
-type PageAttempt = Result<
-    (ListFhirDatastoresOutput, Vec<u8>),
-    AttemptError<SdkError<ListFHIRDatastoresError, HttpResponse>>,
->;
+/// Lists the first page of one region only (up to `settings.page_size` data stores):
+/// the one request that shows whether the region can be listed, as
+/// [`crate::check_access`] makes it. A page that fails after its retries is the error
+/// [`list_region`] would record.
+pub(crate) async fn first_page(
+    client: &aws_sdk_healthlake::Client,
+    target: &RegionTarget,
+    settings: &ListSettings,
+) -> Result<Vec<Record>, CollectionError> {
+    let key = LimitKey {
+        caller: target.caller(),
+        region: target.region.clone(),
+        service: "healthlake",
+    };
+    let (_, body) = settings
+        .retrier
+        .call(&key, LIST_OPERATION, &settings.requests, || {
+            fetch_page(client, settings, None)
+        })
+        .await
+        .map_err(|gave_up| page_error(&gave_up, target, settings, 1))?;
+    let mut errors = Vec::new();
+    let records = records_of(&body, target, &mut errors);
+    match errors.into_iter().next() {
+        Some(e) if records.is_empty() => Err(e),
+        _ => Ok(records),
+    }
+}
+
+/// The collection error of page `page_number` of a listing that failed after its
+/// retries.
+fn page_error(
+    gave_up: &GaveUp<PageError>,
+    target: &RegionTarget,
+    settings: &ListSettings,
+    page_number: usize,
+) -> CollectionError {
+    let (code, message) = match &gave_up.error {
+        AttemptError::Sdk(err) => {
+            let call = Call {
+                service: "healthlake",
+                operation: LIST_OPERATION,
+                region: &target.region,
+                profile: target.profile.as_deref(),
+                endpoint: settings.endpoint.as_deref(),
+            };
+            let failure = failure::describe(err, &call);
+            (failure.code, failure.message)
+        }
+        AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
+    };
+    let message = if page_number == 1 {
+        format!("{message}{}", gave_up.tried())
+    } else {
+        format!(
+            "page {page_number} could not be listed: {message}{}",
+            gave_up.tried()
+        )
+    };
+    error(target, &code, &message)
+}
+
+type PageError = AttemptError<SdkError<ListFHIRDatastoresError, HttpResponse>>;
+
+type PageAttempt = Result<(ListFhirDatastoresOutput, Vec<u8>), PageError>;
 
 /// One attempt at one page: the typed output and the body as sent, checked to be the
 /// JSON the typed output was read from. A body the collector cannot read (not kept,

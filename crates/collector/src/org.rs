@@ -97,6 +97,9 @@ impl RoleTemplate {
 /// One account to collect: its credentials, or why there are none.
 pub(crate) struct Member {
     pub account: String,
+    /// The role assumed in it; `None` for the caller's own account, which is collected
+    /// with the base credentials.
+    pub role: Option<String>,
     pub access: Result<SdkConfig, Box<CollectionError>>,
 }
 
@@ -134,7 +137,7 @@ pub(crate) async fn members(
     for (order, account) in accounts.into_iter().enumerate() {
         if account == me {
             // The caller's own account: its base credentials, no role to assume.
-            tasks.spawn(async move { (order, account, None) });
+            tasks.spawn(async move { (order, account, None, None) });
             continue;
         }
         let role_arn = selection.role.role.arn(&partition, &account);
@@ -148,22 +151,29 @@ pub(crate) async fn members(
         tasks.spawn(async move {
             let _permit = gate.acquire_owned().await;
             let access = assume(&base, &role, &role_arn, &account, &region, &retrier).await;
-            (order, account, Some(access))
+            (order, account, Some(role_arn), Some(access))
         });
     }
     let mut members = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {
-        let Ok((order, account, access)) = joined else {
+        let Ok((order, account, role, access)) = joined else {
             continue;
         };
         let access = access.unwrap_or_else(|| Ok(base.clone()));
-        members.insert(order, Member { account, access });
+        members.insert(
+            order,
+            Member {
+                account,
+                role,
+                access,
+            },
+        );
     }
     Ok(members.into_values().collect())
 }
 
 /// The base credentials' account and partition (from STS `GetCallerIdentity`).
-async fn caller(
+pub(crate) async fn caller(
     base: &SdkConfig,
     region: &str,
     retrier: &Arc<Retrier>,
@@ -192,6 +202,7 @@ async fn caller(
             let f = failure::describe(&gave_up.error, &call);
             CollectorError::Organization {
                 call: "sts:GetCallerIdentity",
+                code: f.code,
                 message: f.message,
             }
         })?;
@@ -337,6 +348,7 @@ fn organization_error(operation: &'static str, f: &failure::Failure) -> Collecto
             "ListAccountsForParent" => "organizations:ListAccountsForParent",
             _ => "organizations:ListOrganizationalUnitsForParent",
         },
+        code: f.code.clone(),
         message: format!("{}{hint}", f.message),
     }
 }
