@@ -27,7 +27,8 @@ Exit codes:
   1  findings at or above the --fail-on threshold
   2  usage, configuration, input or collection error, a finding that could not be
      evaluated (never 0 when something could not be read), a selection that leaves no
-     policy, or fewer data stores than --min-datastores";
+     policy, fewer data stores than --min-datastores, or a permission that
+     collect --check-access found denied or could not check";
 
 /// How a run ended, as CI jobs see it ([`exit_code`] turns it into a number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,7 @@ pub enum Outcome {
 /// |---|---|
 /// | 0 | [`Outcome::Clean`]: nothing at or above the `--fail-on` threshold |
 /// | 1 | [`Outcome::Findings`]: a FAIL finding at or above `--fail-on` remains (WAIVED findings never count; with `--fail-on-new`, only one the baseline did not hold as FAIL) |
-/// | 2 | [`Outcome::Error`] or an error that ended the run: usage, configuration, input or collection error, an ERROR finding (whatever `--fail-on` says), a selection that leaves no policy, or fewer data stores than `--min-datastores` |
+/// | 2 | [`Outcome::Error`] or an error that ended the run: usage, configuration, input or collection error, an ERROR finding (whatever `--fail-on` says), a selection that leaves no policy, fewer data stores than `--min-datastores`, or a permission `collect --check-access` found denied or could not check |
 ///
 /// An error is printed to stderr first, rendered once ([`render_error`]). How an audit
 /// comes to its [`Outcome`] is `Settings::outcome` (in `config`); the table is also

@@ -10,6 +10,7 @@
 // No `println!` or `eprintln!` here either (the workspace lints deny them): they panic when
 // the reader of a pipe has gone; everything written goes through `stdio`.
 
+mod access;
 mod aws_args;
 mod cmd;
 mod config;

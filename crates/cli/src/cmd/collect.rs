@@ -13,6 +13,7 @@ use hlaudit_model::snapshot::write_snapshot;
 use hlaudit_model::{CollectionError, Inventory};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::access;
 use crate::aws_args::AwsArgs;
 use crate::exit::Outcome;
 use crate::stdio::{self, errln};
@@ -23,15 +24,34 @@ use crate::stdio::{self, errln};
     hlaudit collect -o snapshot.json\n  \
     hlaudit collect --profile prod --profile staging --regions all -o snapshot.json\n  \
     hlaudit collect --regions us-east-1,eu-west-2 --status ACTIVE --no-tags -o active.json\n  \
-    hlaudit collect --endpoint-url http://127.0.0.1:4566 --region us-east-1 -o local.json\n\n\
+    hlaudit collect --endpoint-url http://127.0.0.1:4566 --region us-east-1 -o local.json\n  \
+    hlaudit collect --org --role-name hlaudit-audit --regions all --check-access\n\n\
     The snapshot is written atomically (a temporary file beside it, flushed to disk, then \
     renamed): a failed or interrupted run never leaves a partial file. Parts that could \
     not be collected are recorded in it and become ERROR findings when it is checked; \
-    the run then exits 2 unless --allow-partial.")]
+    the run then exits 2 unless --allow-partial. With --check-access nothing is collected \
+    or written: the run exits 0 when every permission checked is granted, 2 otherwise.")]
 pub struct Args {
     /// The snapshot file to write (`-` writes to standard output).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: String,
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        required_unless_present = "check_access",
+        conflicts_with = "check_access"
+    )]
+    pub output: Option<String>,
+
+    /// Collect nothing: make the cheapest call of every permission the collection needs
+    /// (STS, Organizations, AssumeRole, one page of ListFHIRDatastores, the tags of one
+    /// data store, one customer managed key) in every account and region, and print
+    /// what was granted, denied or not tested.
+    #[arg(long)]
+    pub check_access: bool,
+
+    /// Output format of --check-access [default: table].
+    #[arg(long, value_enum, conflicts_with = "output")]
+    pub format: Option<access::Format>,
 
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -39,8 +59,14 @@ pub struct Args {
 
 /// Runs `collect`.
 pub fn run(args: &Args) -> Result<Outcome> {
+    if args.check_access {
+        return access::run(&args.aws, args.format.unwrap_or(access::Format::Table));
+    }
+    let Some(output) = args.output.as_deref() else {
+        bail!("collect needs --output FILE (or --check-access)");
+    };
     let inventory = collect_inventory(&args.aws)?;
-    write_output(&inventory, &args.output)?;
+    write_output(&inventory, output)?;
     Ok(if inventory.errors.is_empty() || args.aws.allow_partial {
         Outcome::Clean
     } else {
