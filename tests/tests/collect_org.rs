@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use collect_support::{clean_aws_env, datastore, read_snapshot};
+use collect_support::{clean_aws_env, datastore, encrypted_datastore, read_snapshot};
 use hlaudit_e2e::moto::{self, venv_bin, Moto};
 use hlaudit_e2e::{hlaudit, repo_root, run, Run};
 use hlaudit_emulator::{Emulator, Faults, RunningEmulator};
@@ -320,4 +320,193 @@ fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage
         cov["failed"].as_array().map(Vec::len),
         Some(3 * REGIONS.len())
     );
+}
+
+/// `hlaudit collect --check-access --format json --role-name hlaudit-audit ...` with
+/// the management account's base credentials, KMS at moto.
+fn check_access(moto: &Moto, emu: &RunningEmulator, dir: &Path, args: &[&str]) -> (Run, Value) {
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir);
+    cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
+        .env("AWS_SECRET_ACCESS_KEY", "base-secret")
+        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
+        .args(["collect", "--endpoint-url", &emu.endpoint_url()])
+        .args(["--regions", &REGIONS.join(","), "--initial-backoff-ms", "1"])
+        .args(["--check-access", "--format", "json"])
+        .args(args);
+    if !args.contains(&"--role-arn") {
+        cmd.args(["--role-name", "hlaudit-audit"]);
+    }
+    let out = run(&mut cmd);
+    let checks = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr));
+    (out, checks)
+}
+
+/// The (account, permission, result) of each check, in order.
+fn access_results(checks: &Value) -> Vec<(String, String, String)> {
+    checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or("-").to_owned();
+            (s("account"), s("permission"), s("result"))
+        })
+        .collect()
+}
+
+/// A customer managed key of moto's default account (the management account).
+fn create_key(moto: &Moto) -> String {
+    let out = Command::new(venv_bin("python"))
+        .args([
+            "-c",
+            "import boto3, sys; print(boto3.client('kms', endpoint_url=sys.argv[1], \
+             region_name='us-east-1', aws_access_key_id='AKIDMANAGEMENTBASE01', \
+             aws_secret_access_key='base-secret').create_key()['KeyMetadata']['Arn'])",
+            &moto.endpoint,
+        ])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+// Issue 14: `--check-access` walks the organization and enters every account as a
+// collection would, and only checks.
+#[test]
+fn check_access_enters_every_account_and_tries_each_permission_once() {
+    let moto = moto::start();
+    let org = organization(&moto);
+    let key = create_key(&moto);
+    let mut all = records(&org);
+    all.push(encrypted_datastore(
+        &org.management,
+        REGIONS[0],
+        7,
+        Some(&key),
+    ));
+    let emu = emulator(all, &moto);
+    let dir = tempfile::tempdir().unwrap();
+
+    let (out, checks) = check_access(
+        &moto,
+        &emu,
+        dir.path(),
+        &["--org", "--ou", &org.clinical_ou],
+    );
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    let results = access_results(&checks);
+    let granted = |account: &str, permission: &str| {
+        (
+            account.to_owned(),
+            permission.to_owned(),
+            "granted".to_owned(),
+        )
+    };
+    assert_eq!(
+        results[..4],
+        [
+            granted(&org.management, "sts:GetCallerIdentity"),
+            granted(&org.management, "organizations:ListAccounts"),
+            granted(&org.management, "organizations:ListAccountsForParent"),
+            granted(
+                &org.management,
+                "organizations:ListOrganizationalUnitsForParent"
+            ),
+        ]
+    );
+    // Under the clinical OU: clinical and research, each entered with its role.
+    for member in [&org.clinical, &org.research] {
+        assert!(
+            results.contains(&granted(member, "sts:AssumeRole")),
+            "{results:?}"
+        );
+        assert!(
+            results.contains(&granted(member, "healthlake:ListFHIRDatastores")),
+            "{results:?}"
+        );
+        assert!(
+            results.contains(&granted(member, "healthlake:ListTagsForResource")),
+            "{results:?}"
+        );
+    }
+    assert!(!results
+        .iter()
+        .any(|(a, _, _)| *a == org.root || *a == org.closed));
+
+    // The whole organization: the management account's key is described with its own
+    // credentials, and no account is listed with another's.
+    let (out, checks) = check_access(&moto, &emu, dir.path(), &["--org"]);
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    let results = access_results(&checks);
+    for permission in ["kms:DescribeKey", "kms:GetKeyRotationStatus"] {
+        let row = checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["permission"] == permission && c["result"] == "granted")
+            .unwrap_or_else(|| panic!("{permission} granted: {results:?}"));
+        assert_eq!(row["account"], org.management.as_str());
+        assert_eq!(row["resource"], key.as_str());
+    }
+    let assumed: BTreeSet<&str> = results
+        .iter()
+        .filter(|(_, p, r)| p == "sts:AssumeRole" && r == "granted")
+        .map(|(a, _, _)| a.as_str())
+        .collect();
+    let members: BTreeSet<&str> = [&org.clinical, &org.research, &org.root]
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    assert_eq!(assumed, members);
+    let listings: Vec<(String, String)> = emu
+        .log()
+        .iter()
+        .filter(|e| e.operation == "ListFHIRDatastores")
+        .map(|e| {
+            (
+                e.account.clone().unwrap_or_default(),
+                e.region.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    // Two runs: 2 accounts, then 4, in each region, one page each.
+    assert_eq!(listings.len(), (2 + 4) * REGIONS.len(), "{listings:?}");
+    assert!(!listings.iter().any(|(a, _)| *a == org.closed));
+    assert!(!dir.path().join("org.json").exists());
+
+    // Roles that cannot be entered: each member is one failed AssumeRole, the
+    // management account is still checked, and the run exits 2.
+    let (out, checks) = check_access(
+        &moto,
+        &emu,
+        dir.path(),
+        &[
+            "--org",
+            "--role-arn",
+            "arn:{partition}:iam::x{account}:role/hlaudit-audit",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stdout);
+    let failed: Vec<&Value> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 3, "{checks:#}");
+    for f in failed {
+        assert_eq!(f["permission"], "sts:AssumeRole");
+        assert_eq!(f["code"], "wrong-account");
+    }
+    let results = access_results(&checks);
+    assert!(results.contains(&granted(&org.management, "healthlake:ListFHIRDatastores")));
+    assert!(out.stderr.contains("3 failed"), "{}", out.stderr);
 }
