@@ -521,6 +521,7 @@ mod tests {
             asff_account: None,
             asff_region: None,
             all_findings: false,
+            html_all_rows: false,
         };
         let s = Settings::merge(
             &PolicyArgs::default(),

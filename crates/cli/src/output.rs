@@ -20,6 +20,7 @@ use hlaudit_model::finding::Severity;
 use hlaudit_model::report::Report;
 use hlaudit_model::Timestamp;
 use hlaudit_report::asff::AsffOptions;
+use hlaudit_report::html::HtmlOptions;
 use hlaudit_report::ocsf::OcsfOptions;
 use hlaudit_report::sarif::{self, SarifOptions};
 use hlaudit_report::terminal::TerminalOptions;
@@ -77,6 +78,12 @@ pub struct OutputArgs {
     /// policy lists its first 5 in each section and a line counts the rest.
     #[arg(long)]
     pub all_findings: bool,
+
+    /// In the HTML report, list every finding, a row each. Without it the page lists
+    /// FAIL, ERROR and WAIVED findings and counts PASS and SKIP per policy, per account
+    /// and region and per data store (a page of every row can be gigabytes).
+    #[arg(long)]
+    pub html_all_rows: bool,
 }
 
 impl OutputArgs {
@@ -271,6 +278,9 @@ pub fn write_outputs(
         asff: asff_options(report, args, baseline_at),
         ocsf: OcsfOptions { baseline_at },
         all_findings: args.all_findings,
+        html: HtmlOptions {
+            all_rows: args.html_all_rows,
+        },
     };
     // Built once, by the first report that shows it.
     let compliance = LazyView {
@@ -368,13 +378,15 @@ pub fn write_outputs(
     Ok(stdout.flush()?)
 }
 
-/// The options of the formats that list findings: ASFF and OCSF, and how many the
-/// terminal view lists.
+/// The options of the formats that list findings: ASFF and OCSF, how many the terminal
+/// view lists and which the HTML page lists.
 struct Findings {
     asff: AsffOptions,
     ocsf: OcsfOptions,
     /// `--all-findings`.
     all_findings: bool,
+    /// `--html-all-rows`.
+    html: HtmlOptions,
 }
 
 /// The compliance view, built by the first format that shows it, of the frameworks
@@ -423,7 +435,7 @@ fn render(
         Format::Sarif => sarif::write(report, sarif_options, out),
         Format::Junit => hlaudit_report::junit::write(report, out),
         Format::Markdown => hlaudit_report::markdown::write(report, Some(view()), out),
-        Format::Html => hlaudit_report::html::write(report, Some(view()), out),
+        Format::Html => hlaudit_report::html::write(report, Some(view()), &findings.html, out),
         Format::ComplianceCsv => hlaudit_report::compliance_csv::write(view(), out),
         Format::Asff => hlaudit_report::asff::write(report, &findings.asff, out),
         Format::Ocsf => hlaudit_report::ocsf::write(report, &findings.ocsf, out),
@@ -589,6 +601,7 @@ mod tests {
             asff_account: None,
             asff_region: None,
             all_findings: false,
+            html_all_rows: false,
         };
         assert!(write_outputs(&r, &args, &[], None).is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
@@ -617,6 +630,7 @@ mod tests {
                 asff_account: None,
                 asff_region: None,
                 all_findings: false,
+                html_all_rows: false,
             };
             let err = format!("{:#}", write_outputs(&r, &args, &[], None).unwrap_err());
             assert_eq!(
@@ -662,6 +676,7 @@ mod tests {
             asff_account: None,
             asff_region: None,
             all_findings: false,
+            html_all_rows: false,
         };
         write_outputs(&r, &args, &[], None).unwrap();
         for name in ["a.sarif", "a.xml", "a.html", "a.json", "a.md"] {

@@ -178,7 +178,7 @@ fn main() -> Result<(), ReportError> {
         one(|o| hlaudit_report::markdown::write(&report, None, o))
     })?;
     measure("html", out_dir, || {
-        one(|o| hlaudit_report::html::write(&report, None, o))
+        one(|o| hlaudit_report::html::write(&report, None, &Default::default(), o))
     })?;
     measure("terminal", out_dir, || {
         one(|o| hlaudit_report::terminal::write(&report, &TerminalOptions::default(), o))

@@ -1,7 +1,12 @@
 //! One self-contained HTML page: summary cards, bar charts (by severity, by policy, by
-//! account and region), a filterable, sortable findings table with the evidence,
-//! remediation and references of each finding, and the compliance view when the caller
-//! hands one in (see [`compliance`]).
+//! account and region), counts by status (see [`summary`]), a filterable, sortable
+//! findings table with the evidence, remediation and references of each finding, and the
+//! compliance view when the caller hands one in (see [`compliance`]).
+//!
+//! The findings table lists every FAIL, ERROR and WAIVED finding; PASS and SKIP findings
+//! are only counted (per policy, per account and region, per data store) unless
+//! [`HtmlOptions::all_rows`] asks for a row each. A large audit is mostly PASS: a row per
+//! finding made the page for 100,000 data stores 4.2 GB, which no browser opens.
 //!
 //! Everything is rendered on this side: every value from the data goes through
 //! [`escape`] into text or quoted attributes, and the page's small script only hides,
@@ -11,6 +16,7 @@
 //! filters can be set from the URL (`report.html#q=HL-ENC-01&severity=high&status=FAIL`).
 
 mod compliance;
+mod summary;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -70,23 +76,48 @@ fn escape_with(s: &str, styled: bool) -> String {
     out
 }
 
+/// What the HTML page lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HtmlOptions {
+    /// List PASS and SKIP findings in the findings table too, a row each. Without it they
+    /// are counted per policy, per account and region and per data store, and the table
+    /// lists FAIL, ERROR and WAIVED findings only.
+    pub all_rows: bool,
+}
+
 /// Writes the report as one HTML page, with a section for `compliance` when given.
 pub fn write(
     report: &Report,
     compliance: Option<&ComplianceView>,
+    options: &HtmlOptions,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    render(report, compliance, out, FLUSH_AT).map_err(ReportError::io("HTML"))
+    render(report, compliance, options, out, FLUSH_AT).map_err(ReportError::io("HTML"))
 }
 
-/// The page is built in a buffer that the findings table hands on to `out` whenever it
-/// holds this much, so memory does not grow with the number of findings.
+/// The page is built in a buffer that the long tables hand on to `out` whenever it holds
+/// this much, so memory does not grow with the number of findings or data stores.
 const FLUSH_AT: usize = 1 << 20;
+
+/// Hands `h` on to `out` once it holds `flush_at` bytes.
+fn hand_on(h: &mut String, out: &mut dyn Write, flush_at: usize) -> std::io::Result<()> {
+    if h.len() >= flush_at {
+        out.write_all(h.as_bytes())?;
+        h.clear();
+    }
+    Ok(())
+}
+
+/// The rank the severity column sorts by: critical 4 down to info 0.
+fn severity_rank(sev: Severity) -> usize {
+    4 - Severity::ALL.iter().position(|s| *s == sev).unwrap_or(4)
+}
 
 fn render(
     report: &Report,
     controls: Option<&ComplianceView>,
+    options: &HtmlOptions,
     out: &mut dyn Write,
     flush_at: usize,
 ) -> std::io::Result<()> {
@@ -174,7 +205,9 @@ fn render(
     h.push_str("<section class=\"charts\">\n");
     charts(&mut h, report);
     h.push_str("</section>\n");
-    table(&mut h, report, out, flush_at)?;
+    summary::section(&mut h, report, options.all_rows, out, flush_at)?;
+    table(&mut h, report, options.all_rows, out, flush_at)?;
+    policies(&mut h, report);
     if let Some(view) = controls {
         compliance::section(&mut h, view);
     }
@@ -276,11 +309,12 @@ fn chart(h: &mut String, title: &str, rows: &[(String, usize, &str)]) {
 fn table(
     h: &mut String,
     report: &Report,
+    all_rows: bool,
     out: &mut dyn Write,
     flush_at: usize,
 ) -> std::io::Result<()> {
     h.push_str(
-        "<section><div class=\"controls\">\
+        "<section><h2 id=\"findings-title\">Findings</h2><div class=\"controls\">\
          <input id=\"q\" type=\"search\" placeholder=\"Filter: policy, data store, ARN, message\" aria-label=\"Filter findings\">\
          <select id=\"severity\" aria-label=\"Severity\"><option value=\"\">All severities</option>",
     );
@@ -291,31 +325,37 @@ fn table(
         "</select><select id=\"status\" aria-label=\"Status\">\
          <option value=\"problems\" selected>FAIL, ERROR, WAIVED</option><option value=\"\">All statuses</option>",
     );
-    for st in Status::ALL {
+    let listed: &[Status] = if all_rows {
+        &Status::ALL
+    } else {
+        &[Status::Fail, Status::Error, Status::Waived]
+    };
+    for st in listed {
         let _ = write!(h, "<option value=\"{0}\">{0}</option>", st.as_str());
     }
-    h.push_str(
+    let _ = write!(
+        h,
         "</select><span class=\"count\" id=\"count\"></span></div>\n\
-         <div class=\"tablewrap\"><table id=\"findings\"><thead><tr>\
+         <div class=\"tablewrap\"><table id=\"findings\" data-rows=\"{}\"><thead><tr>\
          <th data-key=\"srank\" data-numeric=\"1\">Status</th>\
          <th data-key=\"sevrank\" data-numeric=\"1\">Severity</th>\
          <th data-key=\"policy\">Policy</th><th data-key=\"resource\">Data store</th>\
          <th data-key=\"account\">Account</th><th data-key=\"region\">Region</th>\
          <th data-key=\"order\" data-numeric=\"1\">Finding</th></tr></thead>\n",
+        if all_rows { "all" } else { "problems" },
     );
     let mut ordered: Vec<&Finding> = text::notable(report);
-    ordered.extend(
-        report
-            .findings
-            .iter()
-            .filter(|f| matches!(f.status, Status::Pass | Status::Skip)),
-    );
+    if all_rows {
+        ordered.extend(
+            report
+                .findings
+                .iter()
+                .filter(|f| matches!(f.status, Status::Pass | Status::Skip)),
+        );
+    }
     for (order, f) in ordered.into_iter().enumerate() {
         finding_rows(h, report, f, order);
-        if h.len() >= flush_at {
-            out.write_all(h.as_bytes())?;
-            h.clear();
-        }
+        hand_on(h, out, flush_at)?;
     }
     h.push_str("</table></div></section>\n");
     Ok(())
@@ -338,10 +378,7 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         ),
         None => (text::subject_label(report, f), String::new()),
     };
-    let sevrank = 4 - Severity::ALL
-        .iter()
-        .position(|s| *s == f.severity)
-        .unwrap_or(4);
+    let sevrank = severity_rank(f.severity);
     let _ = write!(
         h,
         "<tbody class=\"finding\" data-status=\"{st}\" data-severity=\"{sev}\" data-srank=\"{}\" \
@@ -403,11 +440,17 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
             e(&w.source.to_string())
         );
     }
-    // PASS and SKIP rows leave the policy text to the rows that need it: a large audit
-    // has many of them, and repeating it would multiply the page's size.
+    // The policy's text is written once, in the Policies section: a large audit has
+    // hundreds of thousands of failures, and repeating it made most of the page.
     let problem = matches!(f.status, Status::Fail | Status::Error | Status::Waived);
     if problem {
-        policy_details(h, policy);
+        let _ = write!(
+            h,
+            "<p class=\"see\"><a href=\"#policy-{}\">{}: what it checks, why it matters, \
+             remediation</a></p>",
+            f.policy,
+            e(&policy.id)
+        );
     }
     if let Some(tags) = resource
         .and_then(|r| r.tags.as_ref())
@@ -439,6 +482,40 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
         );
     }
     h.push_str("</td></tr></tbody>\n");
+}
+
+/// The Policies section: the text of each policy with a FAIL, ERROR or WAIVED finding,
+/// once, for the findings' details to link to (`#policy-N`, N its index in the report).
+fn policies(h: &mut String, report: &Report) {
+    let mut listed = vec![false; report.policies.len()];
+    for f in &report.findings {
+        if matches!(f.status, Status::Fail | Status::Error | Status::Waived) {
+            if let Some(l) = listed.get_mut(f.policy) {
+                *l = true;
+            }
+        }
+    }
+    if !listed.contains(&true) {
+        return;
+    }
+    h.push_str("<section class=\"policies\" id=\"policies\"><h2>Policies</h2>\n");
+    for (i, policy) in report.policies.iter().enumerate() {
+        if !listed[i] {
+            continue;
+        }
+        let sev = policy.severity.as_str();
+        let _ = write!(
+            h,
+            "<article class=\"detail\" id=\"policy-{i}\" data-policy=\"{}\"><h3 class=\"head\">\
+             <span class=\"sev {sev}\">{sev}</span> <strong>{}</strong> {}</h3>",
+            escape(&policy.id),
+            escape_text(&policy.id),
+            escape_text(&policy.title),
+        );
+        policy_details(h, policy);
+        h.push_str("</article>\n");
+    }
+    h.push_str("</section>\n");
 }
 
 fn policy_details(h: &mut String, policy: &hlaudit_model::report::PolicyMeta) {
@@ -535,15 +612,18 @@ mod tests {
     fn the_page_is_the_same_however_often_it_is_handed_on() {
         let report: Report =
             serde_json::from_str(include_str!("../tests/fixtures/mixed.report.json")).unwrap();
-        let page = |flush_at| {
-            let mut out = Vec::new();
-            render(&report, None, &mut out, flush_at).unwrap();
-            String::from_utf8(out).unwrap()
-        };
-        let whole = page(usize::MAX);
-        assert!(whole.contains("<tr class=\"detail\""), "{whole}");
-        assert_eq!(page(1), whole);
-        assert_eq!(page(FLUSH_AT), whole);
+        for all_rows in [false, true] {
+            let options = HtmlOptions { all_rows };
+            let page = |flush_at| {
+                let mut out = Vec::new();
+                render(&report, None, &options, &mut out, flush_at).unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            let whole = page(usize::MAX);
+            assert!(whole.contains("<tr class=\"detail\""), "{whole}");
+            assert_eq!(page(1), whole);
+            assert_eq!(page(FLUSH_AT), whole);
+        }
     }
 
     #[test]

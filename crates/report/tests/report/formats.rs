@@ -3,7 +3,10 @@
 use hlaudit_model::compliance::ComplianceView;
 use hlaudit_model::finding::Status;
 use hlaudit_report::terminal::TerminalOptions;
-use hlaudit_report::{html, json, junit, markdown, sarif, terminal};
+use hlaudit_report::{
+    html::{self, HtmlOptions},
+    json, junit, markdown, sarif, terminal,
+};
 
 use crate::{catalogue, fixture, pinned_sarif_options, render, FIXTURES};
 
@@ -36,7 +39,11 @@ fn snapshots_of_every_format() {
         );
         insta::assert_snapshot!(
             format!("{name}.html"),
-            render(|o| html::write(&report, view, o))
+            render(|o| html::write(&report, view, &HtmlOptions::default(), o))
+        );
+        insta::assert_snapshot!(
+            format!("{name}.all-rows.html"),
+            render(|o| html::write(&report, view, &HtmlOptions { all_rows: true }, o))
         );
     }
 }
@@ -57,8 +64,8 @@ fn coloured_terminal_output_snapshot() {
 #[test]
 fn output_is_deterministic() {
     let report = fixture("mixed");
-    let a = render(|o| html::write(&report, None, o));
-    let b = render(|o| html::write(&report, None, o));
+    let a = render(|o| html::write(&report, None, &HtmlOptions::default(), o));
+    let b = render(|o| html::write(&report, None, &HtmlOptions::default(), o));
     assert_eq!(a, b);
     let a = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
     let b = render(|o| sarif::write(&report, &pinned_sarif_options(), o));
@@ -193,7 +200,7 @@ fn junit_maps_statuses() {
 #[test]
 fn markup_in_data_is_escaped_everywhere() {
     let report = fixture("hostile");
-    let html = render(|o| html::write(&report, None, o));
+    let html = render(|o| html::write(&report, None, &HtmlOptions::default(), o));
     assert!(!html.contains("<script>window"));
     assert!(!html.contains("<img src=x"));
     assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
@@ -230,7 +237,9 @@ fn a_write_error_names_its_cause_once_in_the_error_chain() {
     ) -> Result<(), hlaudit_report::ReportError>;
     let writers: [(&str, Writer); 3] = [
         ("json", |r, o| json::write(r, None, o)),
-        ("html", |r, o| html::write(r, None, o)),
+        ("html", |r, o| {
+            html::write(r, None, &HtmlOptions::default(), o)
+        }),
         ("markdown", |r, o| markdown::write(r, None, o)),
     ];
     for (name, write) in writers {
@@ -255,7 +264,7 @@ fn a_finding_with_a_dangling_policy_is_an_error_not_a_panic() {
     let mut report = fixture("clean");
     report.findings[0].policy = 99;
     let mut out = Vec::new();
-    let err = html::write(&report, None, &mut out).unwrap_err();
+    let err = html::write(&report, None, &HtmlOptions::default(), &mut out).unwrap_err();
     assert!(err.to_string().contains("policy index 99"));
     assert!(json::write(&report, None, &mut out).is_err());
     assert!(sarif::write(&report, &pinned_sarif_options(), &mut out).is_err());

@@ -3,7 +3,10 @@
 
 use hlaudit_model::invisible::is_invisible;
 use hlaudit_report::terminal::TerminalOptions;
-use hlaudit_report::{html, json, junit, markdown, sarif, terminal};
+use hlaudit_report::{
+    html::{self, HtmlOptions},
+    json, junit, markdown, sarif, terminal,
+};
 
 use crate::{fixture, pinned_sarif_options, render};
 
@@ -45,7 +48,9 @@ fn formats_for_people_show_every_invisible_character_by_code_point() {
         "{md}"
     );
 
-    let page = render(|o| html::write(&report, None, o));
+    let every_row = render(|o| html::write(&report, None, &HtmlOptions { all_rows: true }, o));
+    assert_eq!(unescaped(&every_row), Vec::<String>::new());
+    let page = render(|o| html::write(&report, None, &HtmlOptions::default(), o));
     assert_eq!(unescaped(&page), Vec::<String>::new());
     assert!(page.contains(
         "patient-records<span class=\"invisible\" title=\"U+202E RIGHT-TO-LEFT OVERRIDE\">\

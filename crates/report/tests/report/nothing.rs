@@ -4,7 +4,10 @@
 use hlaudit_model::finding::Status;
 use hlaudit_model::report::{NothingChecked, Report};
 use hlaudit_report::terminal::TerminalOptions;
-use hlaudit_report::{html, json, junit, markdown, sarif, terminal};
+use hlaudit_report::{
+    html::{self, HtmlOptions},
+    json, junit, markdown, sarif, terminal,
+};
 use serde_json::Value;
 
 use crate::{fixture, pinned_sarif_options, render};
@@ -13,7 +16,7 @@ use crate::{fixture, pinned_sarif_options, render};
 fn notices(report: &Report, code: &str) -> Vec<(&'static str, bool)> {
     let term = render(|o| terminal::write(report, &TerminalOptions::default(), o));
     let md = render(|o| markdown::write(report, None, o));
-    let page = render(|o| html::write(report, None, o));
+    let page = render(|o| html::write(report, None, &HtmlOptions::default(), o));
     let doc: Value = serde_json::from_str(&render(|o| json::write(report, None, o))).unwrap();
     let log: Value = serde_json::from_str(&render(|o| {
         sarif::write(report, &pinned_sarif_options(), o)

@@ -2,7 +2,10 @@
 //! JSON report reads back exactly what was written.
 
 use hlaudit_model::invisible::is_invisible;
-use hlaudit_report::{html, json, markdown};
+use hlaudit_report::{
+    html::{self, HtmlOptions},
+    json, markdown,
+};
 use proptest::prelude::*;
 
 use crate::{fixture, render};
@@ -81,10 +84,12 @@ proptest! {
                 f.set_message(message.clone());
             }
         });
-        let page = render(|o| html::write(&report, None, o));
-        prop_assert_eq!(page.matches("<script").count(), 1);
-        prop_assert_eq!(page.matches("</script>").count(), 1);
-        prop_assert_eq!(page.matches("<img").count(), 0);
+        for all_rows in [false, true] {
+            let page = render(|o| html::write(&report, None, &HtmlOptions { all_rows }, o));
+            prop_assert_eq!(page.matches("<script").count(), 1);
+            prop_assert_eq!(page.matches("</script>").count(), 1);
+            prop_assert_eq!(page.matches("<img").count(), 0);
+        }
         let text = render(|o| json::write(&report, None, o));
         let back = json::read(&mut text.as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(back, json::JsonReport::from_report(&report, None).unwrap());

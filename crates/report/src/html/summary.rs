@@ -1,0 +1,213 @@
+//! The counts section of the HTML page: findings by status per policy, per account and
+//! region, and (when PASS and SKIP findings are not listed one by one) per data store.
+//!
+//! A large audit is mostly PASS and SKIP: at 100,000 data stores and the built-in pack,
+//! some 3 million findings, and a row for each made a page of gigabytes that no browser
+//! opens. By default the page lists FAIL, ERROR and WAIVED findings in full and counts
+//! PASS and SKIP here, so its size follows the problems, not the audit. The per-data-store
+//! table still grows with the inventory, so it is collapsed and kept to one short row per
+//! data store (its id, not its ARN: the ARN is the account, region and id beside it).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+
+use hlaudit_model::finding::{Status, Subject};
+use hlaudit_model::report::Report;
+
+use super::{escape, escape_text, hand_on, severity_rank};
+use crate::text;
+
+/// Findings per status, in the order of [`COLUMNS`].
+type Counts = [usize; 5];
+
+/// The columns of the count tables, in the order of [`Counts`].
+const COLUMNS: [(Status, &str); 5] = [
+    (Status::Fail, "Failed"),
+    (Status::Error, "Errors"),
+    (Status::Waived, "Waived"),
+    (Status::Pass, "Passed"),
+    (Status::Skip, "Skipped"),
+];
+
+fn column(s: Status) -> usize {
+    match s {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Waived => 2,
+        Status::Pass => 3,
+        Status::Skip => 4,
+    }
+}
+
+/// Every count the section shows, from one pass over the findings.
+struct Tally<'a> {
+    by_policy: Vec<Counts>,
+    by_place: BTreeMap<(Option<&'a str>, Option<&'a str>), Counts>,
+    /// Indexed like `report.resources`.
+    by_resource: Vec<Counts>,
+}
+
+impl<'a> Tally<'a> {
+    fn of(report: &'a Report) -> Self {
+        let mut t = Tally {
+            by_policy: vec![[0; 5]; report.policies.len()],
+            by_place: BTreeMap::new(),
+            by_resource: vec![[0; 5]; report.resources.len()],
+        };
+        for f in &report.findings {
+            let c = column(f.status);
+            if let Some(p) = t.by_policy.get_mut(f.policy) {
+                p[c] += 1;
+            }
+            let place = match &f.subject {
+                Subject::Record { index } => {
+                    if let Some(r) = t.by_resource.get_mut(*index) {
+                        r[c] += 1;
+                    }
+                    report
+                        .resources
+                        .get(*index)
+                        .map(|r| (r.account.as_deref(), r.region.as_deref()))
+                        .unwrap_or((None, None))
+                }
+                Subject::Scope(s) => (s.account.as_deref(), s.region.as_deref()),
+            };
+            t.by_place.entry(place).or_default()[c] += 1;
+        }
+        t
+    }
+}
+
+/// Appends the section to `h`. `listed` says whether the findings table lists PASS and
+/// SKIP findings too; when it does not, the section says so first and adds the table per
+/// data store, which it hands on to `out` as it grows (see [`hand_on`]).
+pub(super) fn section(
+    h: &mut String,
+    report: &Report,
+    listed: bool,
+    out: &mut dyn Write,
+    flush_at: usize,
+) -> std::io::Result<()> {
+    let tally = Tally::of(report);
+    let total = |s: Status| tally.by_policy.iter().map(|c| c[column(s)]).sum::<usize>();
+    h.push_str("<section class=\"counts\" id=\"counts\"><h2>Findings by status</h2>\n");
+    if !listed {
+        let (pass, skip) = (total(Status::Pass), total(Status::Skip));
+        let _ = writeln!(
+            h,
+            "<p class=\"notice\" id=\"summarised\" data-pass=\"{pass}\" data-skip=\"{skip}\">\
+             <strong>PASS and SKIP findings are counted, not listed:</strong> the findings \
+             table lists every FAIL, ERROR and WAIVED finding; the {pass} PASS and {skip} SKIP \
+             {} are counted in the tables below, per policy, per account and region and per \
+             data store. Run <code>hlaudit check</code> with <code>--html-all-rows</code> for a \
+             page that lists every finding.</p>",
+            text::plural(pass + skip, "finding", "findings"),
+        );
+    }
+    policies(h, report, &tally);
+    places(h, &tally);
+    if !listed {
+        resources(h, report, &tally, out, flush_at)?;
+    }
+    h.push_str("</section>\n");
+    Ok(())
+}
+
+/// The header cells of the status columns.
+fn status_headers(h: &mut String) {
+    for (st, label) in COLUMNS {
+        let _ = write!(
+            h,
+            "<th data-numeric=\"1\" class=\"n {}\">{label}</th>",
+            st.as_str()
+        );
+    }
+}
+
+/// The status cells of a row (end tags left out, as HTML allows, to keep rows short).
+fn status_cells(h: &mut String, c: &Counts) {
+    for n in c {
+        let _ = write!(h, "<td class=\"n\">{n}");
+    }
+}
+
+fn policies(h: &mut String, report: &Report, tally: &Tally<'_>) {
+    h.push_str(
+        "<h3>Per policy</h3><div class=\"tablewrap\"><table class=\"counts sortable\" \
+         id=\"counts-policy\"><thead><tr><th>Policy</th><th>Title</th>\
+         <th data-numeric=\"1\">Severity</th>",
+    );
+    status_headers(h);
+    h.push_str("</tr></thead><tbody>\n");
+    for (p, c) in report.policies.iter().zip(&tally.by_policy) {
+        let sev = p.severity.as_str();
+        let _ = write!(
+            h,
+            "<tr data-policy=\"{}\"><td class=\"nw\">{}<td>{}<td data-v=\"{}\">\
+             <span class=\"sev {sev}\">{sev}</span>",
+            escape(&p.id),
+            escape_text(&p.id),
+            escape_text(&p.title),
+            severity_rank(p.severity),
+        );
+        status_cells(h, c);
+        h.push('\n');
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn places(h: &mut String, tally: &Tally<'_>) {
+    h.push_str(
+        "<h3>Per account and region</h3><div class=\"tablewrap\"><table class=\"counts \
+         sortable\" id=\"counts-place\"><thead><tr><th>Account</th><th>Region</th>",
+    );
+    status_headers(h);
+    h.push_str("</tr></thead><tbody>\n");
+    for ((account, region), c) in &tally.by_place {
+        let _ = write!(
+            h,
+            "<tr><td class=\"nw\">{}<td class=\"nw\">{}",
+            escape_text(account.unwrap_or("unknown")),
+            escape_text(region.unwrap_or("unknown")),
+        );
+        status_cells(h, c);
+        h.push('\n');
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn resources(
+    h: &mut String,
+    report: &Report,
+    tally: &Tally<'_>,
+    out: &mut dyn Write,
+    flush_at: usize,
+) -> std::io::Result<()> {
+    let _ = write!(
+        h,
+        "<details class=\"per-resource\"><summary>Per data store ({} {})</summary>\
+         <div class=\"tablewrap\"><table class=\"counts sortable\" id=\"counts-resource\">\
+         <thead><tr><th>Data store</th><th>Id</th><th>Account</th><th>Region</th>",
+        report.resources.len(),
+        text::plural(report.resources.len(), "row", "rows"),
+    );
+    status_headers(h);
+    h.push_str("</tr></thead><tbody>\n");
+    for (r, c) in report.resources.iter().zip(&tally.by_resource) {
+        let id = r.id.clone().unwrap_or_else(|| r.label());
+        let _ = write!(
+            h,
+            "<tr><td>{}<td class=\"arn\">{}<td>{}<td>{}",
+            escape_text(r.name.as_deref().unwrap_or("")),
+            escape_text(&id),
+            escape_text(r.account.as_deref().unwrap_or("")),
+            escape_text(r.region.as_deref().unwrap_or("")),
+        );
+        status_cells(h, c);
+        h.push('\n');
+        hand_on(h, out, flush_at)?;
+    }
+    h.push_str("</tbody></table></div></details>\n");
+    Ok(())
+}
