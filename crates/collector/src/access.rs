@@ -254,7 +254,7 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
         accounts: Arc::new(accounts),
     });
     let mut tasks = JoinSet::new();
-    let mut order = 0usize;
+    let mut targets = Vec::new();
     for scope in &scopes {
         let Some(plan) = &scope.plan else { continue };
         for region in &plan.regions {
@@ -264,22 +264,36 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
                 profile: plan.profile.clone(),
             };
             tasks.spawn(check_region(
-                order,
+                targets.len(),
                 plan.sdk.clone(),
-                target,
+                target.clone(),
                 settings.clone(),
                 wanted.clone(),
             ));
-            order += 1;
+            targets.push(target);
         }
     }
-    let mut regions: Vec<Vec<AccessCheck>> = vec![Vec::new(); order];
+    let mut regions: Vec<Vec<AccessCheck>> = vec![Vec::new(); targets.len()];
     while let Some(joined) = tasks.join_next().await {
-        // A task only ends by returning: nothing in it panics, and none is aborted.
         if let Ok((i, rows)) = joined {
             if let Some(slot) = regions.get_mut(i) {
                 *slot = rows;
             }
+        }
+    }
+    // Every region gives at least its listing's check; a task that ended without one
+    // failed, and says so rather than leave the region out.
+    for (rows, target) in regions.iter_mut().zip(&targets) {
+        if rows.is_empty() {
+            let failed = AccessResult::Failed {
+                code: "internal".to_owned(),
+                message: "the region's check task failed".to_owned(),
+            };
+            *rows = region_checks(
+                target,
+                None,
+                vec![(Permission::ListFhirDatastores, None, failed)],
+            );
         }
     }
     let mut regions = regions.into_iter();
