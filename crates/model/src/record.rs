@@ -380,11 +380,12 @@ fn raw_of(value: &serde_json::Value) -> Result<Box<RawValue>, RecordError> {
 pub(crate) enum RawText {
     /// The record's own copy.
     Owned(Box<RawValue>),
-    /// `text[start..end]`, a JSON value that was checked when it was cut out.
+    /// `text[start..end]`, a JSON value that was checked when it was cut out. The
+    /// offsets are `usize` so that a file of any size can be shared.
     Shared {
         text: Arc<String>,
-        start: u32,
-        end: u32,
+        start: usize,
+        end: usize,
     },
 }
 
@@ -398,8 +399,8 @@ impl RawText {
         text.get(start..end)?;
         Some(RawText::Shared {
             text: Arc::clone(text),
-            start: u32::try_from(start).ok()?,
-            end: u32::try_from(end).ok()?,
+            start,
+            end,
         })
     }
 
@@ -415,9 +416,7 @@ impl RawText {
         match self {
             RawText::Owned(raw) => raw.get(),
             // `shared` checked the range; the fallback cannot be reached.
-            RawText::Shared { text, start, end } => {
-                text.get(*start as usize..*end as usize).unwrap_or("")
-            }
+            RawText::Shared { text, start, end } => text.get(*start..*end).unwrap_or(""),
         }
     }
 }
