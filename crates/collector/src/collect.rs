@@ -227,6 +227,7 @@ pub(crate) async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorE
         RegionSelection::All => Some(regions::healthlake_regions()?),
         _ => None,
     };
+    let http = sdk::https_client();
     let mut plans = Vec::with_capacity(profiles.len());
     for profile in profiles {
         let given = match (&config.regions, &all) {
@@ -234,7 +235,13 @@ pub(crate) async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorE
             (RegionSelection::All, Some(all)) => all.first(),
             _ => None,
         };
-        let sdk = sdk::load(profile.as_deref(), given.map(String::as_str), &config.retry).await;
+        let sdk = sdk::load(
+            profile.as_deref(),
+            given.map(String::as_str),
+            &config.retry,
+            http.clone(),
+        )
+        .await;
         let regions = match (&config.regions, &all) {
             (RegionSelection::List(list), _) => list.clone(),
             (RegionSelection::All, Some(all)) => all.clone(),

@@ -22,7 +22,7 @@ pub async fn sdk_config(
     region: Option<&str>,
     retry: &RetrySettings,
 ) -> SdkConfig {
-    sdk::load(profile, region, retry).await
+    sdk::load(profile, region, retry, sdk::https_client()).await
 }
 
 /// The request that failed, as a message names it.
