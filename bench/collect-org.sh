@@ -30,7 +30,7 @@
 #        100  37.1 s   31.3 s    1.19     331 MB
 #        300  38.9 s   31.3 s    1.24     839 MB
 #      1,000  59.0 s   31.3 s    1.89   2,655 MB
-# Neither target is met through profiles: each profile's SDK configuration parses the
+# At 1,000 accounts neither target is met through profiles: each profile's SDK configuration parses the
 # whole credentials file and keeps its own copy (about 2.4 MB for 1,000 profiles, and
 # ~13 ms each), so time and memory grow with profiles x file size. The same 100
 # accounts with a 100-profile file peak at 84 MB instead of 328 MB.
