@@ -1,5 +1,5 @@
 //! One self-contained HTML page: summary cards, bar charts (by severity, by policy, by
-//! account and region), counts by status (see [`summary`]), a filterable, sortable
+//! account and region), counts by status (module `summary`), a filterable, sortable
 //! findings table with the evidence, remediation and references of each finding, and the
 //! compliance view when the caller hands one in (see [`compliance`]).
 //!
