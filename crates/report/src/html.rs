@@ -1,6 +1,7 @@
 //! One self-contained HTML page: summary cards, bar charts (by severity, by policy, by
 //! account and region), counts by status (module `summary`), a filterable, sortable
-//! findings table with the evidence, remediation and references of each finding, and the
+//! findings table with the evidence of each finding, the description, remediation and
+//! references of each failing policy once (each finding's details link to it), and the
 //! compliance view when the caller hands one in (see [`compliance`]).
 //!
 //! The findings table lists every FAIL, ERROR and WAIVED finding; PASS and SKIP findings
