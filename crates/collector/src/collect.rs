@@ -112,12 +112,10 @@ pub async fn collect(
     for plan in &plans {
         let caller = Caller::of(plan.account.as_deref(), plan.profile.as_deref());
         let kms = config.kms.then(|| {
-            Arc::new(KmsDescriber::new(
-                plan.sdk.clone(),
-                caller.clone(),
-                retrier.clone(),
+            Arc::new(
+                KmsDescriber::new(plan.sdk.clone(), caller.clone(), retrier.clone())
+                    .with_accounts(plan.account.clone(), accounts.clone()),
             )
-            .with_accounts(plan.account.clone(), accounts.clone()))
         });
         for region in &plan.regions {
             let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());
