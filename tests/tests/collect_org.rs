@@ -9,9 +9,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use collect_support::{clean_aws_env, datastore, encrypted_datastore, read_snapshot};
+use collect_support::{
+    clean_aws_env, datastore, encrypted_datastore, moto_base_command, read_snapshot,
+};
 use hlaudit_e2e::moto::{self, venv_bin, Moto};
-use hlaudit_e2e::{hlaudit, repo_root, run, Run};
+use hlaudit_e2e::{hlaudit, run, Run};
 use hlaudit_emulator::{Emulator, Faults, RunningEmulator};
 use hlaudit_model::Record;
 use serde_json::Value;
@@ -29,17 +31,7 @@ struct Org {
 }
 
 fn organization(moto: &Moto) -> Org {
-    let out = Command::new(venv_bin("python"))
-        .arg(repo_root().join("tests/python/org_moto.py"))
-        .arg(&moto.endpoint)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = moto::python_json("org_moto.py", &[&moto.endpoint]);
     let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap().to_owned();
     Org {
         management: s("/management"),
@@ -91,13 +83,8 @@ fn collect(
 ) -> (Run, BTreeSet<String>) {
     let path = dir.join("org.json");
     let _ = std::fs::remove_file(&path);
-    let mut cmd = hlaudit();
-    clean_aws_env(&mut cmd, dir);
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
-        .env("AWS_SECRET_ACCESS_KEY", "base-secret")
-        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.endpoint)
-        .args(["collect", "--endpoint-url", &emu.endpoint_url()])
+    let mut cmd = moto_base_command(dir, &moto.endpoint);
+    cmd.args(["collect", "--endpoint-url", &emu.endpoint_url()])
         .args(["--regions", &REGIONS.join(","), "--no-kms"])
         .args(["--initial-backoff-ms", "1"])
         .args(args)
@@ -325,14 +312,8 @@ fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage
 /// `hlaudit collect --check-access --format json --role-name hlaudit-audit ...` with
 /// the management account's base credentials, KMS at moto.
 fn check_access(moto: &Moto, emu: &RunningEmulator, dir: &Path, args: &[&str]) -> (Run, Value) {
-    let mut cmd = hlaudit();
-    clean_aws_env(&mut cmd, dir);
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
-        .env("AWS_SECRET_ACCESS_KEY", "base-secret")
-        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
-        .args(["collect", "--endpoint-url", &emu.endpoint_url()])
+    let mut cmd = moto_base_command(dir, &moto.endpoint);
+    cmd.args(["collect", "--endpoint-url", &emu.endpoint_url()])
         .args(["--regions", &REGIONS.join(","), "--initial-backoff-ms", "1"])
         .args(["--check-access", "--format", "json"])
         .args(args);

@@ -11,13 +11,12 @@ mod collect_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use collect_support::*;
 use hlaudit_collector::KMS_KEY_ENRICHMENT;
-use hlaudit_e2e::moto::{start as start_moto, venv_bin, Moto};
-use hlaudit_e2e::{hlaudit, repo_root, run, Run};
+use hlaudit_e2e::moto::{python_json, start as start_moto, Moto};
+use hlaudit_e2e::{hlaudit, run, Run};
 use hlaudit_emulator::{Emulator, FaultKind, Faults, LogEntry, RunningEmulator};
 use hlaudit_model::Inventory;
 use serde_json::Value;
@@ -197,19 +196,10 @@ impl KmsAccount {
 /// a collector that described account A's key with account B's credentials gets
 /// `NotFoundException`, as on AWS, and this test fails.
 fn kms_accounts(moto: &Moto, regions: &[&str]) -> Vec<KmsAccount> {
-    let out = Command::new(venv_bin("python"))
-        .arg(repo_root().join("tests/python/kms_accounts_moto.py"))
-        .arg(&moto.endpoint)
-        .arg(regions.join(","))
-        .args(ACCOUNTS)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let region_list = regions.join(",");
+    let mut args = vec![moto.endpoint.as_str(), region_list.as_str()];
+    args.extend(ACCOUNTS);
+    let v = python_json("kms_accounts_moto.py", &args);
     let s = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).unwrap().to_owned();
     ACCOUNTS
         .iter()

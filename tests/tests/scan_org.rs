@@ -9,10 +9,10 @@ mod collect_support;
 
 use std::collections::BTreeSet;
 
-use collect_support::{clean_aws_env, datastore};
+use collect_support::{datastore, moto_base_command};
 use hlaudit_collector::HEALTHLAKE_REGIONS;
 use hlaudit_e2e::moto::{self, python_json};
-use hlaudit_e2e::{hlaudit, run};
+use hlaudit_e2e::run;
 use hlaudit_emulator::{Emulator, Faults};
 use serde_json::Value;
 
@@ -46,13 +46,8 @@ fn scan_org_regions_all_collects_every_account_and_region_and_reports_coverage()
     let json = dir.path().join("report.json");
     let markdown = dir.path().join("report.md");
     let scan = |role_arn: &str| {
-        let mut cmd = hlaudit();
-        clean_aws_env(&mut cmd, dir.path());
-        cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
-            .env("AWS_SECRET_ACCESS_KEY", "base-secret")
-            .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
-            .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &moto.endpoint)
-            .args(["scan", "--endpoint-url", &emu.endpoint_url()])
+        let mut cmd = moto_base_command(dir.path(), &moto.endpoint);
+        cmd.args(["scan", "--endpoint-url", &emu.endpoint_url()])
             .args(["--org", "--role-arn", role_arn, "--regions", "all"])
             .args(["--no-kms", "--initial-backoff-ms", "1"])
             .args(["--as-of", "2026-11-28T09:30:00Z", "--color", "never"])

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use collect_support::{clean_aws_env, datastore};
+use collect_support::{clean_aws_env, datastore, moto_base_command};
 use hlaudit_e2e::moto::{self, venv_bin, Moto};
 use hlaudit_e2e::{hlaudit, repo_root, run, Run};
 use hlaudit_emulator::{Emulator, Faults};
@@ -448,13 +448,8 @@ fn a_scan_of_several_accounts_imports_each_accounts_findings_with_its_assumed_ro
         .faults(Faults::default())
         .start_blocking()
         .unwrap();
-    let mut cmd = hlaudit();
-    clean_aws_env(&mut cmd, dir.path());
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
-        .env("AWS_SECRET_ACCESS_KEY", "base-secret")
-        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
-        .env("AWS_ENDPOINT_URL_SECURITYHUB", &moto.endpoint)
-        .args(["scan", "--endpoint-url", &emulator.endpoint_url()])
+    let mut cmd = moto_base_command(dir.path(), &moto.endpoint);
+    cmd.args(["scan", "--endpoint-url", &emulator.endpoint_url()])
         .args(["--region", "us-east-1", "--no-kms", "--format", "none"])
         .args([
             "--accounts",
@@ -481,13 +476,8 @@ fn a_scan_of_several_accounts_imports_each_accounts_findings_with_its_assumed_ro
 
     // `check` of the saved snapshot with the same accounts and role: updated in place.
     let check = |extra: &[&str]| {
-        let mut cmd = hlaudit();
-        clean_aws_env(&mut cmd, dir.path());
-        cmd.env("AWS_ACCESS_KEY_ID", "AKIDMANAGEMENTBASE01")
-            .env("AWS_SECRET_ACCESS_KEY", "base-secret")
-            .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
-            .env("AWS_ENDPOINT_URL_SECURITYHUB", &moto.endpoint)
-            .arg("check")
+        let mut cmd = moto_base_command(dir.path(), &moto.endpoint);
+        cmd.arg("check")
             .arg(dir.path().join("snapshot.json"))
             .args(["--format", "none", "--as-of", AS_OF])
             .args([

@@ -115,6 +115,24 @@ pub fn clean_aws_env(cmd: &mut Command, dir: &Path) {
         .env("AWS_EC2_METADATA_DISABLED", "true");
 }
 
+/// The base access key of the organization tests: moto takes it for its management
+/// account.
+pub const BASE_ACCESS_KEY: &str = "AKIDMANAGEMENTBASE01";
+
+/// `hlaudit` with a clean AWS environment, the base credentials moto takes for its
+/// management account, and moto (at `moto_endpoint`) for STS, Organizations, KMS and
+/// Security Hub: the set-up of every test that assumes roles in member accounts.
+pub fn moto_base_command(dir: &Path, moto_endpoint: &str) -> Command {
+    let mut cmd = hlaudit();
+    clean_aws_env(&mut cmd, dir);
+    cmd.env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", "base-secret");
+    for service in ["STS", "ORGANIZATIONS", "KMS", "SECURITYHUB"] {
+        cmd.env(format!("AWS_ENDPOINT_URL_{service}"), moto_endpoint);
+    }
+    cmd
+}
+
 /// `hlaudit SUBCOMMAND` against the emulator at `endpoint` with the sentinel
 /// credentials, quick retries, no STS and no KMS.
 pub fn aws_command(subcommand: &str, endpoint: &str, dir: &Path) -> Command {
