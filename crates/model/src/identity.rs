@@ -7,7 +7,9 @@
 //! - what is only planned (a data store in a CloudFormation template or a Terraform plan)
 //!   is the file plus the logical id or resource address in it;
 //! - a job (an export or import job), which has no ARN of its own, is its data store's id
-//!   plus its job id.
+//!   plus its job id;
+//! - a transformation profile, for which the API returns no ARN, is its `ProfileId` within
+//!   its account and region (profile ids are only unique there).
 //!
 //! Account, region and partition are context: known from the ARN of what exists, and from
 //! what the user or the parent data store says for the rest, possibly unknown. A policy
@@ -32,6 +34,8 @@ pub enum Identity {
     Planned(Planned),
     /// A job of a data store.
     Job(JobOf),
+    /// A transformation profile of an account and region.
+    Profile(ProfileIn),
 }
 
 /// Where a planned resource is declared.
@@ -55,10 +59,28 @@ pub struct JobOf {
     pub job_id: String,
 }
 
+/// A transformation profile, by its account, region and `ProfileId`. Account and region
+/// are the context the profile was collected in (or that a snapshot says); either may be
+/// unknown for a profile read from a plain CLI listing, and is then absent from the key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileIn {
+    /// The 12-digit account id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The `ProfileId`.
+    pub profile_id: String,
+}
+
 impl Identity {
     /// The stable text findings are keyed on: the ARN of what exists (so every
     /// fingerprint and baseline written before kinds existed still matches),
-    /// `FILE#ADDRESS` for what is planned, `DATASTORE_ID/KIND/JOB_ID` for a job.
+    /// `FILE#ADDRESS` for what is planned, `DATASTORE_ID/KIND/JOB_ID` for a job,
+    /// `ACCOUNT/REGION/KIND/PROFILE_ID` for a transformation profile (`?` for an unknown
+    /// account or region).
     ///
     /// ```
     /// use hlaudit_model::{identity::{Identity, JobOf}, Kind};
@@ -70,6 +92,12 @@ impl Identity {
             Identity::Arn(arn) => Cow::Borrowed(arn),
             Identity::Planned(p) => Cow::Owned(format!("{}#{}", p.file, p.address)),
             Identity::Job(j) => Cow::Owned(format!("{}/{kind}/{}", j.datastore_id, j.job_id)),
+            Identity::Profile(p) => Cow::Owned(format!(
+                "{}/{}/{kind}/{}",
+                p.account.as_deref().unwrap_or("?"),
+                p.region.as_deref().unwrap_or("?"),
+                p.profile_id
+            )),
         }
     }
 
@@ -93,6 +121,15 @@ impl fmt::Display for Identity {
             Identity::Arn(arn) => f.write_str(arn),
             Identity::Planned(p) => write!(f, "{} in {}", p.address, p.file),
             Identity::Job(j) => write!(f, "job {} of data store {}", j.job_id, j.datastore_id),
+            Identity::Profile(p) => {
+                write!(f, "profile {}", p.profile_id)?;
+                match (&p.account, &p.region) {
+                    (Some(a), Some(r)) => write!(f, " in {a}/{r}"),
+                    (Some(a), None) => write!(f, " in account {a}"),
+                    (None, Some(r)) => write!(f, " in {r}"),
+                    (None, None) => Ok(()),
+                }
+            }
         }
     }
 }
@@ -142,6 +179,26 @@ mod tests {
             job_id: "1".into(),
         });
         assert_ne!(job.key(Kind::ExportJob), job.key(Kind::ImportJob));
+        let profile = |account: Option<&str>| {
+            Identity::Profile(ProfileIn {
+                account: account.map(str::to_owned),
+                region: Some("us-east-1".into()),
+                profile_id: "p1".into(),
+            })
+        };
+        let tp = Kind::TransformationProfile;
+        assert_eq!(
+            profile(Some("111122223333")).key(tp),
+            "111122223333/us-east-1/transformation-profile/p1"
+        );
+        assert_eq!(
+            profile(None).key(tp),
+            "?/us-east-1/transformation-profile/p1"
+        );
+        assert_eq!(
+            serde_json::to_value(profile(None)).unwrap(),
+            serde_json::json!({"profile": {"region": "us-east-1", "profileId": "p1"}})
+        );
         assert_eq!(
             serde_json::to_value(&planned).unwrap(),
             serde_json::json!({"planned": {"file": "infra/stack.yaml", "address": "Store"}})

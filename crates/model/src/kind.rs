@@ -24,11 +24,19 @@ pub enum Kind {
     ExportJob,
     /// A FHIR import job (`ImportJobProperties`).
     ImportJob,
+    /// A data transformation profile: the `GetDataTransformationProfile` output, or the
+    /// `DataTransformationProfileSummary` a listing gives (a subset of it).
+    TransformationProfile,
 }
 
 impl Kind {
     /// Every kind, in a stable order.
-    pub const ALL: [Kind; 3] = [Kind::Datastore, Kind::ExportJob, Kind::ImportJob];
+    pub const ALL: [Kind; 4] = [
+        Kind::Datastore,
+        Kind::ExportJob,
+        Kind::ImportJob,
+        Kind::TransformationProfile,
+    ];
 
     /// The stable name used in policy files, reports and snapshots, e.g. `export-job`.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +44,7 @@ impl Kind {
             Kind::Datastore => "datastore",
             Kind::ExportJob => "export-job",
             Kind::ImportJob => "import-job",
+            Kind::TransformationProfile => "transformation-profile",
         }
     }
 
@@ -45,6 +54,9 @@ impl Kind {
             Kind::Datastore => "DatastoreProperties",
             Kind::ExportJob => "ExportJobProperties",
             Kind::ImportJob => "ImportJobProperties",
+            // The API has no one name for it: `GetDataTransformationProfile` returns its
+            // fields at the top level, a listing a `DataTransformationProfileSummary`.
+            Kind::TransformationProfile => "DataTransformationProfile",
         }
     }
 
@@ -54,7 +66,14 @@ impl Kind {
             Kind::Datastore => "data store",
             Kind::ExportJob => "export job",
             Kind::ImportJob => "import job",
+            Kind::TransformationProfile => "transformation profile",
         }
+    }
+
+    /// Whether records of this kind belong to a data store (they carry its `DatastoreId`),
+    /// so they take its account, region and tags.
+    pub fn belongs_to_datastore(self) -> bool {
+        matches!(self, Kind::ExportJob | Kind::ImportJob)
     }
 
     /// Whether this is the kind a policy applies to when it names none.
@@ -71,7 +90,10 @@ impl fmt::Display for Kind {
 
 /// A kind name that is not one of [`Kind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a kind of record; the kinds are datastore, export-job and import-job")]
+#[error(
+    "`{0}` is not a kind of record; the kinds are datastore, export-job, import-job and \
+     transformation-profile"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for Kind {

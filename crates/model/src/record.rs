@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::arn::Arn;
-use crate::identity::{Context, Identity, JobOf, Planned};
+use crate::identity::{Context, Identity, JobOf, Planned, ProfileIn};
 use crate::json_keys::check_unique_keys;
 use crate::kind::Kind;
 use crate::planned::PlanDetail;
@@ -107,7 +107,8 @@ pub enum RecordErrorKind {
 /// kept and written back untouched. The frequently used values are extracted once when
 /// the record is built. Which fields a record must have depends on its [`Kind`] and on
 /// whether it exists: an existing data store needs `DatastoreId` and `DatastoreArn`, a
-/// planned one neither, a job its `JobId` and `DatastoreId`.
+/// planned one neither, a job its `JobId` and `DatastoreId`, a transformation profile its
+/// `ProfileId`.
 #[derive(Debug, Clone)]
 pub struct Record {
     raw: RawText,
@@ -153,7 +154,24 @@ impl Record {
 
     /// Builds an existing resource of `kind` from its API JSON (see [`Record::from_raw`]
     /// for data stores). A job needs `JobId` and `DatastoreId`; its context is unknown
-    /// until [`Record::with_context`] sets it from its data store.
+    /// until [`Record::with_context`] sets it from its data store. A transformation
+    /// profile needs `ProfileId`; the API returns no ARN for it, so its account and region
+    /// (which are part of its identity) come from [`Record::with_context`] too:
+    ///
+    /// ```
+    /// use hlaudit_model::{identity::Context, Kind, Record};
+    /// let profile = Record::from_value_as(
+    ///     Kind::TransformationProfile,
+    ///     &serde_json::json!({"ProfileId": "p1", "Version": 2, "SourceFormat": "CSV"}),
+    /// )
+    /// .unwrap()
+    /// .with_context(Context {
+    ///     account: Some("111122223333".into()),
+    ///     region: Some("us-east-1".into()),
+    ///     partition: Some("aws".into()),
+    /// });
+    /// assert_eq!(profile.key(), "111122223333/us-east-1/transformation-profile/p1");
+    /// ```
     pub fn existing(kind: Kind, raw: Box<RawValue>) -> Result<Self, RecordError> {
         Self::from_text_keeping_as(kind, RawText::Owned(raw)).map_err(|(e, _)| e)
     }
@@ -322,12 +340,12 @@ impl Record {
         self.context.partition.as_deref()
     }
 
-    /// `DatastoreName` or `JobName`, when present.
+    /// `DatastoreName`, `JobName` or `ProfileName`, when present.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
-    /// `DatastoreStatus` or `JobStatus`, when present.
+    /// `DatastoreStatus` or `JobStatus`, when present (a transformation profile has none).
     pub fn status(&self) -> Option<&str> {
         self.status.as_deref()
     }
@@ -337,11 +355,13 @@ impl Record {
         let known: &[&str] = match self.kind {
             Kind::Datastore => &DATASTORE_STATUSES,
             Kind::ExportJob | Kind::ImportJob => &JOB_STATUSES,
+            Kind::TransformationProfile => &[],
         };
         self.status.as_deref().is_some_and(|s| known.contains(&s))
     }
 
-    /// `CreatedAt` of a data store, `SubmitTime` of a job, when present.
+    /// `CreatedAt` of a data store, `SubmitTime` of a job, `LastUpdatedAt` of a
+    /// transformation profile (the API gives no creation time), when present.
     pub fn created_at(&self) -> Option<Timestamp> {
         self.created_at
     }
@@ -359,9 +379,15 @@ impl Record {
     }
 
     /// Sets account, region and partition where the identity does not name them (a
-    /// planned data store, a job); the context of an ARN is what the ARN says and is kept.
+    /// planned data store, a job, a transformation profile); the context of an ARN is what
+    /// the ARN says and is kept. A profile's account and region are part of its identity,
+    /// so they are set there too.
     pub fn with_context(mut self, context: Context) -> Self {
         if self.identity.arn().is_none() {
+            if let Identity::Profile(p) = &mut self.identity {
+                p.account.clone_from(&context.account);
+                p.region.clone_from(&context.region);
+            }
             self.context = context;
         }
         self
@@ -443,6 +469,7 @@ impl Extracted {
         match kind {
             Kind::Datastore => Extracted::datastore(text, true),
             Kind::ExportJob | Kind::ImportJob => Extracted::job(kind, text),
+            Kind::TransformationProfile => Extracted::profile(text),
         }
     }
 
@@ -506,6 +533,32 @@ impl Extracted {
             name: header.job_name.map(Cow::into_owned),
             status: header.job_status.map(Cow::into_owned),
             created_at: timestamp("SubmitTime", header.submit_time)?,
+        })
+    }
+}
+
+impl Extracted {
+    /// The values of a transformation profile, which needs `ProfileId`. Its account and
+    /// region are unknown until [`Record::with_context`] sets them.
+    fn profile(text: &str) -> Result<Self, RecordError> {
+        check_record_text(text, Kind::TransformationProfile)?;
+        let header: ProfileHeader<'_> = parse_typed(text)?;
+        let profile_id = match header.profile_id {
+            None => return Err(missing("ProfileId")),
+            Some(v) if v.is_empty() => return Err(field_error("ProfileId", "must not be empty")),
+            Some(v) => v.into_owned(),
+        };
+        Ok(Extracted {
+            identity: Identity::Profile(ProfileIn {
+                account: None,
+                region: None,
+                profile_id: profile_id.clone(),
+            }),
+            context: Context::default(),
+            id: Some(profile_id),
+            name: header.profile_name.map(Cow::into_owned),
+            status: None,
+            created_at: timestamp("LastUpdatedAt", header.last_updated_at)?,
         })
     }
 }
@@ -715,6 +768,32 @@ struct ImportJobHeader<'a> {
     data_access_role_arn: Option<Str>,
     message: Option<Str>,
     validation_level: Option<Str>,
+}
+
+/// The known fields of a transformation profile: the `GetDataTransformationProfile`
+/// output, of which a `DataTransformationProfileSummary` is a subset. `KmsKeyId` is
+/// accepted by `CreateDataTransformationProfile` but returned by neither call in the
+/// current API; it is type-checked in case a later version returns it.
+#[derive(Deserialize)]
+#[serde(
+    rename_all = "PascalCase",
+    expecting = "a DataTransformationProfile object"
+)]
+#[allow(dead_code)] // most fields exist to be type-checked
+struct ProfileHeader<'a> {
+    #[serde(borrow)]
+    profile_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    profile_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    last_updated_at: Option<TimeField<'a>>,
+    version: Option<i64>,
+    source_format: Option<Str>,
+    target_format: Option<Str>,
+    profile_mapping: Option<BTreeMap<String, Str>>,
+    profile_description: Option<Str>,
+    change_description: Option<Str>,
+    kms_key_id: Option<Str>,
 }
 
 impl<'a> ExportJobHeader<'a> {
@@ -950,6 +1029,40 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn a_profile_needs_its_id_and_takes_account_and_region_from_its_context() {
+        let profile = |text: &str| {
+            Record::existing(
+                Kind::TransformationProfile,
+                RawValue::from_string(text.to_owned()).unwrap(),
+            )
+        };
+        let r = profile(
+            r#"{"ProfileId":"p1","ProfileName":"ccda","Version":3,"SourceFormat":"CCDA",
+                "TargetFormat":"FHIR_R4","ProfileMapping":{"a":"b"},"LastUpdatedAt":1700000000}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.id(), r.name(), r.status()),
+            (Some("p1"), Some("ccda"), None)
+        );
+        assert!(r.created_at().is_some() && r.account().is_none());
+        assert_eq!(r.key(), "?/?/transformation-profile/p1");
+        let r = r.with_context(Context {
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+            partition: Some("aws".into()),
+        });
+        assert_eq!(r.key(), "111122223333/eu-west-1/transformation-profile/p1");
+        assert_eq!(r.account(), Some("111122223333"));
+        assert_eq!(profile(r#"{"Version":1}"#).unwrap_err().path, "ProfileId");
+        let e = profile(r#"{"ProfileId":"p","ProfileMapping":{"a":1}}"#).unwrap_err();
+        assert_eq!(e.path, "ProfileMapping.a");
+        let e = profile(r#"{"ProfileId":"p","Version":"1"}"#).unwrap_err();
+        assert_eq!(e.path, "Version");
+        assert!(profile(r#"{"ProfileId":"p","KmsKeyId":7}"#).is_err());
     }
 
     #[test]

@@ -481,6 +481,8 @@ fn resource<'a>(report: &'a Report, f: &Finding) -> ResourceDetails<'a> {
         Identity::Job(j) => {
             data.insert("datastore_id", j.datastore_id.clone());
         }
+        // Its id, account and region are carried like any resource's.
+        Identity::Profile(_) => {}
     }
     ResourceDetails {
         uid,

@@ -152,21 +152,28 @@ impl InputSink<'_> {
                     snippet,
                 ))
             }
-            (kind, given) => match Record::from_text_keeping_as(kind, raw) {
-                Ok(r) if given.as_ref().is_some_and(|g| g != r.identity()) => {
-                    return self.push_error(self.envelope_at(
-                        "records[].identity",
-                        format!(
-                            "says {}, but the properties are {}",
-                            given.map(|g| g.to_string()).unwrap_or_default(),
-                            r.identity()
-                        ),
-                        pos,
-                        snippet,
-                    ))
+            // A profile's account and region are part of its identity: the stated
+            // identity is compared with the one the properties and context give.
+            (kind, given) => {
+                match Record::from_text_keeping_as(kind, raw).map(|r| match &w.context {
+                    Some(c) => r.with_context(c.clone()),
+                    None => r,
+                }) {
+                    Ok(r) if given.as_ref().is_some_and(|g| g != r.identity()) => {
+                        return self.push_error(self.envelope_at(
+                            "records[].identity",
+                            format!(
+                                "says {}, but the properties are {}",
+                                given.map(|g| g.to_string()).unwrap_or_default(),
+                                r.identity()
+                            ),
+                            pos,
+                            snippet,
+                        ))
+                    }
+                    other => other,
                 }
-                other => other,
-            },
+            }
         };
         let built = match (built, w.context) {
             (Ok(r), Some(context)) => Ok(r.with_context(context)),
@@ -218,6 +225,8 @@ impl InputSink<'_> {
                     let (field, known) = match r.kind() {
                         Kind::Datastore => ("DatastoreStatus", &DATASTORE_STATUSES[..]),
                         Kind::ExportJob | Kind::ImportJob => ("JobStatus", &JOB_STATUSES[..]),
+                        // A profile has no status, so this is never reached.
+                        Kind::TransformationProfile => ("Status", &[][..]),
                     };
                     self.summary.warnings.push(Warning {
                         code: "unknown-status".to_owned(),

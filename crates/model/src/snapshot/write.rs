@@ -114,8 +114,9 @@ mod tests {
     use super::*;
     use crate::identity::{Identity, Planned};
 
-    /// An existing data store, a planned one with a context, and an export job: written as
-    /// version 2 and read back with the same kinds, identities and contexts.
+    /// An existing data store, a planned one with a context, an export job and a
+    /// transformation profile: written as version 2 and read back with the same kinds,
+    /// identities and contexts.
     #[test]
     fn planned_data_stores_and_jobs_round_trip_as_version_2() {
         let existing = Record::from_value(&serde_json::json!({
@@ -145,8 +146,19 @@ mod tests {
                                 "SubmitTime": 1700000000}),
         )
         .unwrap();
+        let profile = Record::from_value_as(
+            Kind::TransformationProfile,
+            &serde_json::json!({"ProfileId": "p1", "Version": 1, "SourceFormat": "CSV",
+                                "TargetFormat": "FHIR_R4", "LastUpdatedAt": 1700000000}),
+        )
+        .unwrap()
+        .with_context(Context {
+            account: Some("111122223333".into()),
+            region: Some("us-east-1".into()),
+            partition: Some("aws".into()),
+        });
         let mut inv = Inventory {
-            records: vec![existing, planned, job],
+            records: vec![existing, planned, job, profile],
             ..Inventory::default()
         };
         let mut out = Vec::new();
@@ -167,6 +179,10 @@ mod tests {
         assert_eq!(seen, want);
         assert_eq!(back.records[2].key(), "a/export-job/j1");
         assert_eq!(back.records[1].region(), Some("eu-west-2"));
+        assert_eq!(
+            back.records[3].key(),
+            "111122223333/us-east-1/transformation-profile/p1"
+        );
 
         // Only existing data stores: still version 1, which every hlaudit reads.
         inv.records.truncate(1);
@@ -184,7 +200,10 @@ mod tests {
    "properties": {"JobId": "j1", "DatastoreId": "a"}},
   {"kind": "export-job", "identity": {"planned": {"file": "x", "address": "y"}},
    "properties": {"JobId": "j2", "DatastoreId": "a"}},
-  {"kind": "backup-job", "properties": {}}
+  {"kind": "backup-job", "properties": {}},
+  {"kind": "transformation-profile",
+   "identity": {"profile": {"account": "111122223333", "profileId": "p9"}},
+   "context": {"account": "444455556666"}, "properties": {"ProfileId": "p9"}}
 ]}"#;
         let e = crate::snapshot::read_reader("s.json", text.as_bytes()).unwrap_err();
         let all = e.to_string();
@@ -192,6 +211,10 @@ mod tests {
         assert!(all.contains("job j1 of data store b"), "{all}");
         assert!(all.contains("a planned record is a data store"), "{all}");
         assert!(all.contains("unknown variant `backup-job`"), "{all}");
+        assert!(
+            all.contains("says profile p9 in account 111122223333, but the properties are profile p9 in account 444455556666"),
+            "{all}"
+        );
     }
 
     #[test]

@@ -366,6 +366,8 @@ fn asff_resource(
                 Identity::Job(j) => {
                     other.push(("DatastoreId".into(), j.datastore_id.clone()));
                 }
+                // Its id, account and region are carried like any resource's.
+                Identity::Profile(_) => {}
             }
             let optional = [
                 ("Id", r.id.as_ref()),
