@@ -14,7 +14,8 @@
 //! Every record also has three things that say what and where it is (`docs/model.md`
 //! describes them for users):
 //!
-//! - a [`Kind`]: data store, export job or import job, the API shape of its JSON. It
+//! - a [`Kind`]: data store, export job, import job or transformation profile, the API
+//!   shape of its JSON. It
 //!   decides which fields the record must have and which policies apply to it. A data
 //!   store a template will create is a data store too, so every data store policy applies
 //!   to it.
@@ -26,6 +27,9 @@
 //! - a [`Context`]: account, region and partition, taken from the ARN of what exists and
 //!   otherwise given by whoever builds the record, possibly unknown. Unknown context is
 //!   never guessed: a policy reading it sees it absent and fails closed.
+//!
+//! A job names its data store by `DatastoreId`; [`link`] finds it in the inventory, and
+//! gives the job its account, region and tags.
 //!
 //! The other modules hold the [`Inventory`] (records plus what a collection covered and
 //! every collection error), [`finding`]s and their statuses, the domain [`report::Report`]
@@ -41,6 +45,7 @@ pub mod inventory;
 pub mod invisible;
 pub mod json_keys;
 pub mod kind;
+pub mod link;
 pub mod planned;
 pub mod record;
 pub mod report;

@@ -383,6 +383,12 @@ impl Record {
     /// the ARN says and is kept. A profile's account and region are part of its identity,
     /// so they are set there too.
     pub fn with_context(mut self, context: Context) -> Self {
+        self.set_context(context);
+        self
+    }
+
+    /// Like [`Record::with_context`], in place.
+    pub fn set_context(&mut self, context: Context) {
         if self.identity.arn().is_none() {
             if let Identity::Profile(p) = &mut self.identity {
                 p.account.clone_from(&context.account);
@@ -390,7 +396,6 @@ impl Record {
             }
             self.context = context;
         }
-        self
     }
 }
 

@@ -884,6 +884,7 @@ impl CondCompiler<'_, '_> {
         };
         self.shared.uses_tags |= ctx == Context::Tags;
         self.shared.uses_enrichments |= ctx == Context::Enrichments;
+        self.shared.uses_datastore |= ctx == Context::Datastore;
         Some(Root::Context(ctx))
     }
 
@@ -963,8 +964,14 @@ impl CondCompiler<'_, '_> {
     /// first step that is not a field name, whose value is kept whole. The document behind
     /// a `|json` point is pruned the same way, with the fields after it.
     fn note_fields_read(&mut self, root: &Root, steps: &[Step]) {
-        if matches!(root, Root::Record) {
-            self.shared.trie.insert(&leading_keys(steps), true);
+        match root {
+            Root::Record => self.shared.trie.insert(&leading_keys(steps), true),
+            Root::Context(Context::Datastore) => {
+                self.shared
+                    .datastore_trie
+                    .insert(&leading_keys(steps), true);
+            }
+            _ => {}
         }
         if let Some(j) = steps.iter().position(|s| matches!(s, Step::Json(_))) {
             if let Step::Json(id) = steps[j] {

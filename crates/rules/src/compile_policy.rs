@@ -42,9 +42,12 @@ const POLICY_KEYS: [&str; 16] = [
 ];
 const REQUIRED: [&str; 5] = ["id", "title", "severity", "description", "assert"];
 const PARAM_KEYS: [&str; 3] = ["type", "default", "description"];
-const TEST_KEYS: [&str; 9] = [
+const TEST_KEYS: [&str; 12] = [
     "name",
+    "kind",
     "record",
+    "datastore_record",
+    "datastore_tags",
     "fixture",
     "datastore",
     "tags",
@@ -57,6 +60,12 @@ const TEST_KEYS: [&str; 9] = [
 /// The default `DatastoreId` and `DatastoreArn` of a test record.
 pub(crate) const TEST_ID: &str = "test";
 pub(crate) const TEST_ARN: &str = "arn:aws:healthlake:us-east-1:123456789012:datastore/fhir/test";
+/// The account and region of [`TEST_ARN`], which a test transformation profile lives in.
+const TEST_ACCOUNT: &str = "123456789012";
+const TEST_REGION: &str = "us-east-1";
+/// The default `JobId` of a test job and `ProfileId` of a test profile.
+const TEST_JOB_ID: &str = "test-job";
+const TEST_PROFILE_ID: &str = "test-profile";
 
 /// Everything needed to compile the policies of one file.
 pub(crate) struct PolicyCx<'a, 'v> {
@@ -108,7 +117,12 @@ impl PolicyCx<'_, '_> {
             None => Some(Vec::new()),
         };
         let tests = match fields.get("tests") {
-            Some(v) => self.tests(v, &child(at, "tests"), &params),
+            Some(v) => self.tests(
+                v,
+                &child(at, "tests"),
+                &params,
+                kinds.as_deref().unwrap_or(&[Kind::Datastore]),
+            ),
             None => Some(Vec::new()),
         };
         if !ok {
@@ -578,6 +592,7 @@ impl PolicyCx<'_, '_> {
         v: &Value,
         at: &[Seg],
         params: &BTreeMap<String, Parameter>,
+        kinds: &[Kind],
     ) -> Option<Vec<TestCase>> {
         let Value::Sequence(items) = v else {
             self.w.error(
@@ -592,7 +607,7 @@ impl PolicyCx<'_, '_> {
         let mut names = std::collections::BTreeSet::new();
         for (i, t) in items.iter().enumerate() {
             let at_i = index(at, i);
-            match self.test(t, &at_i, params) {
+            match self.test(t, &at_i, params, kinds) {
                 Some(tc) => {
                     if !names.insert(tc.name.clone()) {
                         self.w.error(
@@ -615,6 +630,7 @@ impl PolicyCx<'_, '_> {
         v: &Value,
         at: &[Seg],
         params: &BTreeMap<String, Parameter>,
+        kinds: &[Kind],
     ) -> Option<TestCase> {
         let Value::Mapping(m) = v else {
             self.w.error(
@@ -629,7 +645,7 @@ impl PolicyCx<'_, '_> {
         let name = self.test_name(fields.get("name"), at);
         let expect = self.test_expect(fields.get("expect"), at);
         let as_of = self.test_as_of(fields.get("as_of"), at);
-        let input = self.test_input(&fields, at);
+        let input = self.test_input(&fields, at, kinds);
         let conditions = match fields.get("params") {
             None => Some(TestConditions::Policy),
             Some(pv) => self
@@ -704,22 +720,32 @@ impl PolicyCx<'_, '_> {
         t
     }
 
-    /// What a test runs on: a `record` (with its `tags` and `enrichments`) or a `fixture`
-    /// (with a `datastore`), never both, and without the other one's keys.
-    fn test_input(&mut self, fields: &Fields<'_>, at: &[Seg]) -> Option<TestInput> {
+    /// What a test runs on: a `record` (with its `kind`, `tags` and `enrichments`, and for
+    /// a job its `datastore_record` and `datastore_tags`) or a `fixture` (with a
+    /// `datastore`), never both, and without the other one's keys.
+    fn test_input(&mut self, fields: &Fields<'_>, at: &[Seg], kinds: &[Kind]) -> Option<TestInput> {
         match (fields.get("record"), fields.get("fixture")) {
             (Some(r), None) => {
                 let alone = self.keys_of_the_other_input(fields, at, &["datastore"], |k| {
                     format!("`{k}` goes with `fixture`, not `record`")
                 });
-                let input = self.test_record(r, fields.get("tags"), fields.get("enrichments"), at);
+                let kind = self.test_kind(fields.get("kind"), at, kinds);
+                let input = kind.and_then(|kind| self.test_record(r, kind, fields, at));
                 input.filter(|_| alone)
             }
             (None, Some(f)) => {
-                let alone =
-                    self.keys_of_the_other_input(fields, at, &["tags", "enrichments"], |k| {
-                        format!("`{k}` goes with `record`; a fixture carries its own")
-                    });
+                let alone = self.keys_of_the_other_input(
+                    fields,
+                    at,
+                    &[
+                        "tags",
+                        "enrichments",
+                        "kind",
+                        "datastore_record",
+                        "datastore_tags",
+                    ],
+                    |k| format!("`{k}` goes with `record`; a fixture carries its own"),
+                );
                 let input = self.test_fixture(f, fields.get("datastore"), at);
                 input.filter(|_| alone)
             }
@@ -782,19 +808,77 @@ impl PolicyCx<'_, '_> {
         })
     }
 
-    /// A test's `record` (`DatastoreId` and `DatastoreArn` defaulting to test values),
-    /// with its optional `tags` and `enrichments`.
+    /// A test's `kind`: one of the policy's kinds, by default the first of them.
+    fn test_kind(&mut self, v: Option<&Value>, at: &[Seg], kinds: &[Kind]) -> Option<Kind> {
+        let first = kinds.first().copied().unwrap_or_default();
+        let Some(v) = v else {
+            return Some(first);
+        };
+        let at_k = child(at, "kind");
+        let name = self.w.string(v, &at_k, "`kind`")?;
+        match name.parse::<Kind>() {
+            Ok(k) if kinds.contains(&k) => Some(k),
+            _ => {
+                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                self.w.hint_error(
+                    &at_k,
+                    "bad-value",
+                    format!("`{name}` is not a kind this policy applies to"),
+                    format!("the policy's kinds are {}", names.join(", ")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A test's `record` of `kind` (ids defaulting to test values), with its optional
+    /// `tags` and `enrichments`, and for a job its optional `datastore_record` (with
+    /// `datastore_tags`), which it is linked to as the inventory links a job.
     fn test_record(
         &mut self,
         r: &Value,
-        tags: Option<&Value>,
-        enrichments: Option<&Value>,
+        kind: Kind,
+        fields: &Fields<'_>,
         at: &[Seg],
     ) -> Option<TestInput> {
-        let mut rec = self.test_datastore(r, &child(at, "record"))?;
-        if let Some(t) = tags {
+        let store_keys = ["datastore_record", "datastore_tags"];
+        if !kind.belongs_to_datastore() {
+            let alone = self.keys_of_the_other_input(fields, at, &store_keys, |k| {
+                format!(
+                    "`{k}` gives a job its data store; a {} has none",
+                    kind.noun()
+                )
+            });
+            if !alone {
+                return None;
+            }
+        } else if fields.get("datastore_record").is_none() && fields.get("datastore_tags").is_some()
+        {
+            self.w.error(
+                &child(at, "datastore_tags"),
+                "missing-key",
+                "`datastore_tags` needs `datastore_record`: they are its tags",
+            );
+            return None;
+        }
+        let datastore = match fields.get("datastore_record") {
+            Some(d) if kind.belongs_to_datastore() => {
+                let mut store = self.test_datastore(d, &child(at, "datastore_record"))?;
+                if let Some(t) = fields.get("datastore_tags") {
+                    store.tags = Some(self.test_tags(t, &child(at, "datastore_tags"))?);
+                }
+                Some(store)
+            }
+            _ => None,
+        };
+        let mut rec = match kind {
+            Kind::Datastore => self.test_datastore(r, &child(at, "record"))?,
+            _ => self.test_resource(r, kind, datastore.as_ref(), &child(at, "record"))?,
+        };
+        if let Some(t) = fields.get("tags") {
             rec.tags = Some(self.test_tags(t, &child(at, "tags"))?);
         }
+        let enrichments = fields.get("enrichments");
         if let Some(e) = enrichments {
             let Some(serde_json::Value::Object(m)) = yaml_to_json(e) else {
                 self.w.error(
@@ -806,7 +890,65 @@ impl PolicyCx<'_, '_> {
             };
             rec.enrichments = m.into_iter().collect();
         }
-        Some(TestInput::Record(Box::new(rec)))
+        if let Some(store) = &datastore {
+            let mut pair = vec![store.clone(), rec];
+            hlaudit_model::link::link_to_datastores(&mut pair);
+            rec = pair.pop()?;
+        }
+        Some(TestInput::Record {
+            record: Box::new(rec),
+            datastore: datastore.map(Box::new),
+        })
+    }
+
+    /// A test's job or transformation profile: a job's `JobId` defaults to `test-job` and
+    /// its `DatastoreId` to its data store's (or `test`); a profile's `ProfileId` to
+    /// `test-profile`, in the account and region of the test data store's ARN.
+    fn test_resource(
+        &mut self,
+        r: &Value,
+        kind: Kind,
+        datastore: Option<&Record>,
+        at: &[Seg],
+    ) -> Option<Record> {
+        let Some(serde_json::Value::Object(mut obj)) = yaml_to_json(r) else {
+            self.w.error(
+                at,
+                "wrong-type",
+                format!(
+                    "`record` must be a {} mapping, found {}",
+                    kind.api_shape(),
+                    crate::walk::kind(r)
+                ),
+            );
+            return None;
+        };
+        if kind.belongs_to_datastore() {
+            obj.entry("JobId").or_insert_with(|| TEST_JOB_ID.into());
+            let store_id = datastore.and_then(Record::id).unwrap_or(TEST_ID);
+            obj.entry("DatastoreId").or_insert_with(|| store_id.into());
+        } else {
+            obj.entry("ProfileId")
+                .or_insert_with(|| TEST_PROFILE_ID.into());
+        }
+        match Record::from_value_as(kind, &serde_json::Value::Object(obj)) {
+            Ok(rec) if kind == Kind::TransformationProfile => {
+                Some(rec.with_context(hlaudit_model::Context {
+                    account: Some(TEST_ACCOUNT.to_owned()),
+                    region: Some(TEST_REGION.to_owned()),
+                    partition: Some("aws".to_owned()),
+                }))
+            }
+            Ok(rec) => Some(rec),
+            Err(e) => {
+                self.w.error(
+                    at,
+                    "bad-value",
+                    format!("`record` is not a valid {}: {e}", kind.noun()),
+                );
+                None
+            }
+        }
     }
 
     /// The data store a test's `record` describes.
@@ -817,7 +959,7 @@ impl PolicyCx<'_, '_> {
                 "wrong-type",
                 format!(
                     "`record` must be a DatastoreProperties mapping, found {}",
-                    kind(r)
+                    crate::walk::kind(r)
                 ),
             );
             return None;
@@ -992,5 +1134,88 @@ mod tests {
         assert!(!valid_id("1-A"));
         assert!(!valid_id("A B"));
         assert!(!valid_id(""));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod job_tests {
+    use super::*;
+
+    const POLICY: &str = r#"policies:
+  - id: J-1
+    title: t
+    severity: low
+    description: d
+    kinds: [export-job, import-job]
+    assert:
+      all:
+        - {path: "@datastore.DatastoreName", equals: clinical-prod}
+        - {path: "@tags.owner", exists: true}
+        - {path: "@account", equals: "123456789012"}
+    tests:
+"#;
+
+    fn compile_tests(tests: &str) -> Result<crate::CompiledPolicySet, String> {
+        let src = crate::PolicySource::from_text("j.yaml", format!("{POLICY}{tests}"));
+        crate::compile(&[src], &Overrides::none()).map_err(|d| d.render(false))
+    }
+
+    #[test]
+    fn a_job_test_gives_the_job_its_data_store_or_leaves_it_missing() {
+        let set = compile_tests(
+            r#"      - name: linked
+        record: {}
+        datastore_record: {DatastoreName: clinical-prod}
+        datastore_tags: {owner: x}
+        expect: PASS
+      - name: an import job, linked
+        kind: import-job
+        record: {JobId: i1}
+        datastore_record: {DatastoreId: other, DatastoreName: clinical-prod}
+        datastore_tags: {owner: x}
+        expect: PASS
+      - name: its data store missing
+        record: {}
+        expect: FAIL
+"#,
+        )
+        .unwrap();
+        let report = crate::run_tests(&set, &|_| Ok(Vec::new()), None, default_test_time());
+        assert!(report.all_passed(), "{:#?}", report.results);
+        let TestInput::Record { record, .. } = &set.get(0).unwrap().tests[1].input else {
+            panic!("a record test");
+        };
+        assert_eq!(record.kind(), Kind::ImportJob);
+        assert_eq!(record.key(), "other/import-job/i1");
+    }
+
+    #[test]
+    fn data_store_keys_of_a_test_need_a_job_and_its_data_store() {
+        let e = compile_tests(
+            r#"      - name: a kind the policy does not apply to
+        kind: datastore
+        record: {}
+        expect: PASS
+      - name: tags without the data store
+        record: {}
+        datastore_tags: {owner: x}
+        expect: PASS
+      - name: data store of a fixture
+        fixture: x.json
+        datastore_record: {}
+        expect: PASS
+"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("`datastore` is not a kind this policy applies to"),
+            "{e}"
+        );
+        assert!(
+            e.contains("`datastore_tags` needs `datastore_record`"),
+            "{e}"
+        );
+        assert!(e.contains("`datastore_record` goes with `record`"), "{e}");
     }
 }

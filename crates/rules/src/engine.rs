@@ -9,6 +9,7 @@
 use std::cell::{Cell, OnceCell};
 
 use hlaudit_model::finding::Subject;
+use hlaudit_model::link::{DatastoreIndex, DatastoreOf};
 use hlaudit_model::{
     Evidence, Finding, Identity, Inventory, Kind, Record, Severity, Source, Status, Timestamp,
 };
@@ -131,6 +132,12 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     for (i, &p) in by_id.iter().enumerate() {
         rank[p] = i;
     }
+    // Jobs read their data store's fields; an inventory without jobs indexes nothing.
+    let index = if records.iter().any(|r| r.kind().belongs_to_datastore()) {
+        DatastoreIndex::of(records)
+    } else {
+        DatastoreIndex::default()
+    };
     let mut by_arn: Vec<usize> = (0..n).collect();
     by_arn.par_sort_unstable_by(|a, b| records[*a].key().cmp(&records[*b].key()).then(a.cmp(b)));
 
@@ -180,7 +187,11 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
                 }
                 continue;
             }
-            with_env(set, rec, opts, |env| {
+            let datastore = match index.datastore_of(records, rec) {
+                DatastoreOf::Found(d) => Some(&records[d]),
+                _ => None,
+            };
+            with_env(set, rec, datastore, opts, |env| {
                 for (p, policy) in set.policies.iter().enumerate() {
                     let o = match &env {
                         // A policy for another kind: the slot is dropped below.
@@ -232,10 +243,13 @@ pub(crate) fn unreadable(rec: &Record, e: &str) -> Outcome {
     }
 }
 
-/// Builds the evaluation environment of one record and runs `f` with it.
+/// Builds the evaluation environment of one record and runs `f` with it. `datastore` is
+/// the data store a job belongs to (see [`hlaudit_model::link`]): the job's `@datastore`,
+/// and where its account, region, partition and tags come from.
 pub(crate) fn with_env<T>(
     set: &CompiledPolicySet,
     rec: &Record,
+    datastore: Option<&Record>,
     opts: EvalOptions,
     f: impl FnOnce(Result<&Env<'_>, String>) -> T,
 ) -> T {
@@ -244,8 +258,21 @@ pub(crate) fn with_env<T>(
         Ok(v) => v,
         Err(e) => return f(Err(e.to_string())),
     };
+    // The data store was read whole when it was built; a failure here would be its own
+    // finding, and leaves the job's `@datastore` absent.
+    let store_fields = match datastore {
+        Some(d) if shared.uses_datastore => parse_pruned(d.raw_json(), &shared.datastore_trie)
+            .ok()
+            .map(|v| (d, v)),
+        Some(d) => Some((d, Val::Obj(Vec::new()))),
+        None => None,
+    };
+    let store = store_fields.as_ref().map(|(d, v)| (*d, v));
     let tags = if shared.uses_tags {
-        rec.tags.as_ref().map(Val::from_tags)
+        rec.tags
+            .as_ref()
+            .or(datastore.and_then(|d| d.tags.as_ref()))
+            .map(Val::from_tags)
     } else {
         None
     };
@@ -267,6 +294,7 @@ pub(crate) fn with_env<T>(
         memo: &memo,
         rec,
         root: &root,
+        datastore: store,
         tags: tags.as_ref(),
         enrichments: &enrichments,
         json: &json,

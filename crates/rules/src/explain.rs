@@ -47,11 +47,14 @@ pub struct Explanation {
     pub evidence: Vec<Evidence>,
 }
 
-/// Explains the policy at `policy` (an index into `set`) on `record`.
+/// Explains the policy at `policy` (an index into `set`) on `record`; `datastore` is the
+/// data store a job belongs to (see [`hlaudit_model::link::DatastoreIndex`]), as
+/// [`crate::evaluate`] finds it.
 pub fn explain(
     set: &CompiledPolicySet,
     policy: usize,
     record: &Record,
+    datastore: Option<&Record>,
     opts: EvalOptions,
 ) -> Option<Explanation> {
     let p = set.policies.get(policy)?;
@@ -73,7 +76,7 @@ pub fn explain(
             evidence: Vec::new(),
         });
     }
-    Some(with_env(set, record, opts, |env| match env {
+    Some(with_env(set, record, datastore, opts, |env| match env {
         Err(e) => Explanation {
             policy: p.meta.id.clone(),
             datastore: record.key().into_owned(),

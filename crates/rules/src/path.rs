@@ -110,11 +110,13 @@ pub enum Context {
     Tags,
     /// `@enrichments`.
     Enrichments,
+    /// `@datastore`: the `DatastoreProperties` of the data store a job belongs to.
+    Datastore,
 }
 
 impl Context {
     /// The names, for hints.
-    pub const NAMES: [&'static str; 9] = [
+    pub const NAMES: [&'static str; 10] = [
         "id",
         "arn",
         "name",
@@ -124,6 +126,7 @@ impl Context {
         "partition",
         "tags",
         "enrichments",
+        "datastore",
     ];
 
     /// Parses a context name.
@@ -138,6 +141,7 @@ impl Context {
             "partition" => Context::Partition,
             "tags" => Context::Tags,
             "enrichments" => Context::Enrichments,
+            "datastore" => Context::Datastore,
             _ => return None,
         })
     }

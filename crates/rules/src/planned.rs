@@ -153,7 +153,7 @@ pub(crate) fn outcome(
     let mut any_undecided = false;
     let mut any_pass = false;
     for (i, shape) in shapes.shapes.iter().enumerate() {
-        let o = with_env(set, &shape.record, opts, |env| match env {
+        let o = with_env(set, &shape.record, None, opts, |env| match env {
             Ok(env) => one_shape(policy, shape, env),
             Err(e) => ShapeOutcome::Fail(crate::engine::unreadable(&shape.record, &e)),
         });

@@ -17,6 +17,9 @@ pub(crate) type JsonDoc<'x> = Result<Val<'x>, String>;
 pub(crate) struct Env<'x> {
     pub rec: &'x Record,
     pub root: &'x Val<'x>,
+    /// The data store a job belongs to, when it is in the inventory: its record and
+    /// the fields of it the set reads.
+    pub datastore: Option<(&'x Record, &'x Val<'x>)>,
     pub tags: Option<&'x Val<'x>>,
     pub enrichments: &'x Val<'x>,
     /// One cell per `|json` point of the policy set, filled on first use.
@@ -106,18 +109,21 @@ pub(crate) fn resolve<'x: 't, 't>(
                 p.push_str(c.name());
             }
             let r = env.rec;
+            // A job lives where its data store does.
+            let place = env.datastore.map_or(r, |(d, _)| d);
             match c {
                 // Context a record does not know (a planned data store has no ARN yet) is
                 // absent, so a policy reading it fails closed.
                 Context::Id => r.id().map(ctx_str),
                 Context::Arn => r.arn().map(ctx_str),
-                Context::Account => r.account().map(ctx_str),
-                Context::Region => r.region().map(ctx_str),
-                Context::Partition => r.partition().map(ctx_str),
+                Context::Account => place.account().map(ctx_str),
+                Context::Region => place.region().map(ctx_str),
+                Context::Partition => place.partition().map(ctx_str),
                 Context::Name => r.name().map(ctx_str),
                 Context::Status => r.status().map(ctx_str),
                 Context::Tags => env.tags.map(ValRef::Ref),
                 Context::Enrichments => Some(ValRef::Ref(env.enrichments)),
+                Context::Datastore => env.datastore.map(|(_, v)| ValRef::Ref(v)),
             }
         }
         Root::Record => Some(ValRef::Ref(env.root)),
@@ -220,6 +226,10 @@ pub(crate) fn resolve_fast<'x: 't, 't>(
         Root::Param(_, val) => val,
         Root::Context(Context::Tags) => match env.tags {
             Some(t) => t,
+            None => return Fast::Absent,
+        },
+        Root::Context(Context::Datastore) => match env.datastore {
+            Some((_, d)) => d,
             None => return Fast::Absent,
         },
         Root::Context(_) => return Fast::Slow,

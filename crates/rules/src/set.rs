@@ -65,8 +65,14 @@ impl CompiledPolicy {
 /// What an inline test runs on.
 #[derive(Debug, Clone)]
 pub enum TestInput {
-    /// A record written in the policy file.
-    Record(Box<Record>),
+    /// A record written in the policy file, of one of the policy's kinds, and for a job
+    /// the data store it belongs to (`datastore_record`), when the test gives one.
+    Record {
+        /// The record the policy is evaluated on.
+        record: Box<Record>,
+        /// The job's data store: its `@datastore`, account, region and tags.
+        datastore: Option<Box<Record>>,
+    },
     /// A snapshot file (resolved relative to the policy file) and optionally one data store.
     Fixture {
         /// The snapshot file.

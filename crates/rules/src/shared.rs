@@ -20,7 +20,10 @@ pub(crate) struct Shared {
     /// Record-level clauses by their compiled form: equal clauses share one memo slot.
     memo_ids: HashMap<ClauseKey, usize>,
     pub trie: Trie,
+    /// The fields of a job's data store the set reads through `@datastore`.
+    pub datastore_trie: Trie,
     pub uses_tags: bool,
+    pub uses_datastore: bool,
     pub uses_enrichments: bool,
 }
 

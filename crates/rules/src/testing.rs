@@ -3,10 +3,32 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use hlaudit_model::link::{link_to_datastores, DatastoreIndex, DatastoreOf};
 use hlaudit_model::{Record, Status, Timestamp};
 
 use crate::engine::{evaluate_policy, with_env, EvalOptions};
-use crate::set::{CompiledPolicySet, TestInput};
+use crate::set::{CompiledPolicy, CompiledPolicySet, TestInput};
+
+/// A record a test evaluates a policy on, and for a job the data store it belongs to.
+type Subject = (Record, Option<Record>);
+
+/// The records of a fixture file the policy applies to, each job with its data store
+/// from the same file (linked as an inventory links them).
+fn fixture_subjects(p: &CompiledPolicy, mut records: Vec<Record>) -> Vec<Subject> {
+    link_to_datastores(&mut records);
+    let index = DatastoreIndex::of(&records);
+    records
+        .iter()
+        .filter(|r| p.applies_to(r.kind()))
+        .map(|r| {
+            let store = match index.datastore_of(&records, r) {
+                DatastoreOf::Found(d) => records.get(d).cloned(),
+                _ => None,
+            };
+            (r.clone(), store)
+        })
+        .collect()
+}
 
 /// Reads the records of a snapshot file (supplied by the caller, which owns snapshot
 /// reading); the error is a message for people.
@@ -105,18 +127,26 @@ pub fn run_tests(
             let (applies, assert) = t.conditions(p);
             let source = t.source();
             let location = format!("{}:{}", source.file, source.line);
-            let records: Result<Vec<Record>, String> = match &t.input {
-                TestInput::Record(r) => Ok(vec![(**r).clone()]),
+            let records: Result<Vec<Subject>, String> = match &t.input {
+                TestInput::Record { record, datastore } => {
+                    Ok(vec![((**record).clone(), datastore.as_deref().cloned())])
+                }
                 TestInput::Fixture { path, datastore } => read(path).map(|rs| {
-                    rs.into_iter()
-                        .filter(|r| datastore.as_deref().is_none_or(|d| r.id() == Some(d)))
+                    fixture_subjects(p, rs)
+                        .into_iter()
+                        .filter(|(r, _)| datastore.as_deref().is_none_or(|d| r.id() == Some(d)))
                         .collect()
                 }),
             };
             let records = match records {
-                Ok(rs) if rs.is_empty() => {
-                    Err("the fixture holds no matching data store".to_owned())
-                }
+                Ok(rs) if rs.is_empty() => Err(format!(
+                    "the fixture holds no matching {}",
+                    p.kinds()
+                        .iter()
+                        .map(|k| k.noun())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )),
                 other => other,
             };
             match records {
@@ -130,8 +160,9 @@ pub fn run_tests(
                 }),
                 Ok(rs) => {
                     let several = rs.len() > 1;
-                    for r in rs {
-                        let o = with_env(set, &r, EvalOptions::at(t.as_of), |env| match env {
+                    for (r, store) in rs {
+                        let opts = EvalOptions::at(t.as_of);
+                        let o = with_env(set, &r, store.as_ref(), opts, |env| match env {
                             Ok(env) => evaluate_policy(p, applies, assert, &r, env),
                             Err(e) => crate::engine::Outcome {
                                 status: Status::Error,
@@ -259,7 +290,7 @@ fn run_case_dir(
                 detail: e,
             }),
             Ok(rs) => {
-                for r in rs {
+                for (r, store) in fixture_subjects(p, rs) {
                     let opts = EvalOptions::at(as_of);
                     let o = if r.identity().is_planned() {
                         if let Some(c) = report.coverage.get_mut(&p.meta.id) {
@@ -271,7 +302,7 @@ fn run_case_dir(
                         }
                         crate::planned::outcome(set, p, &crate::planned::Shapes::of(&r), opts)
                     } else {
-                        with_env(set, &r, opts, |env| match env {
+                        with_env(set, &r, store.as_ref(), opts, |env| match env {
                             Ok(env) => evaluate_policy(p, &p.applies, &p.assert, &r, env),
                             Err(e) => crate::engine::Outcome {
                                 status: Status::Error,

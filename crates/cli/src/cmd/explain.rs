@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 use clap::{Args as ClapArgs, ValueEnum};
+use hlaudit_model::link::{DatastoreIndex, DatastoreOf};
 use hlaudit_model::Timestamp;
 use hlaudit_rules::{explain, EvalOptions, Overrides};
 
@@ -87,9 +88,16 @@ pub fn run(args: &Args) -> Result<Outcome> {
             None => bail!("the snapshots hold no data store"),
         }
     }
+    let stores = DatastoreIndex::of(&inventory.records);
     let explanations: Vec<_> = records
         .iter()
-        .filter_map(|r| explain(&set, index, r, opts))
+        .filter_map(|r| {
+            let datastore = match stores.datastore_of(&inventory.records, r) {
+                DatastoreOf::Found(d) => inventory.records.get(d),
+                _ => None,
+            };
+            explain(&set, index, r, datastore, opts)
+        })
         .collect();
     match args.format {
         ExplainFormat::Json => outln!("{}", serde_json::to_string_pretty(&explanations)?)?,

@@ -203,6 +203,9 @@ impl Assembler {
             self.inv.errors.extend(vouched.errors);
             self.inv.warnings.extend(vouched.warnings);
         }
+        // Jobs take their data store's account, region and tags, whichever input held it.
+        let unlinked = crate::link::link_to_datastores(&mut self.inv.records);
+        self.inv.warnings.extend(unlinked);
         self.inv.refresh_coverage();
         Ok(self.inv)
     }

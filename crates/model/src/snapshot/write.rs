@@ -161,6 +161,8 @@ mod tests {
             records: vec![existing, planned, job, profile],
             ..Inventory::default()
         };
+        // Reading links the job to its data store; so does the inventory written.
+        assert!(crate::link::link_to_datastores(&mut inv.records).is_empty());
         let mut out = Vec::new();
         write_snapshot(&inv, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -236,7 +236,7 @@ proptest! {
         for r in &recs {
             let inv = Inventory { records: vec![r.clone()], ..Inventory::default() };
             let status = evaluate(&s, &inv, opts)[0].status;
-            let x = explain(&s, 0, r, opts).unwrap();
+            let x = explain(&s, 0, r, None, opts).unwrap();
             prop_assert_eq!(x.status, status);
             let assert_holds = x.assert.as_ref().unwrap().outcome;
             prop_assert_eq!(assert_holds, status == hlaudit_model::Status::Pass, "{}", x);
