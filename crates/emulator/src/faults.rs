@@ -89,6 +89,12 @@ pub struct Faults {
     /// `AccessDeniedException`, as an IAM policy denying that one resource makes AWS
     /// answer.
     pub denied_resources: BTreeSet<String>,
+    /// `(operation, data store ARN)` pairs answered `AccessDeniedException`: one
+    /// operation about one data store, e.g. `ListFHIRExportJobs` of one data store, as
+    /// an IAM policy denying that action on that resource makes AWS answer. For the
+    /// transformation profile operations, which are about a region, the pair names the
+    /// region instead: `(ListDataTransformationProfiles, eu-west-2)`.
+    pub denied_calls: BTreeSet<(String, String)>,
 }
 
 impl Faults {

@@ -10,7 +10,11 @@
 //!
 //! Served: `ListFHIRDatastores` (filters, `MaxResults` 1-500, opaque `NextToken`),
 //! `DescribeFHIRDatastore`, `ListTagsForResource`, and `CreateFHIRDatastore` and
-//! `TagResource` so a test can build state through the SDK. Records are served as
+//! `TagResource` so a test can build state through the SDK; the export and import jobs
+//! of each data store (`ListFHIRExportJobs`, `ListFHIRImportJobs`,
+//! `DescribeFHIRExportJob`, `DescribeFHIRImportJob`) and the transformation profiles of
+//! each (account, region) (`ListDataTransformationProfiles`,
+//! `GetDataTransformationProfile`). Records are served as
 //! their JSON was read, ISO 8601 timestamps turned into epoch seconds as the API sends
 //! them.
 //!
@@ -42,6 +46,7 @@ pub mod datastore;
 mod error;
 mod faults;
 mod identity;
+mod jobs;
 mod log;
 mod ops;
 pub mod protocol;
@@ -62,6 +67,7 @@ use tokio::sync::oneshot;
 
 pub use error::EmulatorError;
 pub use faults::{FaultKind, Faults, RegionSet};
+pub use jobs::MAX_PROFILE_RESULTS;
 pub use log::LogEntry;
 pub use ops::MAX_RESULTS;
 pub use protocol::Operation;
@@ -83,6 +89,7 @@ impl Emulator {
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder {
             records: Vec::new(),
+            profiles: Vec::new(),
             faults: Faults::default(),
             access_keys: BTreeMap::new(),
             default_account: None,
@@ -98,6 +105,7 @@ impl Emulator {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     records: Vec<Record>,
+    profiles: Vec<(String, String, Value)>,
     faults: Faults,
     access_keys: BTreeMap<String, String>,
     default_account: Option<String>,
@@ -108,10 +116,32 @@ pub struct EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// Adds records to serve (their tags from `Record::tags`). Each is served to the
-    /// account and region of its ARN; a repeated ARN is served once (the first).
+    /// Adds records to serve (their tags from `Record::tags`). Each data store is
+    /// served to the account and region of its ARN; a repeated ARN is served once (the
+    /// first). Export and import jobs are served with their data store (by
+    /// `DatastoreId`, in the account and region of their context when it names them).
     pub fn records(mut self, records: impl IntoIterator<Item = Record>) -> Self {
         self.records.extend(records);
+        self
+    }
+
+    /// Adds data transformation profiles to serve to `account` in `region`: each the
+    /// JSON of a `GetDataTransformationProfile` output (`ProfileId` and `Version`
+    /// required; any other field, known to the API or not, is served as given).
+    /// `ListDataTransformationProfiles` serves each without `ProfileMapping` and
+    /// `ChangeDescription`.
+    pub fn profiles(
+        mut self,
+        account: impl Into<String>,
+        region: impl Into<String>,
+        profiles: impl IntoIterator<Item = Value>,
+    ) -> Self {
+        let (account, region) = (account.into(), region.into());
+        self.profiles.extend(
+            profiles
+                .into_iter()
+                .map(|p| (account.clone(), region.clone(), p)),
+        );
         self
     }
 
@@ -168,7 +198,10 @@ impl EmulatorBuilder {
         if !(1..=MAX_RESULTS).contains(&self.page_size) {
             return Err(EmulatorError::InvalidPageSize(self.page_size));
         }
-        let store = state::Store::new(self.records)?;
+        let mut store = state::Store::new(self.records)?;
+        for (account, region, profile) in self.profiles {
+            store.jobs.insert_profile(&account, &region, profile)?;
+        }
         let default = match self.default_account {
             Some(a) => a,
             None => {
@@ -350,6 +383,52 @@ impl RunningEmulator {
                 .iter()
                 .filter_map(|d| serde_json::from_str(d.wire.get()).ok())
                 .collect()
+        })
+    }
+
+    /// The export jobs (`kind` [`hlaudit_model::Kind::ExportJob`]) or import jobs of a
+    /// data store, as the wire carries them, in listing order.
+    pub fn jobs(
+        &self,
+        account: &str,
+        region: &str,
+        datastore_id: &str,
+        kind: hlaudit_model::Kind,
+    ) -> Vec<Value> {
+        self.shared.with_store(|s| {
+            s.jobs
+                .of(account, region, datastore_id)
+                .map(|j| {
+                    let list = if kind == hlaudit_model::Kind::ExportJob {
+                        &j.export
+                    } else {
+                        &j.import
+                    };
+                    list.iter()
+                        .filter_map(|j| serde_json::from_str(j.wire.get()).ok())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// Every job served, as `(account, region, kind, JobProperties)`.
+    pub fn all_jobs(&self) -> Vec<(String, String, hlaudit_model::Kind, Value)> {
+        self.shared.with_store(|s| {
+            let mut out = Vec::new();
+            for ((account, region, _), jobs) in s.jobs.all() {
+                for (kind, list) in [
+                    (hlaudit_model::Kind::ExportJob, &jobs.export),
+                    (hlaudit_model::Kind::ImportJob, &jobs.import),
+                ] {
+                    for j in list {
+                        if let Ok(v) = serde_json::from_str(j.wire.get()) {
+                            out.push((account.clone(), region.clone(), kind, v));
+                        }
+                    }
+                }
+            }
+            out
         })
     }
 

@@ -36,10 +36,11 @@ pub struct LogEntry {
     /// The fault injected, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultKind>,
-    /// The `ResourceARN` the request names (`ListTagsForResource`, `TagResource`).
+    /// The `ResourceARN` the request names (`ListTagsForResource`, `TagResource`), or
+    /// the ARN of the data store a job request names by `DatastoreId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
-    /// Data stores in a `ListFHIRDatastores` page.
+    /// Items in a listing page: data stores, jobs or transformation profiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub returned: Option<usize>,
     /// The `NextToken` the request carried.

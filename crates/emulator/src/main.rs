@@ -25,7 +25,8 @@ use hlaudit_emulator::{load_snapshots, synthetic, Emulator, Faults, RegionSet, D
   hlaudit-emulator --synthetic us-east-1=2000 --synthetic eu-west-1=2000 --latency-ms 50
   hlaudit-emulator --snapshot s.json --throttle-rate 0.2 --server-error-rate 0.05 --seed 7 \\
     --deny-region eu-west-1 --loop-next-token us-west-2 --request-log requests.jsonl
-  hlaudit-emulator --synthetic us-east-1=1200 --throttle-window us-east-1=30"
+  hlaudit-emulator --synthetic us-east-1=1200 --throttle-window us-east-1=30
+  hlaudit-emulator --synthetic us-east-1=100 --synthetic-jobs 20"
 )]
 struct Args {
     /// A snapshot file to serve (AWS CLI list or describe output, JSON array, JSON
@@ -74,6 +75,10 @@ struct Args {
     /// AccessDeniedException. Repeatable.
     #[arg(long, value_name = "ARN")]
     deny_resource: Vec<String>,
+    /// One operation about one data store that gets AccessDeniedException:
+    /// `OPERATION=ARN`, e.g. `ListFHIRExportJobs=arn:aws:healthlake:...`. Repeatable.
+    #[arg(long, value_name = "OPERATION=ARN")]
+    deny_call: Vec<String>,
     /// Maps an access key id to an account: `AKID=123456789012`. Repeatable.
     #[arg(long, value_name = "KEY=ACCOUNT")]
     access_key: Vec<String>,
@@ -93,6 +98,10 @@ struct Args {
     /// --default-account, else 123456789012), deterministic in --seed. Repeatable.
     #[arg(long, value_name = "REGION=COUNT")]
     synthetic: Vec<String>,
+    /// Also serve COUNT export jobs and COUNT import jobs for each data store of
+    /// --synthetic, submitted over the 400 days before now.
+    #[arg(long, value_name = "COUNT", default_value_t = 0)]
+    synthetic_jobs: usize,
     /// Also write every request as a JSON line to this file.
     #[arg(long, value_name = "FILE")]
     request_log: Option<PathBuf>,
@@ -143,6 +152,13 @@ fn throttle_windows(specs: &[String]) -> anyhow::Result<BTreeMap<String, Duratio
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let throttle_windows = throttle_windows(&args.throttle_window)?;
+    let mut denied_calls = std::collections::BTreeSet::new();
+    for spec in &args.deny_call {
+        let Some((operation, arn)) = spec.split_once('=') else {
+            bail!("--deny-call `{spec}`: expected OPERATION=ARN");
+        };
+        denied_calls.insert((operation.to_owned(), arn.to_owned()));
+    }
     let mut builder = Emulator::builder()
         .port(args.port)
         .page_size(args.page_size)
@@ -158,6 +174,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             expired_token: regions(args.expired_token_region),
             throttle_windows,
             denied_resources: args.deny_resource.into_iter().collect(),
+            denied_calls,
         });
     if !args.snapshot.is_empty() {
         builder = builder.records(load_snapshots(&args.snapshot)?);
@@ -170,7 +187,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
             .parse()
             .with_context(|| format!("--synthetic `{spec}`: COUNT must be a number"))?;
         let account = args.default_account.as_deref().unwrap_or(DEFAULT_ACCOUNT);
-        builder = builder.records(synthetic::datastores(account, region, count, args.seed)?);
+        let stores = synthetic::datastores(account, region, count, args.seed)?;
+        if args.synthetic_jobs > 0 {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+            for store in &stores {
+                builder =
+                    builder.records(synthetic::jobs(store, args.synthetic_jobs, args.seed, now)?);
+            }
+        }
+        builder = builder.records(stores);
     }
     for pair in &args.access_key {
         let Some((key, account)) = pair.split_once('=') else {

@@ -34,7 +34,7 @@ pub(crate) struct Ctx<'a> {
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub body: String,
-    /// Data stores in a `ListFHIRDatastores` page.
+    /// Items in a listing page (data stores, jobs, profiles).
     pub returned: Option<usize>,
     /// The `NextToken` sent back.
     pub next_token: Option<String>,
@@ -43,7 +43,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn body(body: String) -> Self {
+    pub(crate) fn body(body: String) -> Self {
         Outcome {
             body,
             returned: None,
@@ -188,14 +188,14 @@ fn matches(filter: &FilterInput, d: &Datastore) -> bool {
 /// A token is the listing's fingerprint (account, region, filter) and the offset of
 /// the next page, as 24 hex digits: opaque to clients, and a token from another
 /// listing is refused.
-fn encode_token(fingerprint: u64, offset: usize) -> String {
+pub(crate) fn encode_token(fingerprint: u64, offset: usize) -> String {
     format!(
         "{fingerprint:016x}{:08x}",
         offset as u64 ^ (fingerprint & 0xffff_ffff)
     )
 }
 
-fn decode_token(token: &str, fingerprint: u64, len: usize) -> Result<usize, ApiError> {
+pub(crate) fn decode_token(token: &str, fingerprint: u64, len: usize) -> Result<usize, ApiError> {
     let invalid = || ApiError::validation(format!("Invalid NextToken: '{token}'"));
     if token.len() != 24 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid());
@@ -429,7 +429,7 @@ fn not_found_arn(arn: &str) -> ApiError {
     ApiError::not_found(format!("Resource {arn} does not exist"))
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| {
         let mut err = ApiError::internal();
         err.message = e.to_string();

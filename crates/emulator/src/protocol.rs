@@ -29,16 +29,34 @@ pub enum Operation {
     CreateFhirDatastore,
     /// `TagResource`.
     TagResource,
+    /// `ListFHIRExportJobs`.
+    ListFhirExportJobs,
+    /// `ListFHIRImportJobs`.
+    ListFhirImportJobs,
+    /// `DescribeFHIRExportJob`.
+    DescribeFhirExportJob,
+    /// `DescribeFHIRImportJob`.
+    DescribeFhirImportJob,
+    /// `ListDataTransformationProfiles`.
+    ListDataTransformationProfiles,
+    /// `GetDataTransformationProfile`.
+    GetDataTransformationProfile,
 }
 
 impl Operation {
     /// Every operation served.
-    pub const ALL: [Operation; 5] = [
+    pub const ALL: [Operation; 11] = [
         Operation::ListFhirDatastores,
         Operation::DescribeFhirDatastore,
         Operation::ListTagsForResource,
         Operation::CreateFhirDatastore,
         Operation::TagResource,
+        Operation::ListFhirExportJobs,
+        Operation::ListFhirImportJobs,
+        Operation::DescribeFhirExportJob,
+        Operation::DescribeFhirImportJob,
+        Operation::ListDataTransformationProfiles,
+        Operation::GetDataTransformationProfile,
     ];
 
     /// The operation's API name, e.g. `ListFHIRDatastores`.
@@ -49,7 +67,34 @@ impl Operation {
             Operation::ListTagsForResource => "ListTagsForResource",
             Operation::CreateFhirDatastore => "CreateFHIRDatastore",
             Operation::TagResource => "TagResource",
+            Operation::ListFhirExportJobs => "ListFHIRExportJobs",
+            Operation::ListFhirImportJobs => "ListFHIRImportJobs",
+            Operation::DescribeFhirExportJob => "DescribeFHIRExportJob",
+            Operation::DescribeFhirImportJob => "DescribeFHIRImportJob",
+            Operation::ListDataTransformationProfiles => "ListDataTransformationProfiles",
+            Operation::GetDataTransformationProfile => "GetDataTransformationProfile",
         }
+    }
+
+    /// Whether the operation is about the region, not one data store (the
+    /// transformation profile operations).
+    pub fn is_about_region(self) -> bool {
+        matches!(
+            self,
+            Operation::ListDataTransformationProfiles | Operation::GetDataTransformationProfile
+        )
+    }
+
+    /// Whether the request names a data store by `DatastoreId` (the job operations):
+    /// its ARN is then the request's resource, for the log and per-resource faults.
+    pub fn names_datastore(self) -> bool {
+        matches!(
+            self,
+            Operation::ListFhirExportJobs
+                | Operation::ListFhirImportJobs
+                | Operation::DescribeFhirExportJob
+                | Operation::DescribeFhirImportJob
+        )
     }
 
     /// The operation an `X-Amz-Target` value names, if it is one served here.

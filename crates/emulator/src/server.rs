@@ -15,10 +15,12 @@ use futures_util::StreamExt;
 use crate::auth;
 use crate::faults::{fnv1a, splitmix64, BodyFault, Dice, ErrorFault, FaultKind, Faults};
 use crate::identity::StsAccounts;
+use crate::jobs;
 use crate::log::{LogEntry, RequestLog};
 use crate::ops::{self, Ctx, Outcome};
 use crate::protocol::{ApiError, Operation, CONTENT_TYPE};
 use crate::state::Store;
+use hlaudit_model::Kind;
 
 /// Which account an access key belongs to.
 #[derive(Debug, Clone)]
@@ -200,16 +202,39 @@ fn respond(
             .ok()
             .and_then(|v| v.get("ResourceARN")?.as_str().map(str::to_owned));
     }
+    if op.names_datastore() {
+        // Per-resource faults name data stores by ARN; a data store the caller does not
+        // have gets the ARN it would have.
+        entry.resource = crate::jobs::datastore_of(body).map(|id| {
+            shared.with_store(|s| {
+                s.by_id(&account, &region, &id)
+                    .and_then(|d| d.record.arn().map(str::to_owned))
+                    .unwrap_or_else(|| {
+                        format!("arn:aws:healthlake:{region}:{account}:datastore/fhir/{id}")
+                    })
+            })
+        });
+    }
     if let Some(length) = faults.throttle_windows.get(&region) {
         if shared.in_throttle_window(&region, *length) {
             entry.fault = Some(FaultKind::ThrottlingWindow);
             return error(entry, &ApiError::throttling());
         }
     }
+    let denied_call = |arn: &String| {
+        faults
+            .denied_calls
+            .contains(&(op.name().to_owned(), arn.clone()))
+    };
+    let denied_resource = |arn: &String| {
+        matches!(op, Operation::ListTagsForResource | Operation::TagResource)
+            && faults.denied_resources.contains(arn)
+    };
     if entry
         .resource
         .as_ref()
-        .is_some_and(|arn| faults.denied_resources.contains(arn))
+        .is_some_and(|arn| denied_resource(arn) || denied_call(arn))
+        || (op.is_about_region() && denied_call(&region))
     {
         entry.fault = Some(FaultKind::AccessDenied);
         return error(entry, &ApiError::access_denied(op.name(), &region));
@@ -249,10 +274,38 @@ fn respond(
         Operation::ListTagsForResource => ops::list_tags(&read(&shared.store), ctx, body),
         Operation::CreateFhirDatastore => ops::create(&mut write(&shared.store), ctx, body),
         Operation::TagResource => ops::tag(&mut write(&shared.store), ctx, body),
+        Operation::ListFhirExportJobs | Operation::ListFhirImportJobs => {
+            entry.request_token = request_token(body);
+            let kind = job_kind(op);
+            jobs::list_jobs(&read(&shared.store), ctx, kind, body)
+        }
+        Operation::DescribeFhirExportJob | Operation::DescribeFhirImportJob => {
+            jobs::describe_job(&read(&shared.store), ctx, job_kind(op), body)
+        }
+        Operation::ListDataTransformationProfiles => {
+            entry.request_token = request_token(body);
+            jobs::list_profiles(&read(&shared.store), ctx, body)
+        }
+        Operation::GetDataTransformationProfile => {
+            jobs::get_profile(&read(&shared.store), ctx, body)
+        }
     };
     match result {
         Ok(outcome) => success(entry, outcome, dice.body_fault(faults)),
         Err(e) => error(entry, &e),
+    }
+}
+
+fn request_token(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("NextToken")?.as_str().map(str::to_owned))
+}
+
+fn job_kind(op: Operation) -> Kind {
+    match op {
+        Operation::ListFhirExportJobs | Operation::DescribeFhirExportJob => Kind::ExportJob,
+        _ => Kind::ImportJob,
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::EmulatorError;
+use crate::jobs::JobStore;
 
 /// The account used when the data holds none or several and no mapping names one.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -43,21 +44,77 @@ pub(crate) struct Store {
     client_tokens: HashMap<(String, String, String), String>,
     /// Data stores created through the API, for id generation.
     pub created: u64,
+    /// The export and import jobs of the data stores, and the transformation profiles.
+    pub jobs: JobStore,
 }
 
 impl Store {
-    /// Builds the store. A second record with the same ARN is dropped (the first
-    /// wins, as the snapshot readers do).
+    /// Builds the store. A second record with the same key is dropped (the first
+    /// wins, as the snapshot readers do). Transformation profiles are served to the
+    /// account and region of their context. Jobs are served with their data store: the
+    /// one of their account and region when their context names them, else the first
+    /// data store with their `DatastoreId`; a job whose data store is not served is an
+    /// error.
     pub fn new(records: Vec<Record>) -> Result<Self, EmulatorError> {
         let mut store = Store::default();
         let mut seen = BTreeSet::new();
+        let mut jobs = Vec::new();
         for record in records {
-            if !seen.insert(record.key().into_owned()) {
+            if !seen.insert((record.kind(), record.key().into_owned())) {
                 continue;
             }
-            store.insert(record)?;
+            match record.kind() {
+                Kind::ExportJob | Kind::ImportJob => jobs.push(record),
+                Kind::TransformationProfile => store.insert_profile(&record)?,
+                _ => {
+                    store.insert(record)?;
+                }
+            }
+        }
+        for job in jobs {
+            store.insert_job(job)?;
         }
         Ok(store)
+    }
+
+    /// Adds a transformation profile record to the account and region of its context.
+    fn insert_profile(&mut self, record: &Record) -> Result<(), EmulatorError> {
+        let (Some(account), Some(region)) = (record.account(), record.region()) else {
+            return Err(EmulatorError::Record {
+                arn: record.key().into_owned(),
+                field: ".".to_owned(),
+                message: "a transformation profile is served to the account and region of its \
+                          context, and this one has none"
+                    .to_owned(),
+            });
+        };
+        let (account, region) = (account.to_owned(), region.to_owned());
+        self.jobs
+            .insert_profile(&account, &region, record.properties())
+    }
+
+    /// Adds an export or import job to its data store (see [`Store::new`]).
+    pub fn insert_job(&mut self, job: Record) -> Result<(), EmulatorError> {
+        let datastore = match job.identity() {
+            hlaudit_model::Identity::Job(j) => j.datastore_id.clone(),
+            _ => String::new(),
+        };
+        let home = self
+            .partitions
+            .iter()
+            .filter(|((a, r), _)| {
+                job.account().is_none_or(|x| x == a) && job.region().is_none_or(|x| x == r)
+            })
+            .find(|(_, p)| p.by_id.contains_key(&datastore))
+            .map(|(key, _)| key.clone());
+        let Some((account, region)) = home else {
+            return Err(EmulatorError::Record {
+                arn: job.key().into_owned(),
+                field: "DatastoreId".to_owned(),
+                message: format!("no data store `{datastore}` is served for this job"),
+            });
+        };
+        self.jobs.insert(&account, &region, job)
     }
 
     /// Adds a record (its tags from `record.tags`).
@@ -159,9 +216,18 @@ const TIMESTAMP_FIELDS: [&[&str]; 5] = [
 /// The record's JSON as the API sends it. Unchanged when every timestamp already is a
 /// number; otherwise re-serialised with the ISO 8601 strings replaced by epoch seconds.
 pub(crate) fn wire_properties(record: &Record) -> Result<Box<RawValue>, EmulatorError> {
+    wire_json(record, &TIMESTAMP_FIELDS)
+}
+
+/// A record's JSON as the API sends it, the ISO 8601 strings at `fields` turned into
+/// epoch seconds (unchanged when they already are numbers).
+pub(crate) fn wire_json(
+    record: &Record,
+    fields: &[&[&str]],
+) -> Result<Box<RawValue>, EmulatorError> {
     let mut value: Value = record.properties();
     let mut changed = false;
-    for path in TIMESTAMP_FIELDS {
+    for path in fields.iter().copied() {
         let Some(slot) = lookup_mut(&mut value, path) else {
             continue;
         };
@@ -240,6 +306,44 @@ mod tests {
             store.accounts().into_iter().collect::<Vec<_>>(),
             ["111122223333"]
         );
+    }
+
+    #[test]
+    fn jobs_are_served_with_their_data_store_and_profiles_in_their_context() {
+        let job = |ds: &str| {
+            Record::from_value_as(
+                Kind::ExportJob,
+                &json!({"JobId": "j1", "DatastoreId": ds, "SubmitTime": "2024-01-02T00:00:00Z"}),
+            )
+            .unwrap()
+        };
+        let profile = Record::from_value_as(
+            Kind::TransformationProfile,
+            &json!({"ProfileId": "p1", "Version": 1}),
+        )
+        .unwrap()
+        .with_context(hlaudit_model::identity::Context {
+            account: Some("111122223333".into()),
+            region: Some("eu-west-1".into()),
+            partition: None,
+        });
+        let store = Store::new(vec![
+            job("b"),
+            record("a", "us-east-1", json!(1)),
+            record("b", "eu-west-1", json!(2)),
+            profile,
+        ])
+        .unwrap();
+        let jobs = store.jobs.of("111122223333", "eu-west-1", "b").unwrap();
+        assert_eq!(jobs.export.len(), 1);
+        assert!(jobs.export[0]
+            .wire
+            .get()
+            .contains("\"SubmitTime\":1704153600"));
+        assert!(store.jobs.of("111122223333", "us-east-1", "b").is_none());
+        assert_eq!(store.jobs.profiles("111122223333", "eu-west-1").len(), 1);
+        let e = Store::new(vec![job("nowhere")]).unwrap_err().to_string();
+        assert!(e.contains("no data store `nowhere`"), "{e}");
     }
 
     #[test]

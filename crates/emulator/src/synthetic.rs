@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use hlaudit_model::Record;
+use hlaudit_model::{Kind, Record};
 use serde_json::json;
 
 use crate::datastore::DatastoreJson;
@@ -118,6 +118,121 @@ fn datastore(account: &str, region: &str, i: usize, base: u64) -> Result<Record,
         })
 }
 
+/// `count` export jobs and `count` import jobs of one data store (existing, with an id
+/// and an ARN), deterministic in `seed`, submitted over the 400 days before `now`
+/// (epoch seconds), newest last. Most completed; some failed, some still running; most
+/// export to a customer managed key of the data store's account, some to another
+/// account's bucket or role.
+///
+/// ```
+/// let store = &hlaudit_emulator::synthetic::datastores("123456789012", "us-east-1", 1, 7).unwrap()[0];
+/// let jobs = hlaudit_emulator::synthetic::jobs(store, 2, 7, 1_700_000_000).unwrap();
+/// assert_eq!(jobs.len(), 4);
+/// ```
+pub fn jobs(
+    datastore: &Record,
+    count: usize,
+    seed: u64,
+    now: i64,
+) -> Result<Vec<Record>, EmulatorError> {
+    let (Some(id), Some(account), Some(region)) =
+        (datastore.id(), datastore.account(), datastore.region())
+    else {
+        return Err(EmulatorError::Record {
+            arn: datastore.key().into_owned(),
+            field: ".".to_owned(),
+            message: "jobs are generated for a data store that exists".to_owned(),
+        });
+    };
+    let base = fnv1a(&[id.as_bytes(), &seed.to_le_bytes()]);
+    let mut out = Vec::with_capacity(2 * count);
+    for kind in [Kind::ExportJob, Kind::ImportJob] {
+        for i in 0..count {
+            let h =
+                splitmix64(base ^ splitmix64((i as u64) << 1 | u64::from(kind == Kind::ImportJob)));
+            let value = job_json(kind, id, account, region, i, count, h, now);
+            let record =
+                Record::from_value_as(kind, &value).map_err(|e| EmulatorError::Record {
+                    arn: datastore.key().into_owned(),
+                    field: e.path,
+                    message: e.message,
+                })?;
+            out.push(record.with_context(datastore.context().clone()));
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn job_json(
+    kind: Kind,
+    datastore: &str,
+    account: &str,
+    region: &str,
+    i: usize,
+    count: usize,
+    h: u64,
+    now: i64,
+) -> serde_json::Value {
+    let roll = |salt: u64, n: u64| splitmix64(h ^ salt) % n;
+    let job_id = format!("{:016x}{:016x}", h, splitmix64(h ^ 1));
+    // Spread over 400 days, oldest first.
+    let span = 400 * 86_400i64;
+    let step = span / (count.max(1) as i64);
+    let submit = now - span + step * i as i64 + (roll(2, 3600) as i64);
+    let status = match roll(1, 20) {
+        0 => "FAILED",
+        1 => "IN_PROGRESS",
+        2 => "COMPLETED_WITH_ERRORS",
+        _ => "COMPLETED",
+    };
+    let other = "999999999999";
+    let owner = if roll(3, 10) == 0 { other } else { account };
+    let key = if roll(4, 5) == 0 {
+        // An AWS managed key alias: not a customer managed key.
+        "alias/aws/s3".to_owned()
+    } else {
+        format!(
+            "arn:aws:kms:{region}:{owner}:key/{:08x}-0000-4000-8000-{:012x}",
+            h >> 32,
+            h & 0xffff_ffff_ffff
+        )
+    };
+    let bucket = format!(
+        "s3://hl-{}-{owner}-{region}/{datastore}/",
+        if kind == Kind::ExportJob {
+            "exports"
+        } else {
+            "import-errors"
+        }
+    );
+    let role = format!("arn:aws:iam::{owner}:role/HealthLakeDataAccess");
+    let mut job = json!({
+        "JobId": job_id,
+        "JobName": format!("{}-{i}", if kind == Kind::ExportJob { "export" } else { "import" }),
+        "JobStatus": status,
+        "SubmitTime": submit,
+        "DatastoreId": datastore,
+        "DataAccessRoleArn": role,
+    });
+    if status != "IN_PROGRESS" {
+        job["EndTime"] = json!(submit + 600 + roll(5, 7200) as i64);
+    }
+    if status == "FAILED" {
+        job["Message"] = json!("Access denied to the S3 location");
+    }
+    let s3 = json!({"S3Uri": bucket, "KmsKeyId": key});
+    if kind == Kind::ExportJob {
+        job["OutputDataConfig"] = json!({"S3Configuration": s3});
+    } else {
+        job["InputDataConfig"] =
+            json!({"S3Uri": format!("s3://hl-sources-{account}-{region}/batch-{i}/")});
+        job["JobOutputDataConfig"] = json!({"S3Configuration": s3});
+        job["ValidationLevel"] = json!("strict");
+    }
+    job
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +257,19 @@ mod tests {
         assert!(a
             .iter()
             .any(|r| r.tags.as_ref().is_some_and(BTreeMap::is_empty)));
+    }
+
+    #[test]
+    fn jobs_belong_to_their_data_store_and_vary() {
+        let store = &datastores("111122223333", "us-east-1", 1, 1).unwrap()[0];
+        let jobs = jobs(store, 50, 1, 1_700_000_000).unwrap();
+        assert_eq!(jobs.len(), 100);
+        assert!(jobs.iter().all(|j| j.region() == Some("us-east-1")));
+        let ids: BTreeSet<String> = jobs.iter().map(|j| j.key().into_owned()).collect();
+        assert_eq!(ids.len(), 100);
+        let statuses: BTreeSet<&str> = jobs.iter().filter_map(Record::status).collect();
+        assert!(statuses.len() >= 3, "{statuses:?}");
+        assert!(jobs.iter().all(Record::status_is_known));
+        assert_eq!(jobs, super::jobs(store, 50, 1, 1_700_000_000).unwrap());
     }
 }

@@ -8,5 +8,6 @@
 mod cli;
 mod common;
 mod faults;
+mod jobs;
 mod protocol;
 mod sdk;
