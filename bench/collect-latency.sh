@@ -77,7 +77,7 @@ run() { # concurrency, extra flags...
     env -u AWS_PROFILE AWS_ACCESS_KEY_ID=AKIDBENCH AWS_SECRET_ACCESS_KEY=bench \
         AWS_EC2_METADATA_DISABLED=true \
         "$HLAUDIT" collect --endpoint-url "$ENDPOINT" --regions "$REGION_LIST" \
-        --page-size "$PAGE" --concurrency "$c" --no-kms --no-caller-identity \
+        --page-size "$PAGE" --concurrency "$c" --no-kms --no-trails --no-caller-identity \
         -o "$WORK/snapshot.json" "$@" 2>"$WORK/collect.err" || {
         echo "collect failed:" >&2; cat "$WORK/collect.err" >&2; exit 2; }
     end=$(now_ms)

@@ -128,7 +128,7 @@ collect() {
     env -u AWS_PROFILE AWS_ACCESS_KEY_ID=AKIDKILLBENCH AWS_SECRET_ACCESS_KEY=unused \
         AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
         "$HLAUDIT" collect --endpoint-url "$ENDPOINT" --region us-east-1 --no-caller-identity \
-        --no-kms -o "$1"
+        --no-kms --no-trails -o "$1"
 }
 count() { "$HLAUDIT" inventory "$1" --format json 2>/dev/null | grep -c '"arn"' || true; }
 SNAP="$WORK/snap/snapshot.json"

@@ -176,18 +176,26 @@ fn the_docs_name_every_permission_and_the_role_template_grants_exactly_the_reads
             p.action()
         );
     }
-    // The member role: every HealthLake and KMS action the collection calls, no other.
+    // The member role: every HealthLake, KMS and CloudTrail action the collection calls,
+    // no other.
     let template = read("docs/cloudformation/hlaudit-audit-role.yaml");
     let granted: BTreeSet<&str> = template
         .lines()
         .filter_map(|l| l.trim().strip_prefix("- "))
-        .filter(|a| a.starts_with("healthlake:") || a.starts_with("kms:"))
+        .filter(|a| {
+            ["healthlake:", "kms:", "cloudtrail:"]
+                .iter()
+                .any(|s| a.starts_with(s))
+        })
         .collect();
     let needed: BTreeSet<&str> = [
         Permission::ListFhirDatastores,
         Permission::ListTagsForResource,
         Permission::DescribeKey,
         Permission::GetKeyRotationStatus,
+        Permission::DescribeTrails,
+        Permission::GetTrailStatus,
+        Permission::GetEventSelectors,
     ]
     .into_iter()
     .map(Permission::action)

@@ -91,7 +91,7 @@ fn the_service_specific_endpoint_variable_is_honoured() {
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_REGION", "us-west-2")
         .env("AWS_ENDPOINT_URL_HEALTHLAKE", emu.endpoint_url())
-        .args(["collect", "--no-caller-identity", "--no-kms", "-o"])
+        .args(["collect", "--no-caller-identity", "--no-kms", "--no-trails", "-o"])
         .arg(&path));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let inv = read_snapshot(&path);
@@ -145,6 +145,7 @@ fn several_profiles_collect_several_accounts() {
             "team-b",
         ])
         .args(["--region", "eu-west-1", "--no-caller-identity", "--no-kms"])
+        .arg("--no-trails")
         .args(["--endpoint-url", &emu.endpoint_url(), "-o"])
         .arg(&path));
     assert_eq!(out.code, Some(0), "{}", out.stderr);

@@ -73,6 +73,7 @@ fn kms_command(moto: &Moto, endpoint: &str, dir: &std::path::Path) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
         .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &moto.endpoint)
         .args(["collect", "--region", REGION, "--endpoint-url", endpoint])
         .args(["--initial-backoff-ms", "1"]);
     cmd
@@ -176,7 +177,10 @@ fn customer_managed_keys_are_described_and_failures_are_errors() {
         .arg(&path));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let inv = read_snapshot(&path);
-    assert!(inv.records.iter().all(|r| r.enrichments.is_empty()));
+    assert!(inv
+        .records
+        .iter()
+        .all(|r| !r.enrichments.contains_key("KmsKey")));
 }
 
 /// The `KmsKey` enrichment of the data store `arn` in `inv`.
@@ -260,6 +264,7 @@ fn a_key_of_another_collected_account_is_described_with_that_accounts_credential
     )
     .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
     .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+    .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &moto.endpoint)
     .args([
         "collect",
         "--region",

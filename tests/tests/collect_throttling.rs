@@ -247,6 +247,7 @@ fn collect_accounts(
     cmd.env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
         .env("AWS_ENDPOINT_URL_KMS", &moto.endpoint)
         .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &moto.endpoint)
         .args(["collect", "--endpoint-url", &emu.endpoint_url()])
         .args(["--regions", &regions.join(",")]);
     for a in accounts {

@@ -364,6 +364,7 @@ fn scan(moto: &Moto, dir: &Path, records: Vec<Record>, extra: &[&str]) -> Run {
     cmd.env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
         .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
         .env("AWS_ENDPOINT_URL_SECURITYHUB", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &moto.endpoint)
         .args(["scan", "--endpoint-url", &emulator.endpoint_url()])
         .args(["--region", "us-east-1", "--no-kms", "--format", "none"])
         .args([

@@ -69,6 +69,11 @@ pub struct AwsArgs {
     #[arg(long)]
     pub no_kms: bool,
 
+    /// Do not read CloudTrail trails (DescribeTrails, GetTrailStatus, GetEventSelectors);
+    /// the policy on data event recording then fails for every data store.
+    #[arg(long)]
+    pub no_trails: bool,
+
     /// Do not ask STS GetCallerIdentity for the account; accounts then come from the
     /// data store ARNs only.
     #[arg(long)]
@@ -248,6 +253,7 @@ impl AwsArgs {
             page_size: self.page_size,
             tags: !self.no_tags,
             kms: !self.no_kms,
+            trails: !self.no_trails,
             caller_identity: !self.no_caller_identity,
             concurrency: self.concurrency,
             endpoint_url: self.endpoint_url.clone(),

@@ -34,6 +34,7 @@ use crate::listing::{self, ListSettings, RegionTarget};
 use crate::org::{self, AccountSelection};
 use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
+use crate::trails::{self, TrailReader};
 
 /// `MaxResults` of the one `ListFHIRDatastores` request of each region: a page rather
 /// than one data store, so that a customer managed key is found among them when the
@@ -62,11 +63,17 @@ pub enum Permission {
     DescribeKey,
     /// `kms:GetKeyRotationStatus`, unless `--no-kms`.
     GetKeyRotationStatus,
+    /// `cloudtrail:DescribeTrails`, unless `--no-trails`.
+    DescribeTrails,
+    /// `cloudtrail:GetTrailStatus`, unless `--no-trails`.
+    GetTrailStatus,
+    /// `cloudtrail:GetEventSelectors`, unless `--no-trails`.
+    GetEventSelectors,
 }
 
 impl Permission {
     /// Every permission, in the order a collection needs them.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 12] = [
         Permission::GetCallerIdentity,
         Permission::ListAccounts,
         Permission::ListAccountsForParent,
@@ -76,6 +83,9 @@ impl Permission {
         Permission::ListTagsForResource,
         Permission::DescribeKey,
         Permission::GetKeyRotationStatus,
+        Permission::DescribeTrails,
+        Permission::GetTrailStatus,
+        Permission::GetEventSelectors,
     ];
 
     /// The IAM action, e.g. `healthlake:ListFHIRDatastores`.
@@ -92,6 +102,9 @@ impl Permission {
             Permission::ListTagsForResource => "healthlake:ListTagsForResource",
             Permission::DescribeKey => "kms:DescribeKey",
             Permission::GetKeyRotationStatus => "kms:GetKeyRotationStatus",
+            Permission::DescribeTrails => "cloudtrail:DescribeTrails",
+            Permission::GetTrailStatus => "cloudtrail:GetTrailStatus",
+            Permission::GetEventSelectors => "cloudtrail:GetEventSelectors",
         }
     }
 }
@@ -195,7 +208,9 @@ pub struct AccessCheck {
 /// `ListFHIRDatastores` per region ([`PROBE_PAGE_SIZE`] data stores, with the
 /// configuration's filters), `ListTagsForResource` on the first data store listed
 /// (unless `tags` is off), `DescribeKey` and `GetKeyRotationStatus` on the first
-/// customer managed key among them (unless `kms` is off). Throttling and other
+/// customer managed key among them (unless `kms` is off), `DescribeTrails` in the
+/// region and `GetTrailStatus` and `GetEventSelectors` on the first trail it lists
+/// (unless `trails` is off). Throttling and other
 /// transient faults are retried as in a collection; a denial fails at once.
 ///
 /// Only an unusable configuration is an `Err`; an organization that cannot be listed
@@ -247,11 +262,16 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
             Some((account, access))
         })
         .collect();
+    let accounts = Arc::new(accounts);
+    let trails = config
+        .trails
+        .then(|| Arc::new(TrailReader::new(settings.retrier.clone(), accounts.clone())));
     let wanted = Arc::new(Wanted {
         tags: config.tags,
         kms: config.kms,
+        trails,
         endpoint_url: config.endpoint_url.clone(),
-        accounts: Arc::new(accounts),
+        accounts,
     });
     let mut tasks = JoinSet::new();
     let mut targets = Vec::new();
@@ -312,6 +332,8 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
 struct Wanted {
     tags: bool,
     kms: bool,
+    /// Reads trails as the collection does, when trails are wanted.
+    trails: Option<Arc<TrailReader>>,
     endpoint_url: Option<String>,
     /// The credentials of every account entered, for keys of other accounts.
     accounts: Arc<HashMap<String, AccountAccess>>,
@@ -580,6 +602,9 @@ async fn check_region(
                 rows.push((Permission::DescribeKey, None, why()));
                 rows.push((Permission::GetKeyRotationStatus, None, why()));
             }
+            if let Some(reader) = &wanted.trails {
+                rows.extend(check_trails(reader, &sdk, &target, &settings).await);
+            }
             return (order, region_checks(&target, None, rows));
         }
     };
@@ -597,7 +622,58 @@ async fn check_region(
             .with_accounts(target.account.clone(), wanted.accounts.clone());
         rows.extend(check_key(keyed, records.is_empty(), kms, &settings).await);
     }
+    if let Some(reader) = &wanted.trails {
+        rows.extend(check_trails(reader, &sdk, &target, &settings).await);
+    }
     (order, region_checks(&target, records.first(), rows))
+}
+
+/// `DescribeTrails` in the region, then `GetTrailStatus` and `GetEventSelectors` on the
+/// first trail it lists, as the collection reads trails (in the trail's home region,
+/// with its owner's credentials when the check holds them). The listing is checked
+/// even where no data store was listed: it does not depend on them.
+async fn check_trails(
+    reader: &Arc<TrailReader>,
+    sdk: &SdkConfig,
+    target: &RegionTarget,
+    settings: &ListSettings,
+) -> Vec<(Permission, Option<String>, AccessResult)> {
+    let of = |(_, code, message): &trails::Failed| AccessResult::of(code, message);
+    let probe = reader
+        .with_credentials(sdk.clone())
+        .probe(target, &settings.requests)
+        .await;
+    let (first, read) = match probe {
+        Err(f) => {
+            let why = || AccessResult::not_tested("DescribeTrails failed");
+            return vec![
+                (Permission::DescribeTrails, None, of(&f)),
+                (Permission::GetTrailStatus, None, why()),
+                (Permission::GetEventSelectors, None, why()),
+            ];
+        }
+        Ok(None) => {
+            let why = || AccessResult::not_tested("no trail applies in this region");
+            return vec![
+                (Permission::DescribeTrails, None, AccessResult::Granted),
+                (Permission::GetTrailStatus, None, why()),
+                (Permission::GetEventSelectors, None, why()),
+            ];
+        }
+        Ok(Some(first)) => first,
+    };
+    let (status, selectors) = match &read {
+        Ok(()) => (AccessResult::Granted, AccessResult::Granted),
+        Err(f) if f.0 == "GetTrailStatus" => {
+            (of(f), AccessResult::not_tested("GetTrailStatus failed"))
+        }
+        Err(f) => (AccessResult::Granted, of(f)),
+    };
+    vec![
+        (Permission::DescribeTrails, None, AccessResult::Granted),
+        (Permission::GetTrailStatus, Some(first.clone()), status),
+        (Permission::GetEventSelectors, Some(first), selectors),
+    ]
 }
 
 /// `ListTagsForResource` on the first data store listed, as the collection lists tags.

@@ -22,6 +22,7 @@ use crate::progress::Progress;
 use crate::regions;
 use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
+use crate::trails::{AccountTrails, TrailReader};
 
 /// One credential set and what it covers.
 pub(crate) struct Plan {
@@ -106,6 +107,9 @@ pub async fn collect(
             })
             .collect(),
     );
+    let trails = config
+        .trails
+        .then(|| Arc::new(TrailReader::new(retrier.clone(), accounts.clone())));
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut order = 0usize;
@@ -117,6 +121,7 @@ pub async fn collect(
                     .with_accounts(plan.account.clone(), accounts.clone()),
             )
         });
+        let trails = trails.as_ref().map(|t| t.with_credentials(plan.sdk.clone()));
         for region in &plan.regions {
             let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());
             let target = RegionTarget {
@@ -131,6 +136,7 @@ pub async fn collect(
                 settings.clone(),
                 config.clone(),
                 kms.clone(),
+                trails.clone(),
                 call_requests.clone(),
                 retrier.clone(),
                 progress.clone(),
@@ -472,6 +478,7 @@ async fn region_task(
     settings: Arc<ListSettings>,
     config: Arc<CollectConfig>,
     kms: Option<Arc<KmsDescriber>>,
+    trails: Option<AccountTrails>,
     call_requests: Arc<Semaphore>,
     retrier: Arc<Retrier>,
     progress: Arc<dyn Progress>,
@@ -549,5 +556,8 @@ async fn region_task(
     // Completion order varies with timing; the errors are reported in record order.
     enrich_errors.sort_by_key(|(i, _)| *i);
     errors.extend(enrich_errors.into_iter().flat_map(|(_, e)| e));
+    if let Some(trails) = trails {
+        errors.extend(trails.attach(&mut records, &target, &call_requests).await);
+    }
     (order, RegionResult { records, errors })
 }

@@ -47,6 +47,10 @@ pub struct CollectConfig {
     /// Whether to describe the customer managed KMS key of every data store that has
     /// one (`DescribeKey`, `GetKeyRotationStatus`) into the `KmsKey` enrichment.
     pub kms: bool,
+    /// Whether to read the CloudTrail trails of every (account, region) that holds data
+    /// stores (`DescribeTrails`, `GetTrailStatus`, `GetEventSelectors`) into the
+    /// `DataEvents` enrichment: which trails record each data store's data events.
+    pub trails: bool,
     /// Whether to ask STS `GetCallerIdentity` for the account of each credential set,
     /// so coverage names accounts that hold no data store and errors name their
     /// account. Without it accounts come from data store ARNs only.
@@ -73,6 +77,7 @@ impl Default for CollectConfig {
             page_size: None,
             tags: true,
             kms: true,
+            trails: true,
             caller_identity: true,
             concurrency: DEFAULT_CONCURRENCY,
             endpoint_url: None,

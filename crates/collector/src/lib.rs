@@ -45,7 +45,9 @@ mod progress;
 mod regions;
 mod retry;
 mod sdk;
+mod selectors;
 pub mod session;
+mod trails;
 
 pub use access::{check_access, AccessCheck, AccessResult, Permission, PROBE_PAGE_SIZE};
 pub use collect::{account_credentials, collect, AccountCredentials};
@@ -60,3 +62,4 @@ pub use progress::{NoProgress, Progress};
 pub use regions::{
     healthlake_regions, parse_region_list, validate_region, HEALTHLAKE_REGIONS, REGIONS_ENV,
 };
+pub use trails::DATA_EVENTS_ENRICHMENT;

@@ -121,6 +121,16 @@ pub(crate) fn sts(sdk: &SdkConfig, region: &str) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(config)
 }
 
+/// A CloudTrail client for one region (endpoint from the shared configuration, e.g.
+/// `AWS_ENDPOINT_URL_CLOUDTRAIL`).
+pub(crate) fn cloudtrail(sdk: &SdkConfig, region: &str) -> aws_sdk_cloudtrail::Client {
+    let config = aws_sdk_cloudtrail::config::Builder::from(sdk)
+        .region(Region::new(region.to_owned()))
+        .retry_config(one_attempt())
+        .build();
+    aws_sdk_cloudtrail::Client::from_conf(config)
+}
+
 /// The endpoint requests to `service` go to when it is replaced, for messages:
 /// `explicit` (HealthLake's `--endpoint-url`), else `AWS_ENDPOINT_URL_<SERVICE>`, else
 /// `AWS_ENDPOINT_URL`; `None` for the service's public endpoint.

@@ -196,11 +196,6 @@ impl Record {
         Ok(record)
     }
 
-    /// Like [`Record::from_raw_keeping`], for text that may be shared with other records.
-    pub(crate) fn from_text_keeping(raw: RawText) -> Result<Self, (RecordError, RawText)> {
-        Self::from_text_keeping_as(Kind::Datastore, raw)
-    }
-
     /// Like [`Record::planned`], for text that may be shared with other records.
     pub(crate) fn planned_text(
         raw: RawText,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hlaudit_model::snapshot::{self, ErrorKind, Shape};
-use hlaudit_model::{CollectionError, Inventory, Record, Timestamp};
+use hlaudit_model::{CollectionError, Inventory, Kind, Record, Timestamp};
 use proptest::prelude::*;
 
 /// The workspace's `fixtures/snapshots`, as a path relative to this crate (tests run in
@@ -55,6 +55,23 @@ fn every_good_fixture_is_read_with_its_shape() {
         ("empty-list.json", (Shape::List, 0)),
         // A name, status and key type holding bidirectional and zero-width characters.
         ("invisible-name.json", (Shape::List, 1)),
+        // Jobs and transformation profiles, as the AWS CLI prints them.
+        (
+            "list-fhir-export-jobs.json",
+            (Shape::ResourceList(Kind::ExportJob), 2),
+        ),
+        (
+            "describe-fhir-import-job.json",
+            (Shape::ResourceDescribe(Kind::ImportJob), 1),
+        ),
+        (
+            "list-data-transformation-profiles.json",
+            (Shape::ResourceList(Kind::TransformationProfile), 2),
+        ),
+        (
+            "get-data-transformation-profile.json",
+            (Shape::ResourceDescribe(Kind::TransformationProfile), 1),
+        ),
     ]
     .into_iter()
     .collect();
@@ -100,6 +117,75 @@ fn the_aws_documentation_example_reads_as_printed() {
     assert!(r.raw_json().contains("\"PreloadDataType\": \"SYNTHEA\""));
     assert!(inv.warnings.is_empty() && inv.errors.is_empty());
     assert_eq!(inv.coverage.regions, vec!["us-east-1"]);
+}
+
+#[test]
+fn jobs_read_from_cli_outputs_take_their_data_store_given_beside_them() {
+    let dir = fixtures();
+    let files = [
+        dir.join("list-fhir-export-jobs.json"),
+        dir.join("describe-fhir-import-job.json"),
+        dir.join("list-data-transformation-profiles.json"),
+    ];
+    let files: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let inv = snapshot::read_files(&files).unwrap();
+    assert_eq!(inv.records.len(), 5);
+    // No data store is given: every job warns, and none has an account.
+    let codes: Vec<&str> = inv.warnings.iter().map(|w| w.code.as_str()).collect();
+    assert_eq!(codes, ["job-without-datastore"; 3]);
+    assert!(inv.records.iter().all(|r| r.account().is_none()));
+    let profile = &inv.records[3];
+    assert_eq!(profile.kind(), Kind::TransformationProfile);
+    assert_eq!(
+        profile.key(),
+        "?/?/transformation-profile/5e1c0a2b-8d3f-4c6e-9a7b-1f2e3d4c5b6a"
+    );
+
+    // With the data store's listing, the jobs live in its account and carry its tags.
+    let store = serde_json::json!({"hlauditSnapshot": 1, "records": [{
+        "properties": {"DatastoreId": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+            "DatastoreArn": "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/a1b2c3d4e5f60718293a4b5c6d7e8f90"},
+        "tags": {"owner": "data-team"}}]});
+    let tmp = std::env::temp_dir().join(format!("hlaudit-store-{}.json", std::process::id()));
+    std::fs::write(&tmp, store.to_string()).unwrap();
+    let mut with_store = files.clone();
+    with_store.push(tmp.to_str().unwrap());
+    let inv = snapshot::read_files(&with_store).unwrap();
+    std::fs::remove_file(&tmp).unwrap();
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    for job in inv
+        .records
+        .iter()
+        .filter(|r| r.kind().belongs_to_datastore())
+    {
+        assert_eq!(job.account(), Some("111122223333"));
+        assert_eq!(job.tags.as_ref().unwrap()["owner"], "data-team");
+    }
+}
+
+#[test]
+fn a_job_listing_with_a_next_token_is_incomplete_even_on_the_callers_word() {
+    let text =
+        r#"{"ExportJobPropertiesList": [{"JobId": "j", "DatastoreId": "d"}], "NextToken": "t"}"#;
+    let tmp = std::env::temp_dir().join(format!("hlaudit-jobs-{}.json", std::process::id()));
+    std::fs::write(&tmp, text).unwrap();
+    let options = snapshot::ReadOptions {
+        pages_complete: true,
+        ..snapshot::ReadOptions::default()
+    };
+    let inv = snapshot::read_files_with(&[tmp.to_str().unwrap()], options).unwrap();
+    std::fs::remove_file(&tmp).unwrap();
+    assert_eq!(inv.errors.len(), 1, "{:?}", inv.errors);
+    let e = &inv.errors[0];
+    assert_eq!(
+        (e.operation.as_str(), e.code.as_str()),
+        ("ListFHIRExportJobs", "incomplete-listing")
+    );
+    assert!(
+        e.message.contains("more export jobs exist"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]

@@ -121,20 +121,21 @@ pub const BASE_ACCESS_KEY: &str = "AKIDMANAGEMENTBASE01";
 
 /// `hlaudit` with a clean AWS environment, the base credentials moto takes for its
 /// management account, and moto (at `moto_endpoint`) for STS, Organizations, KMS and
-/// Security Hub: the set-up of every test that assumes roles in member accounts.
+/// Security Hub (and CloudTrail, where no trail exists): the set-up of every test that
+/// assumes roles in member accounts.
 pub fn moto_base_command(dir: &Path, moto_endpoint: &str) -> Command {
     let mut cmd = hlaudit();
     clean_aws_env(&mut cmd, dir);
     cmd.env("AWS_ACCESS_KEY_ID", BASE_ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", "base-secret");
-    for service in ["STS", "ORGANIZATIONS", "KMS", "SECURITYHUB"] {
+    for service in ["STS", "ORGANIZATIONS", "KMS", "SECURITYHUB", "CLOUDTRAIL"] {
         cmd.env(format!("AWS_ENDPOINT_URL_{service}"), moto_endpoint);
     }
     cmd
 }
 
 /// `hlaudit SUBCOMMAND` against the emulator at `endpoint` with the sentinel
-/// credentials, quick retries, no STS and no KMS.
+/// credentials, quick retries, no STS, no KMS and no CloudTrail.
 pub fn aws_command(subcommand: &str, endpoint: &str, dir: &Path) -> Command {
     let mut cmd = default_retries_command(subcommand, endpoint, dir);
     cmd.args(["--initial-backoff-ms", "1"]);
@@ -154,6 +155,7 @@ pub fn default_retries_command(subcommand: &str, endpoint: &str, dir: &Path) -> 
             endpoint,
             "--no-caller-identity",
             "--no-kms",
+            "--no-trails",
         ]);
     cmd
 }

@@ -286,10 +286,12 @@ fn conflict(copy: &Record, first: &str, diff: &str, why: Option<&str>) -> Box<Sn
             "--on-duplicate latest cannot decide: {why}; drop the stale input, or choose with \
              --on-duplicate first or last"
         ),
-        None => "the inputs disagree about this data store: drop the stale input, or choose \
-                 which copy counts with --on-duplicate first, last or latest (the most \
-                 recently collected hlaudit snapshot)"
-            .to_owned(),
+        None => format!(
+            "the inputs disagree about this {}: drop the stale input, or choose which copy \
+             counts with --on-duplicate first, last or latest (the most recently collected \
+             hlaudit snapshot)",
+            copy.kind().noun()
+        ),
     };
     Box::new(
         SnapshotError::new(
@@ -297,6 +299,7 @@ fn conflict(copy: &Record, first: &str, diff: &str, why: Option<&str>) -> Box<Sn
             line,
             column,
             ErrorKind::ConflictingDuplicate(Box::new(ConflictingCopies {
+                kind: copy.kind(),
                 arn: copy.key().into_owned(),
                 first: first.to_owned(),
                 difference: diff.to_owned(),

@@ -18,22 +18,43 @@ use super::record_array::RecordArray;
 use super::sink::{InputSink, SnippetFn, DUPLICATE_KEY_HINT};
 use super::{NextToken, Shape, SnapshotMeta, SNAPSHOT_VERSION};
 use crate::inventory::{CollectionError, ScopeCoverage};
+use crate::kind::Kind;
 use crate::record::RawText;
 use crate::timestamp::Timestamp;
 
 /// The top-level keys that mark an AWS CLI output or an hlaudit snapshot.
-pub(crate) const ENVELOPE_KEYS: [&str; 4] = [
+pub(crate) const ENVELOPE_KEYS: [&str; 9] = [
     "DatastorePropertiesList",
     "DatastoreProperties",
     "NextToken",
     "hlauditSnapshot",
+    "ExportJobPropertiesList",
+    "ExportJobProperties",
+    "ImportJobPropertiesList",
+    "ImportJobProperties",
+    "Items",
 ];
+
+/// The kind of the records under an AWS CLI output's key other than a data store
+/// listing's, and whether the key holds a list of them (else one).
+fn resource_key(key: &str) -> Option<(Kind, bool)> {
+    Some(match key {
+        "ExportJobPropertiesList" => (Kind::ExportJob, true),
+        "ExportJobProperties" => (Kind::ExportJob, false),
+        "ImportJobPropertiesList" => (Kind::ImportJob, true),
+        "ImportJobProperties" => (Kind::ImportJob, false),
+        "Items" => (Kind::TransformationProfile, true),
+        _ => return None,
+    })
+}
 
 /// What the accepted shapes are, for error hints.
 pub(crate) const ACCEPTED: &str = "accepted shapes: the output of `aws healthlake \
 list-fhir-datastores` ({\"DatastorePropertiesList\": [...]}) or `describe-fhir-datastore` \
 ({\"DatastoreProperties\": {...}}), a JSON array of DatastoreProperties objects, JSON Lines \
-(one DatastoreProperties object per line), or an hlaudit snapshot ({\"hlauditSnapshot\": 1, ...})";
+(one DatastoreProperties object per line), an hlaudit snapshot ({\"hlauditSnapshot\": 1, ...}), \
+or the output of `list-fhir-export-jobs` / `describe-fhir-export-job` (and the import ones), \
+`list-data-transformation-profiles` or `get-data-transformation-profile`";
 
 /// The top-level value: an array of records or an envelope object.
 pub(crate) struct TopLevel<'a, 'f, 'm, M> {
@@ -103,6 +124,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                 first_snippet = mode.snippet(kpos.line, kpos.column);
             }
             st.current_key = Some((key.clone(), kpos));
+            let resource = resource_key(&key);
             match key.as_str() {
                 "DatastorePropertiesList" => {
                     st.summary.shape = Some(Shape::List);
@@ -124,6 +146,26 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                         wrapped: true,
                     })?;
                 }
+                _ if resource.is_some() => {
+                    let (kind, list) = resource.unwrap_or_default();
+                    st.kind = kind;
+                    if list {
+                        st.summary.shape = Some(Shape::ResourceList(kind));
+                        map.next_value_seed(RecordArray {
+                            st: &mut *st,
+                            mode,
+                            wrapped: false,
+                        })?;
+                    } else {
+                        st.summary.shape = Some(Shape::ResourceDescribe(kind));
+                        let (raw, pos) = map.next_value_seed(Positioned {
+                            mode,
+                            peeked: false,
+                        })?;
+                        let raw = RawText::Owned(M::into_box(raw));
+                        st.record(raw, pos, None, BTreeMap::new(), &|l, c| mode.snippet(l, c));
+                    }
+                }
                 "DatastoreProperties" => {
                     st.summary.shape = Some(Shape::Describe);
                     let (raw, pos) = map.next_value_seed(Positioned {
@@ -140,15 +182,13 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
                     })?;
                     let token: Option<String> = envelope_field(st, &key, kpos, raw.get(), &snip)
                         .map_err(de::Error::custom)?;
+                    // The error names what is listed, which a later key may say.
                     if let Some(value) = token.filter(|t| !t.is_empty()) {
-                        let token = NextToken {
+                        st.summary.next_token = Some(NextToken {
                             value,
                             line: kpos.line,
                             column: kpos.column,
-                        };
-                        let error = listing::incomplete_listing(&st.name, &token);
-                        st.summary.errors.push(error);
-                        st.summary.next_token = Some(token);
+                        });
                     }
                 }
                 "hlauditSnapshot" => {
@@ -240,6 +280,10 @@ impl<'de, M: Mode<'de>> Visitor<'de> for TopLevel<'_, '_, '_, M> {
             if st.stopped() {
                 return Err(de::Error::custom("stopped"));
             }
+        }
+        if let Some(token) = &st.summary.next_token {
+            let error = listing::incomplete_listing(&st.name, token, st.kind);
+            st.summary.errors.push(error);
         }
         let at = first_pos.unwrap_or(start);
         let first_snippet = first_snippet.or_else(|| mode.snippet(start.line, start.column));

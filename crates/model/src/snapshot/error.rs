@@ -54,9 +54,9 @@ pub enum ErrorKind {
         /// The path of the repeated name, e.g. `IdentityProviderConfiguration.Metadata`.
         path: String,
     },
-    /// The same data store (by `DatastoreArn`) appears twice with different content, and
-    /// nothing says which copy counts.
-    #[error("data store `{}` appears twice with different content, at {} and here: {}", .0.arn, .0.first, .0.difference)]
+    /// The same resource (a data store by `DatastoreArn`, a job by its data store and job
+    /// ids, ...) appears twice with different content, and nothing says which copy counts.
+    #[error("{} `{}` appears twice with different content, at {} and here: {}", .0.kind.noun(), .0.arn, .0.first, .0.difference)]
     ConflictingDuplicate(Box<ConflictingCopies>),
     /// An hlaudit snapshot written by a newer, incompatible hlaudit.
     #[error("hlaudit snapshot format version {found} is newer than this hlaudit reads (version {supported})")]
@@ -86,7 +86,10 @@ pub enum ErrorKind {
 /// Two copies of one data store that differ (see [`ErrorKind::ConflictingDuplicate`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConflictingCopies {
-    /// The data store's ARN.
+    /// What the resource is.
+    pub kind: crate::kind::Kind,
+    /// The resource's identity key: a data store's ARN, `DATASTORE_ID/KIND/JOB_ID` for a
+    /// job (see [`crate::identity::Identity::key`]).
     pub arn: String,
     /// Where the first copy is (`file:line:column`).
     pub first: String,

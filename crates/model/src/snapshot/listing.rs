@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use super::NextToken;
 use crate::inventory::{CollectionError, Warning};
+use crate::kind::Kind;
 use crate::record::Source;
 
 /// The operation a listing page is the output of.
@@ -40,19 +41,39 @@ const ADVICE: &str = "the AWS CLI prints one page of list-fhir-datastores and do
      with a `--next-token` loop until no NextToken is printed and give them all together \
      with --pages-complete (see docs/snapshot.md)";
 
+/// What to do about a job listing's page that is not the last one.
+const JOB_ADVICE: &str = "the AWS CLI prints one page of a job listing and does not fetch \
+     the next by itself, and --pages-complete vouches only for data store listings: run \
+     `hlaudit collect`, which reads every page of every data store's jobs, or give the \
+     `describe-fhir-export-job` / `describe-fhir-import-job` output of each job";
+
 /// The `incomplete-listing` error of a page with a `NextToken`, read without the caller's
-/// word that the other pages are given too.
-pub(crate) fn incomplete_listing(file: &str, token: &NextToken) -> CollectionError {
+/// word that the other pages are given too. `kind` is the kind of the listing's records.
+pub(crate) fn incomplete_listing(file: &str, token: &NextToken, kind: Kind) -> CollectionError {
+    let (operation, advice) = match kind {
+        Kind::Datastore => (OPERATION, ADVICE),
+        Kind::ExportJob => ("ListFHIRExportJobs", JOB_ADVICE),
+        Kind::ImportJob => ("ListFHIRImportJobs", JOB_ADVICE),
+        // The AWS CLI pages through profiles itself: a NextToken means the output was cut
+        // short (`--max-items`, `--no-paginate`).
+        Kind::TransformationProfile => (
+            "ListDataTransformationProfiles",
+            "the AWS CLI reads every page of list-data-transformation-profiles unless \
+             --max-items or --no-paginate stops it: run it without them, or run `hlaudit \
+             collect`",
+        ),
+    };
     CollectionError {
         account: None,
         region: None,
-        operation: OPERATION.to_owned(),
+        operation: operation.to_owned(),
         resource: None,
         code: "incomplete-listing".to_owned(),
         message: format!(
-            "{}: the listing has a NextToken, so more data stores exist than this page \
-             holds; {ADVICE}",
-            at(file, token)
+            "{}: the listing has a NextToken, so more {}s exist than this page holds; \
+             {advice}",
+            at(file, token),
+            kind.noun()
         ),
     }
 }

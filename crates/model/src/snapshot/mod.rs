@@ -100,6 +100,7 @@ use input::Input;
 use sink::InputSink;
 
 use crate::inventory::{CollectionError, Inventory, Warning};
+use crate::kind::Kind;
 use crate::record::Record;
 use crate::timestamp::Timestamp;
 
@@ -134,6 +135,14 @@ pub enum Shape {
     Lines,
     /// An hlaudit snapshot.
     Hlaudit,
+    /// The output of `aws healthlake list-fhir-export-jobs` (`ExportJobPropertiesList`),
+    /// `list-fhir-import-jobs` (`ImportJobPropertiesList`) or
+    /// `list-data-transformation-profiles` (`Items`), by the kind of its records.
+    ResourceList(Kind),
+    /// The output of `aws healthlake describe-fhir-export-job` (`ExportJobProperties`) or
+    /// `describe-fhir-import-job` (`ImportJobProperties`), by the kind of its record; or of
+    /// `get-data-transformation-profile` (a profile's fields at the top level).
+    ResourceDescribe(Kind),
 }
 
 /// What an hlaudit snapshot says about its collection.
@@ -316,6 +325,7 @@ fn read_input(
         pending: None,
         current_key: None,
         stopped: false,
+        kind: Kind::Datastore,
     };
     sniff::read_input(input, &mut st);
     if st.errors.is_empty() {

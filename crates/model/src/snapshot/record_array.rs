@@ -1,6 +1,6 @@
 //! An array of records (`DatastoreProperties` objects, or hlaudit snapshot records),
 //! walked element by element by a serde visitor: each element is taken as raw text,
-//! checked by [`Record::from_text_keeping`] in batches on other cores and handed on in
+//! checked by [`Record::from_text_keeping_as`] in batches on other cores and handed on in
 //! input order, never collected, so memory follows the largest record.
 
 use std::collections::BTreeMap;
@@ -61,6 +61,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
         let mut ready: BTreeMap<usize, Built> = BTreeMap::new();
         let mut accepted = 0;
         let st = &mut *self.st;
+        let kind = st.kind;
         let result = rayon::in_place_scope(|s| {
             let mut batch: Vec<(M::Raw, Pos)> = Vec::with_capacity(BATCH);
             let mut sent = 0;
@@ -84,7 +85,7 @@ impl<'de, M: Mode<'de>> Visitor<'de> for RecordArray<'_, '_, '_, M> {
                             .into_iter()
                             .map(|(raw, pos)| {
                                 let text = record_text::<M>(shared.as_ref(), raw);
-                                (Record::from_text_keeping(text), pos)
+                                (Record::from_text_keeping_as(kind, text), pos)
                             })
                             .collect();
                         // The receiver outlives the scope, so this cannot fail.

@@ -30,6 +30,9 @@ pub(crate) struct InputSink<'f> {
     /// The envelope key being read, for type errors in its value.
     pub(super) current_key: Option<(String, Pos)>,
     pub(super) stopped: bool,
+    /// The kind of the records of an AWS CLI output (a listing's, a describe's): data
+    /// stores unless the output's key says otherwise.
+    pub(super) kind: Kind,
 }
 
 /// What to do about a repeated name in an input.
@@ -125,7 +128,7 @@ impl InputSink<'_> {
         snippet: &SnippetFn<'_>,
     ) {
         self.accept(
-            Record::from_text_keeping(raw),
+            Record::from_text_keeping_as(self.kind, raw),
             pos,
             tags,
             enrichments,
@@ -259,7 +262,11 @@ impl InputSink<'_> {
         };
         let at = relative_to(pos, rel_line, rel_col);
         let (kind, hint) = if e.kind == RecordErrorKind::Missing {
-            let hint = if e.path == "JobId" || text.contains("\"JobId\"") {
+            let hint = if e.path == "ProfileId" {
+                "every transformation profile needs `ProfileId`, as `aws healthlake \
+                 list-data-transformation-profiles` prints them; an output whose records are \
+                 under `Items` is read as that listing"
+            } else if e.path == "JobId" || text.contains("\"JobId\"") {
                 "every export or import job needs `JobId` and `DatastoreId`, as \
                  `aws healthlake list-fhir-export-jobs` prints them"
             } else {

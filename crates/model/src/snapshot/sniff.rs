@@ -15,6 +15,7 @@ use super::position::{relative_to, Pos};
 use super::positioned::{SliceMode, StreamMode};
 use super::sink::InputSink;
 use super::Shape;
+use crate::kind::Kind;
 
 /// Reads one input to its end (or to its first malformed JSON), reporting into `st`.
 pub(crate) fn read_input(mut input: Input<'_>, st: &mut InputSink<'_>) {
@@ -46,6 +47,13 @@ fn sniff_and_read(input: &mut Input<'_>, st: &mut InputSink<'_>) -> std::io::Res
         Some(b'{') => {
             let head = input.peek_n(1024)?;
             match first_key(head) {
+                // `get-data-transformation-profile` prints the profile's fields at the top
+                // level, `ProfileId` first.
+                Some(k) if k == "ProfileId" => {
+                    st.kind = Kind::TransformationProfile;
+                    st.summary.shape = Some(Shape::ResourceDescribe(st.kind));
+                    read_json_lines(input, st)
+                }
                 Some(k) if !ENVELOPE_KEYS.contains(&k.as_str()) && is_record_key(&k) => {
                     st.summary.shape = Some(Shape::Lines);
                     read_json_lines(input, st)
@@ -88,7 +96,9 @@ pub(crate) fn looks_like_snapshot(head: &[u8]) -> bool {
     let start = trim(head);
     let head = &head[start..];
     let object = |o: &[u8]| {
-        first_key(o).is_some_and(|k| ENVELOPE_KEYS.contains(&k.as_str()) || is_record_key(&k))
+        first_key(o).is_some_and(|k| {
+            ENVELOPE_KEYS.contains(&k.as_str()) || is_record_key(&k) || k == "ProfileId"
+        })
     };
     match head.first() {
         Some(b'{') => object(head),
@@ -223,9 +233,10 @@ mod tests {
         assert!(is_record_key("DatastoreArn") && is_record_key("DatastoreFutureThing"));
         assert!(is_record_key("CreatedAt"));
         assert!(!is_record_key("Items"));
+        // An envelope key is never taken for a record's first key.
         assert!(ENVELOPE_KEYS
             .iter()
-            .all(|k| k.starts_with("Datastore") || *k == "NextToken" || *k == "hlauditSnapshot"));
+            .all(|k| k.starts_with("DatastoreProperties") || !is_record_key(k)));
     }
 
     #[test]
