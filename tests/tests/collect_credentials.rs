@@ -91,7 +91,13 @@ fn the_service_specific_endpoint_variable_is_honoured() {
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_REGION", "us-west-2")
         .env("AWS_ENDPOINT_URL_HEALTHLAKE", emu.endpoint_url())
-        .args(["collect", "--no-caller-identity", "--no-kms", "--no-trails", "-o"])
+        .args([
+            "collect",
+            "--no-caller-identity",
+            "--no-kms",
+            "--no-trails",
+            "-o",
+        ])
         .arg(&path));
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let inv = read_snapshot(&path);

@@ -121,7 +121,9 @@ pub async fn collect(
                     .with_accounts(plan.account.clone(), accounts.clone()),
             )
         });
-        let trails = trails.as_ref().map(|t| t.with_credentials(plan.sdk.clone()));
+        let trails = trails
+            .as_ref()
+            .map(|t| t.with_credentials(plan.sdk.clone()));
         for region in &plan.regions {
             let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());
             let target = RegionTarget {

@@ -157,10 +157,10 @@ fn field_matches(field: &Value, value: &str) -> bool {
     let ends = values("EndsWith");
     let positive = !(equals.is_empty() && starts.is_empty() && ends.is_empty());
     let included = !positive
-        || equals.iter().any(|v| *v == value)
+        || equals.contains(&value)
         || starts.iter().any(|v| value.starts_with(v))
         || ends.iter().any(|v| value.ends_with(v));
-    let excluded = values("NotEquals").iter().any(|v| *v == value)
+    let excluded = values("NotEquals").contains(&value)
         || values("NotStartsWith").iter().any(|v| value.starts_with(v))
         || values("NotEndsWith").iter().any(|v| value.ends_with(v));
     included && !excluded
