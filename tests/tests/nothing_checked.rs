@@ -19,7 +19,7 @@ fn a_selection_that_leaves_no_policy_exits_2_naming_its_flags() {
     let cases: [(&[&str], &str); 4] = [
         (
             &["--skip", "HL-*"],
-            "`--skip HL-*` removes every one of the 32 policies loaded",
+            "`--skip HL-*` removes every one of the 39 policies loaded",
         ),
         (&["--only", "NOPE-*"], "`--only NOPE-*` removes every one"),
         // The built-in pack has no critical policy.

@@ -58,11 +58,13 @@ pub enum Transform {
     Lower,
     /// A timestamp (epoch seconds or an ISO 8601 string) as ISO 8601 text in UTC.
     Date,
+    /// Splits an S3 URI (`s3://BUCKET/KEY`) into its bucket and key.
+    S3,
 }
 
 impl Transform {
     /// The names, for hints.
-    pub const NAMES: [&'static str; 6] = ["json", "arn", "keys", "values", "lower", "date"];
+    pub const NAMES: [&'static str; 7] = ["json", "arn", "keys", "values", "lower", "date", "s3"];
 
     fn from_name(s: &str) -> Option<Self> {
         Some(match s {
@@ -72,6 +74,7 @@ impl Transform {
             "values" => Transform::Values,
             "lower" => Transform::Lower,
             "date" => Transform::Date,
+            "s3" => Transform::S3,
             _ => return None,
         })
     }
@@ -85,6 +88,7 @@ impl Transform {
             Transform::Values => "values",
             Transform::Lower => "lower",
             Transform::Date => "date",
+            Transform::S3 => "s3",
         }
     }
 }

@@ -161,9 +161,11 @@ pub(crate) fn resolve<'x: 't, 't>(
             }
             Step::Json(id) => json(v, *id, env),
             Step::Transform(t) => {
-                if *t == Transform::Arn {
-                    if let Some(p) = ptr.as_deref_mut() {
-                        p.push_str("/@arn");
+                if let Some(p) = ptr.as_deref_mut() {
+                    match t {
+                        Transform::Arn => p.push_str("/@arn"),
+                        Transform::S3 => p.push_str("/@s3"),
+                        _ => {}
                     }
                 }
                 transform(v, *t)
@@ -271,6 +273,7 @@ fn finish_pointer(p: &mut String, steps: &[Step], cur: Option<Cur<'_>>) {
                 p.push_str(&n.to_string());
             }
             Step::Transform(Transform::Arn) => p.push_str("/@arn"),
+            Step::Transform(Transform::S3) => p.push_str("/@s3"),
             Step::CurrentKey => match cur.and_then(|c| c.val.as_str()) {
                 Some(k) => push_token(p, k),
                 None => p.push_str("/."),
@@ -407,11 +410,54 @@ fn transform<'t>(v: ValRef<'t>, t: Transform) -> StepResult<'t> {
             other => Err(wrong(other.get(), "an object")),
         },
         Transform::Arn => arn(v),
+        Transform::S3 => s3(v),
         Transform::Date => match crate::ops::timestamp(v.get()) {
             Some(t) => Ok(ValRef::Own(Val::Str(Cow::Owned(crate::ops::iso_date(t))))),
             None => Err(wrong(v.get(), "a timestamp")),
         },
     }
+}
+
+/// `s3://BUCKET/KEY` as `{bucket, key}` (the key empty when the URI names only a bucket).
+fn s3(v: ValRef<'_>) -> StepResult<'_> {
+    let split = |s: &str| -> Option<(usize, usize)> {
+        let rest = s.strip_prefix("s3://")?;
+        let end = rest.find('/').unwrap_or(rest.len());
+        (end > 0).then_some((5, 5 + end))
+    };
+    let bad = |s: &str| Resolved::Bad {
+        found: serde_json::Value::String(s.to_owned()),
+        expected: "an S3 URI (s3://BUCKET/KEY)".to_owned(),
+        unread: String::new(),
+    };
+    match v {
+        ValRef::Ref(Val::Str(s)) => {
+            let s: &str = s;
+            let (a, b) = split(s).ok_or_else(|| bad(s))?;
+            let key = s.get(b + 1..).unwrap_or("");
+            Ok(ValRef::Own(s3_parts(
+                Val::Str(Cow::Borrowed(&s[a..b])),
+                Val::Str(Cow::Borrowed(key)),
+            )))
+        }
+        ValRef::Own(Val::Str(s)) => {
+            let (a, b) = split(&s).ok_or_else(|| bad(&s))?;
+            let key = s.get(b + 1..).unwrap_or("").to_owned();
+            Ok(ValRef::Own(s3_parts(
+                Val::Str(Cow::Owned(s[a..b].to_owned())),
+                Val::Str(Cow::Owned(key)),
+            )))
+        }
+        other => Err(wrong(other.get(), "a string holding an S3 URI")),
+    }
+}
+
+/// The object `|s3` makes.
+fn s3_parts<'t>(bucket: Val<'t>, key: Val<'t>) -> Val<'t> {
+    Val::Obj(vec![
+        (Cow::Borrowed("bucket"), bucket),
+        (Cow::Borrowed("key"), key),
+    ])
 }
 
 fn arn(v: ValRef<'_>) -> StepResult<'_> {

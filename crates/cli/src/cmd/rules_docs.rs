@@ -157,7 +157,8 @@ pub fn render(set: &CompiledPolicySet, origin: &str, builtin: bool) -> String {
     out.push_str("# Policy reference\n\n");
     let _ = writeln!(
         out,
-        "{} {} from {origin}. Each policy is evaluated on every data store; where its \
+        "{} {} from {origin}. Each policy is evaluated on every data store (or, where it says \
+         so, every export job, import job or transformation profile); where its \
          applicability condition does not hold the result is SKIP{}. Parameters can be \
          overridden per policy in the configuration file. The language the policies are written in is \
          described in [policy-language.md](policy-language.md).\n",
@@ -206,6 +207,10 @@ fn section(out: &mut String, p: &CompiledPolicy) {
     }
     if let Some(file) = m.source.as_ref().map(|s| source_file(&s.file)) {
         facts.push(format!("**Defined in:** `{file}`"));
+    }
+    if p.kinds() != [hlaudit_model::Kind::Datastore] {
+        let kinds: Vec<String> = p.kinds().iter().map(|k| format!("{}s", k.noun())).collect();
+        facts.push(format!("**Applies to:** {}", kinds.join(", ")));
     }
     // Only data stores are planned in templates and plans.
     if p.applies_to(hlaudit_model::Kind::Datastore) {
