@@ -194,7 +194,8 @@ fn a_version_1_report_still_works_as_a_baseline() {
             .args(extra))
     };
     let v1 = "fixtures/baselines/report-v1.json";
-    let out = demo(&["--baseline", v1]);
+    // HL-LOG-01 came after version 1: its findings have nothing to match and would be new.
+    let out = demo(&["--baseline", v1, "--skip", "HL-LOG-01"]);
     assert!(out.code == Some(0), "{}", out.stderr);
     let report: Value = serde_json::from_str(&out.stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
