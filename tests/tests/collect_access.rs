@@ -64,10 +64,31 @@ fn denied_calls_are_named_untestable_ones_explained_and_nothing_is_written() {
         [
             check(LISTED, "healthlake:ListFHIRDatastores", "granted"),
             check(LISTED, "healthlake:ListTagsForResource", "denied"),
+            check(LISTED, "healthlake:ListFHIRExportJobs", "granted"),
+            check(LISTED, "healthlake:ListFHIRImportJobs", "granted"),
+            check(
+                LISTED,
+                "healthlake:ListDataTransformationProfiles",
+                "granted"
+            ),
             check(DENIED, "healthlake:ListFHIRDatastores", "denied"),
             check(DENIED, "healthlake:ListTagsForResource", "not-tested"),
+            check(DENIED, "healthlake:ListFHIRExportJobs", "not-tested"),
+            check(DENIED, "healthlake:ListFHIRImportJobs", "not-tested"),
+            check(
+                DENIED,
+                "healthlake:ListDataTransformationProfiles",
+                "denied"
+            ),
             check(EMPTY, "healthlake:ListFHIRDatastores", "granted"),
             check(EMPTY, "healthlake:ListTagsForResource", "not-tested"),
+            check(EMPTY, "healthlake:ListFHIRExportJobs", "not-tested"),
+            check(EMPTY, "healthlake:ListFHIRImportJobs", "not-tested"),
+            check(
+                EMPTY,
+                "healthlake:ListDataTransformationProfiles",
+                "granted"
+            ),
         ]
     );
     let tags = &checks[1];
@@ -77,17 +98,21 @@ fn denied_calls_are_named_untestable_ones_explained_and_nothing_is_written() {
         denied_tags.contains(tags["resource"].as_str().unwrap()),
         "{tags}"
     );
-    let listing = &checks[2];
+    // The jobs are checked on the data store the listing gave first.
+    assert_eq!(checks[2]["resource"], tags["resource"]);
+    let listing = &checks[5];
     let message = listing["message"].as_str().unwrap();
     assert!(
         message.contains("healthlake:ListFHIRDatastores") && message.contains("docs/collect.md"),
         "the denial names the action and where the policy is: {message}"
     );
-    assert_eq!(checks[3]["reason"], "ListFHIRDatastores failed");
-    assert_eq!(checks[5]["reason"], "no data store in this region");
+    assert_eq!(checks[6]["reason"], "ListFHIRDatastores failed");
+    assert_eq!(checks[7]["reason"], "ListFHIRDatastores failed");
+    assert_eq!(checks[11]["reason"], "no data store in this region");
+    assert_eq!(checks[12]["reason"], "no data store in this region");
     assert!(
         out.stderr
-            .contains("6 permission check(s): 2 granted, 2 denied, 0 failed, 2 not tested"),
+            .contains("15 permission check(s): 6 granted, 3 denied, 0 failed, 6 not tested"),
         "{}",
         out.stderr
     );
@@ -101,7 +126,10 @@ fn denied_calls_are_named_untestable_ones_explained_and_nothing_is_written() {
     let count = |op: &str| ops.iter().filter(|(o, _)| *o == op).count();
     assert_eq!(count("ListFHIRDatastores"), 3, "{ops:?}");
     assert_eq!(count("ListTagsForResource"), 1, "{ops:?}");
-    assert_eq!(log.len(), 4, "{ops:?}");
+    assert_eq!(count("ListFHIRExportJobs"), 1, "{ops:?}");
+    assert_eq!(count("ListFHIRImportJobs"), 1, "{ops:?}");
+    assert_eq!(count("ListDataTransformationProfiles"), 3, "{ops:?}");
+    assert_eq!(log.len(), 9, "{ops:?}");
     // Nothing written beside the (absent) configuration files.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
@@ -122,6 +150,8 @@ fn every_permission_granted_exits_0_and_prints_a_table() {
         ACCOUNT,
         "healthlake:ListFHIRDatastores",
         "healthlake:ListTagsForResource",
+        "healthlake:ListFHIRExportJobs",
+        "healthlake:ListDataTransformationProfiles",
         "not tested: no data store in this region",
     ] {
         assert!(out.stdout.contains(want), "{want} in\n{}", out.stdout);
@@ -129,14 +159,16 @@ fn every_permission_granted_exits_0_and_prints_a_table() {
     assert!(!out.stdout.contains("DENIED"), "{}", out.stdout);
     assert!(
         out.stderr
-            .contains("4 permission check(s): 3 granted, 0 denied, 0 failed, 1 not tested"),
+            .contains("10 permission check(s): 7 granted, 0 denied, 0 failed, 3 not tested"),
         "{}",
         out.stderr
     );
 
-    // --no-tags leaves the tags out of the check, as out of the collection.
+    // --no-tags, --no-jobs and --no-transformation-profiles leave those out of the
+    // check, as out of the collection.
     let mut cmd = aws_command("collect", &emu.endpoint_url(), dir.path());
     cmd.args(["--region", LISTED, "--no-tags", "--check-access"])
+        .args(["--no-jobs", "--no-transformation-profiles"])
         .args(["--format", "json"]);
     let out = run(&mut cmd);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
@@ -193,6 +225,9 @@ fn the_docs_name_every_permission_and_the_role_template_grants_exactly_the_reads
         Permission::ListTagsForResource,
         Permission::DescribeKey,
         Permission::GetKeyRotationStatus,
+        Permission::ListFhirExportJobs,
+        Permission::ListFhirImportJobs,
+        Permission::ListDataTransformationProfiles,
         Permission::DescribeTrails,
         Permission::GetTrailStatus,
         Permission::GetEventSelectors,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use hlaudit_collector::{
-    parse_region_list, validate_region, AccountSelection, CollectConfig, Filters, RegionSelection,
-    RetryMode, RetrySettings, RoleSettings, RoleTemplate, DEFAULT_CONCURRENCY,
+    parse_region_list, validate_region, AccountSelection, CollectConfig, Filters, JobSelection,
+    RegionSelection, RetryMode, RetrySettings, RoleSettings, RoleTemplate, DEFAULT_CONCURRENCY,
     DEFAULT_SESSION_NAME,
 };
 use hlaudit_model::record::DATASTORE_STATUSES;
@@ -39,7 +39,8 @@ pub struct AwsArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Data stores per ListFHIRDatastores page (MaxResults, 1-500; default: the
+    /// Items per ListFHIRDatastores, ListFHIRExportJobs and ListFHIRImportJobs page
+    /// (MaxResults, 1-500; at most 100 for ListDataTransformationProfiles; default: the
     /// service's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=500))]
     pub page_size: Option<i32>,
@@ -60,6 +61,22 @@ pub struct AwsArgs {
     /// Only data stores created after this instant (ISO 8601 or epoch seconds).
     #[arg(long, value_name = "TIME", value_parser = parse_time, help_heading = "Filters")]
     pub created_after: Option<Timestamp>,
+
+    /// List the export and import jobs of each data store submitted within this long
+    /// before now (SubmittedAfter, filtered by the service; e.g. 90d, 36h, 30m), or
+    /// `all` for every job HealthLake keeps.
+    #[arg(long, value_name = "DURATION|all", default_value = "90d", value_parser = parse_jobs_since)]
+    pub jobs_since: JobsSince,
+
+    /// Do not list export and import jobs (ListFHIRExportJobs, ListFHIRImportJobs);
+    /// policies about jobs then see none.
+    #[arg(long)]
+    pub no_jobs: bool,
+
+    /// Do not list the data transformation profiles of each region
+    /// (ListDataTransformationProfiles).
+    #[arg(long)]
+    pub no_transformation_profiles: bool,
 
     /// Do not list tags (ListTagsForResource); policies about tags then cannot pass.
     #[arg(long)]
@@ -175,6 +192,36 @@ pub enum RetryModeArg {
     Adaptive,
 }
 
+/// How far back `--jobs-since` lists jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobsSince {
+    /// Every job.
+    All,
+    /// Jobs submitted within this long before now.
+    Within(Duration),
+}
+
+/// `--jobs-since`: `all`, days (`90d`), or a duration as [`parse_duration`] reads it.
+fn parse_jobs_since(s: &str) -> Result<JobsSince, String> {
+    let text = s.trim();
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(JobsSince::All);
+    }
+    let expected = || format!("`{s}` is not a duration: expected e.g. 90d, 36h or 30m, or `all`");
+    if let Some(days) = text.strip_suffix('d') {
+        let days: u64 = days.parse().map_err(|_| expected())?;
+        if days == 0 {
+            return Err(format!("`{s}`: the duration must be longer than 0"));
+        }
+        return Ok(JobsSince::Within(Duration::from_secs(
+            days.saturating_mul(86_400),
+        )));
+    }
+    parse_duration(text)
+        .map(JobsSince::Within)
+        .map_err(|_| expected())
+}
+
 /// A duration such as `90s`, `3m`, `1m30s`, `1h` or `500ms`; a bare number is seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let expected = || format!("`{s}` is not a duration: expected e.g. 90s, 3m, 1m30s or 500ms");
@@ -251,6 +298,11 @@ impl AwsArgs {
                 created_after: self.created_after,
             },
             page_size: self.page_size,
+            jobs: (!self.no_jobs).then(|| match self.jobs_since {
+                JobsSince::All => JobSelection::default(),
+                JobsSince::Within(span) => JobSelection::within(span),
+            }),
+            transformation_profiles: !self.no_transformation_profiles,
             tags: !self.no_tags,
             kms: !self.no_kms,
             trails: !self.no_trails,
@@ -387,6 +439,18 @@ mod tests {
             parse(&["--regions", "ALL"]).unwrap().regions,
             RegionSelection::All
         );
+        let default_jobs = parse(&[]).unwrap().jobs.unwrap().submitted_after.unwrap();
+        let ninety_days_ago = Timestamp::now().epoch_seconds() - 90.0 * 86_400.0;
+        assert!((default_jobs.epoch_seconds() - ninety_days_ago).abs() < 60.0);
+        let day = parse(&["--jobs-since", "36h"]).unwrap().jobs.unwrap();
+        let day_and_a_half_ago = Timestamp::now().epoch_seconds() - 36.0 * 3600.0;
+        assert!((day.submitted_after.unwrap().epoch_seconds() - day_and_a_half_ago).abs() < 60.0);
+        assert_eq!(
+            parse(&["--jobs-since", "all"]).unwrap().jobs,
+            Some(JobSelection::default())
+        );
+        let none = parse(&["--no-jobs", "--no-transformation-profiles"]).unwrap();
+        assert!(none.jobs.is_none() && !none.transformation_profiles);
         assert_eq!(parse(&[]).unwrap().regions, RegionSelection::Configured);
     }
 
@@ -430,6 +494,9 @@ mod tests {
             &["--retry-budget", "0s"],
             &["--retry-budget", "3 minutes"],
             &["--max-attempts", "0"],
+            &["--jobs-since", "0d"],
+            &["--jobs-since", "ninety days"],
+            &["--jobs-since", "-1d"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

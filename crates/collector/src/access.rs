@@ -19,19 +19,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
-use hlaudit_model::{CollectionError, Record};
+use hlaudit_model::{CollectionError, Kind, Record};
 use serde::{Serialize, Serializer};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::collect::{plan, Plan};
-use crate::config::CollectConfig;
+use crate::config::{CollectConfig, JobSelection};
 use crate::enrich::{self, AccountAccess, EnrichTarget, KmsDescriber};
 use crate::error::CollectorError;
 use crate::failure::{self, Call};
+use crate::jobs::{self, JobSettings};
 use crate::limiter::{Caller, LimitKey};
 use crate::listing::{self, ListSettings, RegionTarget};
 use crate::org::{self, AccountSelection};
+use crate::profiles::{self, ProfileSettings};
 use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
 use crate::trails::{self, TrailReader};
@@ -63,6 +65,13 @@ pub enum Permission {
     DescribeKey,
     /// `kms:GetKeyRotationStatus`, unless `--no-kms`.
     GetKeyRotationStatus,
+    /// `healthlake:ListFHIRExportJobs`, unless `--no-jobs`.
+    ListFhirExportJobs,
+    /// `healthlake:ListFHIRImportJobs`, unless `--no-jobs`.
+    ListFhirImportJobs,
+    /// `healthlake:ListDataTransformationProfiles`, unless
+    /// `--no-transformation-profiles`.
+    ListDataTransformationProfiles,
     /// `cloudtrail:DescribeTrails`, unless `--no-trails`.
     DescribeTrails,
     /// `cloudtrail:GetTrailStatus`, unless `--no-trails`.
@@ -73,7 +82,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission, in the order a collection needs them.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 15] = [
         Permission::GetCallerIdentity,
         Permission::ListAccounts,
         Permission::ListAccountsForParent,
@@ -83,6 +92,9 @@ impl Permission {
         Permission::ListTagsForResource,
         Permission::DescribeKey,
         Permission::GetKeyRotationStatus,
+        Permission::ListFhirExportJobs,
+        Permission::ListFhirImportJobs,
+        Permission::ListDataTransformationProfiles,
         Permission::DescribeTrails,
         Permission::GetTrailStatus,
         Permission::GetEventSelectors,
@@ -102,6 +114,11 @@ impl Permission {
             Permission::ListTagsForResource => "healthlake:ListTagsForResource",
             Permission::DescribeKey => "kms:DescribeKey",
             Permission::GetKeyRotationStatus => "kms:GetKeyRotationStatus",
+            Permission::ListFhirExportJobs => "healthlake:ListFHIRExportJobs",
+            Permission::ListFhirImportJobs => "healthlake:ListFHIRImportJobs",
+            Permission::ListDataTransformationProfiles => {
+                "healthlake:ListDataTransformationProfiles"
+            }
             Permission::DescribeTrails => "cloudtrail:DescribeTrails",
             Permission::GetTrailStatus => "cloudtrail:GetTrailStatus",
             Permission::GetEventSelectors => "cloudtrail:GetEventSelectors",
@@ -208,7 +225,10 @@ pub struct AccessCheck {
 /// `ListFHIRDatastores` per region ([`PROBE_PAGE_SIZE`] data stores, with the
 /// configuration's filters), `ListTagsForResource` on the first data store listed
 /// (unless `tags` is off), `DescribeKey` and `GetKeyRotationStatus` on the first
-/// customer managed key among them (unless `kms` is off), `DescribeTrails` in the
+/// customer managed key among them (unless `kms` is off), one job of the first data store
+/// listed from `ListFHIRExportJobs` and `ListFHIRImportJobs` (unless `jobs` is off), one
+/// page of `ListDataTransformationProfiles` in the region (unless
+/// `transformation_profiles` is off), `DescribeTrails` in the
 /// region and `GetTrailStatus` and `GetEventSelectors` on the first trail it lists
 /// (unless `trails` is off). Throttling and other
 /// transient faults are retried as in a collection; a denial fails at once.
@@ -269,6 +289,8 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
     let wanted = Arc::new(Wanted {
         tags: config.tags,
         kms: config.kms,
+        jobs: config.jobs.clone(),
+        profiles: config.transformation_profiles,
         trails,
         endpoint_url: config.endpoint_url.clone(),
         accounts,
@@ -332,6 +354,9 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
 struct Wanted {
     tags: bool,
     kms: bool,
+    /// The jobs a collection would list, when it would.
+    jobs: Option<JobSelection>,
+    profiles: bool,
     /// Reads trails as the collection does, when trails are wanted.
     trails: Option<Arc<TrailReader>>,
     endpoint_url: Option<String>,
@@ -602,6 +627,11 @@ async fn check_region(
                 rows.push((Permission::DescribeKey, None, why()));
                 rows.push((Permission::GetKeyRotationStatus, None, why()));
             }
+            if wanted.jobs.is_some() {
+                rows.push((Permission::ListFhirExportJobs, None, why()));
+                rows.push((Permission::ListFhirImportJobs, None, why()));
+            }
+            rows.extend(check_profiles(&client, &target, &wanted, &settings).await);
             if let Some(reader) = &wanted.trails {
                 rows.extend(check_trails(reader, &sdk, &target, &settings).await);
             }
@@ -622,10 +652,73 @@ async fn check_region(
             .with_accounts(target.account.clone(), wanted.accounts.clone());
         rows.extend(check_key(keyed, records.is_empty(), kms, &settings).await);
     }
+    rows.extend(check_jobs(&client, &target, records.first(), &wanted, &settings).await);
+    rows.extend(check_profiles(&client, &target, &wanted, &settings).await);
     if let Some(reader) = &wanted.trails {
         rows.extend(check_trails(reader, &sdk, &target, &settings).await);
     }
     (order, region_checks(&target, records.first(), rows))
+}
+
+/// One job of the first data store listed from each job listing, as the collection
+/// lists them (with its `SubmittedAfter`); not tested where no data store was listed.
+async fn check_jobs(
+    client: &aws_sdk_healthlake::Client,
+    target: &RegionTarget,
+    first: Option<&Record>,
+    wanted: &Wanted,
+    settings: &ListSettings,
+) -> Vec<(Permission, Option<String>, AccessResult)> {
+    let Some(selection) = &wanted.jobs else {
+        return Vec::new();
+    };
+    let listings = [
+        (Permission::ListFhirExportJobs, Kind::ExportJob),
+        (Permission::ListFhirImportJobs, Kind::ImportJob),
+    ];
+    let Some(store) = first else {
+        let why = || AccessResult::not_tested("no data store in this region");
+        return listings.map(|(p, _)| (p, None, why())).into();
+    };
+    let jobs = JobSettings::new(
+        selection,
+        Some(1),
+        settings.endpoint.clone(),
+        settings.requests.clone(),
+        settings.retrier.clone(),
+    );
+    let mut rows = Vec::with_capacity(2);
+    for (permission, kind) in listings {
+        let result = match jobs::probe(client, target, store, kind, &jobs).await {
+            Ok(()) => AccessResult::Granted,
+            Err(e) => AccessResult::of_error(&e),
+        };
+        rows.push((permission, store.arn().map(str::to_owned), result));
+    }
+    rows
+}
+
+/// One page of the region's transformation profiles (of the first source format).
+async fn check_profiles(
+    client: &aws_sdk_healthlake::Client,
+    target: &RegionTarget,
+    wanted: &Wanted,
+    settings: &ListSettings,
+) -> Option<(Permission, Option<String>, AccessResult)> {
+    if !wanted.profiles {
+        return None;
+    }
+    let profiles = ProfileSettings {
+        page_size: Some(1),
+        endpoint: settings.endpoint.clone(),
+        requests: settings.requests.clone(),
+        retrier: settings.retrier.clone(),
+    };
+    let result = match profiles::probe(client, target, &profiles).await {
+        Ok(()) => AccessResult::Granted,
+        Err(e) => AccessResult::of_error(&e),
+    };
+    Some((Permission::ListDataTransformationProfiles, None, result))
 }
 
 /// `DescribeTrails` in the region, then `GetTrailStatus` and `GetEventSelectors` on the

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use hlaudit_model::inventory::{ScopeCoverage, ScopeState};
-use hlaudit_model::{CollectionError, Coverage, Inventory, Record, Timestamp, Warning};
+use hlaudit_model::{CollectionError, Coverage, Inventory, Kind, Record, Timestamp, Warning};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -18,8 +18,10 @@ use crate::failure::{self, Call};
 use crate::limiter::{Caller, LimitKey};
 use crate::listing::{self, ListSettings, RegionTarget};
 use crate::org::{self, AccountSelection};
+use crate::profiles;
 use crate::progress::Progress;
 use crate::regions;
+use crate::related;
 use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
 use crate::trails::{AccountTrails, TrailReader};
@@ -210,6 +212,9 @@ pub async fn collect(
         errors,
         warnings,
     };
+    // Jobs carry their data store's context already; linking gives them its tags.
+    let linked = hlaudit_model::link::link_to_datastores(&mut inventory.records);
+    inventory.warnings.extend(linked);
     inventory.refresh_coverage();
     let (retries, throttled) = retrier.counts();
     tracing::info!(
@@ -301,12 +306,14 @@ fn scopes(
     for r in records {
         if let (Some(a), Some(g)) = (r.account(), r.region()) {
             if let Some(s) = out.get_mut(&(a.to_owned(), g.to_owned())) {
-                s.datastores += 1;
+                s.datastores += usize::from(r.kind() == Kind::Datastore);
             }
         }
     }
     for e in errors {
-        let fails_region = e.resource.is_none() || e.operation == org::ASSUME_ROLE;
+        // A profile listing is about the region, but its data stores were read.
+        let fails_region = (e.resource.is_none() && e.operation != profiles::LIST_PROFILES)
+            || e.operation == org::ASSUME_ROLE;
         for s in out.values_mut() {
             let account = e.account.as_deref().is_none_or(|a| a == s.account);
             let region = e.region.as_deref().is_none_or(|r| r == s.region);
@@ -527,6 +534,17 @@ async fn region_task(
     };
     progress.region_done(&target.region);
     tracing::info!(region = %target.region, records = records.len(), "region listed");
+    // Jobs and profiles are listed while the data stores' enrichments run.
+    let related = related::list(
+        &client,
+        &target,
+        &records,
+        &errors,
+        &config,
+        &call_requests,
+        &retrier,
+    )
+    .await;
 
     let mut enrich_errors = Vec::new();
     while let Some(joined) = enrichments.join_next().await {
@@ -561,5 +579,7 @@ async fn region_task(
     if let Some(trails) = trails {
         errors.extend(trails.attach(&mut records, &target, &call_requests).await);
     }
+    records.extend(related.records);
+    errors.extend(related.errors);
     (order, RegionResult { records, errors })
 }

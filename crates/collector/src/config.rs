@@ -20,6 +20,9 @@ pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(180);
 /// 20 seconds, and each wait is drawn at random below its ceiling (full jitter).
 pub const DEFAULT_INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 
+/// How far back jobs are listed by default: 90 days.
+pub const DEFAULT_JOBS_SINCE: Duration = Duration::from_secs(90 * 86_400);
+
 /// The largest `MaxResults` `ListFHIRDatastores` accepts.
 pub const MAX_PAGE_SIZE: i32 = 500;
 
@@ -38,9 +41,16 @@ pub struct CollectConfig {
     pub regions: RegionSelection,
     /// Server-side filters of `ListFHIRDatastores`.
     pub filters: Filters,
-    /// `MaxResults` of each `ListFHIRDatastores` page (1-500); `None` leaves the
-    /// service's default.
+    /// `MaxResults` of each `ListFHIRDatastores`, `ListFHIRExportJobs` and
+    /// `ListFHIRImportJobs` page (1-500; at most 100 for
+    /// `ListDataTransformationProfiles`); `None` leaves the service's default.
     pub page_size: Option<i32>,
+    /// Which export and import jobs to list for every data store
+    /// (`ListFHIRExportJobs`, `ListFHIRImportJobs`); `None` lists none.
+    pub jobs: Option<JobSelection>,
+    /// Whether to list the data transformation profiles of every region
+    /// (`ListDataTransformationProfiles`).
+    pub transformation_profiles: bool,
     /// Whether to call `ListTagsForResource` for every data store. Without it every
     /// record's `tags` is `None` (not collected).
     pub tags: bool,
@@ -75,6 +85,8 @@ impl Default for CollectConfig {
             regions: RegionSelection::Configured,
             filters: Filters::default(),
             page_size: None,
+            jobs: Some(JobSelection::within(DEFAULT_JOBS_SINCE)),
+            transformation_profiles: true,
             tags: true,
             kms: true,
             trails: true,
@@ -179,6 +191,25 @@ impl CollectConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// Which export and import jobs a collection lists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobSelection {
+    /// Only jobs submitted after this instant (`SubmittedAfter`, filtered by the
+    /// service); `None` lists every job the service keeps.
+    pub submitted_after: Option<Timestamp>,
+}
+
+impl JobSelection {
+    /// The jobs submitted within `span` before now.
+    pub fn within(span: Duration) -> Self {
+        let since = Timestamp::now().epoch_seconds() - span.as_secs_f64();
+        JobSelection {
+            // Before 1970 (a span of decades) bounds nothing: every job is listed.
+            submitted_after: Timestamp::from_epoch_seconds(since.max(0.0)).ok(),
+        }
     }
 }
 

@@ -38,11 +38,14 @@ mod config;
 mod enrich;
 mod error;
 mod failure;
+mod jobs;
 mod limiter;
 mod listing;
 mod org;
+mod profiles;
 mod progress;
 mod regions;
+mod related;
 mod retry;
 mod sdk;
 mod selectors;
@@ -52,8 +55,9 @@ mod trails;
 pub use access::{check_access, AccessCheck, AccessResult, Permission, PROBE_PAGE_SIZE};
 pub use collect::{account_credentials, collect, AccountCredentials};
 pub use config::{
-    CollectConfig, Filters, RegionSelection, RetryMode, RetrySettings, DEFAULT_CONCURRENCY,
-    DEFAULT_INITIAL_BACKOFF, DEFAULT_RETRY_BUDGET, MAX_PAGE_SIZE,
+    CollectConfig, Filters, JobSelection, RegionSelection, RetryMode, RetrySettings,
+    DEFAULT_CONCURRENCY, DEFAULT_INITIAL_BACKOFF, DEFAULT_JOBS_SINCE, DEFAULT_RETRY_BUDGET,
+    MAX_PAGE_SIZE,
 };
 pub use enrich::KMS_KEY_ENRICHMENT;
 pub use error::CollectorError;
