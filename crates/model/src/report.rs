@@ -128,6 +128,52 @@ pub struct Resource {
     /// match on them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// For an export or import job: its data store, and where and when it moved data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobSummary>,
+}
+
+/// What a reader needs to know of a job to recognise it: "export of clinical-prod (ARN)
+/// to s3://x on DATE".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSummary {
+    /// The `DatastoreId` the job names.
+    pub datastore_id: String,
+    /// Its data store's `DatastoreName`, when the data store is in the inventory and has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore_name: Option<String>,
+    /// Its data store's ARN, when the data store is in the inventory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastore_arn: Option<String>,
+    /// Where the job moved data: an export's `OutputDataConfig.S3Configuration.S3Uri`, an
+    /// import's `InputDataConfig.S3Uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_uri: Option<String>,
+    /// `SubmitTime`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted: Option<Timestamp>,
+}
+
+impl JobSummary {
+    /// The summary of `job`, whose data store (see [`crate::link`]) is `datastore`.
+    pub fn of(job: &Record, datastore: Option<&Record>) -> Option<Self> {
+        let Identity::Job(j) = job.identity() else {
+            return None;
+        };
+        let properties = job.properties();
+        let s3_uri = match job.kind() {
+            Kind::ExportJob => &properties["OutputDataConfig"]["S3Configuration"]["S3Uri"],
+            _ => &properties["InputDataConfig"]["S3Uri"],
+        };
+        Some(JobSummary {
+            datastore_id: j.datastore_id.clone(),
+            datastore_name: datastore.and_then(Record::name).map(str::to_owned),
+            datastore_arn: datastore.and_then(Record::arn).map(str::to_owned),
+            s3_uri: s3_uri.as_str().map(str::to_owned),
+            submitted: job.created_at(),
+        })
+    }
 }
 
 impl Resource {
@@ -149,6 +195,7 @@ impl Resource {
             status: None,
             source: None,
             tags: None,
+            job: None,
         }
     }
 
@@ -167,6 +214,50 @@ impl Resource {
     pub fn label(&self) -> String {
         self.identity.to_string()
     }
+
+    /// For a job, what it did, as people recognise it: `export of clinical-prod
+    /// (ARN) to s3://x/ on 2026-11-20` (`import into ... from ...`); `data store ID (not in
+    /// the inventory)` when its data store is unknown.
+    ///
+    /// ```
+    /// use hlaudit_model::report::{JobSummary, Resource};
+    /// use hlaudit_model::{identity::{Identity, JobOf}, Kind, Timestamp};
+    /// let mut r = Resource::datastore("arn:aws:healthlake:us-east-1:1:datastore/fhir/a");
+    /// r.kind = Kind::ExportJob;
+    /// r.identity = Identity::Job(JobOf { datastore_id: "a".into(), job_id: "j".into() });
+    /// r.job = Some(JobSummary {
+    ///     datastore_id: "a".into(),
+    ///     datastore_name: Some("clinical-prod".into()),
+    ///     datastore_arn: Some("arn:aws:healthlake:us-east-1:1:datastore/fhir/a".into()),
+    ///     s3_uri: Some("s3://x/".into()),
+    ///     submitted: Timestamp::parse("2026-11-20T02:00:00Z").ok(),
+    /// });
+    /// assert_eq!(
+    ///     r.description().unwrap(),
+    ///     "export of clinical-prod (arn:aws:healthlake:us-east-1:1:datastore/fhir/a) to s3://x/ on 2026-11-20"
+    /// );
+    /// ```
+    pub fn description(&self) -> Option<String> {
+        let j = self.job.as_ref()?;
+        let store = match (&j.datastore_name, &j.datastore_arn) {
+            (Some(n), Some(a)) if !n.is_empty() => format!("{n} ({a})"),
+            (_, Some(a)) => a.clone(),
+            _ => format!("data store {} (not in the inventory)", j.datastore_id),
+        };
+        let (what, to) = match self.kind {
+            Kind::ImportJob => ("import into", "from"),
+            _ => ("export of", "to"),
+        };
+        let mut s = format!("{what} {store}");
+        if let Some(uri) = &j.s3_uri {
+            s.push_str(&format!(" {to} {uri}"));
+        }
+        if let Some(t) = j.submitted {
+            let day = t.to_rfc3339();
+            s.push_str(&format!(" on {}", day.get(..10).unwrap_or(&day)));
+        }
+        Some(s)
+    }
 }
 
 impl From<&Record> for Resource {
@@ -183,6 +274,7 @@ impl From<&Record> for Resource {
             status: r.status().map(str::to_owned),
             source: r.source.clone(),
             tags: r.tags.clone(),
+            job: None,
         }
     }
 }
@@ -279,6 +371,26 @@ pub struct Summary {
     pub undecided: usize,
 }
 
+/// The resources of an inventory's records, each job with its [`JobSummary`].
+fn resources(inventory: &Inventory) -> Vec<Resource> {
+    let records = &inventory.records;
+    let index = crate::link::DatastoreIndex::of(records);
+    records
+        .iter()
+        .map(|r| {
+            let mut resource = Resource::from(r);
+            if r.kind().belongs_to_datastore() {
+                let store = match index.datastore_of(records, r) {
+                    crate::link::DatastoreOf::Found(d) => records.get(d),
+                    _ => None,
+                };
+                resource.job = JobSummary::of(r, store);
+            }
+            resource
+        })
+        .collect()
+}
+
 impl Report {
     /// Starts a report for an inventory: resources from its records, coverage, errors and
     /// warnings copied; no policies or findings yet.
@@ -288,7 +400,7 @@ impl Report {
             generated_at: Timestamp::now(),
             evaluated_at,
             policies: Vec::new(),
-            resources: inventory.records.iter().map(Resource::from).collect(),
+            resources: resources(inventory),
             findings: Vec::new(),
             coverage: inventory.coverage.clone(),
             errors: inventory.errors.clone(),

@@ -371,8 +371,8 @@ fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
     let resource = report.resource_of(f);
     let (name, arn) = match resource {
         Some(r) => (
-            r.name
-                .clone()
+            r.description()
+                .or_else(|| r.name.clone())
                 .or_else(|| r.id.clone())
                 .unwrap_or_else(|| r.label()),
             r.label(),

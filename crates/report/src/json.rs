@@ -30,7 +30,7 @@ use hlaudit_model::finding::{
     AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status, Subject,
 };
 use hlaudit_model::inventory::{CollectionError, Coverage, Warning};
-use hlaudit_model::report::{NothingChecked, PolicyMeta, Report, ToolInfo};
+use hlaudit_model::report::{JobSummary, NothingChecked, PolicyMeta, Report, ToolInfo};
 use hlaudit_model::{Identity, Kind, Source, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +184,9 @@ pub struct JsonResource {
     /// The data store's tags; absent when they were not collected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// For a job: its data store, and where and when it moved data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobSummary>,
 }
 
 /// A part of the collection that could not be read.
@@ -365,6 +368,8 @@ struct ResourceOut<'a> {
     source: Option<&'a Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<&'a BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<&'a JobSummary>,
 }
 
 #[derive(Serialize)]
@@ -393,6 +398,7 @@ impl<'a> FindingOut<'a> {
                     status: r.status.as_deref(),
                     source: r.source.as_ref(),
                     tags: r.tags.as_ref(),
+                    job: r.job.as_ref(),
                 }),
                 None,
             ),
@@ -449,6 +455,7 @@ impl<'a> FindingOut<'a> {
                 status: r.status.map(str::to_owned),
                 source: r.source.cloned(),
                 tags: r.tags.cloned(),
+                job: r.job.cloned(),
             }),
             scope: self.scope.as_ref().map(|s| JsonScope {
                 account: s.account.map(str::to_owned),

@@ -211,7 +211,7 @@ fn test_case(x: &mut Xml<'_>, report: &Report, policy: &PolicyMeta, f: &Finding)
     x.open(2, "testcase");
     // `text::subject_label`, without building the string when it needs no sanitising.
     match (&f.subject, report.resource_of(f)) {
-        (Subject::Record { .. }, Some(r)) => {
+        (Subject::Record { .. }, Some(r)) if r.job.is_none() => {
             let label = r.label();
             match r.name.as_deref() {
                 Some(name) if !name.is_empty() => {

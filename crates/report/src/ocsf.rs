@@ -480,6 +480,12 @@ fn resource<'a>(report: &'a Report, f: &Finding) -> ResourceDetails<'a> {
         }
         Identity::Job(j) => {
             data.insert("datastore_id", j.datastore_id.clone());
+            if let Some(arn) = r.job.as_ref().and_then(|s| s.datastore_arn.clone()) {
+                data.insert("datastore_arn", arn);
+            }
+            if let Some(did) = r.description() {
+                data.insert("job", did);
+            }
         }
         // Its id, account and region are carried like any resource's.
         Identity::Profile(_) => {}

@@ -5,12 +5,15 @@ use hlaudit_model::finding::{Finding, Severity, Status, Subject};
 use hlaudit_model::report::Report;
 use hlaudit_model::Kind;
 
-/// How people see a finding's subject: `name (ARN)` for a data store, the scope otherwise.
+/// How people see a finding's subject: `name (ARN)` for a data store, what a job did and
+/// its id for a job (`export of clinical-prod (ARN) to s3://x/ on DATE (job ID)`), the
+/// scope otherwise.
 pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
     match &f.subject {
         Subject::Record { .. } => match report.resource_of(f) {
-            Some(r) => match &r.name {
-                Some(name) if !name.is_empty() => format!("{name} ({})", r.label()),
+            Some(r) => match (r.description(), &r.name) {
+                (Some(did), _) => format!("{did} (job {})", r.id.as_deref().unwrap_or("?")),
+                (None, Some(name)) if !name.is_empty() => format!("{name} ({})", r.label()),
                 _ => r.label(),
             },
             None => "an unknown data store".to_owned(),

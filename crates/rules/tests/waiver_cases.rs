@@ -154,6 +154,7 @@ fn resource(path: &str, r: &CaseResource) -> Resource {
         status: Some("ACTIVE".to_owned()),
         source: None,
         tags: r.tags.clone(),
+        job: None,
     }
 }
 

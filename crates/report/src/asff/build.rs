@@ -365,6 +365,12 @@ fn asff_resource(
                 }
                 Identity::Job(j) => {
                     other.push(("DatastoreId".into(), j.datastore_id.clone()));
+                    if let Some(arn) = r.job.as_ref().and_then(|s| s.datastore_arn.clone()) {
+                        other.push(("DatastoreArn".into(), arn));
+                    }
+                    if let Some(did) = r.description() {
+                        other.push(("Job".into(), did));
+                    }
                 }
                 // Its id, account and region are carried like any resource's.
                 Identity::Profile(_) => {}

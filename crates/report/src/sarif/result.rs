@@ -65,8 +65,8 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
         location.logical_locations = Some(vec![s::LogicalLocation::builder()
             .fully_qualified_name(r.key().into_owned())
             .name(
-                r.name
-                    .clone()
+                r.description()
+                    .or_else(|| r.name.clone())
                     .or_else(|| r.id.clone())
                     .unwrap_or_else(|| r.label()),
             )
@@ -88,6 +88,12 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
     }
     if let Some(r) = region {
         props.insert("region".to_owned(), json!(r));
+    }
+    if let Some(r) = resource {
+        props.insert("resourceKind".to_owned(), json!(r.kind.as_str()));
+        if let Some(j) = &r.job {
+            props.insert("job".to_owned(), json!(j));
+        }
     }
     if !f.evidence().is_empty() {
         props.insert("evidence".to_owned(), json!(f.evidence()));

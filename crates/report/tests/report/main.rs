@@ -19,7 +19,7 @@ use hlaudit_model::compliance::{Control, FrameworkCatalogue};
 use hlaudit_model::report::Report;
 
 /// The fixture reports, by name.
-pub const FIXTURES: [&str; 5] = ["mixed", "hostile", "clean", "invisible", "empty"];
+pub const FIXTURES: [&str; 6] = ["mixed", "hostile", "clean", "invisible", "empty", "jobs"];
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
