@@ -571,3 +571,44 @@ fn transformation_profiles_are_collected_once_per_region_and_a_failed_listing_is
         .iter()
         .all(|e| e.operation == "ListFHIRDatastores" || e.operation == "ListTagsForResource"));
 }
+
+/// The scale case: 2,000 data stores with 25 export and 25 import jobs each over the
+/// last 400 days (synthetic), 10% throttling and 2% 5xx, the default 90 days: every job
+/// in the window is collected once. About a minute in a debug build on 2 cores.
+#[test]
+#[ignore = "takes about a minute; run with --ignored"]
+fn jobs_of_two_thousand_data_stores_through_throttling() {
+    let dir = tempfile::tempdir().unwrap();
+    let region = "us-east-1";
+    let stores = hlaudit_emulator::synthetic::datastores(ACCOUNT, region, 2_000, 18).unwrap();
+    let mut records = stores.clone();
+    for store in &stores {
+        records.extend(hlaudit_emulator::synthetic::jobs(store, 25, 18, now()).unwrap());
+    }
+    let emu = emulator(
+        records,
+        Faults {
+            seed: 18,
+            throttle_rate: 0.10,
+            server_error_rate: 0.02,
+            ..Faults::default()
+        },
+    );
+    let started = Instant::now();
+    let (out, inv) = collect(&emu, dir.path(), &[region], &["--no-tags"]);
+    let took = started.elapsed();
+    assert_eq!(out.code, Some(0), "stderr:\n{}", out.stderr);
+    let inv = inv.expect("the snapshot is written");
+    assert!(inv.errors.is_empty(), "{:#?}", inv.errors);
+    assert_jobs_complete(&emu, &inv, &stores, now() - 90 * DAY);
+    let jobs = collected_jobs(&inv).len();
+    let log = emu.log();
+    eprintln!(
+        "2,000 data stores: {jobs} jobs in the last 90 days, {} job requests ({} throttled), {} requests in all, {took:.1?}",
+        job_requests(&log).count(),
+        job_requests(&log)
+            .filter(|e| e.fault == Some(FaultKind::Throttling))
+            .count(),
+        log.len()
+    );
+}
