@@ -520,6 +520,76 @@ mod tests {
         assert!(listed_trail(&json!({"Name": "x"}), "us-east-1").is_none());
     }
 
+    #[test]
+    fn a_trail_is_read_with_its_owners_credentials_when_the_run_holds_them() {
+        let sdk = aws_config::SdkConfig::builder().build();
+        let owner = AccountAccess {
+            sdk: sdk.clone(),
+            caller: Caller::of(Some("444455556666"), None),
+        };
+        let accounts = Arc::new(HashMap::from([("444455556666".to_owned(), owner)]));
+        let reader = TrailReader::new(
+            Retrier::new(crate::retry::RetryPolicy::of(
+                &crate::config::RetrySettings::default(),
+            )),
+            accounts,
+        );
+        let member = AccountAccess {
+            sdk,
+            caller: Caller::of(Some("111122223333"), None),
+        };
+        let target = RegionTarget {
+            account: Some("111122223333".to_owned()),
+            region: "us-east-1".to_owned(),
+            profile: None,
+        };
+        // An organization trail of an account the run holds: its owner reads it.
+        let org = reader.reader_for(TRAIL, &member, &target);
+        assert_eq!(org.caller, Caller::of(Some("444455556666"), None));
+        // The member's own trail, and a trail of an account the run does not hold: the
+        // member reads them.
+        let own = "arn:aws:cloudtrail:us-east-1:111122223333:trail/own";
+        assert_eq!(
+            reader.reader_for(own, &member, &target).caller,
+            member.caller
+        );
+        let other = "arn:aws:cloudtrail:us-east-1:999988887777:trail/org";
+        assert_eq!(
+            reader.reader_for(other, &member, &target).caller,
+            member.caller
+        );
+    }
+
+    #[test]
+    fn a_failure_is_an_error_for_every_data_store_of_the_region() {
+        let records: Vec<Record> = ["a", "b"]
+            .iter()
+            .map(|id| {
+                Record::from_value(&json!({
+                    "DatastoreId": id,
+                    "DatastoreArn": format!("arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/{id}"),
+                }))
+                .unwrap()
+            })
+            .collect();
+        let target = RegionTarget {
+            account: None,
+            region: "us-east-1".to_owned(),
+            profile: None,
+        };
+        let errors = per_record(
+            &records,
+            &target,
+            "DescribeTrails",
+            "AccessDeniedException",
+            "no",
+        );
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[1].resource.as_deref(), records[1].arn());
+        assert_eq!(errors[1].account.as_deref(), Some("111122223333"));
+        assert_eq!(errors[1].operation, "DescribeTrails");
+    }
+
     fn all_healthlake() -> Value {
         json!([{"FieldSelectors": [
             {"Field": "eventCategory", "Equals": ["Data"]},
