@@ -59,6 +59,38 @@ mod tests {
     }
 
     #[test]
+    fn serves_the_jobs_and_profiles_of_a_collected_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collected.json");
+        let store = Record::from_value(&serde_json::from_str(ONE).unwrap()).unwrap();
+        let job = Record::from_value_as(
+            hlaudit_model::Kind::ImportJob,
+            &serde_json::json!({"JobId": "j1", "DatastoreId": "a", "JobStatus": "FAILED"}),
+        )
+        .unwrap()
+        .with_context(store.context().clone());
+        let profile = Record::from_value_as(
+            hlaudit_model::Kind::TransformationProfile,
+            &serde_json::json!({"ProfileId": "p1", "Version": 1, "SourceFormat": "CSV"}),
+        )
+        .unwrap()
+        .with_context(store.context().clone());
+        let inventory = hlaudit_model::Inventory {
+            records: vec![store, job, profile],
+            ..hlaudit_model::Inventory::default()
+        };
+        let mut file = std::fs::File::create(&path).unwrap();
+        hlaudit_model::snapshot::write_snapshot(&inventory, &mut file).unwrap();
+        drop(file);
+        let records = load_snapshot(&path).unwrap();
+        assert_eq!(records.len(), 3);
+        let served = crate::state::Store::new(records).unwrap();
+        let jobs = served.jobs.of("111122223333", "us-east-1", "a").unwrap();
+        assert_eq!(jobs.import.len(), 1);
+        assert_eq!(served.jobs.profiles("111122223333", "us-east-1").len(), 1);
+    }
+
+    #[test]
     fn bad_input_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.json");
