@@ -7,7 +7,11 @@
 //! it) and builds each record from its exact `DatastoreProperties` text; the typed
 //! output only supplies the `NextToken`. A field AWS adds tomorrow reaches the
 //! snapshot untouched. The KMS key state is kept the same way (`DescribeKey`'s
-//! `KeyMetadata` as sent).
+//! `KeyMetadata` as sent). What the collector *derives* rather than copies is said as
+//! such: which CloudTrail trails record each data store's data events (the
+//! [`DATA_EVENTS_ENRICHMENT`]) is hlaudit's evaluation of the trails' advanced event
+//! selectors against the data store's ARN, done in the collector because it needs the
+//! selectors, which a snapshot does not keep.
 //!
 //! The second decision: errors are data. Once requests go out, nothing fails the
 //! collection as a whole; every region, page or call that still fails after its
