@@ -212,9 +212,7 @@ async fn list_one(
         let (token, body) = match result {
             Ok(page) => page,
             Err(gave_up) => {
-                if parent.deleted
-                    && service_code(&gave_up.error) == Some("ResourceNotFoundException")
-                {
+                if gone(parent, service_code(&gave_up.error)) {
                     tracing::debug!(datastore = %parent.arn, operation, "deleted data store has no jobs to list");
                 } else {
                     errors.push(page_error(
@@ -277,6 +275,13 @@ impl Classify for ListJobsError {
             ListJobsError::Import(e) => e.transient(),
         }
     }
+}
+
+/// Whether a listing failed only because its data store is gone: a `DELETED` data
+/// store the service no longer knows (`ResourceNotFoundException`) has no job history
+/// left to list. Any other failure, and this one for a live data store, is an error.
+fn gone(parent: &Parent, code: Option<&str>) -> bool {
+    parent.deleted && code == Some("ResourceNotFoundException")
 }
 
 /// The service's error code of a failed attempt, for a service error.
@@ -569,6 +574,19 @@ mod tests {
             errors[0].message
         );
         assert!(errors[1].message.contains("JobId"), "{}", errors[1].message);
+    }
+
+    #[test]
+    fn only_a_deleted_data_store_may_be_unknown_to_the_job_listings() {
+        let live = parent();
+        let deleted = Parent {
+            deleted: true,
+            ..parent()
+        };
+        assert!(gone(&deleted, Some("ResourceNotFoundException")));
+        assert!(!gone(&live, Some("ResourceNotFoundException")));
+        assert!(!gone(&deleted, Some("AccessDeniedException")));
+        assert!(!gone(&deleted, None));
     }
 
     #[test]
