@@ -612,3 +612,70 @@ fn jobs_of_two_thousand_data_stores_through_throttling() {
         log.len()
     );
 }
+
+/// The coverage counts data stores, not jobs or profiles, and a job or profile listing
+/// that fails leaves its region partial (every data store was listed), not failed. The account
+/// comes from STS (moto's server answers `GetCallerIdentity` for any key with its
+/// default account), as in a real run.
+#[test]
+fn coverage_counts_data_stores_and_a_failed_job_or_profile_listing_leaves_the_region_partial() {
+    const MOTO_ACCOUNT: &str = "123456789012";
+    let moto = hlaudit_e2e::moto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (listed, other) = ("us-east-1", "eu-west-2");
+    let stores = datastores(MOTO_ACCOUNT, &[listed, other], 4);
+    let denied = stores[1].arn().unwrap().to_owned();
+    let mut records = stores.clone();
+    records.extend(jobs_of(&stores, 3, 3, 7));
+    let emu = hlaudit_emulator::Emulator::builder()
+        .records(records)
+        .default_account(MOTO_ACCOUNT)
+        .profiles(MOTO_ACCOUNT, listed, (0..3).map(|i| profile(listed, i)))
+        .faults(Faults {
+            denied_calls: BTreeSet::from([
+                ("ListFHIRImportJobs".to_owned(), denied.clone()),
+                (
+                    "ListDataTransformationProfiles".to_owned(),
+                    other.to_owned(),
+                ),
+            ]),
+            ..Faults::default()
+        })
+        .start_blocking()
+        .unwrap();
+    let path = dir.path().join("snapshot.json");
+    let mut cmd = hlaudit_e2e::hlaudit();
+    clean_aws_env(&mut cmd, dir.path());
+    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_ENDPOINT_URL_STS", &moto.endpoint)
+        .args(["collect", "--endpoint-url", &emu.endpoint_url()])
+        .args([
+            "--no-kms",
+            "--no-trails",
+            "--regions",
+            &format!("{listed},{other}"),
+        ])
+        .arg("-o")
+        .arg(&path);
+    let out = run(&mut cmd);
+    assert_eq!(out.code, Some(2), "stderr:\n{}", out.stderr);
+    let inv = read_snapshot(&path);
+    assert_eq!(inv.errors.len(), 2, "{:#?}", inv.errors);
+    assert_eq!(inv.records.len(), 8 + 8 * 6 - 3 + 3);
+    let scopes: Vec<(&str, &str, usize, usize)> = inv
+        .coverage
+        .scopes
+        .iter()
+        .map(|s| (s.region.as_str(), s.state.as_str(), s.datastores, s.errors))
+        .collect();
+    // Sorted by region: eu-west-2 before us-east-1.
+    assert_eq!(
+        scopes,
+        [(other, "partial", 4, 1), (listed, "partial", 4, 1)],
+        "{:#?}",
+        inv.coverage
+    );
+    assert_eq!(inv.coverage.accounts, [MOTO_ACCOUNT]);
+    drop(moto);
+}
