@@ -181,6 +181,12 @@ fn every_job_is_collected_once_through_throttling_5xx_and_broken_pages() {
     let (out, inv) = collect(&emu, dir.path(), &regions, &["--page-size", "4"]);
     let took = started.elapsed();
     assert_eq!(out.code, Some(0), "stderr:\n{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("collected 24 data stores (216 export jobs, 144 import jobs) in 2 regions"),
+        "{}",
+        out.stderr
+    );
     let inv = inv.expect("the snapshot is written");
     assert!(inv.errors.is_empty(), "{:#?}", inv.errors);
     assert_eq!(

@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::Args as ClapArgs;
 use hlaudit_collector::{collect, NoProgress, Progress};
 use hlaudit_model::snapshot::write_snapshot;
-use hlaudit_model::{CollectionError, Inventory};
+use hlaudit_model::{CollectionError, Inventory, Kind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::access;
@@ -110,10 +110,28 @@ fn summarize(inv: &Inventory) {
     for group in error_groups(&inv.errors) {
         errln!("{group}");
     }
+    let count = |kind: Kind| inv.records.iter().filter(|r| r.kind() == kind).count();
+    let datastores = count(Kind::Datastore);
+    // The other kinds, when the collection holds any: "(12 export jobs, 3 import jobs)".
+    let others: Vec<String> = [
+        (Kind::ExportJob, "export job"),
+        (Kind::ImportJob, "import job"),
+        (Kind::TransformationProfile, "transformation profile"),
+    ]
+    .into_iter()
+    .map(|(kind, noun)| (count(kind), noun))
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, noun)| format!("{n} {noun}{}", plural(n)))
+    .collect();
+    let others = if others.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", others.join(", "))
+    };
     errln!(
-        "collected {} data store{} in {} region{} of {} account{}{}",
-        inv.records.len(),
-        plural(inv.records.len()),
+        "collected {} data store{}{others} in {} region{} of {} account{}{}",
+        datastores,
+        plural(datastores),
         inv.coverage.regions.len(),
         plural(inv.coverage.regions.len()),
         inv.coverage.accounts.len(),
