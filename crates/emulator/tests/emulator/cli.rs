@@ -130,6 +130,9 @@ fn aws(emu: &RunningEmulator, region: &str, args: &[&str]) -> Result<Value, Stri
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_MAX_ATTEMPTS", "1")
+        // The profile operations' host prefix (`datatransformation.`) would name a host
+        // that does not resolve; the endpoint given is the host to talk to.
+        .env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
         .args(["healthlake"])
         .args(args)
         .args([
@@ -275,4 +278,100 @@ fn aws_cli_output_equals_the_emulator_data() {
         .log()
         .iter()
         .all(|e| e.region.is_some() && e.account.as_deref() == Some(ACCOUNT)));
+}
+
+/// The AWS CLI reads the jobs and profiles the emulator serves (botocore's model is an
+/// independent check of the shapes), and the binary generates jobs with
+/// `--synthetic-jobs`.
+#[test]
+fn aws_cli_reads_jobs_and_profiles_and_the_binary_generates_jobs() {
+    let stores = records(ACCOUNT, "us-east-1", 2);
+    let jobs = hlaudit_emulator::synthetic::jobs(&stores[0], 4, 1, 1_750_000_000).unwrap();
+    let emu = Emulator::builder()
+        .records(stores.clone())
+        .records(jobs)
+        .profiles(
+            ACCOUNT,
+            "us-east-1",
+            [
+                json!({"ProfileId": "p1", "Version": 1, "SourceFormat": "CSV",
+                    "TargetFormat": "FHIR_R4", "ProfileName": "claims-csv",
+                    "LastUpdatedAt": 1_700_000_000, "ProfileMapping": {"a": "b"}}),
+            ],
+        )
+        .access_key(KEY, ACCOUNT)
+        .start_blocking()
+        .unwrap();
+    let ds = stores[0].id().unwrap();
+    for (command, key, kind) in [
+        (
+            "list-fhir-export-jobs",
+            "ExportJobPropertiesList",
+            hlaudit_model::Kind::ExportJob,
+        ),
+        (
+            "list-fhir-import-jobs",
+            "ImportJobPropertiesList",
+            hlaudit_model::Kind::ImportJob,
+        ),
+    ] {
+        let listed = aws(&emu, "us-east-1", &[command, "--datastore-id", ds]).unwrap();
+        assert_eq!(
+            listed[key].as_array().unwrap(),
+            &emu.jobs(ACCOUNT, "us-east-1", ds, kind),
+            "{command}"
+        );
+    }
+    let profiles = aws(
+        &emu,
+        "us-east-1",
+        &[
+            "list-data-transformation-profiles",
+            "--source-format",
+            "CSV",
+        ],
+    )
+    .unwrap();
+    assert_eq!(profiles["Items"][0]["ProfileName"], "claims-csv");
+    assert!(profiles["Items"][0].get("ProfileMapping").is_none());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hlaudit-emulator"))
+        .args([
+            "--port",
+            "0",
+            "--synthetic",
+            "eu-west-2=2",
+            "--synthetic-jobs",
+            "3",
+        ])
+        .args(["--default-account", ACCOUNT])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr: std::net::SocketAddr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (stores, _) = list_all(addr, signed("eu-west-2"), None, None);
+    assert_eq!(stores.len(), 2);
+    for store in &stores {
+        let body = json!({"DatastoreId": store["DatastoreId"]});
+        let exports = op(addr, "ListFHIRExportJobs", "eu-west-2", body.clone()).json();
+        let imports = op(addr, "ListFHIRImportJobs", "eu-west-2", body).json();
+        assert_eq!(
+            exports["ExportJobPropertiesList"].as_array().unwrap().len(),
+            3
+        );
+        assert_eq!(
+            imports["ImportJobPropertiesList"].as_array().unwrap().len(),
+            3
+        );
+    }
+    drop(server);
 }
