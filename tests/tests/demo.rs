@@ -14,9 +14,20 @@ use hlaudit_testkit::report::{Report, Status};
 const DEMO: &str = "fixtures/demo/snapshot.json";
 const AS_OF: &str = "2026-11-28T09:30:00Z";
 
+/// The demo organisation's approved buckets (HL-EXP-02 and HL-IMP-01 approve none by
+/// default, so without it every export and import output bucket fails).
+const APPROVED_BUCKETS: &str = "fixtures/demo/approved-buckets.yaml";
+
 /// Runs the demo and returns the JSON report.
 fn demo_report() -> Report {
-    let out = run(hlaudit().args(["check", DEMO, "--as-of", AS_OF, "--format", "json"]));
+    demo_report_with(&[])
+}
+
+/// Runs the demo with more arguments and returns the JSON report.
+fn demo_report_with(extra: &[&str]) -> Report {
+    let out = run(hlaudit()
+        .args(["check", DEMO, "--as-of", AS_OF, "--format", "json"])
+        .args(extra));
     assert_eq!(
         out.code,
         Some(1),
@@ -49,11 +60,13 @@ fn counts(report: &Report) -> BTreeMap<String, (usize, usize, Vec<String>)> {
 
 #[test]
 fn every_built_in_policy_fails_and_passes_somewhere_in_the_demo() {
-    let report = demo_report();
+    // With the buckets a team would approve: by default no bucket is, and the bucket
+    // policies could not pass.
+    let report = demo_report_with(&["--config", APPROVED_BUCKETS]);
     let by_policy = counts(&report);
     assert!(
-        by_policy.len() >= 32,
-        "the built-in pack has 32 policies, the report lists {}",
+        by_policy.len() >= 39,
+        "the built-in pack has 39 policies, the report lists {}",
         by_policy.len()
     );
     let missing: Vec<String> = by_policy
@@ -78,11 +91,31 @@ fn every_built_in_policy_fails_and_passes_somewhere_in_the_demo() {
 #[test]
 fn every_demo_data_store_gets_one_finding_per_policy_and_failures_carry_evidence() {
     let report = demo_report();
-    let policies = report.policies.len();
+    // Data store policies are the ones with a finding on a data store; the others apply
+    // to jobs and transformation profiles only.
+    let is_store = |r: &hlaudit_testkit::report::Resource| r.kind.as_deref() == Some("datastore");
+    let store_policies: std::collections::BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.resource.as_ref().is_some_and(is_store))
+        .map(|f| f.policy.id.as_str())
+        .collect();
+    let policies = store_policies.len();
+    assert_eq!(
+        policies,
+        report.policies.len() - 7,
+        "7 policies are about jobs and profiles"
+    );
     let mut per_store: BTreeMap<String, usize> = BTreeMap::new();
+    let mut others: BTreeMap<String, usize> = BTreeMap::new();
     for f in &report.findings {
         if let Some(resource) = &f.resource {
-            *per_store.entry(resource.arn.clone()).or_default() += 1;
+            let into = if is_store(resource) {
+                &mut per_store
+            } else {
+                &mut others
+            };
+            *into.entry(resource.id.clone()).or_default() += 1;
         }
         if f.status == Status::Fail {
             assert!(!f.message.is_empty(), "a FAIL without a message: {f:?}");
@@ -90,6 +123,11 @@ fn every_demo_data_store_gets_one_finding_per_policy_and_failures_carry_evidence
         }
     }
     assert_eq!(per_store.len(), 40, "the demo holds 40 data stores");
+    assert_eq!(
+        others.len(),
+        10,
+        "the demo holds 8 jobs and 2 transformation profiles"
+    );
     for (arn, n) in &per_store {
         assert_eq!(
             *n, policies,
@@ -114,6 +152,15 @@ fn demo_failures_are_the_intended_ones() {
     assert_eq!(failing("HL-ENC-03"), ["dr-replica"]);
     assert_eq!(failing("HL-BAK-03"), ["stale-backups"]);
     assert_eq!(failing("HL-DATA-01"), ["synthea-demo-prod"]);
+    // Jobs (named after their data store) and transformation profiles.
+    assert_eq!(failing("HL-EXP-01"), ["claims-prod-export-1"]);
+    assert_eq!(failing("HL-JOB-01"), ["imaging-index-prod-export-1"]);
+    assert_eq!(failing("HL-JOB-02"), ["analytics-scratch-export-1"]);
+    assert_eq!(failing("HL-IMP-02"), ["lab-results-dev-import-1"]);
+    assert_eq!(failing("HL-PRF-01"), ["ccda-discharge"]);
+    // No bucket is approved by default: every export and import output fails.
+    assert_eq!(failing("HL-EXP-02").len(), 6);
+    assert_eq!(failing("HL-IMP-01").len(), 2);
     assert_eq!(failing("HL-MD-10"), ["family-access"]);
     assert_eq!(failing("HL-MD-11"), ["batch-loader"]);
     // ap-southeast-2 is left out of the organisation trail: the prod account has no trail

@@ -138,10 +138,15 @@ fn every_identity_goes_through_the_engine_and_every_reporter() {
     for file in ["r.xml", "r.md", "r.html", "r.txt"] {
         let text = read(file);
         assert!(text.contains("ResearchStore in infra/stack.yaml"), "{file}");
+        // A job is named by what it did, with its data store's name and ARN.
         assert!(
-            text.contains("job e0000000000000000000000000000002 of data store"),
+            text.contains(
+                "export of claims-prod (arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/\
+                 a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6) to s3://scratch/claims/ on 2025-12-01"
+            ),
             "{file}"
         );
+        assert!(text.contains("e0000000000000000000000000000002"), "{file}");
     }
 }
 

@@ -128,10 +128,23 @@ pub fn run(args: &Args) -> Result<Outcome> {
                 ]);
             }
             writeln!(out, "{table}")?;
+            // `40 data stores, 6 export jobs in ...`: data stores always, other kinds when
+            // present.
+            let counts: Vec<String> = Kind::ALL
+                .iter()
+                .map(|k| {
+                    (
+                        k,
+                        inventory.records.iter().filter(|r| r.kind() == *k).count(),
+                    )
+                })
+                .filter(|(k, n)| k.is_default() || *n > 0)
+                .map(|(k, n)| format!("{n} {}s", k.noun()))
+                .collect();
             writeln!(
                 out,
-                "{} data stores in {} accounts and {} regions",
-                inventory.records.len(),
+                "{} in {} accounts and {} regions",
+                counts.join(", "),
                 inventory.coverage.accounts.len(),
                 inventory.coverage.regions.len()
             )?;
