@@ -652,7 +652,12 @@ async fn check_region(
             .with_accounts(target.account.clone(), wanted.accounts.clone());
         rows.extend(check_key(keyed, records.is_empty(), kms, &settings).await);
     }
-    rows.extend(check_jobs(&client, &target, records.first(), &wanted, &settings).await);
+    // A DELETED data store may be unknown to the job listings: probe a live one.
+    let live = records
+        .iter()
+        .find(|r| r.status() != Some("DELETED"))
+        .or(records.first());
+    rows.extend(check_jobs(&client, &target, live, &wanted, &settings).await);
     rows.extend(check_profiles(&client, &target, &wanted, &settings).await);
     if let Some(reader) = &wanted.trails {
         rows.extend(check_trails(reader, &sdk, &target, &settings).await);
@@ -660,8 +665,9 @@ async fn check_region(
     (order, region_checks(&target, records.first(), rows))
 }
 
-/// One job of the first data store listed from each job listing, as the collection
-/// lists them (with its `SubmittedAfter`); not tested where no data store was listed.
+/// One job of `first` (the first data store listed that is not `DELETED`) from each job
+/// listing, as the collection lists them (with its `SubmittedAfter`); not tested where
+/// no data store was listed.
 async fn check_jobs(
     client: &aws_sdk_healthlake::Client,
     target: &RegionTarget,
