@@ -65,7 +65,7 @@ pub struct AwsArgs {
     /// List the export and import jobs of each data store submitted within this long
     /// before now (SubmittedAfter, filtered by the service; e.g. 90d, 36h, 30m), or
     /// `all` for every job HealthLake keeps.
-    #[arg(long, value_name = "DURATION|all", default_value = "90d", value_parser = parse_jobs_since)]
+    #[arg(long, value_name = "DURATION|all", default_value = "90d", value_parser = parse_jobs_since, conflicts_with = "no_jobs")]
     pub jobs_since: JobsSince,
 
     /// Do not list export and import jobs (ListFHIRExportJobs, ListFHIRImportJobs);
@@ -497,6 +497,7 @@ mod tests {
             &["--jobs-since", "0d"],
             &["--jobs-since", "ninety days"],
             &["--jobs-since", "-1d"],
+            &["--jobs-since", "30d", "--no-jobs"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }
