@@ -93,7 +93,9 @@ fn write_all(inv: &Inventory, w: &mut impl Write) -> std::io::Result<()> {
         }
         w.write_all(b"\"properties\": ")?;
         w.write_all(r.raw_json().as_bytes())?;
-        if let Some(tags) = &r.tags {
+        // A job's tags are its data store's (the API gives jobs none): reading links them
+        // again, so writing them would only copy the data store's.
+        if let Some(tags) = r.tags.as_ref().filter(|_| !r.kind().belongs_to_datastore()) {
             w.write_all(b", \"tags\": ")?;
             json(w, tags)?;
         }
@@ -161,7 +163,9 @@ mod tests {
             records: vec![existing, planned, job, profile],
             ..Inventory::default()
         };
-        // Reading links the job to its data store; so does the inventory written.
+        // Reading links the job to its data store; so does the inventory written. The job's
+        // tags are its data store's, written once, with the data store.
+        inv.records[0].tags = Some([("Owner".to_owned(), "x".to_owned())].into());
         assert!(crate::link::link_to_datastores(&mut inv.records).is_empty());
         let mut out = Vec::new();
         write_snapshot(&inv, &mut out).unwrap();
@@ -180,6 +184,8 @@ mod tests {
             .collect();
         assert_eq!(seen, want);
         assert_eq!(back.records[2].key(), "a/export-job/j1");
+        assert_eq!(text.matches("\"tags\"").count(), 1, "{text}");
+        assert_eq!(back.records[2].tags, inv.records[0].tags);
         assert_eq!(back.records[1].region(), Some("eu-west-2"));
         assert_eq!(
             back.records[3].key(),
