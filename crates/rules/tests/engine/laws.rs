@@ -1,9 +1,10 @@
 //! Property tests of the engine's laws: double negation, De Morgan, independence from the
-//! thread count and the record order, exactly one status per pair, and agreement of the
-//! fast path with the evidence path.
+//! thread count and the record order, exactly one status per pair, agreement of the
+//! fast path with the evidence path, and a job seeing its data store as the data store
+//! sees itself.
 
 use hlaudit_model::finding::Subject;
-use hlaudit_model::{Finding, Inventory, Record, Timestamp};
+use hlaudit_model::{Finding, Inventory, Kind, Record, Status, Timestamp};
 use hlaudit_rules::{
     compile, evaluate, explain, CompiledPolicySet, EvalOptions, Overrides, PolicySource,
 };
@@ -240,6 +241,71 @@ proptest! {
             prop_assert_eq!(x.status, status);
             let assert_holds = x.assert.as_ref().unwrap().outcome;
             prop_assert_eq!(assert_holds, status == hlaudit_model::Status::Pass, "{}", x);
+        }
+    }
+
+    #[test]
+    fn a_job_sees_its_data_store_as_the_data_store_sees_itself(
+        recs in prop::collection::vec(record(), 1..6).prop_map(unique),
+        orphans in 0..3usize,
+        link in any::<bool>(),
+    ) {
+        // The same checks, on a data store and (through @datastore, @tags, @account) on
+        // its export job.
+        const CHECKS: [(&str, &str); 4] = [
+            ("{path: DatastoreName, starts_with: prod}", "{path: '@datastore.DatastoreName', starts_with: prod}"),
+            ("{path: IdentityProviderConfiguration.FineGrainedAuthorizationEnabled, is: true}",
+             "{path: '@datastore.IdentityProviderConfiguration.FineGrainedAuthorizationEnabled', is: true}"),
+            ("{path: '@tags.Env', in: [prod, dev]}", "{path: '@tags.Env', in: [prod, dev]}"),
+            ("{path: '@account', equals: '123456789012'}", "{path: '@account', equals: '123456789012'}"),
+        ];
+        let mut text = String::from("policies:\n");
+        for (i, (store, job)) in CHECKS.iter().enumerate() {
+            text.push_str(&format!(
+                "  - id: D-{i}\n    title: t\n    severity: low\n    description: d\n    assert: {store}\n\
+                 \x20 - id: J-{i}\n    title: t\n    severity: low\n    description: d\n    kinds: [export-job]\n    assert: {job}\n"
+            ));
+        }
+        let s = compile(&[PolicySource::from_text("jobs.yaml", text)], &Overrides::none())
+            .unwrap_or_else(|d| panic!("{}", d.render(false)));
+        let job = |store: &str, n: usize| {
+            Record::from_value_as(
+                Kind::ExportJob,
+                &serde_json::json!({"JobId": format!("j{n}"), "DatastoreId": store}),
+            )
+            .unwrap()
+        };
+        let mut records = recs.clone();
+        for (n, r) in recs.iter().enumerate() {
+            records.push(job(r.id().unwrap(), n));
+        }
+        for n in 0..orphans {
+            records.push(job("not-in-the-inventory", 100 + n));
+        }
+        let mut inv = Inventory { records, ..Inventory::default() };
+        if link {
+            // Linking first (as readers do) changes nothing the engine decides.
+            hlaudit_model::link::link_to_datastores(&mut inv.records);
+        }
+        let findings = evaluate(&s, &inv, EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()));
+        let status = |id: &str, index: usize| {
+            let p = s.index_of(id).unwrap();
+            findings
+                .iter()
+                .find(|f| f.policy == p && f.subject == Subject::Record { index })
+                .map(|f| f.status)
+        };
+        for i in 0..CHECKS.len() {
+            for (n, _) in recs.iter().enumerate() {
+                let of_job = recs.len() + n;
+                prop_assert_eq!(status(&format!("J-{i}"), of_job), status(&format!("D-{i}"), n));
+                // A policy of one kind makes no finding on the other.
+                prop_assert_eq!(status(&format!("D-{i}"), of_job), None);
+                prop_assert_eq!(status(&format!("J-{i}"), n), None);
+            }
+            for n in 0..orphans {
+                prop_assert_eq!(status(&format!("J-{i}"), 2 * recs.len() + n), Some(Status::Fail));
+            }
         }
     }
 }
