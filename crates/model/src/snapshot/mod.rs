@@ -25,7 +25,7 @@
 //! largest record, not the input. JSON Lines are read line by line either way, so one
 //! malformed line does not hide the next.
 //!
-//! Every record gets its [`Source`] (file, line and column of its opening brace). Bad input
+//! Every record gets its [`Source`](crate::record::Source) (file, line and column of its opening brace). Bad input
 //! never passes silently: every problem becomes a [`SnapshotError`] naming the file, line
 //! and column and what was expected, rendered like a compiler error; all problems of all
 //! inputs are collected in one pass ([`SnapshotErrors`]).
