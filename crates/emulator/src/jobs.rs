@@ -10,9 +10,10 @@
 //! `NextToken` bound to the listing, as `ListFHIRDatastores` does.
 //!
 //! Profiles belong to an (account, region). `ListDataTransformationProfiles` pages with
-//! `MaxResults` 1-100 (default 100, as the API reference says) and filters by
-//! `SourceFormat`; each item is the profile without the fields only
-//! `GetDataTransformationProfile` returns (`ProfileMapping`, `ChangeDescription`).
+//! `MaxResults` 1-100 (default 100, as the API reference says) and needs a
+//! `SourceFormat` (required in the API model, else `ValidationException`); each item is
+//! the profile without the fields only `GetDataTransformationProfile` returns
+//! (`ProfileMapping`, `ChangeDescription`).
 //! The SDK sends both to `datatransformation.` + the HealthLake host (a host prefix);
 //! the emulator answers whatever the `Host` header says.
 
@@ -431,14 +432,22 @@ const GET_ONLY: [&str; 2] = ["ProfileMapping", "ChangeDescription"];
 pub(crate) fn list_profiles(store: &Store, ctx: Ctx<'_>, body: &[u8]) -> Result<Outcome, ApiError> {
     let input: ListProfilesInput = parse_input(body)?;
     let page = page_size(input.max_results, MAX_PROFILE_RESULTS, MAX_PROFILE_RESULTS)?;
-    if let Some(format) = &input.source_format {
-        if !["CCDA", "CSV"].contains(&format.as_str()) {
+    match &input.source_format {
+        None => {
+            return Err(constraint(
+                "null",
+                "sourceFormat",
+                "Member must not be null",
+            ))
+        }
+        Some(format) if !["CCDA", "CSV"].contains(&format.as_str()) => {
             return Err(constraint(
                 format,
                 "sourceFormat",
                 "Member must satisfy enum value set: [CCDA, CSV]",
             ));
         }
+        Some(_) => {}
     }
     let fingerprint = fnv1a(&[
         ctx.account.as_bytes(),

@@ -230,17 +230,20 @@ fn profiles_are_listed_without_their_content_and_got_with_it() {
         .profiles(
             ACCOUNT,
             "us-east-1",
-            (0..150).map(|i| profile(i, if i % 3 == 0 { "CSV" } else { "CCDA" })),
+            (0..250).map(|i| profile(i, if i % 5 == 0 { "CSV" } else { "CCDA" })),
         )
         .start_blocking()
         .unwrap();
     let addr = emu.addr();
-    let first = op(
-        addr,
-        "ListDataTransformationProfiles",
-        "us-east-1",
-        json!({}),
+    let list =
+        |body: serde_json::Value| op(addr, "ListDataTransformationProfiles", "us-east-1", body);
+    let no_format = list(json!({}));
+    assert_eq!(
+        no_format.error_code(),
+        "ValidationException",
+        "SourceFormat is required"
     );
+    let first = list(json!({"SourceFormat": "CCDA"}));
     assert_eq!(first.status, 200, "{}", first.body);
     let first = first.json();
     assert_eq!(
@@ -249,31 +252,24 @@ fn profiles_are_listed_without_their_content_and_got_with_it() {
         "default page of 100"
     );
     let item = &first["Items"][0];
-    assert_eq!(item["ProfileName"], "profile-0");
+    assert_eq!(item["ProfileName"], "profile-1");
     assert_eq!(item["FutureField"], json!([1]));
     assert!(item.get("ProfileMapping").is_none() && item.get("ChangeDescription").is_none());
-    let second = op(
-        addr,
-        "ListDataTransformationProfiles",
-        "us-east-1",
-        json!({"NextToken": first["NextToken"]}),
-    )
-    .json();
-    assert_eq!(second["Items"].as_array().unwrap().len(), 50);
+    let second = list(json!({"SourceFormat": "CCDA", "NextToken": first["NextToken"]})).json();
+    assert_eq!(second["Items"].as_array().unwrap().len(), 100);
     assert!(second.get("NextToken").is_none());
-    let csv = op(
-        addr,
-        "ListDataTransformationProfiles",
-        "us-east-1",
-        json!({"SourceFormat": "CSV", "MaxResults": 100}),
-    )
-    .json();
+    let csv = list(json!({"SourceFormat": "CSV", "MaxResults": 100})).json();
     assert_eq!(csv["Items"].as_array().unwrap().len(), 50);
+    assert!(csv["Items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["SourceFormat"] == "CSV"));
     let too_many = op(
         addr,
         "ListDataTransformationProfiles",
         "us-east-1",
-        json!({"MaxResults": 101}),
+        json!({"SourceFormat": "CSV", "MaxResults": 101}),
     );
     assert_eq!(too_many.error_code(), "ValidationException");
     let got = op(
@@ -295,7 +291,7 @@ fn profiles_are_listed_without_their_content_and_got_with_it() {
         addr,
         "ListDataTransformationProfiles",
         "eu-west-1",
-        json!({}),
+        json!({"SourceFormat": "CSV"}),
     )
     .json();
     assert!(elsewhere["Items"].as_array().unwrap().is_empty());
