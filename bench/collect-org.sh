@@ -20,13 +20,20 @@
 # same STORES data stores, so what changes between runs is the number of accounts only.
 #
 # The critical path at concurrency C counts HealthLake calls only (each LATENCY_MS);
-# the STS calls go to moto, which adds no latency, and their time counts against hlaudit:
+# the STS and CloudTrail calls go to moto, which adds no latency, and their time counts
+# against hlaudit:
 #   - listing: every region's pages share C request slots:
 #       ceil(accounts * regions * pages / C) * latency
-#   - tags: one ListTagsForResource per data store on C other slots, after a first page:
-#       latency + ceil(stores / C) * latency
-#   - the slowest account's calls in sequence: (regions * pages + its stores) * latency
+#   - calls: per data store one ListTagsForResource and (JOBS=1, the default) one
+#     ListFHIRExportJobs and one ListFHIRImportJobs, and (TPROFILES=1, the default) one
+#     ListDataTransformationProfiles per (account, region), all on C other slots, after
+#     a first page: latency + ceil(calls / C) * latency
+#   - the slowest account's calls in sequence:
+#       (regions * pages + its stores * calls per store) * latency
 #   critical path = the largest of the three.
+# JOBS=0 / TPROFILES=0 / TRAILS=0 run with --no-jobs / --no-transformation-profiles /
+# --no-trails: all three at 0 is the workload of the first measurements below, made
+# before those calls existed.
 #
 # Measured on 2 busy cores, release build (ratio = wall / critical path; target 1.5):
 #   accounts  wall     critical  ratio  peak RSS
@@ -49,6 +56,7 @@
 #
 # Usage: bench/collect-org.sh   (ACCOUNT_COUNTS="100 300 1000" STORES=5000 WITH_STORES=50
 #                                LATENCY_MS=50 CONCURRENCY=8 WORK=/tmp/hlaudit-collect-org
+#                                MODE=profiles|roles JOBS=1 TPROFILES=1 TRAILS=1
 #                                PROFILE=release; PROFILE=debug reuses a test build;
 #                                SKIP_BUILD=1 runs the binaries as built)
 # Needs: .venv with moto[server] and boto3 (.ci/setup.sh), GNU time at /usr/bin/time.
@@ -63,6 +71,13 @@ CONCURRENCY="${CONCURRENCY:-8}"
 # profiles: a profile per account (--profile, repeated); roles: one base credential set
 # and --accounts with --role-name, a role assumed in each account (as --org does).
 MODE="${MODE:-profiles}"
+JOBS="${JOBS:-1}"
+TPROFILES="${TPROFILES:-1}"
+TRAILS="${TRAILS:-1}"
+FLAGS=()
+[ "$JOBS" = 0 ] && FLAGS+=(--no-jobs)
+[ "$TPROFILES" = 0 ] && FLAGS+=(--no-transformation-profiles)
+[ "$TRAILS" = 0 ] && FLAGS+=(--no-trails)
 WORK="${WORK:-${TMPDIR:-/tmp}/hlaudit-collect-org}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 PROFILE="${PROFILE:-release}"
@@ -115,6 +130,7 @@ wait_for() { # file, pattern
 }
 
 MOTO_PORT="$(free_port)"
+: >"$WORK/moto.log"
 .venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 PIDS+=($!)
 wait_for "$WORK/moto.log" "Running on"
@@ -125,11 +141,14 @@ echo "setting up $MAX_ACCOUNTS accounts in moto and $STORES data stores..." >&2
 
 KEYS=()
 while read -r pair; do KEYS+=(--access-key "$pair"); done <"$WORK/access-keys"
+# Emptied here, not by the redirect below (which runs in the child, maybe after the
+# wait starts): a previous run's address must never be read as this one's.
+: >"$WORK/emulator.out"
 "$EMULATOR" --port 0 --latency-ms "$LATENCY_MS" --snapshot "$WORK/stores.json" "${KEYS[@]}" \
     --sts-endpoint "$MOTO" \
     >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
 PIDS+=($!)
-wait_for "$WORK/emulator.out" "listening on"
+wait_for "$WORK/emulator.out" "listening on http"
 ENDPOINT="$(sed -n 's/^listening on //p' "$WORK/emulator.out")"
 
 now_ms() { date +%s%3N; }
@@ -139,13 +158,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 NREGIONS=${#REGIONS[@]}
 PER_SLOT=$(ceil_div "$STORES" $(( WITH_STORES * NREGIONS )))
 PAGES=$(ceil_div "$PER_SLOT" "$PAGE")
-SLOWEST=$(( (NREGIONS * PAGES + PER_SLOT * NREGIONS) * LATENCY_MS ))
-TAGS=$(( LATENCY_MS + $(ceil_div "$STORES" "$CONCURRENCY") * LATENCY_MS ))
+PER_STORE=$(( 1 + 2 * JOBS ))
+SLOWEST=$(( (NREGIONS * PAGES + PER_SLOT * NREGIONS * PER_STORE) * LATENCY_MS ))
 
 printf '%s data stores in %s accounts of each run, %s regions, %s ms latency, concurrency %s\n' \
     "$STORES" "$WITH_STORES" "$NREGIONS" "$LATENCY_MS" "$CONCURRENCY"
-printf '%9s %10s %10s %10s %10s %11s %7s %10s\n' accounts "wall (ms)" "list (ms)" "tags (ms)" \
-    "slowest" "critical" ratio "peak RSS"
+printf 'flags: %s\n' "${FLAGS[*]:-(defaults)}"
+printf '%9s %10s %10s %10s %10s %11s %7s %10s %9s\n' accounts "wall (ms)" "list (ms)" "calls (ms)" \
+    "slowest" "critical" ratio "peak RSS" "CPU (s)"
 for n in $ACCOUNT_COUNTS; do
     PROFILES=()
     if [ "$MODE" = roles ]; then
@@ -161,10 +181,11 @@ for n in $ACCOUNT_COUNTS; do
     env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
         -u AWS_REGION -u AWS_DEFAULT_REGION -u AWS_ENDPOINT_URL \
         AWS_SHARED_CREDENTIALS_FILE="$WORK/credentials" AWS_CONFIG_FILE="$WORK/no-config" \
-        AWS_ENDPOINT_URL_STS="$MOTO" AWS_EC2_METADATA_DISABLED=true "${BASE[@]}" \
-        /usr/bin/time -f '%M' -o "$WORK/rss-$n" \
+        AWS_ENDPOINT_URL_STS="$MOTO" AWS_ENDPOINT_URL_CLOUDTRAIL="$MOTO" \
+        AWS_EC2_METADATA_DISABLED=true "${BASE[@]}" \
+        /usr/bin/time -f '%U %S %M' -o "$WORK/rss-$n" \
         "$HLAUDIT" collect --endpoint-url "$ENDPOINT" --regions "$REGION_LIST" \
-        --concurrency "$CONCURRENCY" "${PROFILES[@]}" -o "$WORK/snapshot-$n.json" \
+        --concurrency "$CONCURRENCY" "${PROFILES[@]}" "${FLAGS[@]}" -o "$WORK/snapshot-$n.json" \
         2>"$WORK/collect-$n.err" || {
         echo "collect of $n accounts failed:" >&2; tail -20 "$WORK/collect-$n.err" >&2; exit 2; }
     wall=$(( $(now_ms) - start ))
@@ -174,10 +195,13 @@ for n in $ACCOUNT_COUNTS; do
         exit 2
     fi
     list=$(( $(ceil_div $(( n * NREGIONS * PAGES )) "$CONCURRENCY") * LATENCY_MS ))
+    ncalls=$(( STORES * PER_STORE + TPROFILES * n * NREGIONS ))
+    calls=$(( LATENCY_MS + $(ceil_div "$ncalls" "$CONCURRENCY") * LATENCY_MS ))
     critical=$list
-    [ "$TAGS" -gt "$critical" ] && critical=$TAGS
+    [ "$calls" -gt "$critical" ] && critical=$calls
     [ "$SLOWEST" -gt "$critical" ] && critical=$SLOWEST
-    rss_kb=$(tail -n 1 "$WORK/rss-$n")
-    printf '%9s %10s %10s %10s %10s %11s %7s %7s MB\n' "$n" "$wall" "$list" "$TAGS" "$SLOWEST" \
-        "$critical" "$(ratio "$wall" "$critical")" $(( rss_kb / 1024 ))
+    read -r user sys rss_kb < <(tail -n 1 "$WORK/rss-$n")
+    printf '%9s %10s %10s %10s %10s %11s %7s %7s MB %9s\n' "$n" "$wall" "$list" "$calls" "$SLOWEST" \
+        "$critical" "$(ratio "$wall" "$critical")" $(( rss_kb / 1024 )) \
+        "$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')"
 done

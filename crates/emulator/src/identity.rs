@@ -12,19 +12,22 @@
 //! served another account's data.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use aws_credential_types::Credentials;
-use aws_sdk_sts::config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::{BehaviorVersion, Region, SharedHttpClient};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use tokio::sync::OnceCell;
 
 use crate::protocol::ApiError;
 
-/// Looks up and remembers the account of access keys through STS.
+/// Looks up and remembers the account of access keys through STS: each key once, however
+/// many requests signed with it arrive together (they wait for the one lookup).
 #[derive(Debug)]
 pub(crate) struct StsAccounts {
     endpoint: String,
-    known: Mutex<HashMap<String, String>>,
+    known: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    http: std::sync::OnceLock<SharedHttpClient>,
 }
 
 impl StsAccounts {
@@ -32,22 +35,40 @@ impl StsAccounts {
         StsAccounts {
             endpoint,
             known: Mutex::new(HashMap::new()),
+            http: std::sync::OnceLock::new(),
         }
     }
 
     /// The account of `access_key` (with `session_token`, sent in
-    /// `X-Amz-Security-Token`).
+    /// `X-Amz-Security-Token`). A lookup that fails is tried again by the next request.
     pub(crate) async fn account(
         &self,
         access_key: &str,
         session_token: Option<&str>,
     ) -> Result<String, ApiError> {
-        if let Some(a) = self.lock().get(access_key) {
-            return Ok(a.clone());
-        }
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
+        let cell = self
+            .lock()
+            .entry(access_key.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.look_up(access_key, session_token))
+            .await
+            .cloned()
+    }
+
+    async fn look_up(
+        &self,
+        access_key: &str,
+        session_token: Option<&str>,
+    ) -> Result<String, ApiError> {
+        let http = self
+            .http
+            .get_or_init(|| {
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+                    .build_https()
+            })
+            .clone();
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -73,11 +94,10 @@ impl StsAccounts {
             .account()
             .ok_or_else(ApiError::unrecognized_client)?
             .to_owned();
-        self.lock().insert(access_key.to_owned(), account.clone());
         Ok(account)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<String>>>> {
         self.known
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
