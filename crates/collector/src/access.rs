@@ -460,6 +460,8 @@ async fn account_scopes(
                 sdk,
                 regions: base.regions.clone(),
                 account: Some(member.account),
+                // Already assumed and checked by `members`.
+                role: None,
             }),
         });
     }

@@ -1,12 +1,13 @@
 //! The collection: credential sets x regions, listed and enriched concurrently.
 
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use hlaudit_model::inventory::{ScopeCoverage, ScopeState};
 use hlaudit_model::{CollectionError, Coverage, Inventory, Kind, Record, Timestamp, Warning};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::config::{CollectConfig, RegionSelection};
@@ -17,7 +18,7 @@ use crate::error::CollectorError;
 use crate::failure::{self, Call};
 use crate::limiter::{Caller, LimitKey};
 use crate::listing::{self, ListSettings, RegionTarget};
-use crate::org::{self, AccountSelection};
+use crate::org::{self, AccountSelection, RoleSettings};
 use crate::profiles;
 use crate::progress::Progress;
 use crate::regions;
@@ -32,6 +33,9 @@ pub(crate) struct Plan {
     pub sdk: SdkConfig,
     pub regions: Vec<String>,
     pub account: Option<String>,
+    /// The role `sdk` assumes in `account`, checked before anything is listed with it
+    /// (an `--org`/`--accounts` member); `None` for base credentials.
+    pub role: Option<org::Role>,
 }
 
 /// What one region gave.
@@ -76,9 +80,8 @@ pub async fn collect(
     let mut warnings = Vec::new();
     let retrier = Retrier::new(RetryPolicy::of(&config.retry));
     let mut plans = plan(&config).await?;
-    let mut errors = Vec::new();
     if let Some(selection) = &config.accounts {
-        plans = org_plans(plans, selection, &config, &retrier, &mut errors).await?;
+        plans = org_plans(plans, selection, &retrier).await?;
     }
     progress.regions_planned(plans.iter().map(|p| p.regions.len()).sum());
     if config.caller_identity {
@@ -109,34 +112,48 @@ pub async fn collect(
             })
             .collect(),
     );
+    // Whether each member's role was assumed, known once its account task has tried:
+    // a key in a member account is described with the member's credentials only then.
+    let mut entered = HashMap::new();
+    let mut entries = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        let (done, told) = watch::channel(None);
+        if let (Some(account), Some(_)) = (&plan.account, &plan.role) {
+            entered.insert(account.clone(), told);
+        }
+        entries.push(done);
+    }
+    let entered = Arc::new(entered);
+    let sts_requests = Arc::new(Semaphore::new(config.concurrency));
     let trails = config
         .trails
         .then(|| Arc::new(TrailReader::new(retrier.clone(), accounts.clone())));
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut order = 0usize;
-    for plan in &plans {
+    for (index, (plan, done)) in plans.iter().zip(entries).enumerate() {
         let caller = Caller::of(plan.account.as_deref(), plan.profile.as_deref());
         let kms = config.kms.then(|| {
             Arc::new(
                 KmsDescriber::new(plan.sdk.clone(), caller.clone(), retrier.clone())
-                    .with_accounts(plan.account.clone(), accounts.clone()),
+                    .with_accounts(plan.account.clone(), accounts.clone())
+                    .with_entries(entered.clone()),
             )
         });
         let trails = trails
             .as_ref()
             .map(|t| t.with_credentials(plan.sdk.clone()));
+        let mut regions = Vec::with_capacity(plan.regions.len());
         for region in &plan.regions {
-            let client = sdk::healthlake(&plan.sdk, region, config.endpoint_url.as_deref());
             let target = RegionTarget {
                 account: plan.account.clone(),
                 region: region.clone(),
                 profile: plan.profile.clone(),
             };
-            tasks.spawn(region_task(
-                order,
-                client,
-                target,
+            // The client is built when the region's turn comes, not for every region of
+            // every account up front: memory stays flat in the number of accounts.
+            let sdk_config = plan.sdk.clone();
+            let task = (
                 settings.clone(),
                 config.clone(),
                 kms.clone(),
@@ -144,26 +161,77 @@ pub async fn collect(
                 call_requests.clone(),
                 retrier.clone(),
                 progress.clone(),
-            ));
+            );
+            regions.push(async move {
+                let (settings, config, kms, trails, call_requests, retrier, progress) = task;
+                let endpoint = config.endpoint_url.as_deref();
+                let client = sdk::healthlake(&sdk_config, &target.region, endpoint);
+                region_task(
+                    order,
+                    client,
+                    target,
+                    settings,
+                    config,
+                    kms,
+                    trails,
+                    call_requests,
+                    retrier,
+                    progress,
+                )
+                .await
+            });
             order += 1;
+        }
+        let entry = match (&plan.account, &plan.role) {
+            (Some(account), Some(role)) => Some(Entry {
+                sdk: plan.sdk.clone(),
+                account: account.clone(),
+                role: role.clone(),
+                regions: plan.regions.clone(),
+                requests: sts_requests.clone(),
+            }),
+            _ => None,
+        };
+        let context = AccountContext {
+            role: config.accounts.as_ref().map(|s| s.role.clone()),
+            retrier: retrier.clone(),
+            progress: progress.clone(),
+        };
+        tasks.spawn(account_task(index, entry, done, regions, context));
+    }
+    // Each account's outcome in account order: a role's failure first, as before any
+    // listing, then every region in plan order.
+    let mut outcomes: Vec<Option<AccountOutcome>> = (0..plans.len()).map(|_| None).collect();
+    let mut errors = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((i, outcome)) => {
+                if let Some(slot) = outcomes.get_mut(i) {
+                    *slot = Some(outcome);
+                }
+            }
+            Err(e) => errors.push(internal_error(&e)),
         }
     }
     let mut results: Vec<Option<RegionResult>> = (0..order).map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((i, result)) => {
-                if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(result);
+    let mut failed_accounts = HashSet::new();
+    for outcome in outcomes.into_iter().flatten() {
+        match outcome {
+            AccountOutcome::NotEntered(error) => {
+                failed_accounts.extend(error.account.clone());
+                errors.push(*error);
+            }
+            AccountOutcome::Listed {
+                results: listed,
+                internal,
+            } => {
+                errors.extend(internal);
+                for (i, result) in listed {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = Some(result);
+                    }
                 }
             }
-            Err(e) => errors.push(CollectionError {
-                account: None,
-                region: None,
-                operation: listing::LIST_OPERATION.to_owned(),
-                resource: None,
-                code: "internal".to_owned(),
-                message: format!("a region's collection task failed: {e}"),
-            }),
         }
     }
 
@@ -187,23 +255,29 @@ pub async fn collect(
         }
     }
 
-    let mut attempted: Vec<(String, Vec<String>)> = plans
+    // Accounts whose role could not be assumed were attempted in every region too.
+    let attempted: Vec<(String, Vec<String>)> = plans
         .iter()
         .filter_map(|p| Some((p.account.clone()?, p.regions.clone())))
         .collect();
-    // Accounts whose role could not be assumed were attempted in every region too.
-    let regions_planned = plans.first().map(|p| p.regions.clone()).unwrap_or_default();
-    for e in errors.iter().filter(|e| e.operation == org::ASSUME_ROLE) {
-        if let Some(account) = &e.account {
-            attempted.push((account.clone(), regions_planned.clone()));
-        }
-    }
     let scopes = scopes(&attempted, &records, &errors);
     let mut inventory = Inventory {
         records,
         coverage: Coverage {
-            accounts: plans.iter().filter_map(|p| p.account.clone()).collect(),
-            regions: plans.iter().flat_map(|p| p.regions.clone()).collect(),
+            accounts: plans
+                .iter()
+                .filter_map(|p| p.account.clone())
+                .filter(|a| !failed_accounts.contains(a))
+                .collect(),
+            regions: plans
+                .iter()
+                .filter(|p| {
+                    p.account
+                        .as_ref()
+                        .is_none_or(|a| !failed_accounts.contains(a))
+                })
+                .flat_map(|p| p.regions.clone())
+                .collect(),
             collected_at: Some(Timestamp::now()),
             tool_version: Some(hlaudit_model::TOOL_VERSION.to_owned()),
             inputs: Vec::new(),
@@ -277,6 +351,7 @@ pub(crate) async fn plan(config: &CollectConfig) -> Result<Vec<Plan>, CollectorE
             sdk,
             regions,
             account: None,
+            role: None,
         });
     }
     Ok(plans)
@@ -355,47 +430,141 @@ pub async fn account_credentials(
     config.validate()?;
     let retrier = Retrier::new(RetryPolicy::of(&config.retry));
     let plans = plan(config).await?;
+    let Some(base) = plans.into_iter().next() else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let region = base.regions.first().cloned().unwrap_or_default();
+    let members = org::members(&base.sdk, selection, &region, &retrier, config.concurrency).await?;
+    let mut accounts = Vec::with_capacity(members.len());
     let mut errors = Vec::new();
-    let plans = org_plans(plans, selection, config, &retrier, &mut errors).await?;
-    let accounts = plans
-        .into_iter()
-        .filter_map(|p| {
-            Some(AccountCredentials {
-                account: p.account?,
-                sdk: p.sdk,
-            })
-        })
-        .collect();
+    for member in members {
+        match member.access {
+            Ok(sdk) => accounts.push(AccountCredentials {
+                account: member.account,
+                sdk,
+            }),
+            Err(error) => errors.push(*error),
+        }
+    }
     Ok((accounts, errors))
 }
 
-/// Replaces the one base plan with a plan per selected account, each with the role
-/// assumed in it; an account whose role cannot be assumed becomes a collection error.
+/// Replaces the one base plan with a plan per selected account, each with the credential
+/// set of the role to assume in it, not yet tried: each account's task assumes and
+/// checks its role before listing, so listing starts with the first account ready.
 async fn org_plans(
     plans: Vec<Plan>,
     selection: &AccountSelection,
-    config: &CollectConfig,
     retrier: &Arc<Retrier>,
-    errors: &mut Vec<CollectionError>,
 ) -> Result<Vec<Plan>, CollectorError> {
     let Some(base) = plans.into_iter().next() else {
         return Ok(Vec::new());
     };
     let region = base.regions.first().cloned().unwrap_or_default();
-    let members = org::members(&base.sdk, selection, &region, retrier, config.concurrency).await?;
-    let mut out = Vec::with_capacity(members.len());
-    for member in members {
-        match member.access {
-            Ok(sdk) => out.push(Plan {
-                profile: None,
-                sdk,
-                regions: base.regions.clone(),
-                account: Some(member.account),
-            }),
-            Err(error) => errors.push(*error),
+    let candidates = org::candidates(&base.sdk, selection, &region, retrier).await?;
+    Ok(candidates
+        .into_iter()
+        .map(|c| Plan {
+            profile: None,
+            sdk: c.sdk,
+            regions: base.regions.clone(),
+            account: Some(c.account),
+            role: c.role,
+        })
+        .collect())
+}
+
+/// A member account's role, to assume and check before its regions are listed.
+struct Entry {
+    sdk: SdkConfig,
+    account: String,
+    role: org::Role,
+    /// The regions to list; STS is asked in the first.
+    regions: Vec<String>,
+    /// The STS request slots all accounts share.
+    requests: Arc<Semaphore>,
+}
+
+/// What every account task shares.
+struct AccountContext {
+    role: Option<RoleSettings>,
+    retrier: Arc<Retrier>,
+    progress: Arc<dyn Progress>,
+}
+
+/// What came of one credential set.
+enum AccountOutcome {
+    /// Its role could not be assumed: nothing was listed.
+    NotEntered(Box<CollectionError>),
+    /// Each region's result, by its place in the collection's order, and the region
+    /// tasks that failed inside the collector.
+    Listed {
+        results: Vec<(usize, RegionResult)>,
+        internal: Vec<CollectionError>,
+    },
+}
+
+/// One credential set's work: its role assumed and checked (for a member account), then
+/// its regions listed concurrently. Tells `done` whether the role was assumed, so other
+/// accounts' keys in this account wait for that answer, not for every account.
+async fn account_task<F>(
+    index: usize,
+    entry: Option<Entry>,
+    done: watch::Sender<Option<bool>>,
+    regions: Vec<F>,
+    context: AccountContext,
+) -> (usize, AccountOutcome)
+where
+    F: Future<Output = (usize, RegionResult)> + Send + 'static,
+{
+    if let (Some(entry), Some(role)) = (entry, &context.role) {
+        let verified = {
+            let _permit = entry.requests.acquire().await;
+            org::verify(
+                &entry.sdk,
+                role,
+                &entry.role,
+                &entry.account,
+                entry.regions.first().map_or("", String::as_str),
+                &context.retrier,
+            )
+            .await
+        };
+        done.send_replace(Some(verified.is_ok()));
+        if let Err(error) = verified {
+            for region in &entry.regions {
+                context.progress.region_done(region);
+            }
+            return (index, AccountOutcome::NotEntered(error));
+        }
+    } else {
+        done.send_replace(Some(true));
+    }
+    let mut tasks = JoinSet::new();
+    for region in regions {
+        tasks.spawn(region);
+    }
+    let mut results = Vec::new();
+    let mut internal = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(result) => results.push(result),
+            Err(e) => internal.push(internal_error(&e)),
         }
     }
-    Ok(out)
+    (index, AccountOutcome::Listed { results, internal })
+}
+
+/// A collection task that panicked or was cancelled.
+fn internal_error(e: &tokio::task::JoinError) -> CollectionError {
+    CollectionError {
+        account: None,
+        region: None,
+        operation: listing::LIST_OPERATION.to_owned(),
+        resource: None,
+        code: "internal".to_owned(),
+        message: format!("a region's collection task failed: {e}"),
+    }
 }
 
 /// Asks STS for the account of each credential set. A failure is a warning: the

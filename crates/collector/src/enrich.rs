@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use hlaudit_model::{CollectionError, Record};
 use serde_json::{Map, Value};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{watch, OnceCell, Semaphore};
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -133,6 +133,9 @@ pub(crate) struct KmsDescriber {
     own_account: Option<String>,
     /// The credentials of the other accounts of the collection.
     accounts: Arc<HashMap<String, AccountAccess>>,
+    /// For the accounts entered through a role: whether the role was assumed, once
+    /// known (`None` until then).
+    entries: Arc<HashMap<String, watch::Receiver<Option<bool>>>>,
     clients: Mutex<HashMap<(Option<String>, String), aws_sdk_kms::Client>>,
     keys: Mutex<KeyCells>,
 }
@@ -145,6 +148,7 @@ impl KmsDescriber {
             retrier,
             own_account: None,
             accounts: Arc::default(),
+            entries: Arc::default(),
             clients: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
         }
@@ -162,18 +166,37 @@ impl KmsDescriber {
         self
     }
 
+    /// Waits, for the accounts in `entries`, until their role has been tried: a key of
+    /// such an account is described with its credentials only once they work.
+    pub(crate) fn with_entries(
+        mut self,
+        entries: Arc<HashMap<String, watch::Receiver<Option<bool>>>>,
+    ) -> Self {
+        self.entries = entries;
+        self
+    }
+
     /// The credentials to describe `key_id` with: its account's, when the key is
-    /// another account's and the collection holds that account's credentials.
-    fn access_for(&self, key_id: &str) -> (Option<String>, &aws_config::SdkConfig, &Caller) {
-        match key_account(key_id) {
-            Some(account) if Some(account) != self.own_account.as_deref() => {
-                match self.accounts.get(account) {
-                    Some(a) => (Some(account.to_owned()), &a.sdk, &a.caller),
-                    None => (None, &self.sdk, &self.caller),
-                }
-            }
-            _ => (None, &self.sdk, &self.caller),
+    /// another account's and the collection holds working credentials for it.
+    async fn access_for(&self, key_id: &str) -> (Option<String>, &aws_config::SdkConfig, &Caller) {
+        let own = (None, &self.sdk, &self.caller);
+        let Some(account) = key_account(key_id) else {
+            return own;
+        };
+        if Some(account) == self.own_account.as_deref() {
+            return own;
         }
+        let Some(a) = self.accounts.get(account) else {
+            return own;
+        };
+        if let Some(entry) = self.entries.get(account) {
+            let mut entry = entry.clone();
+            let entered = entry.wait_for(Option::is_some).await.map(|v| *v);
+            if !matches!(entered, Ok(Some(true))) {
+                return own;
+            }
+        }
+        (Some(account.to_owned()), &a.sdk, &a.caller)
     }
 
     fn client(
@@ -215,7 +238,7 @@ impl KmsDescriber {
         key_id: &str,
         requests: &Semaphore,
     ) -> KeyResult {
-        let (account, sdk_config, caller) = self.access_for(key_id);
+        let (account, sdk_config, caller) = self.access_for(key_id).await;
         let client = self.client(account, sdk_config, region);
         let key = LimitKey {
             caller: caller.clone(),

@@ -14,11 +14,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
 use aws_sdk_organizations::types::AccountStatus;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -103,15 +104,79 @@ pub(crate) struct Member {
     pub access: Result<SdkConfig, Box<CollectionError>>,
 }
 
-/// The base credentials' account and partition, the accounts selected, and a credential
-/// set for each.
-pub(crate) async fn members(
+/// An account selected, with the credential set that will speak for it, not yet used:
+/// building it calls nothing, so a collection can start each account's listing as soon
+/// as its role is [verified](verify) instead of after every account's.
+#[derive(Clone)]
+pub(crate) struct Candidate {
+    pub account: String,
+    /// The role to assume in it; `None` for the caller's own account, which is
+    /// collected with the base credentials.
+    pub role: Option<Role>,
+    /// The credential set: the base one, or one whose provider assumes `role` on first
+    /// use (and again before the credentials expire).
+    pub sdk: SdkConfig,
+}
+
+/// A role to assume in one account, and the credentials it gave, held for every client
+/// of the account's credential set.
+#[derive(Clone, Debug)]
+pub(crate) struct Role {
+    pub arn: String,
+    credentials: Arc<RoleCredentials>,
+}
+
+/// How long before they expire assumed credentials are replaced.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+
+/// `AssumeRoleProvider`'s credentials, kept until [`REFRESH_BEFORE`] their expiry, so
+/// that checking a role (one `AssumeRole`, whose answer names the account) and the
+/// account's first requests share one `AssumeRole` instead of each asking STS.
+#[derive(Debug)]
+struct RoleCredentials {
+    provider: AssumeRoleProvider,
+    held: tokio::sync::Mutex<Option<Credentials>>,
+}
+
+impl RoleCredentials {
+    async fn get(&self) -> aws_credential_types::provider::Result {
+        let mut held = self.held.lock().await;
+        if let Some(c) = held.as_ref() {
+            let fresh = c
+                .expiry()
+                .is_none_or(|e| e > SystemTime::now() + REFRESH_BEFORE);
+            if fresh {
+                return Ok(c.clone());
+            }
+        }
+        let assumed = self.provider.provide_credentials().await?;
+        *held = Some(assumed.clone());
+        Ok(assumed)
+    }
+}
+
+/// The shared [`RoleCredentials`] as an SDK credentials provider.
+#[derive(Debug)]
+struct HeldRole(Arc<RoleCredentials>);
+
+impl ProvideCredentials for HeldRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.0.get())
+    }
+}
+
+/// The accounts `selection` names, in account order, each with its (unused) credential
+/// set. Calls STS `GetCallerIdentity` for the caller and, with `org`, Organizations; no
+/// role is assumed yet.
+pub(crate) async fn candidates(
     base: &SdkConfig,
     selection: &AccountSelection,
     region: &str,
     retrier: &Arc<Retrier>,
-    concurrency: usize,
-) -> Result<Vec<Member>, CollectorError> {
+) -> Result<Vec<Candidate>, CollectorError> {
     let (me, partition) = caller(base, region, retrier).await?;
     let mut accounts: BTreeSet<String> = if selection.org {
         organization_accounts(base, selection, region, retrier).await?
@@ -131,41 +196,66 @@ pub(crate) async fn members(
         accounts.remove(a);
     }
     tracing::info!(accounts = accounts.len(), caller = %me, "accounts selected");
-
-    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = JoinSet::new();
-    for (order, account) in accounts.into_iter().enumerate() {
+    let mut out = Vec::with_capacity(accounts.len());
+    for account in accounts {
         if account == me {
-            // The caller's own account: its base credentials, no role to assume.
-            tasks.spawn(async move { (order, account, None, None) });
+            out.push(Candidate {
+                account,
+                role: None,
+                sdk: base.clone(),
+            });
             continue;
         }
         let role_arn = selection.role.role.arn(&partition, &account);
-        let (base, role, gate, retrier) = (
-            base.clone(),
-            selection.role.clone(),
-            gate.clone(),
-            retrier.clone(),
-        );
+        let (sdk, role) = role_config(base, &selection.role, role_arn, region).await;
+        out.push(Candidate {
+            account,
+            role: Some(role),
+            sdk,
+        });
+    }
+    Ok(out)
+}
+
+/// The accounts selected and a checked credential set for each (the roles assumed at
+/// most `concurrency` at a time), in account order.
+pub(crate) async fn members(
+    base: &SdkConfig,
+    selection: &AccountSelection,
+    region: &str,
+    retrier: &Arc<Retrier>,
+    concurrency: usize,
+) -> Result<Vec<Member>, CollectorError> {
+    let candidates = candidates(base, selection, region, retrier).await?;
+    let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (order, candidate) in candidates.into_iter().enumerate() {
+        let (role, gate, retrier) = (selection.role.clone(), gate.clone(), retrier.clone());
         let region = region.to_owned();
         tasks.spawn(async move {
-            let _permit = gate.acquire_owned().await;
-            let access = assume(&base, &role, &role_arn, &account, &region, &retrier).await;
-            (order, account, Some(role_arn), Some(access))
+            let entered = match &candidate.role {
+                None => Ok(()),
+                Some(assumed) => {
+                    let _permit = gate.acquire_owned().await;
+                    let (sdk, account) = (&candidate.sdk, &candidate.account);
+                    verify(sdk, &role, assumed, account, &region, &retrier).await
+                }
+            };
+            (order, candidate, entered)
         });
     }
     let mut members = BTreeMap::new();
     while let Some(joined) = tasks.join_next().await {
-        let Ok((order, account, role, access)) = joined else {
+        let Ok((order, candidate, entered)) = joined else {
             continue;
         };
-        let access = access.unwrap_or_else(|| Ok(base.clone()));
+        let Candidate { account, role, sdk } = candidate;
         members.insert(
             order,
             Member {
                 account,
-                role,
-                access,
+                role: role.map(|r| r.arn),
+                access: entered.map(|()| sdk),
             },
         );
     }
@@ -353,17 +443,14 @@ fn organization_error(operation: &'static str, f: &failure::Failure) -> Collecto
     }
 }
 
-/// A credential set for `account`: the role assumed from the base credentials, checked
-/// to belong to `account`.
-async fn assume(
+/// The credential set of `role_arn`: the base credentials assume it on first use.
+async fn role_config(
     base: &SdkConfig,
     role: &RoleSettings,
-    role_arn: &str,
-    account: &str,
+    role_arn: String,
     region: &str,
-    retrier: &Arc<Retrier>,
-) -> Result<SdkConfig, Box<CollectionError>> {
-    let mut builder = AssumeRoleProvider::builder(role_arn)
+) -> (SdkConfig, Role) {
+    let mut builder = AssumeRoleProvider::builder(&role_arn)
         .session_name(&role.session_name)
         .region(Region::new(region.to_owned()))
         .configure(base);
@@ -373,14 +460,72 @@ async fn assume(
     if let Some(d) = role.duration {
         builder = builder.session_length(d);
     }
-    let provider = builder.build().await;
+    let credentials = Arc::new(RoleCredentials {
+        provider: builder.build().await,
+        held: tokio::sync::Mutex::new(None),
+    });
     let sdk = base
         .to_builder()
-        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .credentials_provider(SharedCredentialsProvider::new(HeldRole(
+            credentials.clone(),
+        )))
         .build();
-    // The first request through the new credential set assumes the role (and fills the
-    // identity cache its clients share); GetCallerIdentity also says whose it is.
-    let client = sdk::sts(&sdk, region);
+    let role = Role {
+        arn: role_arn,
+        credentials,
+    };
+    (sdk, role)
+}
+
+/// Checks that `sdk` (the credential set of `assumed`) works and speaks for `account`:
+/// assumes the role, whose answer names the account (asking STS `GetCallerIdentity`
+/// only when it does not). A failure names the account, the role and the usual causes.
+pub(crate) async fn verify(
+    sdk: &SdkConfig,
+    role: &RoleSettings,
+    assumed: &Role,
+    account: &str,
+    region: &str,
+    retrier: &Arc<Retrier>,
+) -> Result<(), Box<CollectionError>> {
+    let role_arn = assumed.arn.as_str();
+    let wrong_account = |actual: &str| {
+        Box::new(CollectionError {
+            account: Some(account.to_owned()),
+            region: None,
+            operation: ASSUME_ROLE.to_owned(),
+            resource: Some(role_arn.to_owned()),
+            code: "wrong-account".to_owned(),
+            message: format!(
+                "the credentials of role {role_arn} belong to account {actual}, not {account}; \
+                 nothing of account {account} was collected with them (check --role-arn)"
+            ),
+        })
+    };
+    match assumed.credentials.get().await {
+        Ok(c) => match c.account_id() {
+            Some(id) if id.as_str() == account => return Ok(()),
+            Some(id) => return Err(wrong_account(id.as_str())),
+            None => {}
+        },
+        Err(e) => {
+            let chain = failure::chain(&e);
+            let code = assume_role_code(&chain);
+            return Err(Box::new(CollectionError {
+                account: Some(account.to_owned()),
+                region: None,
+                operation: ASSUME_ROLE.to_owned(),
+                resource: Some(role_arn.to_owned()),
+                code: code.to_owned(),
+                message: format!(
+                    "could not assume role {role_arn} in account {account}: {chain}; {}",
+                    assume_role_hint(code, role.external_id.is_some())
+                ),
+            }));
+        }
+    }
+    // The answer did not name the account: ask STS whose the credentials are.
+    let client = sdk::sts(sdk, region);
     let key = LimitKey {
         caller: Caller::of(Some(account), None),
         region: region.to_owned(),
@@ -403,15 +548,8 @@ async fn assume(
         })
         .await
     {
-        Ok(identity) if identity.account() == Some(account) => Ok(sdk),
-        Ok(identity) => Err(error(
-            "wrong-account",
-            format!(
-                "the credentials of role {role_arn} belong to account {}, not {account}; \
-                 nothing of account {account} was collected with them (check --role-arn)",
-                identity.account().unwrap_or("?")
-            ),
-        )),
+        Ok(identity) if identity.account() == Some(account) => Ok(()),
+        Ok(identity) => Err(wrong_account(identity.account().unwrap_or("?"))),
         Err(gave_up) => {
             let chain = failure::chain(&gave_up.error);
             let code = assume_role_code(&chain);
