@@ -124,14 +124,46 @@ pub async fn collect(
         entries.push(done);
     }
     let entered = Arc::new(entered);
+    // Roles are checked ahead of the listing, in account order, at most `concurrency` at
+    // a time, each telling its account (and any other account's key in it) the answer.
     let sts_requests = Arc::new(Semaphore::new(config.concurrency));
+    let role_settings = config.accounts.as_ref().map(|s| s.role.clone());
+    let mut checks = JoinSet::new();
+    let mut waits = Vec::with_capacity(plans.len());
+    for (index, (plan, done)) in plans.iter().zip(entries).enumerate() {
+        let wait = done.subscribe();
+        match (&plan.account, &plan.role, &role_settings) {
+            (Some(account), Some(role), Some(settings)) => {
+                let check = Entry {
+                    sdk: plan.sdk.clone(),
+                    account: account.clone(),
+                    role: role.clone(),
+                    region: plan.regions.first().cloned().unwrap_or_default(),
+                    requests: sts_requests.clone(),
+                    settings: settings.clone(),
+                    retrier: retrier.clone(),
+                };
+                checks.spawn(check.run(index, done));
+            }
+            _ => {
+                done.send_replace(Some(true));
+            }
+        }
+        waits.push(wait);
+    }
+    // Accounts listed at once: enough to keep every request slot busy while some
+    // accounts wait for their role, few enough that memory does not grow with the
+    // number of accounts.
+    let in_flight = config.concurrency.saturating_mul(ACCOUNTS_PER_SLOT).max(1);
     let trails = config
         .trails
         .then(|| Arc::new(TrailReader::new(retrier.clone(), accounts.clone())));
     let config = Arc::new(config);
     let mut tasks = JoinSet::new();
     let mut order = 0usize;
-    for (index, (plan, done)) in plans.iter().zip(entries).enumerate() {
+    let mut outcomes: Vec<Option<AccountOutcome>> = (0..plans.len()).map(|_| None).collect();
+    let mut errors = Vec::new();
+    for (index, (plan, wait)) in plans.iter().zip(waits).enumerate() {
         let caller = Caller::of(plan.account.as_deref(), plan.profile.as_deref());
         let kms = config.kms.then(|| {
             Arc::new(
@@ -182,45 +214,41 @@ pub async fn collect(
             });
             order += 1;
         }
-        let entry = match (&plan.account, &plan.role) {
-            (Some(account), Some(role)) => Some(Entry {
-                sdk: plan.sdk.clone(),
-                account: account.clone(),
-                role: role.clone(),
-                regions: plan.regions.clone(),
-                requests: sts_requests.clone(),
-            }),
-            _ => None,
-        };
-        let context = AccountContext {
-            role: config.accounts.as_ref().map(|s| s.role.clone()),
-            retrier: retrier.clone(),
-            progress: progress.clone(),
-        };
-        tasks.spawn(account_task(index, entry, done, regions, context));
+        while tasks.len() >= in_flight {
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            keep_outcome(joined, &mut outcomes, &mut errors);
+        }
+        let regions_done = (plan.regions.clone(), progress.clone());
+        tasks.spawn(account_task(index, wait, regions, regions_done));
     }
-    // Each account's outcome in account order: a role's failure first, as before any
-    // listing, then every region in plan order.
-    let mut outcomes: Vec<Option<AccountOutcome>> = (0..plans.len()).map(|_| None).collect();
-    let mut errors = Vec::new();
     while let Some(joined) = tasks.join_next().await {
+        keep_outcome(joined, &mut outcomes, &mut errors);
+    }
+    // A role's failure comes first, in account order, as before any listing; then every
+    // region in plan order.
+    let mut refused: Vec<(usize, CollectionError)> = Vec::new();
+    while let Some(joined) = checks.join_next().await {
         match joined {
-            Ok((i, outcome)) => {
-                if let Some(slot) = outcomes.get_mut(i) {
-                    *slot = Some(outcome);
-                }
-            }
+            Ok(Some((i, error))) => refused.push((i, *error)),
+            Ok(None) => {}
             Err(e) => errors.push(internal_error(&e)),
         }
     }
-    let mut results: Vec<Option<RegionResult>> = (0..order).map(|_| None).collect();
+    refused.sort_by_key(|(i, _)| *i);
     let mut failed_accounts = HashSet::new();
+    let mut ordered = Vec::with_capacity(refused.len() + errors.len());
+    for (_, error) in refused {
+        failed_accounts.extend(error.account.clone());
+        ordered.push(error);
+    }
+    ordered.append(&mut errors);
+    let mut errors = ordered;
+    let mut results: Vec<Option<RegionResult>> = (0..order).map(|_| None).collect();
     for outcome in outcomes.into_iter().flatten() {
         match outcome {
-            AccountOutcome::NotEntered(error) => {
-                failed_accounts.extend(error.account.clone());
-                errors.push(*error);
-            }
+            AccountOutcome::NotEntered => {}
             AccountOutcome::Listed {
                 results: listed,
                 internal,
@@ -474,28 +502,52 @@ async fn org_plans(
         .collect())
 }
 
+/// How many accounts per request slot are listed at once.
+const ACCOUNTS_PER_SLOT: usize = 16;
+
 /// A member account's role, to assume and check before its regions are listed.
 struct Entry {
     sdk: SdkConfig,
     account: String,
     role: org::Role,
-    /// The regions to list; STS is asked in the first.
-    regions: Vec<String>,
+    /// The region STS is asked in.
+    region: String,
     /// The STS request slots all accounts share.
     requests: Arc<Semaphore>,
+    settings: RoleSettings,
+    retrier: Arc<Retrier>,
 }
 
-/// What every account task shares.
-struct AccountContext {
-    role: Option<RoleSettings>,
-    retrier: Arc<Retrier>,
-    progress: Arc<dyn Progress>,
+impl Entry {
+    /// Assumes and checks the role, tells `done` whether it worked, and returns the
+    /// error of a role that did not.
+    async fn run(
+        self,
+        index: usize,
+        done: watch::Sender<Option<bool>>,
+    ) -> Option<(usize, Box<CollectionError>)> {
+        let verified = {
+            let _permit = self.requests.acquire().await;
+            let (role, account) = (&self.role, &self.account);
+            org::verify(
+                &self.sdk,
+                &self.settings,
+                role,
+                account,
+                &self.region,
+                &self.retrier,
+            )
+            .await
+        };
+        done.send_replace(Some(verified.is_ok()));
+        verified.err().map(|e| (index, e))
+    }
 }
 
 /// What came of one credential set.
 enum AccountOutcome {
-    /// Its role could not be assumed: nothing was listed.
-    NotEntered(Box<CollectionError>),
+    /// Its role could not be assumed: nothing was listed (the error is the check's).
+    NotEntered,
     /// Each region's result, by its place in the collection's order, and the region
     /// tasks that failed inside the collector.
     Listed {
@@ -504,41 +556,39 @@ enum AccountOutcome {
     },
 }
 
-/// One credential set's work: its role assumed and checked (for a member account), then
-/// its regions listed concurrently. Tells `done` whether the role was assumed, so other
-/// accounts' keys in this account wait for that answer, not for every account.
+/// Files an account task's outcome by its account's place.
+fn keep_outcome(
+    joined: Result<(usize, AccountOutcome), tokio::task::JoinError>,
+    outcomes: &mut [Option<AccountOutcome>],
+    errors: &mut Vec<CollectionError>,
+) {
+    match joined {
+        Ok((i, outcome)) => {
+            if let Some(slot) = outcomes.get_mut(i) {
+                *slot = Some(outcome);
+            }
+        }
+        Err(e) => errors.push(internal_error(&e)),
+    }
+}
+
+/// One credential set's work: once its role is known to work (at once for base
+/// credentials), its regions listed concurrently.
 async fn account_task<F>(
     index: usize,
-    entry: Option<Entry>,
-    done: watch::Sender<Option<bool>>,
+    mut entered: watch::Receiver<Option<bool>>,
     regions: Vec<F>,
-    context: AccountContext,
+    (names, progress): (Vec<String>, Arc<dyn Progress>),
 ) -> (usize, AccountOutcome)
 where
     F: Future<Output = (usize, RegionResult)> + Send + 'static,
 {
-    if let (Some(entry), Some(role)) = (entry, &context.role) {
-        let verified = {
-            let _permit = entry.requests.acquire().await;
-            org::verify(
-                &entry.sdk,
-                role,
-                &entry.role,
-                &entry.account,
-                entry.regions.first().map_or("", String::as_str),
-                &context.retrier,
-            )
-            .await
-        };
-        done.send_replace(Some(verified.is_ok()));
-        if let Err(error) = verified {
-            for region in &entry.regions {
-                context.progress.region_done(region);
-            }
-            return (index, AccountOutcome::NotEntered(error));
+    let ok = entered.wait_for(Option::is_some).await.map(|v| *v);
+    if !matches!(ok, Ok(Some(true))) {
+        for region in &names {
+            progress.region_done(region);
         }
-    } else {
-        done.send_replace(Some(true));
+        return (index, AccountOutcome::NotEntered);
     }
     let mut tasks = JoinSet::new();
     for region in regions {
