@@ -340,7 +340,7 @@ fn table(
          <div class=\"tablewrap\"><table id=\"findings\" data-rows=\"{}\"><thead><tr>\
          <th data-key=\"srank\" data-numeric=\"1\">Status</th>\
          <th data-key=\"sevrank\" data-numeric=\"1\">Severity</th>\
-         <th data-key=\"policy\">Policy</th><th data-key=\"resource\">Data store</th>\
+         <th data-key=\"policy\">Policy</th><th data-key=\"resource\">Resource</th>\
          <th data-key=\"account\">Account</th><th data-key=\"region\">Region</th>\
          <th data-key=\"order\" data-numeric=\"1\">Finding</th></tr></thead>\n",
         if all_rows { "all" } else { "problems" },
