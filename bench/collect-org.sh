@@ -35,24 +35,25 @@
 # --no-trails: all three at 0 is the workload of the first measurements below, made
 # before those calls existed.
 #
-# Measured on 2 busy cores, release build (ratio = wall / critical path; target 1.5):
-#   accounts  wall     critical  ratio  peak RSS
-#        100  37.1 s   31.3 s    1.19     331 MB
-#        300  38.9 s   31.3 s    1.24     839 MB
-#      1,000  59.0 s   31.3 s    1.89   2,655 MB
-# At 1,000 accounts neither target is met through profiles: each profile's SDK
-# configuration parses the whole credentials file and keeps its own copy (about 2.4 MB
-# for 1,000 profiles, and ~13 ms each), so time and memory grow with profiles x file
-# size. The same 100 accounts with a 100-profile file peak at 84 MB instead of 328 MB.
-#
-# MODE=roles, same machine and settings:
-#   accounts  wall     critical  ratio  peak RSS
-#        100  36.1 s   31.3 s    1.15      83 MB
-#      1,000 119.3 s   31.3 s    3.81     171 MB
-# Memory stays near flat (2x for 10x the accounts), but the time target is missed. Not
-# profiled yet; the likely causes: every role is assumed and identified before any
-# listing starts, and the 4,000 (account, region) listings take 25 s of their own at 8 at
-# a time, which the critical path above lets overlap the tag calls completely.
+# Measured on 2 busy cores, release build (ratio = wall / critical path; target 1.5).
+# JOBS=0 TPROFILES=0 TRAILS=0 (the data stores' own calls, as the target was set):
+#   MODE=roles     accounts  wall     critical  ratio  peak RSS  CPU
+#     before:       1,000    102.5 s  31.3 s    3.28     171 MB
+#     now:            100     34.8 s  31.3 s    1.11      84 MB   1.5 s
+#                     300     32.8 s  31.3 s    1.05     101 MB   1.8 s
+#                   1,000     33.6 s  31.3 s    1.07     114 MB   3.4 s
+#   MODE=profiles     100     33.8 s  31.3 s    1.08     334 MB   2.1 s
+#                   1,000     43.3 s  31.3 s    1.38   2,616 MB   9.3 s
+# Default settings (jobs, profiles and trails on; CloudTrail at moto), MODE=roles:
+#                     100    103.8 s  96.3 s    1.08     122 MB   4.2 s
+#                   1,000    149.8 s 118.8 s    1.26     150 MB   8.4 s
+# Roles used to be all assumed and identified before any listing started (about 20 s of
+# STS at 1,000 accounts); now each account is listed as soon as its own role is checked,
+# one AssumeRole per account, with at most 16 accounts per request slot in flight.
+# Through profiles, memory still grows with the accounts: the AWS config loader parses
+# the whole credentials file for every profile and each profile's configuration keeps
+# its own copy (about 2.4 MB and 13 ms each for a 1,000-profile file). An organization
+# is collected through roles (--org / --accounts), whose memory stays near flat.
 #
 # Usage: bench/collect-org.sh   (ACCOUNT_COUNTS="100 300 1000" STORES=5000 WITH_STORES=50
 #                                LATENCY_MS=50 CONCURRENCY=8 WORK=/tmp/hlaudit-collect-org
