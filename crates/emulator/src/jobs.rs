@@ -182,53 +182,39 @@ fn not_a_job(record: &Record) -> EmulatorError {
 
 /// `ListFHIRExportJobs` / `ListFHIRImportJobs` input.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub(crate) struct ListJobsInput {
-    #[serde(default)]
     pub datastore_id: Option<String>,
-    #[serde(default)]
     pub next_token: Option<String>,
-    #[serde(default)]
     pub max_results: Option<i64>,
-    #[serde(default)]
     pub job_name: Option<String>,
-    #[serde(default)]
     pub job_status: Option<String>,
-    #[serde(default)]
     pub submitted_before: Option<f64>,
-    #[serde(default)]
     pub submitted_after: Option<f64>,
 }
 
 /// `DescribeFHIRExportJob` / `DescribeFHIRImportJob` input.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub(crate) struct DescribeJobInput {
-    #[serde(default)]
     pub datastore_id: Option<String>,
-    #[serde(default)]
     pub job_id: Option<String>,
 }
 
 /// `ListDataTransformationProfiles` input.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub(crate) struct ListProfilesInput {
-    #[serde(default)]
     pub source_format: Option<String>,
-    #[serde(default)]
     pub max_results: Option<i64>,
-    #[serde(default)]
     pub next_token: Option<String>,
 }
 
 /// `GetDataTransformationProfile` input.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub(crate) struct GetProfileInput {
-    #[serde(default)]
     pub profile_id: Option<String>,
-    #[serde(default)]
     pub profile_version: Option<i64>,
 }
 
@@ -339,25 +325,52 @@ pub(crate) fn list_jobs(
             .to_le_bytes(),
     ]);
     let selected: Vec<&Job> = jobs.iter().filter(|j| job_matches(&input, j)).collect();
-    let offset = match &input.next_token {
-        None => 0,
-        Some(token) => decode_token(token, fingerprint, selected.len())?,
+    let listing = Listing {
+        key: list_key(kind),
+        fingerprint,
+        page,
+        next_token: input.next_token.as_deref(),
     };
-    let end = offset.saturating_add(page).min(selected.len());
-    let next_token = (end < selected.len()).then(|| encode_token(fingerprint, end));
-    let items: Vec<&RawValue> = selected[offset..end].iter().map(|j| &*j.wire).collect();
-    let returned = items.len();
-    let mut out = serde_json::Map::new();
-    out.insert(list_key(kind).to_owned(), to_value(&items)?);
-    if let Some(t) = &next_token {
-        out.insert("NextToken".to_owned(), Value::String(t.clone()));
+    listing.answer(&selected, |j| &*j.wire)
+}
+
+/// One listing request's paging: the output member the items go in, the fingerprint
+/// its tokens are bound to, the page size and the `NextToken` the request carried.
+struct Listing<'a> {
+    key: &'static str,
+    fingerprint: u64,
+    page: usize,
+    next_token: Option<&'a str>,
+}
+
+impl Listing<'_> {
+    /// The page of `selected` the request asks for, each item as `item` shows it, under
+    /// the listing's key, with the `NextToken` of the next page when there is one.
+    fn answer<T, I: Serialize>(
+        &self,
+        selected: &[T],
+        item: impl Fn(&T) -> I,
+    ) -> Result<Outcome, ApiError> {
+        let offset = match self.next_token {
+            None => 0,
+            Some(token) => decode_token(token, self.fingerprint, selected.len())?,
+        };
+        let end = offset.saturating_add(self.page).min(selected.len());
+        let next_token = (end < selected.len()).then(|| encode_token(self.fingerprint, end));
+        let items: Vec<I> = selected[offset..end].iter().map(item).collect();
+        let returned = items.len();
+        let mut out = serde_json::Map::new();
+        out.insert(self.key.to_owned(), to_value(&items)?);
+        if let Some(t) = &next_token {
+            out.insert("NextToken".to_owned(), Value::String(t.clone()));
+        }
+        Ok(Outcome {
+            body: to_json(&out)?,
+            returned: Some(returned),
+            next_token,
+            looped: false,
+        })
     }
-    Ok(Outcome {
-        body: to_json(&out)?,
-        returned: Some(returned),
-        next_token,
-        looped: false,
-    })
 }
 
 fn to_value<T: Serialize>(v: &T) -> Result<Value, ApiError> {
@@ -461,33 +474,18 @@ pub(crate) fn list_profiles(store: &Store, ctx: Ctx<'_>, body: &[u8]) -> Result<
         .iter()
         .filter(|p| input.source_format.is_none() || p.source_format == input.source_format)
         .collect();
-    let offset = match &input.next_token {
-        None => 0,
-        Some(token) => decode_token(token, fingerprint, selected.len())?,
+    let listing = Listing {
+        key: "Items",
+        fingerprint,
+        page,
+        next_token: input.next_token.as_deref(),
     };
-    let end = offset.saturating_add(page).min(selected.len());
-    let next_token = (end < selected.len()).then(|| encode_token(fingerprint, end));
-    let items: Vec<Value> = selected[offset..end]
-        .iter()
-        .map(|p| {
-            let mut summary = p.json.clone();
-            for field in GET_ONLY {
-                summary.remove(field);
-            }
-            Value::Object(summary)
-        })
-        .collect();
-    let returned = items.len();
-    let mut out = serde_json::Map::new();
-    out.insert("Items".to_owned(), Value::Array(items));
-    if let Some(t) = &next_token {
-        out.insert("NextToken".to_owned(), Value::String(t.clone()));
-    }
-    Ok(Outcome {
-        body: to_json(&out)?,
-        returned: Some(returned),
-        next_token,
-        looped: false,
+    listing.answer(&selected, |p| {
+        let mut summary = p.json.clone();
+        for field in GET_ONLY {
+            summary.remove(field);
+        }
+        Value::Object(summary)
     })
 }
 
