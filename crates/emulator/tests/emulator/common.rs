@@ -1,13 +1,17 @@
 //! A minimal HTTP/1.1 client that signs nothing but sends a well-formed SigV4 header,
-//! and generated data.
+//! the SDK's client of the emulator, and generated data.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use aws_sdk_healthlake::config::retry::RetryConfig;
+use aws_sdk_healthlake::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_healthlake::Client;
 use hlaudit_emulator::auth::fake_authorization;
 use hlaudit_emulator::datastore::DatastoreJson;
+use hlaudit_emulator::RunningEmulator;
 use hlaudit_model::Record;
 use serde_json::{json, Value};
 
@@ -206,4 +210,30 @@ pub fn ids(list: &[Value]) -> Vec<String> {
     list.iter()
         .map(|v| v["DatastoreId"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// An SDK client of the emulator in `region`, making at most `max_attempts` attempts
+/// per call (retries wait a millisecond or so).
+pub fn sdk_client(emu: &RunningEmulator, region: &str, max_attempts: u32) -> Client {
+    let config = aws_sdk_healthlake::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        // No default HTTPS client is compiled in (see the workspace manifest).
+        .http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https(),
+        )
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(emu.endpoint_url())
+        .credentials_provider(Credentials::new(KEY, "sdk-test-secret", None, None, "test"))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(max_attempts)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .build();
+    Client::from_conf(config)
 }

@@ -2,12 +2,9 @@
 //! job of every page, filters are applied by the emulator as the API says, and errors
 //! carry the codes the SDK models.
 
-use aws_sdk_healthlake::config::retry::RetryConfig;
-use aws_sdk_healthlake::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_healthlake::error::ProvideErrorMetadata;
 use aws_sdk_healthlake::primitives::DateTime;
 use aws_sdk_healthlake::types::JobStatus;
-use aws_sdk_healthlake::Client;
 use hlaudit_emulator::{synthetic, Emulator, Faults, RunningEmulator};
 use hlaudit_model::{Kind, Record};
 use serde_json::json;
@@ -16,24 +13,6 @@ use crate::common::*;
 
 /// Jobs of data store 0 and 1 are submitted from this instant on, one hour apart.
 const NOW: i64 = 1_750_000_000;
-
-fn client(emu: &RunningEmulator, region: &str) -> Client {
-    let config = aws_sdk_healthlake::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https(),
-        )
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(emu.endpoint_url())
-        .credentials_provider(Credentials::new(KEY, "sdk-test-secret", None, None, "test"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .build();
-    Client::from_conf(config)
-}
 
 fn data() -> (Vec<Record>, Vec<Record>) {
     let stores = records(ACCOUNT, "us-east-1", 3);
@@ -58,7 +37,7 @@ async fn start(faults: Faults) -> (RunningEmulator, Vec<Record>, Vec<Record>) {
 #[tokio::test]
 async fn the_sdk_pages_through_every_job_of_a_data_store_and_filters_them() {
     let (emu, stores, jobs) = start(Faults::default()).await;
-    let sdk = client(&emu, "us-east-1");
+    let sdk = sdk_client(&emu, "us-east-1", 1);
     let ds = stores[0].id().unwrap();
     let want = emu.jobs(ACCOUNT, "us-east-1", ds, Kind::ExportJob);
     assert_eq!(want.len(), 25);
@@ -176,7 +155,7 @@ async fn the_sdk_pages_through_every_job_of_a_data_store_and_filters_them() {
         .unwrap_err();
     assert_eq!(err.code(), Some("ValidationException"));
     // Another region has other data stores: not found there.
-    let other = client(&emu, "eu-west-1");
+    let other = sdk_client(&emu, "eu-west-1", 1);
     let err = other
         .list_fhir_import_jobs()
         .datastore_id(ds)
@@ -195,7 +174,7 @@ async fn one_denied_call_about_one_data_store_is_refused_and_logged_with_its_arn
         ..Faults::default()
     })
     .await;
-    let sdk = client(&emu, "us-east-1");
+    let sdk = sdk_client(&emu, "us-east-1", 1);
     let ds = stores[0].id().unwrap();
     let err = sdk
         .list_fhir_import_jobs()

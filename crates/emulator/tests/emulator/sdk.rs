@@ -1,10 +1,7 @@
 //! Wire compatibility with the Rust SDK: parsing, pagination, error mapping, retries.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use aws_sdk_healthlake::config::retry::RetryConfig;
-use aws_sdk_healthlake::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_healthlake::error::ProvideErrorMetadata;
 use aws_sdk_healthlake::types::{
     DatastoreFilter, DatastoreProperties, DatastoreStatus, FhirVersion, Tag,
@@ -13,30 +10,6 @@ use aws_sdk_healthlake::Client;
 use hlaudit_emulator::{Emulator, FaultKind, Faults, RegionSet, RunningEmulator};
 
 use crate::common::*;
-
-fn client(emu: &RunningEmulator, region: &str, max_attempts: u32) -> Client {
-    let config = aws_sdk_healthlake::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        // No default HTTPS client is compiled in (see the workspace manifest).
-        .http_client(
-            aws_smithy_http_client::Builder::new()
-                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-                ))
-                .build_https(),
-        )
-        .region(Region::new(region.to_owned()))
-        .endpoint_url(emu.endpoint_url())
-        .credentials_provider(Credentials::new(KEY, "sdk-test-secret", None, None, "test"))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(max_attempts)
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(5)),
-        )
-        .build();
-    Client::from_conf(config)
-}
 
 /// Every data store through the SDK's paginator.
 async fn all_pages(sdk: &Client, page: i32) -> Vec<DatastoreProperties> {
@@ -67,7 +40,7 @@ async fn start(faults: Faults) -> RunningEmulator {
 #[tokio::test]
 async fn the_sdk_paginates_and_parses_every_data_store() {
     let emu = start(Faults::default()).await;
-    let sdk = client(&emu, "us-east-1", 1);
+    let sdk = sdk_client(&emu, "us-east-1", 1);
     let items = all_pages(&sdk, 40).await;
     let want = emu.datastores(ACCOUNT, "us-east-1");
     assert_eq!(items.len(), want.len());
@@ -136,7 +109,7 @@ async fn the_sdk_retries_throttling_and_server_errors_and_loses_nothing() {
         ..Faults::default()
     })
     .await;
-    let sdk = client(&emu, "us-east-1", 12);
+    let sdk = sdk_client(&emu, "us-east-1", 12);
     let items = all_pages(&sdk, 25).await;
     let got: Vec<&str> = items.iter().map(|d| d.datastore_id()).collect();
     let want = ids(&emu.datastores(ACCOUNT, "us-east-1"));
@@ -157,7 +130,7 @@ async fn throttling_is_retried_as_throttling_and_access_denied_is_not_retried() 
         ..Faults::default()
     })
     .await;
-    let err = client(&emu, "us-east-1", 3)
+    let err = sdk_client(&emu, "us-east-1", 3)
         .list_fhir_datastores()
         .send()
         .await
@@ -167,7 +140,7 @@ async fn throttling_is_retried_as_throttling_and_access_denied_is_not_retried() 
     assert_eq!(emu.log().len(), 3, "three attempts");
 
     emu.clear_log();
-    let err = client(&emu, "eu-west-1", 3)
+    let err = sdk_client(&emu, "eu-west-1", 3)
         .list_fhir_datastores()
         .send()
         .await
@@ -180,7 +153,7 @@ async fn throttling_is_retried_as_throttling_and_access_denied_is_not_retried() 
 #[tokio::test]
 async fn the_sdk_builds_state_and_sees_broken_bodies_as_errors() {
     let emu = start(Faults::default()).await;
-    let sdk = client(&emu, "ap-south-1", 1);
+    let sdk = sdk_client(&emu, "ap-south-1", 1);
     let created = sdk
         .create_fhir_datastore()
         .datastore_name("made-by-sdk")
