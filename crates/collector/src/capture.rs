@@ -14,6 +14,8 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
+use crate::retry::AttemptError;
+
 /// An interceptor that keeps the body of the last successful (2xx) response of the
 /// call it is attached to. Each retry overwrites what an earlier attempt left, so the
 /// body kept is the one the typed output was read from.
@@ -29,6 +31,16 @@ impl CaptureBody {
             Ok(mut slot) => slot.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         }
+    }
+
+    /// Takes the body kept; none kept is an unreadable answer (retried), since the
+    /// records could not be kept as sent.
+    pub(crate) fn body<E>(&self) -> Result<Vec<u8>, AttemptError<E>> {
+        self.take().ok_or_else(|| {
+            AttemptError::Unreadable(
+                "the response body was not available to keep the records as sent".to_owned(),
+            )
+        })
     }
 }
 

@@ -12,7 +12,6 @@
 //! store with years of jobs costs the pages of the recent ones only. Each job is
 //! checked to belong to the data store it was listed for.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_healthlake::operation::list_fhir_export_jobs::ListFHIRExportJobsError;
@@ -20,7 +19,7 @@ use aws_sdk_healthlake::operation::list_fhir_import_jobs::ListFHIRImportJobsErro
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::DateTime;
-use hlaudit_model::{CollectionError, Kind, Record, Source};
+use hlaudit_model::{CollectionError, Kind, Record};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
@@ -28,9 +27,8 @@ use tokio::task::JoinSet;
 
 use crate::capture::CaptureBody;
 use crate::config::JobSelection;
-use crate::failure::{self, Call};
-use crate::limiter::LimitKey;
-use crate::listing::RegionTarget;
+use crate::failure;
+use crate::listing::{page_suffix, Next, Pages, RegionTarget};
 use crate::retry::{AttemptError, Classify, GaveUp, Retrier, Transient};
 
 /// The operation of export job listings, as collection errors name it.
@@ -167,11 +165,7 @@ pub(crate) async fn probe(
     let Some(parent) = Parent::of(datastore) else {
         return Ok(());
     };
-    let key = LimitKey {
-        caller: target.caller(),
-        region: target.region.clone(),
-        service: "healthlake",
-    };
+    let key = target.healthlake_key();
     settings
         .retrier
         .call(&key, operation(kind), &settings.requests, || {
@@ -191,22 +185,16 @@ async fn list_one(
     settings: &JobSettings,
 ) -> (Vec<Record>, Vec<CollectionError>) {
     let operation = operation(kind);
-    let key = LimitKey {
-        caller: target.caller(),
-        region: target.region.clone(),
-        service: "healthlake",
-    };
+    let key = target.healthlake_key();
     let mut records = Vec::new();
     let mut errors = Vec::new();
-    let mut seen_tokens: HashSet<String> = HashSet::new();
-    let mut next_token: Option<String> = None;
-    let mut page_number = 0usize;
+    let mut pages = Pages::default();
     loop {
-        page_number += 1;
+        let page_number = pages.advance();
         let result = settings
             .retrier
             .call(&key, operation, &settings.requests, || {
-                fetch_page(client, kind, &parent.id, settings, next_token.clone())
+                fetch_page(client, kind, &parent.id, settings, pages.next_token.clone())
             })
             .await;
         let (token, body) = match result {
@@ -228,25 +216,23 @@ async fn list_one(
             }
         };
         records.extend(records_of(&body, target, parent, kind, &mut errors));
-        match token.as_deref() {
-            None | Some("") => break,
-            Some(token) => {
-                if !seen_tokens.insert(token.to_owned()) {
-                    errors.push(error(
-                        target,
-                        parent,
-                        kind,
-                        "pagination-loop",
-                        format!(
-                            "page {page_number} of the {}s of {} returned a NextToken already \
-                             seen in this listing; listing stopped, later pages were not read",
-                            kind.noun(),
-                            parent.described()
-                        ),
-                    ));
-                    break;
-                }
-                next_token = Some(token.to_owned());
+        match pages.follow(token.as_deref()) {
+            Next::Page => {}
+            Next::Done => break,
+            Next::Loop => {
+                errors.push(error(
+                    target,
+                    parent,
+                    kind,
+                    "pagination-loop",
+                    format!(
+                        "page {page_number} of the {}s of {} returned a NextToken already \
+                         seen in this listing; listing stopped, later pages were not read",
+                        kind.noun(),
+                        parent.described()
+                    ),
+                ));
+                break;
             }
         }
     }
@@ -339,11 +325,7 @@ async fn fetch_page(
             out.import_job_properties_list().len(),
         )
     };
-    let body = capture.take().ok_or_else(|| {
-        AttemptError::Unreadable(
-            "the response body was not available to keep the records as sent".to_owned(),
-        )
-    })?;
+    let body = capture.body()?;
     let raw = raw_list(&body, kind).map_err(AttemptError::Unreadable)?;
     if raw.len() != count {
         return Err(AttemptError::Unreadable(format!(
@@ -395,15 +377,7 @@ fn records_of(
             return Vec::new();
         }
     };
-    let source = Source {
-        file: Arc::from(format!(
-            "healthlake://{}/{}",
-            parent.context.account.as_deref().unwrap_or_default(),
-            target.region
-        )),
-        line: 0,
-        column: 0,
-    };
+    let source = target.source(parent.context.account.as_deref());
     let mut records = Vec::with_capacity(list.len());
     for raw in list {
         let record = RawValue::from_string(raw.get().to_owned())
@@ -461,29 +435,12 @@ fn page_error(
     settings: &JobSettings,
     page_number: usize,
 ) -> CollectionError {
-    let call = Call {
-        service: "healthlake",
-        operation: operation(kind),
-        region: &target.region,
-        profile: target.profile.as_deref(),
-        endpoint: settings.endpoint.as_deref(),
-    };
-    let (code, message) = match &gave_up.error {
-        AttemptError::Sdk(ListJobsError::Export(e)) => {
-            let f = failure::describe(e, &call);
-            (f.code, f.message)
-        }
-        AttemptError::Sdk(ListJobsError::Import(e)) => {
-            let f = failure::describe(e, &call);
-            (f.code, f.message)
-        }
-        AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
-    };
-    let page = if page_number == 1 {
-        String::new()
-    } else {
-        format!(" (page {page_number})")
-    };
+    let call = target.healthlake_call(operation(kind), settings.endpoint.as_deref());
+    let (code, message) = gave_up.error.code_and_message(|e| match e {
+        ListJobsError::Export(e) => failure::describe(e, &call),
+        ListJobsError::Import(e) => failure::describe(e, &call),
+    });
+    let page = page_suffix(page_number);
     error(
         target,
         parent,

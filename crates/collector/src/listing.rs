@@ -40,6 +40,96 @@ impl RegionTarget {
     pub(crate) fn caller(&self) -> Caller {
         Caller::of(self.account.as_deref(), self.profile.as_deref())
     }
+
+    /// The limiter key of this target's HealthLake calls.
+    pub(crate) fn healthlake_key(&self) -> LimitKey {
+        LimitKey {
+            caller: self.caller(),
+            region: self.region.clone(),
+            service: "healthlake",
+        }
+    }
+
+    /// A HealthLake call of this target, as failures describe it; `endpoint` is the
+    /// HealthLake endpoint when it is replaced.
+    pub(crate) fn healthlake_call<'a>(
+        &'a self,
+        operation: &'static str,
+        endpoint: Option<&'a str>,
+    ) -> Call<'a> {
+        Call {
+            service: "healthlake",
+            operation,
+            region: &self.region,
+            profile: self.profile.as_deref(),
+            endpoint,
+        }
+    }
+
+    /// Where the records listed for `account` in this region come from.
+    pub(crate) fn source(&self, account: Option<&str>) -> Source {
+        Source {
+            file: Arc::from(format!(
+                "healthlake://{}/{}",
+                account.unwrap_or_default(),
+                self.region
+            )),
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+/// The pages of one listing: the number and `NextToken` of the page to ask for, and
+/// the tokens already followed, so that a service sending one again (a pagination
+/// loop) stops the listing instead of running it forever.
+#[derive(Debug, Default)]
+pub(crate) struct Pages {
+    /// The page asked for, from 1 (0 before the first).
+    pub number: usize,
+    /// The `NextToken` to send; `None` for the first page.
+    pub next_token: Option<String>,
+    seen: HashSet<String>,
+}
+
+/// What follows a page.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Another page, asked for with the token this one returned.
+    Page,
+    /// Nothing: the page returned no `NextToken`.
+    Done,
+    /// Nothing: the page returned a `NextToken` already followed.
+    Loop,
+}
+
+impl Pages {
+    /// Moves on to the next page; its number.
+    pub(crate) fn advance(&mut self) -> usize {
+        self.number += 1;
+        self.number
+    }
+
+    /// Follows the `NextToken` the current page returned.
+    pub(crate) fn follow(&mut self, token: Option<&str>) -> Next {
+        match token {
+            None | Some("") => Next::Done,
+            Some(token) if !self.seen.insert(token.to_owned()) => Next::Loop,
+            Some(token) => {
+                self.next_token = Some(token.to_owned());
+                Next::Page
+            }
+        }
+    }
+}
+
+/// How a message names page `page_number` of a listing: nothing for the first.
+pub(crate) fn page_suffix(page_number: usize) -> String {
+    if page_number == 1 {
+        String::new()
+    } else {
+        format!(" (page {page_number})")
+    }
 }
 
 /// How to list: the filter, the page size and the limit on requests in flight.
@@ -97,20 +187,14 @@ pub(crate) async fn list_region(
     on_page: &mut (dyn FnMut(Vec<Record>) + Send),
 ) -> Vec<CollectionError> {
     let mut errors = Vec::new();
-    let mut seen_tokens: HashSet<String> = HashSet::new();
-    let mut next_token: Option<String> = None;
-    let mut page_number = 0usize;
-    let key = LimitKey {
-        caller: target.caller(),
-        region: target.region.clone(),
-        service: "healthlake",
-    };
+    let mut pages = Pages::default();
+    let key = target.healthlake_key();
     loop {
-        page_number += 1;
+        let page_number = pages.advance();
         let result = settings
             .retrier
             .call(&key, LIST_OPERATION, &settings.requests, || {
-                fetch_page(client, settings, next_token.clone())
+                fetch_page(client, settings, pages.next_token.clone())
             })
             .await;
         let (output, body) = match result {
@@ -123,22 +207,20 @@ pub(crate) async fn list_region(
         let records = records_of(&body, target, &mut errors);
         tracing::debug!(region = %target.region, page = page_number, records = records.len(), "page listed");
         on_page(records);
-        match output.next_token() {
-            None | Some("") => break,
-            Some(token) => {
-                if !seen_tokens.insert(token.to_owned()) {
-                    tracing::warn!(region = %target.region, page = page_number, "NextToken repeats");
-                    errors.push(error(
-                        target,
-                        "pagination-loop",
-                        &format!(
-                            "page {page_number} returned a NextToken already seen in this listing; \
-                             listing stopped to avoid an endless loop, later pages were not read"
-                        ),
-                    ));
-                    break;
-                }
-                next_token = Some(token.to_owned());
+        match pages.follow(output.next_token()) {
+            Next::Page => {}
+            Next::Done => break,
+            Next::Loop => {
+                tracing::warn!(region = %target.region, page = page_number, "NextToken repeats");
+                errors.push(error(
+                    target,
+                    "pagination-loop",
+                    &format!(
+                        "page {page_number} returned a NextToken already seen in this listing; \
+                         listing stopped to avoid an endless loop, later pages were not read"
+                    ),
+                ));
+                break;
             }
         }
     }
@@ -154,11 +236,7 @@ pub(crate) async fn first_page(
     target: &RegionTarget,
     settings: &ListSettings,
 ) -> Result<Vec<Record>, CollectionError> {
-    let key = LimitKey {
-        caller: target.caller(),
-        region: target.region.clone(),
-        service: "healthlake",
-    };
+    let key = target.healthlake_key();
     let (_, body) = settings
         .retrier
         .call(&key, LIST_OPERATION, &settings.requests, || {
@@ -182,20 +260,10 @@ fn page_error(
     settings: &ListSettings,
     page_number: usize,
 ) -> CollectionError {
-    let (code, message) = match &gave_up.error {
-        AttemptError::Sdk(err) => {
-            let call = Call {
-                service: "healthlake",
-                operation: LIST_OPERATION,
-                region: &target.region,
-                profile: target.profile.as_deref(),
-                endpoint: settings.endpoint.as_deref(),
-            };
-            let failure = failure::describe(err, &call);
-            (failure.code, failure.message)
-        }
-        AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
-    };
+    let call = target.healthlake_call(LIST_OPERATION, settings.endpoint.as_deref());
+    let (code, message) = gave_up
+        .error
+        .code_and_message(|err| failure::describe(err, &call));
     let message = if page_number == 1 {
         format!("{message}{}", gave_up.tried())
     } else {
@@ -231,11 +299,7 @@ async fn fetch_page(
         .send()
         .await
         .map_err(AttemptError::Sdk)?;
-    let body = capture.take().ok_or_else(|| {
-        AttemptError::Unreadable(
-            "the response body was not available to keep the records as sent".to_owned(),
-        )
-    })?;
+    let body = capture.body()?;
     check_page(&body, output.datastore_properties_list().len())
         .map_err(AttemptError::Unreadable)?;
     Ok((output, body))
@@ -285,16 +349,8 @@ fn records_of(
         };
         match Record::from_raw(owned) {
             Ok(record) => {
-                let file = format!(
-                    "healthlake://{}/{}",
-                    record.account().unwrap_or_default(),
-                    target.region
-                );
-                records.push(record.with_source(Source {
-                    file: Arc::from(file),
-                    line: 0,
-                    column: 0,
-                }));
+                let source = target.source(record.account());
+                records.push(record.with_source(source));
             }
             Err(e) => {
                 let mut err = error(
@@ -335,6 +391,23 @@ fn error(target: &RegionTarget, code: &str, message: &str) -> CollectionError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_follow_each_token_once() {
+        let mut pages = Pages::default();
+        assert_eq!(pages.advance(), 1);
+        assert_eq!(pages.next_token, None);
+        assert_eq!(pages.follow(Some("a")), Next::Page);
+        assert_eq!(pages.next_token.as_deref(), Some("a"));
+        assert_eq!(pages.advance(), 2);
+        assert_eq!(pages.follow(Some("b")), Next::Page);
+        assert_eq!(pages.follow(Some("a")), Next::Loop);
+        assert_eq!(pages.next_token.as_deref(), Some("b"));
+        assert_eq!(pages.follow(Some("")), Next::Done);
+        assert_eq!(pages.follow(None), Next::Done);
+        assert_eq!(page_suffix(1), "");
+        assert_eq!(page_suffix(2), " (page 2)");
+    }
 
     fn target() -> RegionTarget {
         RegionTarget {

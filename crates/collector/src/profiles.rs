@@ -22,7 +22,6 @@
 //! emulator, a proxy, a VPC endpoint), so the prefix is dropped, as the SDKs' own
 //! `disable_host_prefix_injection` setting does; the public endpoint keeps it.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_healthlake::operation::list_data_transformation_profiles::ListDataTransformationProfilesError;
@@ -35,15 +34,14 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use hlaudit_model::identity::Context;
-use hlaudit_model::{CollectionError, Kind, Record, Source};
+use hlaudit_model::{CollectionError, Kind, Record};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
 use crate::capture::CaptureBody;
-use crate::failure::{self, Call};
-use crate::limiter::LimitKey;
-use crate::listing::RegionTarget;
+use crate::failure;
+use crate::listing::{page_suffix, Next, Pages, RegionTarget};
 use crate::retry::{AttemptError, GaveUp, Retrier};
 
 /// The operation of profile listings, as collection errors name it.
@@ -109,31 +107,17 @@ async fn list_format(
     settings: &ProfileSettings,
     format: &str,
 ) -> (Vec<Record>, Vec<CollectionError>, bool) {
-    let key = LimitKey {
-        caller: target.caller(),
-        region: target.region.clone(),
-        service: "healthlake",
-    };
-    let source = Source {
-        file: Arc::from(format!(
-            "healthlake://{}/{}",
-            context.account.as_deref().unwrap_or_default(),
-            target.region
-        )),
-        line: 0,
-        column: 0,
-    };
+    let key = target.healthlake_key();
+    let source = target.source(context.account.as_deref());
     let mut records = Vec::new();
     let mut errors = Vec::new();
-    let mut seen_tokens: HashSet<String> = HashSet::new();
-    let mut next_token: Option<String> = None;
-    let mut page_number = 0usize;
+    let mut pages = Pages::default();
     loop {
-        page_number += 1;
+        let page_number = pages.advance();
         let result = settings
             .retrier
             .call(&key, LIST_PROFILES, &settings.requests, || {
-                fetch_page(client, settings, format, next_token.clone())
+                fetch_page(client, settings, format, pages.next_token.clone())
             })
             .await;
         let (token, body) = match result {
@@ -167,23 +151,21 @@ async fn list_format(
                 )),
             }
         }
-        match token.as_deref() {
-            None | Some("") => break,
-            Some(token) => {
-                if !seen_tokens.insert(token.to_owned()) {
-                    errors.push(error(
-                        target,
-                        context,
-                        "pagination-loop",
-                        format!(
-                            "page {page_number} of the {format} transformation profiles \
-                             returned a NextToken already seen in this listing; listing \
-                             stopped, later pages were not read"
-                        ),
-                    ));
-                    break;
-                }
-                next_token = Some(token.to_owned());
+        match pages.follow(token.as_deref()) {
+            Next::Page => {}
+            Next::Done => break,
+            Next::Loop => {
+                errors.push(error(
+                    target,
+                    context,
+                    "pagination-loop",
+                    format!(
+                        "page {page_number} of the {format} transformation profiles \
+                         returned a NextToken already seen in this listing; listing \
+                         stopped, later pages were not read"
+                    ),
+                ));
+                break;
             }
         }
     }
@@ -197,11 +179,7 @@ pub(crate) async fn probe(
     target: &RegionTarget,
     settings: &ProfileSettings,
 ) -> Result<(), CollectionError> {
-    let key = LimitKey {
-        caller: target.caller(),
-        region: target.region.clone(),
-        service: "healthlake",
-    };
+    let key = target.healthlake_key();
     let context = Context {
         account: target.account.clone(),
         region: Some(target.region.clone()),
@@ -242,11 +220,7 @@ async fn fetch_page(
         call = call.interceptor(NoHostPrefix);
     }
     let output = call.send().await.map_err(AttemptError::Sdk)?;
-    let body = capture.take().ok_or_else(|| {
-        AttemptError::Unreadable(
-            "the response body was not available to keep the records as sent".to_owned(),
-        )
-    })?;
+    let body = capture.body()?;
     let count = items(&body).map_err(AttemptError::Unreadable)?.len();
     if count != output.items().len() {
         return Err(AttemptError::Unreadable(format!(
@@ -277,25 +251,11 @@ fn page_error(
     format: &str,
     page_number: usize,
 ) -> CollectionError {
-    let (code, message) = match &gave_up.error {
-        AttemptError::Sdk(e) => {
-            let call = Call {
-                service: "healthlake",
-                operation: LIST_PROFILES,
-                region: &target.region,
-                profile: target.profile.as_deref(),
-                endpoint: settings.endpoint.as_deref(),
-            };
-            let f = failure::describe(e, &call);
-            (f.code, f.message)
-        }
-        AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
-    };
-    let page = if page_number == 1 {
-        String::new()
-    } else {
-        format!(" (page {page_number})")
-    };
+    let call = target.healthlake_call(LIST_PROFILES, settings.endpoint.as_deref());
+    let (code, message) = gave_up
+        .error
+        .code_and_message(|e| failure::describe(e, &call));
+    let page = page_suffix(page_number);
     error(
         target,
         context,

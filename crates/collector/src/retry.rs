@@ -35,6 +35,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::Semaphore;
 
 use crate::config::{RetryMode, RetrySettings};
+use crate::failure::Failure;
 use crate::limiter::{LimitKey, Limiters, Signal};
 
 /// The longest wait between two attempts.
@@ -81,6 +82,23 @@ pub(crate) enum AttemptError<E> {
     /// An answer the SDK accepted whose body cannot be used as sent: the collector
     /// reads the body itself, and a body cut short or malformed is a transient fault.
     Unreadable(String),
+}
+
+impl<E> AttemptError<E> {
+    /// The collection error code and message of an attempt that failed for good:
+    /// `describe`'s for the SDK's error, `invalid-response` for an unreadable answer.
+    pub(crate) fn code_and_message(
+        &self,
+        describe: impl FnOnce(&E) -> Failure,
+    ) -> (String, String) {
+        match self {
+            AttemptError::Sdk(e) => {
+                let failure = describe(e);
+                (failure.code, failure.message)
+            }
+            AttemptError::Unreadable(why) => ("invalid-response".to_owned(), why.clone()),
+        }
+    }
 }
 
 /// Errors an attempt can end with, and whether each is worth another attempt.
