@@ -292,37 +292,35 @@ async fn fetch_page(
     next_token: Option<String>,
 ) -> PageAttempt {
     let capture = CaptureBody::default();
+    // The two listings take the same input; only the SDK's builder, error and output
+    // types differ, so one request shape serves both.
+    macro_rules! list_page {
+        ($operation:ident, $error:path, $list:ident) => {{
+            let out = client
+                .$operation()
+                .datastore_id(datastore_id)
+                .set_submitted_after(settings.submitted_after)
+                .set_max_results(settings.page_size)
+                .set_next_token(next_token)
+                .customize()
+                .interceptor(capture.clone())
+                .send()
+                .await
+                .map_err(|e| AttemptError::Sdk($error(e)))?;
+            (out.next_token().map(str::to_owned), out.$list().len())
+        }};
+    }
     let (token, count) = if kind == Kind::ExportJob {
-        let out = client
-            .list_fhir_export_jobs()
-            .datastore_id(datastore_id)
-            .set_submitted_after(settings.submitted_after)
-            .set_max_results(settings.page_size)
-            .set_next_token(next_token)
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| AttemptError::Sdk(ListJobsError::Export(e)))?;
-        (
-            out.next_token().map(str::to_owned),
-            out.export_job_properties_list().len(),
+        list_page!(
+            list_fhir_export_jobs,
+            ListJobsError::Export,
+            export_job_properties_list
         )
     } else {
-        let out = client
-            .list_fhir_import_jobs()
-            .datastore_id(datastore_id)
-            .set_submitted_after(settings.submitted_after)
-            .set_max_results(settings.page_size)
-            .set_next_token(next_token)
-            .customize()
-            .interceptor(capture.clone())
-            .send()
-            .await
-            .map_err(|e| AttemptError::Sdk(ListJobsError::Import(e)))?;
-        (
-            out.next_token().map(str::to_owned),
-            out.import_job_properties_list().len(),
+        list_page!(
+            list_fhir_import_jobs,
+            ListJobsError::Import,
+            import_job_properties_list
         )
     };
     let body = capture.body()?;
