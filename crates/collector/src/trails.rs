@@ -23,6 +23,7 @@
 //! `none`) and whether it is logging.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
@@ -222,21 +223,15 @@ impl TrailReader {
         let client = self.client(access, &target.region);
         let key = limit_key(&access.caller, &target.region);
         let body = self
-            .retrier
-            .call(&key, OPERATION, requests, || async {
-                let capture = CaptureBody::default();
+            .read_json(&key, OPERATION, &target.region, requests, |capture| {
                 client
                     .describe_trails()
                     .include_shadow_trails(true)
                     .customize()
-                    .interceptor(capture.clone())
+                    .interceptor(capture)
                     .send()
-                    .await
-                    .map_err(AttemptError::Sdk)?;
-                json_object(capture.take())
             })
-            .await
-            .map_err(|g| failed(g, OPERATION, &target.region))?;
+            .await?;
         let list = match body.get("trailList") {
             None | Some(Value::Null) => return Ok(Vec::new()),
             Some(Value::Array(list)) => list,
@@ -300,21 +295,15 @@ impl TrailReader {
         let client = self.client(&reader, region);
         let key = limit_key(&reader.caller, region);
         let status = self
-            .retrier
-            .call(&key, "GetTrailStatus", requests, || async {
-                let capture = CaptureBody::default();
+            .read_json(&key, "GetTrailStatus", region, requests, |capture| {
                 client
                     .get_trail_status()
                     .name(&trail.arn)
                     .customize()
-                    .interceptor(capture.clone())
+                    .interceptor(capture)
                     .send()
-                    .await
-                    .map_err(AttemptError::Sdk)?;
-                json_object(capture.take())
             })
-            .await
-            .map_err(|g| failed(g, "GetTrailStatus", region))?;
+            .await?;
         let is_logging = status
             .get("IsLogging")
             .and_then(Value::as_bool)
@@ -325,26 +314,46 @@ impl TrailReader {
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
         let mut selectors = self
-            .retrier
-            .call(&key, "GetEventSelectors", requests, || async {
-                let capture = CaptureBody::default();
+            .read_json(&key, "GetEventSelectors", region, requests, |capture| {
                 client
                     .get_event_selectors()
                     .trail_name(&trail.arn)
                     .customize()
-                    .interceptor(capture.clone())
+                    .interceptor(capture)
                     .send()
-                    .await
-                    .map_err(AttemptError::Sdk)?;
-                json_object(capture.take())
             })
-            .await
-            .map_err(|g| failed(g, "GetEventSelectors", region))?;
+            .await?;
         Ok(TrailState {
             is_logging,
             delivery_error,
             advanced: selectors.remove("AdvancedEventSelectors"),
         })
+    }
+
+    /// One CloudTrail call, retried: `send` sends it with the interceptor that keeps
+    /// the body, and the answer is that body as a JSON object. A call that fails for
+    /// good is [`Failed`].
+    async fn read_json<T, E, F, Fut>(
+        &self,
+        key: &LimitKey,
+        operation: &'static str,
+        region: &str,
+        requests: &Semaphore,
+        send: F,
+    ) -> Result<Map<String, Value>, Failed>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        F: Fn(CaptureBody) -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    {
+        self.retrier
+            .call(key, operation, requests, || async {
+                let capture = CaptureBody::default();
+                send(capture.clone()).await.map_err(AttemptError::Sdk)?;
+                json_object(capture.take())
+            })
+            .await
+            .map_err(|g| failed(g, operation, region))
     }
 }
 
