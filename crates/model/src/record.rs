@@ -796,29 +796,24 @@ struct ProfileHeader<'a> {
     kms_key_id: Option<Str>,
 }
 
-impl<'a> ExportJobHeader<'a> {
-    fn common(self) -> JobHeader<'a> {
-        JobHeader {
-            job_id: self.job_id,
-            job_name: self.job_name,
-            job_status: self.job_status,
-            datastore_id: self.datastore_id,
-            submit_time: self.submit_time,
+/// The fields both job headers keep, taken the same way from each.
+macro_rules! job_header_common {
+    ($($header:ident),*) => {$(
+        impl<'a> $header<'a> {
+            fn common(self) -> JobHeader<'a> {
+                JobHeader {
+                    job_id: self.job_id,
+                    job_name: self.job_name,
+                    job_status: self.job_status,
+                    datastore_id: self.datastore_id,
+                    submit_time: self.submit_time,
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl<'a> ImportJobHeader<'a> {
-    fn common(self) -> JobHeader<'a> {
-        JobHeader {
-            job_id: self.job_id,
-            job_name: self.job_name,
-            job_status: self.job_status,
-            datastore_id: self.datastore_id,
-            submit_time: self.submit_time,
-        }
-    }
-}
+job_header_common!(ExportJobHeader, ImportJobHeader);
 
 /// A JSON string whose value is not needed: deserialising it checks the type and keeps
 /// nothing (`null` is an absent value, as `Option<Str>`).
