@@ -157,7 +157,10 @@ impl fmt::Display for Explanation {
                 writeln!(f, "applies_when:")?;
                 write_node(f, n, 1)?;
             }
-            None => writeln!(f, "applies_when: (none: applies to every record of its kinds)")?,
+            None => writeln!(
+                f,
+                "applies_when: (none: applies to every record of its kinds)"
+            )?,
         }
         if let Some(n) = &self.assert {
             writeln!(f, "assert:")?;
