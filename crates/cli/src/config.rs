@@ -287,7 +287,12 @@ impl Settings {
     /// What is wrong when the inventory holds fewer data stores than `--min-datastores`.
     pub fn too_few_datastores(&self, report: &Report) -> Option<String> {
         let min = self.min_datastores?;
-        let n = report.resources.len();
+        // Data stores only: jobs and profiles beside them are not what the flag guards.
+        let n = report
+            .resources
+            .iter()
+            .filter(|r| r.kind == hlaudit_model::Kind::Datastore)
+            .count();
         (n < min).then(|| {
             format!(
                 "the inventory holds {n} data store{}, fewer than --min-datastores {min}; \
