@@ -31,9 +31,9 @@ use crate::error::CollectorError;
 use crate::failure::{self, Call};
 use crate::jobs::{self, JobSettings};
 use crate::limiter::{Caller, LimitKey};
-use crate::listing::{self, ListSettings, RegionTarget};
+use crate::listing::{self, ListSettings, Paging, RegionTarget};
 use crate::org::{self, AccountSelection};
-use crate::profiles::{self, ProfileSettings};
+use crate::profiles;
 use crate::retry::{Retrier, RetryPolicy};
 use crate::sdk;
 use crate::trails::{self, TrailReader};
@@ -263,10 +263,12 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
 
     let settings = Arc::new(ListSettings {
         filter: listing::datastore_filter(&config.filters),
-        page_size: Some(PROBE_PAGE_SIZE),
-        endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
-        requests,
-        retrier,
+        paging: Paging {
+            page_size: Some(PROBE_PAGE_SIZE),
+            endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
+            requests,
+            retrier,
+        },
     });
     // As in a collection, a key of another account of the check is described with its
     // owner's credentials.
@@ -283,9 +285,12 @@ pub async fn check_access(config: &CollectConfig) -> Result<Vec<AccessCheck>, Co
         })
         .collect();
     let accounts = Arc::new(accounts);
-    let trails = config
-        .trails
-        .then(|| Arc::new(TrailReader::new(settings.retrier.clone(), accounts.clone())));
+    let trails = config.trails.then(|| {
+        Arc::new(TrailReader::new(
+            settings.paging.retrier.clone(),
+            accounts.clone(),
+        ))
+    });
     let wanted = Arc::new(Wanted {
         tags: config.tags,
         kms: config.kms,
@@ -650,8 +655,12 @@ async fn check_region(
     }
     if wanted.kms {
         let keyed = targets.iter().find(|t| t.kms_key.is_some());
-        let kms = KmsDescriber::new(sdk.clone(), target.caller(), settings.retrier.clone())
-            .with_accounts(target.account.clone(), wanted.accounts.clone());
+        let kms = KmsDescriber::new(
+            sdk.clone(),
+            target.caller(),
+            settings.paging.retrier.clone(),
+        )
+        .with_accounts(target.account.clone(), wanted.accounts.clone());
         rows.extend(check_key(keyed, records.is_empty(), kms, &settings).await);
     }
     // A DELETED data store may be unknown to the job listings: probe a live one.
@@ -690,10 +699,10 @@ async fn check_jobs(
     };
     let jobs = JobSettings::new(
         selection,
-        Some(1),
-        settings.endpoint.clone(),
-        settings.requests.clone(),
-        settings.retrier.clone(),
+        Paging {
+            page_size: Some(1),
+            ..settings.paging.clone()
+        },
     );
     let mut rows = Vec::with_capacity(2);
     for (permission, kind) in listings {
@@ -716,11 +725,9 @@ async fn check_profiles(
     if !wanted.profiles {
         return None;
     }
-    let profiles = ProfileSettings {
+    let profiles = Paging {
         page_size: Some(1),
-        endpoint: settings.endpoint.clone(),
-        requests: settings.requests.clone(),
-        retrier: settings.retrier.clone(),
+        ..settings.paging.clone()
     };
     let result = match profiles::probe(client, target, &profiles).await {
         Ok(()) => AccessResult::Granted,
@@ -742,7 +749,7 @@ async fn check_trails(
     let of = |(_, code, message): &trails::Failed| AccessResult::of(code, message);
     let probe = reader
         .with_credentials(sdk.clone())
-        .probe(target, &settings.requests)
+        .probe(target, &settings.paging.requests)
         .await;
     let (first, read) = match probe {
         Err(f) => {
@@ -794,8 +801,8 @@ async fn check_tags(
         t.clone(),
         Some(client.clone()),
         None,
-        settings.requests.clone(),
-        settings.retrier.clone(),
+        settings.paging.requests.clone(),
+        settings.paging.retrier.clone(),
     )
     .await;
     let result = fetched
@@ -840,8 +847,8 @@ async fn check_key(
         t.clone(),
         None,
         Some(Arc::new(kms)),
-        settings.requests.clone(),
-        settings.retrier.clone(),
+        settings.paging.requests.clone(),
+        settings.paging.retrier.clone(),
     )
     .await;
     let key = Some(key_id.clone());

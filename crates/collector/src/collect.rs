@@ -17,7 +17,7 @@ use crate::enrich::{
 use crate::error::CollectorError;
 use crate::failure::{self, Call};
 use crate::limiter::{Caller, LimitKey};
-use crate::listing::{self, ListSettings, RegionTarget};
+use crate::listing::{self, ListSettings, Paging, RegionTarget};
 use crate::org::{self, AccountSelection, RoleSettings};
 use crate::profiles;
 use crate::progress::Progress;
@@ -92,10 +92,12 @@ pub async fn collect(
     let call_requests = Arc::new(Semaphore::new(config.concurrency));
     let settings = Arc::new(ListSettings {
         filter: listing::datastore_filter(&config.filters),
-        page_size: config.page_size,
-        endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
-        requests: list_requests,
-        retrier: retrier.clone(),
+        paging: Paging {
+            page_size: config.page_size,
+            endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
+            requests: list_requests,
+            retrier: retrier.clone(),
+        },
     });
     // Each account's credentials, so a key of another account of the collection is
     // described with its owner's credentials.

@@ -22,14 +22,13 @@ use aws_smithy_types::DateTime;
 use hlaudit_model::{CollectionError, Kind, Record};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::capture::CaptureBody;
 use crate::config::JobSelection;
 use crate::failure;
-use crate::listing::{page_suffix, Next, Pages, RegionTarget};
-use crate::retry::{AttemptError, Classify, GaveUp, Retrier, Transient};
+use crate::listing::{page_suffix, Next, Pages, Paging, RegionTarget};
+use crate::retry::{AttemptError, Classify, GaveUp, Transient};
 
 /// The operation of export job listings, as collection errors name it.
 pub(crate) const LIST_EXPORT_JOBS: &str = "ListFHIRExportJobs";
@@ -41,29 +40,16 @@ pub(crate) const LIST_IMPORT_JOBS: &str = "ListFHIRImportJobs";
 #[derive(Debug)]
 pub(crate) struct JobSettings {
     pub submitted_after: Option<DateTime>,
-    pub page_size: Option<i32>,
-    /// The HealthLake endpoint when it is replaced, for messages.
-    pub endpoint: Option<String>,
-    pub requests: Arc<Semaphore>,
-    pub retrier: Arc<Retrier>,
+    pub paging: Paging,
 }
 
 impl JobSettings {
-    pub(crate) fn new(
-        selection: &JobSelection,
-        page_size: Option<i32>,
-        endpoint: Option<String>,
-        requests: Arc<Semaphore>,
-        retrier: Arc<Retrier>,
-    ) -> Self {
+    pub(crate) fn new(selection: &JobSelection, paging: Paging) -> Self {
         JobSettings {
             submitted_after: selection.submitted_after.map(|t| {
                 DateTime::from_secs_and_nanos(t.0.timestamp(), t.0.timestamp_subsec_nanos())
             }),
-            page_size,
-            endpoint,
-            requests,
-            retrier,
+            paging,
         }
     }
 }
@@ -167,8 +153,9 @@ pub(crate) async fn probe(
     };
     let key = target.healthlake_key();
     settings
+        .paging
         .retrier
-        .call(&key, operation(kind), &settings.requests, || {
+        .call(&key, operation(kind), &settings.paging.requests, || {
             fetch_page(client, kind, &parent.id, settings, None)
         })
         .await
@@ -192,8 +179,9 @@ async fn list_one(
     loop {
         let page_number = pages.advance();
         let result = settings
+            .paging
             .retrier
-            .call(&key, operation, &settings.requests, || {
+            .call(&key, operation, &settings.paging.requests, || {
                 fetch_page(client, kind, &parent.id, settings, pages.next_token.clone())
             })
             .await;
@@ -300,7 +288,7 @@ async fn fetch_page(
                 .$operation()
                 .datastore_id(datastore_id)
                 .set_submitted_after(settings.submitted_after)
-                .set_max_results(settings.page_size)
+                .set_max_results(settings.paging.page_size)
                 .set_next_token(next_token)
                 .customize()
                 .interceptor(capture.clone())
@@ -433,7 +421,7 @@ fn page_error(
     settings: &JobSettings,
     page_number: usize,
 ) -> CollectionError {
-    let call = target.healthlake_call(operation(kind), settings.endpoint.as_deref());
+    let call = target.healthlake_call(operation(kind), settings.paging.endpoint.as_deref());
     let (code, message) = gave_up.error.code_and_message(|e| match e {
         ListJobsError::Export(e) => failure::describe(e, &call),
         ListJobsError::Import(e) => failure::describe(e, &call),

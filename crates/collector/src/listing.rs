@@ -136,8 +136,15 @@ pub(crate) fn page_suffix(page_number: usize) -> String {
 #[derive(Debug)]
 pub(crate) struct ListSettings {
     pub filter: Option<DatastoreFilter>,
+    pub paging: Paging,
+}
+
+/// How every HealthLake listing (data stores, jobs, profiles) asks for its pages.
+#[derive(Debug, Clone)]
+pub(crate) struct Paging {
     pub page_size: Option<i32>,
-    /// The HealthLake endpoint when it is replaced, for messages.
+    /// The HealthLake endpoint when it is replaced: messages name it (and profile
+    /// requests go to it without their host prefix).
     pub endpoint: Option<String>,
     /// Held during each page request: bounds the requests in flight across regions.
     pub requests: Arc<Semaphore>,
@@ -192,8 +199,9 @@ pub(crate) async fn list_region(
     loop {
         let page_number = pages.advance();
         let result = settings
+            .paging
             .retrier
-            .call(&key, LIST_OPERATION, &settings.requests, || {
+            .call(&key, LIST_OPERATION, &settings.paging.requests, || {
                 fetch_page(client, settings, pages.next_token.clone())
             })
             .await;
@@ -238,8 +246,9 @@ pub(crate) async fn first_page(
 ) -> Result<Vec<Record>, CollectionError> {
     let key = target.healthlake_key();
     let (_, body) = settings
+        .paging
         .retrier
-        .call(&key, LIST_OPERATION, &settings.requests, || {
+        .call(&key, LIST_OPERATION, &settings.paging.requests, || {
             fetch_page(client, settings, None)
         })
         .await
@@ -260,7 +269,7 @@ fn page_error(
     settings: &ListSettings,
     page_number: usize,
 ) -> CollectionError {
-    let call = target.healthlake_call(LIST_OPERATION, settings.endpoint.as_deref());
+    let call = target.healthlake_call(LIST_OPERATION, settings.paging.endpoint.as_deref());
     let (code, message) = gave_up
         .error
         .code_and_message(|err| failure::describe(err, &call));
@@ -292,7 +301,7 @@ async fn fetch_page(
     let output = client
         .list_fhir_datastores()
         .set_filter(settings.filter.clone())
-        .set_max_results(settings.page_size)
+        .set_max_results(settings.paging.page_size)
         .set_next_token(next_token)
         .customize()
         .interceptor(capture.clone())

@@ -22,8 +22,6 @@
 //! emulator, a proxy, a VPC endpoint), so the prefix is dropped, as the SDKs' own
 //! `disable_host_prefix_injection` setting does; the public endpoint keeps it.
 
-use std::sync::Arc;
-
 use aws_sdk_healthlake::operation::list_data_transformation_profiles::ListDataTransformationProfilesError;
 use aws_sdk_healthlake::types::SourceFormat;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -37,12 +35,11 @@ use hlaudit_model::identity::Context;
 use hlaudit_model::{CollectionError, Kind, Record};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::sync::Semaphore;
 
 use crate::capture::CaptureBody;
 use crate::failure;
-use crate::listing::{page_suffix, Next, Pages, RegionTarget};
-use crate::retry::{AttemptError, GaveUp, Retrier};
+use crate::listing::{page_suffix, Next, Pages, Paging, RegionTarget};
+use crate::retry::{AttemptError, GaveUp};
 
 /// The operation of profile listings, as collection errors name it.
 pub(crate) const LIST_PROFILES: &str = "ListDataTransformationProfiles";
@@ -53,17 +50,6 @@ const HOST_PREFIX: &str = "datatransformation.";
 /// The largest `MaxResults` of `ListDataTransformationProfiles`.
 const MAX_PAGE_SIZE: i32 = 100;
 
-/// How profiles are listed.
-#[derive(Debug)]
-pub(crate) struct ProfileSettings {
-    pub page_size: Option<i32>,
-    /// The HealthLake endpoint when it is replaced: messages name it, and requests go
-    /// to it without the host prefix.
-    pub endpoint: Option<String>,
-    pub requests: Arc<Semaphore>,
-    pub retrier: Arc<Retrier>,
-}
-
 /// Every profile of one region, of every source format, with `context` (the region's
 /// account and region), and the collection errors: a page that failed after its
 /// retries, a repeating `NextToken`, an item that is not a valid profile. A failure is
@@ -73,7 +59,7 @@ pub(crate) async fn list_profiles(
     client: &aws_sdk_healthlake::Client,
     target: &RegionTarget,
     context: &Context,
-    settings: &ProfileSettings,
+    settings: &Paging,
 ) -> (Vec<Record>, Vec<CollectionError>) {
     let mut records = Vec::new();
     let mut errors = Vec::new();
@@ -104,7 +90,7 @@ async fn list_format(
     client: &aws_sdk_healthlake::Client,
     target: &RegionTarget,
     context: &Context,
-    settings: &ProfileSettings,
+    settings: &Paging,
     format: &str,
 ) -> (Vec<Record>, Vec<CollectionError>, bool) {
     let key = target.healthlake_key();
@@ -177,7 +163,7 @@ async fn list_format(
 pub(crate) async fn probe(
     client: &aws_sdk_healthlake::Client,
     target: &RegionTarget,
-    settings: &ProfileSettings,
+    settings: &Paging,
 ) -> Result<(), CollectionError> {
     let key = target.healthlake_key();
     let context = Context {
@@ -204,7 +190,7 @@ type PageAttempt = Result<(Option<String>, Vec<u8>), AttemptError<ProfilesError>
 /// many profiles as the SDK read.
 async fn fetch_page(
     client: &aws_sdk_healthlake::Client,
-    settings: &ProfileSettings,
+    settings: &Paging,
     format: &str,
     next_token: Option<String>,
 ) -> PageAttempt {
@@ -247,7 +233,7 @@ fn page_error(
     gave_up: &GaveUp<AttemptError<ProfilesError>>,
     target: &RegionTarget,
     context: &Context,
-    settings: &ProfileSettings,
+    settings: &Paging,
     format: &str,
     page_number: usize,
 ) -> CollectionError {

@@ -11,8 +11,8 @@ use tokio::sync::Semaphore;
 
 use crate::config::CollectConfig;
 use crate::jobs::{self, JobSettings};
-use crate::listing::RegionTarget;
-use crate::profiles::{self, ProfileSettings};
+use crate::listing::{Paging, RegionTarget};
+use crate::profiles;
 use crate::retry::Retrier;
 use crate::sdk;
 
@@ -42,18 +42,17 @@ pub(crate) async fn list(
     retrier: &Arc<Retrier>,
 ) -> Related {
     let mut out = Related::default();
-    let endpoint = sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref());
+    let paging = Paging {
+        page_size: config.page_size,
+        endpoint: sdk::replaced_endpoint("healthlake", config.endpoint_url.as_deref()),
+        requests: requests.clone(),
+        retrier: retrier.clone(),
+    };
     let jobs = async {
         let Some(selection) = &config.jobs else {
             return (Vec::new(), Vec::new());
         };
-        let settings = Arc::new(JobSettings::new(
-            selection,
-            config.page_size,
-            endpoint.clone(),
-            requests.clone(),
-            retrier.clone(),
-        ));
+        let settings = Arc::new(JobSettings::new(selection, paging.clone()));
         let listed = jobs::list_jobs(client, target, datastores, &settings).await;
         tracing::info!(region = %target.region, jobs = listed.0.len(), "jobs listed");
         listed
@@ -63,14 +62,8 @@ pub(crate) async fn list(
         if !config.transformation_profiles || region_failed {
             return (Vec::new(), Vec::new());
         }
-        let settings = ProfileSettings {
-            page_size: config.page_size,
-            endpoint: endpoint.clone(),
-            requests: requests.clone(),
-            retrier: retrier.clone(),
-        };
         let listed =
-            profiles::list_profiles(client, target, &context(target, datastores), &settings).await;
+            profiles::list_profiles(client, target, &context(target, datastores), &paging).await;
         tracing::info!(region = %target.region, profiles = listed.0.len(), "profiles listed");
         listed
     };
