@@ -123,17 +123,31 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     if n == 0 || np == 0 {
         return Vec::new();
     }
-    // Report order: policies by id, then records by ARN (then index). Every pair gets
-    // exactly one finding, so the finding of (policy p, record r) has a fixed slot:
-    // rank[p] * n + position of r in ARN order.
-    let mut by_id: Vec<usize> = (0..np).collect();
+    // The kinds present, in first-seen order. A policy for a kind the inventory does not
+    // hold (a job policy over data stores only) gets no slots at all: at a million data
+    // stores its block would be 40 MB of placeholders, dropped again.
+    let mut kinds: Vec<Kind> = Vec::new();
+    for r in records {
+        if !kinds.contains(&r.kind()) {
+            kinds.push(r.kind());
+        }
+    }
+    let present = |p: &CompiledPolicy| kinds.iter().any(|k| p.applies_to(*k));
+    // Report order: policies by id, then records by ARN (then index). Every pair of a
+    // present policy gets exactly one slot: rank[p] * n + position of r in ARN order.
+    let mut by_id: Vec<usize> = (0..np).filter(|&p| present(&set.policies[p])).collect();
     by_id.sort_by(|a, b| set.policies[*a].meta.id.cmp(&set.policies[*b].meta.id));
-    let mut rank = vec![0; np];
+    let blocks = by_id.len();
+    if blocks == 0 {
+        return Vec::new();
+    }
+    const ABSENT: usize = usize::MAX;
+    let mut rank = vec![ABSENT; np];
     for (i, &p) in by_id.iter().enumerate() {
         rank[p] = i;
     }
     // Jobs read their data store's fields; an inventory without jobs indexes nothing.
-    let index = if records.iter().any(|r| r.kind().belongs_to_datastore()) {
+    let index = if kinds.iter().any(|k| k.belongs_to_datastore()) {
         DatastoreIndex::of(records)
     } else {
         DatastoreIndex::default()
@@ -151,7 +165,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
         Status::Skip,
         Severity::Info,
     );
-    let mut out = vec![placeholder; np * n];
+    let mut out = vec![placeholder; blocks * n];
     let mut jobs: Vec<(&[usize], Vec<&mut [Finding]>)> = by_arn
         .chunks(CHUNK)
         .map(|c| (c, Vec::with_capacity(np)))
@@ -168,6 +182,9 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
         for (k, &r) in recs.iter().enumerate() {
             let rec = &records[r];
             let mut put = |p: usize, o: Outcome| {
+                if rank[p] == ABSENT {
+                    return;
+                }
                 // The placeholder owns nothing on the heap: forgetting it skips its drop
                 // glue, which is measurable over millions of slots.
                 std::mem::forget(std::mem::replace(
@@ -206,17 +223,11 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
             });
         }
     });
-    // Only an inventory that mixes kinds, or policies for other kinds, has slots to drop;
-    // an audit of data stores with data store policies pays nothing for kinds.
-    let mut kinds: Vec<Kind> = Vec::new();
-    for r in records {
-        if !kinds.contains(&r.kind()) {
-            kinds.push(r.kind());
-        }
-    }
+    // Only an inventory that mixes kinds, with a policy for some of them, has slots to
+    // drop; an audit of data stores pays nothing for kinds.
     let all_apply = kinds
         .iter()
-        .all(|k| set.policies.iter().all(|p| p.applies_to(*k)));
+        .all(|k| by_id.iter().all(|&p| set.policies[p].applies_to(*k)));
     if !all_apply {
         out.retain(|f| match f.subject {
             Subject::Record { index } => set.policies[f.policy].applies_to(records[index].kind()),
