@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# The ten simple policies of issue 19 in three engines, side by side: hlaudit
+# (bench/ten-policies.yaml), a plain Python 3 script (bench/ten_policies.py: json.load and a
+# loop) and regorus, the Rego interpreter in Rust (bench/ten_policies.rego, run by the small
+# standalone runner in bench/regorus/). Target: hlaudit at least 5x faster than the script and
+# 25x faster than regorus.
+#
+# 1. Builds hlaudit (release), the data store generator when the input is missing, and the
+#    regorus runner (its own workspace and lock file; target dir bench/regorus/target).
+# 2. Agreement on small inputs made to be awkward: bench/ten-policies-edge.json (absent, null
+#    and wrong-typed fields, which must fail closed; ARNs that are not quite ARNs; metadata
+#    that is not JSON, not an object, or has a BOM) must give exactly
+#    bench/ten-policies-edge.expected in all three engines. In
+#    bench/ten-policies-duplicate-names.json the SMART metadata repeats a name (also spelt
+#    with an escape): hlaudit and the script must give bench/ten-policies-duplicate-names.expected
+#    (such metadata is not JSON to them); regorus's json.unmarshal keeps the last value, so its
+#    differences are shown, not failed. bench/ten-policies-reader-limits.json holds metadata at
+#    the limits of JSON readers (150 and 130 levels of nesting, a lone surrogate, 1e400, in a
+#    field the ten policies read and in one they do not): each engine's verdict is shown, with
+#    hlaudit run twice, alone and beside a policy that reads the whole document, since its
+#    verdict should not depend on the other policies loaded.
+# 3. Times the whole processes over N generated data stores, RUNS rounds, each round running
+#    every row once in turn (so load on the machine hits all rows alike), and prints the
+#    median wall time and peak RSS of each row (GNU time '%e %M') and the ratios
+#    python/hlaudit and regorus/hlaudit against the `--format none` row (how a CI gate runs
+#    it). The `--format json` row is the run whose report gives hlaudit's violations.
+# 4. Checks that all three engines give exactly the same violations over the N data stores
+#    (`POLICY-ID<TAB>ARN` lines, sorted; hlaudit's are the FAIL and ERROR findings of its JSON
+#    report, read by bench/report_violations.py) and that every round gave the same output.
+#
+# Exits 1 when two engines disagree (on any input) or a run fails.
+#
+# Usage: bench/compare-engines.sh
+#   N=100000 RUNS=3 WORK=/tmp/hlaudit-bench   the input is $WORK/datastores-$N.json
+#   HLAUDIT=PATH      time this hlaudit binary instead of building target/release/hlaudit
+#   BEFORE=PATH       also time another hlaudit binary (e.g. a build of an earlier commit)
+#   PYTHON=python3    the interpreter of the script
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${N:-100000}"
+RUNS="${RUNS:-3}"
+WORK="${WORK:-${TMPDIR:-/tmp}/hlaudit-bench}"
+FILE="$WORK/datastores-$N.json"
+PYTHON="${PYTHON:-python3}"
+BEFORE="${BEFORE:-}"
+TARGET="${CARGO_TARGET_DIR:-target}"
+OUT=bench/out/compare-engines
+REGORUS=bench/regorus/target/release/ten-policies-regorus
+POLICIES=(bench/ten-policies.yaml bench/ten_policies.py bench/ten_policies.rego)
+
+mkdir -p "$WORK" "$OUT"
+if [ ! -x /usr/bin/time ]; then
+    echo "compare-engines: needs GNU time (/usr/bin/time) for wall time and peak RSS" >&2
+    exit 2
+fi
+
+echo "== building"
+if [ -z "${HLAUDIT:-}" ]; then
+    cargo build --release --locked --quiet -p hlaudit
+    HLAUDIT="$TARGET/release/hlaudit"
+fi
+if [ ! -s "$FILE" ]; then
+    cargo build --release --locked --quiet -p hlaudit-rules --example gen_datastores
+    "$TARGET/release/examples/gen_datastores" "$N" "$FILE"
+fi
+# The runner is its own workspace: its target dir stays inside it, away from hlaudit's.
+CARGO_TARGET_DIR="$PWD/bench/regorus/target" \
+    cargo build --release --locked --quiet --manifest-path bench/regorus/Cargo.toml
+
+STATUS=0
+# The same flags for every hlaudit run: only the ten policies, no configuration file, a
+# fixed evaluation time, and an exit code that says nothing about findings.
+hl_args=(check --no-builtin --no-config --rules bench/ten-policies.yaml
+    --as-of 2026-01-01T00:00:00Z --fail-on none)
+
+# violations ENGINE INPUT: prints the engine's violations of INPUT as sorted lines.
+violations() {
+    case "$1" in
+    hlaudit)
+        "$HLAUDIT" "${hl_args[@]}" "$2" --format json >"$OUT/small-report.json"
+        "$PYTHON" bench/report_violations.py "$OUT/small-report.json"
+        ;;
+    python) "$PYTHON" bench/ten_policies.py "$2" ;;
+    regorus) "$REGORUS" bench/ten_policies.rego "$2" ;;
+    esac
+}
+
+# check_small INPUT EXPECTED STRICT_ENGINES...: every engine named must give EXPECTED; the
+# others' differences are shown.
+check_small() {
+    local input="$1" expected="$2" engine base
+    shift 2
+    base="$(basename "$input" .json)"
+    for engine in hlaudit python regorus; do
+        if ! violations "$engine" "$input" >"$OUT/$base.$engine.txt"; then
+            printf '  %-8s %s: FAILED (see above)\n' "$engine" "$base"
+            STATUS=1
+        elif cmp -s "$OUT/$base.$engine.txt" "$expected"; then
+            printf '  %-8s %s: the %d expected violations\n' "$engine" "$base" "$(wc -l <"$expected")"
+        elif [[ " $* " == *" $engine "* ]]; then
+            printf '  %-8s %s: DIFFERS from %s (< expected, > %s):\n' "$engine" "$base" "$expected" "$engine"
+            diff "$expected" "$OUT/$base.$engine.txt" | sed -n 's/^[<>]/    &/p' | head -20 || true
+            STATUS=1
+        else
+            printf '  %-8s %s: differs from %s, as known (< expected, > %s):\n' "$engine" "$base" "$expected" "$engine"
+            diff "$expected" "$OUT/$base.$engine.txt" | sed -n 's/^[<>]/    &/p' | head -20 || true
+        fi
+    done
+}
+
+echo "== agreement on awkward records"
+check_small bench/ten-policies-edge.json bench/ten-policies-edge.expected hlaudit python regorus
+check_small bench/ten-policies-duplicate-names.json bench/ten-policies-duplicate-names.expected hlaudit python
+
+echo "== SMART metadata at the limits of JSON readers (shown, not checked)"
+limits=bench/ten-policies-reader-limits.json
+cat >"$OUT/whole-document.yaml" <<'YAML'
+policies:
+  - id: WHOLE-01
+    title: SMART metadata is a JSON object
+    severity: low
+    description: Reads the whole SMART metadata document, as the built-in HL-MD-01 does.
+    assert: {path: IdentityProviderConfiguration.Metadata|json, type: object}
+YAML
+for engine in hlaudit python regorus; do
+    violations "$engine" "$limits" >"$OUT/limits.$engine.txt" || STATUS=1
+done
+"$HLAUDIT" "${hl_args[@]}" --rules "$OUT/whole-document.yaml" "$limits" --format json \
+    >"$OUT/limits-whole.json" || STATUS=1
+"$PYTHON" bench/report_violations.py "$OUT/limits-whole.json" | grep -v '^WHOLE-01' \
+    >"$OUT/limits.hlaudit-whole.txt" || true
+# verdict ENGINE ID: the policies the engine finds violated on data store ID, or "-".
+verdict() {
+    local v
+    v=$(grep "/$2\$" "$OUT/limits.$1.txt" | cut -f1 | paste -sd' ' - || true)
+    echo "${v:--}"
+}
+printf '  %-5s %-22s %-22s %-22s %-22s\n' store hlaudit "hlaudit+WHOLE-01" python3 regorus
+for id in $(grep -o '"DatastoreId": "[^"]*"' "$limits" | cut -d'"' -f4); do
+    printf '  %-5s %-22s %-22s %-22s %-22s\n' "$id" "$(verdict hlaudit "$id")" \
+        "$(verdict hlaudit-whole "$id")" "$(verdict python "$id")" "$(verdict regorus "$id")"
+done
+if ! cmp -s "$OUT/limits.hlaudit.txt" "$OUT/limits.hlaudit-whole.txt"; then
+    echo "  hlaudit: INCONSISTENT: its verdict on these documents depends on the other policies"
+    echo "  loaded (a |json document read in part accepts what the same document read whole refuses)"
+fi
+
+# Rows: a label each, and the command (hlaudit's are completed in run_row).
+rows=("hlaudit --format none" "hlaudit --format json")
+if [ -n "$BEFORE" ]; then
+    rows+=("before --format none" "before --format json")
+fi
+rows+=("python3 script" "regorus")
+
+# run_row INDEX ROUND: runs one row once, appends "wall kb" to its times and keeps its
+# violations output (for the rows that give one).
+run_row() {
+    local label="${rows[$1]}" round="$2" out="$OUT/row$1.round$2.out" rc=0
+    local cmd
+    case "$label" in
+    "hlaudit --format none") cmd=("$HLAUDIT" "${hl_args[@]}" "$FILE" --format none) ;;
+    "hlaudit --format json") cmd=("$HLAUDIT" "${hl_args[@]}" "$FILE" --format json) ;;
+    "before --format none") cmd=("$BEFORE" "${hl_args[@]}" "$FILE" --format none) ;;
+    "before --format json") cmd=("$BEFORE" "${hl_args[@]}" "$FILE" --format json) ;;
+    "python3 script") cmd=("$PYTHON" bench/ten_policies.py "$FILE") ;;
+    regorus) cmd=("$REGORUS" bench/ten_policies.rego "$FILE") ;;
+    esac
+    /usr/bin/time -o "$OUT/time.txt" -f '%e %M' "${cmd[@]}" >"$out" 2>"$OUT/row$1.err" || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "  $label failed (exit $rc):" >&2
+        tail -5 "$OUT/row$1.err" >&2
+        STATUS=1
+    fi
+    tail -1 "$OUT/time.txt" >>"$OUT/row$1.times"
+    case "$label" in
+    *"--format none") rm -f "$out" ;;
+    *"--format json")
+        "$PYTHON" bench/report_violations.py "$out" >"$out.txt" || STATUS=1
+        rm -f "$out"
+        mv "$out.txt" "$out"
+        ;;
+    esac
+}
+
+echo "== $N data stores ($(du -m "$FILE" | cut -f1) MB), $RUNS rounds of ${#rows[@]} rows"
+for i in "${!rows[@]}"; do rm -f "$OUT/row$i.times"; done
+for round in $(seq "$RUNS"); do
+    for i in "${!rows[@]}"; do
+        run_row "$i" "$round"
+    done
+    echo "  round $round done"
+done
+
+# median FILE COLUMN: the median of a column of numbers.
+median() {
+    cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+declare -A wall rss
+for i in "${!rows[@]}"; do
+    wall[$i]=$(median "$OUT/row$i.times" 1)
+    rss[$i]=$(median "$OUT/row$i.times" 2)
+done
+printf '\n%-24s %10s %12s %18s\n' "row (median of $RUNS)" "wall (s)" "peak RSS" "vs hlaudit none"
+for i in "${!rows[@]}"; do
+    awk -v l="${rows[$i]}" -v w="${wall[$i]}" -v kb="${rss[$i]}" -v h="${wall[0]}" \
+        'BEGIN { printf "%-24s %10.2f %9.0f MB %17.2fx\n", l, w, kb / 1024, w / h }'
+done
+
+# ratio LABEL ROW_INDEX_OF_HLAUDIT TARGET_ROW MIN: prints a ratio against a target.
+ratio() {
+    awk -v l="$1" -v a="${wall[$3]}" -v b="${wall[$2]}" -v min="$4" 'BEGIN {
+        r = a / b
+        printf "%-32s %6.2fx  (target >= %dx: %s)\n", l, r, min, (r >= min ? "met" : "NOT met") }'
+}
+py=$((${#rows[@]} - 2))
+rego=$((${#rows[@]} - 1))
+echo
+ratio "python/hlaudit (--format none)" 0 "$py" 5
+ratio "regorus/hlaudit (--format none)" 0 "$rego" 25
+if [ -n "$BEFORE" ]; then
+    ratio "python/before (--format none)" 2 "$py" 5
+    ratio "regorus/before (--format none)" 2 "$rego" 25
+fi
+
+echo
+echo "== agreement on the $N data stores"
+# Every round of a row gave the same violations.
+for i in "${!rows[@]}"; do
+    [ -f "$OUT/row$i.round1.out" ] || continue
+    for round in $(seq 2 "$RUNS"); do
+        if ! cmp -s "$OUT/row$i.round1.out" "$OUT/row$i.round$round.out"; then
+            echo "  ${rows[$i]}: round $round gave other violations than round 1"
+            STATUS=1
+        fi
+    done
+done
+reference="$OUT/row1.round1.out"
+echo "  hlaudit: $(wc -l <"$reference") violations ($(cut -f1 "$reference" | sort | uniq -c | awk '{ printf "%s%s %d", s, $2, $1; s = ", " }'))"
+for i in "${!rows[@]}"; do
+    [ "$i" = 1 ] && continue
+    [ -f "$OUT/row$i.round1.out" ] || continue
+    if cmp -s "$reference" "$OUT/row$i.round1.out"; then
+        echo "  ${rows[$i]}: the same violations"
+    else
+        echo "  ${rows[$i]}: DIFFERENT violations (< hlaudit, > ${rows[$i]}):"
+        diff "$reference" "$OUT/row$i.round1.out" | sed -n 's/^[<>]/    &/p' | head -20 || true
+        STATUS=1
+    fi
+done
+echo "  (policies: ${POLICIES[*]}; outputs in $OUT)"
+if [ "$STATUS" = 0 ]; then
+    echo "all engines agree"
+else
+    echo "engines DISAGREE or a run failed" >&2
+fi
+exit "$STATUS"
