@@ -1,22 +1,31 @@
 //! One self-contained HTML page: summary cards, bar charts (by severity, by policy, by
-//! account and region), counts by status (module `summary`), a filterable, sortable
-//! findings table with the evidence of each finding, the description, remediation and
-//! references of each failing policy once (each finding's details link to it), and the
-//! compliance view when the caller hands one in (see [`compliance`]).
+//! account and region), counts by status (module `summary`), a filterable, sortable,
+//! paged findings table with the evidence of each finding, the description, remediation
+//! and references of each failing policy once (each finding's details link to it), and
+//! the compliance view when the caller hands one in (see [`compliance`]).
 //!
 //! The findings table lists every FAIL, ERROR and WAIVED finding; PASS and SKIP findings
 //! are only counted (per policy, per account and region, per data store) unless
 //! [`HtmlOptions::all_rows`] asks for a row each. A large audit is mostly PASS: a row per
 //! finding made the page for 100,000 data stores 4.2 GB, which no browser opens.
 //!
-//! Everything is rendered on this side: every value from the data goes through
-//! [`escape`] into text or quoted attributes, and the page's small script only hides,
-//! shows and reorders rows (it reads `data-*` attributes and writes `textContent`, never
-//! HTML). A Content-Security-Policy allows no network access and no script but the
-//! page's own (by its SHA-256), so even a value that escaped escaping could not run. The
-//! filters can be set from the URL (`report.html#q=HL-ENC-01&severity=high&status=FAIL`).
+//! The main design decision: the findings and the counts per data store are data, not
+//! markup. A row of HTML per finding is some 1.5 KB, and 100,000 data stores fail 530,000
+//! (policy, data store) pairs of the built-in pack: 800 MB of rows. The page holds them as
+//! one compact JSON block instead (module `data`: strings written once, a finding a few
+//! numbers), and its script builds the rows of one page of the table at a time (500),
+//! so the page stays tens of megabytes and the DOM small. The rest of the page (cards,
+//! charts, the small count tables, policies, compliance) is rendered on this side.
+//!
+//! Every value from the data goes through [`escape`] into text or quoted attributes, or
+//! into the JSON block with `<`, `>` and `&` escaped so it cannot end the element; the
+//! script builds elements and sets `textContent`, never HTML. A Content-Security-Policy
+//! allows no network access and no script but the page's own (by its SHA-256), so even a
+//! value that escaped escaping could not run. The filters, the sort and the page can be
+//! set from the URL (`report.html#q=HL-ENC-01&severity=high&status=FAIL&sort=-resource`).
 
 mod compliance;
+mod data;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -206,8 +215,17 @@ fn render(
     h.push_str("<section class=\"charts\">\n");
     charts(&mut h, report);
     h.push_str("</section>\n");
-    summary::section(&mut h, report, options.all_rows, out, flush_at)?;
-    table(&mut h, report, options.all_rows, out, flush_at)?;
+    let counts = summary::section(&mut h, report, options.all_rows);
+    let mut listed: Vec<&Finding> = text::notable(report);
+    if options.all_rows {
+        listed.extend(
+            report
+                .findings
+                .iter()
+                .filter(|f| matches!(f.status, Status::Pass | Status::Skip)),
+        );
+    }
+    table(&mut h, options.all_rows, listed.len());
     policies(&mut h, report);
     if let Some(view) = controls {
         compliance::section(&mut h, view);
@@ -231,7 +249,9 @@ fn render(
             e(&report.coverage.inputs.join(", "))
         );
     }
-    let _ = write!(h, "</main>\n<script>{JS}</script>\n</body>\n</html>\n");
+    h.push_str("</main>\n");
+    data::write(&mut h, report, &listed, counts.as_deref(), out, flush_at)?;
+    let _ = write!(h, "<script>{JS}</script>\n</body>\n</html>\n");
     out.write_all(h.as_bytes())
 }
 
@@ -307,13 +327,7 @@ fn chart(h: &mut String, title: &str, rows: &[(String, usize, &str)]) {
     h.push_str("</div>\n");
 }
 
-fn table(
-    h: &mut String,
-    report: &Report,
-    all_rows: bool,
-    out: &mut dyn Write,
-    flush_at: usize,
-) -> std::io::Result<()> {
+fn table(h: &mut String, all_rows: bool, total: usize) {
     h.push_str(
         "<section><h2 id=\"findings-title\">Findings</h2><div class=\"controls\">\
          <input id=\"q\" type=\"search\" placeholder=\"Filter: policy, data store, ARN, message\" aria-label=\"Filter findings\">\
@@ -337,157 +351,24 @@ fn table(
     let _ = write!(
         h,
         "</select><span class=\"count\" id=\"count\"></span></div>\n\
-         <div class=\"tablewrap\"><table id=\"findings\" data-rows=\"{}\"><thead><tr>\
+         <noscript><p class=\"notice\">The {total} listed {} are in this page's data; the \
+         table is built by the page's script, which needs JavaScript.</p></noscript>\n\
+         <div class=\"tablewrap\"><table id=\"findings\" data-rows=\"{}\" data-total=\"{total}\">\
+         <thead><tr>\
          <th data-key=\"srank\" data-numeric=\"1\">Status</th>\
          <th data-key=\"sevrank\" data-numeric=\"1\">Severity</th>\
          <th data-key=\"policy\">Policy</th><th data-key=\"resource\">Resource</th>\
          <th data-key=\"account\">Account</th><th data-key=\"region\">Region</th>\
-         <th data-key=\"order\" data-numeric=\"1\">Finding</th></tr></thead>\n",
+         <th data-key=\"order\" data-numeric=\"1\">Finding</th></tr></thead></table></div>\n\
+         <div class=\"pager\" id=\"findings-pager\"></div></section>\n",
+        text::plural(total, "finding", "findings"),
         if all_rows { "all" } else { "problems" },
     );
-    let mut ordered: Vec<&Finding> = text::notable(report);
-    if all_rows {
-        ordered.extend(
-            report
-                .findings
-                .iter()
-                .filter(|f| matches!(f.status, Status::Pass | Status::Skip)),
-        );
-    }
-    for (order, f) in ordered.into_iter().enumerate() {
-        finding_rows(h, report, f, order);
-        hand_on(h, out, flush_at)?;
-    }
-    h.push_str("</table></div></section>\n");
-    Ok(())
 }
 
-fn finding_rows(h: &mut String, report: &Report, f: &Finding, order: usize) {
-    let (a, e) = (escape, escape_text);
-    let policy = report.policy_of(f);
-    let (account, region) = text::place(report, f);
-    let account = account.unwrap_or_default();
-    let region = region.unwrap_or_default();
-    let resource = report.resource_of(f);
-    let (name, arn) = match resource {
-        Some(r) => (
-            r.description()
-                .or_else(|| r.name.clone())
-                .or_else(|| r.id.clone())
-                .unwrap_or_else(|| r.label()),
-            r.label(),
-        ),
-        None => (text::subject_label(report, f), String::new()),
-    };
-    let sevrank = severity_rank(f.severity);
-    let _ = write!(
-        h,
-        "<tbody class=\"finding\" data-status=\"{st}\" data-severity=\"{sev}\" data-srank=\"{}\" \
-         data-sevrank=\"{sevrank}\" data-policy=\"{}\" data-resource=\"{}\" data-account=\"{}\" \
-         data-region=\"{}\" data-order=\"{order}\" data-fingerprint=\"{}\">",
-        text::status_rank(f.status),
-        a(&policy.id),
-        a(&name),
-        a(&account),
-        a(&region),
-        a(&report.fingerprint_of(f)),
-        st = f.status.as_str(),
-        sev = f.severity.as_str(),
-    );
-    let baseline = match text::baseline_label(f) {
-        Some(b) => format!(" <span class=\"badge new\">{}</span>", e(b)),
-        None => String::new(),
-    };
-    let _ = write!(
-        h,
-        "<tr class=\"row\" aria-expanded=\"false\"><td><span class=\"badge {st}\">{st}</span>{baseline}</td>\
-         <td><span class=\"sev {sev}\">{sev}</span></td><td class=\"policy\"><strong>{}</strong><div class=\"title\">{}</div></td>\
-         <td>{}<div class=\"arn\">{}</div></td><td class=\"nw\">{}</td><td class=\"nw\">{}</td><td class=\"msg\">{}</td></tr>",
-        e(&policy.id),
-        e(&policy.title),
-        e(&name),
-        e(&arn),
-        e(&account),
-        e(&region),
-        e(&text::message(report, f)),
-        st = f.status.as_str(),
-        sev = f.severity.as_str(),
-    );
-    h.push_str("<tr class=\"detail\" hidden><td colspan=\"7\">");
-    if !f.evidence().is_empty() {
-        h.push_str("<h3>Evidence</h3><table class=\"evidence\">");
-        for ev in f.evidence() {
-            let _ = write!(
-                h,
-                "<tr><td><code>{}</code></td><td>found <code>{}</code></td><td>expected {}{}</td></tr>",
-                e(&ev.pointer),
-                e(&text::found(ev.found.as_ref())),
-                e(&ev.expected),
-                e(&text::note(ev))
-            );
-        }
-        h.push_str("</table>");
-    }
-    if let Some(w) = &f.waiver() {
-        let _ = write!(
-            h,
-            "<h3>Waiver</h3><p>{} &middot; approved by {}{} &middot; {}</p>",
-            e(&w.reason),
-            e(&w.approved_by),
-            w.expires
-                .as_ref()
-                .map(|d| format!(" &middot; expires {}", e(d)))
-                .unwrap_or_default(),
-            e(&w.source.to_string())
-        );
-    }
-    // The policy's text is written once, in the Policies section: a large audit has
-    // hundreds of thousands of failures, and repeating it made most of the page.
-    let problem = matches!(f.status, Status::Fail | Status::Error | Status::Waived);
-    if problem {
-        let _ = write!(
-            h,
-            "<p class=\"see\"><a href=\"#policy-{}\">{}: what it checks, why it matters, \
-             remediation</a></p>",
-            f.policy,
-            e(&policy.id)
-        );
-    }
-    if let Some(tags) = resource
-        .and_then(|r| r.tags.as_ref())
-        .filter(|t| !t.is_empty())
-    {
-        h.push_str("<h3>Tags</h3><table class=\"evidence\">");
-        for (k, v) in tags {
-            let _ = write!(
-                h,
-                "<tr><td><code>{}</code></td><td>{}</td></tr>",
-                e(k),
-                e(v)
-            );
-        }
-        h.push_str("</table>");
-    }
-    if let Some(at) = f.location() {
-        let _ = write!(
-            h,
-            "<h3>Location</h3><p class=\"arn\">{}</p>",
-            e(&at.to_string())
-        );
-    }
-    if let Some(src) = resource.and_then(|r| r.source.as_ref()) {
-        let _ = write!(
-            h,
-            "<h3>Source</h3><p class=\"arn\">{}</p>",
-            e(&src.to_string())
-        );
-    }
-    h.push_str("</td></tr></tbody>\n");
-}
-
-/// The Policies section: the text of each policy with a FAIL, ERROR or WAIVED finding,
-/// once, for the findings' details to link to (`#policy-N`, N its index in the report).
-fn policies(h: &mut String, report: &Report) {
+/// Which policies the Policies section lists (by index in the report): those with a
+/// FAIL, ERROR or WAIVED finding.
+fn listed_policies(report: &Report) -> Vec<bool> {
     let mut listed = vec![false; report.policies.len()];
     for f in &report.findings {
         if matches!(f.status, Status::Fail | Status::Error | Status::Waived) {
@@ -496,6 +377,13 @@ fn policies(h: &mut String, report: &Report) {
             }
         }
     }
+    listed
+}
+
+/// The Policies section: the text of each policy with a FAIL, ERROR or WAIVED finding,
+/// once, for the findings' details to link to (`#policy-N`, N its index in the report).
+fn policies(h: &mut String, report: &Report) {
+    let listed = listed_policies(report);
     if !listed.contains(&true) {
         return;
     }
@@ -621,7 +509,7 @@ mod tests {
                 String::from_utf8(out).unwrap()
             };
             let whole = page(usize::MAX);
-            assert!(whole.contains("<tr class=\"detail\""), "{whole}");
+            assert!(whole.contains("<script type=\"application/json\" id=\"data\">"));
             assert_eq!(page(1), whole);
             assert_eq!(page(FLUSH_AT), whole);
         }

@@ -6,20 +6,20 @@
 //! opens. By default the page lists FAIL, ERROR and WAIVED findings in full and counts
 //! PASS and SKIP here, so its size follows the problems, not the audit. The per-data-store
 //! table still grows with the inventory, so it is collapsed and kept to one short row per
-//! data store (its id, not its ARN: the ARN is the account, region and id beside it).
+//! data store (its id, not its ARN: the ARN is the account, region and id beside it),
+//! built by the page's script a page at a time from the counts in the page's data.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write;
 
 use hlaudit_model::finding::{Status, Subject};
 use hlaudit_model::report::Report;
 
-use super::{escape, escape_text, hand_on, severity_rank};
+use super::{escape, escape_text, severity_rank};
 use crate::text;
 
 /// Findings per status, in the order of [`COLUMNS`].
-type Counts = [usize; 5];
+pub(super) type Counts = [usize; 5];
 
 /// The columns of the count tables, in the order of [`Counts`].
 const COLUMNS: [(Status, &str); 5] = [
@@ -81,14 +81,9 @@ impl<'a> Tally<'a> {
 
 /// Appends the section to `h`. `listed` says whether the findings table lists PASS and
 /// SKIP findings too; when it does not, the section says so first and adds the table per
-/// data store, which it hands on to `out` as it grows (see [`hand_on`]).
-pub(super) fn section(
-    h: &mut String,
-    report: &Report,
-    listed: bool,
-    out: &mut dyn Write,
-    flush_at: usize,
-) -> std::io::Result<()> {
+/// data store, whose rows the page's script builds from the counts this returns (one
+/// per data store, in report order; see [`super::data`]).
+pub(super) fn section(h: &mut String, report: &Report, listed: bool) -> Option<Vec<Counts>> {
     let tally = Tally::of(report);
     let total = |s: Status| tally.by_policy.iter().map(|c| c[column(s)]).sum::<usize>();
     h.push_str("<section class=\"counts\" id=\"counts\"><h2>Findings by status</h2>\n");
@@ -108,10 +103,10 @@ pub(super) fn section(
     policies(h, report, &tally);
     places(h, &tally);
     if !listed {
-        resources(h, report, &tally, out, flush_at)?;
+        resources(h, report);
     }
     h.push_str("</section>\n");
-    Ok(())
+    (!listed).then_some(tally.by_resource)
 }
 
 /// The header cells of the status columns.
@@ -177,37 +172,27 @@ fn places(h: &mut String, tally: &Tally<'_>) {
     h.push_str("</tbody></table></div>\n");
 }
 
-fn resources(
-    h: &mut String,
-    report: &Report,
-    tally: &Tally<'_>,
-    out: &mut dyn Write,
-    flush_at: usize,
-) -> std::io::Result<()> {
+/// The shell of the table per data store: 100,000 data stores make 100,000 rows, which
+/// the page's script builds a page at a time.
+fn resources(h: &mut String, report: &Report) {
     let _ = write!(
         h,
         "<details class=\"per-resource\"><summary>Per data store ({} {})</summary>\
-         <div class=\"tablewrap\"><table class=\"counts sortable\" id=\"counts-resource\">\
-         <thead><tr><th>Data store</th><th>Id</th><th>Account</th><th>Region</th>",
+         <div class=\"tablewrap\"><table class=\"counts\" id=\"counts-resource\">\
+         <thead><tr><th data-key=\"name\">Data store</th><th data-key=\"id\">Id</th>\
+         <th data-key=\"account\">Account</th><th data-key=\"region\">Region</th>",
         report.resources.len(),
         text::plural(report.resources.len(), "row", "rows"),
     );
-    status_headers(h);
-    h.push_str("</tr></thead><tbody>\n");
-    for (r, c) in report.resources.iter().zip(&tally.by_resource) {
-        let id = r.id.clone().unwrap_or_else(|| r.label());
+    for (i, (st, label)) in COLUMNS.iter().enumerate() {
         let _ = write!(
             h,
-            "<tr><td>{}<td class=\"arn\">{}<td>{}<td>{}",
-            escape_text(r.name.as_deref().unwrap_or("")),
-            escape_text(&id),
-            escape_text(r.account.as_deref().unwrap_or("")),
-            escape_text(r.region.as_deref().unwrap_or("")),
+            "<th data-key=\"{i}\" data-numeric=\"1\" class=\"n {}\">{label}</th>",
+            st.as_str()
         );
-        status_cells(h, c);
-        h.push('\n');
-        hand_on(h, out, flush_at)?;
     }
-    h.push_str("</tbody></table></div></details>\n");
-    Ok(())
+    h.push_str(
+        "</tr></thead></table></div><div class=\"pager\" id=\"counts-resource-pager\">\
+         </div></details>\n",
+    );
 }

@@ -200,15 +200,25 @@ fn junit_maps_statuses() {
 #[test]
 fn markup_in_data_is_escaped_everywhere() {
     let report = fixture("hostile");
-    let html = render(|o| html::write(&report, None, &HtmlOptions::default(), o));
-    assert!(!html.contains("<script>window"));
-    assert!(!html.contains("<img src=x"));
-    assert!(html.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
-    assert_eq!(
-        html.matches("<script").count(),
-        1,
-        "only the page's own script"
-    );
+    for all_rows in [false, true] {
+        let html = render(|o| html::write(&report, None, &HtmlOptions { all_rows }, o));
+        assert!(!html.contains("<script>window"));
+        assert!(!html.contains("<img src=x"));
+        // The payloads are data for the page's script, where no `<` can end the
+        // element (the browser test shows that the script renders them as text).
+        assert!(html.contains("\\u003cscript\\u003ewindow.__pwned=1\\u003c/script\\u003e"));
+        assert_eq!(
+            html.matches("<script").count(),
+            2,
+            "only the page's own script and its data"
+        );
+        assert_eq!(html.matches("</script>").count(), 2);
+        assert_eq!(
+            html.matches("<script type=\"application/json\" id=\"data\">")
+                .count(),
+            1
+        );
+    }
     let md = render(|o| markdown::write(&report, None, o));
     assert!(!md.contains("<script>") && !md.contains("<img"));
     assert!(!md.contains("@everyone") && !md.contains("[link]"));

@@ -86,8 +86,9 @@ proptest! {
         });
         for all_rows in [false, true] {
             let page = render(|o| html::write(&report, None, &HtmlOptions { all_rows }, o));
-            prop_assert_eq!(page.matches("<script").count(), 1);
-            prop_assert_eq!(page.matches("</script>").count(), 1);
+            // The page's script and its data block, nothing else.
+            prop_assert_eq!(page.matches("<script").count(), 2);
+            prop_assert_eq!(page.matches("</script>").count(), 2);
             prop_assert_eq!(page.matches("<img").count(), 0);
         }
         let text = render(|o| json::write(&report, None, o));
