@@ -59,25 +59,11 @@ pub struct Entry {
 
 impl Entry {
     fn from_json(f: &JsonFinding) -> Self {
-        let resource = match (&f.resource, &f.scope) {
-            (Some(r), _) => r
-                .identity
-                .as_ref()
-                .map(|i| i.key(r.kind).into_owned())
-                .unwrap_or_default(),
-            (None, Some(s)) => format!(
-                "{}/{}/{}",
-                s.account.as_deref().unwrap_or("*"),
-                s.region.as_deref().unwrap_or("*"),
-                s.what
-            ),
-            (None, None) => String::new(),
-        };
         Entry {
             fingerprint: f.fingerprint.clone(),
             policy: f.policy.id.clone(),
             title: f.policy.title.clone(),
-            resource,
+            resource: f.resource_key(),
             status: f.status,
             severity: f.severity,
             message: f.message.clone(),

@@ -1,17 +1,28 @@
 //! The versioned JSON report, and reading it back.
 //!
-//! The document is self-contained: every finding carries its policy id and title,
-//! resource (kind, identity, ARN, id, name, account, region), evidence, waiver, baseline
-//! state and stable fingerprint; `policies` holds the full policy metadata and `summary`
-//! the counts. Its shape is described by `docs/report.schema.json`, and `hlauditReport` is
-//! the version ([`VERSION`]): fields may be added within a version, never removed or
-//! changed.
+//! The document is a complete record of the audit: every (policy, resource) pair, the
+//! policies (`policies`, full metadata), the counts (`summary`) and what could not be read.
+//! Its shape is described by `docs/report.schema.json`, and `hlauditReport` is the version
+//! ([`VERSION`]): fields may be added within a version, never removed or changed.
+//!
+//! The design decision of version 3 is that *a pair costs what it has to say*. A FAIL, ERROR
+//! or WAIVED finding is a self-contained object in `findings` (fingerprint, policy,
+//! resource, message, evidence, waiver, baseline state). A PASS or SKIP pair with nothing
+//! more to say than its status, the great majority of pairs, is one index in the compact
+//! section: `resources` lists every resource once, and `outcomes` lists per policy the
+//! indices of the resources it passes and skips. A reader rebuilds such a pair's
+//! fingerprint, status and severity exactly as version 2 carried them
+//! ([`JsonReport::compact_findings`], [`JsonReport::every_finding`]). A PASS or SKIP pair
+//! that says more (undecided with evidence, a template location, a baseline state such as
+//! `absent`, a severity other than its policy's) stays a full finding, so nothing is lost.
+//! At 100,000 data stores and the built-in pack this turns 3.2 million objects (3.2 GB)
+//! into half a million. The large arrays hold one value per line (see `write`).
 //!
 //! Version 2 added a resource's `kind` and `identity` and made `arn`, `id`, `account` and
 //! `region` optional (a data store a template will create has no ARN yet, a job has none of
 //! its own). Version 1 reports still read: a resource there is a data store identified by
 //! its ARN, and its fingerprints are unchanged, so a version 1 report still works as a
-//! baseline.
+//! baseline. Versions 1 and 2 have every pair in `findings` and no compact section.
 //!
 //! `compliance`, when the caller hands in a [`ComplianceView`], is that view: each control of
 //! each framework with its status, the policies that map to it and the counts of their
@@ -21,26 +32,47 @@
 //!
 //! [`read`] parses a report written by [`write()`], for baselines and `hlaudit diff`.
 
-use std::borrow::Cow;
+mod compact;
+mod write;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
 use hlaudit_model::compliance::ComplianceView;
-use hlaudit_model::finding::{
-    AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status, Subject,
-};
+use hlaudit_model::finding::{AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status};
 use hlaudit_model::inventory::{CollectionError, Coverage, Warning};
 use hlaudit_model::report::{JobSummary, NothingChecked, PolicyMeta, Report, ToolInfo};
 use hlaudit_model::{Identity, Kind, Source, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::{text, ReportError};
+use crate::ReportError;
 
 /// The version of the JSON report this build writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The versions this build reads.
-pub const READS: [u32; 2] = [1, VERSION];
+pub const READS: [u32; 3] = [1, 2, VERSION];
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Form {
+    /// Version 3: PASS and SKIP pairs with nothing more to say in the compact section.
+    #[default]
+    Compact,
+    /// Version 2: every pair a full finding, for consumers that do not read version 3
+    /// yet. Readers return the same pairs from both forms of one report.
+    Full,
+}
+
+impl Form {
+    /// The `hlauditReport` this form writes.
+    pub fn version(self) -> u32 {
+        match self {
+            Form::Compact => VERSION,
+            Form::Full => 2,
+        }
+    }
+}
 
 /// A JSON report, as written and read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,14 +96,40 @@ pub struct JsonReport {
     /// and counts. Absent when the writer was given none (and in reports older than it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compliance: Option<ComplianceView>,
-    /// Every finding, in report order (policy id, then resource).
-    pub findings: Vec<JsonFinding>,
     /// What could not be collected or read.
     #[serde(default)]
     pub errors: Vec<CollectionError>,
     /// Warnings that did not stop the audit.
     #[serde(default)]
     pub warnings: Vec<Warning>,
+    /// The findings written in full, in report order (policy id, then resource): every
+    /// FAIL, ERROR and WAIVED finding, and the PASS and SKIP pairs the compact section
+    /// cannot hold. In versions 1 and 2, every finding.
+    pub findings: Vec<JsonFinding>,
+    /// Version 3: per policy, the resources it passes and skips (the compact pairs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<JsonOutcomes>>,
+    /// Version 3: every resource of the audit, once; `outcomes` refer to them by index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<JsonResource>>,
+}
+
+/// The compact pairs of one policy (version 3): PASS and SKIP pairs with nothing to say
+/// but their status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonOutcomes {
+    /// The policy id (one of [`JsonReport::policies`]; each listed once).
+    pub policy: String,
+    /// The severity of every pair listed (the policy's).
+    pub severity: Severity,
+    /// Indices into [`JsonReport::resources`] of the resources the policy passes,
+    /// ascending.
+    #[serde(default)]
+    pub pass: Vec<usize>,
+    /// Indices of the resources the policy does not apply to (SKIP), ascending.
+    #[serde(default)]
+    pub skip: Vec<usize>,
 }
 
 /// Counts by status and severity.
@@ -204,14 +262,46 @@ pub struct JsonScope {
 }
 
 impl JsonReport {
-    /// The wire form of a report, with its compliance view when one is given.
+    /// The wire form of a report in version 3, with its compliance view when one is given:
+    /// the document [`write()`] writes and [`read`] returns.
     pub fn from_report(
         report: &Report,
         compliance: Option<&ComplianceView>,
     ) -> Result<Self, ReportError> {
+        Self::from_report_as(report, compliance, Form::Compact)
+    }
+
+    /// The wire form of a report in `form`: the document [`write_form`] writes.
+    pub fn from_report_as(
+        report: &Report,
+        compliance: Option<&ComplianceView>,
+        form: Form,
+    ) -> Result<Self, ReportError> {
         crate::check_policies(report)?;
+        let owned = |f: &Finding| write::finding(report, f);
+        let (findings, outcomes, resources) = match form {
+            Form::Compact => {
+                let split = compact::Split::of(report);
+                (
+                    split
+                        .full
+                        .iter()
+                        .map(|&i| owned(&report.findings[i]))
+                        .collect(),
+                    Some(
+                        split
+                            .outcomes
+                            .iter()
+                            .map(|l| JsonOutcomes::of(report, l))
+                            .collect(),
+                    ),
+                    Some(report.resources.iter().map(write::resource).collect()),
+                )
+            }
+            Form::Full => (report.findings.iter().map(owned).collect(), None, None),
+        };
         Ok(JsonReport {
-            hlaudit_report: VERSION,
+            hlaudit_report: form.version(),
             tool: report.tool.clone(),
             generated_at: report.generated_at,
             evaluated_at: report.evaluated_at,
@@ -219,15 +309,72 @@ impl JsonReport {
             coverage: report.coverage.clone(),
             policies: report.policies.clone(),
             compliance: compliance.cloned(),
-            findings: report
-                .findings
-                .iter()
-                .map(|f| FindingOut::new(report, f).to_owned())
-                .collect(),
             errors: report.errors.clone(),
             warnings: report.warnings.clone(),
+            findings,
+            outcomes,
+            resources,
         })
     }
+
+    /// The compact section's policies (empty before version 3).
+    pub fn outcome_list(&self) -> &[JsonOutcomes] {
+        self.outcomes.as_deref().unwrap_or_default()
+    }
+
+    /// The compact section's resources (empty before version 3).
+    pub fn resource_list(&self) -> &[JsonResource] {
+        self.resources.as_deref().unwrap_or_default()
+    }
+}
+
+impl JsonFinding {
+    /// The key the finding is matched on across runs: its resource's identity key (see
+    /// [`Identity::key`]), or `account/region/what` for a scope; empty when it has neither.
+    pub fn resource_key(&self) -> String {
+        match (&self.resource, &self.scope) {
+            (Some(r), _) => r
+                .identity
+                .as_ref()
+                .map(|i| i.key(r.kind).into_owned())
+                .unwrap_or_default(),
+            (None, Some(s)) => format!(
+                "{}/{}/{}",
+                s.account.as_deref().unwrap_or("*"),
+                s.region.as_deref().unwrap_or("*"),
+                s.what
+            ),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// What is wrong with a pair of the compact section of a version 3 report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PairProblem {
+    /// The policy id is not one of the report's policies.
+    #[error("the report has no policy `{0}`")]
+    UnknownPolicy(String),
+    /// The policy is listed twice.
+    #[error("policy `{0}` is listed twice")]
+    PolicyTwice(String),
+    /// The index names no resource.
+    #[error("resource {index} is not listed (the report lists {resources} resources)")]
+    NoSuchResource {
+        /// The index.
+        index: usize,
+        /// How many resources the report lists.
+        resources: usize,
+    },
+    /// The indices do not ascend (or one repeats).
+    #[error("the indices do not ascend")]
+    NotAscending,
+    /// A resource is both passed and skipped by one policy.
+    #[error("resource {0} is both passed and skipped")]
+    PassedAndSkipped(usize),
+    /// A listed resource has no identity (no fingerprint can be made for its pairs).
+    #[error("the resource has no `identity`")]
+    NoIdentity,
 }
 
 fn summary(report: &Report) -> JsonSummary {
@@ -253,222 +400,31 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// Writes the report as pretty-printed JSON (newline-terminated), with `compliance` as its
-/// `compliance` field when given.
+/// Writes the report as version 3 JSON (newline-terminated), with `compliance` as its
+/// `compliance` field when given: the document [`JsonReport::from_report`] builds.
 ///
-/// The document is the one [`JsonReport::from_report`] builds, serialised straight from
-/// the report one finding at a time, so memory does not grow with the number of findings
-/// (a report of millions of findings is gigabytes of JSON).
+/// The document is serialised straight from the report, the large arrays a block of
+/// elements at a time on the rayon pool, so memory does not grow with the number of
+/// findings; the bytes are the same whatever the number of threads. The small fields are
+/// pretty-printed and the large arrays (`findings`, `outcomes`, `resources`) hold one
+/// compact value per line.
 pub fn write(
     report: &Report,
     compliance: Option<&ComplianceView>,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
-    crate::check_policies(report)?;
-    let doc = ReportOut {
-        hlaudit_report: VERSION,
-        tool: &report.tool,
-        generated_at: report.generated_at,
-        evaluated_at: report.evaluated_at,
-        summary: summary(report),
-        coverage: &report.coverage,
-        policies: &report.policies,
-        compliance,
-        findings: FindingsOut(report),
-        errors: &report.errors,
-        warnings: &report.warnings,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|source| ReportError::Json {
-        format: "JSON",
-        source,
-    })?;
-    out.write_all(b"\n").map_err(ReportError::io("JSON"))
+    write_form(report, compliance, Form::Compact, out)
 }
 
-// The written form of [`JsonReport`], borrowing from the report: field for field the same
-// names, order and omissions (a test checks that both give the same bytes).
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ReportOut<'a> {
-    hlaudit_report: u32,
-    tool: &'a ToolInfo,
-    generated_at: Timestamp,
-    evaluated_at: Timestamp,
-    summary: JsonSummary,
-    coverage: &'a Coverage,
-    policies: &'a [PolicyMeta],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    compliance: Option<&'a ComplianceView>,
-    findings: FindingsOut<'a>,
-    errors: &'a [CollectionError],
-    warnings: &'a [Warning],
-}
-
-/// The findings, each built when it is written.
-struct FindingsOut<'a>(&'a Report);
-
-impl Serialize for FindingsOut<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.0.findings.len()))?;
-        for f in &self.0.findings {
-            seq.serialize_element(&FindingOut::new(self.0, f))?;
-        }
-        seq.end()
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FindingOut<'a> {
-    fingerprint: String,
-    policy: PolicyRefOut<'a>,
-    status: Status,
-    severity: Severity,
-    message: Cow<'a, str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resource: Option<ResourceOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    scope: Option<ScopeOut<'a>>,
-    evidence: &'a [Evidence],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<&'a Source>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    undecided: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    waiver: Option<&'a AppliedWaiver>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<BaselineState>,
-}
-
-#[derive(Serialize)]
-struct PolicyRefOut<'a> {
-    id: &'a str,
-    title: &'a str,
-}
-
-#[derive(Serialize)]
-struct ResourceOut<'a> {
-    kind: Kind,
-    identity: &'a Identity,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    arn: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<&'a Source>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<&'a BTreeMap<String, String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    job: Option<&'a JobSummary>,
-}
-
-#[derive(Serialize)]
-struct ScopeOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<&'a str>,
-    what: &'a str,
-}
-
-impl<'a> FindingOut<'a> {
-    /// One finding of `report` as the JSON report shows it.
-    fn new(report: &'a Report, f: &'a Finding) -> Self {
-        let policy = report.policy_of(f);
-        let (resource, scope) = match &f.subject {
-            Subject::Record { .. } => (
-                report.resource_of(f).map(|r| ResourceOut {
-                    kind: r.kind,
-                    identity: &r.identity,
-                    arn: r.arn(),
-                    id: r.id.as_deref(),
-                    name: r.name.as_deref(),
-                    account: r.account.as_deref(),
-                    region: r.region.as_deref(),
-                    status: r.status.as_deref(),
-                    source: r.source.as_ref(),
-                    tags: r.tags.as_ref(),
-                    job: r.job.as_ref(),
-                }),
-                None,
-            ),
-            Subject::Scope(s) => (
-                None,
-                Some(ScopeOut {
-                    account: s.account.as_deref(),
-                    region: s.region.as_deref(),
-                    what: &s.what,
-                }),
-            ),
-        };
-        FindingOut {
-            fingerprint: report.fingerprint_of(f),
-            policy: PolicyRefOut {
-                id: &policy.id,
-                title: &policy.title,
-            },
-            status: f.status,
-            severity: f.severity,
-            message: if f.message().is_empty() && f.status == Status::Waived {
-                Cow::Owned(text::message(report, f))
-            } else {
-                Cow::Borrowed(f.message())
-            },
-            resource,
-            scope,
-            evidence: f.evidence(),
-            location: f.location(),
-            undecided: f.undecided(),
-            waiver: f.waiver(),
-            baseline: f.baseline,
-        }
-    }
-
-    fn to_owned(&self) -> JsonFinding {
-        JsonFinding {
-            fingerprint: self.fingerprint.clone(),
-            policy: JsonPolicyRef {
-                id: self.policy.id.to_owned(),
-                title: self.policy.title.to_owned(),
-            },
-            status: self.status,
-            severity: self.severity,
-            message: self.message.clone().into_owned(),
-            resource: self.resource.as_ref().map(|r| JsonResource {
-                kind: r.kind,
-                identity: Some(r.identity.clone()),
-                arn: r.arn.map(str::to_owned),
-                id: r.id.map(str::to_owned),
-                name: r.name.map(str::to_owned),
-                account: r.account.map(str::to_owned),
-                region: r.region.map(str::to_owned),
-                status: r.status.map(str::to_owned),
-                source: r.source.cloned(),
-                tags: r.tags.cloned(),
-                job: r.job.cloned(),
-            }),
-            scope: self.scope.as_ref().map(|s| JsonScope {
-                account: s.account.map(str::to_owned),
-                region: s.region.map(str::to_owned),
-                what: s.what.to_owned(),
-            }),
-            evidence: self.evidence.to_vec(),
-            location: self.location.cloned(),
-            undecided: self.undecided,
-            waiver: self.waiver.cloned(),
-            baseline: self.baseline,
-        }
-    }
+/// Writes the report in `form`: [`Form::Compact`] is [`write()`], [`Form::Full`] the
+/// version 2 document with every pair a full finding.
+pub fn write_form(
+    report: &Report,
+    compliance: Option<&ComplianceView>,
+    form: Form,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    write::document(report, compliance, form, out)
 }
 
 /// Reads a JSON report written by [`write()`]. Errors name the field path, line and column;
@@ -525,6 +481,7 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
             }
         }
     }
+    compact::check(&report).map_err(|bad| bad.located(&text))?;
     Ok(report)
 }
 
@@ -534,10 +491,10 @@ mod tests {
 
     #[test]
     fn refuses_other_versions_and_names_bad_fields() {
-        let err = read(&mut r#"{"hlauditReport": 3}"#.as_bytes()).unwrap_err();
+        let err = read(&mut r#"{"hlauditReport": 4}"#.as_bytes()).unwrap_err();
         assert!(matches!(
             err,
-            ReportError::UnsupportedVersion { found: 3, .. }
+            ReportError::UnsupportedVersion { found: 4, .. }
         ));
         let err = read(&mut r#"{"hlauditReport": 1, "tool": 3}"#.as_bytes()).unwrap_err();
         match err {

@@ -94,6 +94,19 @@ pub enum ReportError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// The compact section of a version 3 JSON report (`outcomes`, `resources`)
+    /// contradicts itself or the rest of the report.
+    #[error("not a valid hlaudit JSON report: {path}: {problem} (line {line}, column {column})")]
+    Pairs {
+        /// Where, as a field path, e.g. `outcomes[2].pass[17]`.
+        path: String,
+        /// Line of the value in the input (0 for a report not read from text).
+        line: usize,
+        /// Column of the value in the input.
+        column: usize,
+        /// What is wrong.
+        problem: json::PairProblem,
+    },
     /// A JSON report lacks a value it needs.
     #[error("{path}: the report has no {what}")]
     Missing {

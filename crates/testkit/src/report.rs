@@ -4,6 +4,12 @@
 //! unknown fields are ignored, so additive changes to the report do not break tests;
 //! [`Report::parse`] still insists on `hlauditReport`, so a test never passes by reading
 //! something that is not a report at all.
+//!
+//! A version 3 report writes PASS and SKIP pairs with nothing more to say in its compact
+//! section (`outcomes` and `resources`). [`Report::parse`] rebuilds them as findings the
+//! way the schema says (fingerprint, policy, status, severity, resource), so
+//! [`Report::findings`] holds every pair whatever the version, and each rebuilt finding is
+//! marked [`Finding::compact`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,13 +17,14 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 /// A whole report.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Report {
-    /// The format version (`hlauditReport`, 1 or 2); `None` only when the text is not a
-    /// report.
+    /// The format version (`hlauditReport`, 1, 2 or 3); `None` only when the text is not
+    /// a report.
     pub hlaudit_report: Option<u64>,
     /// The tool that wrote it.
     pub tool: Tool,
@@ -33,12 +40,31 @@ pub struct Report {
     pub policies: Vec<Policy>,
     /// The compliance view, when the report has one.
     pub compliance: Option<Compliance>,
-    /// Every finding, sorted by (policy, resource).
+    /// Every (policy, resource) pair, sorted by (policy id, resource key): the findings
+    /// written in full and, from version 3, the compact section's pairs rebuilt.
     pub findings: Vec<Finding>,
+    /// Version 3: per policy, the resources it passes and skips, as written.
+    pub outcomes: Vec<Outcomes>,
+    /// Version 3: every resource, as written; `outcomes` index it.
+    pub resources: Vec<Resource>,
     /// Collection errors.
     pub errors: Vec<CollectionError>,
     /// Warnings about the input.
     pub warnings: Vec<Warning>,
+}
+
+/// The compact pairs of one policy (version 3).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Outcomes {
+    /// The policy id.
+    pub policy: String,
+    /// The severity of every pair.
+    pub severity: Severity,
+    /// Indices into [`Report::resources`] of what the policy passes.
+    pub pass: Vec<usize>,
+    /// Indices of what it skips.
+    pub skip: Vec<usize>,
 }
 
 impl Report {
@@ -47,13 +73,61 @@ impl Report {
     /// # Panics
     /// When `text` is not JSON or has no `hlauditReport`: the panic shows the text.
     pub fn parse(text: &str) -> Report {
-        let report: Report = serde_json::from_str(text)
+        let mut report: Report = serde_json::from_str(text)
             .unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{text}"));
         assert!(
             report.hlaudit_report.is_some(),
             "JSON without `hlauditReport`, so not a report:\n{text}"
         );
+        report.rebuild_compact_pairs();
         report
+    }
+
+    /// Adds the compact section's pairs to `findings` as the schema describes them and
+    /// sorts every finding into report order.
+    ///
+    /// # Panics
+    /// When a pair names a policy or resource the report does not list.
+    fn rebuild_compact_pairs(&mut self) {
+        if self.outcomes.is_empty() {
+            return;
+        }
+        let mut rebuilt = Vec::new();
+        for o in &self.outcomes {
+            let title = &self
+                .policies
+                .iter()
+                .find(|p| p.id == o.policy)
+                .unwrap_or_else(|| panic!("outcomes name an unknown policy {}", o.policy))
+                .title;
+            for (status, list) in [(Status::Pass, &o.pass), (Status::Skip, &o.skip)] {
+                for &i in list {
+                    let resource = self.resources.get(i).unwrap_or_else(|| {
+                        panic!(
+                            "{} names resource {i} of {}",
+                            o.policy,
+                            self.resources.len()
+                        )
+                    });
+                    rebuilt.push(Finding {
+                        fingerprint: fingerprint(&o.policy, &resource.key()),
+                        policy: PolicyRef {
+                            id: o.policy.clone(),
+                            title: title.clone(),
+                        },
+                        status,
+                        severity: o.severity,
+                        resource: Some(resource.clone()),
+                        compact: true,
+                        ..Finding::default()
+                    });
+                }
+            }
+        }
+        self.findings.extend(rebuilt);
+        // Stable: the findings written in full are in report order already.
+        self.findings
+            .sort_by_cached_key(|f| (f.policy.id.clone(), f.key()));
     }
 
     /// Reads and parses the report in `path`.
@@ -246,9 +320,41 @@ pub struct Finding {
     pub waiver: Option<Waiver>,
     /// The finding's state against a baseline (`new`, `unchanged`, `updated`, `absent`).
     pub baseline: Option<String>,
+    /// Whether the report wrote this pair in its compact section (version 3), not as a
+    /// finding: [`Report::parse`] rebuilt it.
+    #[serde(skip)]
+    pub compact: bool,
+}
+
+/// The fingerprint of a pair as the schema defines it: the first 16 bytes of the SHA-256
+/// of the policy id, a zero byte and the resource key, in lower-case hex.
+pub fn fingerprint(policy: &str, key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(policy.as_bytes());
+    h.update([0u8]);
+    h.update(key.as_bytes());
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl Finding {
+    /// The key the finding is matched on: its resource's key, or `account/region/what` of
+    /// its scope (`*` for what is unknown).
+    pub fn key(&self) -> String {
+        match (&self.resource, &self.scope) {
+            (Some(r), _) => r.key(),
+            (None, Some(s)) => format!(
+                "{}/{}/{}",
+                s.account.as_deref().unwrap_or("*"),
+                s.region.as_deref().unwrap_or("*"),
+                s.what
+            ),
+            (None, None) => String::new(),
+        }
+    }
+
     /// The data store checked.
     ///
     /// # Panics
@@ -294,6 +400,35 @@ pub struct Resource {
     pub source: Option<Source>,
     /// Its tags, when they were collected.
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl Resource {
+    /// The resource's key, as docs/model.md defines it from its identity: the ARN,
+    /// `FILE#ADDRESS` of a planned data store, `DATASTORE_ID/KIND/JOB_ID` of a job,
+    /// `ACCOUNT/REGION/KIND/PROFILE_ID` of a profile (`?` for what is unknown). A version
+    /// 1 resource, without identity, is known by its ARN.
+    ///
+    /// # Panics
+    /// On an identity of no known form.
+    pub fn key(&self) -> String {
+        let kind = self.kind.as_deref().unwrap_or("datastore");
+        let Some(identity) = &self.identity else {
+            return self.arn.clone();
+        };
+        let s = |v: &Value, name: &str| v[name].as_str().unwrap_or("?").to_owned();
+        if let Some(arn) = identity["arn"].as_str() {
+            arn.to_owned()
+        } else if let Some(p) = identity.get("planned") {
+            format!("{}#{}", s(p, "file"), s(p, "address"))
+        } else if let Some(j) = identity.get("job") {
+            format!("{}/{kind}/{}", s(j, "datastoreId"), s(j, "jobId"))
+        } else if let Some(p) = identity.get("profile") {
+            let (a, r) = (s(p, "account"), s(p, "region"));
+            format!("{a}/{r}/{kind}/{}", s(p, "profileId"))
+        } else {
+            panic!("an identity of no known form: {identity}")
+        }
+    }
 }
 
 /// What a finding not about one data store is about.
@@ -504,17 +639,17 @@ mod tests {
                 "{name}"
             );
             assert_eq!(typed.tool.name, "hlaudit", "{name}");
-            assert_eq!(
-                typed.findings.len(),
-                raw["findings"].as_array().unwrap().len()
-            );
+            let written: Vec<&Finding> = typed.findings.iter().filter(|f| !f.compact).collect();
+            let raw_findings = raw["findings"].as_array().unwrap();
+            assert_eq!(written.len(), raw_findings.len());
             let counted: u64 = typed.summary.by_status.values().sum();
             assert_eq!(counted as usize, typed.findings.len(), "{name}");
-            for (f, r) in typed
-                .findings
-                .iter()
-                .zip(raw["findings"].as_array().unwrap())
-            {
+            // Findings are sorted into report order (the fixtures are written by hand).
+            for f in written {
+                let r = raw_findings
+                    .iter()
+                    .find(|r| r["fingerprint"] == f.fingerprint.as_str())
+                    .unwrap();
                 assert_eq!(f.policy.id, r["policy"]["id"], "{name}");
                 assert_ne!(f.status, Status::Other, "{name}: {r}");
                 assert_ne!(f.severity, Severity::Other, "{name}: {r}");
@@ -530,13 +665,40 @@ mod tests {
                     assert_eq!(w.approved_by, r["waiver"]["approvedBy"], "{name}");
                 }
             }
-            let fails = typed.with_status(Status::Fail).count() as u64;
-            assert_eq!(typed.summary.by_status.get("FAIL"), Some(&fails), "{name}");
+            for status in [Status::Fail, Status::Pass, Status::Skip] {
+                let n = typed.with_status(status).count() as u64;
+                let key = status.as_str();
+                assert_eq!(typed.summary.by_status.get(key), Some(&n), "{name} {key}");
+            }
             assert_eq!(
                 typed.policies.len(),
                 raw["policies"].as_array().unwrap().len()
             );
         }
+    }
+
+    #[test]
+    fn rebuilt_pairs_are_the_ones_hlaudit_reads() {
+        // The typed report follows the schema on its own; hlaudit's reader must agree
+        // with it on every pair, fingerprints included.
+        let mut compact = 0;
+        for (name, text) in pinned_reports() {
+            let typed = Report::parse(&text);
+            let ours = hlaudit_report::json::read(&mut text.as_bytes())
+                .unwrap()
+                .every_finding()
+                .unwrap();
+            assert_eq!(typed.findings.len(), ours.len(), "{name}");
+            for (t, o) in typed.findings.iter().zip(&ours) {
+                assert_eq!(t.fingerprint, o.fingerprint, "{name}");
+                assert_eq!(t.policy.id, o.policy.id, "{name}");
+                assert_eq!(t.policy.title, o.policy.title, "{name}");
+                assert_eq!(t.status.as_str(), o.status.as_str(), "{name}");
+                assert_eq!(t.key(), o.resource_key(), "{name}");
+            }
+            compact += typed.findings.iter().filter(|f| f.compact).count();
+        }
+        assert!(compact > 10, "{compact}");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod compliance;
 mod findings_formats;
 mod formats;
 mod invisible;
+mod json_v3;
 mod multitool;
 mod nothing;
 mod props;
