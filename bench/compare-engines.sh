@@ -21,7 +21,9 @@
 #    verdict should not depend on the other policies loaded.
 # 3. Times the whole processes over N generated data stores, RUNS rounds, each round running
 #    every row once in turn (so load on the machine hits all rows alike), and prints the
-#    median wall time and peak RSS of each row (GNU time '%e %M') and the ratios
+#    median wall time, CPU time (user + system: steadier than wall time when others share
+#    the machine, and hlaudit uses every core where the others use one) and peak RSS of each
+#    row (GNU time '%e %M %U %S'), the load average around the rounds, and the ratios
 #    python/hlaudit and regorus/hlaudit against the `--format none` row (how a CI gate runs
 #    it). The `--format json` row is the run whose report gives hlaudit's violations.
 # 4. Checks that all three engines give exactly the same violations over the N data stores
@@ -153,7 +155,7 @@ if [ -n "$BEFORE" ]; then
 fi
 rows+=("python3 script" "regorus")
 
-# run_row INDEX ROUND: runs one row once, appends "wall kb" to its times and keeps its
+# run_row INDEX ROUND: runs one row once, appends "wall kb user sys" to its times and keeps its
 # violations output (for the rows that give one).
 run_row() {
     local label="${rows[$1]}" round="$2" out="$OUT/row$1.round$2.out" rc=0
@@ -166,7 +168,7 @@ run_row() {
     "python3 script") cmd=("$PYTHON" bench/ten_policies.py "$FILE") ;;
     regorus) cmd=("$REGORUS" bench/ten_policies.rego "$FILE") ;;
     esac
-    /usr/bin/time -o "$OUT/time.txt" -f '%e %M' "${cmd[@]}" >"$out" 2>"$OUT/row$1.err" || rc=$?
+    /usr/bin/time -o "$OUT/time.txt" -f '%e %M %U %S' "${cmd[@]}" >"$out" 2>"$OUT/row$1.err" || rc=$?
     if [ "$rc" != 0 ]; then
         echo "  $label failed (exit $rc):" >&2
         tail -5 "$OUT/row$1.err" >&2
@@ -185,12 +187,14 @@ run_row() {
 
 echo "== $N data stores ($(du -m "$FILE" | cut -f1) MB), $RUNS rounds of ${#rows[@]} rows"
 for i in "${!rows[@]}"; do rm -f "$OUT/row$i.times"; done
+echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$RUNS"); do
     for i in "${!rows[@]}"; do
         run_row "$i" "$round"
     done
     echo "  round $round done"
 done
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # median FILE COLUMN: the median of a column of numbers.
 median() {
@@ -198,15 +202,18 @@ median() {
         if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-declare -A wall rss
+declare -A wall rss cpu
 for i in "${!rows[@]}"; do
     wall[$i]=$(median "$OUT/row$i.times" 1)
     rss[$i]=$(median "$OUT/row$i.times" 2)
+    awk '{ print $3 + $4 }' "$OUT/row$i.times" >"$OUT/row$i.cpu"
+    cpu[$i]=$(median "$OUT/row$i.cpu" 1)
 done
-printf '\n%-24s %10s %12s %18s\n' "row (median of $RUNS)" "wall (s)" "peak RSS" "vs hlaudit none"
+printf '\n%-24s %9s %9s %12s %16s %15s\n' "row (median of $RUNS)" "wall (s)" "CPU (s)" "peak RSS" "wall/hlaudit's" "CPU/hlaudit's"
 for i in "${!rows[@]}"; do
-    awk -v l="${rows[$i]}" -v w="${wall[$i]}" -v kb="${rss[$i]}" -v h="${wall[0]}" \
-        'BEGIN { printf "%-24s %10.2f %9.0f MB %17.2fx\n", l, w, kb / 1024, w / h }'
+    awk -v l="${rows[$i]}" -v w="${wall[$i]}" -v c="${cpu[$i]}" -v kb="${rss[$i]}" \
+        -v h="${wall[0]}" -v hc="${cpu[0]}" \
+        'BEGIN { printf "%-24s %9.2f %9.2f %9.0f MB %15.2fx %14.2fx\n", l, w, c, kb / 1024, w / h, c / hc }'
 done
 
 # ratio LABEL ROW_INDEX_OF_HLAUDIT TARGET_ROW MIN: prints a ratio against a target.
