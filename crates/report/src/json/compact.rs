@@ -23,19 +23,20 @@ pub(super) struct Split {
     pub outcomes: Vec<Lists>,
 }
 
-/// The compact pairs of one policy: indices into `report.resources`, ascending.
+/// The compact pairs of one policy: indices into `report.resources`, ascending. (`u32`:
+/// millions of them are held while the report is written.)
 pub(super) struct Lists {
     /// Index into `report.policies`.
     pub policy: usize,
     /// Resources the policy passes.
-    pub pass: Vec<usize>,
+    pub pass: Vec<u32>,
     /// Resources the policy skips.
-    pub skip: Vec<usize>,
+    pub skip: Vec<u32>,
 }
 
 /// The resource index of a finding the compact form can hold: a PASS or SKIP on a record
 /// with the policy's severity and nothing else to say.
-fn compact_index(report: &Report, f: &Finding) -> Option<usize> {
+fn compact_index(report: &Report, f: &Finding) -> Option<u32> {
     let Subject::Record { index } = f.subject else {
         return None;
     };
@@ -48,19 +49,21 @@ fn compact_index(report: &Report, f: &Finding) -> Option<usize> {
         && f.location().is_none()
         && !f.undecided()
         && f.waiver().is_none();
-    plain.then_some(index)
+    plain.then(|| u32::try_from(index).ok()).flatten()
 }
 
 impl Split {
     /// Splits `report` (whose findings all name one of its policies: see
     /// [`crate::check_policies`]).
     pub fn of(report: &Report) -> Self {
-        // Per policy: (resource index, PASS?, position) of each candidate pair.
-        let mut candidates: Vec<Vec<(usize, bool, usize)>> =
-            vec![Vec::new(); report.policies.len()];
+        // Per policy: (resource index, position in the findings) of each candidate pair.
+        let mut candidates: Vec<Vec<(u32, u32)>> = vec![Vec::new(); report.policies.len()];
         for (pos, f) in report.findings.iter().enumerate() {
+            let Ok(pos) = u32::try_from(pos) else {
+                break; // beyond 4 billion findings, the rest stay full
+            };
             if let Some(index) = compact_index(report, f) {
-                candidates[f.policy].push((index, f.status == Status::Pass, pos));
+                candidates[f.policy].push((index, pos));
             }
         }
         // A policy id given twice, or a pair given twice, cannot be told apart in the
@@ -84,14 +87,15 @@ impl Split {
                 pass: Vec::new(),
                 skip: Vec::new(),
             };
-            for (i, &(index, pass, pos)) in pairs.iter().enumerate() {
+            for (i, &(index, pos)) in pairs.iter().enumerate() {
                 let twice = (i > 0 && pairs[i - 1].0 == index)
                     || pairs.get(i + 1).is_some_and(|next| next.0 == index);
                 if twice {
                     continue;
                 }
+                let pos = pos as usize;
                 compact[pos] = true;
-                if pass {
+                if report.findings[pos].status == Status::Pass {
                     lists.pass.push(index);
                 } else {
                     lists.skip.push(index);
@@ -115,8 +119,8 @@ impl JsonOutcomes {
         JsonOutcomes {
             policy: policy.id.clone(),
             severity: policy.severity,
-            pass: lists.pass.clone(),
-            skip: lists.skip.clone(),
+            pass: lists.pass.iter().map(|&i| i as usize).collect(),
+            skip: lists.skip.iter().map(|&i| i as usize).collect(),
         }
     }
 }

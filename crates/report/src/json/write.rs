@@ -225,8 +225,8 @@ struct ScopeOut<'a> {
 struct OutcomesOut<'a> {
     policy: &'a str,
     severity: Severity,
-    pass: &'a [usize],
-    skip: &'a [usize],
+    pass: &'a [u32],
+    skip: &'a [u32],
 }
 
 impl<'a> OutcomesOut<'a> {
