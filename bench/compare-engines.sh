@@ -186,6 +186,10 @@ run_row() {
 }
 
 echo "== $N data stores ($(du -m "$FILE" | cut -f1) MB), $RUNS rounds of ${#rows[@]} rows"
+# What was timed: the tree the binary was built from, uncommitted changes included.
+tree="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git diff --quiet HEAD -- crates 2>/dev/null || tree="$tree with uncommitted changes in crates/"
+echo "  hlaudit: $HLAUDIT (built $(date -u -r "$HLAUDIT" +%H:%M), tree $tree)${BEFORE:+; before: $BEFORE}"
 for i in "${!rows[@]}"; do rm -f "$OUT/row$i.times"; done
 echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$RUNS"); do
