@@ -16,6 +16,7 @@ use hlaudit_e2e::{hlaudit, run};
 use hlaudit_emulator::datastore::DatastoreJson;
 use hlaudit_emulator::{Emulator, Faults, RunningEmulator};
 use hlaudit_model::{Inventory, Record};
+use hlaudit_testkit::report::Report;
 use serde_json::{json, Value};
 
 /// moto's default account: the one STS answers for any key it does not know.
@@ -102,17 +103,14 @@ fn policy_statuses(path: &Path) -> Vec<(String, String)> {
     let out = run(hlaudit()
         .args(["check", "--format", "json", "--only", POLICY])
         .arg(path));
-    let report: Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr));
-    let mut statuses: Vec<(String, String)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["policy"]["id"] == POLICY)
+    // Every pair: PASS ones are rebuilt from the report's compact section.
+    let report = Report::parse(&out.stdout);
+    let mut statuses: Vec<(String, String)> = report
+        .findings_of(POLICY)
         .map(|f| {
             (
-                f["resource"]["name"].as_str().unwrap_or("-").to_owned(),
-                f["status"].as_str().unwrap().to_owned(),
+                f.resource().name.as_deref().unwrap_or("-").to_owned(),
+                f.status.as_str().to_owned(),
             )
         })
         .collect();

@@ -133,7 +133,7 @@ fn one_run_writes_every_report_file() {
     assert!(out.stdout.is_empty(), "--format none prints nothing");
 
     let report = Report::read(path("hl.json"));
-    assert_eq!(report.hlaudit_report, Some(2));
+    assert_eq!(report.hlaudit_report, Some(3));
     let results = report
         .findings
         .iter()

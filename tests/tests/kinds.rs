@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use hlaudit_e2e::{hlaudit, run, Run};
+use hlaudit_testkit::report::{Finding, Report};
 use serde_json::Value;
 
 const SNAPSHOT: &str = "fixtures/kinds/snapshot.json";
@@ -34,43 +35,21 @@ fn check(dir: &Path, extra: &[&str]) -> Run {
     run(&mut cmd)
 }
 
-/// The key of a finding's resource, as the JSON report gives its identity.
-fn key_of(f: &Value) -> String {
-    let r = &f["resource"];
-    let id = &r["identity"];
-    if let Some(arn) = id["arn"].as_str() {
-        return arn.to_owned();
-    }
-    if let Some(p) = id.get("planned") {
-        return format!(
-            "{}#{}",
-            p["file"].as_str().unwrap(),
-            p["address"].as_str().unwrap()
-        );
-    }
-    let j = &id["job"];
-    format!(
-        "{}/{}/{}",
-        j["datastoreId"].as_str().unwrap(),
-        r["kind"].as_str().unwrap(),
-        j["jobId"].as_str().unwrap()
-    )
-}
-
 #[test]
 fn every_identity_goes_through_the_engine_and_every_reporter() {
     let dir = tempfile::tempdir().unwrap();
     let out = check(dir.path(), &[]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["hlauditReport"], 2);
-    let findings = report["findings"].as_array().unwrap();
+    // Every pair, the PASS and SKIP ones rebuilt from the compact section.
+    let report = Report::parse(&out.stdout);
+    assert_eq!(report.hlaudit_report, Some(3));
+    let findings = &report.findings;
 
     // Data store policies run on both data stores, job policies on the jobs only: no
     // finding for a pair whose policy is for another kind.
     let pairs: BTreeSet<(String, String)> = findings
         .iter()
-        .map(|f| (f["policy"]["id"].as_str().unwrap().to_owned(), key_of(f)))
+        .map(|f| (f.policy.id.clone(), f.key()))
         .collect();
     assert_eq!(pairs.len(), findings.len(), "one finding per pair");
     let of = |policy: &str| -> BTreeSet<String> {
@@ -88,35 +67,41 @@ fn every_identity_goes_through_the_engine_and_every_reporter() {
     assert!(of("T-EXP-01").iter().all(|k| k.contains("/export-job/")));
     assert_eq!(of("T-JOB-01").len(), 3);
 
-    let status = |policy: &str, key: &str| {
+    let finding = |policy: &str, key: &str| -> &Finding {
         findings
             .iter()
-            .find(|f| f["policy"]["id"] == policy && key_of(f) == key)
-            .map(|f| f["status"].as_str().unwrap().to_owned())
+            .find(|f| f.policy.id == policy && f.key() == key)
             .unwrap_or_else(|| panic!("no finding of {policy} on {key}"))
     };
+    let status = |policy: &str, key: &str| finding(policy, key).status.as_str();
     assert_eq!(status("T-DS-01", EXISTING), "PASS");
     assert_eq!(status("T-DS-01", PLANNED), "FAIL");
     // The planned data store has no region yet: a policy reading it is not decided before
-    // deploy (SKIP, marked undecided), never passed.
+    // deploy (SKIP, marked undecided), never passed; being undecided, the pair is written
+    // in full, not in the compact section.
     assert_eq!(status("T-DS-02", PLANNED), "SKIP");
-    let undecided = findings
-        .iter()
-        .find(|f| f["policy"]["id"] == "T-DS-02" && key_of(f) == PLANNED)
-        .unwrap();
-    assert_eq!(undecided["undecided"], true, "{undecided}");
+    let undecided = finding("T-DS-02", PLANNED);
+    assert!(undecided.undecided && !undecided.compact, "{undecided:?}");
     assert_eq!(status("T-DS-02", EXISTING), "PASS");
+    assert!(finding("T-DS-02", EXISTING).compact);
     assert_eq!(status("T-EXP-01", EXPORT_BAD), "FAIL");
 
     // A planned data store has no ARN, id, account or region to show; an existing one
     // keeps every field version 1 had.
-    let planned = findings.iter().find(|f| key_of(f) == PLANNED).unwrap();
-    let r = &planned["resource"];
-    assert!(r.get("arn").is_none() && r.get("id").is_none() && r.get("region").is_none());
-    assert_eq!(r["kind"], "datastore");
-    let existing = findings.iter().find(|f| key_of(f) == EXISTING).unwrap();
-    assert_eq!(existing["resource"]["arn"], EXISTING);
-    assert_eq!(existing["resource"]["region"], "us-east-1");
+    let planned = findings
+        .iter()
+        .find(|f| f.key() == PLANNED)
+        .unwrap()
+        .resource();
+    assert!(planned.arn.is_empty() && planned.id.is_empty() && planned.region.is_empty());
+    assert_eq!(planned.kind.as_deref(), Some("datastore"));
+    let existing = findings
+        .iter()
+        .find(|f| f.key() == EXISTING)
+        .unwrap()
+        .resource();
+    assert_eq!(existing.arn, EXISTING);
+    assert_eq!(existing.region, "us-east-1");
 
     // Every reporter names each resource by its identity.
     let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
@@ -157,16 +142,10 @@ fn fingerprints_are_stable_and_a_report_is_its_own_baseline() {
     let before = dir.path().join("before.json");
     std::fs::write(&before, &first.stdout).unwrap();
     let second = check(dir.path(), &["--baseline", before.to_str().unwrap()]);
-    let a: Value = serde_json::from_str(&first.stdout).unwrap();
-    let b: Value = serde_json::from_str(&second.stdout).unwrap();
-    let prints = |r: &Value| -> Vec<String> {
-        r["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["fingerprint"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let a = Report::parse(&first.stdout);
+    let b = Report::parse(&second.stdout);
+    let prints =
+        |r: &Report| -> Vec<String> { r.findings.iter().map(|f| f.fingerprint.clone()).collect() };
     assert_eq!(prints(&a), prints(&b));
     let distinct: BTreeSet<String> = prints(&a).into_iter().collect();
     assert_eq!(
@@ -174,16 +153,22 @@ fn fingerprints_are_stable_and_a_report_is_its_own_baseline() {
         prints(&a).len(),
         "fingerprints are distinct"
     );
-    // Baseline states are given to what needs attention (FAIL, ERROR, WAIVED).
-    let states: Vec<&Value> = b["findings"]
-        .as_array()
-        .unwrap()
+    // Baseline states are given to what needs attention (FAIL, ERROR, WAIVED), and none
+    // to the PASS and SKIP pairs (which therefore stay compact).
+    let states: Vec<Option<&str>> = b
+        .findings
         .iter()
-        .filter(|f| f["status"] != "PASS" && f["status"] != "SKIP")
-        .map(|f| &f["baseline"])
+        .filter(|f| !matches!(f.status.as_str(), "PASS" | "SKIP"))
+        .map(|f| f.baseline.as_deref())
         .collect();
     assert_eq!(states.len(), 2);
-    assert!(states.iter().all(|s| *s == "unchanged"), "{states:?}");
+    assert!(states.iter().all(|s| *s == Some("unchanged")), "{states:?}");
+    assert!(b
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status.as_str(), "PASS" | "SKIP"))
+        .all(|f| f.baseline.is_none()));
+    assert!(b.findings.iter().any(|f| f.compact));
 }
 
 /// A JSON report of version 1 still works as a baseline: every finding matches.
@@ -202,28 +187,25 @@ fn a_version_1_report_still_works_as_a_baseline() {
     // HL-LOG-01 came after version 1: its findings have nothing to match and would be new.
     let out = demo(&["--baseline", v1, "--skip", "HL-LOG-01"]);
     assert!(out.code == Some(0), "{}", out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    let findings = report["findings"].as_array().unwrap();
+    let report = Report::parse(&out.stdout);
+    let findings = &report.findings;
     assert!(!findings.is_empty());
     // Every finding matches its version 1 fingerprint, except one the pack has
     // since stopped raising: HL-MD-04 no longer fails a data store whose SMART
     // metadata lacks its endpoints (HL-MD-02 reports missing fields), so the
     // sandbox's HL-MD-04 FAIL of version 1 is now a PASS with the same
-    // fingerprint: "absent" (fixed), never "new".
+    // fingerprint: "absent" (fixed), never "new". That PASS carries its state, so
+    // it is written in full.
     let states: BTreeSet<(&str, &str, &str)> = findings
         .iter()
         .filter_map(|f| {
-            let state = f["baseline"].as_str()?;
+            let state = f.baseline.as_deref()?;
             let changed = state != "unchanged";
             Some((
                 state,
+                if changed { f.policy.id.as_str() } else { "" },
                 if changed {
-                    f["policy"]["id"].as_str()?
-                } else {
-                    ""
-                },
-                if changed {
-                    f["resource"]["name"].as_str()?
+                    f.resource().name.as_deref()?
                 } else {
                     ""
                 },

@@ -224,6 +224,8 @@ fn read_report(bytes: &[u8]) -> Verdict {
             Verdict::Accepted
         }
         Err(e @ ReportError::Read { line, .. }) if line > 0 => Verdict::Located(e.to_string()),
+        // a version 3 compact section that contradicts the report, at the value's place
+        Err(e @ ReportError::Pairs { line, .. }) if line > 0 => Verdict::Located(e.to_string()),
         // the version is a field of its own: `hlauditReport`
         Err(e @ ReportError::UnsupportedVersion { .. }) => Verdict::Located(e.to_string()),
         Err(e) => Verdict::Unlocated(format!("{e}: {:?}", std::error::Error::source(&e))),
