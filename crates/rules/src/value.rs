@@ -2,14 +2,21 @@
 //! parts of a record the compiled policies read.
 //!
 //! A record is parsed once per evaluation with a [`Trie`] of the field names the policy set
-//! uses; every other field is skipped with [`serde::de::IgnoredAny`], so the cost of reading
-//! a record is close to validating it. Strings without escapes borrow from the record's text.
+//! uses; every other field is skipped without being kept, so the cost of reading a record
+//! is close to validating it. Strings without escapes borrow from the record's text.
+//!
+//! Skipping is as strict as keeping: a skipped string's escapes are decoded (a lone
+//! surrogate is an error), a skipped number must fit a double, and skipped nesting counts
+//! against serde_json's depth limit. serde's `IgnoredAny` checks none of these, so a record
+//! (or a `|json` document) with `"\ud800"` in a field no policy read was evaluated, and the
+//! same record became unreadable as soon as one more policy read that field: a pair's
+//! verdict depended on which other policies were loaded.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value that borrows its strings where it can.
 #[derive(Debug, Clone, PartialEq)]
@@ -335,7 +342,7 @@ impl<'de> Visitor<'de> for Pruned<'_> {
                 out.push(v);
             }
         } else {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            while seq.next_element_seed(Skip)?.is_some() {}
         }
         Ok(Val::Arr(out))
     }
@@ -349,10 +356,65 @@ impl<'de> Visitor<'de> for Pruned<'_> {
                 let v = map.next_value_seed(Pruned(child))?;
                 out.push((key, v));
             } else {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value_seed(Skip)?;
             }
         }
         Ok(Val::Obj(out))
+    }
+}
+
+/// Reads a value and keeps nothing of it, with the checks of reading it whole (see the
+/// module documentation): `deserialize_any` decodes strings and numbers and counts depth,
+/// where `IgnoredAny` only scans past them.
+#[derive(Clone, Copy)]
+struct Skip;
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_borrowed_str<E>(self, _: &'de str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Skip)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key_seed(Skip)?.is_some() {
+            map.next_value_seed(Skip)?;
+        }
+        Ok(())
     }
 }
 
@@ -387,5 +449,40 @@ mod tests {
         let s = Val::Str(Cow::Borrowed(&long)).to_json_short();
         assert_eq!(s.as_str().unwrap().len(), 203);
         assert_eq!(num_to_json(7.0), serde_json::json!(7));
+    }
+
+    /// What a full parse refuses, a pruned one refuses too, read or skipped: otherwise a
+    /// pair's verdict would depend on which other policies are loaded.
+    #[test]
+    fn skipping_is_as_strict_as_keeping() {
+        let mut t = Trie::default();
+        t.insert(&["A"], true);
+        let deep = format!("{}1{}", "[".repeat(150), "]".repeat(150));
+        for bad in [
+            r#""\ud800""#,
+            "1e400",
+            deep.as_str(),
+            r#"{"\udc00": 1}"#,
+            r#"["x", -1e999]"#,
+        ] {
+            let text = format!(r#"{{"A": 1, "X": {bad}}}"#);
+            let full = parse_full(&text).map(|_| ()).map_err(|e| e.to_string());
+            let pruned = parse_pruned(&text, &t)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(full.is_err(), "{bad}: {full:?}");
+            assert_eq!(pruned, full, "{bad}");
+        }
+        // What a full parse takes, skipping takes: escapes, pairs, big and small numbers,
+        // nesting within the limit.
+        let fine = format!(
+            r#"{{"A": 1, "X": ["\ud83d\ude00", "\u00e9\n", 1e300, -0.5, 18446744073709551615, {}]}}"#,
+            format!("{}{}", "[".repeat(100), "]".repeat(100))
+        );
+        assert!(parse_full(&fine).is_ok());
+        assert_eq!(
+            parse_pruned(&fine, &t).unwrap(),
+            Val::Obj(vec![("A".into(), Val::Num(1.0))])
+        );
     }
 }
