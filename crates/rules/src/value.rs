@@ -475,9 +475,9 @@ mod tests {
         }
         // What a full parse takes, skipping takes: escapes, pairs, big and small numbers,
         // nesting within the limit.
+        let nested = format!("{}{}", "[".repeat(100), "]".repeat(100));
         let fine = format!(
-            r#"{{"A": 1, "X": ["\ud83d\ude00", "\u00e9\n", 1e300, -0.5, 18446744073709551615, {}]}}"#,
-            format!("{}{}", "[".repeat(100), "]".repeat(100))
+            r#"{{"A": 1, "X": ["\ud83d\ude00", "\u00e9\n", 1e300, -0.5, 18446744073709551615, {nested}]}}"#
         );
         assert!(parse_full(&fine).is_ok());
         assert_eq!(
