@@ -78,26 +78,32 @@ fn template(s: &str, names: &Names<'_>) -> String {
         .filter(|(k, _)| !k.is_empty())
         .collect();
     keys.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    // Byte by byte: a key starts with a character's first byte, which no continuation
+    // byte equals, so a match is always at a character boundary.
+    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    'outer: while let Some(c) = rest.chars().next() {
-        if c == MARK {
-            out.push(MARK);
-            out.push(MARK);
-            rest = &rest[c.len_utf8()..];
-            continue;
-        }
-        for (k, code) in &keys {
-            if let Some(after) = rest.strip_prefix(k) {
+    let (mut run, mut i) = (0, 0);
+    while i < bytes.len() {
+        let b = bytes[i];
+        let found = if b == MARK as u8 {
+            Some((1, MARK))
+        } else {
+            keys.iter()
+                .find(|(k, _)| k.as_bytes()[0] == b && bytes[i..].starts_with(k.as_bytes()))
+                .map(|(k, code)| (k.len(), *code))
+        };
+        match found {
+            Some((len, code)) => {
+                out.push_str(&s[run..i]);
                 out.push(MARK);
-                out.push(*code);
-                rest = after;
-                continue 'outer;
+                out.push(code);
+                i += len;
+                run = i;
             }
+            None => i += 1,
         }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
     }
+    out.push_str(&s[run..]);
     out
 }
 
@@ -485,6 +491,21 @@ mod tests {
             id: "",
         };
         assert_eq!(template("a \u{1} b", &none), "a \u{1}\u{1} b");
+    }
+
+    proptest::proptest! {
+        /// Any text, with any name, label and id (overlapping, empty, holding the mark),
+        /// expands back to itself.
+        #[test]
+        fn every_template_expands_back_exactly(
+            s in "[ab\u{1}é\u{202e}n]{0,24}",
+            name in "[ab\u{1}é]{0,3}",
+            label in "[ab\u{1}é]{0,5}",
+            id in "[ab\u{1}é]{0,2}",
+        ) {
+            let names = Names { name: &name, label: &label, id: &id };
+            proptest::prop_assert_eq!(expand(&template(&s, &names), &names), s);
+        }
     }
 
     #[test]

@@ -49,31 +49,50 @@ struct Tally<'a> {
 }
 
 impl<'a> Tally<'a> {
+    /// Counts per data store first and adds them up per place once per data store: a
+    /// lookup by (account, region) per finding was most of the section's time at 3
+    /// million findings.
     fn of(report: &'a Report) -> Self {
         let mut t = Tally {
             by_policy: vec![[0; 5]; report.policies.len()],
             by_place: BTreeMap::new(),
             by_resource: vec![[0; 5]; report.resources.len()],
         };
+        let mut unknown: Counts = [0; 5];
         for f in &report.findings {
             let c = column(f.status);
             if let Some(p) = t.by_policy.get_mut(f.policy) {
                 p[c] += 1;
             }
-            let place = match &f.subject {
-                Subject::Record { index } => {
-                    if let Some(r) = t.by_resource.get_mut(*index) {
-                        r[c] += 1;
-                    }
-                    report
-                        .resources
-                        .get(*index)
-                        .map(|r| (r.account.as_deref(), r.region.as_deref()))
-                        .unwrap_or((None, None))
+            match &f.subject {
+                Subject::Record { index } => match t.by_resource.get_mut(*index) {
+                    Some(r) => r[c] += 1,
+                    None => unknown[c] += 1,
+                },
+                Subject::Scope(s) => {
+                    t.by_place
+                        .entry((s.account.as_deref(), s.region.as_deref()))
+                        .or_default()[c] += 1
                 }
-                Subject::Scope(s) => (s.account.as_deref(), s.region.as_deref()),
-            };
-            t.by_place.entry(place).or_default()[c] += 1;
+            }
+        }
+        for (r, counts) in report.resources.iter().zip(&t.by_resource) {
+            if counts.iter().all(|n| *n == 0) {
+                continue;
+            }
+            let place = t
+                .by_place
+                .entry((r.account.as_deref(), r.region.as_deref()))
+                .or_default();
+            for (sum, n) in place.iter_mut().zip(counts) {
+                *sum += n;
+            }
+        }
+        if unknown.iter().any(|n| *n > 0) {
+            let place = t.by_place.entry((None, None)).or_default();
+            for (sum, n) in place.iter_mut().zip(&unknown) {
+                *sum += n;
+            }
         }
         t
     }
