@@ -435,7 +435,14 @@ pub fn fingerprint(policy_id: &str, resource_key: &str) -> String {
     h.update([0u8]);
     h.update(resource_key.as_bytes());
     let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    // Reports write one per finding (half a million in a large audit): no `format!` a byte.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(32);
+    for b in &digest[..16] {
+        text.push(char::from(HEX[usize::from(b >> 4)]));
+        text.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -513,5 +520,7 @@ mod tests {
         assert_ne!(fingerprint("A", "x"), fingerprint("A", "y"));
         // The separator keeps ("AB","C") and ("A","BC") apart.
         assert_ne!(fingerprint("AB", "C"), fingerprint("A", "BC"));
+        // Pinned: baselines and code scanning match findings on it across versions.
+        assert_eq!(fingerprint("A", "x"), "99c77f654c8e612954cce02c790a1aff");
     }
 }
