@@ -330,12 +330,16 @@ pub fn write_outputs(
             );
         }
         if spec.format == Format::Sarif {
-            // One part at a time: each is rendered, then written to its temporary file.
-            sarif::write_each(report, &sarif_options, |suffix, bytes| {
-                let path = sarif::part_path(&spec.path, suffix);
+            // One part at a time, each written to its temporary file as it is rendered.
+            sarif::write_each(report, &sarif_options, |part| {
+                let path = sarif::part_path(&spec.path, &part.suffix());
                 let mut tmp = temp_beside(&path)?;
-                tmp.write_all(bytes)
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+                part.write_to(&mut out)
                     .with_context(|| format!("cannot write {}", path.display()))?;
+                out.flush()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                drop(out);
                 files.push((path, tmp));
                 anyhow::Ok(())
             })

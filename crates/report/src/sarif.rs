@@ -12,20 +12,32 @@
 //! (`hlaudit/<account>/<region>/`), so one upload covers several accounts without their
 //! alerts closing each other. A run holds at most [`MAX_RESULTS_PER_RUN`] results (larger
 //! categories are split into `.../part-N/` runs) and a file at most [`MAX_RUNS_PER_FILE`]
-//! runs (GitHub's ingestion limits); [`write_all`] returns every file needed.
+//! runs (GitHub's ingestion limits); [`write_each`] writes every file needed.
+//!
+//! A large audit's SARIF is large (100,000 data stores: half a million results, a
+//! gigabyte of text), so files are written, not built: where every result goes is planned
+//! first, then each file is written in pieces (see `part`), results rendered in parallel
+//! from views that borrow the report, straight to the file. The text is what serde-sarif's
+//! types pretty-printed whole would be, byte for byte ([`logs`] builds those types, and a
+//! test holds the two to each other), whatever the thread count.
 
 mod location;
+mod part;
+mod pretty;
 mod result;
 mod rule;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use hlaudit_model::finding::{Finding, Severity, Status};
-use hlaudit_model::report::Report;
+use hlaudit_model::finding::{BaselineState, Finding, Severity, Status, Subject};
+use hlaudit_model::report::{Report, Resource};
 use serde_json::{json, Value};
 use serde_sarif::sarif as s;
+
+pub use part::PartWriter;
 
 use crate::{text, ReportError};
 
@@ -88,57 +100,54 @@ pub struct SarifPart {
 
 /// Writes the report as one SARIF file. Fails with [`ReportError::SarifNeedsSplit`] when
 /// the report needs more than one file (more than `max_runs_per_file` runs); use
-/// [`write_all`] for files.
+/// [`write_each`] or [`write_all`] for files.
 pub fn write(
     report: &Report,
     options: &SarifOptions,
     out: &mut dyn Write,
 ) -> Result<(), ReportError> {
-    let logs = logs(report, options)?;
-    if logs.len() > 1 {
+    let plan = Plan::new(report, options)?;
+    let files = plan.files();
+    if files > 1 {
         return Err(ReportError::SarifNeedsSplit {
-            files: logs.len(),
+            files,
             max_runs: options.max_runs_per_file,
         });
     }
-    for log in &logs {
-        write_log(log, out)?;
-    }
-    Ok(())
+    let written = plan.parts().try_for_each(|part| part.write_to(out));
+    written
 }
 
-/// Renders the report as every SARIF file it needs (one, unless it exceeds the limits).
+/// Renders the report as every SARIF file it needs (one, unless it exceeds the limits),
+/// in memory.
 pub fn write_all(report: &Report, options: &SarifOptions) -> Result<Vec<SarifPart>, ReportError> {
     let mut parts = Vec::new();
-    write_each(report, options, |suffix, bytes| {
+    write_each(report, options, |part| {
+        let mut bytes = Vec::new();
+        part.write_to(&mut bytes)?;
         parts.push(SarifPart {
-            suffix: suffix.to_owned(),
-            bytes: bytes.to_vec(),
+            suffix: part.suffix(),
+            bytes,
         });
         Ok::<_, ReportError>(())
     })?;
     Ok(parts)
 }
 
-/// Renders the report as every SARIF file it needs, handing each to `sink` (with its
-/// suffix, see [`SarifPart`]) as soon as it is rendered: only one file is held in memory
-/// at a time. The sink's errors are the caller's own, and stop the rendering.
+/// Hands every SARIF file the report needs to `sink`, in order, as a [`PartWriter`] that
+/// names the file's suffix and writes it where the sink says (straight to its file: a
+/// large audit's files are never held in memory). The sink's errors are the caller's own,
+/// and stop the rendering.
 pub fn write_each<E: From<ReportError>>(
     report: &Report,
     options: &SarifOptions,
-    mut sink: impl FnMut(&str, &[u8]) -> Result<(), E>,
+    mut sink: impl FnMut(&PartWriter<'_>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let mut bytes = Vec::new();
-    each_log(report, options, |i, log| {
-        bytes.clear();
-        write_log(&log, &mut bytes)?;
-        let suffix = if i == 0 {
-            String::new()
-        } else {
-            format!(".{}", i + 1)
-        };
-        sink(&suffix, &bytes)
-    })
+    let plan = Plan::new(report, options)?;
+    for part in plan.parts() {
+        sink(&part)?;
+    }
+    Ok(())
 }
 
 /// The path of a part: `out/hlaudit.sarif` with suffix `.2` is `out/hlaudit.2.sarif`.
@@ -157,136 +166,186 @@ pub fn part_path(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn write_log(log: &s::Sarif, out: &mut dyn Write) -> Result<(), ReportError> {
-    serde_json::to_writer_pretty(&mut *out, log).map_err(|source| ReportError::Json {
-        format: "SARIF",
-        source,
-    })?;
-    out.write_all(b"\n").map_err(ReportError::io("SARIF"))
-}
-
-/// Builds the SARIF logs (one per file) of a report.
+/// Builds the SARIF logs (one per file) of a report as serde-sarif values: the same logs
+/// [`write_each`] writes (it writes them without building them).
 pub fn logs(report: &Report, options: &SarifOptions) -> Result<Vec<s::Sarif>, ReportError> {
-    let mut logs = Vec::new();
-    each_log(report, options, |_, log| {
-        logs.push(log);
-        Ok::<_, ReportError>(())
-    })?;
-    Ok(logs)
+    let plan = Plan::new(report, options)?;
+    plan.parts().map(|part| part.typed()).collect()
 }
 
-/// Builds the SARIF logs of a report one file at a time, handing each to `emit` with its
-/// index before building the next.
-fn each_log<E: From<ReportError>>(
-    report: &Report,
-    options: &SarifOptions,
-    mut emit: impl FnMut(usize, s::Sarif) -> Result<(), E>,
-) -> Result<(), E> {
-    crate::check_policies(report)?;
-    let per_run = options.max_results_per_run.max(1);
-    let per_file = options.max_runs_per_file.max(1);
-    let rules: Vec<s::ReportingDescriptor> = report.policies.iter().map(rule::rule).collect();
-    let invocation = invocation(report);
+/// Where every result goes, worked out before anything is written: the categories
+/// (account and region), their runs and the runs' files.
+struct Plan<'r> {
+    report: &'r Report,
+    options: &'r SarifOptions,
+    categories: Vec<Category<'r>>,
+    runs: Vec<RunPlan>,
+    /// A run with what every run shares (tool and rules, invocation, base URIs,
+    /// coverage), an empty `results` and no `automationDetails`.
+    template: s::Run,
+}
 
-    // Categories: every (account, region) with a data store or a finding, in order.
-    let mut categories: BTreeMap<(String, String), Vec<&Finding>> = BTreeMap::new();
-    let known = |s: &Option<String>| s.clone().unwrap_or_else(|| "unknown".to_owned());
+/// The findings of one (account, region) that become results.
+struct Category<'r> {
+    account: &'r str,
+    region: &'r str,
+    findings: Vec<&'r Finding>,
+}
+
+/// One run: a category's results, or a part of them when they exceed a run's limit.
+struct RunPlan {
+    category: usize,
+    results: Range<usize>,
+    /// `Some(n)` for the n-th part (from 1) of a split category.
+    part: Option<usize>,
+}
+
+/// The account or region of what has none.
+const UNKNOWN: &str = "unknown";
+
+impl<'r> Plan<'r> {
+    fn new(report: &'r Report, options: &'r SarifOptions) -> Result<Self, ReportError> {
+        crate::check_policies(report)?;
+        let per_run = options.max_results_per_run.max(1);
+        let categories = categories(report);
+        let mut runs = Vec::new();
+        for (category, c) in categories.iter().enumerate() {
+            let n = c.findings.len();
+            let parts = n.div_ceil(per_run).max(1);
+            runs.extend((0..parts).map(|i| RunPlan {
+                category,
+                results: i * per_run..n.min((i + 1) * per_run),
+                part: (parts > 1).then_some(i + 1),
+            }));
+        }
+        Ok(Plan {
+            report,
+            options,
+            categories,
+            runs,
+            template: template(report, options),
+        })
+    }
+
+    /// How many files the runs need.
+    fn files(&self) -> usize {
+        self.runs.len().div_ceil(self.per_file())
+    }
+
+    fn per_file(&self) -> usize {
+        self.options.max_runs_per_file.max(1)
+    }
+
+    /// The files, in order.
+    fn parts(&self) -> impl Iterator<Item = PartWriter<'_>> {
+        self.runs
+            .chunks(self.per_file())
+            .enumerate()
+            .map(|(index, runs)| PartWriter::new(self, index, runs))
+    }
+
+    /// The findings a run reports.
+    fn findings(&self, run: &RunPlan) -> &[&'r Finding] {
+        &self.categories[run.category].findings[run.results.clone()]
+    }
+
+    /// A run without its results.
+    fn run(&self, run: &RunPlan) -> s::Run {
+        let c = &self.categories[run.category];
+        let id = match run.part {
+            Some(n) => format!("hlaudit/{}/{}/part-{n}/", c.account, c.region),
+            None => format!("hlaudit/{}/{}/", c.account, c.region),
+        };
+        let mut r = self.template.clone();
+        r.automation_details = Some(s::RunAutomationDetails::builder().id(id).build());
+        r
+    }
+}
+
+/// Every (account, region) with a data store or a finding, in order, with the findings
+/// that become results: FAIL, ERROR and WAIVED, and (in a baseline run) the fixed
+/// findings (`absent`), reported as passes so the log says what was fixed.
+fn categories(report: &Report) -> Vec<Category<'_>> {
+    let place = |f| {
+        let (account, region) = text::place_of(report, f);
+        (account.unwrap_or(UNKNOWN), region.unwrap_or(UNKNOWN))
+    };
+    let mut slots: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for r in &report.resources {
-        categories
-            .entry((known(&r.account), known(&r.region)))
-            .or_default();
+        slots.insert(of_resource(r), 0);
     }
     for f in &report.findings {
-        let (account, region) = text::place(report, f);
-        let entry = categories
-            .entry((
-                account.unwrap_or_else(|| "unknown".to_owned()),
-                region.unwrap_or_else(|| "unknown".to_owned()),
-            ))
-            .or_default();
-        // A fixed finding of a baseline run (`absent`) is reported too, as a pass, so the
-        // log says what was fixed.
-        if matches!(f.status, Status::Fail | Status::Error | Status::Waived)
-            || f.baseline == Some(hlaudit_model::finding::BaselineState::Absent)
+        // A data store's finding is in its data store's category, added above.
+        if !matches!(f.subject, Subject::Record { .. }) || report.resource_of(f).is_none() {
+            slots.insert(place(f), 0);
+        }
+    }
+    if slots.is_empty() {
+        slots.insert((UNKNOWN, UNKNOWN), 0);
+    }
+    let mut categories = Vec::with_capacity(slots.len());
+    for (i, (&(account, region), slot)) in slots.iter_mut().enumerate() {
+        *slot = i;
+        categories.push(Category {
+            account,
+            region,
+            findings: Vec::new(),
+        });
+    }
+    let resource_slots: Vec<usize> = report
+        .resources
+        .iter()
+        .map(|r| slots.get(&of_resource(r)).copied().unwrap_or(0))
+        .collect();
+    for f in &report.findings {
+        if !(matches!(f.status, Status::Fail | Status::Error | Status::Waived)
+            || f.baseline == Some(BaselineState::Absent))
         {
-            entry.push(f);
+            continue;
         }
-    }
-    if categories.is_empty() {
-        categories.insert(("unknown".to_owned(), "unknown".to_owned()), Vec::new());
-    }
-
-    let log = |runs: Vec<s::Run>| {
-        s::Sarif::builder()
-            .schema(SCHEMA_URI)
-            .version(json!("2.1.0"))
-            .runs(runs)
-            .build()
-    };
-    let mut runs = Vec::with_capacity(per_file);
-    let mut files = 0;
-    for ((account, region), findings) in &categories {
-        let chunks: Vec<&[&Finding]> = if findings.is_empty() {
-            vec![&[]]
-        } else {
-            findings.chunks(per_run).collect()
+        let slot = match f.subject {
+            Subject::Record { index } if index < resource_slots.len() => resource_slots[index],
+            _ => slots.get(&place(f)).copied().unwrap_or(0),
         };
-        let split = chunks.len() > 1;
-        for (i, chunk) in chunks.into_iter().enumerate() {
-            let id = if split {
-                format!("hlaudit/{account}/{region}/part-{}/", i + 1)
-            } else {
-                format!("hlaudit/{account}/{region}/")
-            };
-            let results = chunk
-                .iter()
-                .map(|f| result::result(report, options, f))
-                .collect::<Vec<_>>();
-            let mut r = run(report, &rules, &invocation, id, results);
-            if let Some(uri) = location::base_uri(options) {
-                let mut bases = BTreeMap::new();
-                bases.insert(
-                    location::SRCROOT.to_owned(),
-                    s::ArtifactLocation::builder().uri(uri).build(),
-                );
-                r.original_uri_base_ids = Some(bases);
-            }
-            runs.push(r);
-            if runs.len() == per_file {
-                emit(files, log(std::mem::take(&mut runs)))?;
-                files += 1;
-            }
-        }
+        categories[slot].findings.push(f);
     }
-    if !runs.is_empty() {
-        emit(files, log(runs))?;
-    }
-    Ok(())
+    categories
 }
 
-fn run(
-    report: &Report,
-    rules: &[s::ReportingDescriptor],
-    invocation: &s::Invocation,
-    id: String,
-    results: Vec<s::Result>,
-) -> s::Run {
+/// A data store's (account, region).
+fn of_resource(r: &Resource) -> (&str, &str) {
+    (
+        r.account.as_deref().unwrap_or(UNKNOWN),
+        r.region.as_deref().unwrap_or(UNKNOWN),
+    )
+}
+
+/// A run with what every run shares, and no results yet.
+fn template(report: &Report, options: &SarifOptions) -> s::Run {
+    let rules: Vec<s::ReportingDescriptor> = report.policies.iter().map(rule::rule).collect();
     let driver = s::ToolComponent::builder()
         .name(report.tool.name.clone())
         .full_name(format!("{} {}", report.tool.name, report.tool.version))
         .version(report.tool.version.clone())
         .semantic_version(report.tool.version.clone())
         .information_uri(report.tool.information_uri.clone())
-        .rules(rules.to_vec())
+        .rules(rules)
         .build();
-    let run = s::Run::builder()
+    let mut run = s::Run::builder()
         .tool(s::Tool::builder().driver(driver).build())
-        .automation_details(s::RunAutomationDetails::builder().id(id).build())
-        .invocations(vec![invocation.clone()]);
-    match coverage_properties(report) {
-        Some(properties) => run.properties(properties).results(results).build(),
-        None => run.results(results).build(),
+        .invocations(vec![invocation(report)])
+        .results(Vec::new())
+        .build();
+    run.properties = coverage_properties(report);
+    if let Some(uri) = location::base_uri(options) {
+        let mut bases = BTreeMap::new();
+        bases.insert(
+            location::SRCROOT.to_owned(),
+            s::ArtifactLocation::builder().uri(uri).build(),
+        );
+        run.original_uri_base_ids = Some(bases);
     }
+    run
 }
 
 /// The run's `hlaudit/coverage` property: how many accounts and (account, region) pairs

@@ -34,12 +34,21 @@ pub(crate) fn scope_label(account: Option<&str>, region: Option<&str>, what: &st
 
 /// The (account, region) a finding belongs to; `None` where unknown.
 pub(crate) fn place(report: &Report, f: &Finding) -> (Option<String>, Option<String>) {
+    let (account, region) = place_of(report, f);
+    (account.map(str::to_owned), region.map(str::to_owned))
+}
+
+/// [`place`], borrowed from the report (for reporters that look it up per finding).
+pub(crate) fn place_of<'r>(
+    report: &'r Report,
+    f: &'r Finding,
+) -> (Option<&'r str>, Option<&'r str>) {
     match &f.subject {
         Subject::Record { .. } => match report.resource_of(f) {
-            Some(r) => (r.account.clone(), r.region.clone()),
+            Some(r) => (r.account.as_deref(), r.region.as_deref()),
             None => (None, None),
         },
-        Subject::Scope(s) => (s.account.clone(), s.region.clone()),
+        Subject::Scope(s) => (s.account.as_deref(), s.region.as_deref()),
     }
 }
 

@@ -1,35 +1,88 @@
 //! Physical locations: file paths as URIs relative to the base directory.
+//!
+//! Every result has one, and a large audit's results point at few files (the snapshot,
+//! the policies, the waivers), so [`Uris`] works each file's URI out once.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
-use serde_sarif::sarif as s;
+use serde::Serialize;
 
 use super::SarifOptions;
 
-pub(super) fn physical_location(
-    options: &SarifOptions,
-    file: &str,
-    line: u32,
-    column: u32,
-) -> s::PhysicalLocation {
-    let (uri, relative) = uri_for(options, file);
-    let mut artifact = s::ArtifactLocation::builder().uri(uri).build();
-    if relative && options.base().is_some() {
-        // Relative to the repository root: GitHub maps it to the repository's file.
-        artifact.uri_base_id = Some(SRCROOT.to_owned());
+/// A SARIF `physicalLocation`: a file and a line (and, for template locations, a
+/// column). Fields are in serde-sarif's order (alphabetical), so results written from it
+/// read as serde-sarif's `PhysicalLocation` would.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Physical {
+    artifact_location: Artifact,
+    region: Region,
+}
+
+/// A SARIF `artifactLocation`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Artifact {
+    uri: Rc<str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri_base_id: Option<&'static str>,
+}
+
+/// A SARIF `region`: where in the file.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_column: Option<u32>,
+    start_line: u32,
+}
+
+/// The URIs of the files results point at, each worked out once.
+pub(super) struct Uris<'a> {
+    options: &'a SarifOptions,
+    known: HashMap<&'a str, (Rc<str>, bool)>,
+}
+
+impl<'a> Uris<'a> {
+    pub(super) fn new(options: &'a SarifOptions) -> Self {
+        Uris {
+            options,
+            known: HashMap::new(),
+        }
     }
-    let mut p = s::PhysicalLocation::builder()
-        .artifact_location(artifact)
-        .build();
-    // Line 0 means unknown: point at the file's first line, as a whole-file finding.
-    let mut region = s::Region::builder()
-        .start_line(i64::from(line.max(1)))
-        .build();
-    if line > 0 && column > 0 {
-        region.start_column = Some(i64::from(column));
+
+    /// The file a result points at when nothing else names one.
+    pub(super) fn fallback(&self) -> &'a str {
+        &self.options.fallback_uri
     }
-    p.region = Some(region);
-    p
+
+    /// Line `line` (1-based; 0 for unknown) and column `column` (0 for none) of `file`.
+    pub(super) fn physical(&mut self, file: &'a str, line: u32, column: u32) -> Physical {
+        let options = self.options;
+        let (uri, relative) = self
+            .known
+            .entry(file)
+            .or_insert_with(|| {
+                let (uri, relative) = uri_for(options, file);
+                (Rc::from(uri), relative)
+            })
+            .clone();
+        Physical {
+            artifact_location: Artifact {
+                uri,
+                // Relative to the repository root: GitHub maps it to the repository's file.
+                uri_base_id: (relative && options.base().is_some()).then_some(SRCROOT),
+            },
+            region: Region {
+                // Line 0 means unknown: point at the file's first line, as a whole-file
+                // finding.
+                start_line: line.max(1),
+                start_column: (line > 0 && column > 0).then_some(column),
+            },
+        }
+    }
 }
 
 /// Whether a source names a file (not standard input or a live collection).

@@ -1,20 +1,212 @@
 //! `results[]`: one result per FAIL, ERROR and WAIVED finding.
+//!
+//! A result is written from a [`SarifResult`] that borrows the report's strings, rather
+//! than from serde-sarif's `Result` with its owned strings and `Value` maps: an audit of
+//! 100,000 data stores has half a million results, and building and dropping theirs cost
+//! more than writing them. Fields are in serde-sarif's order (alphabetical), so the text is
+//! the same as serde-sarif's; [`SarifResult::typed`] reads one back into serde-sarif's type
+//! and a test checks that nothing is lost on the way.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
-use hlaudit_model::finding::{BaselineState, Finding, Status};
+use hlaudit_model::finding::{BaselineState, Evidence, Finding, Status};
 use hlaudit_model::report::Report;
 use hlaudit_model::Source;
-use serde_json::json;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_sarif::sarif as s;
 
-use super::location::{is_file, physical_location};
-use super::{level, security_severity, SarifOptions, FINGERPRINT_KEY};
+use super::location::{is_file, Physical, Uris};
+use super::{level, security_severity, FINGERPRINT_KEY};
 use crate::text;
 
-pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s::Result {
-    let policy = report.policy_of(f);
-    // The message and each piece of evidence read as sentences of their own.
+/// A SARIF `result`, borrowing from the report.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct SarifResult<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<s::ResultKind>,
+    level: s::ResultLevel,
+    locations: [Location<'a>; 1],
+    message: Message,
+    partial_fingerprints: Fingerprint,
+    properties: Properties<'a>,
+    rule_id: &'a str,
+    rule_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<[Suppression; 1]>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logical_locations: Option<[Logical<'a>; 1]>,
+    physical_location: Physical,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Logical<'a> {
+    fully_qualified_name: Cow<'a, str>,
+    kind: &'static str,
+    name: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize)]
+struct Message {
+    text: String,
+}
+
+/// `partialFingerprints`: the one key [`FINGERPRINT_KEY`].
+#[derive(Debug)]
+struct Fingerprint(String);
+
+impl Serialize for Fingerprint {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(FINGERPRINT_KEY, &self.0)?;
+        map.end()
+    }
+}
+
+/// The result's `properties`, in the order of their keys (a property bag is a map, which
+/// serde-sarif writes sorted).
+#[derive(Debug, Serialize)]
+struct Properties<'a> {
+    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "EvidenceList::is_empty")]
+    evidence: EvidenceList<'a>,
+    /// Jobs only (rare): written through a `Value`, as a map with sorted keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
+    #[serde(rename = "resourceKind", skip_serializing_if = "Option::is_none")]
+    resource_kind: Option<&'static str>,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    severity: &'static str,
+    status: &'static str,
+}
+
+/// A finding's evidence, each entry with its keys sorted (as a property's value is a map).
+#[derive(Debug)]
+struct EvidenceList<'a>(&'a [Evidence]);
+
+impl EvidenceList<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for EvidenceList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Sorted<'a> {
+            expected: &'a str,
+            found: &'a Option<serde_json::Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<&'a str>,
+            pointer: &'a str,
+        }
+        serializer.collect_seq(self.0.iter().map(|e| Sorted {
+            expected: &e.expected,
+            found: &e.found,
+            note: e.note.as_deref(),
+            pointer: &e.pointer,
+        }))
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Suppression {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<String>,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<SuppressionLocation>,
+    status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuppressionLocation {
+    physical_location: Physical,
+}
+
+impl<'a> SarifResult<'a> {
+    /// The result of a finding.
+    pub(super) fn new(report: &'a Report, uris: &mut Uris<'a>, f: &'a Finding) -> Self {
+        let policy = report.policy_of(f);
+        let resource = report.resource_of(f);
+        let logical = resource.map(|r| {
+            let name = match r.description() {
+                Some(d) => Cow::Owned(d),
+                None => match (&r.name, &r.id) {
+                    (Some(n), _) | (None, Some(n)) => Cow::Borrowed(n.as_str()),
+                    (None, None) => Cow::Owned(r.label()),
+                },
+            };
+            [Logical {
+                fully_qualified_name: r.key(),
+                kind: "resource",
+                name,
+            }]
+        });
+        let (account, region) = text::place_of(report, f);
+        let level = match f.status {
+            Status::Error => s::ResultLevel::Error,
+            // Only a fixed (baseline `absent`) finding gets here with PASS or SKIP.
+            Status::Pass | Status::Skip => s::ResultLevel::None,
+            Status::Fail | Status::Waived => level(f.severity),
+        };
+        SarifResult {
+            baseline_state: f.baseline.map(|b| match b {
+                BaselineState::New => "new",
+                BaselineState::Unchanged => "unchanged",
+                BaselineState::Updated => "updated",
+                BaselineState::Absent => "absent",
+            }),
+            kind: matches!(f.status, Status::Pass | Status::Skip).then_some(s::ResultKind::Pass),
+            level,
+            locations: [Location {
+                logical_locations: logical,
+                physical_location: physical(report, uris, f),
+            }],
+            message: Message {
+                text: message(report, f),
+            },
+            partial_fingerprints: Fingerprint(report.fingerprint_of(f)),
+            properties: Properties {
+                account_id: account,
+                evidence: EvidenceList(f.evidence()),
+                job: resource
+                    .and_then(|r| r.job.as_ref())
+                    .and_then(|j| serde_json::to_value(j).ok()),
+                region,
+                resource_kind: resource.map(|r| r.kind.as_str()),
+                security_severity: security_severity(f.severity),
+                severity: f.severity.as_str(),
+                status: f.status.as_str(),
+            },
+            rule_id: &policy.id,
+            rule_index: f.policy,
+            suppressions: suppression(uris, f).map(|s| [s]),
+        }
+    }
+
+    /// The same result as serde-sarif's type (for [`super::logs`]).
+    pub(super) fn typed(&self) -> serde_json::Result<s::Result> {
+        serde_json::from_value(serde_json::to_value(self)?)
+    }
+}
+
+/// The message, and each piece of evidence, as sentences of their own.
+fn message(report: &Report, f: &Finding) -> String {
     let mut message = text::message(report, f);
     let message_end = message.trim_end().len();
     message.truncate(message_end);
@@ -23,19 +215,27 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
     }
     for e in f.evidence() {
         let at = if e.pointer.is_empty() {
-            "the record".to_owned()
+            "the record"
         } else {
-            e.pointer.clone()
+            e.pointer.as_str()
         };
-        message.push_str(&format!(
-            " At {at}, found {}; expected {}{}.",
-            text::found(e.found.as_ref()),
-            e.expected,
-            text::note(e)
-        ));
+        // ` At {at}, found {found}; expected {expected}{note}.`, without a `format!`
+        // per piece (a large audit has millions).
+        let found = text::found(e.found.as_ref());
+        for piece in [" At ", at, ", found ", &found, "; expected ", &e.expected] {
+            message.push_str(piece);
+        }
+        message.push_str(&text::note(e));
+        message.push('.');
     }
+    message
+}
+
+/// Where the result points: the template line that decided a planned data store's
+/// finding, else the snapshot line the data store was read from, else the policy's line,
+/// else the first input file (or the fallback file).
+fn physical<'a>(report: &'a Report, uris: &mut Uris<'a>, f: &'a Finding) -> Physical {
     let resource = report.resource_of(f);
-    // A planned data store's finding points at the template line that decided it.
     let source: Option<&Source> = f
         .location()
         .filter(|s| is_file(&s.file))
@@ -44,8 +244,12 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
                 .and_then(|r| r.source.as_ref())
                 .filter(|s| is_file(&s.file))
         })
-        .or(policy.source.as_ref().filter(|s| is_file(&s.file)));
-    let physical = match source {
+        .or(report
+            .policy_of(f)
+            .source
+            .as_ref()
+            .filter(|s| is_file(&s.file)));
+    match source {
         // Only a template location has a meaningful column (a record's is its brace).
         Some(src) => {
             let column = if f.location().is_some() {
@@ -53,105 +257,36 @@ pub(super) fn result(report: &Report, options: &SarifOptions, f: &Finding) -> s:
             } else {
                 0
             };
-            physical_location(options, &src.file, src.line, column)
+            uris.physical(&src.file, src.line, column)
         }
         None => match report.coverage.inputs.iter().find(|i| is_file(i)) {
-            Some(input) => physical_location(options, input, 0, 0),
-            None => physical_location(options, &options.fallback_uri, 0, 0),
+            Some(input) => uris.physical(input, 0, 0),
+            None => uris.physical(uris.fallback(), 0, 0),
         },
+    }
+}
+
+/// A waived finding's suppression: the waiver's reason, approver, expiry and line.
+fn suppression<'a>(uris: &mut Uris<'a>, f: &'a Finding) -> Option<Suppression> {
+    let accepted = |justification, location| Suppression {
+        justification,
+        kind: "external",
+        location,
+        status: "accepted",
     };
-    let mut location = s::Location::builder().physical_location(physical).build();
-    if let Some(r) = resource {
-        location.logical_locations = Some(vec![s::LogicalLocation::builder()
-            .fully_qualified_name(r.key().into_owned())
-            .name(
-                r.description()
-                    .or_else(|| r.name.clone())
-                    .or_else(|| r.id.clone())
-                    .unwrap_or_else(|| r.label()),
-            )
-            .kind("resource")
-            .build()]);
-    }
-    let mut fingerprints = BTreeMap::new();
-    fingerprints.insert(FINGERPRINT_KEY.to_owned(), report.fingerprint_of(f));
-    let (account, region) = text::place(report, f);
-    let mut props = BTreeMap::new();
-    props.insert("status".to_owned(), json!(f.status.as_str()));
-    props.insert("severity".to_owned(), json!(f.severity.as_str()));
-    props.insert(
-        "security-severity".to_owned(),
-        json!(security_severity(f.severity)),
-    );
-    if let Some(a) = account {
-        props.insert("accountId".to_owned(), json!(a));
-    }
-    if let Some(r) = region {
-        props.insert("region".to_owned(), json!(r));
-    }
-    if let Some(r) = resource {
-        props.insert("resourceKind".to_owned(), json!(r.kind.as_str()));
-        if let Some(j) = &r.job {
-            props.insert("job".to_owned(), json!(j));
+    match f.waiver() {
+        Some(w) => {
+            let mut justification = format!("{} (approved by {}", w.reason, w.approved_by);
+            match &w.expires {
+                Some(date) => justification.push_str(&format!(", expires {date})")),
+                None => justification.push(')'),
+            }
+            let location = is_file(&w.source.file).then(|| SuppressionLocation {
+                physical_location: uris.physical(&w.source.file, w.source.line, 0),
+            });
+            Some(accepted(Some(justification), location))
         }
+        None if f.status == Status::Waived => Some(accepted(None, None)),
+        None => None,
     }
-    if !f.evidence().is_empty() {
-        props.insert("evidence".to_owned(), json!(f.evidence()));
-    }
-    let level = match f.status {
-        Status::Error => s::ResultLevel::Error,
-        // Only a fixed (baseline `absent`) finding gets here with PASS or SKIP.
-        Status::Pass | Status::Skip => s::ResultLevel::None,
-        Status::Fail | Status::Waived => level(f.severity),
-    };
-    let mut result = s::Result::builder()
-        .rule_id(policy.id.clone())
-        .rule_index(f.policy as i64)
-        .level(level)
-        .message(s::Message::builder().text(message).build())
-        .locations(vec![location])
-        .partial_fingerprints(fingerprints)
-        .properties(
-            s::PropertyBag::builder()
-                .additional_properties(props)
-                .build(),
-        )
-        .build();
-    if let Some(w) = &f.waiver() {
-        let mut justification = format!("{} (approved by {}", w.reason, w.approved_by);
-        match &w.expires {
-            Some(date) => justification.push_str(&format!(", expires {date})")),
-            None => justification.push(')'),
-        }
-        let mut sup = s::Suppression::builder()
-            .kind(json!("external"))
-            .status(json!("accepted"))
-            .justification(justification)
-            .build();
-        if is_file(&w.source.file) {
-            sup.location = Some(
-                s::Location::builder()
-                    .physical_location(physical_location(options, &w.source.file, w.source.line, 0))
-                    .build(),
-            );
-        }
-        result.suppressions = Some(vec![sup]);
-    } else if f.status == Status::Waived {
-        result.suppressions = Some(vec![s::Suppression::builder()
-            .kind(json!("external"))
-            .status(json!("accepted"))
-            .build()]);
-    }
-    if matches!(f.status, Status::Pass | Status::Skip) {
-        result.kind = Some(s::ResultKind::Pass);
-    }
-    if let Some(b) = f.baseline {
-        result.baseline_state = Some(json!(match b {
-            BaselineState::New => "new",
-            BaselineState::Unchanged => "unchanged",
-            BaselineState::Updated => "updated",
-            BaselineState::Absent => "absent",
-        }));
-    }
-    result
 }

@@ -262,3 +262,80 @@ fn fingerprints_are_stable_across_runs_and_input_order() {
     };
     assert_eq!(prints(&report), prints(&shuffled));
 }
+
+/// The files as serde-sarif's logs pretty-printed whole (what the reporter wrote before
+/// it wrote them in pieces).
+fn serde_sarif_files(
+    report: &hlaudit_model::report::Report,
+    options: &SarifOptions,
+) -> Vec<Vec<u8>> {
+    sarif::logs(report, options)
+        .unwrap()
+        .iter()
+        .map(|log| {
+            let mut bytes = serde_json::to_vec_pretty(log).unwrap();
+            bytes.push(b'\n');
+            bytes
+        })
+        .collect()
+}
+
+fn written_files(report: &hlaudit_model::report::Report, options: &SarifOptions) -> Vec<Vec<u8>> {
+    sarif::write_all(report, options)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.bytes)
+        .collect()
+}
+
+#[test]
+fn files_written_in_pieces_are_serde_sarifs_logs_byte_for_byte() {
+    for name in crate::FIXTURES {
+        let report = fixture(name);
+        let options = pinned_sarif_options();
+        assert_eq!(
+            written_files(&report, &options),
+            serde_sarif_files(&report, &options),
+            "{name}"
+        );
+    }
+    // Split runs and files; a run of more results than one rendering window holds.
+    let report = big_report(9_000);
+    for (per_run, per_file) in [(5_000, 20), (1_000, 3), (7, 2)] {
+        let options = SarifOptions {
+            max_results_per_run: per_run,
+            max_runs_per_file: per_file,
+            ..pinned_sarif_options()
+        };
+        let written = written_files(&report, &options);
+        assert_eq!(
+            written.len(),
+            9_000usize.div_ceil(per_run).div_ceil(per_file)
+        );
+        assert!(
+            written == serde_sarif_files(&report, &options),
+            "{per_run}/{per_file}"
+        );
+    }
+}
+
+#[test]
+fn files_are_the_same_whatever_the_thread_count() {
+    let report = big_report(9_000);
+    let options = SarifOptions {
+        max_results_per_run: 2_000,
+        max_runs_per_file: 2,
+        ..pinned_sarif_options()
+    };
+    let with_threads = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .unwrap()
+            .install(|| written_files(&report, &options))
+    };
+    let one = with_threads(1);
+    assert_eq!(one.len(), 3);
+    assert!(one == with_threads(4));
+    assert!(one == with_threads(3));
+}
