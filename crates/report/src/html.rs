@@ -33,7 +33,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use hlaudit_model::compliance::ComplianceView;
-use hlaudit_model::finding::{Finding, Severity, Status};
+use hlaudit_model::finding::{Finding, Severity, Status, Subject};
 use hlaudit_model::invisible;
 use hlaudit_model::report::Report;
 use sha2::{Digest, Sha256};
@@ -134,6 +134,7 @@ fn render(
     let e = escape_text;
     let s = report.summary();
     let count = |st: Status| s.by_status.get(&st).copied().unwrap_or(0);
+    let line = text::summary_line(report);
     let script_hash = base64(&Sha256::digest(JS.as_bytes()));
     let mut h = String::with_capacity(flush_at.min(FLUSH_AT) * 2);
     let _ = write!(
@@ -145,7 +146,7 @@ fn render(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{} report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
         escape(&report.tool.name),
-        escape(&text::summary_line(report))
+        escape(&line)
     );
     let accounts = report.coverage.accounts.join(", ");
     let regions = report.coverage.regions.join(", ");
@@ -194,7 +195,7 @@ fn render(
     let _ = write!(
         h,
         "<p class=\"summary\" id=\"summary\">{}</p>\n<div class=\"cards\">",
-        e(&text::summary_line(report))
+        e(&line)
     );
     for (st, label) in [
         (Status::Fail, "Failed"),
@@ -288,15 +289,34 @@ fn charts(h: &mut String, report: &Report) {
     rows.truncate(12);
     chart(h, "Failures by policy", &rows);
 
+    // Per data store first, then per place: a keyed lookup for each of hundreds of
+    // thousands of failures cost more than the rest of the chart.
+    let mut per_store = vec![0usize; report.resources.len()];
     let mut by_place: BTreeMap<String, usize> = BTreeMap::new();
+    let place = |a: Option<&str>, r: Option<&str>| {
+        format!("{} / {}", a.unwrap_or("unknown"), r.unwrap_or("unknown"))
+    };
     for f in &fails {
-        let (a, r) = text::place(report, f);
-        let key = format!(
-            "{} / {}",
-            a.unwrap_or_else(|| "unknown".into()),
-            r.unwrap_or_else(|| "unknown".into())
-        );
-        *by_place.entry(key).or_default() += 1;
+        match &f.subject {
+            Subject::Record { index } if *index < per_store.len() => per_store[*index] += 1,
+            _ => {
+                let (a, r) = text::place(report, f);
+                *by_place
+                    .entry(place(a.as_deref(), r.as_deref()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let mut by_store_place: BTreeMap<(Option<&str>, Option<&str>), usize> = BTreeMap::new();
+    for (r, n) in report.resources.iter().zip(&per_store) {
+        if *n > 0 {
+            *by_store_place
+                .entry((r.account.as_deref(), r.region.as_deref()))
+                .or_default() += n;
+        }
+    }
+    for ((a, r), n) in by_store_place {
+        *by_place.entry(place(a, r)).or_default() += n;
     }
     let mut rows: Vec<(String, usize, &str)> =
         by_place.into_iter().map(|(k, n)| (k, n, "")).collect();
