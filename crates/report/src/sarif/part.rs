@@ -73,23 +73,7 @@ impl<'a> PartWriter<'a> {
             .runs
             .par_iter()
             .enumerate()
-            .map(|(i, run)| {
-                let mut text = Vec::new();
-                write_at(&mut text, RUN_DEPTH, &self.plan.run(run)).map_err(json_error)?;
-                let (open, close) = splice(&text, RUN_DEPTH, "results")?;
-                let mut head = Vec::with_capacity(open.len() + 8);
-                if i > 0 {
-                    head.push(b',');
-                }
-                newline(&mut head, RUN_DEPTH).map_err(io_error)?;
-                head.extend_from_slice(open);
-                let mut tail = Vec::with_capacity(close.len() + 8);
-                if !run.results.is_empty() {
-                    newline(&mut tail, RUN_DEPTH + 1).map_err(io_error)?;
-                }
-                tail.extend_from_slice(close);
-                Ok((head, tail))
-            })
+            .map(|(i, run)| self.run_envelope(i, run))
             .collect::<Result<_, ReportError>>()?;
         let mut end = Vec::with_capacity(log_close.len() + 8);
         if !runs.is_empty() {
@@ -116,6 +100,26 @@ impl<'a> PartWriter<'a> {
         }
         pieces.push(Piece::Text(&end));
         self.write_pieces(&pieces, out)
+    }
+
+    /// The `i`-th run's text before its results (from the comma after the previous run)
+    /// and after them.
+    fn run_envelope(&self, i: usize, run: &RunPlan) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
+        let mut text = Vec::new();
+        write_at(&mut text, RUN_DEPTH, &self.plan.run(run)).map_err(json_error)?;
+        let (open, close) = splice(&text, RUN_DEPTH, "results")?;
+        let mut head = Vec::with_capacity(open.len() + 8);
+        if i > 0 {
+            head.push(b',');
+        }
+        newline(&mut head, RUN_DEPTH).map_err(io_error)?;
+        head.extend_from_slice(open);
+        let mut tail = Vec::with_capacity(close.len() + 8);
+        if !run.results.is_empty() {
+            newline(&mut tail, RUN_DEPTH + 1).map_err(io_error)?;
+        }
+        tail.extend_from_slice(close);
+        Ok((head, tail))
     }
 
     /// Writes the pieces in order, rendering the next window in parallel while the
