@@ -8,19 +8,30 @@ The baseline of bench/compare-engines.sh: json.load and a loop, no dependencies.
 
 It follows hlaudit's semantics (docs/policy-language.md): an absent value fails closed, a
 value of the wrong type fails, a JSON null is present, and SMART metadata that is not a JSON
-document (NaN and Infinity included, which Python's json would accept) or that repeats a name
-in an object fails every check that reads it.
+document to hlaudit fails every check that reads it: where Python's json is more lenient than
+hlaudit's reader (serde_json), the document is refused here too: NaN and Infinity, a number
+beyond a double (1e400), a lone surrogate escape, arrays and objects nested 128 deep, and a
+name repeated in an object.
+
+Records are taken as hlaudit reads them; a record it cannot read at all (an input error, or
+a field beyond those limits, which makes every pair of the record an ERROR) is outside what
+this script models.
 
 Usage: ten_policies.py DATASTORES.json
 """
 
 import json
+import math
 import re
 import sys
 
 MISSING = object()
 ALLOWED_GRANTS = ("authorization_code", "client_credentials")
 KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+")
+# serde_json's nesting limit: a document with arrays and objects 128 deep (the outermost
+# counting 1) is not JSON to hlaudit (nor to regorus).
+MAX_DEPTH = 127
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def get(value, *keys):
@@ -45,15 +56,60 @@ def not_json_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
+def finite(text):
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is beyond a double")
+    return number
+
+
+def integer(text):
+    if len(text) > 300 and math.isinf(float(text)):
+        raise ValueError("an integer beyond a double")
+    return int(text)
+
+
+def depth(value):
+    """How deep arrays and objects nest in a parsed document, the outermost counting 1."""
+    if isinstance(value, dict):
+        return 1 + max(map(depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(depth, value), default=0)
+    return 0
+
+
+def lone_surrogate(value):
+    """Whether a string (or a name) of a parsed document holds half a surrogate pair."""
+    if isinstance(value, str):
+        return SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(lone_surrogate(k) or lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(lone_surrogate, value))
+    return False
+
+
 def metadata(ds):
     """The parsed SMART metadata document, or MISSING."""
     text = get(ds, "IdentityProviderConfiguration", "Metadata")
     if not isinstance(text, str):
         return MISSING
     try:
-        return json.loads(text, object_pairs_hook=unique_object, parse_constant=not_json_constant)
+        doc = json.loads(
+            text,
+            object_pairs_hook=unique_object,
+            parse_constant=not_json_constant,
+            parse_float=finite,
+            parse_int=integer,
+        )
     except (ValueError, RecursionError):
         return MISSING
+    # Cheap tests first: the checks behind them walk the document.
+    if text.count("[") + text.count("{") > MAX_DEPTH and depth(doc) > MAX_DEPTH:
+        return MISSING
+    if ("\\u" in text or SURROGATE.search(text)) and lone_surrogate(doc):
+        return MISSING
+    return doc
 
 
 def arn_region(s):
