@@ -8,7 +8,9 @@
 # gen_datastores.rs, deterministic); the built-in pack gives about 3 million findings.
 #
 # Usage: bench/html-100k.sh          (N=100000 WORK=/tmp/hlaudit-bench KEEP=0 RUNS=1 ALL_ROWS=1)
-# ALL_ROWS=0 skips the --html-all-rows run (its page is over a gigabyte).
+# ALL_ROWS=0 skips the --html-all-rows run. HLAUDIT=PATH measures that binary instead of
+# building target/release/hlaudit; BEFORE=PATH also measures an older binary (its
+# `--format none` and default page) in the same run, for a before/after table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +31,12 @@ cleanup() {
 trap cleanup EXIT
 
 cargo build --release --quiet --locked -p hlaudit-rules --example gen_datastores
-cargo build --release --quiet --locked -p hlaudit
+if [ -z "${HLAUDIT:-}" ]; then
+    cargo build --release --quiet --locked -p hlaudit
+    HLAUDIT="$TARGET/release/hlaudit"
+fi
+BEFORE="${BEFORE:-}"
+BIN="$HLAUDIT"
 [ -s "$FILE" ] || "$TARGET/release/examples/gen_datastores" "$N" "$FILE"
 
 # run LABEL ARGS...: the best of $RUNS runs of `hlaudit check FILE ARGS...`: wall time,
@@ -41,7 +48,7 @@ run() {
     for i in $(seq "$RUNS"); do
         rm -f "$PAGE"
         /usr/bin/time -o "$WORK/time.txt" -f "%e %M" \
-            "$TARGET/release/hlaudit" check "$FILE" --as-of 2026-01-01T00:00:00Z --format none "$@" \
+            "$BIN" check "$FILE" --as-of 2026-01-01T00:00:00Z --format none "$@" \
             >/dev/null 2>"$WORK/stderr.txt" || [ $? -eq 1 ]
         t=$(tail -1 "$WORK/time.txt")
         if [ -z "$best" ] || awk -v a="${t% *}" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then
@@ -57,7 +64,13 @@ echo "== hlaudit check, $N data stores, built-in pack (best of $RUNS)"
 run "--format none (baseline)"
 run "-o html= (default)" -o "html=$PAGE"
 grep -o 'id="summarised" data-pass="[0-9]*" data-skip="[0-9]*"' "$PAGE" | sed 's/^/  counted, not listed: /' || true
-echo "  listed rows: $(grep -o '<tbody class="finding"' "$PAGE" | wc -l)"
+grep -o 'data-total="[0-9]*"' "$PAGE" | sed 's/^/  listed (FAIL, ERROR, WAIVED): /' || true
 if [ "$ALL_ROWS" = 1 ]; then
     run "-o html= --html-all-rows" -o "html=$PAGE" --html-all-rows
+fi
+if [ -n "$BEFORE" ]; then
+    BIN="$BEFORE"
+    echo "== before: $BEFORE"
+    run "--format none (baseline)"
+    run "-o html= (default)" -o "html=$PAGE"
 fi
