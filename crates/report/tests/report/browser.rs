@@ -419,6 +419,47 @@ fn large_page(stores: usize) -> (usize, Vec<(String, f64)>) {
         "Rows {}\u{2013}{end} of {matching}",
         PAGE_ROWS + 1
     )));
+
+    // Clicks, by a probe script in a copy of the page without its Content-Security-Policy:
+    // Next shows the second page, a click on a row shows its details, a click on a
+    // column header sorts and goes back to the first page.
+    let csp_start = text
+        .find("<meta http-equiv=\"Content-Security-Policy\"")
+        .unwrap();
+    let csp_end = csp_start + text[csp_start..].find('>').unwrap() + 1;
+    let without_csp = format!("{}{}", &text[..csp_start], &text[csp_end..]);
+    let probe = |script: &str| {
+        without_csp.replace(
+            "</body>",
+            &format!("<script>(function () {{ {script} }})();</script></body>"),
+        )
+    };
+    let next = "document.querySelector('#findings-pager button:last-of-type').click();\
+                document.querySelector('#findings tbody.finding tr.row').click();";
+    let page = write_page(dir.path(), "next.html", &probe(next));
+    let dom = load("next page, details", &format!("file://{}", page.display()));
+    let second: Vec<String> = (PAGE_ROWS..(2 * PAGE_ROWS).min(problems))
+        .map(|i| i.to_string())
+        .collect();
+    assert_eq!(attrs(&dom, "data-order"), second);
+    assert_eq!(dom.matches("aria-expanded=\"true\"").count(), 1);
+    let details = dom.matches("<tr class=\"detail\"").count();
+    let hidden = dom.matches("<tr class=\"detail\" hidden").count();
+    assert_eq!((details, hidden), (second.len(), second.len() - 1));
+    assert!(dom.contains("<h3>Evidence</h3>"));
+    let sort = "document.querySelector('#findings-pager button:last-of-type').click();\
+                document.querySelector('#findings th[data-key=resource]').click();";
+    let page = write_page(dir.path(), "sort.html", &probe(sort));
+    let dom = load("sort by a click", &format!("file://{}", page.display()));
+    let mut names: Vec<String> = report
+        .findings
+        .iter()
+        .filter(problem)
+        .map(|f| report.resource_of(f).unwrap().name.clone().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(attrs(&dom, "data-resource"), names[..PAGE_ROWS]);
+    assert!(dom.contains("aria-sort=\"ascending\""));
     (text.len(), timings)
 }
 
