@@ -36,10 +36,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::Write;
+use std::rc::Rc;
 
 use hlaudit_model::finding::{Finding, Status, Subject};
 use hlaudit_model::invisible;
-use hlaudit_model::report::Report;
+use hlaudit_model::report::{Report, Resource};
 
 use super::{hand_on, severity_rank};
 use crate::text;
@@ -107,11 +108,12 @@ fn template(s: &str, names: &Names<'_>) -> String {
     out
 }
 
-/// Strings written once each, by index in order of first use.
+/// Strings written once each, by index in order of first use (each held once, shared
+/// by the index and the list: at 100,000 data stores they are some 380,000).
 #[derive(Default)]
 struct Strings {
-    index: HashMap<String, i64>,
-    list: Vec<String>,
+    index: HashMap<Rc<str>, i64>,
+    list: Vec<Rc<str>>,
 }
 
 impl Strings {
@@ -120,8 +122,9 @@ impl Strings {
             return i;
         }
         let i = self.list.len() as i64;
-        self.index.insert(s.to_owned(), i);
-        self.list.push(s.to_owned());
+        let shared: Rc<str> = Rc::from(s);
+        self.index.insert(Rc::clone(&shared), i);
+        self.list.push(shared);
         i
     }
 
@@ -161,18 +164,10 @@ pub(super) fn write(
     flush_at: usize,
 ) -> std::io::Result<()> {
     let mut strings = Strings::default();
-    let mut subjects: Vec<Vec<i64>> = Vec::with_capacity(report.resources.len());
+    let mut subjects: Vec<[i64; 9]> = Vec::with_capacity(report.resources.len());
     let mut tags = Rows::default();
-    // The subjects' names, for the templates of messages.
-    let mut names: Vec<(String, String, String)> = Vec::with_capacity(report.resources.len());
     for r in &report.resources {
-        let label = r.label();
-        let name = r
-            .description()
-            .or_else(|| r.name.clone())
-            .or_else(|| r.id.clone())
-            .unwrap_or_else(|| label.clone());
-        let id = r.id.clone().unwrap_or_default();
+        let (name, label, id) = names_of(r);
         let own = Names {
             name: "",
             label: "",
@@ -192,7 +187,7 @@ pub(super) fn write(
             Some(s) => (strings.of(&s.file), s.line as i64, s.column as i64),
             None => (-1, 0, 0),
         };
-        subjects.push(vec![
+        subjects.push([
             strings.of(&name),
             strings.opt(r.id.as_deref()),
             strings.of(&template(&label, &own)),
@@ -203,7 +198,6 @@ pub(super) fn write(
             column,
             tag_set,
         ]);
-        names.push((name, label, id));
     }
     // Scopes, once each, after the data stores.
     let mut scopes: HashMap<(String, Option<String>, Option<String>), i64> = HashMap::new();
@@ -240,7 +234,7 @@ pub(super) fn write(
                 let key = (label, account, region);
                 let next = subjects.len() as i64;
                 *scopes.entry(key.clone()).or_insert_with(|| {
-                    subjects.push(vec![
+                    subjects.push([
                         strings.of(&key.0),
                         -1,
                         -1,
@@ -256,8 +250,15 @@ pub(super) fn write(
             }
         };
         let message = text::message(report, f);
-        let message = match names.get(subject as usize) {
-            Some((name, label, id)) => template(&message, &Names { name, label, id }),
+        let message = match report.resources.get(subject as usize).map(names_of) {
+            Some((name, label, id)) => template(
+                &message,
+                &Names {
+                    name: &name,
+                    label: &label,
+                    id: &id,
+                },
+            ),
             None => template(
                 &message,
                 &Names {
@@ -341,7 +342,7 @@ pub(super) fn write(
         ",\n\"stores\":{},\n\"subjects\":",
         report.resources.len()
     );
-    rows(h, subjects.iter().map(Vec::as_slice), out, flush_at)?;
+    rows(h, subjects.iter().map(|s| &s[..]), out, flush_at)?;
     h.push_str(",\n\"policies\":");
     rows(h, policies.iter().map(|p| &p[..]), out, flush_at)?;
     for (name, table) in [
@@ -382,6 +383,18 @@ pub(super) fn write(
     }
     h.push_str("}}</script>\n");
     Ok(())
+}
+
+/// A data store's name as the page shows it (what a job did, else its name, id or
+/// label), its label (the ARN) and its id (empty when unknown).
+fn names_of(r: &Resource) -> (String, String, String) {
+    let label = r.label();
+    let name = r
+        .description()
+        .or_else(|| r.name.clone())
+        .or_else(|| r.id.clone())
+        .unwrap_or_else(|| label.clone());
+    (name, label, r.id.clone().unwrap_or_default())
 }
 
 /// Whether the page shows `c` as a marker: the invisible characters but line feed and
