@@ -9,7 +9,9 @@
 //! The document is written as it is built: the counts each `<testsuite>` opens with are
 //! tallied first, then every test case goes straight into a buffer that is handed on to
 //! the output whenever it fills, so memory does not grow with the number of findings (a
-//! tree of three million test cases took gigabytes). The bytes are those the `quick_junit`
+//! tree of three million test cases took gigabytes). Test cases are rendered in batches on
+//! every core, a window of batches at a time, and written in order, so the bytes do not
+//! depend on the number of threads. The bytes are those the `quick_junit`
 //! tree wrote before (see [`xml`]); the tests compare the two on every fixture and on
 //! generated reports.
 
@@ -30,10 +32,17 @@ use xml::Xml;
 /// The XML is handed on to the output whenever this much is buffered.
 const FLUSH_AT: usize = 1 << 20;
 
+/// Test cases rendered together on one core (about 1 MB of XML at ~500 bytes a case).
+const CASES_PER_BATCH: usize = 2048;
+
+/// Batches rendered at once, one per core and then some, before they are written in
+/// order: what is held at a time is this many batches, whatever the number of findings.
+const BATCHES_PER_WINDOW: usize = 16;
+
 /// Writes the report as JUnit XML.
 pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
     crate::check_policies(report)?;
-    render(report, out, FLUSH_AT).map_err(ReportError::io("JUnit"))
+    render(report, out, FLUSH_AT, CASES_PER_BATCH).map_err(ReportError::io("JUnit"))
 }
 
 /// How many test cases of each outcome a suite (or the whole document) holds, as the
@@ -112,7 +121,13 @@ fn timestamp(t: &Timestamp) -> String {
         .to_string()
 }
 
-fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Result<()> {
+fn render(
+    report: &Report,
+    out: &mut dyn Write,
+    flush_at: usize,
+    per_batch: usize,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
     let groups = ByPolicy::new(report);
     let nothing = report.nothing_checked();
     let mut total = Tally::default();
@@ -146,9 +161,21 @@ fn render(report: &Report, out: &mut dyn Write, flush_at: usize) -> std::io::Res
             x.property(3, &format!("compliance.{framework}"), &controls.join(", "));
         }
         x.close(2, "properties");
-        for &i in groups.of(p) {
-            test_case(&mut x, report, policy, &report.findings[i]);
-            x.maybe_flush()?;
+        for window in groups.of(p).chunks(per_batch * BATCHES_PER_WINDOW) {
+            let batches: Vec<Vec<u8>> = window
+                .par_chunks(per_batch)
+                .map(|batch| {
+                    let mut unused = std::io::sink();
+                    let mut y = Xml::new(&mut unused, usize::MAX);
+                    for &i in batch {
+                        test_case(&mut y, report, policy, &report.findings[i]);
+                    }
+                    y.into_bytes()
+                })
+                .collect();
+            for b in &batches {
+                x.write_rendered(b)?;
+            }
         }
         x.close(1, "testsuite");
     }
@@ -313,7 +340,13 @@ mod tests {
     fn streamed(report: &Report, flush_at: usize) -> Vec<u8> {
         let mut out = Vec::new();
         crate::check_policies(report).unwrap();
-        render(report, &mut out, flush_at).unwrap();
+        render(report, &mut out, flush_at, CASES_PER_BATCH).unwrap();
+        out
+    }
+
+    fn in_batches(report: &Report, per_batch: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        render(report, &mut out, 64, per_batch).unwrap();
         out
     }
 
@@ -330,6 +363,15 @@ mod tests {
             assert!(
                 got == want,
                 "flush at {flush_at}:\n--- streamed\n{got}\n--- tree\n{want}"
+            );
+        }
+        // Batches of one and two test cases, and windows of several batches, rendered on
+        // as many threads as the pool has.
+        for per_batch in [1, 2] {
+            let got = String::from_utf8(in_batches(report, per_batch)).unwrap();
+            assert!(
+                got == want,
+                "batches of {per_batch}:\n--- batched\n{got}\n--- tree\n{want}"
             );
         }
     }
@@ -466,7 +508,9 @@ mod tests {
                 report.findings.push(f);
             }
             let want = tree(&report);
-            prop_assert_eq!(String::from_utf8(streamed(&report, 64)).unwrap(), String::from_utf8(want).unwrap());
+            let want = String::from_utf8(want).unwrap();
+            prop_assert_eq!(&String::from_utf8(streamed(&report, 64)).unwrap(), &want);
+            prop_assert_eq!(&String::from_utf8(in_batches(&report, 1)).unwrap(), &want);
         }
     }
 }

@@ -83,12 +83,20 @@ impl<'a> Xml<'a> {
         self.empty_done();
     }
 
-    /// Hands the buffer on when it is full.
-    pub(super) fn maybe_flush(&mut self) -> io::Result<()> {
-        if self.buf.len() >= self.flush_at {
-            self.flush()?;
+    /// Hands on what is buffered, then `bytes` (XML rendered by another writer of this
+    /// module, in order).
+    pub(super) fn write_rendered(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.buf.len() + bytes.len() < self.flush_at {
+            self.buf.extend_from_slice(bytes);
+            return Ok(());
         }
-        Ok(())
+        self.flush()?;
+        self.out.write_all(bytes)
+    }
+
+    /// The buffered XML, for a writer whose output is never used.
+    pub(super) fn into_bytes(self) -> Vec<u8> {
+        self.buf
     }
 
     /// Hands on whatever is buffered.
