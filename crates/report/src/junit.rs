@@ -325,13 +325,7 @@ mod tests {
 
     use super::*;
 
-    const FIXTURES: [&str; 5] = [
-        include_str!("../tests/fixtures/mixed.report.json"),
-        include_str!("../tests/fixtures/hostile.report.json"),
-        include_str!("../tests/fixtures/clean.report.json"),
-        include_str!("../tests/fixtures/invisible.report.json"),
-        include_str!("../tests/fixtures/empty.report.json"),
-    ];
+    use crate::FIXTURES;
 
     fn fixture(i: usize) -> Report {
         serde_json::from_str(FIXTURES[i]).unwrap()

@@ -45,6 +45,17 @@ mod text;
 
 pub use format::Format;
 
+/// The report fixtures of `tests/fixtures`, for unit tests that compare two ways of
+/// writing a format on each of them.
+#[cfg(test)]
+pub(crate) const FIXTURES: [&str; 5] = [
+    include_str!("../tests/fixtures/mixed.report.json"),
+    include_str!("../tests/fixtures/hostile.report.json"),
+    include_str!("../tests/fixtures/clean.report.json"),
+    include_str!("../tests/fixtures/invisible.report.json"),
+    include_str!("../tests/fixtures/empty.report.json"),
+];
+
 /// What can go wrong while rendering or reading a report.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {

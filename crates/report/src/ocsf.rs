@@ -547,13 +547,7 @@ fn resource<'a>(report: &'a Report, f: &Finding) -> ResourceDetails<'a> {
 mod tests {
     use super::*;
 
-    const FIXTURES: [&str; 5] = [
-        include_str!("../tests/fixtures/mixed.report.json"),
-        include_str!("../tests/fixtures/hostile.report.json"),
-        include_str!("../tests/fixtures/clean.report.json"),
-        include_str!("../tests/fixtures/invisible.report.json"),
-        include_str!("../tests/fixtures/empty.report.json"),
-    ];
+    use crate::FIXTURES;
 
     /// The events of [`events`], one compact line each: what `write` wrote before it
     /// rendered in batches.
