@@ -39,6 +39,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod ocsf;
+mod pretty;
 pub mod sarif;
 pub mod terminal;
 mod text;

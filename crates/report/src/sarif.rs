@@ -23,7 +23,6 @@
 
 mod location;
 mod part;
-mod pretty;
 mod result;
 mod rule;
 

@@ -29,19 +29,17 @@ pub(super) fn selected(status: Status, include_passed: bool) -> bool {
     }
 }
 
-/// The ASFF finding of `f`.
-pub(super) fn finding(
+/// The account and region of `f`'s ASFF finding (its own, else the fallbacks), or the
+/// error that names what is missing.
+pub(super) fn context(
     report: &Report,
     f: &Finding,
     options: &AsffOptions,
-) -> Result<AsffFinding, ReportError> {
-    let policy = report.policy_of(f);
-    let fingerprint = report.fingerprint_of(f);
-    let resource = report.resource_of(f);
+) -> Result<(String, String), ReportError> {
     let (account, region) = wording::place(report, f);
     let missing = |what: &'static str| ReportError::AsffContext {
-        fingerprint: fingerprint.clone(),
-        policy: policy.id.clone(),
+        fingerprint: report.fingerprint_of(f),
+        policy: report.policy_of(f).id.clone(),
         subject: wording::subject_label(report, f),
         missing: what,
     };
@@ -53,6 +51,19 @@ pub(super) fn finding(
         .filter(|r| is_region(r))
         .or_else(|| options.region_fallback.clone())
         .ok_or_else(|| missing("region"))?;
+    Ok((account, region))
+}
+
+/// The ASFF finding of `f`.
+pub(super) fn finding(
+    report: &Report,
+    f: &Finding,
+    options: &AsffOptions,
+) -> Result<AsffFinding, ReportError> {
+    let policy = report.policy_of(f);
+    let fingerprint = report.fingerprint_of(f);
+    let resource = report.resource_of(f);
+    let (account, region) = context(report, f, options)?;
     let region = text(&region, fit::REGION);
     let partition = resource
         .and_then(|r| r.partition.clone())

@@ -18,9 +18,9 @@ use serde_json::json;
 use serde_sarif::sarif as s;
 
 use super::location::Uris;
-use super::pretty::{newline, write_at};
 use super::result::SarifResult;
 use super::{Plan, RunPlan, SCHEMA_URI};
+use crate::pretty::{newline, write_at};
 use crate::ReportError;
 
 /// Results rendered into one buffer by one task.

@@ -1,5 +1,5 @@
 //! serde_json's pretty printing (two spaces a level) started at any depth, so a piece of
-//! a log (a run, a slice of results) can be rendered on its own, in parallel, and spliced
+//! a document (a SARIF run, a slice of results, ASFF findings) can be rendered on its own, in parallel, and spliced
 //! into the file byte for byte as `serde_json::to_writer_pretty` would have written it.
 
 use std::io::{self, Write};
@@ -13,14 +13,14 @@ const SPACES: &[u8; 64] = &[b' '; 64];
 /// serde_json's `PrettyFormatter` with its starting depth as a parameter (serde_json's
 /// keeps its depth private). The first line is not indented: the caller writes what
 /// comes before the value.
-pub(super) struct Pretty {
+pub(crate) struct Pretty {
     depth: usize,
     has_value: bool,
 }
 
 impl Pretty {
     /// A formatter for a value nested `depth` levels deep.
-    pub(super) fn at(depth: usize) -> Self {
+    pub(crate) fn at(depth: usize) -> Self {
         Pretty {
             depth,
             has_value: false,
@@ -29,7 +29,7 @@ impl Pretty {
 }
 
 /// Writes the newline and indentation before a line at `depth`.
-pub(super) fn newline(out: &mut (impl Write + ?Sized), depth: usize) -> io::Result<()> {
+pub(crate) fn newline(out: &mut (impl Write + ?Sized), depth: usize) -> io::Result<()> {
     out.write_all(b"\n")?;
     let mut width = depth * 2;
     while width > 0 {
@@ -41,7 +41,7 @@ pub(super) fn newline(out: &mut (impl Write + ?Sized), depth: usize) -> io::Resu
 }
 
 /// Appends `value` to `out`, pretty-printed as if nested `depth` levels deep.
-pub(super) fn write_at(
+pub(crate) fn write_at(
     out: &mut Vec<u8>,
     depth: usize,
     value: &impl Serialize,
