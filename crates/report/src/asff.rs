@@ -362,9 +362,6 @@ pub fn write(
 /// Findings built and rendered together on one core.
 const FINDINGS_PER_BATCH: usize = 2048;
 
-/// Batches rendered at once before they are written in order.
-const BATCHES_PER_WINDOW: usize = 8;
-
 fn write_in_batches(
     report: &Report,
     options: &AsffOptions,
@@ -391,35 +388,33 @@ fn write_in_batches(
     };
     out.write_all(b"[").map_err(io)?;
     let mut any = false;
-    for window in report.findings.chunks(per_batch * BATCHES_PER_WINDOW) {
-        // Each batch: its findings as array elements one level deep, comma-separated.
-        let batches: Vec<Result<Vec<u8>, ReportError>> = window
-            .par_chunks(per_batch)
-            .map(|batch| {
-                let mut buf = Vec::new();
-                for f in batch.iter().filter(selected) {
-                    if !buf.is_empty() {
-                        buf.push(b',');
-                    }
-                    crate::pretty::newline(&mut buf, 1).map_err(ReportError::io("ASFF"))?;
-                    crate::pretty::write_at(&mut buf, 1, &build::finding(report, f, options)?)
-                        .map_err(json)?;
+    // Each batch: its findings as array elements one level deep, comma-separated.
+    crate::batched::render_in_order(
+        &report.findings,
+        per_batch,
+        |batch| {
+            let mut buf = Vec::new();
+            for f in batch.iter().filter(selected) {
+                if !buf.is_empty() {
+                    buf.push(b',');
                 }
-                Ok(buf)
-            })
-            .collect();
-        for b in batches {
-            let b = b?;
+                crate::pretty::newline(&mut buf, 1).map_err(ReportError::io("ASFF"))?;
+                crate::pretty::write_at(&mut buf, 1, &build::finding(report, f, options)?)
+                    .map_err(json)?;
+            }
+            Ok(buf)
+        },
+        |b| {
             if b.is_empty() {
-                continue;
+                return Ok(());
             }
             if any {
                 out.write_all(b",").map_err(ReportError::io("ASFF"))?;
             }
-            out.write_all(&b).map_err(ReportError::io("ASFF"))?;
             any = true;
-        }
-    }
+            out.write_all(&b).map_err(ReportError::io("ASFF"))
+        },
+    )?;
     let end: &[u8] = if any { b"\n]\n" } else { b"]\n" };
     out.write_all(end).map_err(ReportError::io("ASFF"))
 }

@@ -35,10 +35,6 @@ const FLUSH_AT: usize = 1 << 20;
 /// Test cases rendered together on one core (about 1 MB of XML at ~500 bytes a case).
 const CASES_PER_BATCH: usize = 2048;
 
-/// Batches rendered at once, one per core and then some, before they are written in
-/// order: what is held at a time is this many batches, whatever the number of findings.
-const BATCHES_PER_WINDOW: usize = 16;
-
 /// Writes the report as JUnit XML.
 pub fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportError> {
     crate::check_policies(report)?;
@@ -127,7 +123,6 @@ fn render(
     flush_at: usize,
     per_batch: usize,
 ) -> std::io::Result<()> {
-    use rayon::prelude::*;
     let groups = ByPolicy::new(report);
     let nothing = report.nothing_checked();
     let mut total = Tally::default();
@@ -161,22 +156,19 @@ fn render(
             x.property(3, &format!("compliance.{framework}"), &controls.join(", "));
         }
         x.close(2, "properties");
-        for window in groups.of(p).chunks(per_batch * BATCHES_PER_WINDOW) {
-            let batches: Vec<Vec<u8>> = window
-                .par_chunks(per_batch)
-                .map(|batch| {
-                    let mut unused = std::io::sink();
-                    let mut y = Xml::new(&mut unused, usize::MAX);
-                    for &i in batch {
-                        test_case(&mut y, report, policy, &report.findings[i]);
-                    }
-                    y.into_bytes()
-                })
-                .collect();
-            for b in &batches {
-                x.write_rendered(b)?;
-            }
-        }
+        crate::batched::render_in_order(
+            groups.of(p),
+            per_batch,
+            |batch| {
+                let mut unused = std::io::sink();
+                let mut y = Xml::new(&mut unused, usize::MAX);
+                for &i in batch {
+                    test_case(&mut y, report, policy, &report.findings[i]);
+                }
+                Ok(y.into_bytes())
+            },
+            |b| x.write_rendered(&b),
+        )?;
         x.close(1, "testsuite");
     }
     if let Some(nothing) = nothing {

@@ -31,6 +31,7 @@
 
 pub mod asff;
 pub mod baseline;
+mod batched;
 pub mod compliance_csv;
 mod coverage;
 pub mod format;

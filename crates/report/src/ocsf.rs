@@ -284,10 +284,6 @@ pub fn events<'a>(
 /// Findings whose events are rendered together on one core.
 const FINDINGS_PER_BATCH: usize = 4096;
 
-/// Batches rendered at once before they are written in order: what is held at a time is
-/// this many batches of events, whatever the number of findings.
-const BATCHES_PER_WINDOW: usize = 8;
-
 /// Writes the events as JSON Lines: one compact event per line.
 ///
 /// Events are built and rendered in batches on every core, a window of batches at a time,
@@ -308,30 +304,24 @@ fn write_in_batches(
     out: &mut dyn Write,
     per_batch: usize,
 ) -> Result<(), ReportError> {
-    use rayon::prelude::*;
     crate::check_policies(report)?;
     let json = |source| ReportError::Json {
         format: "OCSF",
         source,
     };
-    for window in report.findings.chunks(per_batch * BATCHES_PER_WINDOW) {
-        let batches: Vec<Result<Vec<u8>, serde_json::Error>> = window
-            .par_chunks(per_batch)
-            .map(|batch| {
-                let mut buf = Vec::new();
-                for f in batch.iter().filter(|f| f.status != Status::Skip) {
-                    serde_json::to_writer(&mut buf, &event(report, f, options))?;
-                    buf.push(b'\n');
-                }
-                Ok(buf)
-            })
-            .collect();
-        for b in batches {
-            out.write_all(&b.map_err(json)?)
-                .map_err(ReportError::io("OCSF"))?;
-        }
-    }
-    Ok(())
+    crate::batched::render_in_order(
+        &report.findings,
+        per_batch,
+        |batch| {
+            let mut buf = Vec::new();
+            for f in batch.iter().filter(|f| f.status != Status::Skip) {
+                serde_json::to_writer(&mut buf, &event(report, f, options)).map_err(json)?;
+                buf.push(b'\n');
+            }
+            Ok(buf)
+        },
+        |b| out.write_all(&b).map_err(ReportError::io("OCSF")),
+    )
 }
 
 /// The event of one finding.
