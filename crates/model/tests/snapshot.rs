@@ -746,3 +746,58 @@ proptest! {
         }
     }
 }
+
+/// The errors of reading `text` as a file (whole) and as a stream, with their positions.
+fn errors_whole_and_streamed(text: &str) -> [Vec<(usize, usize, String)>; 2] {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typed.json");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap();
+    let list = |r: Result<_, snapshot::SnapshotErrors>| match r {
+        Ok(_) => Vec::new(),
+        Err(e) => e
+            .errors()
+            .iter()
+            .map(|x| (x.line, x.column, x.kind.to_string()))
+            .collect(),
+    };
+    [
+        list(snapshot::read_files(&[path])),
+        list(snapshot::read_reader(path, text.as_bytes())),
+    ]
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_shown_at_its_start_whole_or_streamed() {
+    // serde_json's slice and stream readers place these differently, and each a byte or a
+    // line away from the value (after a number the stream reader has taken a line break).
+    for value in [
+        "0",
+        "12",
+        "-3",
+        "1.5e3",
+        "true",
+        "null",
+        "\"x, \\\"y\\\"\"",
+        "{}",
+    ] {
+        for after in ["\n    ", " ", "\r\n", ""] {
+            for rest in [
+                "{\"DatastoreId\": \"a\"}\n  ],\n  \"NextToken\": \"\"\n}\n",
+                "",
+            ] {
+                let text = format!("{{\n  \"DatastorePropertiesList\": {value}{after}{rest}");
+                let [whole, streamed] = errors_whole_and_streamed(&text);
+                assert_eq!(whole.len(), 1, "{text:?}: {whole:?}");
+                assert_eq!(whole, streamed, "{text:?}");
+                assert_eq!((whole[0].0, whole[0].1), (2, 30), "{text:?}: {whole:?}");
+                assert!(whole[0].2.contains("invalid type"), "{:?}", whole[0]);
+            }
+        }
+    }
+    // A value on the line after its key, after a string holding a colon and a comma.
+    let text = "{\"NextToken\": \"a, \\\"b\\\": c\", \"DatastorePropertiesList\":\n   7\n}";
+    let [whole, streamed] = errors_whole_and_streamed(text);
+    assert_eq!(whole, streamed);
+    assert_eq!((whole[0].0, whole[0].1), (2, 4), "{whole:?}");
+}

@@ -302,6 +302,13 @@ impl<'r> Input<'r> {
         }
     }
 
+    /// Stream mode: the bytes read from input offset `from` up to now, while they are
+    /// still buffered.
+    pub(crate) fn read_since(&self, from: u64) -> Option<&[u8]> {
+        let start = usize::try_from(from.checked_sub(self.base)?).ok()?;
+        self.buf.get(start..self.pos)
+    }
+
     /// Stream mode: the text of the current line around a column, for an error message
     /// (a syntax error is on the line being read), when the line is still buffered.
     pub(crate) fn snippet(&mut self, line: usize, column: usize) -> Option<Snippet> {
@@ -404,6 +411,11 @@ impl<'a> LineIndex<'a> {
         let start = self.line_start(line)?;
         let end = memchr::memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i);
         Some(Snippet::new(&self.text[start..end], column, false))
+    }
+
+    /// The byte offset of a 1-based line and column.
+    pub(crate) fn offset(&self, line: usize, column: usize) -> Option<usize> {
+        Some(self.line_start(line)? + column.checked_sub(1)?)
     }
 
     fn line_start(&self, line: usize) -> Option<usize> {

@@ -64,6 +64,20 @@ impl InputSink<'_> {
         self.errors.push(e);
     }
 
+    /// Where the field being read starts (its key), when `e` is a value of the wrong
+    /// type or an unexpected value in it: serde_json raises those just after reading the
+    /// value, so the last value read from there is the one at fault.
+    pub(super) fn value_error_key(&self, e: &serde_json::Error) -> Option<Pos> {
+        if e.classify() != serde_json::error::Category::Data {
+            return None;
+        }
+        let message = e.to_string();
+        if !(message.starts_with("invalid type: ") || message.starts_with("invalid value: ")) {
+            return None;
+        }
+        self.current_key.as_ref().map(|(_, at)| *at)
+    }
+
     /// A serde_json error at `at` as a malformed-JSON (or wrong-shape) error.
     pub(super) fn syntax_error(&self, e: &serde_json::Error, at: Pos) -> SnapshotError {
         let message = strip_position(&e.to_string());

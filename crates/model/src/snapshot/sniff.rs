@@ -11,7 +11,7 @@ use super::envelope::{TopLevel, ACCEPTED, ENVELOPE_KEYS};
 use super::error::{ErrorKind, SnapshotError};
 use super::input::{Input, LineIndex, SharedInput};
 use super::json_lines::read_json_lines;
-use super::position::{relative_to, Pos};
+use super::position::{advance, last_value_start, relative_to, Pos};
 use super::positioned::{SliceMode, StreamMode};
 use super::sink::InputSink;
 use super::Shape;
@@ -177,14 +177,25 @@ fn read_structured(input: &mut Input<'_>, st: &mut InputSink<'_>) {
         .and_then(|()| de.end());
         if let Err(e) = result {
             // serde_json's positions in a slice are absolute once the start is added. For
-            // a value of the wrong type the slice reader gives the column before the value
-            // (the stream reader, the value's own); point at the value in both.
+            // an error about what was read (a wrong shape) the slice reader gives the
+            // column before the byte the stream reader gives; a value of the wrong type is
+            // then placed at its start, in both modes.
             let base = index.pos(start);
             let column = match e.classify() {
                 serde_json::error::Category::Data => e.column() + 1,
                 _ => e.column(),
             };
-            let at = relative_to(base, e.line(), column);
+            let mut at = relative_to(base, e.line(), column);
+            if let (Some(key), true) = (st.value_error_key(&e), !buf.is_empty()) {
+                let end = index.offset(at.line, at.column).unwrap_or(buf.len());
+                let from = usize::try_from(key.offset).unwrap_or(usize::MAX);
+                // What serde_json has read, and the byte it peeked at.
+                if let Some(read) = buf.get(from..=end.min(buf.len() - 1)) {
+                    if let Some(i) = last_value_start(read) {
+                        at = index.pos(from + i);
+                    }
+                }
+            }
             st.fail(e, at, |l, c| index.snippet(l, c));
         }
     } else {
@@ -212,7 +223,15 @@ fn read_structured(input: &mut Input<'_>, st: &mut InputSink<'_>) {
                 ));
                 return;
             }
-            let at = relative_to(base, e.line(), e.column());
+            let mut at = relative_to(base, e.line(), e.column());
+            if let Some(key) = st.value_error_key(&e) {
+                let input = cell.borrow();
+                if let Some(read) = input.read_since(key.offset) {
+                    if let Some(i) = last_value_start(read) {
+                        at = advance(key, &read[..i]);
+                    }
+                }
+            }
             st.fail(e, at, |l, c| cell.borrow_mut().snippet(l, c));
         }
     }
