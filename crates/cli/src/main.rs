@@ -22,6 +22,7 @@ mod policy_args;
 mod securityhub;
 mod signals;
 mod stdio;
+mod writeback;
 
 use std::process::ExitCode;
 

@@ -26,6 +26,8 @@ use hlaudit_report::sarif::{self, SarifOptions};
 use hlaudit_report::terminal::TerminalOptions;
 use hlaudit_report::Format;
 
+use crate::writeback::Syncing;
+
 /// Output flags shared by the commands that report findings.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -291,7 +293,8 @@ pub fn write_outputs(
     // Render everything first: a rendering error leaves every file as it was. Files are
     // rendered into temporary files beside their targets (dropped, so removed, on error).
     let mut seen = BTreeSet::new();
-    let mut files: Vec<(PathBuf, tempfile::NamedTempFile)> = Vec::new();
+    // Each goes to disk while it is written (see `writeback`).
+    let mut files: Vec<(PathBuf, Syncing)> = Vec::new();
     let mut to_stdout: Vec<Vec<u8>> = Vec::new();
     if let Some(format) = args.format.unwrap_or(FormatArg::Terminal).format() {
         let mut out = Vec::new();
@@ -333,8 +336,8 @@ pub fn write_outputs(
             // One part at a time, each written to its temporary file as it is rendered.
             sarif::write_each(report, &sarif_options, |part| {
                 let path = sarif::part_path(&spec.path, &part.suffix());
-                let mut tmp = temp_beside(&path)?;
-                let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+                let mut tmp = Syncing::new(temp_beside(&path)?);
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut tmp);
                 part.write_to(&mut out)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 out.flush()
@@ -345,8 +348,8 @@ pub fn write_outputs(
             })
             .with_context(|| format!("cannot render the SARIF report {}", spec.path.display()))?;
         } else {
-            let mut tmp = temp_beside(&spec.path)?;
-            let mut out = std::io::BufWriter::with_capacity(1 << 16, tmp.as_file_mut());
+            let mut tmp = Syncing::new(temp_beside(&spec.path)?);
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut tmp);
             render(
                 report,
                 spec.format,
@@ -371,6 +374,9 @@ pub fn write_outputs(
     }
 
     for (path, tmp) in files {
+        let tmp = tmp
+            .into_file()
+            .with_context(|| format!("cannot write {}", path.display()))?;
         persist(tmp, &path)?;
     }
     // A closed pipe (`hlaudit check ... | head`) is not an error of the audit: `stdio`
