@@ -68,6 +68,61 @@ impl fmt::Display for DuplicateKey {
 /// assert_eq!((dup.path().as_str(), dup.line), ("a.b", 2));
 /// ```
 pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
+    match walk(text, false) {
+        Err(Problem::DuplicateKey(d)) => Err(d),
+        _ => Ok(()),
+    }
+}
+
+/// A value JSON readers disagree on, besides a repeated name: a lone UTF-16 surrogate
+/// escape (`"\ud800"`), a number beyond a double (`1e400`), or nesting deeper than
+/// serde_json reads (128 levels, the outermost counting 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The path of the value (of the object holding it, for a name), e.g. `Tags[2].Value`;
+    /// empty for the top level.
+    pub path: String,
+    /// What is wrong with it, as serde_json says.
+    pub message: String,
+    /// 1-based line of the value, within the text.
+    pub line: usize,
+    /// 1-based column (in bytes) of the value's first byte.
+    pub column: usize,
+}
+
+/// What [`check_record_text`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A name repeated in one object.
+    DuplicateKey(DuplicateKey),
+    /// A value readers disagree on.
+    Unreadable(Unreadable),
+}
+
+/// Checks a record's text as strictly as reading every value of it: no repeated name (as
+/// [`check_unique_keys`]), no lone surrogate escape, no number beyond a double and no
+/// nesting beyond serde_json's limit, in fields a policy reads or not. Reading a record
+/// only for the fields it needs skips the rest without decoding it, so without this a
+/// record holding `"\ud800"` in a field nobody reads would be read, and one policy
+/// reading that field later could not read the record at all.
+///
+/// ```
+/// use hlaudit_model::json_keys::{check_record_text, Problem};
+/// assert!(check_record_text(r#"{"a": "\ud83d\ude00", "b": 1e300}"#).is_ok());
+/// let Err(Problem::Unreadable(u)) = check_record_text("{\"a\": {\"b\":\n 1e400}}") else {
+///     panic!()
+/// };
+/// assert_eq!((u.path.as_str(), u.line, u.column), ("a.b", 2, 2));
+/// ```
+pub fn check_record_text(text: &str) -> Result<(), Problem> {
+    walk(text, true)
+}
+
+/// The depth at which serde_json stops reading (`[` or `{` number 128, nested).
+const MAX_DEPTH: usize = 128;
+
+/// The walk behind [`check_unique_keys`] and, `strict`, [`check_record_text`].
+fn walk(text: &str, strict: bool) -> Result<(), Problem> {
     let b = text.as_bytes();
     let mut frames: Vec<Frame<'_>> = Vec::new();
     // The names of the open objects, innermost last; each frame knows where its own start.
@@ -75,6 +130,14 @@ pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
     let mut i = 0;
     while i < b.len() {
         match b[i] {
+            b'{' | b'[' if strict && frames.len() + 1 >= MAX_DEPTH => {
+                return Err(unreadable(
+                    b,
+                    i,
+                    &frames,
+                    "nested deeper than 127 levels (serde_json's limit)",
+                ));
+            }
             b'{' => {
                 frames.push(Frame::Object {
                     first_name: names.len(),
@@ -106,9 +169,19 @@ pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
                 i += 1;
             }
             b'"' => {
-                let Some(end) = string_end(b, i + 1) else {
+                let Some((end, hex_escape)) = string_end(b, i + 1) else {
                     return Ok(());
                 };
+                if strict && hex_escape {
+                    // Only serde_json knows exactly which escapes it refuses.
+                    if let Err(e) = serde_json::from_str::<String>(&text[i..=end]) {
+                        let what = format!(
+                            "a UTF-16 surrogate escape without its pair ({})",
+                            strip_position(&e.to_string())
+                        );
+                        return Err(unreadable(b, i, &frames, &what));
+                    }
+                }
                 let repeated = match frames.last_mut() {
                     Some(Frame::Object {
                         first_name,
@@ -138,19 +211,68 @@ pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
                         Some(Frame::Object { last: Some(n), .. }) => n.to_string(),
                         _ => String::new(),
                     };
-                    return Err(DuplicateKey {
+                    return Err(Problem::DuplicateKey(DuplicateKey {
                         parent: parent_path(&frames[..frames.len() - 1]),
                         key,
                         line,
                         column,
-                    });
+                    }));
                 }
                 i = end + 1;
+            }
+            b'-' | b'0'..=b'9' if strict => {
+                let len = b[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                    .unwrap_or(b.len() - i);
+                let number = &text[i..i + len];
+                // A double holds every number of up to 19 digits without an exponent.
+                if len > 19 || number.contains(['e', 'E']) {
+                    if let Err(e) = serde_json::from_str::<f64>(number) {
+                        let what = format!(
+                            "`{number}` is beyond the range of a double ({})",
+                            strip_position(&e.to_string())
+                        );
+                        return Err(unreadable(b, i, &frames, &what));
+                    }
+                }
+                i += len;
             }
             _ => i += 1,
         }
     }
     Ok(())
+}
+
+/// An [`Unreadable`] value starting at `at`, inside `frames`.
+fn unreadable(b: &[u8], at: usize, frames: &[Frame<'_>], message: &str) -> Problem {
+    let (line, column) = line_col(b, at);
+    // A name is located by the object holding it, a value by its own path.
+    let path = match frames.last() {
+        Some(Frame::Object {
+            want_name: true, ..
+        }) => parent_path(&frames[..frames.len() - 1]),
+        _ => parent_path(frames),
+    };
+    // A path 127 levels deep says no more than its start.
+    let path = match path.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &path[..cut]),
+        None => path,
+    };
+    Problem::Unreadable(Unreadable {
+        path,
+        message: message.to_owned(),
+        line,
+        column,
+    })
+}
+
+/// serde_json's message without its " at line L column C" (positions are given apart).
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
 }
 
 /// An open object or array.
@@ -205,14 +327,16 @@ fn insert<'a>(
     true
 }
 
-/// The index of the quote that ends the string whose text starts at `from`; `None` when
-/// the text ends first.
-fn string_end(b: &[u8], mut from: usize) -> Option<usize> {
+/// The index of the quote that ends the string whose text starts at `from`, and whether
+/// the string holds a `\u` escape; `None` when the text ends first.
+fn string_end(b: &[u8], mut from: usize) -> Option<(usize, bool)> {
+    let mut hex_escape = false;
     loop {
         let j = from + memchr::memchr2(b'"', b'\\', b.get(from..)?)?;
         if b[j] == b'"' {
-            return Some(j);
+            return Some((j, hex_escape));
         }
+        hex_escape |= b.get(j + 1) == Some(&b'u');
         from = j + 2;
     }
 }
@@ -376,17 +500,43 @@ mod tests {
     }
 
     fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        json_text_with(&[])
+    }
+
+    /// Values and names readers disagree on, or nearly: lone surrogates, numbers at and
+    /// beyond a double's range, and what looks like them but is fine.
+    const ODD: &[&str] = &[
+        r#""\ud800""#,
+        r#""a\udfff""#,
+        r#""\ud800\u0041""#,
+        r#""\ud800\\u""#,
+        r#""\ud83d\ude00""#,
+        r#""\\ud800""#,
+        "1e400",
+        "-1e309",
+        "1e308",
+        "0e999",
+        "1e-999",
+        "12345678901234567890123",
+    ];
+
+    /// JSON texts of a few names and leaves, nested; `extra` joins both.
+    fn json_text_with(
+        extra: &'static [&'static str],
+    ) -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         // Few names, some escaped or holding structure, so repeats and tricky strings are common.
-        let name = prop::sample::select(vec![
+        let mut names = vec![
             r#""a""#,
             r#""b""#,
             r#""\u0061""#,
             r#""a\"b""#,
             r#""{\"a\":1}""#,
             r#""\\""#,
-        ]);
-        let leaf = prop::sample::select(vec![
+        ];
+        names.extend(extra.iter().filter(|e| e.starts_with('"')));
+        let name = prop::sample::select(names);
+        let mut leaves = vec![
             "1",
             "-2.5e3",
             "true",
@@ -395,8 +545,9 @@ mod tests {
             r#""}{,:\"""#,
             r#""\\""#,
             r#""[\"a\"]""#,
-        ])
-        .prop_map(str::to_owned);
+        ];
+        leaves.extend(extra);
+        let leaf = prop::sample::select(leaves).prop_map(str::to_owned);
         leaf.prop_recursive(4, 40, 5, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..5)
@@ -410,7 +561,86 @@ mod tests {
         })
     }
 
+    /// Whether serde_json reads `text` whole (decoding every string and number and
+    /// counting depth), as the engine reads a record's fields.
+    fn readable_by_parsing(text: &str) -> bool {
+        serde_json::from_str::<serde_json::Value>(text).is_ok()
+    }
+
+    fn unreadable_at(text: &str) -> (String, usize, usize) {
+        match check_record_text(text) {
+            Err(Problem::Unreadable(u)) => (u.path, u.line, u.column),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_readers_disagree_on_are_found_where_they_are() {
+        assert_eq!(
+            unreadable_at("{\"a\": [1,\n \"x\\ud800\"]}"),
+            ("a[1]".to_owned(), 2, 2)
+        );
+        assert_eq!(
+            unreadable_at(r#"{"t": {"k\udc00": 1}}"#),
+            ("t".to_owned(), 1, 8)
+        );
+        assert_eq!(unreadable_at(r#"{"n": -1e400}"#), ("n".to_owned(), 1, 7));
+        let long = format!(r#"{{"n": 1{}}}"#, "0".repeat(400));
+        assert_eq!(unreadable_at(&long), ("n".to_owned(), 1, 7));
+        let Err(Problem::Unreadable(u)) = check_record_text(r#"{"n": 1E309}"#) else {
+            panic!()
+        };
+        assert_eq!(
+            u.message,
+            "`1E309` is beyond the range of a double (number out of range)"
+        );
+        // What readers agree on passes: pairs, escaped backslashes, small and huge-but-finite
+        // numbers, underflow to zero.
+        for ok in [
+            r#"{"a": "\ud83d\ude00", "b": "\\ud800", "c": "\u00e9"}"#,
+            r#"{"a": 1.7976931348623157e308, "b": 0e99999, "c": 1e-400, "d": -0}"#,
+            r#"{"a": 18446744073709551616, "b": 123456789012345678901234567890}"#,
+        ] {
+            assert_eq!(check_record_text(ok), Ok(()), "{ok}");
+            assert!(readable_by_parsing(ok), "{ok}");
+        }
+        // A repeated name is still found, and the lenient check ignores the rest.
+        assert!(matches!(
+            check_record_text(r#"{"a": 1, "a": 2}"#),
+            Err(Problem::DuplicateKey(_))
+        ));
+        assert!(check_unique_keys(r#"{"a": "\ud800", "b": 1e400}"#).is_ok());
+    }
+
+    #[test]
+    fn nesting_is_refused_exactly_where_serde_json_stops() {
+        for depth in 120..135 {
+            let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let objects = format!("{}1{}", r#"{"a":"#.repeat(depth), "}".repeat(depth));
+            for t in [text, objects] {
+                assert_eq!(
+                    check_record_text(&t).is_ok(),
+                    readable_by_parsing(&t),
+                    "depth {depth}"
+                );
+            }
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn the_strict_scan_refuses_exactly_what_a_parser_cannot_read(text in json_text_with(ODD)) {
+            let readable = readable_by_parsing(&text);
+            match check_record_text(&text) {
+                Ok(()) => proptest::prop_assert!(readable && !repeats_by_parsing(&text), "{}", text),
+                Err(Problem::Unreadable(_)) => proptest::prop_assert!(!readable, "{}", text),
+                // A repeat found first hides what follows it.
+                Err(Problem::DuplicateKey(_)) => {
+                    proptest::prop_assert!(!readable || repeats_by_parsing(&text), "{}", text)
+                }
+            }
+        }
+
         #[test]
         fn the_byte_scan_finds_a_repeat_exactly_when_a_parser_does(text in json_text()) {
             proptest::prop_assert_eq!(

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::arn::Arn;
 use crate::identity::{Context, Identity, JobOf, Planned, ProfileIn};
-use crate::json_keys::check_unique_keys;
+use crate::json_keys::{self, Problem};
 use crate::kind::Kind;
 use crate::planned::PlanDetail;
 use crate::timestamp::Timestamp;
@@ -98,6 +98,10 @@ pub enum RecordErrorKind {
     /// An object of the record repeats a name, so readers may disagree on its value
     /// (see [`crate::json_keys`]); `line` and `column` point at the second occurrence.
     DuplicateKey,
+    /// A value readers disagree on: a lone UTF-16 surrogate escape, a number beyond a
+    /// double, nesting beyond 127 levels (see [`crate::json_keys::check_record_text`]);
+    /// `line` and `column` point at it.
+    Unreadable,
 }
 
 /// One resource: a data store (existing or planned) or a job, as its API JSON.
@@ -565,17 +569,34 @@ impl Extracted {
 
 /// Refuses a record whose objects repeat a name, and one that is not an object.
 fn check_record_text(text: &str, kind: Kind) -> Result<(), RecordError> {
-    check_unique_keys(text).map_err(|d| RecordError {
-        kind: RecordErrorKind::DuplicateKey,
-        path: d.path(),
-        message: format!(
-            "the key `{}` appears twice; JSON readers disagree on which value counts \
-             (most keep the last), so the record cannot be audited as AWS or a client \
-             reads it",
-            d.key
-        ),
-        line: d.line,
-        column: d.column,
+    json_keys::check_record_text(text).map_err(|p| match p {
+        Problem::DuplicateKey(d) => RecordError {
+            kind: RecordErrorKind::DuplicateKey,
+            path: d.path(),
+            message: format!(
+                "the key `{}` appears twice; JSON readers disagree on which value counts \
+                 (most keep the last), so the record cannot be audited as AWS or a client \
+                 reads it",
+                d.key
+            ),
+            line: d.line,
+            column: d.column,
+        },
+        Problem::Unreadable(u) => RecordError {
+            kind: RecordErrorKind::Unreadable,
+            path: if u.path.is_empty() {
+                ".".to_owned()
+            } else {
+                u.path
+            },
+            message: format!(
+                "{}; JSON readers disagree on such a value (some refuse it, others read \
+                 something else), so the record cannot be audited as AWS or a client reads it",
+                u.message
+            ),
+            line: u.line,
+            column: u.column,
+        },
     })?;
     // serde accepts a struct written as an array; a record must be an object.
     let first = text.trim_start().chars().next();

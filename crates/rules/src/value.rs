@@ -10,7 +10,9 @@
 //! against serde_json's depth limit. serde's `IgnoredAny` checks none of these, so a record
 //! (or a `|json` document) with `"\ud800"` in a field no policy read was evaluated, and the
 //! same record became unreadable as soon as one more policy read that field: a pair's
-//! verdict depended on which other policies were loaded.
+//! verdict depended on which other policies were loaded. (Records read from snapshots are
+//! now refused at reading for such values, by `hlaudit_model::json_keys::check_record_text`;
+//! documents held in strings, and records built by other means, still rely on this.)
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

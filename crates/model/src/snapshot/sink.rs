@@ -269,7 +269,13 @@ impl InputSink<'_> {
         // past a value of the wrong type), else where serde_json stopped, else the brace.
         // A repeated name is located where it repeats, which a path search cannot find.
         let (rel_line, rel_col) = match path_offset(text, &e.path) {
-            _ if e.kind == RecordErrorKind::DuplicateKey => (e.line.max(1), e.column.max(1)),
+            _ if matches!(
+                e.kind,
+                RecordErrorKind::DuplicateKey | RecordErrorKind::Unreadable
+            ) =>
+            {
+                (e.line.max(1), e.column.max(1))
+            }
             Some(off) if e.path != "." => line_col(text, off),
             _ if e.line > 0 => (e.line, e.column),
             _ => (1, 1),
@@ -298,6 +304,10 @@ impl InputSink<'_> {
             )
         } else {
             let hint = match e.path.as_str() {
+                _ if e.kind == RecordErrorKind::Unreadable => Some(
+                    "write the value as AWS does: a surrogate escape in a pair, a number \
+                     within the range of a double, nesting of at most 127 levels",
+                ),
                 "CreatedAt" => Some(
                     "timestamps are epoch seconds (1603761064.881) or ISO 8601 with an offset \
                      (2020-10-27T01:11:04.881000+00:00)",
