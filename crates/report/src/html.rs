@@ -2,7 +2,7 @@
 //! account and region), counts by status (module `summary`), a filterable, sortable,
 //! paged findings table with the evidence of each finding, the description, remediation
 //! and references of each failing policy once (each finding's details link to it), and
-//! the compliance view when the caller hands one in (see [`compliance`]).
+//! the compliance view when the caller hands one in (see its `compliance` module).
 //!
 //! The findings table lists every FAIL, ERROR and WAIVED finding; PASS and SKIP findings
 //! are only counted (per policy, per account and region, per data store) unless

@@ -12,7 +12,7 @@
 //! tree of three million test cases took gigabytes). Test cases are rendered in batches on
 //! every core, a window of batches at a time, and written in order, so the bytes do not
 //! depend on the number of threads. The bytes are those the `quick_junit`
-//! tree wrote before (see [`xml`]); the tests compare the two on every fixture and on
+//! tree wrote before (see its `xml` module); the tests compare the two on every fixture and on
 //! generated reports.
 
 mod xml;

@@ -3,7 +3,7 @@
 //! A warning first when nothing was checked, the counts, then a table of the failing
 //! policies, then one collapsed
 //! `<details>` block per policy listing its data stores and evidence, then errors and
-//! waived findings, then the compliance view when one is given (see [`compliance`]). The
+//! waived findings, then the compliance view when one is given (see its `compliance` module). The
 //! compliance section is rendered first and its size taken out of the budget for the
 //! findings, since its size depends only on the catalogues. Every value from the data goes through [`escape`], so a data store
 //! name or tag value cannot inject Markdown, HTML or `@mentions`.
