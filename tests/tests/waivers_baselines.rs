@@ -437,3 +437,69 @@ fn diff_lists_new_fixed_and_changed_and_gates_on_new_failures() {
         out.stderr
     );
 }
+
+#[test]
+fn a_json_report_written_as_version_2_holds_every_pair_and_diffs_clean_against_version_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v2 = dir.path().join("v2.json");
+    let v3 = dir.path().join("v3.json");
+    for (path, version) in [(&v2, "2"), (&v3, "3")] {
+        let out = check(
+            SNAPSHOT,
+            &[
+                "--format",
+                "none",
+                "--json-version",
+                version,
+                "-o",
+                &format!("json={}", path.display()),
+            ],
+        );
+        assert_eq!(out.code, Some(1), "{}", out.stderr);
+    }
+    let text = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).expect("report")).expect("JSON")
+    };
+    let (old, new) = (text(&v2), text(&v3));
+    assert_eq!(old["hlauditReport"], 2);
+    assert_eq!(new["hlauditReport"], 3);
+    // Version 2 lists every (policy, data store) pair as a finding, PASS ones included.
+    let listed = |v: &serde_json::Value| v["findings"].as_array().map_or(0, Vec::len);
+    assert_eq!(listed(&old), 6);
+    assert!(listed(&new) < listed(&old), "{new}");
+    assert!(old.get("outcomes").is_none());
+    // Both read back as the same pairs.
+    assert_eq!(
+        states_and_statuses(&json_report(&v2)),
+        states_and_statuses(&json_report(&v3))
+    );
+    let (a, b) = (v2.display().to_string(), v3.display().to_string());
+    let out = run(hlaudit().args(["diff", &a, &b]));
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("0 new, 0 fixed, 0 changed, 3 unchanged\n"),
+        "{}",
+        out.stdout
+    );
+    let out = run(hlaudit().args(["check", SNAPSHOT, "--json-version", "4"]));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("--json-version"), "{}", out.stderr);
+}
+
+/// (policy id, data store id, status) of every pair of a report, sorted.
+fn states_and_statuses(report: &Report) -> Vec<(String, String, String)> {
+    let mut pairs: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.policy.id.clone(),
+                f.resource().id.clone(),
+                f.status.to_string(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}

@@ -527,6 +527,7 @@ mod tests {
             asff_region: None,
             all_findings: false,
             html_all_rows: false,
+            json_version: 3,
         };
         let s = Settings::merge(
             &PolicyArgs::default(),

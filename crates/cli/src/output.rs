@@ -21,6 +21,7 @@ use hlaudit_model::report::Report;
 use hlaudit_model::Timestamp;
 use hlaudit_report::asff::AsffOptions;
 use hlaudit_report::html::HtmlOptions;
+use hlaudit_report::json::Form;
 use hlaudit_report::ocsf::OcsfOptions;
 use hlaudit_report::sarif::{self, SarifOptions};
 use hlaudit_report::terminal::TerminalOptions;
@@ -86,6 +87,13 @@ pub struct OutputArgs {
     /// and region and per data store (a page of every row can be gigabytes).
     #[arg(long)]
     pub html_all_rows: bool,
+
+    /// The JSON report's format version: 3 lists plain PASS and SKIP pairs compactly, in
+    /// `outcomes`; 2 writes every pair as a full finding in `findings`, for tools that do
+    /// not read version 3 yet (docs/reports.md). Both read back the same pairs.
+    #[arg(long, value_name = "VERSION", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(2..=3))]
+    pub json_version: u32,
 }
 
 impl OutputArgs {
@@ -283,6 +291,11 @@ pub fn write_outputs(
         html: HtmlOptions {
             all_rows: args.html_all_rows,
         },
+        json: if args.json_version == 2 {
+            Form::Full
+        } else {
+            Form::Compact
+        },
     };
     // Built once, by the first report that shows it.
     let compliance = LazyView {
@@ -397,6 +410,8 @@ struct Findings {
     all_findings: bool,
     /// `--html-all-rows`.
     html: HtmlOptions,
+    /// `--json-version`.
+    json: Form,
 }
 
 /// The compliance view, built by the first format that shows it, of the frameworks
@@ -441,7 +456,7 @@ fn render(
             },
             out,
         ),
-        Format::Json => hlaudit_report::json::write(report, Some(view()), out),
+        Format::Json => hlaudit_report::json::write_form(report, Some(view()), findings.json, out),
         Format::Sarif => sarif::write(report, sarif_options, out),
         Format::Junit => hlaudit_report::junit::write(report, out),
         Format::Markdown => hlaudit_report::markdown::write(report, Some(view()), out),
@@ -612,6 +627,7 @@ mod tests {
             asff_region: None,
             all_findings: false,
             html_all_rows: false,
+            json_version: 3,
         };
         assert!(write_outputs(&r, &args, &[], None).is_err());
         assert_eq!(std::fs::read_to_string(&good).unwrap(), "old");
@@ -641,6 +657,7 @@ mod tests {
                 asff_region: None,
                 all_findings: false,
                 html_all_rows: false,
+                json_version: 3,
             };
             let err = format!("{:#}", write_outputs(&r, &args, &[], None).unwrap_err());
             assert_eq!(
@@ -687,6 +704,7 @@ mod tests {
             asff_region: None,
             all_findings: false,
             html_all_rows: false,
+            json_version: 3,
         };
         write_outputs(&r, &args, &[], None).unwrap();
         for name in ["a.sarif", "a.xml", "a.html", "a.json", "a.md"] {
