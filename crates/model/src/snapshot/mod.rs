@@ -299,68 +299,15 @@ fn open(name: &str) -> Result<Input<'static>, SnapshotError> {
         ));
     }
     if meta.is_file() {
-        Ok(Input::whole(
-            read_regular(&mut file, meta.len()).map_err(io)?,
-        ))
+        // The size is a hint: a file that grows while it is read is read to its end.
+        let hint = usize::try_from(meta.len()).map_or(0, |n| n.saturating_add(1));
+        let mut bytes = Vec::with_capacity(hint);
+        file.read_to_end(&mut bytes).map_err(io)?;
+        Ok(Input::whole(bytes))
     } else {
         Input::whole_up_to(file, WHOLE_FILE_LIMIT).map_err(io)
     }
 }
-
-/// Reads a regular file of `len` bytes (as its metadata said) whole. A large file is read
-/// in pieces on several threads at once: the first touch of each page of the buffer (the
-/// kernel zeroing it) and the copy are most of the time a read takes, and they then run on
-/// every core. A file that changed size meanwhile is read again from the start, in one go.
-fn read_regular(file: &mut std::fs::File, len: u64) -> std::io::Result<Vec<u8>> {
-    use std::io::{Seek, SeekFrom};
-    #[cfg(unix)]
-    if let Ok(n) = usize::try_from(len) {
-        if n >= PARALLEL_READ_MIN {
-            let threads = std::thread::available_parallelism()
-                .map_or(1, |t| t.get())
-                .clamp(1, 8);
-            let piece = n.div_ceil(threads);
-            let mut bytes = vec![0u8; n];
-            let read = std::thread::scope(|s| {
-                let f = &*file;
-                let handles: Vec<_> = bytes
-                    .chunks_mut(piece)
-                    .enumerate()
-                    .map(|(i, chunk)| {
-                        s.spawn(move || {
-                            use std::os::unix::fs::FileExt;
-                            f.read_exact_at(chunk, (i * piece) as u64)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join()
-                            .unwrap_or_else(|_| Err(std::io::ErrorKind::Other.into()))
-                    })
-                    .collect::<std::io::Result<Vec<()>>>()
-            });
-            // Nothing may follow what the metadata said: a file that grew is read again.
-            let mut probe = [0u8; 1];
-            if read.is_ok() {
-                file.seek(SeekFrom::Start(len))?;
-                if file.read(&mut probe)? == 0 {
-                    return Ok(bytes);
-                }
-            }
-            file.seek(SeekFrom::Start(0))?;
-        }
-    }
-    // The size is a hint: a file that grows while it is read is read to its end.
-    let hint = usize::try_from(len).map_or(0, |n| n.saturating_add(1));
-    let mut bytes = Vec::with_capacity(hint);
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-/// Files from this size on are read on several threads (see [`read_regular`]).
-const PARALLEL_READ_MIN: usize = 16 << 20;
 
 fn read_input(
     name: &str,
@@ -391,21 +338,6 @@ fn read_input(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_large_file_reads_the_same_in_pieces_and_when_its_size_changed() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.json");
-        let n = PARALLEL_READ_MIN + 12_345;
-        let bytes: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&path, &bytes).unwrap();
-        // The size the metadata gave, one that grew after it was taken, one that shrank.
-        for len in [n as u64, n as u64 - 7, n as u64 + 7] {
-            let mut file = std::fs::File::open(&path).unwrap();
-            let back = read_regular(&mut file, len).unwrap();
-            assert!(back == bytes, "len {len}: {} bytes read", back.len());
-        }
-    }
 
     #[test]
     fn records_share_the_text_of_a_whole_utf8_file_and_copy_otherwise() {
