@@ -165,10 +165,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
         Status::Skip,
         Severity::Info,
     );
-    // Filled on every core: the first touch of each page (40 MB at a million pairs) is
-    // most of the cost.
-    let mut out = Vec::with_capacity(blocks * n);
-    out.par_extend(rayon::iter::repeat_n(placeholder, blocks * n));
+    let mut out = vec![placeholder; blocks * n];
     let mut jobs: Vec<(&[usize], Vec<&mut [Finding]>)> = by_arn
         .chunks(CHUNK)
         .map(|c| (c, Vec::with_capacity(np)))
