@@ -219,6 +219,33 @@ fn org_flags_that_cannot_work_are_refused_before_any_request() {
 }
 
 #[test]
+fn an_organization_that_cannot_be_listed_fails_the_run_and_writes_nothing() {
+    // moto holds no organization, and its ListAccounts answers an empty list (AWS answers
+    // AWSOrganizationsNotInUseException). An organization always holds its management
+    // account, so an empty answer is not one: nothing is collected, no snapshot written.
+    let moto = moto::start();
+    let emu = emulator(vec![datastore("123456789012", REGIONS[0], 0)], &moto);
+    let dir = tempfile::tempdir().unwrap();
+    let (out, arns) = collect(&moto, &emu, dir.path(), &["--org"]);
+    assert_eq!(out.code, Some(2), "{}{}", out.stdout, out.stderr);
+    assert!(arns.is_empty());
+    assert!(!dir.path().join("org.json").exists());
+    assert!(
+        out.stderr.contains("organizations:ListAccounts failed")
+            && out.stderr.contains("listed no ACTIVE account"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        emu.log()
+            .iter()
+            .all(|r| r.operation != "ListFHIRDatastores"),
+        "{:?}",
+        emu.log()
+    );
+}
+
+#[test]
 fn an_account_that_cannot_be_entered_fails_alone_and_every_report_shows_coverage() {
     let moto = moto::start();
     let org = organization(&moto);

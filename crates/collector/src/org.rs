@@ -342,6 +342,20 @@ async fn organization_accounts(
             break;
         }
     }
+    // An organization always holds its management account, which is never suspended or
+    // closed: a listing without one ACTIVE account is not the organization's, and auditing
+    // none of it would pass silently.
+    if active.is_empty() {
+        return Err(CollectorError::Organization {
+            call: "organizations:ListAccounts",
+            code: "no-active-account".to_owned(),
+            message: "it listed no ACTIVE account, yet every organization holds its \
+                      management account, active; the answer cannot be the organization's \
+                      (an endpoint that does not implement Organizations?), so nothing is \
+                      collected"
+                .to_owned(),
+        });
+    }
     if selection.ous.is_empty() {
         return Ok(active);
     }
