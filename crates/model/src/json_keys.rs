@@ -268,7 +268,7 @@ fn unreadable(b: &[u8], at: usize, frames: &[Frame<'_>], message: &str) -> Probl
 }
 
 /// serde_json's message without its " at line L column C" (positions are given apart).
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),

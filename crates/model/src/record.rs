@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::arn::Arn;
 use crate::identity::{Context, Identity, JobOf, Planned, ProfileIn};
-use crate::json_keys::{self, Problem};
+use crate::json_keys::{self, strip_position, Problem};
 use crate::kind::Kind;
 use crate::planned::PlanDetail;
 use crate::timestamp::Timestamp;
@@ -684,14 +684,6 @@ fn parse_typed<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, RecordError> 
             column: inner.column(),
         }
     })
-}
-
-/// serde_json appends " at line L column C"; the position is reported separately.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
-    }
 }
 
 /// Declares a JSON object whose known fields are type-checked and kept nowhere (the

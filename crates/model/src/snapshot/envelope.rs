@@ -382,7 +382,7 @@ fn envelope_field<T: DeserializeOwned>(
             kpos.column,
             ErrorKind::Envelope {
                 field,
-                message: super::sink::strip_position(&inner.to_string()),
+                message: crate::json_keys::strip_position(&inner.to_string()),
             },
         );
         err.snippet = snippet(kpos.line, kpos.column).map(Box::new);

@@ -14,6 +14,7 @@ use super::{FileSummary, MAX_ERRORS_PER_INPUT};
 use crate::identity::{Context, Identity};
 use crate::inventory::Warning;
 use crate::json_keys::check_unique_keys;
+use crate::json_keys::strip_position;
 use crate::kind::Kind;
 use crate::record::{
     RawText, Record, RecordError, RecordErrorKind, Source, DATASTORE_STATUSES, JOB_STATUSES,
@@ -453,12 +454,4 @@ struct WrappedExtras {
     kind: Kind,
     identity: Option<Identity>,
     context: Option<Context>,
-}
-
-/// serde_json appends " at line L column C"; positions are reported separately.
-pub(crate) fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
-    }
 }

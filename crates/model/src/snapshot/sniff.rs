@@ -186,7 +186,7 @@ fn read_structured(input: &mut Input<'_>, st: &mut InputSink<'_>) {
                 _ => e.column(),
             };
             let mut at = relative_to(base, e.line(), column);
-            if let (Some(key), true) = (st.value_error_key(&e), !buf.is_empty()) {
+            if let Some(key) = st.value_error_key(&e).filter(|_| !buf.is_empty()) {
                 let end = index.offset(at.line, at.column).unwrap_or(buf.len());
                 let from = usize::try_from(key.offset).unwrap_or(usize::MAX);
                 // What serde_json has read, and the byte it peeked at.
