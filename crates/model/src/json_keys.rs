@@ -68,7 +68,7 @@ impl fmt::Display for DuplicateKey {
 /// assert_eq!((dup.path().as_str(), dup.line), ("a.b", 2));
 /// ```
 pub fn check_unique_keys(text: &str) -> Result<(), DuplicateKey> {
-    match walk(text, false) {
+    match walk(text, false, None) {
         Err(Problem::DuplicateKey(d)) => Err(d),
         _ => Ok(()),
     }
@@ -115,20 +115,165 @@ pub enum Problem {
 /// assert_eq!((u.path.as_str(), u.line, u.column), ("a.b", 2, 2));
 /// ```
 pub fn check_record_text(text: &str) -> Result<(), Problem> {
-    walk(text, true)
+    walk(text, true, None).map(|_| ())
+}
+
+/// The JSON type a known field of a record must have for its typed reading to accept it
+/// without question. `null` always fits (every known field is optional); anything else
+/// leaves the verdict to the typed reading, which names the field when it refuses.
+#[derive(Debug)]
+pub(crate) enum Ty {
+    /// A string.
+    Str,
+    /// `true` or `false`.
+    Bool,
+    /// A whole number within an `i64` (serde_json reads `-0` as a float, so it does not fit).
+    Int,
+    /// A timestamp: a number, or a string.
+    Time,
+    /// An object with these known fields; other fields take any value.
+    Obj(&'static [(&'static str, Ty)]),
+    /// An array of strings (`null` among them does not fit).
+    Strs,
+}
+
+/// What [`check_record_fit`] found in a text without problems.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fit {
+    /// Whether the top level is an object and every known field in it has a type its
+    /// [`Ty`] accepts; when not, only the typed reading can say whether it is accepted.
+    pub(crate) fits: bool,
+    /// Where the value of each known top-level field starts: its index in the schema, and
+    /// the offset of its first byte in the text.
+    pub(crate) top: Vec<(usize, usize)>,
+}
+
+/// [`check_record_text`], which also checks the types of the known fields in `schema` (a
+/// record's API shape) in the same scan, and finds where the known top-level values start,
+/// so that a record that fits is not parsed again to be type-checked.
+pub(crate) fn check_record_fit(
+    text: &str,
+    schema: &'static [(&'static str, Ty)],
+) -> Result<Fit, Problem> {
+    walk(text, true, Some(schema)).map(|fit| {
+        fit.unwrap_or(Fit {
+            fits: false,
+            top: Vec::new(),
+        })
+    })
+}
+
+/// The string value whose opening quote is at `at` in `text`, escapes decoded; `None` for
+/// `null` or anything else, or a string that does not end.
+pub(crate) fn string_at(text: &str, at: usize) -> Option<Cow<'_, str>> {
+    let b = text.as_bytes();
+    if b.get(at) != Some(&b'"') {
+        return None;
+    }
+    let (end, _) = string_end(b, at + 1)?;
+    let raw = text.get(at + 1..end)?;
+    if raw.contains('\\') {
+        serde_json::from_str::<String>(text.get(at..=end)?)
+            .ok()
+            .map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(raw))
+    }
+}
+
+/// The number whose first byte is at `at` in `text`, as serde_json reads it into a double.
+pub(crate) fn number_at(text: &str, at: usize) -> Option<f64> {
+    serde_json::from_str::<f64>(text.get(at..at + number_len(text.as_bytes(), at))?).ok()
+}
+
+/// The length of the number token starting at `at`.
+fn number_len(b: &[u8], at: usize) -> usize {
+    b.get(at..).map_or(0, |rest| {
+        rest.iter()
+            .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+            .unwrap_or(rest.len())
+    })
+}
+
+/// Whether the value starting at `at` has a type `ty` accepts without question.
+fn fits(ty: &Ty, b: &[u8], at: usize) -> bool {
+    match (ty, b[at]) {
+        (_, b'n') => true,
+        (Ty::Str | Ty::Time, b'"') | (Ty::Time, b'-' | b'0'..=b'9') => true,
+        (Ty::Bool, b't' | b'f') => true,
+        (Ty::Obj(_), b'{') | (Ty::Strs, b'[') => true,
+        (Ty::Int, b'-' | b'0'..=b'9') => {
+            let token = &b[at..at + number_len(b, at)];
+            std::str::from_utf8(token)
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                .is_some_and(|n| n < 0 || token[0] != b'-')
+        }
+        _ => false,
+    }
 }
 
 /// The depth at which serde_json stops reading (`[` or `{` number 128, nested).
 const MAX_DEPTH: usize = 128;
 
-/// The walk behind [`check_unique_keys`] and, `strict`, [`check_record_text`].
-fn walk(text: &str, strict: bool) -> Result<(), Problem> {
+/// The walk behind [`check_unique_keys`] and, `strict`, [`check_record_text`]; with a
+/// `schema`, [`check_record_fit`] (which is what it returns then).
+fn walk(
+    text: &str,
+    strict: bool,
+    schema: Option<&'static [(&'static str, Ty)]>,
+) -> Result<Option<Fit>, Problem> {
     let b = text.as_bytes();
     let mut frames: Vec<Frame<'_>> = Vec::new();
     // The names of the open objects, innermost last; each frame knows where its own start.
     let mut names: Vec<Cow<'_, str>> = Vec::new();
+    let mut fit = schema.map(|_| Fit {
+        fits: true,
+        top: Vec::with_capacity(16),
+    });
+    // The type the next value must have, and its index when it is a top-level field.
+    let mut pending: Option<(&'static Ty, Option<usize>)> = None;
+    // What the object or array opened next knows: an object's known fields (the root's are
+    // the schema's), or that an array must hold strings.
+    let mut opening: (Option<&'static [(&'static str, Ty)]>, bool) = (None, false);
     let mut i = 0;
     while i < b.len() {
+        if let Some(f) = fit.as_mut().filter(|f| f.fits) {
+            let value_start = match b[i] {
+                b'"' => !matches!(
+                    frames.last(),
+                    Some(Frame::Object {
+                        want_name: true,
+                        ..
+                    })
+                ),
+                b'{' | b'[' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => true,
+                _ => false,
+            };
+            if value_start {
+                let strs = matches!(frames.last(), Some(Frame::Array { strs: true, .. }));
+                match (frames.is_empty(), pending.take()) {
+                    // The record itself: an object of the schema's fields.
+                    (true, _) => {
+                        f.fits = b[i] == b'{';
+                        opening = (schema, false);
+                    }
+                    (false, _) if strs => f.fits = b[i] == b'"',
+                    (false, Some((ty, top))) => {
+                        f.fits = fits(ty, b, i);
+                        if let Some(index) = top {
+                            f.top.push((index, i));
+                        }
+                        opening = match (ty, b[i]) {
+                            (Ty::Obj(fields), b'{') => (Some(fields), false),
+                            (Ty::Strs, b'[') => (None, true),
+                            _ => (None, false),
+                        };
+                    }
+                    (false, None) => opening = (None, false),
+                }
+            }
+        }
         match b[i] {
             b'{' | b'[' if strict && frames.len() + 1 >= MAX_DEPTH => {
                 return Err(unreadable(
@@ -144,11 +289,13 @@ fn walk(text: &str, strict: bool) -> Result<(), Problem> {
                     hashed: None,
                     want_name: true,
                     last: None,
+                    known: std::mem::take(&mut opening).0,
                 });
                 i += 1;
             }
             b'[' => {
-                frames.push(Frame::Array { index: 0 });
+                let strs = std::mem::take(&mut opening).1;
+                frames.push(Frame::Array { index: 0, strs });
                 i += 1;
             }
             b'}' | b']' => {
@@ -156,21 +303,21 @@ fn walk(text: &str, strict: bool) -> Result<(), Problem> {
                     names.truncate(first_name);
                 }
                 if frames.is_empty() {
-                    return Ok(());
+                    return Ok(fit);
                 }
                 i += 1;
             }
             b',' => {
                 match frames.last_mut() {
                     Some(Frame::Object { want_name, .. }) => *want_name = true,
-                    Some(Frame::Array { index }) => *index += 1,
+                    Some(Frame::Array { index, .. }) => *index += 1,
                     None => {}
                 }
                 i += 1;
             }
             b'"' => {
                 let Some((end, hex_escape)) = string_end(b, i + 1) else {
-                    return Ok(());
+                    return Ok(None);
                 };
                 if strict && hex_escape {
                     // Only serde_json knows exactly which escapes it refuses.
@@ -182,23 +329,32 @@ fn walk(text: &str, strict: bool) -> Result<(), Problem> {
                         return Err(unreadable(b, i, &frames, &what));
                     }
                 }
+                let frames_len = frames.len();
                 let repeated = match frames.last_mut() {
                     Some(Frame::Object {
                         first_name,
                         hashed,
                         want_name: want @ true,
                         last,
+                        known,
                     }) => {
                         *want = false;
                         let raw = &text[i + 1..end];
                         let name: Cow<'_, str> = if raw.contains('\\') {
                             match serde_json::from_str::<String>(&text[i..=end]) {
                                 Ok(decoded) => Cow::Owned(decoded),
-                                Err(_) => return Ok(()),
+                                Err(_) => return Ok(None),
                             }
                         } else {
                             Cow::Borrowed(raw)
                         };
+                        if let Some(fields) = known {
+                            let root = frames_len == 1;
+                            pending = fields
+                                .iter()
+                                .position(|(n, _)| *n == name)
+                                .map(|k| (&fields[k].1, root.then_some(k)));
+                        }
                         let fresh = insert(&mut names, *first_name, hashed, name.clone());
                         *last = Some(name);
                         !fresh
@@ -241,7 +397,7 @@ fn walk(text: &str, strict: bool) -> Result<(), Problem> {
             _ => i += 1,
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// An [`Unreadable`] value starting at `at`, inside `frames`.
@@ -286,10 +442,14 @@ enum Frame<'a> {
         want_name: bool,
         /// The name whose value is being read (for the path of a repeat inside it).
         last: Option<Cow<'a, str>>,
+        /// The fields a schema knows in this object, if any.
+        known: Option<&'static [(&'static str, Ty)]>,
     },
     Array {
         /// The index of the element being read.
         index: usize,
+        /// Whether a schema wants strings in it.
+        strs: bool,
     },
 }
 
@@ -353,7 +513,7 @@ fn parent_path(frames: &[Frame<'_>]) -> String {
                 }
                 name = last.as_deref();
             }
-            Frame::Array { index } => {
+            Frame::Array { index, .. } => {
                 if let Some(n) = name.take() {
                     push_name(&mut out, n);
                 }

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::arn::Arn;
 use crate::identity::{Context, Identity, JobOf, Planned, ProfileIn};
-use crate::json_keys::{self, strip_position, Problem};
+use crate::json_keys::{self, strip_position, Problem, Ty};
 use crate::kind::Kind;
 use crate::planned::PlanDetail;
 use crate::timestamp::Timestamp;
@@ -480,8 +480,13 @@ impl Extracted {
     /// The values of a data store; `exists` requires `DatastoreId` and `DatastoreArn`
     /// (a planned data store has neither yet).
     fn datastore(text: &str, exists: bool) -> Result<Self, RecordError> {
-        check_record_text(text, Kind::Datastore)?;
-        let header: DatastoreHeader<'_> = parse_typed(text)?;
+        let fit = check_record_fit(text, Kind::Datastore, DATASTORE)?;
+        // A record whose known fields all have their types is not parsed again; any other
+        // is left to the typed reading, which accepts it or names the field.
+        let header = match fit.and_then(|top| Top::of(text, &top)) {
+            Some(top) => top,
+            None => parse_typed::<DatastoreHeader<'_>>(text)?.top(),
+        };
         let created_at = timestamp("CreatedAt", header.created_at)?;
         let id = match header.datastore_id {
             Some(id) if id.is_empty() => {
@@ -569,7 +574,25 @@ impl Extracted {
 
 /// Refuses a record whose objects repeat a name, and one that is not an object.
 fn check_record_text(text: &str, kind: Kind) -> Result<(), RecordError> {
-    json_keys::check_record_text(text).map_err(|p| match p {
+    json_keys::check_record_text(text).map_err(problem)?;
+    check_object(text, kind)
+}
+
+/// [`check_record_text`], which also says whether every field of `schema` (the fields of
+/// `kind`'s typed header) has its type, and where the top-level ones start.
+fn check_record_fit(
+    text: &str,
+    kind: Kind,
+    schema: &'static [(&'static str, Ty)],
+) -> Result<Option<Vec<(usize, usize)>>, RecordError> {
+    let fit = json_keys::check_record_fit(text, schema).map_err(problem)?;
+    check_object(text, kind)?;
+    Ok(fit.fits.then_some(fit.top))
+}
+
+/// A problem [`json_keys`] found, as a record error.
+fn problem(p: Problem) -> RecordError {
+    match p {
         Problem::DuplicateKey(d) => RecordError {
             kind: RecordErrorKind::DuplicateKey,
             path: d.path(),
@@ -597,8 +620,11 @@ fn check_record_text(text: &str, kind: Kind) -> Result<(), RecordError> {
             line: u.line,
             column: u.column,
         },
-    })?;
-    // serde accepts a struct written as an array; a record must be an object.
+    }
+}
+
+/// Refuses a record that is not an object (serde accepts a struct written as an array).
+fn check_object(text: &str, kind: Kind) -> Result<(), RecordError> {
     let first = text.trim_start().chars().next();
     if first == Some('{') {
         return Ok(());
@@ -728,6 +754,125 @@ struct DatastoreHeader<'a> {
     profile_configuration: Option<ProfileConfiguration>,
     backup_status_info: Option<BackupStatusInfo>,
 }
+
+impl<'a> DatastoreHeader<'a> {
+    /// The values kept.
+    fn top(self) -> Top<'a> {
+        Top {
+            datastore_id: self.datastore_id,
+            datastore_arn: self.datastore_arn,
+            datastore_name: self.datastore_name,
+            datastore_status: self.datastore_status,
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// What hlaudit keeps of a data store's known fields.
+#[derive(Debug, PartialEq)]
+struct Top<'a> {
+    datastore_id: Option<Cow<'a, str>>,
+    datastore_arn: Option<Cow<'a, str>>,
+    datastore_name: Option<Cow<'a, str>>,
+    datastore_status: Option<Cow<'a, str>>,
+    created_at: Option<TimeField<'a>>,
+}
+
+impl<'a> Top<'a> {
+    /// The values, read from where [`json_keys::check_record_fit`] found them in `text` (a
+    /// record that fits [`DATASTORE`]): as the typed reading reads them, escapes decoded.
+    /// `None` if one cannot be read, which leaves it to the typed reading.
+    fn of(text: &'a str, found: &[(usize, usize)]) -> Option<Top<'a>> {
+        let mut top = Top {
+            datastore_id: None,
+            datastore_arn: None,
+            datastore_name: None,
+            datastore_status: None,
+            created_at: None,
+        };
+        for &(field, at) in found {
+            let null = text.as_bytes().get(at) == Some(&b'n');
+            let string = || json_keys::string_at(text, at);
+            let slot = match DATASTORE[field].0 {
+                "DatastoreId" => &mut top.datastore_id,
+                "DatastoreArn" => &mut top.datastore_arn,
+                "DatastoreName" => &mut top.datastore_name,
+                "DatastoreStatus" => &mut top.datastore_status,
+                "CreatedAt" => {
+                    top.created_at = match text.as_bytes().get(at)? {
+                        b'n' => None,
+                        b'"' => Some(TimeField::Text(string()?)),
+                        _ => Some(TimeField::Number(json_keys::number_at(text, at)?)),
+                    };
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = if null { None } else { Some(string()?) };
+        }
+        Some(top)
+    }
+}
+
+/// The known fields of `DatastoreProperties` and their types, as [`DatastoreHeader`] types
+/// them, for [`json_keys::check_record_fit`]; a test checks the two name the same fields.
+static DATASTORE: &[(&str, Ty)] = &[
+    ("DatastoreId", Ty::Str),
+    ("DatastoreArn", Ty::Str),
+    ("DatastoreName", Ty::Str),
+    ("DatastoreStatus", Ty::Str),
+    ("CreatedAt", Ty::Time),
+    ("DatastoreTypeVersion", Ty::Str),
+    ("DatastoreEndpoint", Ty::Str),
+    (
+        "SseConfiguration",
+        Ty::Obj(&[(
+            "KmsEncryptionConfig",
+            Ty::Obj(&[("CmkType", Ty::Str), ("KmsKeyId", Ty::Str)]),
+        )]),
+    ),
+    (
+        "PreloadDataConfig",
+        Ty::Obj(&[("PreloadDataType", Ty::Str)]),
+    ),
+    (
+        "IdentityProviderConfiguration",
+        Ty::Obj(&[
+            ("AuthorizationStrategy", Ty::Str),
+            ("FineGrainedAuthorizationEnabled", Ty::Bool),
+            ("Metadata", Ty::Str),
+            ("IdpLambdaArn", Ty::Str),
+        ]),
+    ),
+    (
+        "ErrorCause",
+        Ty::Obj(&[("ErrorMessage", Ty::Str), ("ErrorCategory", Ty::Str)]),
+    ),
+    ("NlpConfiguration", Ty::Obj(&[("Status", Ty::Str)])),
+    ("AnalyticsConfiguration", Ty::Obj(&[("Status", Ty::Str)])),
+    (
+        "ProfileConfiguration",
+        Ty::Obj(&[("DefaultProfiles", Ty::Strs)]),
+    ),
+    (
+        "BackupStatusInfo",
+        Ty::Obj(&[
+            (
+                "Configuration",
+                Ty::Obj(&[
+                    ("Status", Ty::Str),
+                    ("BackupType", Ty::Str),
+                    ("RetentionPeriodInDays", Ty::Int),
+                    ("BackupTagsEnabled", Ty::Bool),
+                ]),
+            ),
+            ("BackupEnabledAt", Ty::Time),
+            ("EarliestRestorePoint", Ty::Time),
+            ("LatestRestorePoint", Ty::Time),
+            ("ScheduledPermanentDeletionTime", Ty::Time),
+        ]),
+    ),
+];
 
 /// What hlaudit keeps of an export or import job's known fields.
 struct JobHeader<'a> {
@@ -860,6 +1005,7 @@ impl<'de> Deserialize<'de> for Time {
 
 /// A timestamp field: epoch seconds or an ISO 8601 string. Deserialised by hand rather
 /// than as an untagged enum, which buffers every value before trying each variant.
+#[derive(Debug, PartialEq)]
 enum TimeField<'a> {
     Number(f64),
     Text(Cow<'a, str>),
@@ -1089,5 +1235,292 @@ mod tests {
         ))
         .unwrap_err();
         assert_eq!(e.path, "CreatedAt");
+    }
+
+    /// The fields a serde-derived struct `T` names, as its deserializer is asked for them.
+    fn fields_of<T: Deserialize<'static>>() -> Vec<&'static str> {
+        use serde::de::{value::Error, Error as _, Visitor};
+        struct Probe(Vec<&'static str>);
+        impl<'de> serde::Deserializer<'de> for &mut Probe {
+            type Error = Error;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+                Err(Error::custom("probe"))
+            }
+            fn deserialize_struct<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Error> {
+                self.0.extend_from_slice(fields);
+                Err(Error::custom("probe"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+                enum identifier ignored_any
+            }
+        }
+        let mut probe = Probe(Vec::new());
+        let _ = T::deserialize(&mut probe);
+        probe.0
+    }
+
+    /// The known fields at `path` (dotted) in [`DATASTORE`].
+    fn schema_at(path: &str) -> Vec<&'static str> {
+        let mut fields: &[(&str, Ty)] = DATASTORE;
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            fields = match fields.iter().find(|(n, _)| *n == part) {
+                Some((_, Ty::Obj(inner))) => inner,
+                _ => panic!("{path} is not an object of DATASTORE"),
+            };
+        }
+        fields.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// Every object path of [`DATASTORE`].
+    fn object_paths(fields: &[(&str, Ty)], at: &str, out: &mut Vec<String>) {
+        out.push(at.to_owned());
+        for (name, ty) in fields {
+            if let Ty::Obj(inner) = ty {
+                let path = if at.is_empty() {
+                    (*name).to_owned()
+                } else {
+                    format!("{at}.{name}")
+                };
+                object_paths(inner, &path, out);
+            }
+        }
+    }
+
+    /// The fast check's schema names exactly the fields the typed reading types, object by
+    /// object, so that a field added to one and not the other fails here (a field the schema
+    /// did not know would take any type there, and pass unchecked).
+    #[test]
+    fn the_fast_schema_knows_the_fields_the_typed_reading_types() {
+        let structs: Vec<(&str, Vec<&str>)> = vec![
+            ("", fields_of::<DatastoreHeader<'static>>()),
+            ("SseConfiguration", fields_of::<SseConfiguration>()),
+            (
+                "SseConfiguration.KmsEncryptionConfig",
+                fields_of::<KmsEncryptionConfig>(),
+            ),
+            ("PreloadDataConfig", fields_of::<PreloadDataConfig>()),
+            (
+                "IdentityProviderConfiguration",
+                fields_of::<IdentityProviderConfiguration>(),
+            ),
+            ("ErrorCause", fields_of::<ErrorCause>()),
+            ("NlpConfiguration", fields_of::<StatusOnly>()),
+            ("AnalyticsConfiguration", fields_of::<StatusOnly>()),
+            ("ProfileConfiguration", fields_of::<ProfileConfiguration>()),
+            ("BackupStatusInfo", fields_of::<BackupStatusInfo>()),
+            (
+                "BackupStatusInfo.Configuration",
+                fields_of::<BackupConfiguration>(),
+            ),
+        ];
+        for (path, fields) in &structs {
+            assert!(!fields.is_empty(), "{path}");
+            assert_eq!(&schema_at(path), fields, "{path}");
+        }
+        let mut paths = Vec::new();
+        object_paths(DATASTORE, "", &mut paths);
+        let checked: Vec<String> = structs.iter().map(|(p, _)| (*p).to_owned()).collect();
+        assert_eq!(paths, checked);
+    }
+
+    /// Values at the edges of what serde reads as each type.
+    const EDGE_VALUES: &[&str] = &[
+        "null",
+        "true",
+        "false",
+        "0",
+        "-0",
+        "7",
+        "-1",
+        "1.5",
+        "1.0",
+        "1e2",
+        "-0.0",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        r#""x""#,
+        r#""\u0000""#,
+        r#""2020-10-27T01:11:04Z""#,
+        "[]",
+        r#"["a"]"#,
+        "[null]",
+        "[1]",
+        r#"[["a"]]"#,
+        r#"[{}]"#,
+        "{}",
+        r#"{"x": 1}"#,
+        r#"["a", null]"#,
+        r#"[{"Status": "x"}]"#,
+    ];
+
+    /// Every path of [`DATASTORE`], objects included.
+    fn every_path(
+        fields: &'static [(&'static str, Ty)],
+        at: &[&'static str],
+        out: &mut Vec<Vec<&'static str>>,
+    ) {
+        for (name, ty) in fields {
+            let mut path = at.to_vec();
+            path.push(name);
+            out.push(path.clone());
+            if let Ty::Obj(inner) = ty {
+                every_path(inner, &path, out);
+            }
+        }
+    }
+
+    /// Every edge value at every known field, alone in its record: the fast check reads
+    /// each as the typed reading does.
+    #[test]
+    fn every_edge_value_at_every_known_field_reads_as_the_typed_reading_reads_it() {
+        let mut paths = Vec::new();
+        every_path(DATASTORE, &[], &mut paths);
+        let mut read_fast = 0;
+        for path in &paths {
+            for value in EDGE_VALUES {
+                let mut text = (*value).to_owned();
+                for name in path.iter().rev() {
+                    text = format!("{{\"{name}\": {text}}}");
+                }
+                match fast(&text) {
+                    Ok(Some(top)) => {
+                        read_fast += 1;
+                        assert_eq!(Ok(top), typed(&text), "{text}");
+                    }
+                    Ok(None) => {}
+                    Err(e) => assert_eq!(Err(e), typed(&text), "{text}"),
+                }
+            }
+        }
+        assert!(read_fast > paths.len() * 3, "{read_fast}");
+    }
+
+    /// A JSON value for a field of type `ty`: of its type when `right`, else any value
+    /// (of its type or not), both drawn from values at the edges of what serde accepts.
+    fn value_for(ty: &'static Ty, right: bool) -> proptest::strategy::BoxedStrategy<String> {
+        use proptest::prelude::*;
+        let pick = |v: &'static [&'static str]| proptest::sample::select(v).prop_map(str::to_owned);
+        let strings: &'static [&'static str] = &[
+            r#""x""#,
+            r#""""#,
+            r#""a\"b\u0041\n""#,
+            r#""\ud83d\ude00""#,
+            "null",
+        ];
+        let right_value = match ty {
+            Ty::Str => pick(strings).boxed(),
+            Ty::Bool => pick(&["true", "false", "null"]).boxed(),
+            Ty::Int => pick(&[
+                "0",
+                "7",
+                "-1",
+                "9223372036854775807",
+                "-9223372036854775808",
+                "null",
+            ])
+            .boxed(),
+            Ty::Time => pick(&[
+                "1603761064",
+                "1603761064.881",
+                "-1",
+                "0",
+                "1e9",
+                r#""2020-10-27T01:11:04Z""#,
+                r#""2020-10-27T01:11:04.5\u002b00:00""#,
+                "null",
+            ])
+            .boxed(),
+            Ty::Strs => pick(&["[]", r#"["a"]"#, r#"["a", "b\n"]"#, "null"]).boxed(),
+            Ty::Obj(fields) => object_for(fields, true),
+        };
+        if right {
+            return right_value;
+        }
+        let any = pick(EDGE_VALUES);
+        prop_oneof![3 => right_value, 1 => any].boxed()
+    }
+
+    /// An object of some of `fields` (names sometimes spelt with an escape) and an unknown
+    /// field, every value of its type when `right`.
+    fn object_for(
+        fields: &'static [(&'static str, Ty)],
+        right: bool,
+    ) -> proptest::strategy::BoxedStrategy<String> {
+        use proptest::prelude::*;
+        let members: Vec<BoxedStrategy<Option<String>>> = fields
+            .iter()
+            .map(|(name, ty)| {
+                (proptest::option::of(value_for(ty, right)), any::<bool>())
+                    .prop_map(move |(v, escape)| {
+                        v.map(|v| {
+                            let spelt = if escape {
+                                format!("\\u{:04x}{}", u32::from(name.as_bytes()[0]), &name[1..])
+                            } else {
+                                (*name).to_owned()
+                            };
+                            format!("\"{spelt}\": {v}")
+                        })
+                    })
+                    .boxed()
+            })
+            .collect();
+        (members, proptest::option::of(value_for(&Ty::Str, false)))
+            .prop_map(|(members, unknown)| {
+                let mut parts: Vec<String> = members.into_iter().flatten().collect();
+                if let Some(u) = unknown {
+                    parts.push(format!("\"Unknown\": {u}"));
+                }
+                format!("{{{}}}", parts.join(", "))
+            })
+            .boxed()
+    }
+
+    /// What the typed reading alone makes of a data store's text.
+    fn typed(text: &str) -> Result<Top<'_>, RecordError> {
+        check_record_text(text, Kind::Datastore)?;
+        parse_typed::<DatastoreHeader<'_>>(text).map(DatastoreHeader::top)
+    }
+
+    /// What the fast check makes of it: `Ok(None)` when it leaves it to the typed reading.
+    fn fast(text: &str) -> Result<Option<Top<'_>>, RecordError> {
+        Ok(check_record_fit(text, Kind::Datastore, DATASTORE)?
+            .map(|found| Top::of(text, &found).expect("a text that fits reads")))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+
+        /// A record the fast check lets through is one the typed reading accepts, with the
+        /// same values; one it refuses, the typed reading refuses with the same error.
+        #[test]
+        fn the_fast_check_reads_a_record_as_the_typed_reading_does(
+            text in object_for(DATASTORE, false)
+        ) {
+            match fast(&text) {
+                Ok(Some(top)) => proptest::prop_assert_eq!(Ok(top), typed(&text), "{}", text),
+                Ok(None) => {}
+                Err(e) => proptest::prop_assert_eq!(Err(e), typed(&text), "{}", text),
+            }
+        }
+
+        /// A record whose known fields all have their types is read by the fast check alone.
+        #[test]
+        fn a_record_of_the_right_types_is_read_without_the_typed_reading(
+            text in object_for(DATASTORE, true)
+        ) {
+            let top = fast(&text);
+            proptest::prop_assert!(matches!(top, Ok(Some(_))), "{}: {:?}", text, top);
+            proptest::prop_assert_eq!(top.map(Option::unwrap), typed(&text), "{}", text);
+        }
     }
 }
