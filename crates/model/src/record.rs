@@ -297,6 +297,15 @@ impl Record {
         self.kind
     }
 
+    /// Where the record's text ends in the whole file it shares, and the file's length;
+    /// `None` when it holds its own copy.
+    pub(crate) fn shared_position(&self) -> Option<(usize, usize)> {
+        match &self.raw {
+            RawText::Shared { text, end, .. } => Some((*end, text.len())),
+            RawText::Owned(_) => None,
+        }
+    }
+
     /// Which resource it is.
     pub fn identity(&self) -> &Identity {
         &self.identity

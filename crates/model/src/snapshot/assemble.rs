@@ -111,6 +111,9 @@ impl Assembler {
             return;
         }
         let index = self.inv.records.len();
+        if index == self.inv.records.capacity() {
+            self.reserve_for(&r);
+        }
         match self.seen.entry(h) {
             Entry::Vacant(e) => {
                 e.insert(index);
@@ -119,6 +122,28 @@ impl Assembler {
         }
         self.inv.records.push(r);
         self.record_input.push(input);
+    }
+
+    /// Makes room for the records still to come when the records are full: when `r` is a
+    /// piece of a whole file, as many as the file holds at the rate read so far (doubling
+    /// instead would copy every record several times over a large file), else twice as many.
+    fn reserve_for(&mut self, r: &Record) {
+        let len = self.inv.records.len();
+        let this_input = self
+            .record_input
+            .iter()
+            .rev()
+            .take_while(|&&i| usize::try_from(i).ok() == Some(self.collected_at.len()))
+            .count();
+        let more = match r.shared_position() {
+            // `this_input` records end before `end`, of `total` bytes.
+            Some((end, total)) if this_input >= 1024 && end > 0 => {
+                let expected = this_input.saturating_mul(total) / end;
+                expected.saturating_sub(this_input) + expected / 64 + 1
+            }
+            _ => len.max(8),
+        };
+        self.inv.records.reserve_exact(more);
     }
 
     /// Ends an input with its summary.

@@ -192,6 +192,23 @@ mod tests {
         );
     }
 
+    /// The records of a whole file are held in about as much room as they take, not in
+    /// up to twice as much (and copied several times over) as doubling would give.
+    #[test]
+    fn the_records_of_a_whole_file_are_given_the_room_they_take() {
+        let n = 5 * BATCH + 100;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.json");
+        std::fs::write(&path, list(n, &[], "")).unwrap();
+        let inv = crate::snapshot::read_files(&[path.to_str().unwrap()]).unwrap();
+        assert_eq!(inv.records.len(), n);
+        assert!(
+            inv.records.capacity() <= n + n / 16,
+            "{} for {n}",
+            inv.records.capacity()
+        );
+    }
+
     #[test]
     fn a_syntax_error_comes_after_the_record_errors_before_it() {
         let text = list(BATCH + 3, &[1, BATCH + 1], ",\n{\"DatastoreId\": }");
