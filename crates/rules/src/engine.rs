@@ -152,8 +152,12 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     } else {
         DatastoreIndex::default()
     };
-    let mut by_arn: Vec<usize> = (0..n).collect();
-    by_arn.par_sort_unstable_by(|a, b| records[*a].key().cmp(&records[*b].key()).then(a.cmp(b)));
+    // Sorting the keys beside the indexes, rather than the indexes by looking each record
+    // up, keeps the comparisons in one array.
+    let mut keyed: Vec<(std::borrow::Cow<'_, str>, usize)> =
+        records.iter().map(Record::key).zip(0..).collect();
+    keyed.par_sort_unstable();
+    let by_arn: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
 
     // The output is cut into jobs of CHUNK consecutive records (in ARN order); a job owns
     // its records' slots in every policy's block, so workers write findings straight into
