@@ -350,7 +350,7 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
         let mut out = Vec::new();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(Key)? {
             if self.0.all {
                 let v = map.next_value_seed(Pruned(&EVERYTHING))?;
                 out.push((key, v));
@@ -362,6 +362,34 @@ impl<'de> Visitor<'de> for Pruned<'_> {
             }
         }
         Ok(Val::Obj(out))
+    }
+}
+
+/// A name, borrowed from the text unless it holds an escape (serde's own `Cow<str>`
+/// always copies).
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a name")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s))
     }
 }
 
@@ -442,6 +470,12 @@ mod tests {
         let v = parse_full(r#"{"a":"plain","b":"esc\"aped"}"#).unwrap();
         assert!(matches!(v.get("a"), Some(Val::Str(Cow::Borrowed("plain")))));
         assert!(matches!(v.get("b"), Some(Val::Str(Cow::Owned(_)))));
+        // Names too.
+        let Val::Obj(members) = parse_full(r#"{"a": 1, "e\u0073c": 2}"#).unwrap() else {
+            panic!("not an object")
+        };
+        assert!(matches!(members[0].0, Cow::Borrowed("a")));
+        assert!(matches!(&members[1].0, Cow::Owned(k) if k == "esc"));
     }
 
     #[test]
