@@ -20,7 +20,7 @@ use crate::eval::{collapse, eval, Reason};
 use crate::planned::{self, Shapes};
 use crate::resolve::{resolve, Env, JsonDoc, Resolved};
 use crate::set::{CompiledPolicy, CompiledPolicySet, Piece};
-use crate::value::{parse_pruned, Val};
+use crate::value::{parse_record, Val};
 
 /// Options of one evaluation.
 #[derive(Debug, Clone, Copy)]
@@ -269,14 +269,14 @@ pub(crate) fn with_env<T>(
     f: impl FnOnce(Result<&Env<'_>, String>) -> T,
 ) -> T {
     let shared = &set.shared;
-    let root = match parse_pruned(rec.raw_json(), &shared.trie) {
+    let root = match parse_record(rec.raw_json(), &shared.trie) {
         Ok(v) => v,
         Err(e) => return f(Err(e.to_string())),
     };
     // The data store was read whole when it was built; a failure here would be its own
     // finding, and leaves the job's `@datastore` absent.
     let store_fields = match datastore {
-        Some(d) if shared.uses_datastore => parse_pruned(d.raw_json(), &shared.datastore_trie)
+        Some(d) if shared.uses_datastore => parse_record(d.raw_json(), &shared.datastore_trie)
             .ok()
             .map(|v| (d, v)),
         Some(d) => Some((d, Val::Obj(Vec::new()))),

@@ -10,9 +10,10 @@
 //! against serde_json's depth limit. serde's `IgnoredAny` checks none of these, so a record
 //! (or a `|json` document) with `"\ud800"` in a field no policy read was evaluated, and the
 //! same record became unreadable as soon as one more policy read that field: a pair's
-//! verdict depended on which other policies were loaded. (Records read from snapshots are
-//! now refused at reading for such values, by `hlaudit_model::json_keys::check_record_text`;
-//! documents held in strings, and records built by other means, still rely on this.)
+//! verdict depended on which other policies were loaded. A record's own text is refused
+//! for such values when the record is built (`hlaudit_model::json_keys::check_record_text`),
+//! so [`parse_record`] only scans past what it skips; documents held in strings rely on
+//! this.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -279,8 +280,33 @@ impl Trie {
 
 /// Parses JSON text keeping only what `trie` names (everything when `trie.all`).
 pub fn parse_pruned<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_json::Error> {
+    parse_with(
+        text,
+        Pruned {
+            trie,
+            checked: false,
+        },
+    )
+}
+
+/// [`parse_pruned`] for a record's text (`hlaudit_model::Record::raw_json`), which was
+/// checked as strictly as reading it whole when the record was built (every way of
+/// building one goes through `hlaudit_model::json_keys::check_record_text`): what is not
+/// kept is only scanned past (`IgnoredAny`), not decoded again. The result is
+/// [`parse_pruned`]'s.
+pub fn parse_record<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_json::Error> {
+    parse_with(
+        text,
+        Pruned {
+            trie,
+            checked: true,
+        },
+    )
+}
+
+fn parse_with<'a>(text: &'a str, seed: Pruned<'_>) -> Result<Val<'a>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = Pruned(trie).deserialize(&mut de)?;
+    let v = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(v)
 }
@@ -295,7 +321,20 @@ static EVERYTHING: Trie = Trie {
     children: BTreeMap::new(),
 };
 
-struct Pruned<'t>(&'t Trie);
+/// Keeps what `trie` names. `checked`: the text is known to hold nothing a strict read
+/// refuses, so what is not kept is scanned past rather than decoded.
+#[derive(Clone, Copy)]
+struct Pruned<'t> {
+    trie: &'t Trie,
+    checked: bool,
+}
+
+impl<'t> Pruned<'t> {
+    /// The same parse, keeping what `trie` names.
+    fn with(self, trie: &'t Trie) -> Pruned<'t> {
+        Pruned { trie, ..self }
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for Pruned<'_> {
     type Value = Val<'de>;
@@ -339,10 +378,13 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
         let mut out = Vec::new();
-        if self.0.all || !self.0.children.is_empty() {
-            while let Some(v) = seq.next_element_seed(Pruned(&EVERYTHING))? {
+        if self.trie.all || !self.trie.children.is_empty() {
+            let all = self.with(&EVERYTHING);
+            while let Some(v) = seq.next_element_seed(all)? {
                 out.push(v);
             }
+        } else if self.checked {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
         } else {
             while seq.next_element_seed(Skip)?.is_some() {}
         }
@@ -351,12 +393,14 @@ impl<'de> Visitor<'de> for Pruned<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
         let mut out = Vec::new();
         while let Some(key) = map.next_key_seed(Key)? {
-            if self.0.all {
-                let v = map.next_value_seed(Pruned(&EVERYTHING))?;
+            if self.trie.all {
+                let v = map.next_value_seed(self.with(&EVERYTHING))?;
                 out.push((key, v));
-            } else if let Some(child) = self.0.child(key.as_ref()) {
-                let v = map.next_value_seed(Pruned(child))?;
+            } else if let Some(child) = self.trie.child(key.as_ref()) {
+                let v = map.next_value_seed(self.with(child))?;
                 out.push((key, v));
+            } else if self.checked {
+                map.next_value::<de::IgnoredAny>()?;
             } else {
                 map.next_value_seed(Skip)?;
             }
