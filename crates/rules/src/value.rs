@@ -522,6 +522,26 @@ mod tests {
         assert!(matches!(&members[1].0, Cow::Owned(k) if k == "esc"));
     }
 
+    /// On a text without unreadable values, scanning past what is skipped keeps what the
+    /// strict parse keeps.
+    #[test]
+    fn a_record_parse_keeps_what_the_strict_parse_keeps() {
+        let mut t = Trie::default();
+        t.insert(&["A", "b"], false);
+        t.insert(&["C"], true);
+        for text in [
+            r#"{"A": {"b": "x\u00e9", "c": [1, {"d": "\ud83d\ude00"}]}, "B": 1e300, "C": [1, "y"]}"#,
+            r#"{"X": [[[]]], "A": null, "C": {"e": -0.5, "f": "\n"}}"#,
+            r#"{"A": {"b": [1, 2], "z": 18446744073709551615}}"#,
+        ] {
+            assert_eq!(
+                parse_record(text, &t).unwrap(),
+                parse_pruned(text, &t).unwrap(),
+                "{text}"
+            );
+        }
+    }
+
     #[test]
     fn numbers_compare_numerically_and_long_values_shorten() {
         assert!(val_eq(&Val::Num(1.0), &parse_full("1.0").unwrap()));
