@@ -4,11 +4,10 @@
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 
-use hlaudit_model::json_keys::check_unique_keys;
 use hlaudit_model::{Arn, Record, Timestamp};
 
 use crate::path::{push_token, Context, Path, Root, Step, Transform};
-use crate::value::{key_eq, parse_full, parse_pruned, Trie, Val};
+use crate::value::{key_eq, parse_document, Trie, Val};
 
 /// A `|json` document of one record: the parsed value, or why the string is not JSON.
 pub(crate) type JsonDoc<'x> = Result<Val<'x>, String>;
@@ -378,13 +377,8 @@ fn json_doc<'x>(prefix: &Path, trie: Option<&Trie>, env: &Env<'x>) -> JsonDoc<'x
         }
         _ => return Err("unsupported root before |json".to_owned()),
     };
-    // A repeated name makes the document read differently by its clients: refuse it.
-    check_unique_keys(s).map_err(|dup| dup.to_string())?;
-    match trie {
-        Some(t) => parse_pruned(s, t),
-        None => parse_full(s),
-    }
-    .map_err(|e| e.to_string())
+    // A repeated name makes the document read differently by its clients: refused.
+    parse_document(s, trie)
 }
 
 fn transform<'t>(v: ValRef<'t>, t: Transform) -> StepResult<'t> {

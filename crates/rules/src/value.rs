@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use hlaudit_model::json_keys::check_unique_keys;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value that borrows its strings where it can.
@@ -285,6 +286,7 @@ pub fn parse_pruned<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_jso
         Pruned {
             trie,
             checked: false,
+            unique: false,
         },
     )
 }
@@ -300,8 +302,27 @@ pub fn parse_record<'a>(text: &'a str, trie: &Trie) -> Result<Val<'a>, serde_jso
         Pruned {
             trie,
             checked: true,
+            unique: false,
         },
     )
+}
+
+/// Parses a JSON document held in a string ([`parse_pruned`], or the whole document
+/// without a trie) and refuses one whose objects repeat a name, with
+/// [`check_unique_keys`]'s message: such a document reads differently in its clients.
+/// The parse finds a repeat itself, so the document is scanned once; the byte scan runs
+/// only when the parse fails, to name the repeat (or to find that a repeat comes before
+/// what stopped the parse, which it reports first).
+pub fn parse_document<'a>(text: &'a str, trie: Option<&Trie>) -> Result<Val<'a>, String> {
+    let seed = Pruned {
+        trie: trie.unwrap_or(&EVERYTHING),
+        checked: false,
+        unique: true,
+    };
+    parse_with(text, seed).map_err(|e| match check_unique_keys(text) {
+        Err(dup) => dup.to_string(),
+        Ok(()) => e.to_string(),
+    })
 }
 
 fn parse_with<'a>(text: &'a str, seed: Pruned<'_>) -> Result<Val<'a>, serde_json::Error> {
@@ -327,6 +348,8 @@ static EVERYTHING: Trie = Trie {
 struct Pruned<'t> {
     trie: &'t Trie,
     checked: bool,
+    /// Refuse an object that repeats a name, kept or skipped.
+    unique: bool,
 }
 
 impl<'t> Pruned<'t> {
@@ -386,13 +409,20 @@ impl<'de> Visitor<'de> for Pruned<'_> {
         } else if self.checked {
             while seq.next_element::<de::IgnoredAny>()?.is_some() {}
         } else {
-            while seq.next_element_seed(Skip)?.is_some() {}
+            let skip = Skip {
+                unique: self.unique,
+            };
+            while seq.next_element_seed(skip)?.is_some() {}
         }
         Ok(Val::Arr(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Val<'de>, A::Error> {
         let mut out = Vec::new();
+        let mut names = Names::default();
         while let Some(key) = map.next_key_seed(Key)? {
+            if self.unique && !names.insert(&key) {
+                return Err(de::Error::custom(REPEATED));
+            }
             if self.trie.all {
                 let v = map.next_value_seed(self.with(&EVERYTHING))?;
                 out.push((key, v));
@@ -402,7 +432,9 @@ impl<'de> Visitor<'de> for Pruned<'_> {
             } else if self.checked {
                 map.next_value::<de::IgnoredAny>()?;
             } else {
-                map.next_value_seed(Skip)?;
+                map.next_value_seed(Skip {
+                    unique: self.unique,
+                })?;
             }
         }
         Ok(Val::Obj(out))
@@ -441,7 +473,41 @@ impl<'de> Visitor<'de> for Key {
 /// module documentation): `deserialize_any` decodes strings and numbers and counts depth,
 /// where `IgnoredAny` only scans past them.
 #[derive(Clone, Copy)]
-struct Skip;
+struct Skip {
+    /// Refuse an object that repeats a name.
+    unique: bool,
+}
+
+/// What a parse that refuses repeated names says when it finds one.
+const REPEATED: &str = "an object repeats a name";
+
+/// The names of one object, to find a repeat: a few compared in turn, more in a set (so
+/// that an object of a million names takes linear time).
+#[derive(Default)]
+struct Names<'a> {
+    few: Vec<Cow<'a, str>>,
+    many: Option<std::collections::HashSet<Cow<'a, str>>>,
+}
+
+impl<'a> Names<'a> {
+    /// Adds `name`; false when it is there already.
+    fn insert(&mut self, name: &Cow<'a, str>) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(name.clone());
+        }
+        if self.few.iter().any(|n| n == name) {
+            return false;
+        }
+        if self.few.len() == 16 {
+            let mut set: std::collections::HashSet<Cow<'a, str>> = self.few.drain(..).collect();
+            set.insert(name.clone());
+            self.many = Some(set);
+        } else {
+            self.few.push(name.clone());
+        }
+        true
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for Skip {
     type Value = ();
@@ -481,12 +547,22 @@ impl<'de> Visitor<'de> for Skip {
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Skip)?.is_some() {}
+        while seq.next_element_seed(self)?.is_some() {}
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while map.next_key_seed(Skip)?.is_some() {
-            map.next_value_seed(Skip)?;
+        if self.unique {
+            let mut names = Names::default();
+            while let Some(key) = map.next_key_seed(Key)? {
+                if !names.insert(&key) {
+                    return Err(de::Error::custom(REPEATED));
+                }
+                map.next_value_seed(self)?;
+            }
+        } else {
+            while map.next_key_seed(self)?.is_some() {
+                map.next_value_seed(self)?;
+            }
         }
         Ok(())
     }
@@ -539,6 +615,49 @@ mod tests {
                 parse_pruned(text, &t).unwrap(),
                 "{text}"
             );
+        }
+    }
+
+    /// JSON documents whose objects draw their names from a few (one spelt with an
+    /// escape), so that some repeat a name, at any depth.
+    fn documents() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = proptest::sample::select(vec!["1", "\"x\"", "null", "[]", "{}", "\"\\u00e9\""])
+            .prop_map(str::to_owned);
+        leaf.prop_recursive(4, 40, 5, |inner| {
+            let name = proptest::sample::select(vec!["a", "b", "c", "\\u0061", "A"]);
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(", "))),
+                proptest::collection::vec((name, inner), 0..5).prop_map(|m| {
+                    let members: Vec<String> = m
+                        .into_iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A document held in a string is refused exactly when the byte scan finds a
+        /// repeated name, with its message, whether the repeat is in a part kept or
+        /// skipped; otherwise it reads as the plain parse reads it.
+        #[test]
+        fn a_document_is_refused_exactly_when_it_repeats_a_name(text in documents()) {
+            let mut t = Trie::default();
+            t.insert(&["b"], true);
+            for trie in [None, Some(&t)] {
+                let read = parse_document(&text, trie);
+                match check_unique_keys(&text) {
+                    Err(dup) => proptest::prop_assert_eq!(read, Err(dup.to_string())),
+                    Ok(()) => proptest::prop_assert_eq!(
+                        read,
+                        parse_pruned(&text, trie.unwrap_or(&EVERYTHING)).map_err(|e| e.to_string())
+                    ),
+                }
+            }
         }
     }
 
