@@ -420,7 +420,7 @@ impl<'de> Visitor<'de> for Pruned<'_> {
         let mut out = Vec::new();
         let mut names = Names::default();
         while let Some(key) = map.next_key_seed(Key)? {
-            if self.unique && !names.insert(&key) {
+            if self.unique && !names.insert(key.clone()) {
                 return Err(de::Error::custom(REPEATED));
             }
             if self.trie.all {
@@ -491,19 +491,19 @@ struct Names<'a> {
 
 impl<'a> Names<'a> {
     /// Adds `name`; false when it is there already.
-    fn insert(&mut self, name: &Cow<'a, str>) -> bool {
+    fn insert(&mut self, name: Cow<'a, str>) -> bool {
         if let Some(set) = &mut self.many {
-            return set.insert(name.clone());
+            return set.insert(name);
         }
-        if self.few.iter().any(|n| n == name) {
+        if self.few.contains(&name) {
             return false;
         }
         if self.few.len() == 16 {
             let mut set: std::collections::HashSet<Cow<'a, str>> = self.few.drain(..).collect();
-            set.insert(name.clone());
+            set.insert(name);
             self.many = Some(set);
         } else {
-            self.few.push(name.clone());
+            self.few.push(name);
         }
         true
     }
@@ -554,7 +554,7 @@ impl<'de> Visitor<'de> for Skip {
         if self.unique {
             let mut names = Names::default();
             while let Some(key) = map.next_key_seed(Key)? {
-                if !names.insert(&key) {
+                if !names.insert(key) {
                     return Err(de::Error::custom(REPEATED));
                 }
                 map.next_value_seed(self)?;
