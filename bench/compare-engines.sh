@@ -20,7 +20,8 @@
 #    give bench/ten-policies-reader-limits.expected, and hlaudit the same again beside a policy
 #    that reads the whole document (a verdict must not depend on the other policies loaded).
 # 3. Times the whole processes over N generated data stores, RUNS rounds, each round running
-#    every row once in turn (so load on the machine hits all rows alike), and prints the
+#    every row once in turn (so load on the machine hits all rows alike), each timed run
+#    right after an untimed run of the same row (WARMUP=1; WARMUP=0 leaves it out), and prints the
 #    median wall time, CPU time (user + system: steadier than wall time when others share
 #    the machine, and hlaudit uses every core where the others use one) and peak RSS of each
 #    row (GNU time '%e %M %U %S'), the load average around the rounds, and the ratios
@@ -34,6 +35,12 @@
 #
 # Usage: bench/compare-engines.sh
 #   N=100000 RUNS=3 WORK=/tmp/hlaudit-bench   the input is $WORK/datastores-$N.json
+#   WARMUP=1          an untimed run of each row before its timed one. Without it, the row
+#                     after the Python script or regorus starts where that process left the
+#                     machine's memory: on this 2-core VM, an hlaudit run then spent 0.5 s
+#                     of system time zeroing pages instead of 0.06 s (1.2 s wall instead of
+#                     0.85 s), whichever build, so the first row of each round paid for the
+#                     last one.
 #   HLAUDIT=PATH      time this hlaudit binary instead of building target/release/hlaudit
 #   BEFORE=PATH       also time another hlaudit binary (e.g. a build of an earlier commit)
 #   PYTHON=python3    the interpreter of the script
@@ -42,6 +49,7 @@ cd "$(dirname "$0")/.."
 
 N="${N:-100000}"
 RUNS="${RUNS:-3}"
+WARMUP="${WARMUP:-1}"
 WORK="${WORK:-${TMPDIR:-/tmp}/hlaudit-bench}"
 FILE="$WORK/datastores-$N.json"
 PYTHON="${PYTHON:-python3}"
@@ -142,10 +150,11 @@ if [ -n "$BEFORE" ]; then
 fi
 rows+=("python3 script" "regorus")
 
-# run_row INDEX ROUND: runs one row once, appends "wall kb user sys" to its times and keeps its
-# violations output (for the rows that give one).
+# run_row INDEX ROUND [warm]: runs one row once, appends "wall kb user sys" to its times and
+# keeps its violations output (for the rows that give one); with `warm`, records nothing.
 run_row() {
     local label="${rows[$1]}" round="$2" out="$OUT/row$1.round$2.out" rc=0
+    if [ "${3:-}" = warm ]; then out="$OUT/warm.out"; fi
     local cmd
     case "$label" in
     "hlaudit --format none") cmd=("$HLAUDIT" "${hl_args[@]}" "$FILE" --format none) ;;
@@ -161,6 +170,10 @@ run_row() {
         tail -5 "$OUT/row$1.err" >&2
         STATUS=1
     fi
+    if [ "${3:-}" = warm ]; then
+        rm -f "$out"
+        return
+    fi
     tail -1 "$OUT/time.txt" >>"$OUT/row$1.times"
     case "$label" in
     *"--format none") rm -f "$out" ;;
@@ -172,7 +185,7 @@ run_row() {
     esac
 }
 
-echo "== $N data stores ($(du -m "$FILE" | cut -f1) MB), $RUNS rounds of ${#rows[@]} rows"
+echo "== $N data stores ($(du -m "$FILE" | cut -f1) MB), $RUNS rounds of ${#rows[@]} rows$([ "$WARMUP" = 1 ] && echo ', each timed after an untimed run of itself')"
 # What was timed: the tree the binary was built from, uncommitted changes included.
 tree="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD -- crates 2>/dev/null || tree="$tree with uncommitted changes in crates/"
@@ -181,6 +194,7 @@ for i in "${!rows[@]}"; do rm -f "$OUT/row$i.times"; done
 echo "  load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$RUNS"); do
     for i in "${!rows[@]}"; do
+        if [ "$WARMUP" = 1 ]; then run_row "$i" "$round" warm; fi
         run_row "$i" "$round"
     done
     echo "  round $round done"
