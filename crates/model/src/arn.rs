@@ -45,11 +45,33 @@ impl Arn {
     /// assert_eq!(arn.account, "123456789012");
     /// ```
     pub fn parse(s: &str) -> Result<Self, ArnError> {
+        let [partition, service, region, account, resource] = Arn::split(s)?;
+        Ok(Arn {
+            partition: partition.to_owned(),
+            service: service.to_owned(),
+            region: region.to_owned(),
+            account: account.to_owned(),
+            resource: resource.to_owned(),
+        })
+    }
+
+    /// What [`Arn::parse`] accepts, as the five fields borrowed from `s`: partition,
+    /// service, region, account and resource (for reading a field without copying them).
+    ///
+    /// ```
+    /// let [_, service, region, ..] = hlaudit_model::Arn::split("arn:aws:kms:eu-west-1:1:key/k").unwrap();
+    /// assert_eq!((service, region), ("kms", "eu-west-1"));
+    /// ```
+    pub fn split(s: &str) -> Result<[&str; 5], ArnError> {
         let rest = s.strip_prefix("arn:").ok_or(ArnError::MissingPrefix)?;
-        let mut it = rest.splitn(5, ':');
-        let parts: Vec<&str> = it.by_ref().collect();
-        if parts.len() < 5 {
-            return Err(ArnError::TooFewFields(parts.len() + 1));
+        let mut parts = [""; 5];
+        let mut n = 0;
+        for (slot, part) in parts.iter_mut().zip(rest.splitn(5, ':')) {
+            *slot = part;
+            n += 1;
+        }
+        if n < 5 {
+            return Err(ArnError::TooFewFields(n + 1));
         }
         if parts[0].is_empty() {
             return Err(ArnError::EmptyField("partition"));
@@ -57,13 +79,7 @@ impl Arn {
         if parts[1].is_empty() {
             return Err(ArnError::EmptyField("service"));
         }
-        Ok(Arn {
-            partition: parts[0].to_owned(),
-            service: parts[1].to_owned(),
-            region: parts[2].to_owned(),
-            account: parts[3].to_owned(),
-            resource: parts[4].to_owned(),
-        })
+        Ok(parts)
     }
 }
 

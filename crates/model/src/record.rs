@@ -507,10 +507,15 @@ impl Extracted {
         };
         let (identity, context) = match header.datastore_arn {
             Some(arn) if exists => {
-                let parts = Arn::parse(&arn).map_err(|e| {
+                let [partition, _, region, account, _] = Arn::split(&arn).map_err(|e| {
                     field_error("DatastoreArn", &format!("`{arn}` is not an ARN: it {e}"))
                 })?;
-                (Identity::Arn(arn.into_owned()), Context::of_arn(&parts))
+                let context = Context {
+                    account: Some(account.to_owned()),
+                    region: Some(region.to_owned()),
+                    partition: Some(partition.to_owned()),
+                };
+                (Identity::Arn(arn.into_owned()), context)
             }
             None if exists => return Err(missing("DatastoreArn")),
             // A planned data store's identity is set by the caller.

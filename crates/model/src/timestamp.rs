@@ -61,16 +61,18 @@ impl Timestamp {
             .single()
             .map(Timestamp)
             .ok_or_else(|| TimestampError::OutOfRange(secs.to_string()))?;
-        t.within_rfc3339_years(&secs.to_string())
+        // The number is written out only for the error: formatting a double costs more
+        // than the rest of this.
+        t.within_rfc3339_years(|| secs.to_string())
     }
 
     /// Itself when its UTC year is one RFC 3339 can write (0000 to 9999), so that every
     /// timestamp hlaudit accepts reads back from what it writes.
-    fn within_rfc3339_years(self, input: &str) -> Result<Self, TimestampError> {
+    fn within_rfc3339_years(self, input: impl FnOnce() -> String) -> Result<Self, TimestampError> {
         if (0..=9999).contains(&self.0.year()) {
             Ok(self)
         } else {
-            Err(TimestampError::YearOutOfRange(input.to_owned()))
+            Err(TimestampError::YearOutOfRange(input()))
         }
     }
 
@@ -78,11 +80,11 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
         let t = s.trim();
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-            return Timestamp(dt.with_timezone(&Utc)).within_rfc3339_years(s);
+            return Timestamp(dt.with_timezone(&Utc)).within_rfc3339_years(|| s.to_owned());
         }
         // ISO 8601 also allows a space-free offset like +0000 and a lower-case t/z.
         if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z") {
-            return Timestamp(dt.with_timezone(&Utc)).within_rfc3339_years(s);
+            return Timestamp(dt.with_timezone(&Utc)).within_rfc3339_years(|| s.to_owned());
         }
         if let Ok(secs) = t.parse::<f64>() {
             return Self::from_epoch_seconds(secs);

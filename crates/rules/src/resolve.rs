@@ -456,19 +456,10 @@ fn s3_parts<'t>(bucket: Val<'t>, key: Val<'t>) -> Val<'t> {
 
 fn arn(v: ValRef<'_>) -> StepResult<'_> {
     let parts = |s: &str| -> Result<[(usize, usize); 5], String> {
-        let a = Arn::parse(s).map_err(|e| e.to_string())?;
-        // Recompute byte ranges so the parts can borrow from the string.
-        let mut out = [(0, 0); 5];
-        let mut start = 4; // after "arn:"
-        for (i, part) in [&a.partition, &a.service, &a.region, &a.account]
-            .iter()
-            .enumerate()
-        {
-            out[i] = (start, start + part.len());
-            start += part.len() + 1;
-        }
-        out[4] = (start, s.len());
-        Ok(out)
+        let fields = Arn::split(s).map_err(|e| e.to_string())?;
+        // Byte ranges, so that the parts can borrow from the string whatever its lifetime.
+        let at = |f: &str| (f.as_ptr() as usize).saturating_sub(s.as_ptr() as usize);
+        Ok(fields.map(|f| (at(f), at(f) + f.len())))
     };
     let build = |s: &str, r: [(usize, usize); 5]| -> Vec<(&'static str, String)> {
         ["partition", "service", "region", "account", "resource"]
