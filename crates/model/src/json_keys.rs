@@ -377,10 +377,7 @@ fn walk(
                 i = end + 1;
             }
             b'-' | b'0'..=b'9' if strict => {
-                let len = b[i..]
-                    .iter()
-                    .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                    .unwrap_or(b.len() - i);
+                let len = number_len(b, i);
                 let number = &text[i..i + len];
                 // A double holds every number of up to 19 digits without an exponent.
                 if len > 19 || number.contains(['e', 'E']) {

@@ -490,6 +490,9 @@ struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
+    /// How many names are compared in turn before a set takes over.
+    const FEW: usize = 16;
+
     /// Adds `name`; false when it is there already.
     fn insert(&mut self, name: Cow<'a, str>) -> bool {
         if let Some(set) = &mut self.many {
@@ -498,7 +501,7 @@ impl<'a> Names<'a> {
         if self.few.contains(&name) {
             return false;
         }
-        if self.few.len() == 16 {
+        if self.few.len() == Self::FEW {
             let mut set: std::collections::HashSet<Cow<'a, str>> = self.few.drain(..).collect();
             set.insert(name);
             self.many = Some(set);
