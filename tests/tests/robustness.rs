@@ -322,7 +322,9 @@ fn read_json_doc(bytes: &[u8]) -> Verdict {
             return Verdict::Unlocated(format!(
                 "a {:?} finding of policy {} points at no field: {}",
                 f.status,
-                builtin().get(f.policy).map_or("?", |p| p.meta.id.as_str()),
+                builtin()
+                    .get(f.policy_index())
+                    .map_or("?", |p| p.meta.id.as_str()),
                 f.message()
             ));
         }

@@ -155,7 +155,7 @@ impl ComplianceView {
         let mut per_policy = vec![ControlCounts::default(); report.policies.len()];
         for f in &report.findings {
             if matches!(f.subject, Subject::Record { .. }) || f.status == Status::Error {
-                if let Some(c) = per_policy.get_mut(f.policy) {
+                if let Some(c) = per_policy.get_mut(f.policy_index()) {
                     c.add(f.status);
                 }
             }

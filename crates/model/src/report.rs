@@ -417,7 +417,7 @@ impl Report {
 
     /// The policy a finding belongs to.
     pub fn policy_of(&self, f: &Finding) -> &PolicyMeta {
-        &self.policies[f.policy]
+        &self.policies[f.policy_index()]
     }
 
     /// The resource a finding is about, for data store findings.
@@ -532,7 +532,13 @@ impl Report {
     pub fn sort_findings(&mut self) {
         let mut keyed: Vec<(String, String, Finding)> = std::mem::take(&mut self.findings)
             .into_iter()
-            .map(|f| (self.policies[f.policy].id.clone(), self.resource_key(&f), f))
+            .map(|f| {
+                (
+                    self.policies[f.policy_index()].id.clone(),
+                    self.resource_key(&f),
+                    f,
+                )
+            })
             .collect();
         // Stable: findings with the same key keep their order.
         keyed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));

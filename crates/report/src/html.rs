@@ -392,7 +392,7 @@ fn listed_policies(report: &Report) -> Vec<bool> {
     let mut listed = vec![false; report.policies.len()];
     for f in &report.findings {
         if matches!(f.status, Status::Fail | Status::Error | Status::Waived) {
-            if let Some(l) = listed.get_mut(f.policy) {
+            if let Some(l) = listed.get_mut(f.policy_index()) {
                 *l = true;
             }
         }

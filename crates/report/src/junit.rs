@@ -83,7 +83,7 @@ impl ByPolicy {
         let n = report.policies.len();
         let mut tallies = vec![Tally::default(); n];
         for f in &report.findings {
-            tallies[f.policy].add(f.status);
+            tallies[f.policy_index()].add(f.status);
         }
         let mut starts = Vec::with_capacity(n + 1);
         let mut at = 0;
@@ -95,8 +95,8 @@ impl ByPolicy {
         let mut next = starts.clone();
         let mut order = vec![0; report.findings.len()];
         for (i, f) in report.findings.iter().enumerate() {
-            order[next[f.policy]] = i;
-            next[f.policy] += 1;
+            order[next[f.policy_index()]] = i;
+            next[f.policy_index()] += 1;
         }
         ByPolicy {
             starts,

@@ -184,11 +184,11 @@ pub(crate) fn check_policies(report: &hlaudit_model::report::Report) -> Result<(
         .findings
         .iter()
         .enumerate()
-        .find(|(_, f)| f.policy >= policies)
+        .find(|(_, f)| f.policy_index() >= policies)
     {
         Some((finding, f)) => Err(ReportError::DanglingPolicy {
             finding,
-            policy: f.policy,
+            policy: f.policy_index(),
             policies,
         }),
         None => Ok(()),

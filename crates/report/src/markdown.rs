@@ -220,7 +220,7 @@ fn render(
 fn section(report: &Report, md: &mut String, budget: &mut Budget, status: Status, heading: &str) {
     let mut by_policy: BTreeMap<usize, Vec<&Finding>> = BTreeMap::new();
     for f in report.findings.iter().filter(|f| f.status == status) {
-        by_policy.entry(f.policy).or_default().push(f);
+        by_policy.entry(f.policy_index()).or_default().push(f);
     }
     if by_policy.is_empty() {
         return;

@@ -423,7 +423,7 @@ fn invocation(report: &Report) -> s::Invocation {
                 .associated_rule(
                     s::ReportingDescriptorReference::builder()
                         .id(policy.id.clone())
-                        .index(f.policy as i64)
+                        .index(f.policy_index() as i64)
                         .build(),
                 )
                 .build(),

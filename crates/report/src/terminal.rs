@@ -215,11 +215,11 @@ fn section(
     let mut slot = vec![usize::MAX; report.policies.len()];
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
     for &f in findings {
-        if slot[f.policy] == usize::MAX {
-            slot[f.policy] = groups.len();
+        if slot[f.policy_index()] == usize::MAX {
+            slot[f.policy_index()] = groups.len();
             groups.push(Vec::new());
         }
-        groups[slot[f.policy]].push(f);
+        groups[slot[f.policy_index()]].push(f);
     }
     for group in groups {
         let shown = options.per_policy.unwrap_or(usize::MAX).min(group.len());

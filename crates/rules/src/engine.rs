@@ -234,7 +234,9 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
         .all(|k| by_id.iter().all(|&p| set.policies[p].applies_to(*k)));
     if !all_apply {
         out.retain(|f| match f.subject {
-            Subject::Record { index } => set.policies[f.policy].applies_to(records[index].kind()),
+            Subject::Record { index } => {
+                set.policies[f.policy_index()].applies_to(records[index].kind())
+            }
             Subject::Scope(_) => true,
         });
     }
@@ -342,17 +344,25 @@ pub(crate) fn evaluate_policy(
     let mut reasons: Vec<Reason> = Vec::new();
     eval(assert, env, None, Some(&mut reasons));
     let evidence = collapse(reasons);
-    // One allocation for the whole message: `Data store NAME (ID): ...`.
-    let mut message = String::with_capacity(128);
-    push_store_label(rec, &mut message);
-    message.push_str(": ");
-    render_message(p, env, &mut message);
+    // The message (`Data store NAME (ID): ...`) is written into a buffer kept by the
+    // thread and copied out at its length: one allocation, with no spare room.
+    let message = MESSAGE.with_borrow_mut(|buf| {
+        buf.clear();
+        push_store_label(rec, buf);
+        buf.push_str(": ");
+        render_message(p, env, buf);
+        String::from(buf.as_str())
+    });
     Outcome {
         status: Status::Fail,
         message,
         evidence,
         ..Outcome::default()
     }
+}
+
+thread_local! {
+    static MESSAGE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// `Data store NAME (ID)` or `Data store ID`.

@@ -68,20 +68,21 @@ pub(crate) fn collapse(reasons: Vec<Reason>) -> Vec<Evidence> {
             None => groups.push((r, vec![unread])),
         }
     }
-    groups
-        .into_iter()
-        .map(|(r, unread)| {
-            let parts: Vec<&str> = unread.iter().map(String::as_str).collect();
-            let mut e = r.into_evidence();
-            if let Some(b) = unread_note(&parts) {
-                e.note = Some(match e.note.take() {
-                    Some(a) => format!("{a}; {b}"),
-                    None => b,
-                });
-            }
-            e
-        })
-        .collect()
+    // Collected into a vector of its own rather than in place: reusing the groups' larger
+    // buffer would leave each finding's evidence with spare room for as long as it lives.
+    let mut out = Vec::with_capacity(groups.len());
+    out.extend(groups.into_iter().map(|(r, unread)| {
+        let parts: Vec<&str> = unread.iter().map(String::as_str).collect();
+        let mut e = r.into_evidence();
+        if let Some(b) = unread_note(&parts) {
+            e.note = Some(match e.note.take() {
+                Some(a) => format!("{a}; {b}"),
+                None => b,
+            });
+        }
+        e
+    }));
+    out
 }
 
 /// `so token_endpoint and capabilities could not be read`, from relative pointers (empty

@@ -61,7 +61,7 @@ impl<'a> Tally<'a> {
         let mut unknown: Counts = [0; 5];
         for f in &report.findings {
             let c = column(f.status);
-            if let Some(p) = t.by_policy.get_mut(f.policy) {
+            if let Some(p) = t.by_policy.get_mut(f.policy_index()) {
                 p[c] += 1;
             }
             match &f.subject {

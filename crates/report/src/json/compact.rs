@@ -42,7 +42,7 @@ fn compact_index(report: &Report, f: &Finding) -> Option<u32> {
     };
     let plain = matches!(f.status, Status::Pass | Status::Skip)
         && index < report.resources.len()
-        && f.severity == report.policies[f.policy].severity
+        && f.severity == report.policies[f.policy_index()].severity
         && f.baseline.is_none()
         && f.message().is_empty()
         && f.evidence().is_empty()
@@ -63,7 +63,7 @@ impl Split {
                 break; // beyond 4 billion findings, the rest stay full
             };
             if let Some(index) = compact_index(report, f) {
-                candidates[f.policy].push((index, pos));
+                candidates[f.policy_index()].push((index, pos));
             }
         }
         // A policy id given twice, or a pair given twice, cannot be told apart in the
@@ -390,7 +390,7 @@ mod tests {
                 let Subject::Record { index } = f.subject else {
                     unreachable!()
                 };
-                (f.policy, index, f.status)
+                (f.policy_index(), index, f.status)
             })
             .collect()
     }

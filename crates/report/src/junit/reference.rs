@@ -100,7 +100,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> Result<(), ReportEr
             case.add_property(Property::new("baseline", b));
         }
         case.add_property(Property::new("fingerprint", report.fingerprint_of(f)));
-        if let Some(suite) = suites.get_mut(f.policy) {
+        if let Some(suite) = suites.get_mut(f.policy_index()) {
             suite.add_test_case(case);
         }
     }

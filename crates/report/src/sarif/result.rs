@@ -194,7 +194,7 @@ impl<'a> SarifResult<'a> {
                 status: f.status.as_str(),
             },
             rule_id: &policy.id,
-            rule_index: f.policy,
+            rule_index: f.policy_index(),
             suppressions: suppression(uris, f).map(|s| [s]),
         }
     }

@@ -333,7 +333,11 @@ fn large_page(stores: usize) -> (usize, Vec<(String, f64)>) {
             let hlaudit_model::finding::Subject::Record { index } = f.subject else {
                 panic!("a data store finding")
             };
-            (f.status.as_str().to_owned(), f.policy as i64, index as i64)
+            (
+                f.status.as_str().to_owned(),
+                f.policy_index() as i64,
+                index as i64,
+            )
         })
         .collect();
     held.sort();

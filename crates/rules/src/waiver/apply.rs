@@ -176,9 +176,10 @@ pub fn apply_waivers(report: &mut Report, set: &WaiverSet, opts: &WaiverOptions)
         let Subject::Record { index } = f.subject else {
             continue;
         };
-        let (Some(policy), Some(resource)) =
-            (report.policies.get(f.policy), report.resources.get(index))
-        else {
+        let (Some(policy), Some(resource)) = (
+            report.policies.get(f.policy_index()),
+            report.resources.get(index),
+        ) else {
             continue;
         };
         let mut chosen = None;

@@ -147,7 +147,7 @@ fn statuses(
     )
     .into_iter()
     .map(|f| match f.subject {
-        Subject::Record { index } => (f.policy, index, f.status),
+        Subject::Record { index } => (f.policy_index(), index, f.status),
         Subject::Scope(_) => unreachable!(),
     })
     .collect()
@@ -202,7 +202,7 @@ proptest! {
         let four: Vec<Finding> = at(4);
         prop_assert_eq!(&one, &four);
         // exactly one finding per (policy, record) pair
-        let mut pairs: Vec<(usize, Subject)> = one.iter().map(|f| (f.policy, f.subject.clone())).collect();
+        let mut pairs: Vec<(usize, Subject)> = one.iter().map(|f| (f.policy_index(), f.subject.clone())).collect();
         pairs.sort();
         pairs.dedup();
         prop_assert_eq!(pairs.len(), s.len() * recs.len());
@@ -292,7 +292,7 @@ proptest! {
             let p = s.index_of(id).unwrap();
             findings
                 .iter()
-                .find(|f| f.policy == p && f.subject == Subject::Record { index })
+                .find(|f| f.policy_index() == p && f.subject == Subject::Record { index })
                 .map(|f| f.status)
         };
         for i in 0..CHECKS.len() {

@@ -63,7 +63,7 @@ fn run(rec: Record, unknown_fails: bool) -> Vec<(String, Finding)> {
     let opts = EvalOptions::at(Timestamp::now()).unknown_fails(unknown_fails);
     evaluate(&set, &inv, opts)
         .into_iter()
-        .map(|f| (set.get(f.policy).unwrap().meta.id.clone(), f))
+        .map(|f| (set.get(f.policy_index()).unwrap().meta.id.clone(), f))
         .collect()
 }
 
