@@ -51,7 +51,7 @@ pub fn run(args: &Args) -> Result<Outcome> {
         listed_completely: !filtered,
     };
     check::audit(
-        &inventory,
+        inventory,
         &set,
         &audit_args,
         &settings,
