@@ -27,7 +27,10 @@
 #    row (GNU time '%e %M %U %S'), the load average around the rounds, and the ratios
 #    python/hlaudit and regorus/hlaudit against the `--format none` row (how a CI gate runs
 #    it). The `--format json` row is the run whose report gives hlaudit's violations.
-# 4. Checks that all three engines give exactly the same violations over the N data stores
+# 4. Times evaluation alone, the other reading of the targets: each engine by its own clock
+#    with its input already read (hlaudit's -vv timings, BENCH_PHASES in the other two),
+#    medians of RUNS, and the same two ratios over those.
+# 5. Checks that all three engines give exactly the same violations over the N data stores
 #    (`POLICY-ID<TAB>ARN` lines, sorted; hlaudit's are the FAIL and ERROR findings of its JSON
 #    report, read by bench/report_violations.py) and that every round gave the same output.
 #
@@ -236,6 +239,53 @@ if [ -n "$BEFORE" ]; then
     ratio "python/before (--format none)" 2 "$py" 5
     ratio "regorus/before (--format none)" 2 "$rego" 25
 fi
+
+# The other reading of the targets: evaluation alone, each engine by its own clock, with the
+# input already in memory (hlaudit's `-vv` timings: "data stores read", then "findings
+# evaluated"; the script's and the regorus runner's BENCH_PHASES line). Reading the input is
+# each engine's own business (serde_json into regorus values, json.load, hlaudit's checked
+# records), so this compares the policy engines only.
+echo
+echo "== evaluation only, each engine's own clock (median of $RUNS; WARMUP as above)"
+# phases ENGINE: prints "load eval" in seconds for one run of ENGINE over $FILE.
+phases() {
+    local err="$OUT/phases.err"
+    case "$1" in
+    hlaudit)
+        "$HLAUDIT" "${hl_args[@]}" "$FILE" --format none -vv >/dev/null 2>"$err" || STATUS=1
+        sed 's/\x1b\[[0-9;]*m//g' "$err" | awk '
+            / data stores read in / { for (i = 1; i < NF; i++) if ($i == "in") load = $(i + 1) }
+            / findings evaluated in / { for (i = 1; i < NF; i++) if ($i == "in") ev = $(i + 1) }
+            END { print load, ev }'
+        ;;
+    python | regorus)
+        if [ "$1" = python ]; then
+            BENCH_PHASES=1 "$PYTHON" bench/ten_policies.py "$FILE" >/dev/null 2>"$err" || STATUS=1
+        else
+            BENCH_PHASES=1 "$REGORUS" bench/ten_policies.rego "$FILE" >/dev/null 2>"$err" || STATUS=1
+        fi
+        sed -n 's/^phases: load=\([0-9.]*\) eval=\([0-9.]*\)$/\1 \2/p' "$err"
+        ;;
+    esac
+}
+declare -A load_s eval_s
+for engine in hlaudit python regorus; do
+    rm -f "$OUT/phases.$engine"
+    for round in $(seq "$RUNS"); do
+        if [ "$WARMUP" = 1 ]; then phases "$engine" >/dev/null; fi
+        phases "$engine" >>"$OUT/phases.$engine"
+    done
+    load_s[$engine]=$(median "$OUT/phases.$engine" 1)
+    eval_s[$engine]=$(median "$OUT/phases.$engine" 2)
+done
+printf '%-10s %10s %10s %18s\n' engine "load (s)" "eval (s)" "eval/hlaudit's"
+for engine in hlaudit python regorus; do
+    awk -v e="$engine" -v l="${load_s[$engine]}" -v v="${eval_s[$engine]}" -v h="${eval_s[hlaudit]}" \
+        'BEGIN { printf "%-10s %10.3f %10.3f %17.2fx\n", e, l, v, v / h }'
+done
+awk -v p="${eval_s[python]}" -v r="${eval_s[regorus]}" -v h="${eval_s[hlaudit]}" 'BEGIN {
+    printf "%-32s %6.2fx  (target >= 5x: %s)\n", "python/hlaudit (evaluation)", p / h, (p / h >= 5 ? "met" : "NOT met")
+    printf "%-32s %6.2fx  (target >= 25x: %s)\n", "regorus/hlaudit (evaluation)", r / h, (r / h >= 25 ? "met" : "NOT met") }'
 
 echo
 echo "== agreement on the $N data stores"
