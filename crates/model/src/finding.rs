@@ -138,8 +138,9 @@ pub struct Evidence {
     /// `/SseConfiguration/KmsEncryptionConfig/CmkType`. A path into a JSON document held in
     /// a string continues after the string's pointer, e.g.
     /// `/IdentityProviderConfiguration/Metadata/code_challenge_methods_supported`. Context
-    /// values start with `/@`, e.g. `/@tags/Owner`, `/@region`.
-    pub pointer: String,
+    /// values start with `/@`, e.g. `/@tags/Owner`, `/@region`. Shared: the failures of
+    /// one clause mostly point at the same place, and an audit holds hundreds of thousands.
+    pub pointer: Arc<str>,
     /// The value found (shortened when long); `None` when the attribute is not present.
     pub found: Option<serde_json::Value>,
     /// What was expected, for people, e.g. `equal to "CUSTOMER_MANAGED_KMS_KEY"`. Shared:

@@ -473,7 +473,7 @@ mod tests {
                 if matches!(status, Status::Fail | Status::Error | Status::Waived) && i % 3 != 0 {
                     f.set_message(text[0].clone());
                     f.set_evidence(vec![Evidence {
-                        pointer: text[1].clone(),
+                        pointer: text[1].as_str().into(),
                         found: Some(serde_json::Value::String(text[2].clone())),
                         expected: text[3].as_str().into(),
                         note: None,

@@ -115,7 +115,7 @@ impl Outcome {
 /// let inv = Inventory { records: vec![rec], ..Inventory::default() };
 /// let findings = evaluate(&set, &inv, EvalOptions::at(Timestamp::now()));
 /// assert_eq!(findings[0].status, hlaudit_model::Status::Fail);
-/// assert_eq!(findings[0].evidence()[0].pointer, "/DatastoreStatus");
+/// assert_eq!(&*findings[0].evidence()[0].pointer, "/DatastoreStatus");
 /// ```
 pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOptions) -> Vec<Finding> {
     let records = &inventory.records;
@@ -251,7 +251,7 @@ pub(crate) fn unreadable(rec: &Record, e: &str) -> Outcome {
             store_label(rec)
         ),
         evidence: vec![Evidence {
-            pointer: String::new(),
+            pointer: std::sync::Arc::from(""),
             found: None,
             expected: format!("a readable {} JSON object", rec.kind().api_shape()).into(),
             note: None,

@@ -18,7 +18,7 @@ use crate::value::Val;
 /// Why a condition came out the way it did: one entry per deciding clause.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Reason {
-    pub pointer: String,
+    pub pointer: Arc<str>,
     pub found: Option<serde_json::Value>,
     pub expected: Arc<str>,
     /// What people read beside the raw value (a timestamp as a date).
@@ -49,6 +49,32 @@ impl Reason {
             note,
         }
     }
+}
+
+/// `pointer`, shared with the evidence this thread made before that points at the same
+/// place. Most failures of a clause point at the same field, so a large audit's evidence
+/// holds a few hundred distinct pointers rather than a copy each. The pointers kept for
+/// sharing are bounded ([`SHARED_POINTERS`]): pointers that differ record by record (list
+/// elements, tag names) beyond that are simply held by their evidence.
+fn shared_pointer(pointer: &str) -> Arc<str> {
+    POINTERS.with_borrow_mut(|kept| {
+        if let Some(p) = kept.get(pointer) {
+            return Arc::clone(p);
+        }
+        let p: Arc<str> = Arc::from(pointer);
+        if kept.len() < SHARED_POINTERS {
+            kept.insert(Arc::clone(&p));
+        }
+        p
+    })
+}
+
+/// How many distinct pointers a thread keeps for sharing.
+const SHARED_POINTERS: usize = 4096;
+
+thread_local! {
+    static POINTERS: std::cell::RefCell<foldhash::HashSet<Arc<str>>> =
+        std::cell::RefCell::new(foldhash::HashSet::default());
 }
 
 /// The evidence of `reasons`, each cause said once: reasons that differ only in what they
@@ -199,7 +225,7 @@ fn clause<'x: 't, 't>(
         Resolved::Absent => {
             let r = cl.if_present || matches!(cl.test, Test::Op(crate::cond::Op::Exists(false)));
             out.push(Reason {
-                pointer: ptr,
+                pointer: shared_pointer(&ptr),
                 found: None,
                 expected: cl.expected.clone(),
                 note: None,
@@ -213,7 +239,7 @@ fn clause<'x: 't, 't>(
             unread,
         } => {
             out.push(Reason {
-                pointer: ptr,
+                pointer: shared_pointer(&ptr),
                 found: Some(found),
                 expected: expected.into(),
                 note: None,
@@ -241,7 +267,7 @@ fn test<'x: 't, 't>(
                     None => cl.expected.clone(),
                 };
                 out.push(Reason {
-                    pointer: ptr.to_owned(),
+                    pointer: shared_pointer(ptr),
                     found: Some(v.to_json_short()),
                     expected,
                     note: date_note(op, v),
@@ -267,7 +293,7 @@ fn test<'x: 't, 't>(
             let r = cmp.test(n as f64);
             if let Some(out) = out {
                 out.push(Reason {
-                    pointer: ptr.to_owned(),
+                    pointer: shared_pointer(ptr),
                     found: Some(v.to_json_short()),
                     expected: format!("{} (the count is {n})", cl.expected).into(),
                     note: None,
@@ -285,7 +311,7 @@ fn element<'t>(v: &'t Val<'t>, ptr: &'t str) -> Cur<'t> {
 
 fn list_expected(v: &Val<'_>, ptr: &str) -> Reason {
     Reason {
-        pointer: ptr.to_owned(),
+        pointer: shared_pointer(ptr),
         found: Some(v.to_json_short()),
         expected: format!("a list (found {})", v.a_type()).into(),
         note: None,
@@ -330,7 +356,7 @@ fn elements<'v, 'a>(
 fn list_expected_for(cl: &Clause, v: &Val<'_>, ptr: &str) -> Reason {
     if cl.over_values {
         Reason {
-            pointer: ptr.to_owned(),
+            pointer: shared_pointer(ptr),
             found: Some(v.to_json_short()),
             expected: format!("an object (found {})", v.a_type()).into(),
             note: None,
@@ -382,7 +408,7 @@ fn quantify<'x: 't, 't>(
     };
     let Some(want) = deciding else {
         out.push(Reason {
-            pointer: ptr.to_owned(),
+            pointer: shared_pointer(ptr),
             found: Some(v.to_json_short()),
             expected: cl.expected.clone(),
             note: None,
@@ -410,6 +436,22 @@ fn quantify<'x: 't, 't>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pointers_are_shared_up_to_the_bound() {
+        // Each test runs on a thread of its own, so this one starts with no pointers kept.
+        let a = shared_pointer("/a/b");
+        assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
+        assert_eq!(&*shared_pointer("/a/c"), "/a/c");
+        for i in 0..SHARED_POINTERS {
+            shared_pointer(&format!("/x/{i}"));
+        }
+        // Beyond the bound a pointer is still right, only no longer shared.
+        let (c, d) = (shared_pointer("/y"), shared_pointer("/y"));
+        assert_eq!(c, d);
+        assert!(!Arc::ptr_eq(&c, &d));
+        assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
+    }
 
     #[test]
     fn negation_round_trips() {

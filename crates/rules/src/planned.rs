@@ -240,7 +240,7 @@ fn one_shape(policy: &CompiledPolicy, shape: &Shape, env: &Env<'_>) -> ShapeOutc
             if o.evidence.is_empty() && before > 0 {
                 // Nothing left to show: keep the outcome, say so.
                 o.evidence.push(Evidence {
-                    pointer: String::new(),
+                    pointer: Arc::from(""),
                     found: None,
                     expected: Arc::from("the policy's condition"),
                     note: Some("fails whatever the values known only after deploy".into()),
@@ -261,7 +261,7 @@ fn evidence_of(unknowns: &[Unknown], hits: &[usize]) -> Vec<Evidence> {
         seen.push(h);
         let u = &unknowns[h];
         out.push(Evidence {
-            pointer: u.pointer.clone(),
+            pointer: u.pointer.as_str().into(),
             found: None,
             expected: Arc::from("a value known before deploy"),
             note: Some(format!(

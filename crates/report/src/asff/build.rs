@@ -340,7 +340,7 @@ fn product_fields(report: &Report, f: &Finding, fingerprint: &str) -> BTreeMap<S
     }
     for (i, e) in f.evidence().iter().enumerate() {
         let key = |part: &str| format!("hlaudit/Evidence/{}/{part}", i + 1);
-        fields.push((key("Pointer"), e.pointer.clone()));
+        fields.push((key("Pointer"), e.pointer.to_string()));
         fields.push((key("Found"), wording::found(e.found.as_ref())));
         fields.push((key("Expected"), e.expected.to_string()));
         if let Some(note) = &e.note {

@@ -217,7 +217,7 @@ fn message(report: &Report, f: &Finding) -> String {
         let at = if e.pointer.is_empty() {
             "the record"
         } else {
-            e.pointer.as_str()
+            &*e.pointer
         };
         // ` At {at}, found {found}; expected {expected}{note}.`, without a `format!`
         // per piece (a large audit has millions).

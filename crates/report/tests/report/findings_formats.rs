@@ -272,7 +272,7 @@ fn hostile_report(text: &str, n: usize) -> Report {
     for index in 0..2 {
         let evidence = (0..n)
             .map(|i| Evidence {
-                pointer: format!("/{text}/{i}"),
+                pointer: format!("/{text}/{i}").into(),
                 found: Some(serde_json::Value::String(text.into())),
                 expected: text.into(),
                 note: Some(text.into()),

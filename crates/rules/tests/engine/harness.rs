@@ -181,7 +181,7 @@ pub fn run_case(path: &str) {
             let got: Vec<_> = f
                 .evidence()
                 .iter()
-                .map(|e| (&e.pointer, &e.found))
+                .map(|e| (&*e.pointer, &e.found))
                 .collect();
             let want: Vec<_> = ev
                 .iter()
@@ -191,7 +191,7 @@ pub fn run_case(path: &str) {
                     } else {
                         Some(e.found.clone().unwrap_or(serde_json::Value::Null))
                     };
-                    (&e.pointer, found)
+                    (e.pointer.as_str(), found)
                 })
                 .collect();
             let want_refs: Vec<_> = want.iter().map(|(p, f)| (*p, f)).collect();

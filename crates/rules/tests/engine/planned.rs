@@ -147,7 +147,7 @@ fn an_unknown_value_leaves_the_pair_undecided_unless_unknowns_fail() {
         r.message()
     );
     assert_eq!(
-        r.evidence()[0].pointer,
+        &*r.evidence()[0].pointer,
         "/SseConfiguration/KmsEncryptionConfig/KmsKeyId"
     );
     // `any` with one undecided child and one false child is undecided.
