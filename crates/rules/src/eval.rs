@@ -80,17 +80,29 @@ thread_local! {
 /// The evidence of `reasons`, each cause said once: reasons that differ only in what they
 /// meant to read beyond a value in the way (five fields of a metadata string that is not
 /// JSON) become one entry whose note names them all; identical reasons become one.
-pub(crate) fn collapse(reasons: Vec<Reason>) -> Vec<Evidence> {
-    // (reason with `unread` cleared, the unread pointers in first-seen order)
+pub(crate) fn collapse(mut reasons: Vec<Reason>) -> Vec<Evidence> {
+    // Half the failures of a pack have one reason, with nothing left unread.
+    if let [only] = reasons.as_mut_slice() {
+        if only.unread.is_empty() {
+            return reasons
+                .pop()
+                .map(Reason::into_evidence)
+                .into_iter()
+                .collect();
+        }
+    }
+    // (reason with `unread` cleared, the non-empty unread pointers in first-seen order:
+    // an empty one, the value in the way itself, names nothing)
     let mut groups: Vec<(Reason, Vec<String>)> = Vec::with_capacity(reasons.len());
     for mut r in reasons {
         let unread = std::mem::take(&mut r.unread);
         match groups.iter_mut().find(|(g, _)| *g == r) {
             Some((_, seen)) => {
-                if !seen.contains(&unread) {
+                if !unread.is_empty() && !seen.contains(&unread) {
                     seen.push(unread);
                 }
             }
+            None if unread.is_empty() => groups.push((r, Vec::new())),
             None => groups.push((r, vec![unread])),
         }
     }
@@ -436,6 +448,46 @@ fn quantify<'x: 't, 't>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reason(pointer: &str, unread: &str) -> Reason {
+        Reason {
+            pointer: pointer.into(),
+            found: Some(serde_json::Value::String("not json".into())),
+            expected: "a JSON document".into(),
+            note: None,
+            unread: unread.into(),
+        }
+    }
+
+    #[test]
+    fn reasons_that_differ_only_in_what_was_unread_become_one_entry() {
+        let m = "/IdentityProviderConfiguration/Metadata";
+        let got = collapse(vec![
+            reason(m, "/token_endpoint"),
+            reason(m, ""),
+            reason(m, "/capabilities"),
+            reason(m, "/token_endpoint"),
+            reason("/DatastoreStatus", ""),
+            reason("/DatastoreStatus", ""),
+        ]);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(&*got[0].pointer, m);
+        assert_eq!(
+            got[0].note.as_deref(),
+            Some("so `token_endpoint` and `capabilities` could not be read")
+        );
+        assert_eq!(&*got[1].pointer, "/DatastoreStatus");
+        assert_eq!(got[1].note, None);
+        // One reason: with nothing unread it is its own evidence; else the note names it.
+        let one = collapse(vec![reason(m, "")]);
+        assert_eq!((one.len(), one[0].note.as_deref()), (1, None));
+        let one = collapse(vec![reason(m, "/jwks_uri")]);
+        assert_eq!(
+            one[0].note.as_deref(),
+            Some("so `jwks_uri` could not be read")
+        );
+        assert_eq!(one.capacity(), 1);
+    }
 
     #[test]
     fn pointers_are_shared_up_to_the_bound() {
