@@ -130,7 +130,7 @@ pub struct Resource {
     pub tags: Option<BTreeMap<String, String>>,
     /// For an export or import job: its data store, and where and when it moved data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<JobSummary>,
+    pub job: Option<Box<JobSummary>>,
 }
 
 /// What a reader needs to know of a job to recognise it: "export of clinical-prod (ARN)
@@ -225,13 +225,13 @@ impl Resource {
     /// let mut r = Resource::datastore("arn:aws:healthlake:us-east-1:1:datastore/fhir/a");
     /// r.kind = Kind::ExportJob;
     /// r.identity = Identity::Job(JobOf { datastore_id: "a".into(), job_id: "j".into() });
-    /// r.job = Some(JobSummary {
+    /// r.job = Some(Box::new(JobSummary {
     ///     datastore_id: "a".into(),
     ///     datastore_name: Some("clinical-prod".into()),
     ///     datastore_arn: Some("arn:aws:healthlake:us-east-1:1:datastore/fhir/a".into()),
     ///     s3_uri: Some("s3://x/".into()),
     ///     submitted: Timestamp::parse("2026-11-20T02:00:00Z").ok(),
-    /// });
+    /// }));
     /// assert_eq!(
     ///     r.description().unwrap(),
     ///     "export of clinical-prod (arn:aws:healthlake:us-east-1:1:datastore/fhir/a) to s3://x/ on 2026-11-20"
@@ -391,7 +391,7 @@ fn resources(inventory: &Inventory) -> Vec<Resource> {
                     crate::link::DatastoreOf::Found(d) => records.get(d),
                     _ => None,
                 };
-                resource.job = JobSummary::of(r, store);
+                resource.job = JobSummary::of(r, store).map(Box::new);
             }
             resource
         })
@@ -549,6 +549,13 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A report holds a resource per data store: the summary of a job, which a data store
+    /// never has, is boxed rather than carried by every one of them.
+    #[test]
+    fn a_resource_is_small() {
+        assert!(std::mem::size_of::<Resource>() <= 288);
+    }
 
     #[test]
     fn an_audit_that_checked_nothing_says_why() {

@@ -254,7 +254,7 @@ impl<'a> ResourceOut<'a> {
             status: r.status.as_deref(),
             source: r.source.as_ref(),
             tags: r.tags.as_ref(),
-            job: r.job.as_ref(),
+            job: r.job.as_deref(),
         }
     }
 
