@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::{Status, Subject};
+use crate::finding::Status;
 use crate::report::Report;
 
 /// Every control of one framework.
@@ -154,7 +154,7 @@ impl ComplianceView {
         // Counts per policy, computed once: a policy maps to several controls.
         let mut per_policy = vec![ControlCounts::default(); report.policies.len()];
         for f in &report.findings {
-            if matches!(f.subject, Subject::Record { .. }) || f.status == Status::Error {
+            if f.record_index().is_some() || f.status == Status::Error {
                 if let Some(c) = per_policy.get_mut(f.policy_index()) {
                     c.add(f.status);
                 }
@@ -231,7 +231,7 @@ impl ComplianceView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Finding, Severity};
+    use crate::finding::{Finding, Severity, Subject};
     use crate::report::{PolicyMeta, Resource};
     use crate::{Inventory, Timestamp};
 

@@ -182,9 +182,9 @@ pub enum BaselineState {
     Absent,
 }
 
-/// What a finding is about.
-///
-/// Kept small (16 bytes): an audit of a large organisation holds millions of findings.
+/// What a finding is about. A [`Finding`] does not hold one: it keeps a record's index in
+/// four bytes and a scope in its detail, and gives a `Subject` back on request
+/// ([`Finding::subject`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Subject {
@@ -224,19 +224,20 @@ pub struct Scope {
 
 /// The outcome of one policy on one subject.
 ///
-/// PASS and SKIP findings, the great majority, are 32 bytes with no heap allocation: the
-/// message, evidence and waiver of the others sit behind one box. The JSON form is flat
-/// (`policy`, `subject`, `status`, `severity`, `message`, `evidence`, `waiver`,
-/// `baseline`).
+/// PASS and SKIP findings, the great majority, are 24 bytes with no heap allocation: the
+/// message, evidence and waiver of the others sit behind one box, and so does the scope of
+/// an ERROR finding about a part of the collection (see [`Finding::subject`]). The JSON
+/// form is flat (`policy`, `subject`, `status`, `severity`, `message`, `evidence`,
+/// `waiver`, `baseline`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(from = "FindingRepr")]
 pub struct Finding {
-    /// Index into the report's policies (the compiled policy set's order). A `u32`: with
-    /// the status, severity and baseline state beside it, it fits in the word a `usize`
-    /// would fill alone, and a finding takes 32 bytes instead of 40.
+    /// Index into the report's policies (the compiled policy set's order). A `u32`, like
+    /// the record index beside it: a finding takes 24 bytes instead of 40.
     pub policy: u32,
-    /// What the finding is about.
-    pub subject: Subject,
+    /// For a finding about a record, the record's index (see [`Finding::subject`]); 0 for
+    /// a scope, which is held in the detail.
+    record: u32,
     /// The outcome.
     pub status: Status,
     /// The effective severity (the policy's, after any configured override).
@@ -248,7 +249,7 @@ pub struct Finding {
 
 /// Held exactly as long as it is: a large audit holds half a million of these, and every
 /// spare byte is a page the kernel has to zero. (Boxed slices rather than `String` and
-/// `Vec`, and the location, rare, behind its own box: 56 bytes rather than 88.)
+/// `Vec`, and the location, rare, behind its own box: 64 bytes rather than 88.)
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Detail {
     message: Box<str>,
@@ -258,28 +259,66 @@ struct Detail {
     undecided: bool,
     // Boxed: most failures are not waived.
     waiver: Option<Box<AppliedWaiver>>,
+    // For a finding about a part of the collection rather than a record.
+    scope: Option<Box<Scope>>,
 }
 
 impl Finding {
     /// A finding with no message, evidence, waiver or baseline state.
     ///
-    /// `policy` is an index into the report's policies; one beyond `u32` (no policy set
-    /// holds four billion policies) is kept as `u32::MAX`, an index every reporter refuses
-    /// as dangling.
+    /// `policy` is an index into the report's policies, and a record subject's index one
+    /// into its resources; an index beyond `u32` (no audit holds four billion of either) is
+    /// kept as `u32::MAX`, an index every reporter refuses as dangling.
     pub fn new(policy: usize, subject: Subject, status: Status, severity: Severity) -> Self {
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let (record, detail) = match subject {
+            Subject::Record { index: i } => (index(i), None),
+            Subject::Scope(scope) => (
+                0,
+                Some(Box::new(Detail {
+                    scope: Some(scope),
+                    ..Detail::default()
+                })),
+            ),
+        };
         Finding {
-            policy: u32::try_from(policy).unwrap_or(u32::MAX),
-            subject,
+            policy: index(policy),
+            record,
             status,
             severity,
             baseline: None,
-            detail: None,
+            detail,
         }
     }
 
     /// [`Finding::policy`] as an index into the report's policies.
     pub fn policy_index(&self) -> usize {
         self.policy as usize
+    }
+
+    /// What the finding is about. A scope is copied out of the finding (ERROR findings
+    /// about a part of the collection are few); [`Finding::record_index`] and
+    /// [`Finding::scope`] read it in place.
+    pub fn subject(&self) -> Subject {
+        match self.scope() {
+            Some(s) => Subject::Scope(Box::new(s.clone())),
+            None => Subject::Record {
+                index: self.record as usize,
+            },
+        }
+    }
+
+    /// The index of the record the finding is about, or `None` for a scope.
+    pub fn record_index(&self) -> Option<usize> {
+        match self.scope() {
+            Some(_) => None,
+            None => Some(self.record as usize),
+        }
+    }
+
+    /// The part of the collection the finding is about, or `None` for a record.
+    pub fn scope(&self) -> Option<&Scope> {
+        self.detail.as_ref().and_then(|d| d.scope.as_deref())
     }
 
     /// This finding with a message and evidence.
@@ -424,7 +463,7 @@ impl From<FindingRepr> for Finding {
 #[serde(rename_all = "camelCase")]
 struct FindingRef<'a> {
     policy: usize,
-    subject: &'a Subject,
+    subject: Subject,
     status: Status,
     severity: Severity,
     message: &'a str,
@@ -444,7 +483,7 @@ impl Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         FindingRef {
             policy: self.policy_index(),
-            subject: &self.subject,
+            subject: self.subject(),
             status: self.status,
             severity: self.severity,
             message: self.message(),
@@ -510,8 +549,8 @@ mod tests {
 
     #[test]
     fn a_passing_finding_is_small_and_round_trips_flat() {
-        assert!(std::mem::size_of::<Finding>() <= 32);
-        assert!(std::mem::size_of::<Detail>() <= 56);
+        assert!(std::mem::size_of::<Finding>() <= 24);
+        assert!(std::mem::size_of::<Detail>() <= 64);
         let mut f = Finding::new(3, Subject::Record { index: 7 }, Status::Pass, Severity::Low);
         assert_eq!(f.message(), "");
         f.set_message(String::new());

@@ -422,22 +422,18 @@ impl Report {
 
     /// The resource a finding is about, for data store findings.
     pub fn resource_of(&self, f: &Finding) -> Option<&Resource> {
-        match &f.subject {
-            Subject::Record { index } => self.resources.get(*index),
-            Subject::Scope(_) => None,
-        }
+        self.resources.get(f.record_index()?)
     }
 
     /// The key a finding is matched on across runs: the resource's identity key (the
     /// ARN of a data store that exists), or `account/region/what` for a scope.
     pub fn resource_key(&self, f: &Finding) -> String {
-        match &f.subject {
-            Subject::Record { index } => self
-                .resources
-                .get(*index)
+        match f.scope() {
+            None => self
+                .resource_of(f)
                 .map(|r| r.key().into_owned())
                 .unwrap_or_default(),
-            Subject::Scope(s) => format!(
+            Some(s) => format!(
                 "{}/{}/{}",
                 s.account.as_deref().unwrap_or("*"),
                 s.region.as_deref().unwrap_or("*"),
@@ -483,7 +479,7 @@ impl Report {
         let checked = self
             .findings
             .iter()
-            .any(|f| matches!(f.subject, Subject::Record { .. }) && f.status != Status::Skip);
+            .any(|f| f.record_index().is_some() && f.status != Status::Skip);
         (!checked).then_some(NothingChecked::NothingApplies)
     }
 

@@ -33,7 +33,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use hlaudit_model::compliance::ComplianceView;
-use hlaudit_model::finding::{Finding, Severity, Status, Subject};
+use hlaudit_model::finding::{Finding, Severity, Status};
 use hlaudit_model::invisible;
 use hlaudit_model::report::Report;
 use sha2::{Digest, Sha256};
@@ -297,8 +297,8 @@ fn charts(h: &mut String, report: &Report) {
         format!("{} / {}", a.unwrap_or("unknown"), r.unwrap_or("unknown"))
     };
     for f in &fails {
-        match &f.subject {
-            Subject::Record { index } if *index < per_store.len() => per_store[*index] += 1,
+        match f.record_index() {
+            Some(index) if index < per_store.len() => per_store[index] += 1,
             _ => {
                 let (a, r) = text::place(report, f);
                 *by_place

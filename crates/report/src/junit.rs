@@ -22,7 +22,7 @@ mod reference;
 
 use std::io::Write;
 
-use hlaudit_model::finding::{Finding, Status, Subject};
+use hlaudit_model::finding::{Finding, Status};
 use hlaudit_model::report::{PolicyMeta, Report};
 use hlaudit_model::Timestamp;
 
@@ -229,8 +229,8 @@ fn suite_start(x: &mut Xml<'_>, name: &str, tally: Tally, timestamp: &str) {
 fn test_case(x: &mut Xml<'_>, report: &Report, policy: &PolicyMeta, f: &Finding) {
     x.open(2, "testcase");
     // `text::subject_label`, without building the string when it needs no sanitising.
-    match (&f.subject, report.resource_of(f)) {
-        (Subject::Record { .. }, Some(r)) if r.job.is_none() => {
+    match report.resource_of(f) {
+        Some(r) if r.job.is_none() => {
             let label = r.label();
             match r.name.as_deref() {
                 Some(name) if !name.is_empty() => {

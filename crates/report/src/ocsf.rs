@@ -35,7 +35,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use hlaudit_model::finding::{AppliedWaiver, BaselineState, Finding, Severity, Status, Subject};
+use hlaudit_model::finding::{AppliedWaiver, BaselineState, Finding, Severity, Status};
 use hlaudit_model::report::{PolicyMeta, Report};
 use hlaudit_model::{Evidence, Identity, Kind, Source, Timestamp};
 use serde::Serialize;
@@ -345,9 +345,9 @@ fn event<'a>(report: &'a Report, f: &'a Finding, options: &OcsfOptions) -> OcsfE
         Status::Pass | Status::Skip => (4, "Resolved"),
         Status::Fail | Status::Error => (1, "New"),
     };
-    let account_ref: Option<&'a str> = match &f.subject {
-        Subject::Record { .. } => report.resource_of(f).and_then(|r| r.account.as_deref()),
-        Subject::Scope(s) => s.account.as_deref(),
+    let account_ref: Option<&'a str> = match f.scope() {
+        None => report.resource_of(f).and_then(|r| r.account.as_deref()),
+        Some(s) => s.account.as_deref(),
     }
     .filter(|a| !a.is_empty());
     OcsfEvent {
@@ -471,9 +471,9 @@ fn compliance(policy: &PolicyMeta, status: Status) -> Compliance<'_> {
 fn resource<'a>(report: &'a Report, f: &Finding) -> ResourceDetails<'a> {
     let uid = report.resource_key(f);
     let Some(r) = report.resource_of(f) else {
-        let what = match &f.subject {
-            Subject::Scope(s) => s.what.clone(),
-            Subject::Record { .. } => String::new(),
+        let what = match f.scope() {
+            Some(s) => s.what.clone(),
+            None => String::new(),
         };
         return ResourceDetails {
             uid,

@@ -31,7 +31,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use hlaudit_model::finding::{BaselineState, Finding, Severity, Status, Subject};
+use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
 use hlaudit_model::report::{Report, Resource};
 use serde_json::{json, Value};
 use serde_sarif::sarif as s;
@@ -275,7 +275,7 @@ fn categories(report: &Report) -> Vec<Category<'_>> {
     }
     for f in &report.findings {
         // A data store's finding is in its data store's category, added above.
-        if !matches!(f.subject, Subject::Record { .. }) || report.resource_of(f).is_none() {
+        if report.resource_of(f).is_none() {
             slots.insert(place(f), 0);
         }
     }
@@ -302,8 +302,8 @@ fn categories(report: &Report) -> Vec<Category<'_>> {
         {
             continue;
         }
-        let slot = match f.subject {
-            Subject::Record { index } if index < resource_slots.len() => resource_slots[index],
+        let slot = match f.record_index() {
+            Some(index) if index < resource_slots.len() => resource_slots[index],
             _ => slots.get(&place(f)).copied().unwrap_or(0),
         };
         categories[slot].findings.push(f);

@@ -1,7 +1,7 @@
 //! Wording shared by the human-readable formats (terminal, Markdown, HTML, JUnit).
 
 use hlaudit_model::compliance::{ControlStatus, ControlView, FrameworkView};
-use hlaudit_model::finding::{Finding, Severity, Status, Subject};
+use hlaudit_model::finding::{Finding, Severity, Status};
 use hlaudit_model::report::Report;
 use hlaudit_model::Kind;
 
@@ -9,8 +9,8 @@ use hlaudit_model::Kind;
 /// its id for a job (`export of clinical-prod (ARN) to s3://x/ on DATE (job ID)`), the
 /// scope otherwise.
 pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
-    match &f.subject {
-        Subject::Record { .. } => match report.resource_of(f) {
+    match f.scope() {
+        None => match report.resource_of(f) {
             Some(r) => match (r.description(), &r.name) {
                 (Some(did), _) => format!("{did} (job {})", r.id.as_deref().unwrap_or("?")),
                 (None, Some(name)) if !name.is_empty() => format!("{name} ({})", r.label()),
@@ -18,7 +18,7 @@ pub(crate) fn subject_label(report: &Report, f: &Finding) -> String {
             },
             None => "an unknown data store".to_owned(),
         },
-        Subject::Scope(s) => scope_label(s.account.as_deref(), s.region.as_deref(), &s.what),
+        Some(s) => scope_label(s.account.as_deref(), s.region.as_deref(), &s.what),
     }
 }
 
@@ -43,12 +43,12 @@ pub(crate) fn place_of<'r>(
     report: &'r Report,
     f: &'r Finding,
 ) -> (Option<&'r str>, Option<&'r str>) {
-    match &f.subject {
-        Subject::Record { .. } => match report.resource_of(f) {
+    match f.scope() {
+        None => match report.resource_of(f) {
             Some(r) => (r.account.as_deref(), r.region.as_deref()),
             None => (None, None),
         },
-        Subject::Scope(s) => (s.account.as_deref(), s.region.as_deref()),
+        Some(s) => (s.account.as_deref(), s.region.as_deref()),
     }
 }
 

@@ -233,11 +233,9 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
         .iter()
         .all(|k| by_id.iter().all(|&p| set.policies[p].applies_to(*k)));
     if !all_apply {
-        out.retain(|f| match f.subject {
-            Subject::Record { index } => {
-                set.policies[f.policy_index()].applies_to(records[index].kind())
-            }
-            Subject::Scope(_) => true,
+        out.retain(|f| match f.record_index() {
+            Some(index) => set.policies[f.policy_index()].applies_to(records[index].kind()),
+            None => true,
         });
     }
     out

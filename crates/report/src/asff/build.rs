@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use hlaudit_model::finding::{BaselineState, Finding, Severity, Status, Subject};
+use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
 use hlaudit_model::report::{PolicyMeta, Report, Resource, COLLECTION_ERROR_ID};
 use hlaudit_model::{Identity, Kind};
 
@@ -359,8 +359,8 @@ fn asff_resource(
     region: &str,
 ) -> AsffResource {
     let mut other: Vec<(String, String)> = Vec::new();
-    match (&f.subject, resource) {
-        (Subject::Record { .. }, Some(r)) => {
+    match (f.scope(), resource) {
+        (None, Some(r)) => {
             other.push(("Kind".into(), r.kind.as_str().into()));
             if r.kind == Kind::Datastore {
                 other.push((
@@ -400,11 +400,11 @@ fn asff_resource(
                 other.push(("Source".into(), source.to_string()));
             }
         }
-        (Subject::Scope(s), _) => {
+        (Some(s), _) => {
             other.push(("Kind".into(), "collection-scope".into()));
             other.push(("Scope".into(), s.what.clone()));
         }
-        (Subject::Record { .. }, None) => {
+        (None, None) => {
             other.push(("Kind".into(), "unknown".into()));
         }
     }

@@ -38,7 +38,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::rc::Rc;
 
-use hlaudit_model::finding::{Finding, Status, Subject};
+use hlaudit_model::finding::{Finding, Status};
 use hlaudit_model::invisible;
 use hlaudit_model::report::{Report, Resource};
 
@@ -226,8 +226,8 @@ pub(super) fn write(
         "<script type=\"application/json\" id=\"data\">{{\"fields\":{FIELDS},\"findings\":["
     );
     for (n, f) in listed.iter().enumerate() {
-        let subject = match &f.subject {
-            Subject::Record { index } if *index < report.resources.len() => *index as i64,
+        let subject = match f.record_index() {
+            Some(index) if index < report.resources.len() => index as i64,
             _ => {
                 let label = text::subject_label(report, f);
                 let (account, region) = text::place(report, f);

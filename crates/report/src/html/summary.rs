@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use hlaudit_model::finding::{Status, Subject};
+use hlaudit_model::finding::Status;
 use hlaudit_model::report::Report;
 
 use super::{escape, escape_text, severity_rank};
@@ -64,12 +64,12 @@ impl<'a> Tally<'a> {
             if let Some(p) = t.by_policy.get_mut(f.policy_index()) {
                 p[c] += 1;
             }
-            match &f.subject {
-                Subject::Record { index } => match t.by_resource.get_mut(*index) {
+            match f.scope() {
+                None => match f.record_index().and_then(|i| t.by_resource.get_mut(i)) {
                     Some(r) => r[c] += 1,
                     None => unknown[c] += 1,
                 },
-                Subject::Scope(s) => {
+                Some(s) => {
                     t.by_place
                         .entry((s.account.as_deref(), s.region.as_deref()))
                         .or_default()[c] += 1

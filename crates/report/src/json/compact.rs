@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hlaudit_model::finding::{fingerprint, Finding, Severity, Status, Subject};
+use hlaudit_model::finding::{fingerprint, Finding, Severity, Status};
 use hlaudit_model::report::Report;
 
 use super::{JsonFinding, JsonOutcomes, JsonPolicyRef, JsonReport, PairProblem};
@@ -37,9 +37,7 @@ pub(super) struct Lists {
 /// The resource index of a finding the compact form can hold: a PASS or SKIP on a record
 /// with the policy's severity and nothing else to say.
 fn compact_index(report: &Report, f: &Finding) -> Option<u32> {
-    let Subject::Record { index } = f.subject else {
-        return None;
-    };
+    let index = f.record_index()?;
     let plain = matches!(f.status, Status::Pass | Status::Skip)
         && index < report.resources.len()
         && f.severity == report.policies[f.policy_index()].severity
@@ -351,6 +349,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::json::{read, write_form, Form};
+    use hlaudit_model::finding::Subject;
     use hlaudit_model::finding::{BaselineState, Evidence};
     use hlaudit_model::report::{PolicyMeta, Resource};
     use hlaudit_model::{Inventory, Source, Timestamp};
@@ -387,9 +386,7 @@ mod tests {
             .iter()
             .map(|&i| {
                 let f = &r.findings[i];
-                let Subject::Record { index } = f.subject else {
-                    unreachable!()
-                };
+                let index = f.record_index().unwrap();
                 (f.policy_index(), index, f.status)
             })
             .collect()

@@ -12,9 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use hlaudit_model::compliance::ComplianceView;
-use hlaudit_model::finding::{
-    AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status, Subject,
-};
+use hlaudit_model::finding::{AppliedWaiver, BaselineState, Evidence, Finding, Severity, Status};
 use hlaudit_model::report::{JobSummary, Report};
 use hlaudit_model::{Identity, Kind, Source};
 use rayon::prelude::*;
@@ -279,9 +277,9 @@ impl<'a> FindingOut<'a> {
     /// One finding of `report` as the JSON report shows it.
     fn new(report: &'a Report, f: &'a Finding) -> Self {
         let policy = report.policy_of(f);
-        let (resource, scope) = match &f.subject {
-            Subject::Record { .. } => (report.resource_of(f).map(ResourceOut::of), None),
-            Subject::Scope(s) => (
+        let (resource, scope) = match f.scope() {
+            None => (report.resource_of(f).map(ResourceOut::of), None),
+            Some(s) => (
                 None,
                 Some(ScopeOut {
                     account: s.account.as_deref(),
@@ -352,6 +350,7 @@ pub(super) fn resource(r: &hlaudit_model::report::Resource) -> JsonResource {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use hlaudit_model::finding::Subject;
     use hlaudit_model::report::{PolicyMeta, Resource};
     use hlaudit_model::{Inventory, Timestamp};
 

@@ -330,9 +330,7 @@ fn large_page(stores: usize) -> (usize, Vec<(String, f64)>) {
         .iter()
         .filter(problem)
         .map(|f| {
-            let hlaudit_model::finding::Subject::Record { index } = f.subject else {
-                panic!("a data store finding")
-            };
+            let index = f.record_index().expect("a data store finding");
             (
                 f.status.as_str().to_owned(),
                 f.policy_index() as i64,

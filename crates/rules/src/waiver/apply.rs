@@ -1,7 +1,7 @@
 //! Applying waivers to a report: FAIL becomes WAIVED where an unexpired waiver matches.
 
 use chrono::{Days, NaiveDate, TimeDelta, TimeZone, Utc};
-use hlaudit_model::finding::{AppliedWaiver, Subject};
+use hlaudit_model::finding::AppliedWaiver;
 use hlaudit_model::report::{Report, Resource};
 use hlaudit_model::{Source, Status, Timestamp, Warning};
 
@@ -173,7 +173,7 @@ pub fn apply_waivers(report: &mut Report, set: &WaiverSet, opts: &WaiverOptions)
         if f.status != Status::Fail {
             continue;
         }
-        let Subject::Record { index } = f.subject else {
+        let Some(index) = f.record_index() else {
             continue;
         };
         let (Some(policy), Some(resource)) = (

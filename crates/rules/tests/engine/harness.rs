@@ -154,7 +154,7 @@ pub fn run_case(path: &str) {
         };
         let f = findings
             .iter()
-            .find(|f| f.policy_index() == pid && f.subject == Subject::Record { index: w.record })
+            .find(|f| f.policy_index() == pid && f.subject() == Subject::Record { index: w.record })
             .unwrap_or_else(|| panic!("{path}: no finding for record {}", w.record));
         let id = &set.get(pid).unwrap().meta.id;
         assert_eq!(

@@ -146,7 +146,7 @@ fn statuses(
         EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
     )
     .into_iter()
-    .map(|f| match f.subject {
+    .map(|f| match f.subject() {
         Subject::Record { index } => (f.policy_index(), index, f.status),
         Subject::Scope(_) => unreachable!(),
     })
@@ -202,7 +202,7 @@ proptest! {
         let four: Vec<Finding> = at(4);
         prop_assert_eq!(&one, &four);
         // exactly one finding per (policy, record) pair
-        let mut pairs: Vec<(usize, Subject)> = one.iter().map(|f| (f.policy_index(), f.subject.clone())).collect();
+        let mut pairs: Vec<(usize, Subject)> = one.iter().map(|f| (f.policy_index(), f.subject())).collect();
         pairs.sort();
         pairs.dedup();
         prop_assert_eq!(pairs.len(), s.len() * recs.len());
@@ -214,7 +214,7 @@ proptest! {
         shuffled.reverse();
         let inv2 = Inventory { records: shuffled.clone(), ..Inventory::default() };
         let key = |inv: &Inventory, fs: Vec<Finding>| {
-            let mut v: Vec<_> = fs.into_iter().map(|f| match f.subject {
+            let mut v: Vec<_> = fs.into_iter().map(|f| match f.subject() {
                 Subject::Record { index } => (f.policy, inv.records[index].key().into_owned(), f.status, f.evidence().to_vec()),
                 Subject::Scope(_) => unreachable!(),
             }).collect();
@@ -292,7 +292,7 @@ proptest! {
             let p = s.index_of(id).unwrap();
             findings
                 .iter()
-                .find(|f| f.policy_index() == p && f.subject == Subject::Record { index })
+                .find(|f| f.policy_index() == p && f.subject() == Subject::Record { index })
                 .map(|f| f.status)
         };
         for i in 0..CHECKS.len() {
