@@ -2,6 +2,7 @@
 //! third-party stand-in for AWS services the emulator does not serve (KMS, STS, Security
 //! Hub), started on a free port of 127.0.0.1 and stopped when dropped.
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -57,10 +58,11 @@ pub fn python_json(script: &str, args: &[&str]) -> serde_json::Value {
 /// then talk to a server whose state another test builds.
 static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Starts moto's server and waits until it listens.
+/// Starts moto's server and waits until it answers.
 ///
 /// # Panics
-/// When moto is not installed or does not listen within 30 s.
+/// When moto is not installed, or does not answer on a port of its own after five tries
+/// of 30 s at most.
 pub fn start() -> Moto {
     let server = venv_bin("moto_server");
     assert!(
@@ -72,30 +74,63 @@ pub fn start() -> Moto {
     let _one_at_a_time = STARTING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut failures = Vec::new();
+    for _ in 0..5 {
+        match try_start(&server) {
+            Ok(moto) => return moto,
+            Err(why) => failures.push(why),
+        }
+    }
+    panic!("moto's server did not start: {}", failures.join("; "));
+}
+
+/// One try: a free port, moto started on it, and moto itself answering there. The
+/// mutex above keeps other moto servers of this process off the port, but not what else
+/// a test starts on a free port (the emulator) between the port being chosen and moto
+/// binding it: moto then exits, and a connection alone would reach the other server.
+fn try_start(server: &std::path::Path) -> Result<Moto, String> {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .expect("a free port");
-    let child = Command::new(&server)
+        .map_err(|e| format!("no free port: {e}"))?;
+    let child = Command::new(server)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+        .map_err(|e| format!("cannot start {}: {e}", server.display()))?;
     let mut moto = Moto {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
     };
     let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    loop {
         if let Ok(Some(status)) = moto.child.try_wait() {
-            panic!("moto's server exited before listening on port {port}: {status}");
+            return Err(format!(
+                "it exited before answering on port {port}: {status}"
+            ));
         }
-        assert!(
-            Instant::now() < deadline,
-            "moto did not listen on port {port} within 30 s"
-        );
+        if answers_as_moto(port) {
+            return Ok(moto);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!("it did not answer on port {port} within 30 s"));
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
-    moto
+}
+
+/// Whether moto answers on `port`: its own API (`GET /moto-api/config`) gives a 2xx
+/// status, which no other server of the tests does.
+fn answers_as_moto(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = b"GET /moto-api/config HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut status = [0u8; 12];
+    stream.write_all(request).is_ok()
+        && stream.read_exact(&mut status).is_ok()
+        && status.starts_with(b"HTTP/1.")
+        && status[9] == b'2'
 }
