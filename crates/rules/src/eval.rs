@@ -82,13 +82,9 @@ thread_local! {
 /// JSON) become one entry whose note names them all; identical reasons become one.
 pub(crate) fn collapse(mut reasons: Vec<Reason>) -> Vec<Evidence> {
     // Half the failures of a pack have one reason, with nothing left unread.
-    if let [only] = reasons.as_mut_slice() {
-        if only.unread.is_empty() {
-            return reasons
-                .pop()
-                .map(Reason::into_evidence)
-                .into_iter()
-                .collect();
+    if reasons.len() == 1 && reasons[0].unread.is_empty() {
+        if let Some(only) = reasons.pop() {
+            return vec![only.into_evidence()];
         }
     }
     // (reason with `unread` cleared, the non-empty unread pointers in first-seen order:

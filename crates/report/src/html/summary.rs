@@ -64,16 +64,14 @@ impl<'a> Tally<'a> {
             if let Some(p) = t.by_policy.get_mut(f.policy_index()) {
                 p[c] += 1;
             }
-            match f.scope() {
-                None => match f.record_index().and_then(|i| t.by_resource.get_mut(i)) {
-                    Some(r) => r[c] += 1,
-                    None => unknown[c] += 1,
-                },
-                Some(s) => {
-                    t.by_place
-                        .entry((s.account.as_deref(), s.region.as_deref()))
-                        .or_default()[c] += 1
-                }
+            if let Some(s) = f.scope() {
+                t.by_place
+                    .entry((s.account.as_deref(), s.region.as_deref()))
+                    .or_default()[c] += 1;
+            } else if let Some(r) = f.record_index().and_then(|i| t.by_resource.get_mut(i)) {
+                r[c] += 1;
+            } else {
+                unknown[c] += 1;
             }
         }
         for (r, counts) in report.resources.iter().zip(&t.by_resource) {

@@ -349,8 +349,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::json::{read, write_form, Form};
-    use hlaudit_model::finding::Subject;
-    use hlaudit_model::finding::{BaselineState, Evidence};
+    use hlaudit_model::finding::{BaselineState, Evidence, Subject};
     use hlaudit_model::report::{PolicyMeta, Resource};
     use hlaudit_model::{Inventory, Source, Timestamp};
 
