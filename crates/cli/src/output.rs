@@ -606,7 +606,13 @@ mod tests {
         let good = dir.path().join("good.html");
         std::fs::write(&good, "old").unwrap();
         let mut r = report(&[(Status::Fail, Severity::High)]);
-        r.findings[0].policy = 7; // dangling: every reporter refuses it
+        // A finding of policy 7, which the report does not have: every reporter refuses it.
+        r.findings[0] = hlaudit_model::finding::Finding::new(
+            7,
+            hlaudit_model::finding::Subject::Record { index: 0 },
+            Status::Fail,
+            Severity::High,
+        );
         let args = OutputArgs {
             format: Some(FormatArg::None),
             outputs: vec![

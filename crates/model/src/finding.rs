@@ -224,28 +224,32 @@ pub struct Scope {
 
 /// The outcome of one policy on one subject.
 ///
-/// PASS and SKIP findings, the great majority, are 24 bytes with no heap allocation: the
-/// message, evidence and waiver of the others sit behind one box, and so does the scope of
-/// an ERROR finding about a part of the collection (see [`Finding::subject`]). The JSON
-/// form is flat (`policy`, `subject`, `status`, `severity`, `message`, `evidence`,
-/// `waiver`, `baseline`).
+/// PASS and SKIP findings, the great majority, are 16 bytes with no heap allocation: the
+/// message, evidence, waiver and baseline state of the others sit behind one box, and so
+/// does the scope of an ERROR finding about a part of the collection (see
+/// [`Finding::subject`]). The JSON form is flat (`policy`, `subject`, `status`,
+/// `severity`, `message`, `evidence`, `waiver`, `baseline`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(from = "FindingRepr")]
 pub struct Finding {
-    /// Index into the report's policies (the compiled policy set's order). A `u32`, like
-    /// the record index beside it: a finding takes 24 bytes instead of 40.
-    pub policy: u32,
     /// For a finding about a record, the record's index (see [`Finding::subject`]); 0 for
     /// a scope, which is held in the detail.
     record: u32,
+    /// Index into the report's policies (the compiled policy set's order), at most
+    /// [`MAX_POLICIES`]: the pack over 100,000 data stores holds 3.9 million findings,
+    /// and two bytes here rather than four make each 16 bytes instead of 24.
+    policy: u16,
     /// The outcome.
     pub status: Status,
     /// The effective severity (the policy's, after any configured override).
     pub severity: Severity,
-    /// The state against a baseline, when one was given.
-    pub baseline: Option<BaselineState>,
     detail: Option<Box<Detail>>,
 }
+
+/// How many policies one audit can evaluate: a finding keeps its policy's index in two
+/// bytes, and `u16::MAX` stands for an index beyond them (which every reporter refuses
+/// as dangling). The collection-error pseudo-policy takes one more.
+pub const MAX_POLICIES: usize = u16::MAX as usize;
 
 /// Held exactly as long as it is: a large audit holds half a million of these, and every
 /// spare byte is a page the kernel has to zero. (Boxed slices rather than `String` and
@@ -257,6 +261,9 @@ struct Detail {
     // Boxed: only a planned data store's findings have one.
     location: Option<Box<Source>>,
     undecided: bool,
+    // Only with a baseline; a PASS or SKIP finding has one only when it was a result in
+    // the baseline (`absent`: fixed).
+    baseline: Option<BaselineState>,
     // Boxed: most failures are not waived.
     waiver: Option<Box<AppliedWaiver>>,
     // For a finding about a part of the collection rather than a record.
@@ -267,12 +274,12 @@ impl Finding {
     /// A finding with no message, evidence, waiver or baseline state.
     ///
     /// `policy` is an index into the report's policies, and a record subject's index one
-    /// into its resources; an index beyond `u32` (no audit holds four billion of either) is
-    /// kept as `u32::MAX`, an index every reporter refuses as dangling.
+    /// into its resources. An index beyond what a finding holds (a policy index from
+    /// [`MAX_POLICIES`] on, a record index beyond `u32`) is kept as the largest value, an
+    /// index every reporter refuses as dangling.
     pub fn new(policy: usize, subject: Subject, status: Status, severity: Severity) -> Self {
-        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         let (record, detail) = match subject {
-            Subject::Record { index: i } => (index(i), None),
+            Subject::Record { index: i } => (u32::try_from(i).unwrap_or(u32::MAX), None),
             Subject::Scope(scope) => (
                 0,
                 Some(Box::new(Detail {
@@ -282,18 +289,30 @@ impl Finding {
             ),
         };
         Finding {
-            policy: index(policy),
             record,
+            policy: u16::try_from(policy).unwrap_or(u16::MAX),
             status,
             severity,
-            baseline: None,
             detail,
         }
     }
 
-    /// [`Finding::policy`] as an index into the report's policies.
+    /// The index of the finding's policy in the report's policies.
     pub fn policy_index(&self) -> usize {
-        self.policy as usize
+        usize::from(self.policy)
+    }
+
+    /// The state against a baseline, when one was given.
+    pub fn baseline(&self) -> Option<BaselineState> {
+        self.detail.as_ref().and_then(|d| d.baseline)
+    }
+
+    /// Sets or clears the state against a baseline.
+    pub fn set_baseline(&mut self, baseline: Option<BaselineState>) {
+        if baseline.is_none() && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().baseline = baseline;
     }
 
     /// What the finding is about. A scope is copied out of the finding (ERROR findings
@@ -448,7 +467,7 @@ struct FindingRepr {
 impl From<FindingRepr> for Finding {
     fn from(r: FindingRepr) -> Self {
         let mut f = Finding::new(r.policy, r.subject, r.status, r.severity);
-        f.baseline = r.baseline;
+        f.set_baseline(r.baseline);
         f.set_message(r.message);
         f.set_evidence(r.evidence);
         f.set_location(r.location);
@@ -491,7 +510,7 @@ impl Serialize for Finding {
             location: self.location(),
             undecided: self.undecided(),
             waiver: self.waiver(),
-            baseline: self.baseline,
+            baseline: self.baseline(),
         }
         .serialize(s)
     }
@@ -549,7 +568,7 @@ mod tests {
 
     #[test]
     fn a_passing_finding_is_small_and_round_trips_flat() {
-        assert!(std::mem::size_of::<Finding>() <= 24);
+        assert!(std::mem::size_of::<Finding>() <= 16);
         assert!(std::mem::size_of::<Detail>() <= 64);
         let mut f = Finding::new(3, Subject::Record { index: 7 }, Status::Pass, Severity::Low);
         assert_eq!(f.message(), "");
@@ -564,6 +583,22 @@ mod tests {
                 "status": "PASS", "severity": "low", "message": ""})
         );
         assert_eq!(serde_json::from_value::<Finding>(json).unwrap(), f);
+    }
+
+    #[test]
+    fn a_policy_index_beyond_two_bytes_is_dangling() {
+        let at = |p| Finding::new(p, Subject::Record { index: 0 }, Status::Pass, Severity::Low);
+        assert_eq!(at(MAX_POLICIES - 1).policy_index(), MAX_POLICIES - 1);
+        // Every index from MAX_POLICIES on is the same dangling one, which no report of
+        // at most MAX_POLICIES policies (the set and the pseudo-policy) holds.
+        assert_eq!(at(MAX_POLICIES).policy_index(), MAX_POLICIES);
+        assert_eq!(at(usize::MAX).policy_index(), MAX_POLICIES);
+        let mut f = at(0);
+        f.set_baseline(None);
+        assert!(f.detail.is_none(), "no baseline allocates nothing");
+        f.set_baseline(Some(BaselineState::Absent));
+        assert_eq!(f.baseline(), Some(BaselineState::Absent));
+        assert_eq!(serde_json::to_value(&f).unwrap()["baseline"], "absent");
     }
 
     #[test]

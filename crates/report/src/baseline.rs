@@ -145,7 +145,7 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) -> BaselineOutco
         if before.is_some() {
             seen.insert(fp.as_str());
         }
-        f.baseline = match (is_result(f.status), before) {
+        let state = match (is_result(f.status), before) {
             (true, None) => {
                 outcome.new += 1;
                 Some(BaselineState::New)
@@ -164,6 +164,7 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) -> BaselineOutco
             }
             (false, None) => None,
         };
+        f.set_baseline(state);
     }
     let mut gone: Vec<Entry> = baseline
         .results
@@ -304,7 +305,7 @@ mod tests {
         let base = Baseline::from_report(&json(&old));
         assert_eq!(base.len(), 5);
         let out = apply_baseline(&mut now, &base);
-        let states: Vec<_> = now.findings.iter().map(|f| f.baseline).collect();
+        let states: Vec<_> = now.findings.iter().map(|f| f.baseline()).collect();
         use BaselineState::*;
         assert_eq!(
             states,

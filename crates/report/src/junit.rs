@@ -469,7 +469,7 @@ mod tests {
                 }
                 let index = i % report.resources.len();
                 let mut f = Finding::new(policy % policies, Subject::Record { index }, status, Severity::ALL[i % 5]);
-                f.baseline = baseline;
+                f.set_baseline(baseline);
                 if matches!(status, Status::Fail | Status::Error | Status::Waived) && i % 3 != 0 {
                     f.set_message(text[0].clone());
                     f.set_evidence(vec![Evidence {

@@ -255,7 +255,7 @@ fn section(report: &Report, md: &mut String, budget: &mut Budget, status: Status
             budget.omitted += fs.len();
             continue;
         }
-        fs.sort_by_key(|f| f.baseline != Some(hlaudit_model::finding::BaselineState::New));
+        fs.sort_by_key(|f| f.baseline() != Some(hlaudit_model::finding::BaselineState::New));
         let shown = fs.len().min(budget.per_policy);
         let hidden = fs.len() - shown;
         md.push_str(&format!(

@@ -331,7 +331,7 @@ fn event<'a>(report: &'a Report, f: &'a Finding, options: &OcsfOptions) -> OcsfE
     let (_, region) = wording::place(report, f);
     let first_seen = options.baseline_at.map(|at| {
         let seen_before = matches!(
-            f.baseline,
+            f.baseline(),
             Some(BaselineState::Unchanged | BaselineState::Updated | BaselineState::Absent)
         );
         if seen_before {
@@ -412,7 +412,7 @@ fn event<'a>(report: &'a Report, f: &'a Finding, options: &OcsfOptions) -> OcsfE
                 policy: &policy.id,
                 evidence: f.evidence(),
                 waiver: f.waiver(),
-                baseline: f.baseline,
+                baseline: f.baseline(),
                 location: f.location(),
                 undecided: f.undecided(),
             },

@@ -298,7 +298,7 @@ fn categories(report: &Report) -> Vec<Category<'_>> {
         .collect();
     for f in &report.findings {
         if !(matches!(f.status, Status::Fail | Status::Error | Status::Waived)
-            || f.baseline == Some(BaselineState::Absent))
+            || f.baseline() == Some(BaselineState::Absent))
         {
             continue;
         }

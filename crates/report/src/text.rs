@@ -175,7 +175,7 @@ pub(crate) fn notable(report: &Report) -> Vec<&Finding> {
         (
             status_rank(f.status),
             std::cmp::Reverse(f.severity),
-            f.baseline != Some(hlaudit_model::finding::BaselineState::New),
+            f.baseline() != Some(hlaudit_model::finding::BaselineState::New),
             *i,
         )
     });
@@ -195,7 +195,7 @@ pub(crate) fn status_rank(s: Status) -> u8 {
 /// The baseline label shown beside a finding, e.g. `new`.
 pub(crate) fn baseline_label(f: &Finding) -> Option<&'static str> {
     use hlaudit_model::finding::BaselineState as B;
-    f.baseline.map(|b| match b {
+    f.baseline().map(|b| match b {
         B::New => "new",
         B::Unchanged => "unchanged",
         B::Updated => "updated",

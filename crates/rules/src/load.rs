@@ -9,7 +9,7 @@ use serde_yaml_ng::Value;
 
 use crate::compile_cond::Named;
 use crate::compile_policy::PolicyCx;
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::RulesError;
 use crate::overrides::Overrides;
 use crate::set::CompiledPolicySet;
@@ -143,6 +143,9 @@ pub fn compile(
     for d in overrides.take_problems() {
         diags.push(d);
     }
+    if let Some(d) = too_many_policies(policies.len()) {
+        diags.push(d);
+    }
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
@@ -151,6 +154,28 @@ pub fn compile(
     Ok(CompiledPolicySet {
         policies,
         shared: Arc::new(shared),
+    })
+}
+
+/// The `too-many-policies` diagnostic of a set of `n` policies, when it is one too many:
+/// a finding keeps its policy's index in two bytes, and the collection-error
+/// pseudo-policy takes one more index.
+fn too_many_policies(n: usize) -> Option<Diagnostic> {
+    if n < hlaudit_model::finding::MAX_POLICIES {
+        return None;
+    }
+    Some(Diagnostic {
+        file: String::new(),
+        line: 0,
+        column: 0,
+        offset: 0,
+        len: 0,
+        code: "too-many-policies",
+        message: format!(
+            "{n} policies are loaded; one audit evaluates at most {}",
+            hlaudit_model::finding::MAX_POLICIES - 1
+        ),
+        hint: Some("split the policies across runs with --only or --tag".to_owned()),
     })
 }
 
@@ -336,5 +361,18 @@ fn policy_list<'v>(v: Option<&'v Value>, w: &mut FileWalk) -> Option<&'v Vec<Val
             w.error(&[], "missing-key", "this file has no `policies` (required)");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_leaves_a_policy_index_for_collection_errors() {
+        assert!(too_many_policies(65_534).is_none());
+        let d = too_many_policies(65_535).expect("one too many");
+        assert_eq!(d.code, "too-many-policies");
+        assert!(d.message.contains("at most 65534"), "{}", d.message);
     }
 }

@@ -73,7 +73,7 @@ pub(super) fn finding(
     let now = options.now.to_rfc3339();
     let first_observed = options.baseline_at.map(|at| {
         let seen_before = matches!(
-            f.baseline,
+            f.baseline(),
             Some(BaselineState::Unchanged | BaselineState::Updated | BaselineState::Absent)
         );
         if seen_before {

@@ -305,7 +305,7 @@ pub(super) fn write(
             "{}{status},{},{},{subject},{},{evset},{extra}",
             if n == 0 { "" } else { "," },
             severity_rank(f.severity),
-            f.policy,
+            f.policy_index(),
             strings.of(&message),
         );
         if n % 64 == 63 {

@@ -41,7 +41,7 @@ fn compact_index(report: &Report, f: &Finding) -> Option<u32> {
     let plain = matches!(f.status, Status::Pass | Status::Skip)
         && index < report.resources.len()
         && f.severity == report.policies[f.policy_index()].severity
-        && f.baseline.is_none()
+        && f.baseline().is_none()
         && f.message().is_empty()
         && f.evidence().is_empty()
         && f.location().is_none()
@@ -415,7 +415,7 @@ mod tests {
 
         // Each thing the compact form cannot hold keeps its pair full.
         let tweaks: [&dyn Fn(&mut Finding); 6] = [
-            &|f| f.baseline = Some(BaselineState::Absent),
+            &|f| f.set_baseline(Some(BaselineState::Absent)),
             &|f| f.severity = Severity::Critical,
             &|f| f.set_undecided(true),
             &|f| {

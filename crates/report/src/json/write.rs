@@ -307,7 +307,7 @@ impl<'a> FindingOut<'a> {
             location: f.location(),
             undecided: f.undecided(),
             waiver: f.waiver(),
-            baseline: f.baseline,
+            baseline: f.baseline(),
         }
     }
 

@@ -165,7 +165,7 @@ impl<'a> SarifResult<'a> {
             Status::Fail | Status::Waived => level(f.severity),
         };
         SarifResult {
-            baseline_state: f.baseline.map(|b| match b {
+            baseline_state: f.baseline().map(|b| match b {
                 BaselineState::New => "new",
                 BaselineState::Unchanged => "unchanged",
                 BaselineState::Updated => "updated",

@@ -392,7 +392,7 @@ fn large_page(stores: usize) -> (usize, Vec<(String, f64)>) {
         .findings
         .iter()
         .filter(problem)
-        .filter(|f| f.policy == 3)
+        .filter(|f| f.policy_index() == 3)
         .map(|f| report.resource_of(f).unwrap().name.clone().unwrap())
         .collect();
     names.sort_by(|a, b| b.cmp(a));

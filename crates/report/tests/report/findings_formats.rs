@@ -222,8 +222,8 @@ fn statuses_map_to_compliance_workflow_and_record_state() {
 #[test]
 fn a_baseline_gives_observation_times() {
     let mut report = report_of_each_status();
-    report.findings[0].baseline = Some(hlaudit_model::finding::BaselineState::Unchanged);
-    report.findings[1].baseline = Some(hlaudit_model::finding::BaselineState::New);
+    report.findings[0].set_baseline(Some(hlaudit_model::finding::BaselineState::Unchanged));
+    report.findings[1].set_baseline(Some(hlaudit_model::finding::BaselineState::New));
     let at: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
     let options = AsffOptions {
         baseline_at: Some(at),

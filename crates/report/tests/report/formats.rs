@@ -1,7 +1,7 @@
 //! Snapshots of every format on every fixture, and the properties each format promises.
 
 use hlaudit_model::compliance::ComplianceView;
-use hlaudit_model::finding::Status;
+use hlaudit_model::finding::{Finding, Status};
 use hlaudit_report::terminal::TerminalOptions;
 use hlaudit_report::{
     html::{self, HtmlOptions},
@@ -301,7 +301,8 @@ fn a_write_error_names_its_cause_once_in_the_error_chain() {
 #[test]
 fn a_finding_with_a_dangling_policy_is_an_error_not_a_panic() {
     let mut report = fixture("clean");
-    report.findings[0].policy = 99;
+    let f = &report.findings[0];
+    report.findings[0] = Finding::new(99, f.subject(), f.status, f.severity);
     let mut out = Vec::new();
     let err = html::write(&report, None, &HtmlOptions::default(), &mut out).unwrap_err();
     assert!(err.to_string().contains("policy index 99"));

@@ -133,7 +133,7 @@ fn finding(policy: usize, index: usize, status: Status, severity: Severity, extr
             line: 3 + index as u32,
             column: 7,
         })),
-        3 => f.baseline = Some(BaselineState::Absent),
+        3 => f.set_baseline(Some(BaselineState::Absent)),
         4 => f.severity = Severity::Critical,
         5 => f.set_evidence(vec![Evidence {
             pointer: "/DatastoreStatus".into(),

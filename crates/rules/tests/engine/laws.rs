@@ -215,7 +215,7 @@ proptest! {
         let inv2 = Inventory { records: shuffled.clone(), ..Inventory::default() };
         let key = |inv: &Inventory, fs: Vec<Finding>| {
             let mut v: Vec<_> = fs.into_iter().map(|f| match f.subject() {
-                Subject::Record { index } => (f.policy, inv.records[index].key().into_owned(), f.status, f.evidence().to_vec()),
+                Subject::Record { index } => (f.policy_index(), inv.records[index].key().into_owned(), f.status, f.evidence().to_vec()),
                 Subject::Scope(_) => unreachable!(),
             }).collect();
             v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
