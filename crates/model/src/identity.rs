@@ -31,11 +31,11 @@ pub enum Identity {
     /// A resource that exists, by its ARN.
     Arn(String),
     /// A resource a template or plan will create.
-    Planned(Planned),
+    Planned(Box<Planned>),
     /// A job of a data store.
-    Job(JobOf),
+    Job(Box<JobOf>),
     /// A transformation profile of an account and region.
-    Profile(ProfileIn),
+    Profile(Box<ProfileIn>),
 }
 
 /// Where a planned resource is declared.
@@ -84,7 +84,7 @@ impl Identity {
     ///
     /// ```
     /// use hlaudit_model::{identity::{Identity, JobOf}, Kind};
-    /// let job = Identity::Job(JobOf { datastore_id: "ds1".into(), job_id: "j9".into() });
+    /// let job = Identity::Job(Box::new(JobOf { datastore_id: "ds1".into(), job_id: "j9".into() }));
     /// assert_eq!(job.key(Kind::ExportJob), "ds1/export-job/j9");
     /// ```
     pub fn key(&self, kind: Kind) -> Cow<'_, str> {
@@ -164,27 +164,34 @@ impl Context {
 mod tests {
     use super::*;
 
+    /// Every record and resource holds one, and nearly all of them are ARNs: the other
+    /// variants are boxed.
+    #[test]
+    fn an_identity_is_small() {
+        assert!(std::mem::size_of::<Identity>() <= 32);
+    }
+
     #[test]
     fn keys_are_the_arn_for_what_exists_and_distinct_otherwise() {
         let arn = "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/x";
         assert_eq!(Identity::Arn(arn.into()).key(Kind::Datastore), arn);
-        let planned = Identity::Planned(Planned {
+        let planned = Identity::Planned(Box::new(Planned {
             file: "infra/stack.yaml".into(),
             address: "Store".into(),
-        });
+        }));
         assert_eq!(planned.key(Kind::Datastore), "infra/stack.yaml#Store");
         assert!(planned.is_planned() && planned.arn().is_none());
-        let job = Identity::Job(JobOf {
+        let job = Identity::Job(Box::new(JobOf {
             datastore_id: "x".into(),
             job_id: "1".into(),
-        });
+        }));
         assert_ne!(job.key(Kind::ExportJob), job.key(Kind::ImportJob));
         let profile = |account: Option<&str>| {
-            Identity::Profile(ProfileIn {
+            Identity::Profile(Box::new(ProfileIn {
                 account: account.map(str::to_owned),
                 region: Some("us-east-1".into()),
                 profile_id: "p1".into(),
-            })
+            }))
         };
         let tp = Kind::TransformationProfile;
         assert_eq!(

@@ -196,7 +196,7 @@ impl Record {
     pub fn planned(raw: Box<RawValue>, planned: Planned) -> Result<Self, RecordError> {
         let x = Extracted::datastore(raw.get(), false)?;
         let mut record = Record::build(Kind::Datastore, x, RawText::Owned(raw));
-        record.identity = Identity::Planned(planned);
+        record.identity = Identity::Planned(Box::new(planned));
         Ok(record)
     }
 
@@ -208,7 +208,7 @@ impl Record {
         match Extracted::datastore(raw.get(), false) {
             Ok(x) => {
                 let mut record = Record::build(Kind::Datastore, x, raw);
-                record.identity = Identity::Planned(planned);
+                record.identity = Identity::Planned(Box::new(planned));
                 Ok(record)
             }
             Err(e) => Err((e, raw)),
@@ -547,10 +547,10 @@ impl Extracted {
         let job_id = nonempty(header.job_id, "JobId")?;
         let datastore_id = nonempty(header.datastore_id, "DatastoreId")?;
         Ok(Extracted {
-            identity: Identity::Job(JobOf {
+            identity: Identity::Job(Box::new(JobOf {
                 datastore_id,
                 job_id: job_id.clone(),
-            }),
+            })),
             context: Context::default(),
             id: Some(job_id),
             name: header.job_name.map(Cow::into_owned),
@@ -572,11 +572,11 @@ impl Extracted {
             Some(v) => v.into_owned(),
         };
         Ok(Extracted {
-            identity: Identity::Profile(ProfileIn {
+            identity: Identity::Profile(Box::new(ProfileIn {
                 account: None,
                 region: None,
                 profile_id: profile_id.clone(),
-            }),
+            })),
             context: Context::default(),
             id: Some(profile_id),
             name: header.profile_name.map(Cow::into_owned),

@@ -131,14 +131,14 @@ fn resource(path: &str, r: &CaseResource) -> Resource {
                 file: p.file.clone(),
                 address: p.address.clone(),
             };
-            (Kind::Datastore, Identity::Planned(planned), None)
+            (Kind::Datastore, Identity::Planned(Box::new(planned)), None)
         }
         (None, None, Some(j)) => {
             let job = JobOf {
                 datastore_id: j.datastore_id.clone(),
                 job_id: j.job_id.clone(),
             };
-            (j.kind, Identity::Job(job), Some(j.job_id.clone()))
+            (j.kind, Identity::Job(Box::new(job)), Some(j.job_id.clone()))
         }
         _ => panic!("{path}: a resource is exactly one of `arn`, `planned` and `job`"),
     };

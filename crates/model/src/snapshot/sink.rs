@@ -161,7 +161,7 @@ impl InputSink<'_> {
         snippet: &SnippetFn<'_>,
     ) {
         let built = match (w.kind, w.identity) {
-            (Kind::Datastore, Some(Identity::Planned(p))) => Record::planned_text(raw, p),
+            (Kind::Datastore, Some(Identity::Planned(p))) => Record::planned_text(raw, *p),
             (_, Some(Identity::Planned(_))) => {
                 return self.push_error(self.envelope_at(
                     "records[].identity",

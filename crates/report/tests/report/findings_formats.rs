@@ -262,10 +262,10 @@ fn hostile_report(text: &str, n: usize) -> Report {
             .collect(),
     );
     let mut planned = r.clone();
-    planned.identity = Identity::Planned(Planned {
+    planned.identity = Identity::Planned(Box::new(Planned {
         file: format!("infra/{text}.yaml"),
         address: text.into(),
-    });
+    }));
     planned.account = None;
     planned.region = None;
     report.resources = vec![r, planned];

@@ -102,18 +102,18 @@ fn resource(i: usize, shape: u8) -> Resource {
     match shape {
         0 => r.tags = Some([("Owner".to_owned(), format!("team-{i}"))].into()),
         1 => {
-            r.identity = Identity::Planned(Planned {
+            r.identity = Identity::Planned(Box::new(Planned {
                 file: "infra/stack.yaml".into(),
                 address: format!("Store{i}"),
-            });
+            }));
             r.id = None;
         }
         _ => {
             r.kind = Kind::ExportJob;
-            r.identity = Identity::Job(hlaudit_model::identity::JobOf {
+            r.identity = Identity::Job(Box::new(hlaudit_model::identity::JobOf {
                 datastore_id: format!("{i:04}"),
                 job_id: format!("job-{i}"),
-            });
+            }));
         }
     }
     r
