@@ -46,7 +46,8 @@ impl Reason {
             pointer: self.pointer,
             found: self.found,
             expected: self.expected,
-            note,
+            // In a box of its length (a `format!` leaves spare room).
+            note: note.map(|n| Box::from(n.as_str())),
         }
     }
 }
@@ -109,10 +110,11 @@ pub(crate) fn collapse(mut reasons: Vec<Reason>) -> Vec<Evidence> {
         let parts: Vec<&str> = unread.iter().map(String::as_str).collect();
         let mut e = r.into_evidence();
         if let Some(b) = unread_note(&parts) {
-            e.note = Some(match e.note.take() {
+            let note = match e.note.take() {
                 Some(a) => format!("{a}; {b}"),
                 None => b,
-            });
+            };
+            e.note = Some(Box::from(note.as_str()));
         }
         e
     }));

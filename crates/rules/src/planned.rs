@@ -187,9 +187,9 @@ pub(crate) fn outcome(
         let mut message = String::new();
         push_store_label(first, &mut message);
         message.push_str(": not decided before deploy: the outcome depends on ");
-        let names: Vec<String> = undecided
+        let names: Vec<&str> = undecided
             .iter()
-            .map(|e| e.note.clone().unwrap_or_default())
+            .map(|e| e.note.as_deref().unwrap_or_default())
             .collect();
         message.push_str(&names.join("; "));
         let status = if opts.unknown_fails {
@@ -264,11 +264,9 @@ fn evidence_of(unknowns: &[Unknown], hits: &[usize]) -> Vec<Evidence> {
             pointer: u.pointer.as_str().into(),
             found: None,
             expected: Arc::from("a value known before deploy"),
-            note: Some(format!(
-                "{} is {}",
-                display_pointer(&u.pointer),
-                u.expression
-            )),
+            note: Some(
+                format!("{} is {}", display_pointer(&u.pointer), u.expression).into_boxed_str(),
+            ),
         });
     }
     out
@@ -290,11 +288,14 @@ fn annotate_defaults(rec: &Record, evidence: &mut [Evidence]) {
     for e in evidence {
         if let Some(d) = plan.defaults.iter().find(|d| is_prefix(d, &e.pointer)) {
             if e.note.is_none() {
-                e.note = Some(format!(
-                    "{} is not set in the {}, so the resource's default applies",
-                    display_pointer(d),
-                    source_noun(rec)
-                ));
+                e.note = Some(
+                    format!(
+                        "{} is not set in the {}, so the resource's default applies",
+                        display_pointer(d),
+                        source_noun(rec)
+                    )
+                    .into_boxed_str(),
+                );
             }
         }
     }

@@ -344,7 +344,7 @@ fn product_fields(report: &Report, f: &Finding, fingerprint: &str) -> BTreeMap<S
         fields.push((key("Found"), wording::found(e.found.as_ref())));
         fields.push((key("Expected"), e.expected.to_string()));
         if let Some(note) = &e.note {
-            fields.push((key("Note"), note.clone()));
+            fields.push((key("Note"), note.to_string()));
         }
     }
     fit::map(fields, fit::PRODUCT_FIELDS_MAP)
