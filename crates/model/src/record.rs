@@ -306,6 +306,21 @@ impl Record {
         }
     }
 
+    /// The record taken apart into what a report's resource keeps (see
+    /// [`crate::report::Resource`]); its text and enrichments are freed.
+    pub(crate) fn into_parts(self) -> RecordParts {
+        RecordParts {
+            kind: self.kind,
+            identity: self.identity,
+            context: self.context,
+            id: self.id,
+            name: self.name,
+            status: self.status,
+            source: self.source,
+            tags: self.tags,
+        }
+    }
+
     /// Which resource it is.
     pub fn identity(&self) -> &Identity {
         &self.identity
@@ -410,6 +425,18 @@ impl Record {
 fn raw_of(value: &serde_json::Value) -> Result<Box<RawValue>, RecordError> {
     let text = serde_json::to_string(value).map_err(|e| field_error(".", &e.to_string()))?;
     RawValue::from_string(text).map_err(|e| field_error(".", &e.to_string()))
+}
+
+/// What [`Record::into_parts`] gives.
+pub(crate) struct RecordParts {
+    pub kind: Kind,
+    pub identity: Identity,
+    pub context: Context,
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub source: Option<Source>,
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// A record's JSON text: its own copy, or a piece of a whole snapshot file read into memory

@@ -260,6 +260,27 @@ impl Resource {
     }
 }
 
+impl From<Record> for Resource {
+    /// The resource of a record, taking the record's strings rather than copying them;
+    /// the rest of the record (its text, enrichments) is freed.
+    fn from(r: Record) -> Self {
+        let parts = r.into_parts();
+        Resource {
+            kind: parts.kind,
+            identity: parts.identity,
+            id: parts.id,
+            name: parts.name,
+            account: parts.context.account,
+            region: parts.context.region,
+            partition: parts.context.partition,
+            status: parts.status,
+            source: parts.source,
+            tags: parts.tags,
+            job: None,
+        }
+    }
+}
+
 impl From<&Record> for Resource {
     fn from(r: &Record) -> Self {
         let context = r.context();
@@ -371,29 +392,42 @@ pub struct Summary {
     pub undecided: usize,
 }
 
+/// The job summaries of an inventory's records, by record (`None` for what is not a
+/// job); empty for an inventory without jobs, which has nothing to index.
+fn job_summaries(records: &[Record]) -> Vec<Option<Box<JobSummary>>> {
+    use rayon::prelude::*;
+    if !records.iter().any(|r| r.kind().belongs_to_datastore()) {
+        return Vec::new();
+    }
+    let index = crate::link::DatastoreIndex::of(records);
+    records
+        .par_iter()
+        .map(|r| {
+            if !r.kind().belongs_to_datastore() {
+                return None;
+            }
+            let store = match index.datastore_of(records, r) {
+                crate::link::DatastoreOf::Found(d) => records.get(d),
+                _ => None,
+            };
+            JobSummary::of(r, store).map(Box::new)
+        })
+        .collect()
+}
+
 /// The resources of an inventory's records, each job with its [`JobSummary`].
 fn resources(inventory: &Inventory) -> Vec<Resource> {
     use rayon::prelude::*;
     let records = &inventory.records;
-    // Only jobs name a data store: an inventory without them indexes nothing. The copies
-    // are made on every core (100,000 data stores took 0.1 s on one).
-    let index = if records.iter().any(|r| r.kind().belongs_to_datastore()) {
-        crate::link::DatastoreIndex::of(records)
-    } else {
-        crate::link::DatastoreIndex::default()
-    };
+    let mut summaries = job_summaries(records);
+    summaries.resize(records.len(), None);
+    // The copies are made on every core (100,000 data stores took 0.1 s on one).
     records
         .par_iter()
-        .map(|r| {
-            let mut resource = Resource::from(r);
-            if r.kind().belongs_to_datastore() {
-                let store = match index.datastore_of(records, r) {
-                    crate::link::DatastoreOf::Found(d) => records.get(d),
-                    _ => None,
-                };
-                resource.job = JobSummary::of(r, store).map(Box::new);
-            }
-            resource
+        .zip(summaries)
+        .map(|(r, job)| Resource {
+            job,
+            ..Resource::from(r)
         })
         .collect()
 }
@@ -412,6 +446,42 @@ impl Report {
             coverage: inventory.coverage.clone(),
             errors: inventory.errors.clone(),
             warnings: inventory.warnings.clone(),
+        }
+    }
+
+    /// [`Report::for_inventory`], taking the inventory: each resource takes its record's
+    /// strings rather than copying them, and the records' text is freed as they are
+    /// taken. A large audit's report then costs the resources' own room and no copy of
+    /// their strings, where the inventory it is made from is the largest thing an audit
+    /// holds.
+    pub fn from_inventory(inventory: Inventory, evaluated_at: Timestamp) -> Self {
+        use rayon::prelude::*;
+        let Inventory {
+            records,
+            coverage,
+            errors,
+            warnings,
+        } = inventory;
+        let mut summaries = job_summaries(&records);
+        summaries.resize(records.len(), None);
+        let resources = records
+            .into_par_iter()
+            .zip(summaries)
+            .map(|(r, job)| Resource {
+                job,
+                ..Resource::from(r)
+            })
+            .collect();
+        Report {
+            tool: ToolInfo::default(),
+            generated_at: Timestamp::now(),
+            evaluated_at,
+            policies: Vec::new(),
+            resources,
+            findings: Vec::new(),
+            coverage,
+            errors,
+            warnings,
         }
     }
 
@@ -551,6 +621,49 @@ mod tests {
     #[test]
     fn a_resource_is_small() {
         assert!(std::mem::size_of::<Resource>() <= 248);
+    }
+
+    /// Taking the inventory gives the report that borrowing it gives: the same
+    /// resources, a job's summary of its data store included.
+    #[test]
+    fn a_report_that_takes_its_inventory_is_the_one_that_borrows_it() {
+        let mut store = Record::from_value(&serde_json::json!({
+            "DatastoreId": "a",
+            "DatastoreArn": "arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/a",
+            "DatastoreName": "clinical",
+            "DatastoreStatus": "ACTIVE",
+        }))
+        .unwrap();
+        store.tags = Some([("Owner".to_owned(), "x".to_owned())].into_iter().collect());
+        store.source = Some(Source {
+            file: "s.json".into(),
+            line: 3,
+            column: 5,
+        });
+        let job = Record::from_value_as(
+            Kind::ExportJob,
+            &serde_json::json!({"JobId": "j", "DatastoreId": "a", "JobStatus": "COMPLETED",
+                "OutputDataConfig": {"S3Configuration": {"S3Uri": "s3://b/k"}}}),
+        )
+        .unwrap()
+        .with_context(crate::identity::Context {
+            account: Some("111122223333".into()),
+            region: Some("us-east-1".into()),
+            partition: Some("aws".into()),
+        });
+        let inv = Inventory {
+            records: vec![store, job],
+            ..Inventory::default()
+        };
+        let at = Timestamp::now();
+        let borrowed = Report::for_inventory(&inv, at);
+        let taken = Report::from_inventory(inv, at);
+        assert_eq!(taken.resources, borrowed.resources);
+        assert_eq!(taken.resources[0].tags.as_ref().unwrap()["Owner"], "x");
+        assert_eq!(
+            taken.resources[1].description().unwrap(),
+            "export of clinical (arn:aws:healthlake:us-east-1:111122223333:datastore/fhir/a) to s3://b/k"
+        );
     }
 
     #[test]

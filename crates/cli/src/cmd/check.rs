@@ -179,10 +179,12 @@ pub fn audit(
     );
 
     let t = Instant::now();
-    let mut report = Report::for_inventory(&inventory, opts.as_of);
+    // The report takes the inventory: its resources take the records' strings, and the
+    // rest (the snapshot's text, a third of a large audit's memory) is freed before the
+    // reporters' buffers are needed.
+    let mut report = Report::from_inventory(inventory, opts.as_of);
     report.policies = set.metas();
     report.findings = findings;
-    release(inventory);
     if !report.errors.is_empty() {
         report.add_collection_errors();
         report.sort_findings();
@@ -206,22 +208,6 @@ pub fn audit(
     // freeing one by one.
     std::mem::forget(report);
     Ok(outcome)
-}
-
-/// Frees the inventory once the report holds what the reporters need (its resources are
-/// copies): the snapshot's text and every record, a third of a large audit's memory, which
-/// the reporters' own buffers then reuse instead of growing the process further. Freeing a
-/// large inventory piece by piece takes a quarter of a second for 100,000 data stores, so
-/// it runs on a thread of its own beside the reporters, and the process does not wait for
-/// it: at exit, memory is handed back whole.
-fn release(inventory: Inventory) {
-    let spawned = std::thread::Builder::new()
-        .name("hlaudit-release".into())
-        .spawn(move || drop(inventory));
-    if let Err(e) = spawned {
-        // The inventory went with the closure that could not run: it is freed here.
-        tracing::debug!("the inventory was freed before the reports: {e}");
-    }
 }
 
 /// Applies waivers and the baseline, and says on stderr what the reports on stdout do not.
