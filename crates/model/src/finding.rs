@@ -1,5 +1,6 @@
 //! Findings: the outcome of one policy on one data store (or on a part of a collection).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -253,10 +254,13 @@ pub const MAX_POLICIES: usize = u16::MAX as usize;
 
 /// Held exactly as long as it is: a large audit holds half a million of these, and every
 /// spare byte is a page the kernel has to zero. (Boxed slices rather than `String` and
-/// `Vec`, and the location, rare, behind its own box: 64 bytes rather than 88.)
-#[derive(Debug, Clone, Default, PartialEq)]
+/// `Vec`, and the location, rare, behind its own box: 80 bytes rather than 104.)
+#[derive(Debug, Clone, Default)]
 struct Detail {
-    message: Box<str>,
+    // The message, or with a label its text after `LABEL: `. Shared: the failures of one
+    // data store share its label, and most failures of a policy say the same after it.
+    label: Option<Arc<str>>,
+    message: Option<Arc<str>>,
     evidence: Box<[Evidence]>,
     // Boxed: only a planned data store's findings have one.
     location: Option<Box<Source>>,
@@ -268,6 +272,29 @@ struct Detail {
     waiver: Option<Box<AppliedWaiver>>,
     // For a finding about a part of the collection rather than a record.
     scope: Option<Box<Scope>>,
+}
+
+impl Detail {
+    fn message(&self) -> Cow<'_, str> {
+        let text = self.message.as_deref().unwrap_or("");
+        match &self.label {
+            None => Cow::Borrowed(text),
+            Some(label) => Cow::Owned(format!("{label}: {text}")),
+        }
+    }
+}
+
+/// Two details are equal when they say the same, however their message is held.
+impl PartialEq for Detail {
+    fn eq(&self, other: &Self) -> bool {
+        self.message() == other.message()
+            && self.evidence == other.evidence
+            && self.location == other.location
+            && self.undecided == other.undecided
+            && self.baseline == other.baseline
+            && self.waiver == other.waiver
+            && self.scope == other.scope
+    }
 }
 
 impl Finding {
@@ -348,9 +375,12 @@ impl Finding {
     }
 
     /// For FAIL and ERROR: a message whose first sentence names the data store and what is
-    /// wrong. Empty for PASS and SKIP.
-    pub fn message(&self) -> &str {
-        self.detail.as_ref().map_or("", |d| &d.message)
+    /// wrong. Empty for PASS and SKIP. Made on request when it is held in two parts (see
+    /// [`Finding::set_labelled_message`]).
+    pub fn message(&self) -> Cow<'_, str> {
+        self.detail
+            .as_ref()
+            .map_or(Cow::Borrowed(""), |d| d.message())
     }
 
     /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
@@ -391,13 +421,23 @@ impl Finding {
         self.detail.as_ref().and_then(|d| d.waiver.as_deref())
     }
 
-    /// Replaces the message. It is kept in exactly its length (a message with spare
-    /// capacity is copied once).
+    /// Replaces the message. It is kept in exactly its length.
     pub fn set_message(&mut self, message: String) {
         if message.is_empty() && self.detail.is_none() {
             return;
         }
-        self.detail_mut().message = exact_str(message);
+        let d = self.detail_mut();
+        d.label = None;
+        d.message = (!message.is_empty()).then(|| Arc::from(message));
+    }
+
+    /// Replaces the message with `LABEL: TEXT`, held as its two parts: the failures of one
+    /// data store can share its label (`Data store NAME (ID)`), and the failures of one
+    /// policy mostly the text after it.
+    pub fn set_labelled_message(&mut self, label: Arc<str>, text: Arc<str>) {
+        let d = self.detail_mut();
+        d.label = Some(label);
+        d.message = Some(text);
     }
 
     /// Replaces the evidence. It is kept in exactly its length, like the message.
@@ -421,18 +461,9 @@ impl Finding {
     }
 }
 
-/// `s` in an allocation of its length. `into_boxed_str` alone is not enough: an allocator
-/// may keep a block that shrinks by less than half (mimalloc does), so the spare room would
-/// stay.
-fn exact_str(s: String) -> Box<str> {
-    if s.capacity() == s.len() {
-        s.into_boxed_str()
-    } else {
-        Box::from(s.as_str())
-    }
-}
-
-/// `v` in an allocation of its length (see [`exact_str`]).
+/// `v` in an allocation of its length. `into_boxed_slice` alone is not enough: an
+/// allocator may keep a block that shrinks by less than half (mimalloc does), so the spare
+/// room would stay.
 fn exact_slice<T>(v: Vec<T>) -> Box<[T]> {
     if v.capacity() == v.len() {
         return v.into_boxed_slice();
@@ -485,7 +516,7 @@ struct FindingRef<'a> {
     subject: Subject,
     status: Status,
     severity: Severity,
-    message: &'a str,
+    message: Cow<'a, str>,
     #[serde(skip_serializing_if = "<[Evidence]>::is_empty")]
     evidence: &'a [Evidence],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -569,7 +600,7 @@ mod tests {
     #[test]
     fn a_passing_finding_is_small_and_round_trips_flat() {
         assert!(std::mem::size_of::<Finding>() <= 16);
-        assert!(std::mem::size_of::<Detail>() <= 64);
+        assert!(std::mem::size_of::<Detail>() <= 80);
         // 80 bytes: one entry, or two, fill an allocator size class (80, 160) exactly.
         assert!(std::mem::size_of::<Evidence>() <= 80);
         let mut f = Finding::new(3, Subject::Record { index: 7 }, Status::Pass, Severity::Low);
@@ -601,6 +632,25 @@ mod tests {
         f.set_baseline(Some(BaselineState::Absent));
         assert_eq!(f.baseline(), Some(BaselineState::Absent));
         assert_eq!(serde_json::to_value(&f).unwrap()["baseline"], "absent");
+    }
+
+    #[test]
+    fn a_labelled_message_reads_and_compares_as_one() {
+        let label: Arc<str> = Arc::from("Data store a (1)");
+        let mut f = Finding::new(0, Subject::Record { index: 0 }, Status::Fail, Severity::Low);
+        f.set_labelled_message(Arc::clone(&label), Arc::from("has backups DISABLED"));
+        assert_eq!(f.message(), "Data store a (1): has backups DISABLED");
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["message"], "Data store a (1): has backups DISABLED");
+        // Read back, the message is one string; the finding is the same.
+        let back: Finding = serde_json::from_value(json).unwrap();
+        assert!(back.detail.as_ref().unwrap().label.is_none());
+        assert_eq!(back, f);
+        let mut other = f.clone();
+        other.set_labelled_message(label, Arc::from("has backups ENABLED"));
+        assert_ne!(other, f);
+        f.set_message("plain".into());
+        assert_eq!(f.message(), "plain");
     }
 
     #[test]

@@ -55,8 +55,9 @@ pub(crate) fn place_of<'r>(
 /// The finding's message, or a sentence made from the policy title when the engine left
 /// it empty (PASS and SKIP findings have no message).
 pub(crate) fn message(report: &Report, f: &Finding) -> String {
-    if !f.message().trim().is_empty() {
-        return f.message().to_owned();
+    let message = f.message();
+    if !message.trim().is_empty() {
+        return message.into_owned();
     }
     let policy = report.policy_of(f);
     let subject = subject_label(report, f);

@@ -7,6 +7,7 @@
 //! data store ARN) order, so the output is the same whatever the number of threads.
 
 use std::cell::{Cell, OnceCell};
+use std::sync::Arc;
 
 use hlaudit_model::finding::Subject;
 use hlaudit_model::link::{DatastoreIndex, DatastoreOf};
@@ -54,6 +55,9 @@ impl EvalOptions {
 pub(crate) struct Outcome {
     pub status: Status,
     pub message: String,
+    /// In an audit (see [`evaluate_policy`]), the message as its data store's label and
+    /// the text after it, both shared, in place of `message`.
+    pub labelled: Option<(Arc<str>, Arc<str>)>,
     pub evidence: Vec<Evidence>,
     /// For a planned data store: the place in the template or plan that decided it.
     pub location: Option<Source>,
@@ -66,6 +70,7 @@ impl Default for Outcome {
         Outcome {
             status: Status::Skip,
             message: String::new(),
+            labelled: None,
             evidence: Vec::new(),
             location: None,
             undecided: false,
@@ -83,6 +88,9 @@ impl Outcome {
             p.meta.severity,
         )
         .with_detail(self.message, self.evidence);
+        if let Some((label, text)) = self.labelled {
+            f.set_labelled_message(label, text);
+        }
         f.set_location(self.location);
         f.set_undecided(self.undecided);
         f
@@ -217,9 +225,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
                     let o = match &env {
                         // A policy for another kind: the slot is dropped below.
                         _ if !policy.applies_to(rec.kind()) => Outcome::default(),
-                        Ok(env) => {
-                            evaluate_policy(policy, &policy.applies, &policy.assert, rec, env)
-                        }
+                        Ok(env) => evaluate_policy_sharing(policy, rec, env),
                         Err(e) => unreadable(rec, e),
                     };
                     put(p, o);
@@ -306,6 +312,7 @@ pub(crate) fn with_env<T>(
         .collect();
     let memo = vec![Cell::new(0u8); shared.memo_slots()];
     let env = Env {
+        label: OnceCell::new(),
         memo: &memo,
         rec,
         root: &root,
@@ -328,6 +335,26 @@ pub(crate) fn evaluate_policy(
     rec: &Record,
     env: &Env<'_>,
 ) -> Outcome {
+    evaluate_policy_as(p, applies, assert, rec, env, false)
+}
+
+/// [`evaluate_policy`] for an audit: a failure's message is held as the record's label,
+/// made once and shared by the record's failures, and the text after it, shared by the
+/// failures of this thread that say the same (see [`crate::eval::shared_message`]). Half
+/// a million failures of a large audit then hold a few thousand texts rather than a
+/// message each.
+fn evaluate_policy_sharing(p: &CompiledPolicy, rec: &Record, env: &Env<'_>) -> Outcome {
+    evaluate_policy_as(p, &p.applies, &p.assert, rec, env, true)
+}
+
+fn evaluate_policy_as(
+    p: &CompiledPolicy,
+    applies: &Option<Cond>,
+    assert: &Cond,
+    rec: &Record,
+    env: &Env<'_>,
+    share: bool,
+) -> Outcome {
     if let Some(a) = applies {
         if !eval(a, env, None, None) {
             return Outcome::default();
@@ -343,17 +370,25 @@ pub(crate) fn evaluate_policy(
     eval(assert, env, None, Some(&mut reasons));
     let evidence = collapse(reasons);
     // The message (`Data store NAME (ID): ...`) is written into a buffer kept by the
-    // thread and copied out at its length: one allocation, with no spare room.
-    let message = MESSAGE.with_borrow_mut(|buf| {
+    // thread and copied out at its length: one allocation, with no spare room (or none,
+    // when shared).
+    let (message, labelled) = MESSAGE.with_borrow_mut(|buf| {
         buf.clear();
+        if share {
+            render_message(p, env, buf);
+            let label = env.label.get_or_init(|| Arc::from(store_label(rec)));
+            let text = crate::eval::shared_message(buf);
+            return (String::new(), Some((Arc::clone(label), text)));
+        }
         push_store_label(rec, buf);
         buf.push_str(": ");
         render_message(p, env, buf);
-        String::from(buf.as_str())
+        (String::from(buf.as_str()), None)
     });
     Outcome {
         status: Status::Fail,
         message,
+        labelled,
         evidence,
         ..Outcome::default()
     }

@@ -54,28 +54,41 @@ impl Reason {
 
 /// `pointer`, shared with the evidence this thread made before that points at the same
 /// place. Most failures of a clause point at the same field, so a large audit's evidence
-/// holds a few hundred distinct pointers rather than a copy each. The pointers kept for
-/// sharing are bounded ([`SHARED_POINTERS`]): pointers that differ record by record (list
-/// elements, tag names) beyond that are simply held by their evidence.
+/// holds a few hundred distinct pointers rather than a copy each.
 fn shared_pointer(pointer: &str) -> Arc<str> {
-    POINTERS.with_borrow_mut(|kept| {
-        if let Some(p) = kept.get(pointer) {
+    intern(&POINTERS, pointer)
+}
+
+/// `text`, shared with the failure messages this thread made before that say the same
+/// after their data store's label (`lacks required tags`, `has backups DISABLED`).
+pub(crate) fn shared_message(text: &str) -> Arc<str> {
+    intern(&MESSAGES, text)
+}
+
+/// `text` from `kept`, or a new string that `kept` then keeps. The strings kept for
+/// sharing are bounded ([`SHARED_STRINGS`]): strings that differ record by record (list
+/// elements, tag names, a key id in a message) beyond that are simply held by their owner.
+fn intern(kept: &'static std::thread::LocalKey<Interned>, text: &str) -> Arc<str> {
+    kept.with_borrow_mut(|kept| {
+        if let Some(p) = kept.get(text) {
             return Arc::clone(p);
         }
-        let p: Arc<str> = Arc::from(pointer);
-        if kept.len() < SHARED_POINTERS {
+        let p: Arc<str> = Arc::from(text);
+        if kept.len() < SHARED_STRINGS {
             kept.insert(Arc::clone(&p));
         }
         p
     })
 }
 
-/// How many distinct pointers a thread keeps for sharing.
-const SHARED_POINTERS: usize = 4096;
+/// How many distinct strings of each kind a thread keeps for sharing.
+const SHARED_STRINGS: usize = 4096;
+
+type Interned = std::cell::RefCell<foldhash::HashSet<Arc<str>>>;
 
 thread_local! {
-    static POINTERS: std::cell::RefCell<foldhash::HashSet<Arc<str>>> =
-        std::cell::RefCell::new(foldhash::HashSet::default());
+    static POINTERS: Interned = std::cell::RefCell::new(foldhash::HashSet::default());
+    static MESSAGES: Interned = std::cell::RefCell::new(foldhash::HashSet::default());
 }
 
 /// The evidence of `reasons`, each cause said once: reasons that differ only in what they
@@ -493,7 +506,11 @@ mod tests {
         let a = shared_pointer("/a/b");
         assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
         assert_eq!(&*shared_pointer("/a/c"), "/a/c");
-        for i in 0..SHARED_POINTERS {
+        // Messages are kept apart from pointers.
+        let m = shared_message("/a/b");
+        assert!(!Arc::ptr_eq(&a, &m));
+        assert!(Arc::ptr_eq(&m, &shared_message("/a/b")));
+        for i in 0..SHARED_STRINGS {
             shared_pointer(&format!("/x/{i}"));
         }
         // Beyond the bound a pointer is still right, only no longer shared.
@@ -501,6 +518,8 @@ mod tests {
         assert_eq!(c, d);
         assert!(!Arc::ptr_eq(&c, &d));
         assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
+        // The messages' bound is their own.
+        assert!(Arc::ptr_eq(&shared_message("/y"), &shared_message("/y")));
     }
 
     #[test]

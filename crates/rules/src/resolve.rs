@@ -29,6 +29,9 @@ pub(crate) struct Env<'x> {
     pub json_tries: &'x [Trie],
     /// One slot per memoised clause of the set: 0 not yet evaluated, 1 false, 2 true.
     pub memo: &'x [Cell<u8>],
+    /// The record's label (`Data store NAME (ID)`), made on first use and shared by the
+    /// messages of its failures.
+    pub label: OnceCell<std::sync::Arc<str>>,
     pub as_of: Timestamp,
 }
 

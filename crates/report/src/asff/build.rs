@@ -300,7 +300,7 @@ fn compliance(policy: &PolicyMeta, f: &Finding) -> AsffCompliance {
         reasons.push(AsffStatusReason {
             reason_code: code.to_owned(),
             description: (!f.message().trim().is_empty())
-                .then(|| text(f.message(), fit::STATUS_REASON_DESCRIPTION)),
+                .then(|| text(&f.message(), fit::STATUS_REASON_DESCRIPTION)),
         });
     }
     if let Some(w) = f.waiver() {

@@ -296,10 +296,11 @@ impl<'a> FindingOut<'a> {
             },
             status: f.status,
             severity: f.severity,
-            message: if f.message().is_empty() && f.status == Status::Waived {
-                Cow::Owned(text::message(report, f))
-            } else {
-                Cow::Borrowed(f.message())
+            message: match f.message() {
+                m if m.is_empty() && f.status == Status::Waived => {
+                    Cow::Owned(text::message(report, f))
+                }
+                m => m,
             },
             resource,
             scope,
