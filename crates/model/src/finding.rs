@@ -261,7 +261,9 @@ struct Detail {
     // data store share its label, and most failures of a policy say the same after it.
     label: Option<Arc<str>>,
     message: Option<Arc<str>>,
-    evidence: Box<[Evidence]>,
+    // Shared when the engine finds the same evidence again (`/BackupStatusInfo/...`
+    // found `DISABLED`): most failures of a clause give the same.
+    evidence: Option<Arc<[Evidence]>>,
     // Boxed: only a planned data store's findings have one.
     location: Option<Box<Source>>,
     undecided: bool,
@@ -288,7 +290,8 @@ impl Detail {
 impl PartialEq for Detail {
     fn eq(&self, other: &Self) -> bool {
         self.message() == other.message()
-            && self.evidence == other.evidence
+            && self.evidence.as_deref().unwrap_or_default()
+                == other.evidence.as_deref().unwrap_or_default()
             && self.location == other.location
             && self.undecided == other.undecided
             && self.baseline == other.baseline
@@ -385,7 +388,10 @@ impl Finding {
 
     /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
     pub fn evidence(&self) -> &[Evidence] {
-        self.detail.as_ref().map_or(&[], |d| &d.evidence)
+        self.detail
+            .as_ref()
+            .and_then(|d| d.evidence.as_deref())
+            .unwrap_or_default()
     }
 
     /// Where in a template or plan the finding is decided (the property, or the resource
@@ -440,12 +446,21 @@ impl Finding {
         d.message = Some(text);
     }
 
-    /// Replaces the evidence. It is kept in exactly its length, like the message.
+    /// Replaces the evidence. It is kept in exactly its length, like the message (an
+    /// `Arc` of a vector is a copy of its elements).
     pub fn set_evidence(&mut self, evidence: Vec<Evidence>) {
         if evidence.is_empty() && self.detail.is_none() {
             return;
         }
-        self.detail_mut().evidence = exact_slice(evidence);
+        self.detail_mut().evidence = (!evidence.is_empty()).then(|| Arc::from(evidence));
+    }
+
+    /// Replaces the evidence with evidence that other findings may share.
+    pub fn set_shared_evidence(&mut self, evidence: Arc<[Evidence]>) {
+        if evidence.is_empty() && self.detail.is_none() {
+            return;
+        }
+        self.detail_mut().evidence = (!evidence.is_empty()).then_some(evidence);
     }
 
     /// Sets or clears the waiver.
@@ -459,18 +474,6 @@ impl Finding {
     fn detail_mut(&mut self) -> &mut Detail {
         self.detail.get_or_insert_with(Box::default)
     }
-}
-
-/// `v` in an allocation of its length. `into_boxed_slice` alone is not enough: an
-/// allocator may keep a block that shrinks by less than half (mimalloc does), so the spare
-/// room would stay.
-fn exact_slice<T>(v: Vec<T>) -> Box<[T]> {
-    if v.capacity() == v.len() {
-        return v.into_boxed_slice();
-    }
-    let mut exact = Vec::with_capacity(v.len());
-    exact.extend(v);
-    exact.into_boxed_slice()
 }
 
 /// The serialised form of a [`Finding`] (flat).

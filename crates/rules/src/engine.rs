@@ -50,14 +50,22 @@ impl EvalOptions {
     }
 }
 
+/// A failure's message, as its data store's label and the text after it, and its
+/// evidence, each possibly shared with other failures.
+pub(crate) struct SharedDetail {
+    label: Arc<str>,
+    text: Arc<str>,
+    evidence: Arc<[Evidence]>,
+}
+
 /// The outcome of one policy on one record, before it becomes a [`Finding`] (PASS and
 /// SKIP allocate nothing).
 pub(crate) struct Outcome {
     pub status: Status,
     pub message: String,
-    /// In an audit (see [`evaluate_policy`]), the message as its data store's label and
-    /// the text after it, both shared, in place of `message`.
-    pub labelled: Option<(Arc<str>, Arc<str>)>,
+    /// In an audit (see [`evaluate_policy_sharing`]), the message and evidence held for
+    /// sharing, in place of `message` and `evidence`.
+    pub shared: Option<SharedDetail>,
     pub evidence: Vec<Evidence>,
     /// For a planned data store: the place in the template or plan that decided it.
     pub location: Option<Source>,
@@ -70,7 +78,7 @@ impl Default for Outcome {
         Outcome {
             status: Status::Skip,
             message: String::new(),
-            labelled: None,
+            shared: None,
             evidence: Vec::new(),
             location: None,
             undecided: false,
@@ -88,8 +96,9 @@ impl Outcome {
             p.meta.severity,
         )
         .with_detail(self.message, self.evidence);
-        if let Some((label, text)) = self.labelled {
-            f.set_labelled_message(label, text);
+        if let Some(d) = self.shared {
+            f.set_labelled_message(d.label, d.text);
+            f.set_shared_evidence(d.evidence);
         }
         f.set_location(self.location);
         f.set_undecided(self.undecided);
@@ -340,9 +349,10 @@ pub(crate) fn evaluate_policy(
 
 /// [`evaluate_policy`] for an audit: a failure's message is held as the record's label,
 /// made once and shared by the record's failures, and the text after it, shared by the
-/// failures of this thread that say the same (see [`crate::eval::shared_message`]). Half
-/// a million failures of a large audit then hold a few thousand texts rather than a
-/// message each.
+/// failures of this thread that say the same, and so is its evidence (see
+/// [`crate::eval::shared_message`], [`crate::eval::shared_evidence`]). Half a million
+/// failures of a large audit then hold a few thousand texts and evidence lists rather
+/// than one each.
 fn evaluate_policy_sharing(p: &CompiledPolicy, rec: &Record, env: &Env<'_>) -> Outcome {
     evaluate_policy_as(p, &p.applies, &p.assert, rec, env, true)
 }
@@ -372,26 +382,31 @@ fn evaluate_policy_as(
     // The message (`Data store NAME (ID): ...`) is written into a buffer kept by the
     // thread and copied out at its length: one allocation, with no spare room (or none,
     // when shared).
-    let (message, labelled) = MESSAGE.with_borrow_mut(|buf| {
+    MESSAGE.with_borrow_mut(|buf| {
         buf.clear();
         if share {
             render_message(p, env, buf);
             let label = env.label.get_or_init(|| Arc::from(store_label(rec)));
-            let text = crate::eval::shared_message(buf);
-            return (String::new(), Some((Arc::clone(label), text)));
+            return Outcome {
+                status: Status::Fail,
+                shared: Some(SharedDetail {
+                    label: Arc::clone(label),
+                    text: crate::eval::shared_message(buf),
+                    evidence: crate::eval::shared_evidence(evidence),
+                }),
+                ..Outcome::default()
+            };
         }
         push_store_label(rec, buf);
         buf.push_str(": ");
         render_message(p, env, buf);
-        (String::from(buf.as_str()), None)
-    });
-    Outcome {
-        status: Status::Fail,
-        message,
-        labelled,
-        evidence,
-        ..Outcome::default()
-    }
+        Outcome {
+            status: Status::Fail,
+            message: String::from(buf.as_str()),
+            evidence,
+            ..Outcome::default()
+        }
+    })
 }
 
 thread_local! {

@@ -65,6 +65,83 @@ pub(crate) fn shared_message(text: &str) -> Arc<str> {
     intern(&MESSAGES, text)
 }
 
+/// `evidence`, shared with the failures of this thread that had the same evidence (the
+/// failures of a clause mostly find the same value at the same place), up to
+/// [`SHARED_STRINGS`] distinct lists; beyond that, or when two lists share a hash, the
+/// list is held by its finding alone.
+pub(crate) fn shared_evidence(evidence: Vec<Evidence>) -> Arc<[Evidence]> {
+    use std::hash::BuildHasher as _;
+    let hash = foldhash::fast::FixedState::default().hash_one(EvidenceKey(&evidence));
+    EVIDENCE.with_borrow_mut(|kept| {
+        if let Some(list) = kept.get(&hash) {
+            if **list == *evidence {
+                return Arc::clone(list);
+            }
+            return Arc::from(evidence);
+        }
+        let list: Arc<[Evidence]> = Arc::from(evidence);
+        if kept.len() < SHARED_STRINGS {
+            kept.insert(hash, Arc::clone(&list));
+        }
+        list
+    })
+}
+
+/// An evidence list as a hash key: what a reader sees of each entry.
+struct EvidenceKey<'a>(&'a [Evidence]);
+
+impl std::hash::Hash for EvidenceKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_usize(self.0.len());
+        for e in self.0 {
+            e.pointer.hash(h);
+            e.expected.hash(h);
+            e.note.hash(h);
+            match &e.found {
+                None => h.write_u8(0),
+                Some(v) => hash_json(v, h),
+            }
+        }
+    }
+}
+
+/// Hashes a JSON value so that equal values (as `serde_json::Value` compares them) hash
+/// alike.
+fn hash_json<H: std::hash::Hasher>(v: &serde_json::Value, h: &mut H) {
+    use serde_json::Value;
+    use std::hash::Hash as _;
+    match v {
+        Value::Null => h.write_u8(1),
+        Value::Bool(b) => {
+            h.write_u8(2);
+            b.hash(h);
+        }
+        Value::Number(n) => {
+            h.write_u8(3);
+            n.hash(h);
+        }
+        Value::String(s) => {
+            h.write_u8(4);
+            s.hash(h);
+        }
+        Value::Array(a) => {
+            h.write_u8(5);
+            h.write_usize(a.len());
+            for x in a {
+                hash_json(x, h);
+            }
+        }
+        Value::Object(o) => {
+            h.write_u8(6);
+            h.write_usize(o.len());
+            for (k, x) in o {
+                k.hash(h);
+                hash_json(x, h);
+            }
+        }
+    }
+}
+
 /// `text` from `kept`, or a new string that `kept` then keeps. The strings kept for
 /// sharing are bounded ([`SHARED_STRINGS`]): strings that differ record by record (list
 /// elements, tag names, a key id in a message) beyond that are simply held by their owner.
@@ -89,6 +166,8 @@ type Interned = std::cell::RefCell<foldhash::HashSet<Arc<str>>>;
 thread_local! {
     static POINTERS: Interned = std::cell::RefCell::new(foldhash::HashSet::default());
     static MESSAGES: Interned = std::cell::RefCell::new(foldhash::HashSet::default());
+    static EVIDENCE: std::cell::RefCell<foldhash::HashMap<u64, Arc<[Evidence]>>> =
+        std::cell::RefCell::new(foldhash::HashMap::default());
 }
 
 /// The evidence of `reasons`, each cause said once: reasons that differ only in what they
@@ -520,6 +599,29 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
         // The messages' bound is their own.
         assert!(Arc::ptr_eq(&shared_message("/y"), &shared_message("/y")));
+    }
+
+    #[test]
+    fn equal_evidence_is_shared() {
+        let list = |found: serde_json::Value| {
+            vec![Evidence {
+                pointer: "/a".into(),
+                found: Some(found),
+                expected: "equal to 1".into(),
+                note: None,
+            }]
+        };
+        let a = shared_evidence(list(serde_json::json!({"x": [1, "two", null]})));
+        let b = shared_evidence(list(serde_json::json!({"x": [1, "two", null]})));
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = shared_evidence(list(serde_json::json!({"x": [1, "two", false]})));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(*c, *list(serde_json::json!({"x": [1, "two", false]})));
+        // Numbers compare as serde_json compares them: 1 and 1.0 differ.
+        let d = shared_evidence(list(serde_json::json!(1)));
+        let e = shared_evidence(list(serde_json::json!(1.0)));
+        assert!(!Arc::ptr_eq(&d, &e));
+        assert_eq!(e[0].found, Some(serde_json::json!(1.0)));
     }
 
     #[test]
