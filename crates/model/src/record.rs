@@ -306,6 +306,16 @@ impl Record {
         }
     }
 
+    /// Lets go of the record's text (it reads as empty afterwards), so that the text of a
+    /// whole file is freed once no record holds it. `empty` is one shared empty text.
+    pub(crate) fn release_text(&mut self, empty: &Arc<String>) {
+        self.raw = RawText::Shared {
+            text: Arc::clone(empty),
+            start: 0,
+            end: 0,
+        };
+    }
+
     /// The record taken apart into what a report's resource keeps (see
     /// [`crate::report::Resource`]); its text and enrichments are freed.
     pub(crate) fn into_parts(self) -> RecordParts {

@@ -457,13 +457,17 @@ impl Report {
     pub fn from_inventory(inventory: Inventory, evaluated_at: Timestamp) -> Self {
         use rayon::prelude::*;
         let Inventory {
-            records,
+            mut records,
             coverage,
             errors,
             warnings,
         } = inventory;
         let mut summaries = job_summaries(&records);
         summaries.resize(records.len(), None);
+        // The text of the records (most often one whole file) is let go before the
+        // resources take their room, which it then makes.
+        let empty = std::sync::Arc::new(String::new());
+        records.par_iter_mut().for_each(|r| r.release_text(&empty));
         let resources = records
             .into_par_iter()
             .zip(summaries)
