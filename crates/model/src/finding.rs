@@ -253,8 +253,8 @@ pub struct Finding {
 pub const MAX_POLICIES: usize = u16::MAX as usize;
 
 /// Held exactly as long as it is: a large audit holds half a million of these, and every
-/// spare byte is a page the kernel has to zero. (Boxed slices rather than `String` and
-/// `Vec`, and the location, rare, behind its own box: 80 bytes rather than 104.)
+/// spare byte is a page the kernel has to zero. (Shared or exact-length parts rather than
+/// `String` and `Vec`, and the rare parts behind one box: 64 bytes rather than 104.)
 #[derive(Debug, Clone, Default)]
 struct Detail {
     // The message, or with a label its text after `LABEL: `. Shared: the failures of one
@@ -264,19 +264,39 @@ struct Detail {
     // Shared when the engine finds the same evidence again (`/BackupStatusInfo/...`
     // found `DISABLED`): most failures of a clause give the same.
     evidence: Option<Arc<[Evidence]>>,
-    // Boxed: only a planned data store's findings have one.
-    location: Option<Box<Source>>,
-    undecided: bool,
     // Only with a baseline; a PASS or SKIP finding has one only when it was a result in
     // the baseline (`absent`: fixed).
     baseline: Option<BaselineState>,
-    // Boxed: most failures are not waived.
-    waiver: Option<Box<AppliedWaiver>>,
-    // For a finding about a part of the collection rather than a record.
-    scope: Option<Box<Scope>>,
+    undecided: bool,
+    rare: Option<Box<Rare>>,
+}
+
+/// What few findings have: a planned data store's place in its template, a waiver, a
+/// part of the collection an ERROR finding is about.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Rare {
+    location: Option<Source>,
+    waiver: Option<AppliedWaiver>,
+    scope: Option<Scope>,
+}
+
+impl Rare {
+    const NONE: Rare = Rare {
+        location: None,
+        waiver: None,
+        scope: None,
+    };
 }
 
 impl Detail {
+    fn rare(&self) -> &Rare {
+        self.rare.as_deref().unwrap_or(&Rare::NONE)
+    }
+
+    fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
     fn message(&self) -> Cow<'_, str> {
         let text = self.message.as_deref().unwrap_or("");
         match &self.label {
@@ -292,11 +312,10 @@ impl PartialEq for Detail {
         self.message() == other.message()
             && self.evidence.as_deref().unwrap_or_default()
                 == other.evidence.as_deref().unwrap_or_default()
-            && self.location == other.location
             && self.undecided == other.undecided
             && self.baseline == other.baseline
-            && self.waiver == other.waiver
-            && self.scope == other.scope
+            && self.rare.as_deref().unwrap_or(&Rare::NONE)
+                == other.rare.as_deref().unwrap_or(&Rare::NONE)
     }
 }
 
@@ -313,7 +332,10 @@ impl Finding {
             Subject::Scope(scope) => (
                 0,
                 Some(Box::new(Detail {
-                    scope: Some(scope),
+                    rare: Some(Box::new(Rare {
+                        scope: Some(*scope),
+                        ..Rare::default()
+                    })),
                     ..Detail::default()
                 })),
             ),
@@ -367,7 +389,7 @@ impl Finding {
 
     /// The part of the collection the finding is about, or `None` for a record.
     pub fn scope(&self) -> Option<&Scope> {
-        self.detail.as_ref().and_then(|d| d.scope.as_deref())
+        self.detail.as_ref().and_then(|d| d.rare().scope.as_ref())
     }
 
     /// This finding with a message and evidence.
@@ -397,7 +419,9 @@ impl Finding {
     /// Where in a template or plan the finding is decided (the property, or the resource
     /// for a default); `None` for what exists, whose place is its record's source.
     pub fn location(&self) -> Option<&Source> {
-        self.detail.as_ref().and_then(|d| d.location.as_deref())
+        self.detail
+            .as_ref()
+            .and_then(|d| d.rare().location.as_ref())
     }
 
     /// Whether the pair could not be decided before deploy: it depends on a value known
@@ -408,10 +432,10 @@ impl Finding {
 
     /// Sets where in a template or plan the finding is decided.
     pub fn set_location(&mut self, location: Option<Source>) {
-        if location.is_none() && self.detail.is_none() {
+        if location.is_none() && self.rare().is_none() {
             return;
         }
-        self.detail_mut().location = location.map(Box::new);
+        self.detail_mut().rare_mut().location = location;
     }
 
     /// Marks the pair as not decided before deploy.
@@ -424,7 +448,7 @@ impl Finding {
 
     /// The waiver that applies, for WAIVED.
     pub fn waiver(&self) -> Option<&AppliedWaiver> {
-        self.detail.as_ref().and_then(|d| d.waiver.as_deref())
+        self.detail.as_ref().and_then(|d| d.rare().waiver.as_ref())
     }
 
     /// Replaces the message. It is kept in exactly its length.
@@ -465,10 +489,15 @@ impl Finding {
 
     /// Sets or clears the waiver.
     pub fn set_waiver(&mut self, waiver: Option<AppliedWaiver>) {
-        if waiver.is_none() && self.detail.is_none() {
+        if waiver.is_none() && self.rare().is_none() {
             return;
         }
-        self.detail_mut().waiver = waiver.map(Box::new);
+        self.detail_mut().rare_mut().waiver = waiver;
+    }
+
+    /// The rare parts, when the finding has any.
+    fn rare(&self) -> Option<&Rare> {
+        self.detail.as_ref().and_then(|d| d.rare.as_deref())
     }
 
     fn detail_mut(&mut self) -> &mut Detail {
@@ -603,7 +632,7 @@ mod tests {
     #[test]
     fn a_passing_finding_is_small_and_round_trips_flat() {
         assert!(std::mem::size_of::<Finding>() <= 16);
-        assert!(std::mem::size_of::<Detail>() <= 80);
+        assert!(std::mem::size_of::<Detail>() <= 64);
         // 80 bytes: one entry, or two, fill an allocator size class (80, 160) exactly.
         assert!(std::mem::size_of::<Evidence>() <= 80);
         let mut f = Finding::new(3, Subject::Record { index: 7 }, Status::Pass, Severity::Low);
@@ -631,7 +660,16 @@ mod tests {
         assert_eq!(at(usize::MAX).policy_index(), MAX_POLICIES);
         let mut f = at(0);
         f.set_baseline(None);
-        assert!(f.detail.is_none(), "no baseline allocates nothing");
+        f.set_location(None);
+        f.set_waiver(None);
+        assert!(
+            f.detail.is_none(),
+            "no baseline, place or waiver allocates nothing"
+        );
+        f.set_message("failed".into());
+        f.set_location(None);
+        f.set_waiver(None);
+        assert!(f.rare().is_none(), "nor does it for a failure");
         f.set_baseline(Some(BaselineState::Absent));
         assert_eq!(f.baseline(), Some(BaselineState::Absent));
         assert_eq!(serde_json::to_value(&f).unwrap()["baseline"], "absent");
