@@ -23,7 +23,7 @@
 //! [`BaselineOutcome::gone`] rather than added to the report, so the report's counts stay
 //! those of what was audited.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
 
 use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
 use hlaudit_model::report::Report;
@@ -71,10 +71,12 @@ impl Entry {
     }
 }
 
-/// The results of an earlier report, by fingerprint.
+/// The results of an earlier report, by fingerprint. Hashed rather than ordered: an
+/// audit looks up every one of its findings (millions, in a large one), and every list
+/// made from the results is sorted by (policy, resource) on its own.
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
-    results: BTreeMap<String, Entry>,
+    results: HashMap<String, Entry>,
     generated_at: Option<hlaudit_model::Timestamp>,
 }
 
@@ -132,39 +134,46 @@ pub struct BaselineOutcome {
 
 /// Sets `Finding::baseline` on every finding of `report` (see the module table) and says
 /// what changed.
+///
+/// A large audit has millions of findings: each is fingerprinted on every core, in its
+/// place, and only the baseline's results it finds are remembered (not a fingerprint per
+/// finding).
 pub fn apply_baseline(report: &mut Report, baseline: &Baseline) -> BaselineOutcome {
-    let mut outcome = BaselineOutcome::default();
-    let mut seen = BTreeSet::new();
-    let fingerprints: Vec<String> = report
-        .findings
-        .iter()
-        .map(|f| report.fingerprint_of(f))
+    use rayon::prelude::*;
+    let mut findings = std::mem::take(&mut report.findings);
+    let shared: &Report = report;
+    // The state of each finding, and the key of the baseline result it matches, if any.
+    let hits: Vec<(BaselineState, Option<&str>)> = findings
+        .par_iter_mut()
+        .filter_map(|f| {
+            let fp = shared.fingerprint_of(f);
+            let before = baseline.results.get_key_value(&fp);
+            let state = match (is_result(f.status), before) {
+                (true, None) => Some(BaselineState::New),
+                (true, Some((_, b))) if b.status == f.status && b.severity == f.severity => {
+                    Some(BaselineState::Unchanged)
+                }
+                (true, Some(_)) => Some(BaselineState::Updated),
+                (false, Some(_)) => Some(BaselineState::Absent),
+                (false, None) => None,
+            };
+            f.set_baseline(state);
+            Some((state?, before.map(|(key, _)| key.as_str())))
+        })
         .collect();
-    for (f, fp) in report.findings.iter_mut().zip(&fingerprints) {
-        let before = baseline.get(fp);
-        if before.is_some() {
-            seen.insert(fp.as_str());
+    report.findings = findings;
+    let mut outcome = BaselineOutcome::default();
+    let mut seen = HashSet::with_capacity(hits.len());
+    for (state, key) in hits {
+        match state {
+            BaselineState::New => outcome.new += 1,
+            BaselineState::Unchanged => outcome.unchanged += 1,
+            BaselineState::Updated => outcome.updated += 1,
+            BaselineState::Absent => outcome.fixed += 1,
         }
-        let state = match (is_result(f.status), before) {
-            (true, None) => {
-                outcome.new += 1;
-                Some(BaselineState::New)
-            }
-            (true, Some(b)) if b.status == f.status && b.severity == f.severity => {
-                outcome.unchanged += 1;
-                Some(BaselineState::Unchanged)
-            }
-            (true, Some(_)) => {
-                outcome.updated += 1;
-                Some(BaselineState::Updated)
-            }
-            (false, Some(_)) => {
-                outcome.fixed += 1;
-                Some(BaselineState::Absent)
-            }
-            (false, None) => None,
-        };
-        f.set_baseline(state);
+        if let Some(key) = key {
+            seen.insert(key);
+        }
     }
     let mut gone: Vec<Entry> = baseline
         .results
