@@ -314,8 +314,7 @@ impl PartialEq for Detail {
                 == other.evidence.as_deref().unwrap_or_default()
             && self.undecided == other.undecided
             && self.baseline == other.baseline
-            && self.rare.as_deref().unwrap_or(&Rare::NONE)
-                == other.rare.as_deref().unwrap_or(&Rare::NONE)
+            && self.rare() == other.rare()
     }
 }
 

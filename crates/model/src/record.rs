@@ -316,21 +316,6 @@ impl Record {
         };
     }
 
-    /// The record taken apart into what a report's resource keeps (see
-    /// [`crate::report::Resource`]); its text and enrichments are freed.
-    pub(crate) fn into_parts(self) -> RecordParts {
-        RecordParts {
-            kind: self.kind,
-            identity: self.identity,
-            context: self.context,
-            id: self.id,
-            name: self.name,
-            status: self.status,
-            source: self.source,
-            tags: self.tags,
-        }
-    }
-
     /// Which resource it is.
     pub fn identity(&self) -> &Identity {
         &self.identity
@@ -437,16 +422,24 @@ fn raw_of(value: &serde_json::Value) -> Result<Box<RawValue>, RecordError> {
     RawValue::from_string(text).map_err(|e| field_error(".", &e.to_string()))
 }
 
-/// What [`Record::into_parts`] gives.
-pub(crate) struct RecordParts {
-    pub kind: Kind,
-    pub identity: Identity,
-    pub context: Context,
-    pub id: Option<String>,
-    pub name: Option<String>,
-    pub status: Option<String>,
-    pub source: Option<Source>,
-    pub tags: Option<BTreeMap<String, String>>,
+impl From<Record> for crate::report::Resource {
+    /// The resource of a record, taking the record's strings rather than copying them;
+    /// the rest of the record (its text, enrichments) is freed.
+    fn from(r: Record) -> Self {
+        crate::report::Resource {
+            kind: r.kind,
+            identity: r.identity,
+            id: r.id,
+            name: r.name,
+            account: r.context.account,
+            region: r.context.region,
+            partition: r.context.partition,
+            status: r.status,
+            source: r.source,
+            tags: r.tags,
+            job: None,
+        }
+    }
 }
 
 /// A record's JSON text: its own copy, or a piece of a whole snapshot file read into memory
