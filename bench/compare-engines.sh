@@ -255,7 +255,7 @@ phases() {
         "$HLAUDIT" "${hl_args[@]}" "$FILE" --format none -vv >/dev/null 2>"$err" || STATUS=1
         sed 's/\x1b\[[0-9;]*m//g' "$err" | awk '
             / data stores read in / { for (i = 1; i < NF; i++) if ($i == "in") load = $(i + 1) }
-            / findings evaluated in / { for (i = 1; i < NF; i++) if ($i == "in") ev = $(i + 1) }
+            / (findings|pairs) evaluated in / { for (i = 1; i < NF; i++) if ($i == "in") ev = $(i + 1) }
             END { print load, ev }'
         ;;
     python | regorus)

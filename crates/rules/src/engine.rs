@@ -3,8 +3,11 @@
 //! Work is split by record (rayon jobs of consecutive records in ARN order): each worker
 //! parses a record once, keeping only the fields the set reads (also inside `|json`
 //! documents), and evaluates every policy on it, each clause shared by policies once
-//! (memoised per record). Every finding is written straight into its slot in (policy id,
-//! data store ARN) order, so the output is the same whatever the number of threads.
+//! (memoised per record). A PASS or SKIP outcome is a byte written straight into its slot
+//! in (policy id, data store ARN) order, and the findings of the other pairs are kept in
+//! their job's lists in the same order, so the output is the same whatever the number of
+//! threads; [`Evaluation::into_findings`] makes every finding afterwards, when the caller
+//! has freed what it no longer needs (a snapshot's text).
 
 use std::cell::{Cell, OnceCell};
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use std::sync::Arc;
 use hlaudit_model::finding::Subject;
 use hlaudit_model::link::{DatastoreIndex, DatastoreOf};
 use hlaudit_model::{
-    Evidence, Finding, Identity, Inventory, Kind, Record, Severity, Source, Status, Timestamp,
+    Evidence, Finding, Identity, Inventory, Kind, Record, Source, Status, Timestamp,
 };
 use rayon::prelude::*;
 
@@ -87,6 +90,15 @@ impl Default for Outcome {
 }
 
 impl Outcome {
+    /// Whether the outcome is its status alone: a finding of it would have no detail.
+    fn is_plain(&self) -> bool {
+        self.message.is_empty()
+            && self.shared.is_none()
+            && self.evidence.is_empty()
+            && self.location.is_none()
+            && !self.undecided
+    }
+
     /// The finding of policy `p` (index `policy` in the set) on record `index`.
     fn into_finding(self, policy: usize, index: usize, p: &CompiledPolicy) -> Finding {
         let mut f = Finding::new(
@@ -135,14 +147,137 @@ impl Outcome {
 /// assert_eq!(&*findings[0].evidence()[0].pointer, "/DatastoreStatus");
 /// ```
 pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOptions) -> Vec<Finding> {
+    evaluate_outcomes(set, inventory, opts).into_findings()
+}
+
+/// The outcomes of an evaluation before they become findings: a byte per PASS or SKIP
+/// pair, and a finding only for a pair with something to say (a FAIL or ERROR, a planned
+/// data store's place). [`Evaluation::into_findings`] makes the findings of
+/// [`evaluate`], in its order.
+///
+/// An audit keeps this while the inventory's text is freed: over 100,000 data stores the
+/// findings of PASS and SKIP pairs are 50 MB, the bytes 3 MB, and the snapshot's text (held
+/// until every record is evaluated) is gone by the time they are made.
+pub struct Evaluation<'s> {
+    set: &'s CompiledPolicySet,
+    /// The policy of each block of outcomes, in policy id order.
+    by_id: Vec<usize>,
+    /// The record of each position in a block, in ARN order.
+    by_arn: Vec<usize>,
+    /// One byte per pair (block * records + position): [`PLAIN_PASS`] or [`PLAIN_SKIP`].
+    plain: Vec<u8>,
+    /// The findings of the pairs that are more than a status: for each job (a run of
+    /// [`CHUNK`] positions), a list for each block, in position order.
+    detailed: Vec<Vec<Vec<Finding>>>,
+    /// Each record's kind, when some policy does not apply to some kind present: the
+    /// pairs of such a policy and record are not findings.
+    kinds: Option<Vec<Kind>>,
+}
+
+/// The records of one job of the evaluation: consecutive in ARN order.
+const CHUNK: usize = 256;
+const PLAIN_SKIP: u8 = 0;
+const PLAIN_PASS: u8 = 1;
+
+impl Evaluation<'_> {
+    /// How many findings [`Evaluation::into_findings`] makes (an upper bound when some
+    /// policy does not apply to some kind present).
+    pub fn len(&self) -> usize {
+        self.plain.len()
+    }
+
+    /// Whether there are no pairs at all.
+    pub fn is_empty(&self) -> bool {
+        self.plain.is_empty()
+    }
+
+    /// The findings, sorted as [`evaluate`] describes.
+    ///
+    /// Made in two passes on every core: every pair as its status, then the findings
+    /// with more to say in their places (block by block; a job's list for a block is in
+    /// position order).
+    pub fn into_findings(self) -> Vec<Finding> {
+        let n = self.by_arn.len();
+        let mut out = Vec::with_capacity(self.plain.len());
+        if n == 0 {
+            return out;
+        }
+        let (set, by_id, by_arn) = (self.set, &self.by_id, &self.by_arn);
+        out.par_extend(self.plain.par_iter().enumerate().map(|(slot, &code)| {
+            let p = by_id[slot / n];
+            let status = if code == PLAIN_PASS {
+                Status::Pass
+            } else {
+                Status::Skip
+            };
+            let index = by_arn[slot % n];
+            Finding::new(
+                p,
+                Subject::Record { index },
+                status,
+                set.policies[p].meta.severity,
+            )
+        }));
+        // The lists by block, each with the jobs' lists in position order.
+        let mut by_block: Vec<Vec<Vec<Finding>>> = (0..by_id.len()).map(|_| Vec::new()).collect();
+        for job in self.detailed {
+            for (b, list) in job.into_iter().enumerate() {
+                if !list.is_empty() {
+                    by_block[b].push(list);
+                }
+            }
+        }
+        out.par_chunks_mut(n)
+            .zip(by_block)
+            .for_each(|(block, lists)| {
+                // A job's findings come in its records' order, so the place of each is
+                // found by walking on from the last.
+                let mut j = 0;
+                for list in lists {
+                    for f in list {
+                        let Some(r) = f.record_index() else { continue };
+                        while j < n && by_arn[j] != r {
+                            j += 1;
+                        }
+                        if let Some(slot) = block.get_mut(j) {
+                            *slot = f;
+                        }
+                    }
+                }
+            });
+        if let Some(kinds) = &self.kinds {
+            out.retain(|f| {
+                f.record_index()
+                    .is_none_or(|r| set.policies[f.policy_index()].applies_to(kinds[r]))
+            });
+        }
+        out
+    }
+}
+
+/// [`evaluate`], keeping the outcomes of PASS and SKIP pairs as a byte each until the
+/// caller asks for the findings (see [`Evaluation`]).
+pub fn evaluate_outcomes<'s>(
+    set: &'s CompiledPolicySet,
+    inventory: &Inventory,
+    opts: EvalOptions,
+) -> Evaluation<'s> {
     let records = &inventory.records;
     let (n, np) = (records.len(), set.policies.len());
+    let empty = Evaluation {
+        set,
+        by_id: Vec::new(),
+        by_arn: Vec::new(),
+        plain: Vec::new(),
+        detailed: Vec::new(),
+        kinds: None,
+    };
     if n == 0 || np == 0 {
-        return Vec::new();
+        return empty;
     }
     // The kinds present, in first-seen order. A policy for a kind the inventory does not
     // hold (a job policy over data stores only) gets no slots at all: at a million data
-    // stores its block would be 40 MB of placeholders, dropped again.
+    // stores its block would be a megabyte of placeholders, dropped again.
     let mut kinds: Vec<Kind> = Vec::new();
     for r in records {
         if !kinds.contains(&r.kind()) {
@@ -156,7 +291,7 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     by_id.sort_by(|a, b| set.policies[*a].meta.id.cmp(&set.policies[*b].meta.id));
     let blocks = by_id.len();
     if blocks == 0 {
-        return Vec::new();
+        return empty;
     }
     const ABSENT: usize = usize::MAX;
     let mut rank = vec![ABSENT; np];
@@ -177,21 +312,14 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
     let by_arn: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
 
     // The output is cut into jobs of CHUNK consecutive records (in ARN order); a job owns
-    // its records' slots in every policy's block, so workers write findings straight into
-    // their final place and nothing is moved or sorted afterwards.
-    const CHUNK: usize = 256;
-    let placeholder = Finding::new(
-        0,
-        Subject::Record { index: 0 },
-        Status::Skip,
-        Severity::Info,
-    );
-    let mut out = vec![placeholder; blocks * n];
-    let mut jobs: Vec<(&[usize], Vec<&mut [Finding]>)> = by_arn
+    // its records' bytes in every policy's block, so workers write them straight into
+    // their final place, and keeps the findings of its pairs with more to say.
+    let mut plain = vec![PLAIN_SKIP; blocks * n];
+    let mut jobs: Vec<(&[usize], Vec<&mut [u8]>)> = by_arn
         .chunks(CHUNK)
-        .map(|c| (c, Vec::with_capacity(np)))
+        .map(|c| (c, Vec::with_capacity(blocks)))
         .collect();
-    for block in out.chunks_mut(n) {
+    for block in plain.chunks_mut(n) {
         let mut rest = block;
         for (recs, slots) in jobs.iter_mut() {
             let (head, tail) = std::mem::take(&mut rest).split_at_mut(recs.len());
@@ -199,61 +327,71 @@ pub fn evaluate(set: &CompiledPolicySet, inventory: &Inventory, opts: EvalOption
             rest = tail;
         }
     }
-    jobs.into_par_iter().for_each(|(recs, mut slots)| {
-        for (k, &r) in recs.iter().enumerate() {
-            let rec = &records[r];
-            let mut put = |p: usize, o: Outcome| {
-                if rank[p] == ABSENT {
-                    return;
+    let detailed: Vec<Vec<Vec<Finding>>> = jobs
+        .into_par_iter()
+        .map(|(recs, mut slots)| {
+            let mut detailed: Vec<Vec<Finding>> = (0..blocks).map(|_| Vec::new()).collect();
+            for (k, &r) in recs.iter().enumerate() {
+                let rec = &records[r];
+                let mut put = |p: usize, o: Outcome| {
+                    let b = rank[p];
+                    if b == ABSENT {
+                        return;
+                    }
+                    match o.status {
+                        Status::Pass if o.is_plain() => slots[b][k] = PLAIN_PASS,
+                        Status::Skip if o.is_plain() => slots[b][k] = PLAIN_SKIP,
+                        _ => detailed[b].push(o.into_finding(p, r, &set.policies[p])),
+                    }
+                };
+                if rec.identity().is_planned() {
+                    let shapes = Shapes::of(rec);
+                    for (p, policy) in set.policies.iter().enumerate() {
+                        let o = if policy.applies_to(rec.kind()) {
+                            planned::outcome(set, policy, &shapes, opts)
+                        } else {
+                            Outcome::default()
+                        };
+                        put(p, o);
+                    }
+                    continue;
                 }
-                // The placeholder owns nothing on the heap: forgetting it skips its drop
-                // glue, which is measurable over millions of slots.
-                std::mem::forget(std::mem::replace(
-                    &mut slots[rank[p]][k],
-                    o.into_finding(p, r, &set.policies[p]),
-                ));
-            };
-            if rec.identity().is_planned() {
-                let shapes = Shapes::of(rec);
-                for (p, policy) in set.policies.iter().enumerate() {
-                    let o = if policy.applies_to(rec.kind()) {
-                        planned::outcome(set, policy, &shapes, opts)
-                    } else {
-                        Outcome::default()
-                    };
-                    put(p, o);
-                }
-                continue;
+                let datastore = match index.datastore_of(records, rec) {
+                    DatastoreOf::Found(d) => Some(&records[d]),
+                    _ => None,
+                };
+                with_env(set, rec, datastore, opts, |env| {
+                    for (p, policy) in set.policies.iter().enumerate() {
+                        let o = match &env {
+                            // A policy for another kind: the pair is dropped when the
+                            // findings are made.
+                            _ if !policy.applies_to(rec.kind()) => Outcome::default(),
+                            Ok(env) => evaluate_policy_sharing(policy, rec, env),
+                            Err(e) => unreadable(rec, e),
+                        };
+                        put(p, o);
+                    }
+                });
             }
-            let datastore = match index.datastore_of(records, rec) {
-                DatastoreOf::Found(d) => Some(&records[d]),
-                _ => None,
-            };
-            with_env(set, rec, datastore, opts, |env| {
-                for (p, policy) in set.policies.iter().enumerate() {
-                    let o = match &env {
-                        // A policy for another kind: the slot is dropped below.
-                        _ if !policy.applies_to(rec.kind()) => Outcome::default(),
-                        Ok(env) => evaluate_policy_sharing(policy, rec, env),
-                        Err(e) => unreadable(rec, e),
-                    };
-                    put(p, o);
-                }
-            });
-        }
-    });
-    // Only an inventory that mixes kinds, with a policy for some of them, has slots to
+            for list in &mut detailed {
+                list.shrink_to_fit();
+            }
+            detailed
+        })
+        .collect();
+    // Only an inventory that mixes kinds, with a policy for some of them, has pairs to
     // drop; an audit of data stores pays nothing for kinds.
     let all_apply = kinds
         .iter()
         .all(|k| by_id.iter().all(|&p| set.policies[p].applies_to(*k)));
-    if !all_apply {
-        out.retain(|f| match f.record_index() {
-            Some(index) => set.policies[f.policy_index()].applies_to(records[index].kind()),
-            None => true,
-        });
+    Evaluation {
+        set,
+        by_id,
+        by_arn,
+        plain,
+        detailed,
+        kinds: (!all_apply).then(|| records.iter().map(Record::kind).collect()),
     }
-    out
 }
 
 pub(crate) fn unreadable(rec: &Record, e: &str) -> Outcome {

@@ -68,7 +68,7 @@ pub mod yaml;
 
 pub use builtin::{builtin_frameworks, builtin_sources};
 pub use diagnostics::{Diagnostic, Diagnostics};
-pub use engine::{evaluate, EvalOptions};
+pub use engine::{evaluate, evaluate_outcomes, EvalOptions, Evaluation};
 pub use error::RulesError;
 pub use explain::{explain, ExplainNode, Explanation};
 pub use load::{compile, read_sources, PolicySource};

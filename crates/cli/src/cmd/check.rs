@@ -171,20 +171,21 @@ pub fn audit(
 ) -> Result<Outcome> {
     let opts = args.policy.eval_options();
     let t = Instant::now();
-    let findings = hlaudit_rules::evaluate(set, &inventory, opts);
+    // PASS and SKIP pairs are a byte each until the inventory's text is freed (below).
+    let evaluation = hlaudit_rules::evaluate_outcomes(set, &inventory, opts);
     tracing::debug!(
-        "{} findings evaluated in {:.3} s",
-        findings.len(),
+        "{} pairs evaluated in {:.3} s",
+        evaluation.len(),
         t.elapsed().as_secs_f64()
     );
 
     let t = Instant::now();
     // The report takes the inventory: its resources take the records' strings, and the
     // rest (the snapshot's text, a third of a large audit's memory) is freed before the
-    // reporters' buffers are needed.
+    // findings and the reporters' buffers take their room.
     let mut report = Report::from_inventory(inventory, opts.as_of);
     report.policies = set.metas();
-    report.findings = findings;
+    report.findings = evaluation.into_findings();
     if !report.errors.is_empty() {
         report.add_collection_errors();
         report.sort_findings();

@@ -309,3 +309,40 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+
+    /// Over more records than one of the engine's jobs takes (256), findings made from
+    /// its outcomes (a byte per PASS or SKIP pair, a list per job and policy for the
+    /// rest) are each in their place: sorted by policy, then ARN, and each the finding
+    /// its record gets when it is evaluated alone.
+    #[test]
+    fn over_many_jobs_each_finding_is_its_records_own(
+        cs in prop::collection::vec(cond(), 1..5),
+        recs in prop::collection::vec(record(), 600..900).prop_map(unique),
+    ) {
+        // The first policy fails about two records in three, in every job.
+        let mut asserts = vec![C::Atom(0).yaml()];
+        asserts.extend(cs.iter().map(C::yaml));
+        let s = set(&asserts);
+        let opts = EvalOptions::at(Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+        let inv = Inventory { records: recs.clone(), ..Inventory::default() };
+        let all = evaluate(&s, &inv, opts);
+        prop_assert_eq!(all.len(), s.len() * recs.len());
+        let place = |f: &Finding| (f.policy_index(), recs[f.record_index().unwrap()].key().into_owned());
+        for w in all.windows(2) {
+            prop_assert!(place(&w[0]) < place(&w[1]));
+        }
+        let alone: Vec<Vec<Finding>> = recs
+            .iter()
+            .map(|r| evaluate(&s, &Inventory { records: vec![r.clone()], ..Inventory::default() }, opts))
+            .collect();
+        for f in &all {
+            let own = &alone[f.record_index().unwrap()][f.policy_index()];
+            prop_assert_eq!(f.status, own.status);
+            prop_assert_eq!(f.message(), own.message());
+            prop_assert_eq!(f.evidence(), own.evidence());
+        }
+    }
+}
