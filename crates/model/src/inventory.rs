@@ -1,5 +1,7 @@
 //! An [`Inventory`]: the records plus what the collection covered and what went wrong.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::record::{Record, Source};
@@ -170,24 +172,30 @@ impl Inventory {
     /// Recomputes `coverage.accounts` and `coverage.regions` from the records and errors,
     /// keeping any already listed (a collection covers regions with no data stores too).
     pub fn refresh_coverage(&mut self) {
-        let mut accounts = std::mem::take(&mut self.coverage.accounts);
-        let mut regions = std::mem::take(&mut self.coverage.regions);
+        // Each distinct value is copied once: a million records name a few accounts.
+        let mut accounts: BTreeSet<String> = std::mem::take(&mut self.coverage.accounts)
+            .into_iter()
+            .collect();
+        let mut regions: BTreeSet<String> = std::mem::take(&mut self.coverage.regions)
+            .into_iter()
+            .collect();
+        let add = |set: &mut BTreeSet<String>, value: Option<&str>| {
+            if let Some(v) = value.filter(|v| !v.is_empty() && !set.contains(*v)) {
+                set.insert(v.to_owned());
+            }
+        };
         for r in &self.records {
-            accounts.extend(r.account().map(str::to_owned));
-            regions.extend(r.region().map(str::to_owned));
+            add(&mut accounts, r.account());
+            add(&mut regions, r.region());
         }
         for e in &self.errors {
-            accounts.extend(e.account.clone());
-            regions.extend(e.region.clone());
+            add(&mut accounts, e.account.as_deref());
+            add(&mut regions, e.region.as_deref());
         }
-        accounts.retain(|a| !a.is_empty());
-        regions.retain(|r| !r.is_empty());
-        accounts.sort();
-        accounts.dedup();
-        regions.sort();
-        regions.dedup();
-        self.coverage.accounts = accounts;
-        self.coverage.regions = regions;
+        accounts.remove("");
+        regions.remove("");
+        self.coverage.accounts = accounts.into_iter().collect();
+        self.coverage.regions = regions.into_iter().collect();
         // Two inputs may cover one (account, region): the worse reading counts.
         let scopes = &mut self.coverage.scopes;
         scopes.sort_by(|a, b| {
