@@ -252,18 +252,47 @@ pub struct Finding {
 /// as dangling). The collection-error pseudo-policy takes one more.
 pub const MAX_POLICIES: usize = u16::MAX as usize;
 
+/// What a failure says after its data store's label, and its evidence: one piece that
+/// the failures saying the same can share (see [`Finding::set_labelled`]), so a failure's
+/// detail holds one pointer to both.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Said {
+    text: Box<str>,
+    evidence: Box<[Evidence]>,
+}
+
+impl Said {
+    /// The text and the evidence, each kept in exactly its length.
+    pub fn new(text: &str, evidence: Vec<Evidence>) -> Self {
+        Said {
+            text: Box::from(text),
+            evidence: evidence.into_boxed_slice(),
+        }
+    }
+
+    /// The text (after the label).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The evidence.
+    pub fn evidence(&self) -> &[Evidence] {
+        &self.evidence
+    }
+}
+
 /// Held exactly as long as it is: a large audit holds half a million of these, and every
 /// spare byte is a page the kernel has to zero. (Shared or exact-length parts rather than
-/// `String` and `Vec`, and the rare parts behind one box: 64 bytes rather than 104.)
+/// `String` and `Vec`, and the rare parts behind one box: 40 bytes rather than 104.)
 #[derive(Debug, Clone, Default)]
 struct Detail {
-    // The message, or with a label its text after `LABEL: `. Shared: the failures of one
-    // data store share its label, and most failures of a policy say the same after it.
+    // With a label, the message is `LABEL: TEXT`. Shared: the failures of one data store
+    // share its label.
     label: Option<Arc<str>>,
-    message: Option<Arc<str>>,
-    // Shared when the engine finds the same evidence again (`/BackupStatusInfo/...`
-    // found `DISABLED`): most failures of a clause give the same.
-    evidence: Option<Arc<[Evidence]>>,
+    // The message (its text after the label, when there is one) and the evidence, shared
+    // when the engine finds them again (most failures of a policy say the same after the
+    // label, and find the same value at the same place).
+    said: Option<Arc<Said>>,
     // Only with a baseline; a PASS or SKIP finding has one only when it was a result in
     // the baseline (`absent`: fixed).
     baseline: Option<BaselineState>,
@@ -297,8 +326,30 @@ impl Detail {
         self.rare.get_or_insert_with(Box::default)
     }
 
+    fn text(&self) -> &str {
+        self.said.as_deref().map_or("", |s| &s.text)
+    }
+
+    fn evidence(&self) -> &[Evidence] {
+        self.said.as_deref().map_or(&[], |s| &s.evidence)
+    }
+
+    /// Keeps `text` and `evidence` as what the finding says (nothing when both are empty).
+    fn set_said(&mut self, text: Box<str>, evidence: Box<[Evidence]>) {
+        self.said =
+            (!text.is_empty() || !evidence.is_empty()).then(|| Arc::new(Said { text, evidence }));
+    }
+
+    /// Takes what the finding says, as its own copy when it is shared.
+    fn take_said(&mut self) -> Said {
+        self.said
+            .take()
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default()
+    }
+
     fn message(&self) -> Cow<'_, str> {
-        let text = self.message.as_deref().unwrap_or("");
+        let text = self.text();
         match &self.label {
             None => Cow::Borrowed(text),
             Some(label) => Cow::Owned(format!("{label}: {text}")),
@@ -310,8 +361,7 @@ impl Detail {
 impl PartialEq for Detail {
     fn eq(&self, other: &Self) -> bool {
         self.message() == other.message()
-            && self.evidence.as_deref().unwrap_or_default()
-                == other.evidence.as_deref().unwrap_or_default()
+            && self.evidence() == other.evidence()
             && self.undecided == other.undecided
             && self.baseline == other.baseline
             && self.rare() == other.rare()
@@ -393,14 +443,18 @@ impl Finding {
 
     /// This finding with a message and evidence.
     pub fn with_detail(mut self, message: String, evidence: Vec<Evidence>) -> Self {
-        self.set_message(message);
-        self.set_evidence(evidence);
+        if message.is_empty() && evidence.is_empty() && self.detail.is_none() {
+            return self;
+        }
+        let d = self.detail_mut();
+        d.label = None;
+        d.set_said(message.into_boxed_str(), evidence.into_boxed_slice());
         self
     }
 
     /// For FAIL and ERROR: a message whose first sentence names the data store and what is
     /// wrong. Empty for PASS and SKIP. Made on request when it is held in two parts (see
-    /// [`Finding::set_labelled_message`]).
+    /// [`Finding::set_labelled`]).
     pub fn message(&self) -> Cow<'_, str> {
         self.detail
             .as_ref()
@@ -409,10 +463,7 @@ impl Finding {
 
     /// One entry per failing clause (FAIL), or what could not be evaluated (ERROR).
     pub fn evidence(&self) -> &[Evidence] {
-        self.detail
-            .as_ref()
-            .and_then(|d| d.evidence.as_deref())
-            .unwrap_or_default()
+        self.detail.as_ref().map_or(&[], |d| d.evidence())
     }
 
     /// Where in a template or plan the finding is decided (the property, or the resource
@@ -457,33 +508,28 @@ impl Finding {
         }
         let d = self.detail_mut();
         d.label = None;
-        d.message = (!message.is_empty()).then(|| Arc::from(message));
+        let evidence = d.take_said().evidence;
+        d.set_said(message.into_boxed_str(), evidence);
     }
 
-    /// Replaces the message with `LABEL: TEXT`, held as its two parts: the failures of one
-    /// data store can share its label (`Data store NAME (ID)`), and the failures of one
-    /// policy mostly the text after it.
-    pub fn set_labelled_message(&mut self, label: Arc<str>, text: Arc<str>) {
+    /// Replaces the message and the evidence with `LABEL: TEXT` and the evidence of
+    /// `said`, held as the two shared parts: the failures of one data store can share its
+    /// label (`Data store NAME (ID)`), and the failures of one policy mostly what it says
+    /// after the label.
+    pub fn set_labelled(&mut self, label: Arc<str>, said: Arc<Said>) {
         let d = self.detail_mut();
         d.label = Some(label);
-        d.message = Some(text);
+        d.said = Some(said);
     }
 
-    /// Replaces the evidence. It is kept in exactly its length, like the message (an
-    /// `Arc` of a vector is a copy of its elements).
+    /// Replaces the evidence. It is kept in exactly its length, like the message.
     pub fn set_evidence(&mut self, evidence: Vec<Evidence>) {
         if evidence.is_empty() && self.detail.is_none() {
             return;
         }
-        self.detail_mut().evidence = (!evidence.is_empty()).then(|| Arc::from(evidence));
-    }
-
-    /// Replaces the evidence with evidence that other findings may share.
-    pub fn set_shared_evidence(&mut self, evidence: Arc<[Evidence]>) {
-        if evidence.is_empty() && self.detail.is_none() {
-            return;
-        }
-        self.detail_mut().evidence = (!evidence.is_empty()).then_some(evidence);
+        let d = self.detail_mut();
+        let text = d.take_said().text;
+        d.set_said(text, evidence.into_boxed_slice());
     }
 
     /// Sets or clears the waiver.
@@ -631,7 +677,7 @@ mod tests {
     #[test]
     fn a_passing_finding_is_small_and_round_trips_flat() {
         assert!(std::mem::size_of::<Finding>() <= 16);
-        assert!(std::mem::size_of::<Detail>() <= 64);
+        assert!(std::mem::size_of::<Detail>() <= 40);
         // 80 bytes: one entry, or two, fill an allocator size class (80, 160) exactly.
         assert!(std::mem::size_of::<Evidence>() <= 80);
         let mut f = Finding::new(3, Subject::Record { index: 7 }, Status::Pass, Severity::Low);
@@ -677,9 +723,17 @@ mod tests {
     #[test]
     fn a_labelled_message_reads_and_compares_as_one() {
         let label: Arc<str> = Arc::from("Data store a (1)");
+        let evidence = vec![Evidence {
+            pointer: "/BackupStatusInfo/Status".into(),
+            found: Some("DISABLED".into()),
+            expected: "ENABLED".into(),
+            note: None,
+        }];
+        let said = Arc::new(Said::new("has backups DISABLED", evidence.clone()));
         let mut f = Finding::new(0, Subject::Record { index: 0 }, Status::Fail, Severity::Low);
-        f.set_labelled_message(Arc::clone(&label), Arc::from("has backups DISABLED"));
+        f.set_labelled(Arc::clone(&label), Arc::clone(&said));
         assert_eq!(f.message(), "Data store a (1): has backups DISABLED");
+        assert_eq!(f.evidence(), &evidence[..]);
         let json = serde_json::to_value(&f).unwrap();
         assert_eq!(json["message"], "Data store a (1): has backups DISABLED");
         // Read back, the message is one string; the finding is the same.
@@ -687,10 +741,20 @@ mod tests {
         assert!(back.detail.as_ref().unwrap().label.is_none());
         assert_eq!(back, f);
         let mut other = f.clone();
-        other.set_labelled_message(label, Arc::from("has backups ENABLED"));
+        other.set_labelled(
+            label,
+            Arc::new(Said::new("has backups ENABLED", evidence.clone())),
+        );
         assert_ne!(other, f);
+        // Replacing one part keeps the other, and leaves the shared piece as it was.
         f.set_message("plain".into());
         assert_eq!(f.message(), "plain");
+        assert_eq!(f.evidence(), &evidence[..]);
+        f.set_evidence(Vec::new());
+        assert_eq!(f.message(), "plain");
+        assert!(f.evidence().is_empty());
+        assert_eq!(said.text(), "has backups DISABLED");
+        assert_eq!(said.evidence(), &evidence[..]);
     }
 
     #[test]

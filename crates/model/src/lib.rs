@@ -53,7 +53,7 @@ pub mod snapshot;
 pub mod timestamp;
 
 pub use arn::Arn;
-pub use finding::{Evidence, Finding, Severity, Status};
+pub use finding::{Evidence, Finding, Said, Severity, Status};
 pub use identity::{Context, Identity};
 pub use inventory::{CollectionError, Coverage, Inventory, Warning};
 pub use kind::Kind;

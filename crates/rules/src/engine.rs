@@ -15,7 +15,7 @@ use std::sync::Arc;
 use hlaudit_model::finding::Subject;
 use hlaudit_model::link::{DatastoreIndex, DatastoreOf};
 use hlaudit_model::{
-    Evidence, Finding, Identity, Inventory, Kind, Record, Source, Status, Timestamp,
+    Evidence, Finding, Identity, Inventory, Kind, Record, Said, Source, Status, Timestamp,
 };
 use rayon::prelude::*;
 
@@ -53,12 +53,11 @@ impl EvalOptions {
     }
 }
 
-/// A failure's message, as its data store's label and the text after it, and its
-/// evidence, each possibly shared with other failures.
+/// A failure's message and evidence, as its data store's label and what it says after
+/// it, each possibly shared with other failures.
 pub(crate) struct SharedDetail {
     label: Arc<str>,
-    text: Arc<str>,
-    evidence: Arc<[Evidence]>,
+    said: Arc<Said>,
 }
 
 /// The outcome of one policy on one record, before it becomes a [`Finding`] (PASS and
@@ -109,8 +108,7 @@ impl Outcome {
         )
         .with_detail(self.message, self.evidence);
         if let Some(d) = self.shared {
-            f.set_labelled_message(d.label, d.text);
-            f.set_shared_evidence(d.evidence);
+            f.set_labelled(d.label, d.said);
         }
         f.set_location(self.location);
         f.set_undecided(self.undecided);
@@ -486,11 +484,10 @@ pub(crate) fn evaluate_policy(
 }
 
 /// [`evaluate_policy`] for an audit: a failure's message is held as the record's label,
-/// made once and shared by the record's failures, and the text after it, shared by the
-/// failures of this thread that say the same, and so is its evidence (see
-/// [`crate::eval::shared_message`], [`crate::eval::shared_evidence`]). Half a million
-/// failures of a large audit then hold a few thousand texts and evidence lists rather
-/// than one each.
+/// made once and shared by the record's failures, and what it says after it with its
+/// evidence, shared by the failures of this thread that say and find the same (see
+/// [`crate::eval::shared_said`]). Half a million failures of a large audit then hold a
+/// few thousand of these rather than one each.
 fn evaluate_policy_sharing(p: &CompiledPolicy, rec: &Record, env: &Env<'_>) -> Outcome {
     evaluate_policy_as(p, &p.applies, &p.assert, rec, env, true)
 }
@@ -529,8 +526,7 @@ fn evaluate_policy_as(
                 status: Status::Fail,
                 shared: Some(SharedDetail {
                     label: Arc::clone(label),
-                    text: crate::eval::shared_message(buf),
-                    evidence: crate::eval::shared_evidence(evidence),
+                    said: crate::eval::shared_said(buf, evidence),
                 }),
                 ..Outcome::default()
             };

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use hlaudit_model::Evidence;
+use hlaudit_model::{Evidence, Said};
 
 use crate::cond::{Clause, Cond, Quant, Test};
 use crate::ops::{apply, date_note, operand_note};
@@ -59,31 +59,29 @@ fn shared_pointer(pointer: &str) -> Arc<str> {
     intern(&POINTERS, pointer)
 }
 
-/// `text`, shared with the failure messages this thread made before that say the same
-/// after their data store's label (`lacks required tags`, `has backups DISABLED`).
-pub(crate) fn shared_message(text: &str) -> Arc<str> {
-    intern(&MESSAGES, text)
-}
-
-/// `evidence`, shared with the failures of this thread that had the same evidence (the
-/// failures of a clause mostly find the same value at the same place), up to
-/// [`SHARED_STRINGS`] distinct lists; beyond that, or when two lists share a hash, the
-/// list is held by its finding alone.
-pub(crate) fn shared_evidence(evidence: Vec<Evidence>) -> Arc<[Evidence]> {
-    use std::hash::BuildHasher as _;
-    let hash = foldhash::fast::FixedState::default().hash_one(EvidenceKey(&evidence));
-    EVIDENCE.with_borrow_mut(|kept| {
-        if let Some(list) = kept.get(&hash) {
-            if **list == *evidence {
-                return Arc::clone(list);
+/// What a failure says after its data store's label (`lacks required tags`, `has backups
+/// DISABLED`) and its evidence, shared with the failures of this thread that said the
+/// same and found the same (the failures of a policy mostly find the same value at the
+/// same place), up to [`SHARED_STRINGS`] distinct pieces; beyond that, or when two pieces
+/// share a hash, the piece is held by its finding alone.
+pub(crate) fn shared_said(text: &str, evidence: Vec<Evidence>) -> Arc<Said> {
+    use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+    let mut h = foldhash::fast::FixedState::default().build_hasher();
+    text.hash(&mut h);
+    EvidenceKey(&evidence).hash(&mut h);
+    let hash = h.finish();
+    SAID.with_borrow_mut(|kept| {
+        if let Some(said) = kept.get(&hash) {
+            if said.text() == text && said.evidence() == &evidence[..] {
+                return Arc::clone(said);
             }
-            return Arc::from(evidence);
+            return Arc::new(Said::new(text, evidence));
         }
-        let list: Arc<[Evidence]> = Arc::from(evidence);
+        let said = Arc::new(Said::new(text, evidence));
         if kept.len() < SHARED_STRINGS {
-            kept.insert(hash, Arc::clone(&list));
+            kept.insert(hash, Arc::clone(&said));
         }
-        list
+        said
     })
 }
 
@@ -165,8 +163,7 @@ type Interned = std::cell::RefCell<foldhash::HashSet<Arc<str>>>;
 
 thread_local! {
     static POINTERS: Interned = std::cell::RefCell::new(foldhash::HashSet::default());
-    static MESSAGES: Interned = std::cell::RefCell::new(foldhash::HashSet::default());
-    static EVIDENCE: std::cell::RefCell<foldhash::HashMap<u64, Arc<[Evidence]>>> =
+    static SAID: std::cell::RefCell<foldhash::HashMap<u64, Arc<Said>>> =
         std::cell::RefCell::new(foldhash::HashMap::default());
 }
 
@@ -585,10 +582,9 @@ mod tests {
         let a = shared_pointer("/a/b");
         assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
         assert_eq!(&*shared_pointer("/a/c"), "/a/c");
-        // Messages are kept apart from pointers.
-        let m = shared_message("/a/b");
-        assert!(!Arc::ptr_eq(&a, &m));
-        assert!(Arc::ptr_eq(&m, &shared_message("/a/b")));
+        // What failures say is kept apart from pointers.
+        let m = shared_said("/a/b", Vec::new());
+        assert!(Arc::ptr_eq(&m, &shared_said("/a/b", Vec::new())));
         for i in 0..SHARED_STRINGS {
             shared_pointer(&format!("/x/{i}"));
         }
@@ -597,12 +593,15 @@ mod tests {
         assert_eq!(c, d);
         assert!(!Arc::ptr_eq(&c, &d));
         assert!(Arc::ptr_eq(&a, &shared_pointer("/a/b")));
-        // The messages' bound is their own.
-        assert!(Arc::ptr_eq(&shared_message("/y"), &shared_message("/y")));
+        // Their bound is their own.
+        assert!(Arc::ptr_eq(
+            &shared_said("/y", Vec::new()),
+            &shared_said("/y", Vec::new())
+        ));
     }
 
     #[test]
-    fn equal_evidence_is_shared() {
+    fn what_failures_say_is_shared_when_text_and_evidence_are_the_same() {
         let list = |found: serde_json::Value| {
             vec![Evidence {
                 pointer: "/a".into(),
@@ -611,17 +610,24 @@ mod tests {
                 note: None,
             }]
         };
-        let a = shared_evidence(list(serde_json::json!({"x": [1, "two", null]})));
-        let b = shared_evidence(list(serde_json::json!({"x": [1, "two", null]})));
+        let a = shared_said("is 2", list(serde_json::json!({"x": [1, "two", null]})));
+        let b = shared_said("is 2", list(serde_json::json!({"x": [1, "two", null]})));
         assert!(Arc::ptr_eq(&a, &b));
-        let c = shared_evidence(list(serde_json::json!({"x": [1, "two", false]})));
+        let c = shared_said("is 2", list(serde_json::json!({"x": [1, "two", false]})));
         assert!(!Arc::ptr_eq(&a, &c));
-        assert_eq!(*c, *list(serde_json::json!({"x": [1, "two", false]})));
+        assert_eq!(
+            c.evidence(),
+            &list(serde_json::json!({"x": [1, "two", false]}))[..]
+        );
+        // The same evidence with another text is another piece.
+        let t = shared_said("is 3", list(serde_json::json!({"x": [1, "two", null]})));
+        assert!(!Arc::ptr_eq(&a, &t));
+        assert_eq!(t.text(), "is 3");
         // Numbers compare as serde_json compares them: 1 and 1.0 differ.
-        let d = shared_evidence(list(serde_json::json!(1)));
-        let e = shared_evidence(list(serde_json::json!(1.0)));
+        let d = shared_said("n", list(serde_json::json!(1)));
+        let e = shared_said("n", list(serde_json::json!(1.0)));
         assert!(!Arc::ptr_eq(&d, &e));
-        assert_eq!(e[0].found, Some(serde_json::json!(1.0)));
+        assert_eq!(e.evidence()[0].found, Some(serde_json::json!(1.0)));
     }
 
     #[test]
