@@ -327,7 +327,7 @@ fn selected_by_file(policy: &PolicyArgs, cfg: &ConfigFile) -> Option<(PathBuf, V
 /// Reads a JSON report as a baseline.
 pub fn read_baseline(path: &Path) -> Result<Baseline> {
     let report = read_report(path)?;
-    Ok(Baseline::from_report(&report))
+    Ok(Baseline::from_json(report))
 }
 
 /// Reads a JSON report written by `-o json=FILE`.

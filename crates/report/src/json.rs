@@ -458,17 +458,26 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
             None => {}
         }
     }
-    let de = &mut serde_json::Deserializer::from_slice(&text);
-    let mut report: JsonReport = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let source = e.into_inner();
-        ReportError::Read {
-            path,
-            line: source.line(),
-            column: source.column(),
-            source,
+    // Read without keeping the path to every value (which made the built-in pack's report
+    // over 100,000 data stores, 580 MB, take about a second longer: 4.6-4.7 s rather than
+    // 3.6-3.9 s); only a report that does not read is read again, to name the field.
+    let fast = JsonReport::deserialize(&mut serde_json::Deserializer::from_slice(&text));
+    let mut report: JsonReport = match fast {
+        Ok(report) => report,
+        Err(_) => {
+            let de = &mut serde_json::Deserializer::from_slice(&text);
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = e.path().to_string();
+                let source = e.into_inner();
+                ReportError::Read {
+                    path,
+                    line: source.line(),
+                    column: source.column(),
+                    source,
+                }
+            })?
         }
-    })?;
+    };
     for (i, f) in report.findings.iter_mut().enumerate() {
         if let Some(r) = &mut f.resource {
             if r.identity.is_none() {
