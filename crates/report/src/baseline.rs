@@ -376,13 +376,18 @@ mod tests {
         );
     }
 
-    #[test]
-    fn taking_a_report_gives_the_baseline_borrowing_it_gives() {
-        let r = report(&[
+    /// A FAIL, a WAIVED and a PASS finding.
+    fn fail_waived_pass() -> Report {
+        report(&[
             ("A", 0, Fail, High),
             ("B", 1, Waived, Low),
             ("C", 2, Pass, Low),
-        ]);
+        ])
+    }
+
+    #[test]
+    fn taking_a_report_gives_the_baseline_borrowing_it_gives() {
+        let r = fail_waived_pass();
         let borrowed = Baseline::from_report(&json(&r));
         let taken = Baseline::from_json(json(&r));
         assert_eq!(taken.len(), 2);
@@ -392,11 +397,7 @@ mod tests {
 
     #[test]
     fn a_report_against_itself_is_all_unchanged() {
-        let r = report(&[
-            ("A", 0, Fail, High),
-            ("B", 1, Waived, Low),
-            ("C", 2, Pass, Low),
-        ]);
+        let r = fail_waived_pass();
         let base = Baseline::from_report(&json(&r));
         let mut now = r.clone();
         let out = apply_baseline(&mut now, &base);
