@@ -406,7 +406,7 @@ pub fn write_outputs(
 /// A report for standard output, held until every report is rendered, in pieces of at
 /// most [`Held::PIECE`] bytes: one growing vector copied a large report several times
 /// over, and the allocator kept the copies a while (`--format json` of the built-in pack
-/// over 100,000 data stores, 580 MB, peaked at 1.21 GB rather than 0.80 GB, and took 4.5 s
+/// over 100,000 data stores, 580 MB, peaked at 1,186 MiB rather than 778 MiB, and took 4.5 s
 /// rather than 3.4 s).
 #[derive(Default)]
 struct Held {
