@@ -180,7 +180,7 @@ impl Inventory {
             .into_iter()
             .collect();
         let add = |set: &mut BTreeSet<String>, value: Option<&str>| {
-            if let Some(v) = value.filter(|v| !v.is_empty() && !set.contains(*v)) {
+            if let Some(v) = value.filter(|v| !set.contains(*v)) {
                 set.insert(v.to_owned());
             }
         };

@@ -24,6 +24,7 @@
 //! those of what was audited.
 
 use std::collections::{HashMap, HashSet};
+use std::mem::take;
 
 use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
 use hlaudit_model::report::Report;
@@ -59,14 +60,44 @@ pub struct Entry {
 
 impl Entry {
     fn from_json(f: &JsonFinding) -> Self {
+        let (fingerprint, policy) = (f.fingerprint.clone(), f.policy.id.clone());
+        Entry::of(
+            fingerprint,
+            policy,
+            f.policy.title.clone(),
+            f.message.clone(),
+            f,
+        )
+    }
+
+    /// The entry of `f`, taking its strings.
+    fn taken(mut f: JsonFinding) -> Self {
+        let (fingerprint, policy) = (take(&mut f.fingerprint), take(&mut f.policy.id));
+        Entry::of(
+            fingerprint,
+            policy,
+            take(&mut f.policy.title),
+            take(&mut f.message),
+            &f,
+        )
+    }
+
+    /// The entry of `f` with these of its strings.
+    fn of(
+        fingerprint: String,
+        policy: String,
+        title: String,
+        message: String,
+        f: &JsonFinding,
+    ) -> Self {
         Entry {
-            fingerprint: f.fingerprint.clone(),
-            policy: f.policy.id.clone(),
-            title: f.policy.title.clone(),
+            fingerprint,
+            policy,
+            title,
             resource: f.resource_key(),
             status: f.status,
             severity: f.severity,
-            message: f.message.clone(),
+            message,
         }
     }
 }
@@ -103,16 +134,7 @@ impl Baseline {
             .into_iter()
             .filter(|f| is_result(f.status))
             .map(|f| {
-                let resource = f.resource_key();
-                let entry = Entry {
-                    fingerprint: f.fingerprint,
-                    policy: f.policy.id,
-                    title: f.policy.title,
-                    resource,
-                    status: f.status,
-                    severity: f.severity,
-                    message: f.message,
-                };
+                let entry = Entry::taken(f);
                 (entry.fingerprint.clone(), entry)
             })
             .collect();

@@ -192,8 +192,7 @@ impl Evaluation<'_> {
     /// The findings, sorted as [`evaluate`] describes.
     ///
     /// Made in two passes on every core: every pair as its status, then the findings
-    /// with more to say in their places (block by block; a job's list for a block is in
-    /// position order).
+    /// with more to say in their places.
     pub fn into_findings(self) -> Vec<Finding> {
         let n = self.by_arn.len();
         let mut out = Vec::with_capacity(self.plain.len());
@@ -216,7 +215,7 @@ impl Evaluation<'_> {
                 set.policies[p].meta.severity,
             )
         }));
-        // The lists by block, each with the jobs' lists in position order.
+        // The lists by block.
         let mut by_block: Vec<Vec<Vec<Finding>>> = (0..by_id.len()).map(|_| Vec::new()).collect();
         for job in self.detailed {
             for (b, list) in job.into_iter().enumerate() {
@@ -225,21 +224,18 @@ impl Evaluation<'_> {
                 }
             }
         }
+        // Where each record is in ARN order.
+        let mut position = vec![0; n];
+        for (j, &r) in by_arn.iter().enumerate() {
+            position[r] = j;
+        }
         out.par_chunks_mut(n)
             .zip(by_block)
             .for_each(|(block, lists)| {
-                // A job's findings come in its records' order, so the place of each is
-                // found by walking on from the last.
-                let mut j = 0;
-                for list in lists {
-                    for f in list {
-                        let Some(r) = f.record_index() else { continue };
-                        while j < n && by_arn[j] != r {
-                            j += 1;
-                        }
-                        if let Some(slot) = block.get_mut(j) {
-                            *slot = f;
-                        }
+                for f in lists.into_iter().flatten() {
+                    let slot = f.record_index().and_then(|r| block.get_mut(position[r]));
+                    if let Some(slot) = slot {
+                        *slot = f;
                     }
                 }
             });
