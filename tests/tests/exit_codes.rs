@@ -82,6 +82,37 @@ fn a_collection_error_exits_2_whatever_fail_on_says() {
 }
 
 #[test]
+fn a_collection_error_is_on_stderr_when_the_report_is_not_for_a_person() {
+    // The terminal view lists it itself; every other format (and none) leaves it to
+    // stderr, so a CI log says why the run exits 2.
+    for format in ["none", "json", "sarif"] {
+        let out = run(hlaudit().args(["check", "--format", format, WITH_COLLECTION_ERROR]));
+        assert_eq!(out.code, Some(2), "--format {format}: {}", out.stderr);
+        let said: Vec<&str> = out.stderr.lines().collect();
+        assert!(
+            said.iter()
+                .any(|l| l.starts_with("error[") && l.contains("ListFHIRDatastores")),
+            "--format {format}: {}",
+            out.stderr
+        );
+        assert!(
+            said.iter()
+                .any(|l| l.starts_with("error: 1 ERROR finding:") && l.contains("exits 2")),
+            "--format {format}: {}",
+            out.stderr
+        );
+    }
+    let out = run(hlaudit().args(["check", WITH_COLLECTION_ERROR]));
+    assert_eq!(out.code, Some(2));
+    assert!(out.stdout.contains("ListFHIRDatastores"), "{}", out.stdout);
+    assert!(!out.stderr.contains("ERROR finding"), "{}", out.stderr);
+    // A complete input says nothing of the kind.
+    let out = run(hlaudit().args(["check", "--format", "none", DEMO]));
+    assert_eq!(out.code, Some(1));
+    assert!(!out.stderr.contains("error"), "{}", out.stderr);
+}
+
+#[test]
 fn an_unreadable_input_exits_2_and_names_it() {
     let out = run(hlaudit().args([
         "check",

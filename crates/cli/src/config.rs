@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use hlaudit_model::finding::Status;
+use hlaudit_model::finding::{Finding, Status};
 use hlaudit_model::report::{Report, COLLECTION_ERROR_ID};
 use hlaudit_report::baseline::{apply_baseline, is_new_failure, Baseline, BaselineOutcome};
 use hlaudit_report::Format;
@@ -254,10 +254,7 @@ impl Settings {
             return Outcome::Error;
         }
         let incomplete = if allow_partial {
-            report
-                .findings
-                .iter()
-                .any(|f| f.status == Status::Error && report.policy_of(f).id != COLLECTION_ERROR_ID)
+            deciding_errors(report, true).next().is_some()
         } else {
             report.is_incomplete()
         };
@@ -281,6 +278,16 @@ impl Settings {
             Outcome::Clean
         }
     }
+}
+
+/// The ERROR findings that make a run exit 2: all of them, or with `allow_partial` (a
+/// live scan that goes on past parts it could not collect) those that are not collection
+/// errors.
+pub fn deciding_errors(report: &Report, allow_partial: bool) -> impl Iterator<Item = &Finding> {
+    report.findings.iter().filter(move |f| {
+        f.status == Status::Error
+            && !(allow_partial && report.policy_of(f).id == COLLECTION_ERROR_ID)
+    })
 }
 
 impl Settings {

@@ -16,7 +16,8 @@ use hlaudit_model::Inventory;
 use hlaudit_rules::CompiledPolicySet;
 
 use crate::aws_args::AccountArgs;
-use crate::config::{baseline_note, ConfigArgs, ExceptionArgs, Settings};
+use crate::cmd::collect::error_groups;
+use crate::config::{baseline_note, deciding_errors, ConfigArgs, ExceptionArgs, Settings};
 use crate::exit::Outcome;
 use crate::input::{load_inventory, ReadArgs};
 use crate::output::{asff_options, write_outputs, FormatArg, OutputArgs};
@@ -145,6 +146,13 @@ pub fn run(args: &Args) -> Result<Outcome> {
         inventory.records.len(),
         t.elapsed().as_secs_f64()
     );
+    // What could not be read decides the exit code; the terminal report lists it, and a
+    // report in another format (or none) is not read by a person, so it goes to stderr.
+    if !reports_to_a_person(&audit_args.output) {
+        for group in error_groups(&inventory.errors) {
+            crate::stdio::errln!("{}", escape(&group.to_string()));
+        }
+    }
     // A snapshot says nothing about the data stores it leaves out, so findings of data
     // stores missing from it are never resolved in Security Hub.
     let accounts = accounts_config(args, &inventory)?;
@@ -201,6 +209,9 @@ pub fn audit(
     tracing::debug!("reports written in {:.3} s", t.elapsed().as_secs_f64());
     let mut outcome = settings.outcome(&report, args.output.fail_on(), allow_partial);
     say_what_was_not_checked(&report, settings);
+    if !reports_to_a_person(&args.output) {
+        say_what_could_not_be_read(&report, allow_partial);
+    }
     let asff = asff_options(&report, &args.output, baseline_at);
     if !securityhub::send(&report, &args.securityhub, &asff, sender)? {
         outcome = Outcome::Error;
@@ -235,6 +246,28 @@ fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) 
     if let (Some((path, _)), Some(o)) = (&settings.baseline, &applied.baseline) {
         crate::stdio::errln!("{}", baseline_note(path, o));
     }
+}
+
+/// Whether the report on standard output is the terminal view, which lists every ERROR
+/// finding and every waiver warning itself.
+fn reports_to_a_person(output: &OutputArgs) -> bool {
+    output.format.unwrap_or(FormatArg::Terminal) == FormatArg::Terminal
+}
+
+/// Says on stderr why a run whose report is not the terminal view exits 2: how many ERROR
+/// findings decide it (what each collection error says is on stderr already, from the
+/// reading or the collection). Without it, `--format none` over an incomplete listing
+/// exited 2 in silence.
+fn say_what_could_not_be_read(report: &Report, allow_partial: bool) {
+    let n = deciding_errors(report, allow_partial).count();
+    if n == 0 {
+        return;
+    }
+    let (s, them) = if n == 1 { ("", "it") } else { ("s", "them") };
+    crate::stdio::errln!(
+        "error: {n} ERROR finding{s}: part of the input could not be collected, read or \
+         evaluated, so the run exits 2 whatever --fail-on says (the report lists {them})"
+    );
 }
 
 /// Says on stderr, where a CI log shows it whatever the report format, that the

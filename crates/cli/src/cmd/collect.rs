@@ -146,7 +146,7 @@ fn summarize(inv: &Inventory) {
 /// Collection errors with the same code, operation, account and message (one cause
 /// seen in several regions or for several resources, such as missing credentials),
 /// each shown once with every region and the number of resources it hit.
-struct ErrorGroup<'a> {
+pub(crate) struct ErrorGroup<'a> {
     first: &'a CollectionError,
     regions: Vec<&'a str>,
     resources: usize,
@@ -171,7 +171,7 @@ impl std::fmt::Display for ErrorGroup<'_> {
     }
 }
 
-fn error_groups(errors: &[CollectionError]) -> Vec<ErrorGroup<'_>> {
+pub(crate) fn error_groups(errors: &[CollectionError]) -> Vec<ErrorGroup<'_>> {
     let mut groups: Vec<ErrorGroup<'_>> = Vec::new();
     for e in errors {
         let same = |g: &&mut ErrorGroup<'_>| {
