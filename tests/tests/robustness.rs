@@ -214,21 +214,39 @@ fn report_seeds() -> Vec<Seed> {
     out
 }
 
+/// The report read whole, and as a baseline (`--baseline` reads only what a baseline
+/// keeps): a report that reads whole gives the same baseline both ways, and one that does
+/// not is refused as a baseline at a place, or read where what is wrong lies in what a
+/// baseline steps over (evidence, the compact section).
 fn read_report(bytes: &[u8]) -> Verdict {
-    use hlaudit_report::ReportError;
+    use hlaudit_report::baseline::Baseline;
+    let lean = Baseline::read(&mut &bytes[..]);
     match hlaudit_report::json::read(&mut &bytes[..]) {
         Ok(report) => {
-            let baseline = hlaudit_report::baseline::Baseline::from_report(&report);
+            let baseline = Baseline::from_report(&report);
             let _ = hlaudit_report::baseline::diff(&report, &report);
-            let _ = baseline.len();
-            Verdict::Accepted
+            match lean {
+                Ok(lean) if lean == baseline => Verdict::Accepted,
+                Ok(_) => Verdict::Unlocated("read as a baseline, it gave another one".into()),
+                Err(e) => Verdict::Unlocated(format!("refused only as a baseline: {e}")),
+            }
         }
-        Err(e @ ReportError::Read { line, .. }) if line > 0 => Verdict::Located(e.to_string()),
+        Err(e) => match lean.err().map(verdict_of) {
+            None | Some(Verdict::Located(_)) => verdict_of(e),
+            Some(other) => other,
+        },
+    }
+}
+
+fn verdict_of(e: hlaudit_report::ReportError) -> Verdict {
+    use hlaudit_report::ReportError;
+    match e {
+        e @ ReportError::Read { line, .. } if line > 0 => Verdict::Located(e.to_string()),
         // a version 3 compact section that contradicts the report, at the value's place
-        Err(e @ ReportError::Pairs { line, .. }) if line > 0 => Verdict::Located(e.to_string()),
+        e @ ReportError::Pairs { line, .. } if line > 0 => Verdict::Located(e.to_string()),
         // the version is a field of its own: `hlauditReport`
-        Err(e @ ReportError::UnsupportedVersion { .. }) => Verdict::Located(e.to_string()),
-        Err(e) => Verdict::Unlocated(format!("{e}: {:?}", std::error::Error::source(&e))),
+        e @ ReportError::UnsupportedVersion { .. } => Verdict::Located(e.to_string()),
+        e => Verdict::Unlocated(format!("{e}: {:?}", std::error::Error::source(&e))),
     }
 }
 

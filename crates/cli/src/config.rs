@@ -333,8 +333,10 @@ fn selected_by_file(policy: &PolicyArgs, cfg: &ConfigFile) -> Option<(PathBuf, V
 
 /// Reads a JSON report as a baseline.
 pub fn read_baseline(path: &Path) -> Result<Baseline> {
-    let report = read_report(path)?;
-    Ok(Baseline::from_json(report))
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read the baseline {}", path.display()))?;
+    let mut reader = std::io::BufReader::new(file);
+    Baseline::read(&mut reader).with_context(|| not_a_report(path))
 }
 
 /// Reads a JSON report written by `-o json=FILE`.
@@ -342,12 +344,14 @@ pub fn read_report(path: &Path) -> Result<hlaudit_report::json::JsonReport> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot read the report {}", path.display()))?;
     let mut reader = std::io::BufReader::new(file);
-    hlaudit_report::json::read(&mut reader).with_context(|| {
-        format!(
-            "{} is not an hlaudit JSON report (write one with `-o json=FILE`)",
-            path.display()
-        )
-    })
+    hlaudit_report::json::read(&mut reader).with_context(|| not_a_report(path))
+}
+
+fn not_a_report(path: &Path) -> String {
+    format!(
+        "{} is not an hlaudit JSON report (write one with `-o json=FILE`)",
+        path.display()
+    )
 }
 
 /// A one-line note of what the baseline comparison found, for stderr.

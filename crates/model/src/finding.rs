@@ -634,19 +634,38 @@ impl Serialize for Finding {
 /// assert_eq!(a, hlaudit_model::finding::fingerprint("HL-ENC-01", "arn:aws:healthlake:us-east-1:1:datastore/fhir/x"));
 /// ```
 pub fn fingerprint(policy_id: &str, resource_key: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(policy_id.as_bytes());
-    h.update([0u8]);
-    h.update(resource_key.as_bytes());
-    let digest = h.finalize();
-    // Reports write one per finding (half a million in a large audit): no `format!` a byte.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(32);
-    for b in &digest[..16] {
-        text.push(char::from(HEX[usize::from(b >> 4)]));
-        text.push(char::from(HEX[usize::from(b & 0xf)]));
+    FingerprintText::of(policy_id, resource_key)
+        .as_str()
+        .to_owned()
+}
+
+/// A [`fingerprint`] held in place rather than in a `String`: matching millions of findings
+/// against a baseline needs each one's fingerprint for a moment only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FingerprintText([u8; 32]);
+
+impl FingerprintText {
+    /// The fingerprint of a (policy, resource) pair, as [`fingerprint`] gives it.
+    pub fn of(policy_id: &str, resource_key: &str) -> Self {
+        let mut h = Sha256::new();
+        h.update(policy_id.as_bytes());
+        h.update([0u8]);
+        h.update(resource_key.as_bytes());
+        let digest = h.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0u8; 32];
+        for (pair, b) in text.chunks_exact_mut(2).zip(&digest[..16]) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xf)];
+        }
+        FingerprintText(text)
     }
-    text
+
+    /// The fingerprint: 32 lower-case hex digits.
+    pub fn as_str(&self) -> &str {
+        // Hex digits only, so always UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
 //! The domain [`Report`] every reporter renders: policies, resources, findings and what the
 //! audit could not see. Reporters only read it; nothing in it is evaluated again.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::{fingerprint, Finding, Severity, Status, Subject};
+use crate::finding::{fingerprint, Finding, FingerprintText, Severity, Status, Subject};
 use crate::identity::Identity;
 use crate::inventory::{CollectionError, Coverage, Inventory, Warning};
 use crate::kind::Kind;
@@ -472,23 +473,30 @@ impl Report {
     /// The key a finding is matched on across runs: the resource's identity key (the
     /// ARN of a data store that exists), or `account/region/what` for a scope.
     pub fn resource_key(&self, f: &Finding) -> String {
+        self.resource_key_of(f).into_owned()
+    }
+
+    /// [`Report::resource_key`], borrowed from the resource where it can be.
+    fn resource_key_of(&self, f: &Finding) -> Cow<'_, str> {
         match f.scope() {
-            None => self
-                .resource_of(f)
-                .map(|r| r.key().into_owned())
-                .unwrap_or_default(),
-            Some(s) => format!(
+            None => self.resource_of(f).map(|r| r.key()).unwrap_or_default(),
+            Some(s) => Cow::Owned(format!(
                 "{}/{}/{}",
                 s.account.as_deref().unwrap_or("*"),
                 s.region.as_deref().unwrap_or("*"),
                 s.what
-            ),
+            )),
         }
     }
 
     /// The stable fingerprint of a finding (see [`fingerprint`]).
     pub fn fingerprint_of(&self, f: &Finding) -> String {
-        fingerprint(&self.policy_of(f).id, &self.resource_key(f))
+        fingerprint(&self.policy_of(f).id, &self.resource_key_of(f))
+    }
+
+    /// [`Report::fingerprint_of`], held in place.
+    pub fn fingerprint_text_of(&self, f: &Finding) -> FingerprintText {
+        FingerprintText::of(&self.policy_of(f).id, &self.resource_key_of(f))
     }
 
     /// Counts by status and severity.

@@ -24,13 +24,13 @@
 //! those of what was audited.
 
 use std::collections::{HashMap, HashSet};
-use std::mem::take;
 
 use hlaudit_model::finding::{BaselineState, Finding, Severity, Status};
 use hlaudit_model::report::Report;
 use serde::Serialize;
 
 use crate::json::{JsonFinding, JsonReport};
+use crate::ReportError;
 
 /// Whether a status is a result (reported by SARIF, compared by baselines).
 pub fn is_result(status: Status) -> bool {
@@ -60,44 +60,14 @@ pub struct Entry {
 
 impl Entry {
     fn from_json(f: &JsonFinding) -> Self {
-        let (fingerprint, policy) = (f.fingerprint.clone(), f.policy.id.clone());
-        Entry::of(
-            fingerprint,
-            policy,
-            f.policy.title.clone(),
-            f.message.clone(),
-            f,
-        )
-    }
-
-    /// The entry of `f`, taking its strings.
-    fn taken(mut f: JsonFinding) -> Self {
-        let (fingerprint, policy) = (take(&mut f.fingerprint), take(&mut f.policy.id));
-        Entry::of(
-            fingerprint,
-            policy,
-            take(&mut f.policy.title),
-            take(&mut f.message),
-            &f,
-        )
-    }
-
-    /// The entry of `f` with these of its strings.
-    fn of(
-        fingerprint: String,
-        policy: String,
-        title: String,
-        message: String,
-        f: &JsonFinding,
-    ) -> Self {
         Entry {
-            fingerprint,
-            policy,
-            title,
+            fingerprint: f.fingerprint.clone(),
+            policy: f.policy.id.clone(),
+            title: f.policy.title.clone(),
             resource: f.resource_key(),
             status: f.status,
             severity: f.severity,
-            message,
+            message: f.message.clone(),
         }
     }
 }
@@ -105,7 +75,7 @@ impl Entry {
 /// The results of an earlier report, by fingerprint. Hashed rather than ordered: an
 /// audit looks up every one of its findings (millions, in a large one), and every list
 /// made from the results is sorted by (policy, resource) on its own.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Baseline {
     results: HashMap<String, Entry>,
     generated_at: Option<hlaudit_model::Timestamp>,
@@ -125,23 +95,27 @@ impl Baseline {
         }
     }
 
-    /// The results of a JSON report, taking its strings rather than copying them (see
-    /// [`Baseline::from_report`]): a baseline of 100,000 data stores holds half a million.
-    pub fn from_json(report: JsonReport) -> Self {
-        let generated_at = Some(report.generated_at);
-        let results = report
-            .findings
-            .into_iter()
-            .filter(|f| is_result(f.status))
-            .map(|f| {
-                let entry = Entry::taken(f);
-                (entry.fingerprint.clone(), entry)
-            })
-            .collect();
-        Baseline {
-            results,
-            generated_at,
+    /// Reads a JSON report (of any version [`crate::json::read`] reads) as a baseline. It
+    /// reads what a baseline keeps of each result (fingerprint, policy, resource, status,
+    /// severity, message) and steps over the rest, so a baseline of 100,000 data stores
+    /// (580 MB, half a million results) does not hold every finding's evidence, nor the
+    /// compact section, while it is read. The report must still be JSON throughout, of a
+    /// version this build reads, with every field of the document and of each finding
+    /// that a baseline uses present and of its type; errors name the field path, line and
+    /// column as [`crate::json::read`]'s do.
+    pub fn read(reader: &mut dyn std::io::Read) -> Result<Self, ReportError> {
+        let text = crate::json::read_text(reader)?;
+        let lean: lean::Report = crate::json::parse_located(&text)?;
+        drop(text);
+        let mut results = HashMap::with_capacity(lean.findings.len());
+        for (i, f) in lean.findings {
+            let entry = f.into_entry(i)?;
+            results.insert(entry.fingerprint.clone(), entry);
         }
+        Ok(Baseline {
+            results,
+            generated_at: Some(lean.generated_at),
+        })
     }
 
     /// When the baseline's report was made: when its results were last observed (ASFF
@@ -196,8 +170,8 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) -> BaselineOutco
     let hits: Vec<(BaselineState, Option<&str>)> = findings
         .par_iter_mut()
         .filter_map(|f| {
-            let fp = shared.fingerprint_of(f);
-            let before = baseline.results.get_key_value(&fp);
+            let fp = shared.fingerprint_text_of(f);
+            let before = baseline.results.get_key_value(fp.as_str());
             let state = match (is_result(f.status), before) {
                 (true, None) => Some(BaselineState::New),
                 (true, Some((_, b))) if b.status == f.status && b.severity == f.severity => {
@@ -242,7 +216,7 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) -> BaselineOutco
 pub fn is_new_failure(report: &Report, f: &Finding, baseline: &Baseline) -> bool {
     f.status == Status::Fail
         && baseline
-            .get(&report.fingerprint_of(f))
+            .get(report.fingerprint_text_of(f).as_str())
             .is_none_or(|b| b.status != Status::Fail)
 }
 
@@ -300,6 +274,136 @@ pub fn diff(old: &JsonReport, new: &JsonReport) -> Diff {
     d.fixed.sort_by_key(key);
     d.changed.sort_by_key(|c| key(&c.now));
     d
+}
+
+/// What [`Baseline::read`] reads of a JSON report: the document as [`JsonReport`] reads
+/// it, but for its large arrays: of `findings` only the results, and of each only what an
+/// [`Entry`] holds; the compact section (`outcomes`, `resources`) is stepped over.
+mod lean {
+    use std::fmt;
+
+    use hlaudit_model::compliance::ComplianceView;
+    use hlaudit_model::finding::{Severity, Status};
+    use hlaudit_model::inventory::{CollectionError, Coverage, Warning};
+    use hlaudit_model::report::{PolicyMeta, ToolInfo};
+    use hlaudit_model::{Identity, Kind, Timestamp};
+    use serde::de::{IgnoredAny, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    use super::{is_result, Entry};
+    use crate::json::{JsonPolicyRef, JsonScope, JsonSummary};
+    use crate::ReportError;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)] // read so that a report that does not read whole does not read here
+    pub(super) struct Report {
+        hlaudit_report: u32,
+        tool: ToolInfo,
+        pub(super) generated_at: Timestamp,
+        evaluated_at: Timestamp,
+        summary: JsonSummary,
+        coverage: Coverage,
+        policies: Vec<PolicyMeta>,
+        #[serde(default)]
+        compliance: Option<ComplianceView>,
+        #[serde(default)]
+        errors: Vec<CollectionError>,
+        #[serde(default)]
+        warnings: Vec<Warning>,
+        /// The results, each with its index in the report's `findings`.
+        #[serde(deserialize_with = "results")]
+        pub(super) findings: Vec<(usize, Finding)>,
+        #[serde(default)]
+        outcomes: Option<IgnoredAny>,
+        #[serde(default)]
+        resources: Option<IgnoredAny>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(super) struct Finding {
+        fingerprint: String,
+        policy: JsonPolicyRef,
+        status: Status,
+        severity: Severity,
+        #[serde(default)]
+        message: String,
+        #[serde(default)]
+        resource: Option<Resource>,
+        #[serde(default)]
+        scope: Option<JsonScope>,
+    }
+
+    #[derive(Deserialize)]
+    struct Resource {
+        #[serde(default)]
+        kind: Kind,
+        #[serde(default)]
+        identity: Option<Identity>,
+        #[serde(default)]
+        arn: Option<String>,
+    }
+
+    impl Finding {
+        /// The entry of the finding at index `i` of the report's `findings`; the resource
+        /// key is [`crate::json::JsonFinding::resource_key`]'s.
+        pub(super) fn into_entry(self, i: usize) -> Result<Entry, ReportError> {
+            let resource = match (self.resource, self.scope) {
+                (Some(r), _) => match (r.identity, r.arn) {
+                    (Some(id), _) => id.key(r.kind).into_owned(),
+                    // Version 1: every resource is a data store known by its ARN.
+                    (None, Some(arn)) => Identity::Arn(arn).key(r.kind).into_owned(),
+                    (None, None) => {
+                        return Err(ReportError::Missing {
+                            path: format!("findings[{i}].resource"),
+                            what: "`identity` or `arn`",
+                        })
+                    }
+                },
+                (None, Some(s)) => format!(
+                    "{}/{}/{}",
+                    s.account.as_deref().unwrap_or("*"),
+                    s.region.as_deref().unwrap_or("*"),
+                    s.what
+                ),
+                (None, None) => String::new(),
+            };
+            Ok(Entry {
+                fingerprint: self.fingerprint,
+                policy: self.policy.id,
+                title: self.policy.title,
+                resource,
+                status: self.status,
+                severity: self.severity,
+                message: self.message,
+            })
+        }
+    }
+
+    /// The results of `findings` (FAIL, ERROR, WAIVED), each with its index; the PASS and
+    /// SKIP findings of a version 1 or 2 report are read and dropped one by one.
+    fn results<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(usize, Finding)>, D::Error> {
+        struct Results;
+        impl<'de> Visitor<'de> for Results {
+            type Value = Vec<(usize, Finding)>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of findings")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut kept = Vec::new();
+                let mut i = 0;
+                while let Some(f) = seq.next_element::<Finding>()? {
+                    if is_result(f.status) {
+                        kept.push((i, f));
+                    }
+                    i += 1;
+                }
+                Ok(kept)
+            }
+        }
+        d.deserialize_seq(Results)
+    }
 }
 
 #[cfg(test)]
@@ -408,13 +512,53 @@ mod tests {
     }
 
     #[test]
-    fn taking_a_report_gives_the_baseline_borrowing_it_gives() {
+    fn reading_a_report_as_a_baseline_gives_the_baseline_of_the_report_read_whole() {
         let r = fail_waived_pass();
-        let borrowed = Baseline::from_report(&json(&r));
-        let taken = Baseline::from_json(json(&r));
-        assert_eq!(taken.len(), 2);
-        assert_eq!(taken.results, borrowed.results);
-        assert_eq!(taken.generated_at(), borrowed.generated_at());
+        for form in [crate::json::Form::Compact, crate::json::Form::Full] {
+            let mut bytes = Vec::new();
+            crate::json::write_form(&r, None, form, &mut bytes).unwrap();
+            let whole = Baseline::from_report(&crate::json::read(&mut &bytes[..]).unwrap());
+            let read = Baseline::read(&mut &bytes[..]).unwrap();
+            assert_eq!(read.len(), 2, "{form:?}");
+            assert_eq!(read, whole, "{form:?}");
+        }
+    }
+
+    #[test]
+    fn a_version_1_report_reads_as_it_reads_whole() {
+        // Resources there are data stores known by `arn` alone.
+        let path = format!(
+            "{}/../../fixtures/baselines/report-v1.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let whole = Baseline::from_report(&crate::json::read(&mut &bytes[..]).unwrap());
+        let read = Baseline::read(&mut &bytes[..]).unwrap();
+        assert!(!read.is_empty());
+        assert_eq!(read, whole);
+    }
+
+    #[test]
+    fn a_baseline_that_does_not_read_whole_does_not_read() {
+        let mut bytes = Vec::new();
+        crate::json::write(&fail_waived_pass(), None, &mut bytes).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        // A field the baseline does not use, broken; a result with a status no report
+        // has; a truncated document; a repeated name in a finding.
+        let no_severity = text.replacen("\"severity\"", "\"severityX\"", 1);
+        let bad_status = text.replacen("\"status\":\"FAIL\"", "\"status\":\"FAILED\"", 1);
+        assert_ne!(bad_status, text);
+        let truncated = &text[..text.len() / 2];
+        let repeated = text.replacen(
+            "\"fingerprint\"",
+            "\"fingerprint\":\"x\",\"fingerprint\"",
+            1,
+        );
+        for bad in [&no_severity, &bad_status, truncated, &repeated] {
+            let whole = crate::json::read(&mut bad.as_bytes()).unwrap_err();
+            let read = Baseline::read(&mut bad.as_bytes()).unwrap_err();
+            assert_eq!(read.to_string(), whole.to_string());
+        }
     }
 
     #[test]
