@@ -10,15 +10,16 @@
 #
 # Rows: one one-clause policy (bench/one-clause.yaml), the ten simple policies
 # (bench/ten-policies.yaml), the built-in pack with `--format none`, then the pack writing
-# each output: SARIF, JSON, JUnit and HTML files, and the terminal view to standard output.
-# Each prints wall time, its ratio to the floor and to the pack's `none` run, peak RSS, and
+# each output: SARIF, JSON, JUnit and HTML files, and the terminal view to standard output;
+# last, the pack against a baseline (`--baseline`: the JSON report of the same audit, 580 MB
+# at 100,000 data stores, made once by this build before the rows). Each prints wall time, its ratio to the floor and to the pack's `none` run, peak RSS, and
 # the size of what it wrote.
 #
 # BEFORE=PATH runs every row with another hlaudit binary too (one built from an earlier
 # commit), interleaved with this build's, so before and after share the machine's state.
 #
 # Usage: bench/issue19.sh        (N=100000 RUNS=3 BEFORE= WORK=/tmp/hlaudit-bench KEEP=1
-#                                 ROWS="one ten none sarif json junit html terminal")
+#                                 ROWS="one ten none sarif json junit html terminal baseline")
 # Needs: cargo, GNU time at /usr/bin/time; about 4 GB free in WORK for the JSON rows of a
 # build that writes every pair as an object.
 set -euo pipefail
@@ -29,10 +30,12 @@ RUNS="${RUNS:-3}"
 BEFORE="${BEFORE:-}"
 WORK="${WORK:-${TMPDIR:-/tmp}/hlaudit-bench}"
 KEEP="${KEEP:-1}"
-ROWS="${ROWS:-one ten none sarif json junit html terminal}"
+ROWS="${ROWS:-one ten none sarif json junit html terminal baseline}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 FILE="$WORK/datastores-$N.json"
 OUT="$WORK/issue19-out"
+# The `baseline` row's baseline: the JSON report of the same audit, made once by this build.
+BASELINE="$WORK/issue19-baseline.json"
 
 if [ ! -x /usr/bin/time ]; then
     echo "bench/issue19.sh needs GNU time at /usr/bin/time (apt-get install time)" >&2
@@ -40,7 +43,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 mkdir -p "$WORK"
 cleanup() {
-    rm -rf "$OUT" "$WORK/issue19-time.txt"
+    rm -rf "$OUT" "$WORK/issue19-time.txt" "$BASELINE"
     if [ "$KEEP" != 1 ]; then rm -f "$FILE"; fi
 }
 trap cleanup EXIT
@@ -79,9 +82,15 @@ args_of() {
         junit) echo "--format none -o junit=$OUT/report.xml" ;;
         html) echo "--format none -o html=$OUT/report.html" ;;
         terminal) echo "--format terminal --color never" ;;
+        baseline) echo "--format none --baseline $BASELINE" ;;
         *) echo "unknown row $1" >&2; exit 2 ;;
     esac
 }
+
+case " $ROWS " in
+    *" baseline "*) "$AFTER" check "$FILE" --as-of "$AS_OF" --format none --fail-on none \
+        -o "json=$BASELINE" ;;
+esac
 
 floor=$(measure "$TARGET/release/examples/read_snapshot" --mode ignored "$FILE")
 floor_s=${floor%% *}
