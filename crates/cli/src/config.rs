@@ -333,25 +333,21 @@ fn selected_by_file(policy: &PolicyArgs, cfg: &ConfigFile) -> Option<(PathBuf, V
 
 /// Reads a JSON report as a baseline.
 pub fn read_baseline(path: &Path) -> Result<Baseline> {
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot read the baseline {}", path.display()))?;
-    let mut reader = std::io::BufReader::new(file);
-    Baseline::read(&mut reader).with_context(|| not_a_report(path))
+    read_results(path, "baseline")
 }
 
-/// Reads a JSON report written by `-o json=FILE`.
-pub fn read_report(path: &Path) -> Result<hlaudit_report::json::JsonReport> {
+/// Reads the results of a JSON report (see [`Baseline::read`]); `what` names the file in
+/// the error when it cannot be opened.
+pub fn read_results(path: &Path, what: &str) -> Result<Baseline> {
     let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot read the report {}", path.display()))?;
+        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
     let mut reader = std::io::BufReader::new(file);
-    hlaudit_report::json::read(&mut reader).with_context(|| not_a_report(path))
-}
-
-fn not_a_report(path: &Path) -> String {
-    format!(
-        "{} is not an hlaudit JSON report (write one with `-o json=FILE`)",
-        path.display()
-    )
+    Baseline::read(&mut reader).with_context(|| {
+        format!(
+            "{} is not an hlaudit JSON report (write one with `-o json=FILE`)",
+            path.display()
+        )
+    })
 }
 
 /// A one-line note of what the baseline comparison found, for stderr.

@@ -249,8 +249,12 @@ pub struct Diff {
 
 /// Compares two reports' results by fingerprint. Every list is in (policy, resource) order.
 pub fn diff(old: &JsonReport, new: &JsonReport) -> Diff {
-    let old = Baseline::from_report(old);
-    let now = Baseline::from_report(new);
+    diff_results(&Baseline::from_report(old), &Baseline::from_report(new))
+}
+
+/// [`diff`] of the results of two reports, as [`Baseline::read`] reads them (what `hlaudit
+/// diff` does: two reports of 100,000 data stores need not be held whole).
+pub fn diff_results(old: &Baseline, now: &Baseline) -> Diff {
     let mut d = Diff::default();
     for (fp, e) in &now.results {
         match old.get(fp) {

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args as ClapArgs, ValueEnum};
 use hlaudit_model::finding::Status;
-use hlaudit_report::baseline::{diff, Change, Diff, Entry};
+use hlaudit_report::baseline::{diff_results, Change, Diff, Entry};
 
-use crate::config::read_report;
+use crate::config::read_results;
 use crate::exit::Outcome;
 use crate::output::FailOn;
 
@@ -50,9 +50,10 @@ pub enum DiffFormat {
 
 /// Runs `diff`.
 pub fn run(args: &Args) -> Result<Outcome> {
-    let old = read_report(&args.old)?;
-    let new = read_report(&args.new)?;
-    let d = diff(&old, &new);
+    // Only the results are compared: two reports of a large audit are not held whole.
+    let old = read_results(&args.old, "report")?;
+    let new = read_results(&args.new, "report")?;
+    let d = diff_results(&old, &new);
     let text = match args.format {
         DiffFormat::Terminal => terminal(&d),
         DiffFormat::Json => {
