@@ -2,8 +2,9 @@
 //! `.ci/setup-python.sh`) against the emulator: `aws healthlake list-fhir-datastores`
 //! prints one page and a `NextToken` and does not fetch the next itself, so a page alone is
 //! an incomplete listing whose advice names what works, and every page saved with a
-//! `--next-token` loop reads as the whole listing only with `--pages-complete`. The loop
-//! of `docs/snapshot.md` is run as written.
+//! `--next-token` loop reads as the whole listing only with `--pages-complete`; so do the
+//! pages of a data store's export jobs (`list-fhir-export-jobs`). The loop of
+//! `docs/snapshot.md` is run as written.
 
 mod collect_support;
 
@@ -44,12 +45,19 @@ fn aws_env(cmd: &mut Command, dir: &Path) {
 /// Saves every page of the region's listing as `page-N.json` in `dir`, calling the AWS
 /// CLI once per page with the previous page's `NextToken`, as the documented loop does.
 fn save_every_page(endpoint: &str, dir: &Path) -> Vec<String> {
+    save_every_page_of(endpoint, dir, &["list-fhir-datastores"], "page")
+}
+
+/// Saves every page of `aws healthlake ARGS` as `PREFIX-N.json` in `dir` (see
+/// [`save_every_page`]).
+fn save_every_page_of(endpoint: &str, dir: &Path, args: &[&str], prefix: &str) -> Vec<String> {
     let mut pages = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let mut cmd = Command::new(aws_cli());
         aws_env(&mut cmd, dir);
-        cmd.args(["healthlake", "list-fhir-datastores"])
+        cmd.arg("healthlake")
+            .args(args)
             .args(["--endpoint-url", endpoint, "--region", REGION])
             .args(["--output", "json"]);
         if let Some(t) = &token {
@@ -61,7 +69,7 @@ fn save_every_page(endpoint: &str, dir: &Path) -> Vec<String> {
             "aws failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let path = dir.join(format!("page-{}.json", pages.len() + 1));
+        let path = dir.join(format!("{prefix}-{}.json", pages.len() + 1));
         std::fs::write(&path, &out.stdout).unwrap();
         pages.push(path.to_str().unwrap().to_owned());
         let page: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -141,6 +149,93 @@ fn every_page_saved_by_the_aws_cli_reads_as_the_whole_listing_only_when_vouched_
     let twice = check(&twice, &["--pages-complete"]);
     assert_eq!(twice.code, Some(2), "{}", twice.stderr);
     assert!(all_output(&twice).contains("pagination-loop"));
+}
+
+/// An export job of `store`.
+fn export_job(store: &hlaudit_model::Record, i: usize) -> hlaudit_model::Record {
+    let id = store.id().unwrap();
+    let value = serde_json::json!({
+        "JobId": format!("{i:032x}"),
+        "JobStatus": "COMPLETED",
+        "SubmitTime": CREATED_BASE + i as i64 * 86_400,
+        "DatastoreId": id,
+        "DataAccessRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/export"),
+        "OutputDataConfig": {"S3Configuration": {
+            "S3Uri": format!("s3://exports-{ACCOUNT}/{i}/"),
+            "KmsKeyId": format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/k{i}")
+        }},
+    });
+    hlaudit_model::Record::from_value_as(hlaudit_model::Kind::ExportJob, &value).unwrap()
+}
+
+#[test]
+fn every_page_of_a_job_listing_reads_as_the_whole_listing_only_when_vouched_for() {
+    const JOBS: usize = 7;
+    let dir = tempfile::tempdir().unwrap();
+    let stores = datastores(ACCOUNT, &[REGION], 2);
+    let store_id = stores[0].id().unwrap().to_owned();
+    let mut records = stores.clone();
+    records.extend((0..JOBS).map(|i| export_job(&stores[0], i)));
+    let emu = emulator(records, Faults::default());
+    let stores_page = save_every_page(&emu.endpoint_url(), dir.path());
+    assert_eq!(stores_page.len(), 1);
+    let job_pages = save_every_page_of(
+        &emu.endpoint_url(),
+        dir.path(),
+        &[
+            "list-fhir-export-jobs",
+            "--datastore-id",
+            &store_id,
+            "--max-results",
+            "3",
+        ],
+        "exports",
+    );
+    assert_eq!(job_pages.len(), 3, "{job_pages:?}");
+    let inputs: Vec<String> = stores_page.iter().chain(&job_pages).cloned().collect();
+
+    // Every page, without the caller's word: incomplete, with advice that works.
+    let unvouched = check(&inputs, &[]);
+    assert_eq!(unvouched.code, Some(2), "{}", unvouched.stderr);
+    let text = all_output(&unvouched);
+    assert!(text.contains("incomplete-listing"), "{text}");
+    assert!(text.contains("ListFHIRExportJobs"), "{text}");
+    assert!(text.contains("--pages-complete"), "{text}");
+
+    // Every page, vouched for: every job audited, and said to be vouched for.
+    let vouched = run(hlaudit()
+        .args([
+            "check",
+            "--fail-on",
+            "none",
+            "--format",
+            "json",
+            "--pages-complete",
+        ])
+        .args(&inputs));
+    assert_eq!(vouched.code, Some(0), "{}", vouched.stderr);
+    assert!(
+        vouched.stderr.contains("warning[vouched-listing]")
+            && vouched.stderr.contains("the export jobs of data store"),
+        "{}",
+        vouched.stderr
+    );
+    let report: Value = serde_json::from_str(&vouched.stdout).unwrap();
+    let jobs = report["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "export-job")
+        .count();
+    assert_eq!(jobs, JOBS);
+
+    // Every page but the last, vouched for: still incomplete, the last page missing.
+    let cut: Vec<String> = stores_page.iter().chain(&job_pages[..2]).cloned().collect();
+    let cut = check(&cut, &["--pages-complete"]);
+    assert_eq!(cut.code, Some(2), "{}", cut.stderr);
+    let text = all_output(&cut);
+    assert!(text.contains("incomplete-listing"), "{text}");
+    assert!(text.contains("its last page"), "{text}");
 }
 
 /// The first `bash` block of `docs/snapshot.md` that uses `--next-token`.

@@ -23,11 +23,12 @@ pub struct ReadArgs {
     /// Identical copies are always audited once.
     #[arg(long, value_enum, default_value_t = OnDuplicate::Error, value_name = "WHICH")]
     pub on_duplicate: OnDuplicate,
-    /// Vouch that the `aws healthlake list-fhir-datastores` outputs given are every page
-    /// of their listings (saved with a `--next-token` loop; the AWS CLI does not fetch
-    /// the next page by itself). A page's NextToken then no longer makes the audit
-    /// incomplete, but a listing (an account and region) without its last page, a page
-    /// of several listings or a NextToken on two pages still does. Each listing taken as
+    /// Vouch that the `aws healthlake list-fhir-datastores`, `list-fhir-export-jobs` and
+    /// `list-fhir-import-jobs` outputs given are every page of their listings (saved with
+    /// a `--next-token` loop; the AWS CLI does not fetch the next page by itself). A page's
+    /// NextToken then no longer makes the audit incomplete, but a listing (an account and
+    /// region, or a data store's jobs) without its last page, a page of several listings
+    /// or a NextToken on two pages still does. Each listing taken as
     /// complete this way gets a `vouched-listing` warning in the report: asserted, not
     /// observed. `hlaudit collect` needs no such word.
     #[arg(long)]

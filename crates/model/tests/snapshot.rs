@@ -164,28 +164,45 @@ fn jobs_read_from_cli_outputs_take_their_data_store_given_beside_them() {
 }
 
 #[test]
-fn a_job_listing_with_a_next_token_is_incomplete_even_on_the_callers_word() {
-    let text =
-        r#"{"ExportJobPropertiesList": [{"JobId": "j", "DatastoreId": "d"}], "NextToken": "t"}"#;
-    let tmp = std::env::temp_dir().join(format!("hlaudit-jobs-{}.json", std::process::id()));
-    std::fs::write(&tmp, text).unwrap();
+fn a_job_listing_is_complete_on_the_callers_word_only_with_its_last_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("jobs-1.json");
+    let last = dir.path().join("jobs-2.json");
+    std::fs::write(
+        &first,
+        r#"{"ExportJobPropertiesList": [{"JobId": "j1", "DatastoreId": "d"}], "NextToken": "t"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &last,
+        r#"{"ExportJobPropertiesList": [{"JobId": "j2", "DatastoreId": "d"}]}"#,
+    )
+    .unwrap();
     let options = snapshot::ReadOptions {
         pages_complete: true,
         ..snapshot::ReadOptions::default()
     };
-    let inv = snapshot::read_files_with(&[tmp.to_str().unwrap()], options).unwrap();
-    std::fs::remove_file(&tmp).unwrap();
+    let read = |files: &[&std::path::Path]| {
+        let names: Vec<&str> = files.iter().map(|f| f.to_str().unwrap()).collect();
+        snapshot::read_files_with(&names, options).unwrap()
+    };
+    // The first page alone: its listing's last page is missing.
+    let inv = read(&[&first]);
     assert_eq!(inv.errors.len(), 1, "{:?}", inv.errors);
     let e = &inv.errors[0];
     assert_eq!(
-        (e.operation.as_str(), e.code.as_str()),
-        ("ListFHIRExportJobs", "incomplete-listing")
+        (e.operation.as_str(), e.code.as_str(), e.resource.as_deref()),
+        ("ListFHIRExportJobs", "incomplete-listing", Some("d"))
     );
-    assert!(
-        e.message.contains("more export jobs exist"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("its last page"), "{}", e.message);
+    // Both pages: complete on the caller's word, and said to be.
+    let inv = read(&[&first, &last]);
+    assert!(inv.errors.is_empty(), "{:?}", inv.errors);
+    assert_eq!(inv.records.len(), 2);
+    assert!(inv
+        .warnings
+        .iter()
+        .any(|w| w.code == "vouched-listing" && w.message.contains("export jobs of data store d")));
 }
 
 #[test]

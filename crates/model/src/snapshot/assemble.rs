@@ -23,6 +23,7 @@ use super::error::{ConflictingCopies, ErrorKind, SnapshotError, SnapshotErrors};
 use super::listing::{self, Page};
 use super::{FileSummary, ReadOptions, Shape};
 use crate::inventory::{Inventory, Warning};
+use crate::kind::Kind;
 use crate::record::{Record, Source};
 use crate::timestamp::Timestamp;
 
@@ -62,8 +63,9 @@ pub(crate) struct Assembler {
     copies: Vec<(usize, Record, u32)>,
     /// Whether the caller vouches that the list outputs are every page of their listings.
     pages_complete: bool,
-    /// With `pages_complete`: the accounts and regions of the input being read.
-    current_places: BTreeSet<(Option<String>, Option<String>)>,
+    /// With `pages_complete`: the places of the records of the input being read (see
+    /// `listing::Place`).
+    current_places: BTreeSet<listing::Place>,
     /// With `pages_complete`: the list outputs read so far.
     pages: Vec<Page>,
 }
@@ -88,11 +90,9 @@ impl Assembler {
     pub(crate) fn push(&mut self, r: Record) {
         let input = u32::try_from(self.collected_at.len()).unwrap_or(u32::MAX);
         if self.pages_complete {
-            let place = (
-                r.account().map(str::to_owned),
-                r.region().map(str::to_owned),
-            );
-            self.current_places.insert(place);
+            if let Some(place) = listing::place_of(&r) {
+                self.current_places.insert(place);
+            }
         }
         let key = r.key();
         let h = arn_hash(&key);
@@ -149,11 +149,17 @@ impl Assembler {
     /// Ends an input with its summary.
     pub(crate) fn add(&mut self, mut s: FileSummary) {
         let places = std::mem::take(&mut self.current_places);
-        if self.pages_complete && s.shape == Some(Shape::List) {
+        let listed = match s.shape {
+            Some(Shape::List) => Some(Kind::Datastore),
+            Some(Shape::ResourceList(kind)) if listing::can_vouch(kind) => Some(kind),
+            _ => None,
+        };
+        if let Some(kind) = listed.filter(|_| self.pages_complete) {
             // Settled with the other pages in `finish`.
             s.errors.retain(|e| e.code != "incomplete-listing");
             self.pages.push(Page {
                 file: s.name.clone(),
+                kind,
                 places,
                 next_token: s.next_token.take(),
             });

@@ -1,21 +1,24 @@
-//! Pages of `aws healthlake list-fhir-datastores` output, and what a caller's word that
-//! they are every page of their listings can and cannot settle.
+//! Pages of `aws healthlake list-fhir-datastores`, `list-fhir-export-jobs` and
+//! `list-fhir-import-jobs` output, and what a caller's word that they are every page of
+//! their listings can and cannot settle.
 //!
-//! The AWS CLI does not page through `ListFHIRDatastores` by itself (botocore has no
-//! paginator for it): it prints one page and a `NextToken`. Read alone, such a page is an
+//! The AWS CLI does not page through these operations by itself (botocore has no paginator
+//! for them): it prints one page and a `NextToken`. Read alone, such a page is an
 //! `incomplete-listing` collection error ([`incomplete_listing`]). A user who saved every
 //! page with a `--next-token` loop can say so ([`super::ReadOptions::pages_complete`]);
-//! [`vouch`] then checks what the pages themselves show and fails closed on the rest:
+//! [`vouch`] then checks what the pages themselves show and fails closed on the rest,
+//! for each kind of listing on its own:
 //!
-//! - pages are grouped by the account and region of their records' ARNs (one listing is
-//!   one account and one region); a group none of whose pages is a last page (one
-//!   without a `NextToken`) is still incomplete, its last page missing;
+//! - pages are grouped by what one listing covers: the account and region of a data
+//!   store listing's ARNs, the data store (`DatastoreId`) of a job listing; a group none
+//!   of whose pages is a last page (one without a `NextToken`) is still incomplete, its
+//!   last page missing;
 //! - an empty page names no account or region: an empty last page can end a group that
 //!   has none, when there are at least as many empty last pages as such groups (the
 //!   warning names which); an empty page with a `NextToken` is part of some listing, so it
 //!   needs a last page somewhere among the inputs;
-//! - a page holding records of several accounts or regions is not one page of one
-//!   listing: with a `NextToken` it stays incomplete;
+//! - a page holding records of several accounts or regions (of several data stores) is
+//!   not one page of one listing: with a `NextToken` it stays incomplete;
 //! - two pages with the same `NextToken` are a `pagination-loop` error: one listing never
 //!   hands out a token twice, so a page was saved twice or the loop did not move on.
 //!
@@ -43,26 +46,37 @@ const ADVICE: &str = "the AWS CLI prints one page of list-fhir-datastores and do
 
 /// What to do about a job listing's page that is not the last one.
 const JOB_ADVICE: &str = "the AWS CLI prints one page of a job listing and does not fetch \
-     the next by itself, and --pages-complete vouches only for data store listings: run \
-     `hlaudit collect`, which reads every page of every data store's jobs, or give the \
-     `describe-fhir-export-job` / `describe-fhir-import-job` output of each job";
+     the next by itself: run `hlaudit collect`, which reads every page of every data \
+     store's jobs, or save every page with a `--next-token` loop until no NextToken is \
+     printed and give them all together with --pages-complete (see docs/snapshot.md)";
+
+/// The operation whose pages hold records of `kind`, and what to do about a page that
+/// is not the last one; `None` for a kind whose listings cannot be vouched for.
+fn listing(kind: Kind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        Kind::Datastore => Some((OPERATION, ADVICE)),
+        Kind::ExportJob => Some(("ListFHIRExportJobs", JOB_ADVICE)),
+        Kind::ImportJob => Some(("ListFHIRImportJobs", JOB_ADVICE)),
+        Kind::TransformationProfile => None,
+    }
+}
+
+/// Whether pages of records of `kind` can be vouched for with `--pages-complete`.
+pub(crate) fn can_vouch(kind: Kind) -> bool {
+    listing(kind).is_some()
+}
 
 /// The `incomplete-listing` error of a page with a `NextToken`, read without the caller's
 /// word that the other pages are given too. `kind` is the kind of the listing's records.
 pub(crate) fn incomplete_listing(file: &str, token: &NextToken, kind: Kind) -> CollectionError {
-    let (operation, advice) = match kind {
-        Kind::Datastore => (OPERATION, ADVICE),
-        Kind::ExportJob => ("ListFHIRExportJobs", JOB_ADVICE),
-        Kind::ImportJob => ("ListFHIRImportJobs", JOB_ADVICE),
-        // The AWS CLI pages through profiles itself: a NextToken means the output was cut
-        // short (`--max-items`, `--no-paginate`).
-        Kind::TransformationProfile => (
-            "ListDataTransformationProfiles",
-            "the AWS CLI reads every page of list-data-transformation-profiles unless \
-             --max-items or --no-paginate stops it: run it without them, or run `hlaudit \
-             collect`",
-        ),
-    };
+    // The AWS CLI pages through profiles itself: a NextToken means the output was cut short
+    // (`--max-items`, `--no-paginate`).
+    let (operation, advice) = listing(kind).unwrap_or((
+        "ListDataTransformationProfiles",
+        "the AWS CLI reads every page of list-data-transformation-profiles unless \
+         --max-items or --no-paginate stops it: run it without them, or run `hlaudit \
+         collect`",
+    ));
     CollectionError {
         account: None,
         region: None,
@@ -83,13 +97,27 @@ fn at(file: &str, token: &NextToken) -> String {
     format!("{file}:{}:{}", token.line, token.column)
 }
 
-/// An account and a region, as a record's ARN names them.
-type Place = (Option<String>, Option<String>);
+/// What one listing covers: for data stores an account and a region, as a record's ARN
+/// names them; for jobs the data store's id (and `None`).
+pub(crate) type Place = (Option<String>, Option<String>);
 
-/// One list output: its name, the places of its records, and its `NextToken`.
+/// The place of a record of a listing that can be vouched for.
+pub(crate) fn place_of(r: &crate::record::Record) -> Option<Place> {
+    match r.identity() {
+        crate::identity::Identity::Job(j) => Some((Some(j.datastore_id.clone()), None)),
+        _ if r.kind() == Kind::Datastore => Some((
+            r.account().map(str::to_owned),
+            r.region().map(str::to_owned),
+        )),
+        _ => None,
+    }
+}
+
+/// One list output: its name, the kind of its records, their places, and its `NextToken`.
 #[derive(Debug, Clone)]
 pub(crate) struct Page {
     pub(crate) file: String,
+    pub(crate) kind: Kind,
     pub(crate) places: BTreeSet<Place>,
     pub(crate) next_token: Option<NextToken>,
 }
@@ -109,14 +137,30 @@ pub(crate) struct Vouched {
 }
 
 /// Settles a set of pages the caller says are every page of their listings (see the
-/// module documentation for the rules).
+/// module documentation for the rules), each kind of listing on its own.
 pub(crate) fn vouch(pages: &[Page]) -> Vouched {
     let mut out = Vouched::default();
-    repeated_tokens(pages, &mut out);
+    for kind in [Kind::Datastore, Kind::ExportJob, Kind::ImportJob] {
+        let of_kind: Vec<&Page> = pages.iter().filter(|p| p.kind == kind).collect();
+        if !of_kind.is_empty() {
+            vouch_kind(kind, &of_kind, &mut out);
+        }
+    }
+    out
+}
+
+/// [`vouch`] for the pages of one kind of listing.
+fn vouch_kind(kind: Kind, pages: &[&Page], out: &mut Vouched) {
+    let Some((_, advice)) = listing(kind) else {
+        return;
+    };
+    let error = |place: Option<&Place>, message: String| error(kind, place, message);
+    let places = |set: &BTreeSet<Place>| places(kind, set);
+    repeated_tokens(kind, pages, out);
 
     let mut groups: BTreeMap<&Place, Vec<&Page>> = BTreeMap::new();
     let (mut empty_last, mut empty_open) = (Vec::new(), Vec::new());
-    for page in pages {
+    for &page in pages {
         let mut each = page.places.iter();
         match (each.next(), each.next(), &page.next_token) {
             (None, _, None) => empty_last.push(page),
@@ -126,9 +170,10 @@ pub(crate) fn vouch(pages: &[Page]) -> Vouched {
             (Some(_), Some(_), Some(_)) => out.errors.push(error(
                 None,
                 format!(
-                    "{}: this page holds data stores of {}, so it is not one page of one \
-                     listing and --pages-complete cannot vouch for it; {ADVICE}",
+                    "{}: this page holds {}s of {}, so it is not one page of one listing \
+                     and --pages-complete cannot vouch for it; {advice}",
                     page.token_at().unwrap_or_default(),
+                    kind.noun(),
                     places(&page.places)
                 ),
             )),
@@ -161,9 +206,9 @@ pub(crate) fn vouch(pages: &[Page]) -> Vouched {
                 format!(
                     "{}: --pages-complete was given, but every page of the listing of {} \
                      carries a NextToken ({}): its last page, the one without a NextToken, \
-                     is missing{also}; {ADVICE}",
+                     is missing{also}; {advice}",
                     group[0].token_at().unwrap_or_default(),
-                    places(&BTreeSet::from([(*place).clone()])),
+                    listing_of(kind, place),
                     names(group)
                 ),
             ));
@@ -183,7 +228,7 @@ pub(crate) fn vouch(pages: &[Page]) -> Vouched {
                 "the listing of {} is taken as complete from {} page{} ({}) on the word of \
                  --pages-complete{end}; that no page in between is missing was asserted, \
                  not observed",
-                places(&BTreeSet::from([(*place).clone()])),
+                listing_of(kind, place),
                 group.len(),
                 plural(group.len()),
                 names(group)
@@ -207,18 +252,17 @@ pub(crate) fn vouch(pages: &[Page]) -> Vouched {
                 None,
                 format!(
                     "{token_at}: this empty page has a NextToken, and no page without one \
-                     was given, so its listing's last page is missing; {ADVICE}"
+                     was given, so its listing's last page is missing; {advice}"
                 ),
             ));
         }
     }
-    out
 }
 
 /// A `pagination-loop` error for each page whose `NextToken` an earlier page carries.
-fn repeated_tokens(pages: &[Page], out: &mut Vouched) {
+fn repeated_tokens(kind: Kind, pages: &[&Page], out: &mut Vouched) {
     let mut first: HashMap<&str, &Page> = HashMap::new();
-    for page in pages {
+    for &page in pages {
         let Some(token) = &page.next_token else {
             continue;
         };
@@ -231,6 +275,7 @@ fn repeated_tokens(pages: &[Page], out: &mut Vouched) {
                     .then(|| page.places.iter().next())
                     .flatten();
                 let mut e = error(
+                    kind,
                     place,
                     format!(
                         "{}: this page carries the same NextToken as {}: one listing never \
@@ -248,13 +293,20 @@ fn repeated_tokens(pages: &[Page], out: &mut Vouched) {
     }
 }
 
-fn error(place: Option<&Place>, message: String) -> CollectionError {
-    let (account, region) = place.cloned().unwrap_or_default();
+/// An `incomplete-listing` error of a listing of `kind`: of its account and region (data
+/// stores), or about its data store (jobs).
+fn error(kind: Kind, place: Option<&Place>, message: String) -> CollectionError {
+    let operation = listing(kind).map_or(OPERATION, |(operation, _)| operation);
+    let (first, second) = place.cloned().unwrap_or_default();
+    let (account, region, resource) = match kind {
+        Kind::Datastore => (first, second, None),
+        _ => (None, None, first),
+    };
     CollectionError {
         account,
         region,
-        operation: OPERATION.to_owned(),
-        resource: None,
+        operation: operation.to_owned(),
+        resource,
         code: "incomplete-listing".to_owned(),
         message,
     }
@@ -276,16 +328,28 @@ fn vouched(group: &[&Page], message: String) -> Warning {
     }
 }
 
-/// "account A in region R", for each place.
-fn places(places: &BTreeSet<Place>) -> String {
+/// What the listing of a place lists: "account A in region R" (data stores), "the export
+/// jobs of data store D" (jobs).
+fn listing_of(kind: Kind, place: &Place) -> String {
+    let shown = places(kind, &BTreeSet::from([place.clone()]));
+    match kind {
+        Kind::Datastore => shown,
+        _ => format!("the {}s of {shown}", kind.noun()),
+    }
+}
+
+/// "account A in region R" (data stores) or "data store D" (jobs), for each place.
+fn places(kind: Kind, places: &BTreeSet<Place>) -> String {
     let shown: Vec<String> = places
         .iter()
-        .map(|(account, region)| {
-            format!(
-                "account {} in region {}",
-                account.as_deref().unwrap_or("(unknown)"),
-                region.as_deref().unwrap_or("(unknown)")
-            )
+        .map(|(first, second)| {
+            let known = |v: &Option<String>| v.as_deref().unwrap_or("(unknown)").to_owned();
+            match kind {
+                Kind::Datastore => {
+                    format!("account {} in region {}", known(first), known(second))
+                }
+                _ => format!("data store {}", known(first)),
+            }
         })
         .collect();
     shown.join(" and ")
@@ -318,6 +382,7 @@ mod tests {
     fn page(file: &str, places: &[(&str, &str)], token: Option<&str>) -> Page {
         Page {
             file: file.to_owned(),
+            kind: Kind::Datastore,
             places: places
                 .iter()
                 .map(|(a, r)| (Some((*a).to_owned()), Some((*r).to_owned())))
@@ -448,6 +513,61 @@ mod tests {
         assert!(e
             .message
             .starts_with("p1-copy.json:3:2: this page carries the same NextToken as p1.json:3:2"));
+    }
+
+    /// A page of `kind` jobs of these data stores.
+    fn jobs(file: &str, kind: Kind, stores: &[&str], token: Option<&str>) -> Page {
+        Page {
+            kind,
+            places: stores
+                .iter()
+                .map(|d| (Some((*d).to_owned()), None))
+                .collect(),
+            ..page(file, &[], token)
+        }
+    }
+
+    #[test]
+    fn job_listings_are_settled_per_data_store_and_kind() {
+        use Kind::{ExportJob, ImportJob};
+        // Two pages of one data store's export jobs, the last one without a token.
+        let v = vouch(&[
+            jobs("e1.json", ExportJob, &["d1"], Some("t1")),
+            jobs("e2.json", ExportJob, &["d1"], None),
+        ]);
+        assert!(v.errors.is_empty(), "{:?}", v.errors);
+        assert_eq!(v.warnings.len(), 1);
+        assert!(v.warnings[0]
+            .message
+            .starts_with("the listing of the export jobs of data store d1 is taken as complete"));
+        // The last page of another data store's, or of its import jobs, ends nothing.
+        let v = vouch(&[
+            jobs("e1.json", ExportJob, &["d1"], Some("t1")),
+            jobs("e2.json", ExportJob, &["d2"], None),
+            jobs("i1.json", ImportJob, &["d1"], None),
+        ]);
+        assert_eq!(codes(&v), vec!["incomplete-listing"]);
+        let e = &v.errors[0];
+        assert_eq!(e.operation, "ListFHIRExportJobs");
+        assert_eq!(e.resource.as_deref(), Some("d1"));
+        assert_eq!((e.account.as_deref(), e.region.as_deref()), (None, None));
+        assert!(e.message.contains("--next-token"), "{}", e.message);
+        // Nor does a data store listing's empty last page end a job listing.
+        let v = vouch(&[
+            jobs("e1.json", ExportJob, &["d1"], Some("t1")),
+            page("end.json", &[], None),
+        ]);
+        assert_eq!(codes(&v), vec!["incomplete-listing"]);
+        // A page of two data stores' jobs is not one listing's.
+        let v = vouch(&[
+            jobs("m.json", ImportJob, &["d1", "d2"], Some("t")),
+            jobs("i.json", ImportJob, &["d1"], None),
+        ]);
+        assert_eq!(codes(&v), vec!["incomplete-listing"]);
+        assert!(v.errors[0]
+            .message
+            .contains("holds import jobs of data store d1 and data store d2"));
+        assert_eq!(v.errors[0].operation, "ListFHIRImportJobs");
     }
 
     #[test]

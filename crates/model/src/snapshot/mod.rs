@@ -200,9 +200,10 @@ pub struct ReadOptions {
     pub duplicates: DuplicatePolicy,
     /// The caller says the list outputs given are every page of their listings (saved
     /// with a `--next-token` loop, since the AWS CLI does not page through
-    /// `list-fhir-datastores` by itself). A page's `NextToken` is then no
-    /// `incomplete-listing` by itself; instead the pages are grouped by the account and
-    /// region of their records, and a listing without its last page, a page of several
+    /// `list-fhir-datastores`, `list-fhir-export-jobs` or `list-fhir-import-jobs` by
+    /// itself). A page's `NextToken` is then no `incomplete-listing` by itself; instead
+    /// the pages are grouped by the account and region of their data stores, or the data
+    /// store of their jobs, and a listing without its last page, a page of several
     /// listings, or a `NextToken` on two pages is still an error. Every listing taken as
     /// complete on this word gets a `vouched-listing` warning, so the report shows the
     /// completeness was asserted, not observed. Off by default.
