@@ -203,16 +203,7 @@ fn every_page_of_a_job_listing_reads_as_the_whole_listing_only_when_vouched_for(
     assert!(text.contains("--pages-complete"), "{text}");
 
     // Every page, vouched for: every job audited, and said to be vouched for.
-    let vouched = run(hlaudit()
-        .args([
-            "check",
-            "--fail-on",
-            "none",
-            "--format",
-            "json",
-            "--pages-complete",
-        ])
-        .args(&inputs));
+    let vouched = check(&inputs, &["--format", "json", "--pages-complete"]);
     assert_eq!(vouched.code, Some(0), "{}", vouched.stderr);
     assert!(
         vouched.stderr.contains("warning[vouched-listing]")

@@ -365,12 +365,7 @@ mod lean {
                         })
                     }
                 },
-                (None, Some(s)) => format!(
-                    "{}/{}/{}",
-                    s.account.as_deref().unwrap_or("*"),
-                    s.region.as_deref().unwrap_or("*"),
-                    s.what
-                ),
+                (None, Some(s)) => s.key(),
                 (None, None) => String::new(),
             };
             Ok(Entry {

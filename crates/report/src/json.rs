@@ -338,14 +338,22 @@ impl JsonFinding {
                 .as_ref()
                 .map(|i| i.key(r.kind).into_owned())
                 .unwrap_or_default(),
-            (None, Some(s)) => format!(
-                "{}/{}/{}",
-                s.account.as_deref().unwrap_or("*"),
-                s.region.as_deref().unwrap_or("*"),
-                s.what
-            ),
+            (None, Some(s)) => s.key(),
             (None, None) => String::new(),
         }
+    }
+}
+
+impl JsonScope {
+    /// The key a finding about this scope is matched on: `account/region/what`, `*` for
+    /// what is not known.
+    pub fn key(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.account.as_deref().unwrap_or("*"),
+            self.region.as_deref().unwrap_or("*"),
+            self.what
+        )
     }
 }
 
