@@ -298,9 +298,13 @@ mod lean {
     use crate::json::{JsonPolicyRef, JsonScope, JsonSummary};
     use crate::ReportError;
 
+    /// [`crate::json::JsonReport`]'s fields, read as it reads them but for `findings` and the compact
+    /// section, so a report that does not read whole does not read here either. They are
+    /// repeated rather than shared through `#[serde(flatten)]`, which would make serde
+    /// buffer the large arrays of every report read whole.
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
-    #[allow(dead_code)] // read so that a report that does not read whole does not read here
+    #[allow(dead_code)] // read to be checked, not kept
     pub(super) struct Report {
         hlaudit_report: u32,
         tool: ToolInfo,
