@@ -30,7 +30,8 @@
 //! caller from the same report; the writer only serialises it. Added within version 2:
 //! readers of older reports see it absent.
 //!
-//! [`read`] parses a report written by [`write()`], for baselines and `hlaudit diff`.
+//! [`read`] parses a report written by [`write()`], whole, for tools built on this crate;
+//! baselines and `hlaudit diff` read only its results ([`crate::baseline::Baseline::read`]).
 
 mod compact;
 mod write;
