@@ -499,12 +499,12 @@ pub(crate) fn parse_located<T: serde::de::DeserializeOwned>(text: &[u8]) -> Resu
         let de = &mut serde_json::Deserializer::from_slice(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let source = e.into_inner();
+            let error = e.into_inner();
             ReportError::Read {
                 path,
-                line: source.line(),
-                column: source.column(),
-                source,
+                line: error.line(),
+                column: error.column(),
+                error,
             }
         })
     })
@@ -522,6 +522,10 @@ mod tests {
             ReportError::UnsupportedVersion { found: 4, .. }
         ));
         let err = read(&mut r#"{"hlauditReport": 1, "tool": 3}"#.as_bytes()).unwrap_err();
+        // Said once, and not again as the error's source in a chain.
+        let said = err.to_string();
+        assert_eq!(said.matches("line 1 column").count(), 1, "{said}");
+        assert!(std::error::Error::source(&err).is_none());
         match err {
             ReportError::Read { path, line, .. } => {
                 assert_eq!(path, "tool");

@@ -84,7 +84,10 @@ pub enum ReportError {
     #[error("could not serialise the JUnit report: {0}")]
     Junit(#[from] quick_junit::SerializeError),
     /// A JSON report could not be read back (for example as a baseline).
-    #[error("not a valid hlaudit JSON report: {path}: {source} (line {line}, column {column})")]
+    ///
+    /// The message is serde_json's, which ends with the line and column; it is not also
+    /// the error's source, so a chain of errors does not say it twice.
+    #[error("not a valid hlaudit JSON report: {path}: {error}")]
     Read {
         /// The JSON path of the field that did not match, e.g. `findings[3].status`.
         path: String,
@@ -92,9 +95,8 @@ pub enum ReportError {
         line: usize,
         /// Column of the problem in the input.
         column: usize,
-        /// The underlying error.
-        #[source]
-        source: serde_json::Error,
+        /// What serde_json said.
+        error: serde_json::Error,
     },
     /// A JSON report has a version this build does not read.
     #[error(
