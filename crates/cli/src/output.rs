@@ -386,10 +386,37 @@ pub fn write_outputs(
         }
     }
 
-    for (path, tmp) in files {
-        let tmp = tmp
-            .into_file()
-            .with_context(|| format!("cannot write {}", path.display()))?;
+    // Every file reaches the disk before any takes its name, so a failed sync leaves no
+    // report behind; their last syncs run side by side (one after another, they were a
+    // tenth of a second at the end of the built-in pack's ten SARIF files over 100,000
+    // data stores).
+    let synced = std::thread::scope(|scope| {
+        let syncing: Vec<_> = files
+            .into_iter()
+            .map(|(path, tmp)| {
+                let sync = scope.spawn(|| {
+                    let tmp = tmp.into_file()?;
+                    tmp.as_file().sync_all().map(|()| tmp)
+                });
+                (path, sync)
+            })
+            .collect();
+        syncing
+            .into_iter()
+            .map(|(path, sync)| {
+                let synced = sync.join().unwrap_or_else(|_| {
+                    Err(std::io::Error::other("the thread syncing the file stopped"))
+                });
+                (path, synced)
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut ready = Vec::with_capacity(synced.len());
+    for (path, synced) in synced {
+        let tmp = synced.with_context(|| format!("cannot write {}", path.display()))?;
+        ready.push((path, tmp));
+    }
+    for (path, tmp) in ready {
         persist(tmp, &path)?;
     }
     // A closed pipe (`hlaudit check ... | head`) is not an error of the audit: `stdio`
