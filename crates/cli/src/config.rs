@@ -339,10 +339,9 @@ pub fn read_baseline(path: &Path) -> Result<Baseline> {
 /// Reads the results of a JSON report (see [`Baseline::read`]); `what` names the file in
 /// the error when it cannot be opened.
 pub fn read_results(path: &Path, what: &str) -> Result<Baseline> {
-    let file = std::fs::File::open(path)
+    let bytes = hlaudit_model::snapshot::read_file(path)
         .with_context(|| format!("cannot read the {what} {}", path.display()))?;
-    let mut reader = std::io::BufReader::new(file);
-    Baseline::read(&mut reader).with_context(|| {
+    Baseline::from_bytes(bytes).with_context(|| {
         format!(
             "{} is not an hlaudit JSON report (write one with `-o json=FILE`)",
             path.display()

@@ -104,7 +104,12 @@ impl Baseline {
     /// that a baseline uses present and of its type; errors name the field path, line and
     /// column as [`crate::json::read`]'s do.
     pub fn read(reader: &mut dyn std::io::Read) -> Result<Self, ReportError> {
-        let text = crate::json::read_text(reader)?;
+        Baseline::from_bytes(crate::json::read_text(reader)?)
+    }
+
+    /// [`Baseline::read`] of a report's bytes, read already.
+    pub fn from_bytes(text: Vec<u8>) -> Result<Self, ReportError> {
+        let text = crate::json::check_version(text)?;
         let lean: lean::Report = crate::json::parse_located(&text)?;
         drop(text);
         let mut results = HashMap::with_capacity(lean.findings.len());

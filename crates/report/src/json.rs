@@ -466,15 +466,12 @@ pub(crate) fn read_text(reader: &mut dyn Read) -> Result<Vec<u8>, ReportError> {
     reader
         .read_to_end(&mut text)
         .map_err(ReportError::io("JSON"))?;
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Header {
-        hlaudit_report: Option<serde_json::Value>,
-    }
-    if let Ok(Header {
-        hlaudit_report: Some(v),
-    }) = serde_json::from_slice::<Header>(&text)
-    {
+    check_version(text)
+}
+
+/// `text`, when its version is one this build reads (see [`read_text`]).
+pub(crate) fn check_version(text: Vec<u8>) -> Result<Vec<u8>, ReportError> {
+    if let Some(v) = version_of(&text) {
         match v.as_u64() {
             Some(n) if READS.iter().any(|r| u64::from(*r) == n) => {}
             Some(n) => {
@@ -487,6 +484,37 @@ pub(crate) fn read_text(reader: &mut dyn Read) -> Result<Vec<u8>, ReportError> {
         }
     }
     Ok(text)
+}
+
+/// The value of the first `hlauditReport` of a JSON object, read up to it and no further:
+/// the writer puts it first, and a report of half a gigabyte need not be scanned whole to
+/// learn its version. `None` when the text is not an object, or ends or breaks before one.
+fn version_of(text: &[u8]) -> Option<serde_json::Value> {
+    use serde::de::{IgnoredAny, MapAccess, Visitor};
+    use std::cell::Cell;
+    struct First<'c>(&'c Cell<Option<serde_json::Value>>);
+    impl<'de> Visitor<'de> for First<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON report")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == "hlauditReport" {
+                    self.0.set(Some(map.next_value()?));
+                    // Stopping here ends the parse with an error, which is not a verdict
+                    // on the document: its reading comes after.
+                    return Ok(());
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let found = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let _ = serde::Deserializer::deserialize_map(&mut de, First(&found));
+    found.into_inner()
 }
 
 /// Reads `text` as a `T`, naming the field path, line and column when it does not read.
@@ -516,11 +544,21 @@ mod tests {
 
     #[test]
     fn refuses_other_versions_and_names_bad_fields() {
-        let err = read(&mut r#"{"hlauditReport": 4}"#.as_bytes()).unwrap_err();
-        assert!(matches!(
-            err,
-            ReportError::UnsupportedVersion { found: 4, .. }
-        ));
+        // Wherever the version is, and whatever comes after it.
+        for text in [
+            r#"{"hlauditReport": 4}"#,
+            r#"{"tool": {"name": "x"}, "summary": [1, {"a": "}"}], "hlauditReport": 4}"#,
+            r#"{"hlauditReport": 4, "findings": [{"cut short"#,
+        ] {
+            let err = read(&mut text.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, ReportError::UnsupportedVersion { found: 4, .. }),
+                "{text}: {err}"
+            );
+        }
+        // A version read as one (the first of two) does not hide what is wrong after it.
+        let err = read(&mut r#"{"hlauditReport": 3, "hlauditReport": 4}"#.as_bytes()).unwrap_err();
+        assert!(matches!(err, ReportError::Read { .. }), "{err}");
         let err = read(&mut r#"{"hlauditReport": 1, "tool": 3}"#.as_bytes()).unwrap_err();
         // Said once, and not again as the error's source in a chain.
         let said = err.to_string();

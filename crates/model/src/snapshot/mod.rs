@@ -307,6 +307,14 @@ fn open(name: &str) -> Result<Input<'static>, SnapshotError> {
     }
 }
 
+/// Reads a file whole, a large one in pieces on every core (as every snapshot file is
+/// read): for other large files hlaudit reads, such as a JSON report read as a baseline.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    read_whole(&mut file, len)
+}
+
 /// Reads a regular file of about `len` bytes whole. The size is a hint: a file that grows
 /// while it is read is read to its end.
 ///
