@@ -104,7 +104,7 @@ impl Baseline {
     /// that a baseline uses present and of its type; errors name the field path, line and
     /// column as [`crate::json::read`]'s do.
     pub fn read(reader: &mut dyn std::io::Read) -> Result<Self, ReportError> {
-        Baseline::from_bytes(crate::json::read_text(reader)?)
+        Baseline::from_bytes(crate::json::read_bytes(reader)?)
     }
 
     /// [`Baseline::read`] of a report's bytes, read already.
@@ -300,7 +300,7 @@ mod lean {
     use serde::{Deserialize, Deserializer};
 
     use super::{is_result, Entry};
-    use crate::json::{JsonPolicyRef, JsonScope, JsonSummary};
+    use crate::json::{arn_identity, JsonPolicyRef, JsonScope, JsonSummary};
     use crate::ReportError;
 
     /// [`crate::json::JsonReport`]'s fields, read as it reads them but for `findings` and the compact
@@ -363,17 +363,13 @@ mod lean {
         /// key is [`crate::json::JsonFinding::resource_key`]'s.
         pub(super) fn into_entry(self, i: usize) -> Result<Entry, ReportError> {
             let resource = match (self.resource, self.scope) {
-                (Some(r), _) => match (r.identity, r.arn) {
-                    (Some(id), _) => id.key(r.kind).into_owned(),
-                    // Version 1: every resource is a data store known by its ARN.
-                    (None, Some(arn)) => Identity::Arn(arn).key(r.kind).into_owned(),
-                    (None, None) => {
-                        return Err(ReportError::Missing {
-                            path: format!("findings[{i}].resource"),
-                            what: "`identity` or `arn`",
-                        })
-                    }
-                },
+                (Some(r), _) => {
+                    let identity = match r.identity {
+                        Some(id) => id,
+                        None => arn_identity(r.arn, i)?,
+                    };
+                    identity.key(r.kind).into_owned()
+                }
                 (None, Some(s)) => s.key(),
                 (None, None) => String::new(),
             };

@@ -439,17 +439,12 @@ pub fn write_form(
 /// Reads a JSON report written by [`write()`]. Errors name the field path, line and column;
 /// a report of another version is refused with [`ReportError::UnsupportedVersion`].
 pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
-    let text = read_text(reader)?;
+    let text = check_version(read_bytes(reader)?)?;
     let mut report: JsonReport = parse_located(&text)?;
     for (i, f) in report.findings.iter_mut().enumerate() {
         if let Some(r) = &mut f.resource {
             if r.identity.is_none() {
-                // Version 1: every resource is a data store known by its ARN.
-                let arn = r.arn.clone().ok_or_else(|| ReportError::Missing {
-                    path: format!("findings[{i}].resource"),
-                    what: "`identity` or `arn`",
-                })?;
-                r.identity = Some(Identity::Arn(arn));
+                r.identity = Some(arn_identity(r.arn.clone(), i)?);
             }
         }
     }
@@ -457,19 +452,27 @@ pub fn read(reader: &mut dyn Read) -> Result<JsonReport, ReportError> {
     Ok(report)
 }
 
-/// The bytes of a report, with its version checked: a report of a version this build
-/// does not read is refused with a clear message rather than a confusing field error.
-/// Bytes, not a String: text that is not UTF-8 is then a located JSON error rather than an
-/// I/O error with no place.
-pub(crate) fn read_text(reader: &mut dyn Read) -> Result<Vec<u8>, ReportError> {
+/// The identity of the resource of finding `i` that has none: version 1 knows every
+/// resource as a data store by its ARN, and a resource with neither is refused.
+pub(crate) fn arn_identity(arn: Option<String>, i: usize) -> Result<Identity, ReportError> {
+    arn.map(Identity::Arn).ok_or_else(|| ReportError::Missing {
+        path: format!("findings[{i}].resource"),
+        what: "`identity` or `arn`",
+    })
+}
+
+/// The bytes of a report. Bytes, not a String: text that is not UTF-8 is then a located
+/// JSON error rather than an I/O error with no place.
+pub(crate) fn read_bytes(reader: &mut dyn Read) -> Result<Vec<u8>, ReportError> {
     let mut text = Vec::new();
     reader
         .read_to_end(&mut text)
         .map_err(ReportError::io("JSON"))?;
-    check_version(text)
+    Ok(text)
 }
 
-/// `text`, when its version is one this build reads (see [`read_text`]).
+/// `text`, when its version is one this build reads: a report of another version is
+/// refused with a clear message rather than a confusing field error.
 pub(crate) fn check_version(text: Vec<u8>) -> Result<Vec<u8>, ReportError> {
     if let Some(v) = version_of(&text) {
         match v.as_u64() {

@@ -232,7 +232,7 @@ fn apply_exceptions(report: &mut Report, args: &AuditArgs, settings: &Settings) 
         tracing::info!("{} finding(s) waived", w.applied);
         // The terminal report lists waiver warnings; the other formats on stdout do not
         // show them to a person, so they also go to stderr, where a CI log shows them.
-        if args.output.format.unwrap_or(FormatArg::Terminal) != FormatArg::Terminal {
+        if !reports_to_a_person(&args.output) {
             for warning in w.warnings() {
                 let at = warning
                     .source
